@@ -1,0 +1,1 @@
+//! Capture synthesiser (filled in by its own work).

@@ -1,0 +1,313 @@
+//! Heuristics for the sniffer: which protocol do the first bytes of a stream look
+//! like, and where can framing safely start again after bytes went missing.
+//!
+//! Scores are 0–100 and explainable: each comes with the reason a learner can check.
+
+use crate::{v2, v3, Proto};
+
+/// How plausible each protocol is for the first bytes of a stream (0–100).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Plausibility {
+    pub text: u8,
+    pub v2: u8,
+    pub v3: u8,
+}
+
+/// A protocol guess with its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guess {
+    pub proto: Proto,
+    pub score: u8,
+    pub reason: String,
+}
+
+/// Score `first` (the first bytes of a stream, or one datagram) against each protocol.
+/// `at_end` says the stream ended after these bytes (so a partial frame is suspicious).
+pub fn plausibility(first: &[u8], max_size: u32, at_end: bool) -> Plausibility {
+    Plausibility {
+        text: text_score(first),
+        v2: v2_score(first, at_end),
+        v3: v3_score(first, max_size, at_end),
+    }
+}
+
+/// The most plausible protocol, or `None` when the bytes do not decide yet
+/// (too few bytes, or nothing scores at least 50).
+pub fn guess(first: &[u8], max_size: u32, at_end: bool) -> Option<Guess> {
+    if first.is_empty() {
+        return None;
+    }
+    let p = plausibility(first, max_size, at_end);
+    // On ties prefer the stricter format: v2 (fixed length, padding checked), then v3.
+    let ranked = [(Proto::V2, p.v2), (Proto::V3, p.v3), (Proto::Text, p.text)];
+    let (proto, score) =
+        ranked.iter().copied().fold(
+            (Proto::Text, 0u8),
+            |best, c| if c.1 > best.1 { c } else { best },
+        );
+    if score < 50 {
+        return None;
+    }
+    let reason = match proto {
+        Proto::Text => format!("{score}% of the first {} bytes are printable text", first.len()),
+        Proto::V2 => format!(
+            "the bytes split into 29-byte `!BII20s` records with one version byte, plausible sizes and NUL padding (v2 score {score}, v3 {}, text {})",
+            p.v3, p.text
+        ),
+        Proto::V3 => format!(
+            "the bytes chain as `!BII` headers whose size fields land exactly on the next header (v3 score {score}, v2 {}, text {})",
+            p.v2, p.text
+        ),
+    };
+    Some(Guess {
+        proto,
+        score,
+        reason,
+    })
+}
+
+fn text_score(bytes: &[u8]) -> u8 {
+    if bytes.is_empty() {
+        return 0;
+    }
+    let mut good = 0usize;
+    for chunk in bytes.utf8_chunks() {
+        good += chunk
+            .valid()
+            .chars()
+            .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+            .map(char::len_utf8)
+            .sum::<usize>();
+    }
+    (good * 100 / bytes.len()) as u8
+}
+
+/// Is this 29-byte record a believable v2 message? Version must match `version`
+/// when given; the size must be believable; bytes after the carried payload must be NUL.
+pub fn v2_record_plausible(record: &[u8], version: Option<u8>) -> bool {
+    let Ok(p) = v2::Packet::new_checked(record) else {
+        return false;
+    };
+    if version.is_some_and(|v| v != p.version()) || p.version() == 0 {
+        return false;
+    }
+    // `20s` pads with NUL bytes: anything after the carried payload must be zero.
+    let carried = p.payload().len();
+    p.size() <= 1 << 24 && p.payload_field()[carried..].iter().all(|&b| b == 0)
+}
+
+fn v2_score(bytes: &[u8], at_end: bool) -> u8 {
+    if bytes.len() < v2::MESSAGE_LEN {
+        return if !at_end && bytes.first().is_some_and(|&v| (1..16).contains(&v)) {
+            30
+        } else {
+            0
+        };
+    }
+    let version = bytes[0];
+    let records = bytes.len() / v2::MESSAGE_LEN;
+    let all_ok = bytes
+        .chunks_exact(v2::MESSAGE_LEN)
+        .all(|r| v2_record_plausible(r, Some(version)));
+    if !all_ok {
+        return 5;
+    }
+    let exact = bytes.len() % v2::MESSAGE_LEN == 0;
+    let mut score: u8 = 80;
+    if exact {
+        score += 10;
+    } else if at_end {
+        score -= 40;
+    }
+    if records >= 2
+        && orders_increase(
+            bytes
+                .chunks_exact(v2::MESSAGE_LEN)
+                .map(|r| v2::Packet::new_unchecked(r).order()),
+        )
+    {
+        score += 10;
+    }
+    score
+}
+
+/// Walk `!BII` headers from the start of `bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct V3Chain {
+    /// Whole messages found.
+    pub frames: usize,
+    /// Bytes they cover.
+    pub consumed: usize,
+    /// Every whole message had the first message's version byte, and it is not 0.
+    pub same_version: bool,
+    /// Orders increase by one from message to message.
+    pub orders_increase: bool,
+    /// A header with a size over `max_size` was met.
+    pub oversize: bool,
+}
+
+/// Follow v3 headers from the front of `bytes` as far as whole messages go.
+pub fn v3_chain(bytes: &[u8], max_size: u32) -> V3Chain {
+    let mut chain = V3Chain {
+        same_version: true,
+        orders_increase: true,
+        ..V3Chain::default()
+    };
+    let mut at = 0usize;
+    let mut first_version = None;
+    let mut last_order: Option<u32> = None;
+    while let Ok(p) = v3::Packet::new_checked(&bytes[at..]) {
+        if p.size() > max_size {
+            chain.oversize = true;
+            break;
+        }
+        let v = *first_version.get_or_insert(p.version());
+        if p.version() != v || v == 0 {
+            chain.same_version = false;
+        }
+        if last_order.is_some_and(|o| o.wrapping_add(1) != p.order()) {
+            chain.orders_increase = false;
+        }
+        last_order = Some(p.order());
+        chain.frames += 1;
+        at += p.total_len() as usize;
+    }
+    if bytes.len() - at >= v3::HEADER_LEN {
+        let p = v3::Packet::new_unchecked(&bytes[at..]);
+        chain.oversize |= p.size() > max_size;
+    }
+    chain.consumed = at;
+    chain
+}
+
+fn v3_score(bytes: &[u8], max_size: u32, at_end: bool) -> u8 {
+    if bytes.len() < v3::HEADER_LEN {
+        return if !at_end && bytes.first().is_some_and(|&v| (1..16).contains(&v)) {
+            30
+        } else {
+            0
+        };
+    }
+    let chain = v3_chain(bytes, max_size);
+    if chain.frames == 0 {
+        // One header, payload still arriving.
+        let p = v3::Packet::new_unchecked(bytes);
+        return if chain.oversize || at_end || p.version() == 0 {
+            5
+        } else {
+            55
+        };
+    }
+    if !chain.same_version || chain.oversize {
+        return 10;
+    }
+    let exact = chain.consumed == bytes.len();
+    let mut score: u8 = 75;
+    if exact {
+        score += 15;
+    } else if at_end {
+        score = 30;
+    }
+    if chain.frames >= 2 && chain.orders_increase {
+        score += 10;
+    }
+    score
+}
+
+fn orders_increase(mut orders: impl Iterator<Item = u32>) -> bool {
+    let Some(mut last) = orders.next() else {
+        return true;
+    };
+    orders.all(|o| {
+        let ok = o == last.wrapping_add(1);
+        last = o;
+        ok
+    })
+}
+
+/// After a gap, the first offset in `buf` where framing can provably start again:
+/// `min_frames` consecutive plausible messages with `version`, or at least one that
+/// ends exactly at the end of `buf` (a segment boundary). `None`: no proof yet.
+pub fn resync(
+    proto: Proto,
+    buf: &[u8],
+    version: u8,
+    max_size: u32,
+    min_frames: usize,
+) -> Option<usize> {
+    let min_frames = min_frames.max(1);
+    match proto {
+        Proto::Text => Some(0),
+        Proto::V2 => (0..buf.len()).find(|&p| {
+            let rest = &buf[p..];
+            let whole = rest.len() / v2::MESSAGE_LEN;
+            let ok = rest
+                .chunks_exact(v2::MESSAGE_LEN)
+                .take(min_frames)
+                .all(|r| v2_record_plausible(r, Some(version)));
+            ok && (whole >= min_frames || (whole >= 1 && rest.len() % v2::MESSAGE_LEN == 0))
+        }),
+        Proto::V3 => (0..buf.len()).find(|&p| {
+            let rest = &buf[p..];
+            if rest[0] != version {
+                return false;
+            }
+            let chain = v3_chain(rest, max_size);
+            chain.same_version
+                && !chain.oversize
+                && (chain.frames >= min_frames
+                    || (chain.frames >= 1 && chain.consumed == rest.len()))
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v3_stream(n: u32) -> Vec<u8> {
+        let mut out = Vec::new();
+        for i in 1..=n {
+            let payload = format!("message number {i}");
+            v3::Repr {
+                version: 1,
+                order: i,
+                payload: payload.as_bytes(),
+            }
+            .emit_to_vec(&mut out)
+            .unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn guesses_each_protocol() {
+        assert_eq!(
+            guess(b"hello server\n", 1 << 20, true).unwrap().proto,
+            Proto::Text
+        );
+        let v2 = [
+            v2::Repr::new(1, 1, b"hello").to_bytes(),
+            v2::Repr::new(1, 2, b"world, longer than twenty").to_bytes(),
+        ]
+        .concat();
+        assert_eq!(guess(&v2, 1 << 20, true).unwrap().proto, Proto::V2);
+        assert_eq!(
+            guess(&v3_stream(3), 1 << 20, true).unwrap().proto,
+            Proto::V3
+        );
+        // A lone partial v3 header is not enough to decide.
+        assert_eq!(guess(&[1, 0, 0], 1 << 20, false), None);
+    }
+
+    #[test]
+    fn resync_finds_next_boundary() {
+        let stream = v3_stream(5);
+        let second = v3_chain(&stream, 1 << 20);
+        assert_eq!(second.frames, 5);
+        // Drop the first 7 bytes: the first message is unusable, framing restarts at message 2.
+        let first_len = v3::HEADER_LEN + "message number 1".len();
+        let at = resync(Proto::V3, &stream[7..], 1, 1 << 20, 2).unwrap();
+        assert_eq!(at + 7, first_len);
+    }
+}
