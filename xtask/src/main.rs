@@ -1,1 +1,41 @@
-fn main() {}
+//! `cargo xtask <command>`: the project's automation, one module per command
+//! (the cargo alias lives in `.cargo/config.toml`).
+
+mod demo;
+mod deps;
+mod procs;
+mod test;
+mod util;
+
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  demo           run the whole lab end to end on loopback and print labsniff's reports
+  test           install system dependencies if missing, then fmt check, clippy, all tests
+  help           this text";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test::main(&args[1..]),
+        Some("demo") => demo::main(&args[1..]),
+        Some("help" | "--help" | "-h") | None => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Some(other) => {
+            eprintln!("xtask: unknown command '{other}'\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

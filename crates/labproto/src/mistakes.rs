@@ -187,7 +187,7 @@ fn native_bii_v3(b: &[u8], max_size: u32, at_end: bool) -> Option<Mistake> {
         && size <= max_size
         && big != size
         && fits
-        && b.len() >= HEADER + 1
+        && b.len() > HEADER
         && b[HEADER] != 0
         && !zeros(&b[HEADER..HEADER + (size as usize).min(b.len() - HEADER)]))
     .then_some(Mistake::NativeAlignment {
@@ -243,24 +243,15 @@ fn size_mismatch(proto: Option<Proto>, b: &[u8], max_size: u32, at_end: bool) ->
             let field = p.payload_field();
             let used = field.iter().rposition(|&x| x != 0).map_or(0, |i| i + 1);
             let declared = p.size();
-            // Fewer non-NUL bytes than declared (and under 20), or more than declared.
-            if used > declared as usize
-                || (declared as usize <= 20 && used < declared as usize && used > 0)
-            {
-                Some(Mistake::SizeMismatch {
-                    proto: Proto::V2,
-                    declared,
-                    actual: used,
-                })
-            } else if declared as usize > 20 && used < 20 && used > 0 {
-                Some(Mistake::SizeMismatch {
-                    proto: Proto::V2,
-                    declared,
-                    actual: used,
-                })
-            } else {
-                None
-            }
+            let carried = (declared as usize).min(v2::PAYLOAD_LEN);
+            // Bytes after the declared size (the sender under-stated it), or NUL
+            // padding where declared bytes should be (the sender over-stated it).
+            let disagrees = used > declared as usize || (used > 0 && used < carried);
+            disagrees.then_some(Mistake::SizeMismatch {
+                proto: Proto::V2,
+                declared,
+                actual: used,
+            })
         }
         Some(Proto::V3) if at_end => {
             let chain = detect::v3_chain(b, max_size);
