@@ -1,6 +1,8 @@
 //! Property tests: emit→parse round trips, and framing that does not depend on how
 //! the byte stream was split.
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
 use labproto::framer::decoder_for;
 use labproto::{v2, v3, Decoder, Error, Framer, Message, Proto};
 use proptest::prelude::*;

@@ -1,6 +1,8 @@
 //! Byte-for-byte agreement with CPython's `struct` module, run live when `python3` exists.
 //! (The unit tests hold the same vectors as constants, so they run everywhere.)
 
+#![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
+
 use labproto::{v2, v3, Message, Proto};
 use std::process::Command;
 
