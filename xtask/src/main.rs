@@ -1,8 +1,11 @@
 //! `cargo xtask <command>`: the project's automation, one module per command
 //! (the cargo alias lives in `.cargo/config.toml`).
 
+mod bench;
+mod bench_servers;
 mod demo;
 mod deps;
+mod measure;
 mod procs;
 mod test;
 mod util;
@@ -14,6 +17,7 @@ usage: cargo xtask <command>
 
 commands:
   demo           run the whole lab end to end on loopback and print labsniff's reports
+  bench          performance figures (labsniff vs libpcap/tshark, servers vs Python) [--quick]
   test           install system dependencies if missing, then fmt check, clippy, all tests
   help           this text";
 
@@ -22,6 +26,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test::main(&args[1..]),
         Some("demo") => demo::main(&args[1..]),
+        Some("bench") => bench::main(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -19,6 +19,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// The process id (for reading its /proc figures).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Wait until a line of its stdout or stderr contains `needle`.
     /// Errors when it exits first or `timeout` passes.
     pub fn wait_for_line(&mut self, needle: &str, timeout: Duration) -> Result<String> {

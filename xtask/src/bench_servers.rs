@@ -1,0 +1,201 @@
+//! Server figures for `cargo xtask bench`: labnet's v3 threads and selector servers,
+//! and the Python `selectors` server of the lab's style, under the same `labnet bench`
+//! load; then the scale run (many concurrent, slow connections).
+
+use crate::measure::{proc_cpu_secs, proc_hwm_kib, proc_rss_kib};
+use crate::procs::{spawn, Running};
+use crate::util::root;
+use anyhow::{bail, Context, Result};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+/// One `labnet bench` result.
+#[derive(Debug, Default, Clone, Copy)]
+struct Load {
+    msgs_per_s: f64,
+    p50_us: f64,
+    p99_us: f64,
+    max_us: f64,
+    errors: u64,
+    messages: u64,
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+fn start_server(labnet: &Path, kind: &str, port: u16) -> Result<Running> {
+    let p = port.to_string();
+    let mut cmd = match kind {
+        "python" => {
+            let mut c = Command::new("python3");
+            c.arg(root().join("bench/selectors_v3_server.py")).arg(&p);
+            c
+        }
+        model => {
+            let mut c = Command::new(labnet);
+            c.args([
+                "tcp-server",
+                "--model",
+                model,
+                "--proto",
+                "v3",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &p,
+                "--quiet",
+            ]);
+            c
+        }
+    };
+    let mut server = spawn(&format!("{kind} server"), &mut cmd)?;
+    server.wait_for_line("listening", Duration::from_secs(10))?;
+    Ok(server)
+}
+
+fn load(
+    labnet: &Path,
+    port: u16,
+    conns: u32,
+    messages: u32,
+    window: u32,
+    extra: &[&str],
+) -> Result<Load> {
+    let out = Command::new(labnet)
+        .args([
+            "bench",
+            "--proto",
+            "v3",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .args([
+            "--conns",
+            &conns.to_string(),
+            "--messages",
+            &messages.to_string(),
+        ])
+        .args(["--size", "32", "--window", &window.to_string(), "--json"])
+        .args(extra)
+        .output()
+        .context("cannot run labnet bench")?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with('{'))
+        .with_context(|| {
+            format!(
+                "labnet bench printed no JSON ({}): {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            )
+        })?;
+    let v: serde_json::Value = serde_json::from_str(line)?;
+    let num = |keys: &[&str]| -> f64 {
+        keys.iter()
+            .find_map(|k| v.get(*k).and_then(serde_json::Value::as_f64))
+            .unwrap_or(f64::NAN)
+    };
+    Ok(Load {
+        msgs_per_s: num(&["messages_per_sec", "msgs_per_sec", "messages_per_s", "rate"]),
+        p50_us: num(&["p50_us", "latency_p50_us"]),
+        p99_us: num(&["p99_us", "latency_p99_us"]),
+        max_us: num(&["max_us", "latency_max_us"]),
+        errors: num(&["errors", "mismatches"]).max(0.0) as u64,
+        messages: num(&["messages", "received", "echoes"]).max(0.0) as u64,
+    })
+}
+
+pub fn servers_bench(labnet: &Path, quick: bool) -> Result<String> {
+    let conn_counts: &[u32] = if quick { &[1, 64] } else { &[1, 8, 64, 512] };
+    let windows = [1u32, 64];
+    let mut out = String::from(
+        "## v3 echo servers under `labnet bench` (32-byte payloads)\n\n\
+         | server | conns | window | messages/s | p50 µs | p99 µs | max µs | errors |\n|---|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    let mut best: std::collections::BTreeMap<(u32, u32), (f64, f64)> = Default::default();
+    for kind in ["threads", "selector", "python"] {
+        let port = free_port()?;
+        let server = start_server(labnet, kind, port)?;
+        for &conns in conn_counts {
+            for window in windows {
+                let total: u32 = if quick {
+                    20_000
+                } else if window == 1 {
+                    60_000
+                } else {
+                    400_000
+                };
+                let per_conn = (total / conns).max(20);
+                eprintln!("xtask: {kind} server, {conns} conns, window {window}");
+                let l = load(labnet, port, conns, per_conn, window, &[])?;
+                out.push_str(&format!(
+                    "| {kind} | {conns} | {window} | {:.0} | {:.0} | {:.0} | {:.0} | {} |\n",
+                    l.msgs_per_s, l.p50_us, l.p99_us, l.max_us, l.errors
+                ));
+                let e = best.entry((conns, window)).or_default();
+                match kind {
+                    "selector" => e.0 = l.msgs_per_s,
+                    "python" => e.1 = l.msgs_per_s,
+                    _ => {}
+                }
+            }
+        }
+        drop(server);
+    }
+    out.push_str("\n| conns | window | selector ÷ Python |\n|---:|---:|---:|\n");
+    for ((conns, window), (sel, py)) in &best {
+        out.push_str(&format!("| {conns} | {window} | {:.1}× |\n", sel / py));
+    }
+    println!("{out}");
+    Ok(out)
+}
+
+/// Many concurrent connections, each sending one message per second for 10 s.
+pub fn scale_bench(labnet: &Path, quick: bool) -> Result<String> {
+    let runs: &[(&str, u32)] = if quick {
+        &[("selector", 1000), ("threads", 200)]
+    } else {
+        &[("selector", 10_000), ("threads", 1_000)]
+    };
+    let mut out = String::from(
+        "## Scale: concurrent connections, one message per second each for 10 s\n\n\
+         | server | conns | echoes received / sent | errors | server peak RSS MB | server CPU s | p99 µs |\n|---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for &(model, conns) in runs {
+        let port = free_port()?;
+        let server = start_server(labnet, model, port)?;
+        let pid = server.pid();
+        let before = proc_cpu_secs(pid).unwrap_or(0.0);
+        eprintln!("xtask: scale: {model} server, {conns} connections");
+        let l = load(labnet, port, conns, 10, 1, &["--interval-ms", "1000"])?;
+        let cpu = proc_cpu_secs(pid).unwrap_or(0.0) - before;
+        let hwm = proc_hwm_kib(pid).or_else(|| proc_rss_kib(pid)).unwrap_or(0);
+        drop(server);
+        let expected = u64::from(conns) * 10;
+        if l.messages != expected {
+            eprintln!(
+                "xtask: warning: {model}: {} echoes of {expected}",
+                l.messages
+            );
+        }
+        out.push_str(&format!(
+            "| {model} | {conns} | {} / {expected} | {} | {:.1} | {cpu:.2} | {:.0} |\n",
+            l.messages,
+            l.errors,
+            hwm as f64 / 1024.0,
+            l.p99_us
+        ));
+    }
+    println!("{out}");
+    if out.contains("| 0 / ") {
+        bail!("a scale run received no echoes");
+    }
+    Ok(out)
+}
