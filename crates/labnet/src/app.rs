@@ -1,0 +1,90 @@
+//! Runs the subcommand the user chose.
+
+use crate::cli::{BenchArgs, Command, ModelArg, TcpClientArgs, TcpServerArgs};
+use crate::error::NetError;
+use crate::log::Log;
+use crate::server::{start_tcp_server, Model, TcpServerConfig};
+use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Run one subcommand; servers stop when `stop` is set (Ctrl-C).
+pub fn run(command: Command, stop: Arc<AtomicBool>) -> Result<(), NetError> {
+    match command {
+        Command::UdpServer(a) => {
+            crate::udp::UdpServer::bind(SocketAddr::new(a.bind, a.port), Log::stdout(false))?
+                .run(&stop)
+        }
+        Command::UdpClient(a) => crate::udp::run_client(SocketAddr::new(a.ip, a.port), &a.messages),
+        Command::TcpServer(a) => tcp_server(a, stop),
+        Command::TcpClient(a) => tcp_client(a),
+        Command::Bench(a) => bench(a),
+    }
+}
+
+fn tcp_server(a: TcpServerArgs, stop: Arc<AtomicBool>) -> Result<(), NetError> {
+    let model = match a.model {
+        ModelArg::Threads => Model::Threads,
+        ModelArg::Selector => Model::Selector,
+    };
+    let mut config = TcpServerConfig::new(
+        model,
+        a.proto,
+        SocketAddr::new(a.bind, a.port),
+        Log::stdout(a.quiet),
+    );
+    config.echo = !a.no_echo;
+    config.max_size = a.max_size;
+    config.max_clients = a
+        .max_clients
+        .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+    config.max_pending = a.max_pending;
+    start_tcp_server(config, stop)?.wait()
+}
+
+fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s).unwrap_or(Duration::from_secs(5))
+}
+
+fn tcp_client(a: TcpClientArgs) -> Result<(), NetError> {
+    let config = crate::client::ClientConfig {
+        proto: a.proto,
+        server: SocketAddr::new(a.ip, a.port),
+        version: a.version_byte,
+        expect_echo: !a.no_echo,
+        timeout: seconds(a.timeout),
+    };
+    crate::client::run(config, &a.messages)
+}
+
+fn bench(a: BenchArgs) -> Result<(), NetError> {
+    if let Err(e) = crate::rlimit::raise_open_files_limit() {
+        eprintln!("labnet bench: cannot raise the open-files limit: {e}");
+    }
+    let config = crate::bench::BenchConfig {
+        proto: a.proto,
+        server: SocketAddr::new(a.ip, a.port),
+        conns: usize::try_from(a.conns).unwrap_or(usize::MAX),
+        messages: a.messages,
+        size: a.size,
+        window: usize::try_from(a.window).unwrap_or(usize::MAX),
+        timeout: seconds(a.timeout),
+    };
+    let report = crate::bench::run_bench(&config)?;
+    if a.json {
+        println!("{}", report.to_json(&config));
+    } else {
+        println!("{}", report.to_text(&config));
+    }
+    let expected = config.conns as u64 * config.messages;
+    if report.ok(expected) {
+        Ok(())
+    } else {
+        Err(NetError::BenchFailed {
+            mismatches: report.mismatches,
+            errors: report.failed_conns,
+            missing: expected.saturating_sub(report.echoed),
+        })
+    }
+}

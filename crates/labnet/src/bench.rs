@@ -1,0 +1,367 @@
+//! `labnet bench`: a one-thread mio load generator. Each connection pipelines up to
+//! `window` messages, checks every echo byte for byte against what it sent, and
+//! records each message's round-trip time (from queueing to the last echo byte).
+
+use crate::error::{plain, NetError};
+use labproto::{Message, Proto};
+use mio::net::TcpStream;
+use mio::{Events, Interest, Poll, Token};
+use std::collections::VecDeque;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct BenchConfig {
+    pub proto: Proto,
+    pub server: SocketAddr,
+    pub conns: usize,
+    /// Messages per connection.
+    pub messages: u64,
+    /// Message text length in bytes (v2 carries at most 20 of them).
+    pub size: usize,
+    /// Messages in flight per connection.
+    pub window: usize,
+    /// Give up (and report what is missing) after this long.
+    pub timeout: Duration,
+}
+
+/// What happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchReport {
+    pub config_proto: Proto,
+    pub conns: usize,
+    pub connected: usize,
+    pub failed_conns: u64,
+    pub sent: u64,
+    pub echoed: u64,
+    pub mismatches: u64,
+    pub elapsed: Duration,
+    /// Round-trip times in microseconds, sorted.
+    pub p50_us: u64,
+    pub p99_us: u64,
+    pub max_us: u64,
+}
+
+impl BenchReport {
+    pub fn messages_per_sec(&self) -> f64 {
+        let secs = self.elapsed.as_secs_f64();
+        if secs > 0.0 {
+            self.echoed as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    /// Everything went right: every message echoed, byte for byte.
+    pub fn ok(&self, expected: u64) -> bool {
+        self.mismatches == 0 && self.failed_conns == 0 && self.echoed == expected
+    }
+
+    pub fn to_json(&self, config: &BenchConfig) -> String {
+        format!(
+            "{{\"proto\":\"{}\",\"server\":\"{}\",\"conns\":{},\"messages_per_conn\":{},\"size\":{},\"window\":{},\
+             \"connected\":{},\"failed_conns\":{},\"sent\":{},\"echoed\":{},\"mismatches\":{},\
+             \"elapsed_s\":{:.6},\"msgs_per_s\":{:.1},\"p50_us\":{},\"p99_us\":{},\"max_us\":{}}}",
+            config.proto,
+            config.server,
+            config.conns,
+            config.messages,
+            config.size,
+            config.window,
+            self.connected,
+            self.failed_conns,
+            self.sent,
+            self.echoed,
+            self.mismatches,
+            self.elapsed.as_secs_f64(),
+            self.messages_per_sec(),
+            self.p50_us,
+            self.p99_us,
+            self.max_us
+        )
+    }
+
+    pub fn to_text(&self, config: &BenchConfig) -> String {
+        let expected = config.conns as u64 * config.messages;
+        format!(
+            "bench: {} to {}, {} connections x {} messages of {} bytes, window {}\n\
+             \x20 connected    {} of {}\n\
+             \x20 echoed       {} of {} messages ({} mismatches, {} failed connections)\n\
+             \x20 elapsed      {:.3} s\n\
+             \x20 throughput   {:.0} messages/s\n\
+             \x20 latency      p50 {} us   p99 {} us   max {} us",
+            config.proto,
+            config.server,
+            config.conns,
+            config.messages,
+            config.size,
+            config.window,
+            self.connected,
+            config.conns,
+            self.echoed,
+            expected,
+            self.mismatches,
+            self.failed_conns,
+            self.elapsed.as_secs_f64(),
+            self.messages_per_sec(),
+            self.p50_us,
+            self.p99_us,
+            self.max_us
+        )
+    }
+}
+
+/// A message in flight: when it was queued, echo bytes still due, whether any differed.
+struct InFlight {
+    queued_at: Instant,
+    remaining: usize,
+    mismatch: bool,
+}
+
+struct BenchConn {
+    id: usize,
+    stream: TcpStream,
+    connected: bool,
+    failed: bool,
+    next_order: u32,
+    queued: u64,
+    echoed: u64,
+    out: Vec<u8>,
+    written: usize,
+    /// Bytes sent whose echo has not fully arrived, in order; `expect[expect_pos..]`.
+    expect: Vec<u8>,
+    expect_pos: usize,
+    in_flight: VecDeque<InFlight>,
+}
+
+/// The text of message `order` on connection `id`: varies with both, so a reply sent
+/// to the wrong connection or out of order is caught.
+pub fn payload(id: usize, order: u32, size: usize) -> Vec<u8> {
+    (0..size)
+        .map(|i| b'a' + ((id * 7 + order as usize + i) % 26) as u8)
+        .collect()
+}
+
+/// Open the connections and run to completion (or the timeout).
+pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
+    let poll_err = |source| NetError::Poll { source };
+    let mut poll = Poll::new().map_err(poll_err)?;
+    let mut conns = Vec::with_capacity(config.conns);
+    let mut failed = 0u64;
+    for id in 0..config.conns {
+        match TcpStream::connect(config.server) {
+            Ok(mut stream) => {
+                poll.registry()
+                    .register(
+                        &mut stream,
+                        Token(id),
+                        Interest::READABLE | Interest::WRITABLE,
+                    )
+                    .map_err(poll_err)?;
+                let _ = stream.set_nodelay(true);
+                conns.push(BenchConn {
+                    id,
+                    stream,
+                    connected: false,
+                    failed: false,
+                    next_order: 1,
+                    queued: 0,
+                    echoed: 0,
+                    out: Vec::new(),
+                    written: 0,
+                    expect: Vec::new(),
+                    expect_pos: 0,
+                    in_flight: VecDeque::new(),
+                });
+            }
+            Err(e) => {
+                if id == 0 {
+                    return Err(NetError::Connect {
+                        addr: config.server,
+                        source: e,
+                    });
+                }
+                eprintln!("labnet bench: connection {id}: {}", plain(&e));
+                failed += 1;
+            }
+        }
+    }
+    let start = Instant::now();
+    let deadline = start + config.timeout;
+    let mut latencies: Vec<u64> = Vec::with_capacity(config.conns * config.messages as usize);
+    let mut mismatches = 0u64;
+    let mut events = Events::with_capacity(4096);
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut active = conns.len();
+    let mut last_echo = start;
+    while active > 0 && Instant::now() < deadline {
+        let wait = deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(200));
+        if let Err(e) = poll.poll(&mut events, Some(wait)) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(poll_err(e));
+        }
+        for event in events.iter() {
+            let Some(conn) = conns.get_mut(event.token().0) else {
+                continue;
+            };
+            if conn.failed || conn.echoed == config.messages {
+                continue;
+            }
+            let before = conn.echoed;
+            let result = drive(conn, config, &mut buf, &mut latencies, &mut mismatches);
+            if conn.echoed > before {
+                last_echo = Instant::now();
+            }
+            if let Err(e) = result {
+                eprintln!("labnet bench: connection {}: {e}", conn.id);
+                conn.failed = true;
+                failed += 1;
+                active -= 1;
+                let _ = poll.registry().deregister(&mut conn.stream);
+            } else if conn.echoed == config.messages {
+                active -= 1;
+                let _ = poll.registry().deregister(&mut conn.stream);
+                let _ = conn.stream.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+    latencies.sort_unstable();
+    let pct = |p: f64| -> u64 {
+        if latencies.is_empty() {
+            return 0;
+        }
+        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+        latencies[i]
+    };
+    Ok(BenchReport {
+        config_proto: config.proto,
+        conns: config.conns,
+        connected: conns.iter().filter(|c| c.connected).count(),
+        failed_conns: failed,
+        sent: conns.iter().map(|c| c.queued).sum(),
+        echoed: conns.iter().map(|c| c.echoed).sum(),
+        mismatches,
+        elapsed: last_echo - start,
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+        max_us: latencies.last().copied().unwrap_or(0),
+    })
+}
+
+/// Why one benchmark connection gave up.
+#[derive(Debug, thiserror::Error)]
+enum ConnFailure {
+    #[error("connect failed: {}", plain(.0))]
+    Connect(io::Error),
+    #[error("{}", plain(.0))]
+    Io(io::Error),
+    #[error("server closed the connection with {0} messages still unanswered")]
+    Closed(usize),
+    #[error("server sent {0} bytes nobody asked for")]
+    Unexpected(usize),
+    #[error("message {order} cannot be encoded: {source}")]
+    Encode { order: u32, source: labproto::Error },
+}
+
+/// React to readiness: finish connecting, read and check echoes, send more.
+fn drive(
+    conn: &mut BenchConn,
+    config: &BenchConfig,
+    buf: &mut [u8],
+    latencies: &mut Vec<u64>,
+    mismatches: &mut u64,
+) -> Result<(), ConnFailure> {
+    if !conn.connected {
+        if let Some(e) = conn.stream.take_error().map_err(ConnFailure::Connect)? {
+            return Err(ConnFailure::Connect(e));
+        }
+        match conn.stream.peer_addr() {
+            Ok(_) => conn.connected = true,
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
+            Err(e) => return Err(ConnFailure::Connect(e)),
+        }
+    }
+    loop {
+        match conn.stream.read(buf) {
+            Ok(0) => return Err(ConnFailure::Closed(conn.in_flight.len())),
+            Ok(n) => check_echo(conn, &buf[..n], latencies, mismatches)?,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ConnFailure::Io(e)),
+        }
+    }
+    while conn.in_flight.len() < config.window && conn.queued < config.messages {
+        let order = conn.next_order;
+        let text = payload(conn.id, order, config.size);
+        let wire = Message::new(config.proto, 1, order, &text)
+            .map_err(|source| ConnFailure::Encode { order, source })?
+            .encode();
+        conn.out.extend_from_slice(&wire);
+        conn.expect.extend_from_slice(&wire);
+        conn.in_flight.push_back(InFlight {
+            queued_at: Instant::now(),
+            remaining: wire.len(),
+            mismatch: false,
+        });
+        conn.next_order = order.wrapping_add(1);
+        conn.queued += 1;
+    }
+    while conn.written < conn.out.len() {
+        match conn.stream.write(&conn.out[conn.written..]) {
+            Ok(n) => conn.written += n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(ConnFailure::Io(e)),
+        }
+    }
+    if conn.written == conn.out.len() {
+        conn.out.clear();
+        conn.written = 0;
+    }
+    Ok(())
+}
+
+/// Compare echo bytes with what was sent, completing in-flight messages in order.
+fn check_echo(
+    conn: &mut BenchConn,
+    mut data: &[u8],
+    latencies: &mut Vec<u64>,
+    mismatches: &mut u64,
+) -> Result<(), ConnFailure> {
+    while !data.is_empty() {
+        let Some(front) = conn.in_flight.front_mut() else {
+            return Err(ConnFailure::Unexpected(data.len()));
+        };
+        let k = front.remaining.min(data.len());
+        if data[..k] != conn.expect[conn.expect_pos..conn.expect_pos + k] {
+            front.mismatch = true;
+        }
+        front.remaining -= k;
+        conn.expect_pos += k;
+        data = &data[k..];
+        if front.remaining == 0 {
+            let latency = front.queued_at.elapsed().as_micros() as u64;
+            if front.mismatch {
+                *mismatches += 1;
+            }
+            latencies.push(latency);
+            conn.in_flight.pop_front();
+            conn.echoed += 1;
+        }
+    }
+    if conn.expect_pos == conn.expect.len() {
+        conn.expect.clear();
+        conn.expect_pos = 0;
+    } else if conn.expect_pos > conn.expect.len() / 2 {
+        // With a full window something is always in flight: compact now and then.
+        conn.expect.drain(..conn.expect_pos);
+        conn.expect_pos = 0;
+    }
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! The command line: one subcommand per program of the lab.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use labproto::Proto;
+use std::net::IpAddr;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "labnet",
+    version,
+    about = "The sockets lab's servers and clients, byte-compatible with the Python originals",
+    long_about = "The sockets lab's servers and clients (exercises 1 to 5), byte-compatible with the \
+                  Python originals on port 5005: mix them freely with your own Python programs.\n\n\
+                  Logs go to stdout, one line per event: UTC time HH:MM:SS.mmm, then the handler \
+                  in brackets ([thread client-ADDR] or [selector token N]). \
+                  Exit codes: 0 ok, 1 runtime error, 2 usage error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Exercise 1.1: print every UDP datagram with the sender's address and port.
+    #[command(
+        long_about = "Exercise 1.1 (serverUDP.py): binds a UDP socket and prints every \
+        datagram with the sender's address and source port.\n\n\
+        In the capture (filter: udp.port == 5005) each datagram is one message: compare the \
+        source port Wireshark shows with the port printed here, and see that no handshake \
+        precedes the data."
+    )]
+    UdpServer(UdpServerArgs),
+    /// Exercise 1.2: send UDP datagrams (one per message) and print the local port used.
+    #[command(
+        long_about = "Exercise 1.2 (clientUDP.py): sends each -m message, or each line typed \
+        on stdin until EOF (Ctrl-D), as one datagram.\n\n\
+        It prints its own local port: the OS picked it from the ephemeral range \
+        (/proc/sys/net/ipv4/ip_local_port_range). Find it as the source port in the capture; \
+        a second client gets a different one."
+    )]
+    UdpClient(UdpClientArgs),
+    /// Exercises 2-5: the TCP echo server (threads or selector; text, v2 or v3).
+    #[command(long_about = "Exercises 2 to 5: the TCP server.\n\n\
+        --model threads (serverTCP.py, 2.1; serverTCPv2.py 4.1; serverTCPv3.py 5.1): one named \
+        thread per client; the log shows which thread serves which client address.\n\
+        --model selector (serverTCPsel.py, 3.1): one thread, one event loop; each connection is a \
+        token (a Python selector key); non-blocking reads and writes.\n\n\
+        --proto text echoes the bytes read; v2 reads fixed 29-byte messages ('!BII20s'); v3 reads \
+        a 9-byte header ('!BII') then 'size' bytes. v2/v3 messages are printed decoded and echoed \
+        byte for byte (4.3, 5.3) unless --no-echo (4.1, 5.1).\n\n\
+        In the capture (filter: tcp.port == 5005): the three-way handshake at accept, one TCP \
+        stream per client port, message boundaries not matching segment boundaries, and the FIN \
+        of whoever closes first.")]
+    TcpServer(TcpServerArgs),
+    /// Exercises 2-5: the TCP client (text, v2 or v3), printing each echo.
+    #[command(
+        long_about = "Exercises 2 to 5: the TCP client (clientTCP.py, clientTCPv2.py, \
+        clientTCPv3.py).\n\n\
+        Sends each -m message (or each stdin line) as text, as a 29-byte v2 message (texts over 20 \
+        bytes are cut, the size field keeps the original length), or as a v3 message (9-byte \
+        header + text). Orders start at 1. It prints its local port (the source port in the \
+        capture) and each echo, decoded."
+    )]
+    TcpClient(TcpClientArgs),
+    /// Load generator: N connections x M pipelined messages, throughput and latency.
+    #[command(
+        long_about = "Load generator for the performance comparison of the two server \
+        models. Opens --conns connections from one thread (mio), pipelines up to --window messages \
+        on each, checks every echo byte for byte (any mismatch fails the run) and prints \
+        messages/s and round-trip percentiles. Raises the open-files limit to the hard limit so \
+        thousands of connections fit. Run the server with --quiet."
+    )]
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct UdpServerArgs {
+    /// Address to listen on (0.0.0.0: every IPv4 interface; '::': IPv6 and IPv4).
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind: IpAddr,
+    #[arg(long, default_value_t = labproto::LAB_PORT)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct UdpClientArgs {
+    /// Server address (the Python client's ip_addr).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub ip: IpAddr,
+    #[arg(long, default_value_t = labproto::LAB_PORT)]
+    pub port: u16,
+    /// A message to send; repeat for several. Without -m, lines are read from stdin.
+    #[arg(short = 'm', long = "message")]
+    pub messages: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModelArg {
+    /// One thread per client.
+    Threads,
+    /// One thread, one event loop, one token per connection.
+    Selector,
+}
+
+#[derive(Debug, Args)]
+pub struct TcpServerArgs {
+    #[arg(long, value_enum)]
+    pub model: ModelArg,
+    /// text, v2 or v3.
+    #[arg(long)]
+    pub proto: Proto,
+    /// Print messages but send nothing back (the servers of 4.1 and 5.1).
+    #[arg(long)]
+    pub no_echo: bool,
+    /// Address to listen on (0.0.0.0: every IPv4 interface; '::': IPv6 and IPv4).
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind: IpAddr,
+    #[arg(long, default_value_t = labproto::LAB_PORT)]
+    pub port: u16,
+    /// Largest v3 size field accepted; a larger one closes that connection.
+    #[arg(long, default_value_t = labproto::DEFAULT_MAX_SIZE)]
+    pub max_size: u32,
+    /// Threads model: serve at most N clients at once; newcomers wait in the backlog.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_clients: Option<u64>,
+    /// Selector model: unread echo bytes allowed per client before it is closed.
+    #[arg(long, default_value_t = crate::server::DEFAULT_MAX_PENDING)]
+    pub max_pending: usize,
+    /// No per-message lines (for benchmarks); accepts, closes and errors still show.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TcpClientArgs {
+    /// text, v2 or v3.
+    #[arg(long)]
+    pub proto: Proto,
+    /// Server address (the Python client's ip_addr).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub ip: IpAddr,
+    #[arg(long, default_value_t = labproto::LAB_PORT)]
+    pub port: u16,
+    /// A message to send; repeat for several. Without -m, lines are read from stdin.
+    #[arg(short = 'm', long = "message")]
+    pub messages: Vec<String>,
+    /// The version byte of v2/v3 headers.
+    #[arg(long, default_value_t = 1)]
+    pub version_byte: u8,
+    /// Do not wait for echoes (for --no-echo servers).
+    #[arg(long)]
+    pub no_echo: bool,
+    /// Seconds to wait for the connection and for each echo.
+    #[arg(long, default_value_t = 5.0)]
+    pub timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// text, v2 or v3.
+    #[arg(long)]
+    pub proto: Proto,
+    #[arg(long, default_value = "127.0.0.1")]
+    pub ip: IpAddr,
+    #[arg(long, default_value_t = labproto::LAB_PORT)]
+    pub port: u16,
+    /// Number of connections.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub conns: u64,
+    /// Messages per connection.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub messages: u64,
+    /// Message text length in bytes (v2 carries at most 20).
+    #[arg(long)]
+    pub size: usize,
+    /// Messages in flight per connection.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub window: u64,
+    /// Give up after this many seconds and report what is missing.
+    #[arg(long, default_value_t = 60.0)]
+    pub timeout: f64,
+    /// Print one JSON line instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,104 @@
+//! Runtime errors of labnet's programs, each saying what failed and where.
+
+use std::io;
+use std::net::SocketAddr;
+
+/// A failure that stops a server, client or benchmark (exit code 1).
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    #[error("cannot bind {addr}: {}", plain(source))]
+    Bind { addr: SocketAddr, source: io::Error },
+    #[error("cannot connect to {addr}: {}", plain(source))]
+    Connect { addr: SocketAddr, source: io::Error },
+    #[error("{what} on {addr} failed: {}", plain(source))]
+    Io {
+        what: &'static str,
+        addr: SocketAddr,
+        source: io::Error,
+    },
+    #[error("cannot read standard input: {}", plain(source))]
+    Stdin { source: io::Error },
+    #[error("no echo from {addr} within {timeout_ms} ms ({received} of {expected} bytes arrived)")]
+    EchoTimeout {
+        addr: SocketAddr,
+        timeout_ms: u128,
+        received: usize,
+        expected: usize,
+    },
+    #[error(
+        "{addr} closed the connection before echoing ({received} of {expected} bytes arrived)"
+    )]
+    EchoCut {
+        addr: SocketAddr,
+        received: usize,
+        expected: usize,
+    },
+    #[error("the echo from {addr} is not a valid lab message: {source}")]
+    BadEcho {
+        addr: SocketAddr,
+        source: labproto::Error,
+    },
+    #[error("message {order} cannot be encoded: {source}")]
+    Encode { order: u32, source: labproto::Error },
+    #[error("cannot set up the event loop: {}", plain(source))]
+    Poll { source: io::Error },
+    #[error("the server thread stopped unexpectedly (it panicked)")]
+    ServerPanicked,
+    #[error(
+        "benchmark failed: {mismatches} echoes differed from what was sent, \
+         {errors} connections failed, {missing} messages never echoed"
+    )]
+    BenchFailed {
+        mismatches: u64,
+        errors: u64,
+        missing: u64,
+    },
+}
+
+/// The OS error in plain lowercase words, without the `(os error 98)` suffix.
+pub fn plain(error: &io::Error) -> String {
+    use io::ErrorKind as K;
+    let text = match error.kind() {
+        K::AddrInUse => "address already in use",
+        K::AddrNotAvailable => "address not available on this machine",
+        K::PermissionDenied => "permission denied",
+        K::ConnectionRefused => "connection refused (is the server running on that port?)",
+        K::ConnectionReset => "connection reset by peer",
+        K::ConnectionAborted => "connection aborted",
+        K::BrokenPipe => "broken pipe (the peer closed the connection)",
+        K::TimedOut => "timed out",
+        K::WouldBlock => "timed out",
+        K::UnexpectedEof => "the peer closed the connection",
+        _ => {
+            let text = error.to_string();
+            return match text.find(" (os error") {
+                Some(cut) => text[..cut].to_lowercase(),
+                None => text,
+            };
+        }
+    };
+    text.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bind_error_is_one_plain_line() {
+        let e = NetError::Bind {
+            addr: "0.0.0.0:5005".parse().unwrap(),
+            source: io::Error::from_raw_os_error(libc::EADDRINUSE),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot bind 0.0.0.0:5005: address already in use"
+        );
+    }
+
+    #[test]
+    fn other_os_errors_lose_the_errno_suffix() {
+        let e = io::Error::from_raw_os_error(libc::ENETUNREACH);
+        assert_eq!(plain(&e), "network is unreachable");
+    }
+}

@@ -1,0 +1,106 @@
+//! One line per event: `HH:MM:SS.mmm [handler] text`, on stdout or in memory (tests).
+//!
+//! Timestamps are UTC wall-clock time so they can be matched against a capture's
+//! absolute times (Wireshark: View > Time Display Format > UTC Time of Day).
+
+use std::fmt;
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Where log lines go.
+#[derive(Debug, Clone)]
+enum Sink {
+    Stdout,
+    Memory(Arc<Mutex<Vec<String>>>),
+}
+
+/// A cheap, cloneable logger shared by every handler of a server.
+#[derive(Debug, Clone)]
+pub struct Log {
+    sink: Sink,
+    quiet: bool,
+}
+
+impl Log {
+    /// Lines go to stdout; `quiet` drops the per-message lines (benchmarks).
+    pub fn stdout(quiet: bool) -> Log {
+        Log {
+            sink: Sink::Stdout,
+            quiet,
+        }
+    }
+
+    /// Lines are kept in memory; the returned vector fills as events happen.
+    pub fn memory(quiet: bool) -> (Log, Arc<Mutex<Vec<String>>>) {
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        (
+            Log {
+                sink: Sink::Memory(Arc::clone(&lines)),
+                quiet,
+            },
+            lines,
+        )
+    }
+
+    /// An event that is always shown (accept, close, errors, start, stop).
+    pub fn event(&self, handler: &dyn fmt::Display, text: fmt::Arguments<'_>) {
+        let line = format!("{} [{handler}] {text}", timestamp(SystemTime::now()));
+        match &self.sink {
+            Sink::Stdout => {
+                // A closed stdout (e.g. `| head`) must not kill the server: ignore it.
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            Sink::Memory(lines) => {
+                if let Ok(mut lines) = lines.lock() {
+                    lines.push(line);
+                }
+            }
+        }
+    }
+
+    /// A per-message event, dropped with `--quiet`.
+    pub fn message(&self, handler: &dyn fmt::Display, text: fmt::Arguments<'_>) {
+        if !self.quiet {
+            self.event(handler, text);
+        }
+    }
+}
+
+/// `HH:MM:SS.mmm` (UTC) of a wall-clock time.
+pub fn timestamp(at: SystemTime) -> String {
+    let since_epoch = at.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs_of_day = since_epoch.as_secs() % 86_400;
+    format!(
+        "{:02}:{:02}:{:02}.{:03}",
+        secs_of_day / 3600,
+        secs_of_day / 60 % 60,
+        secs_of_day % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn timestamp_is_utc_time_of_day_with_millis() {
+        let at = UNIX_EPOCH
+            + Duration::from_millis(86_400_000 * 3 + 13 * 3_600_000 + 5 * 60_000 + 7_042);
+        assert_eq!(timestamp(at), "13:05:07.042");
+    }
+
+    #[test]
+    fn quiet_drops_message_lines_only() {
+        let (log, lines) = Log::memory(true);
+        log.message(&"thread x", format_args!("got 1"));
+        log.event(&"thread x", format_args!("closed"));
+        let lines = lines.lock().unwrap();
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].ends_with(" [thread x] closed"), "{}", lines[0]);
+    }
+}

@@ -1,0 +1,40 @@
+//! Creating listening sockets: IPv4 or IPv6, dual-stack when binding `::`.
+
+use crate::error::NetError;
+use socket2::{Domain, Protocol, Socket, Type};
+use std::net::{SocketAddr, TcpListener, UdpSocket};
+
+/// Listen backlog: large, so that newcomers beyond `--max-clients` (and benchmark
+/// bursts) wait in the kernel's queue instead of being refused.
+const BACKLOG: i32 = 4096;
+
+fn new_socket(addr: SocketAddr, ty: Type, proto: Protocol) -> Result<Socket, NetError> {
+    let bind_err = |source| NetError::Bind { addr, source };
+    let socket = Socket::new(Domain::for_address(addr), ty, Some(proto)).map_err(bind_err)?;
+    if addr.is_ipv6() {
+        // Accept IPv4 clients too (as ::ffff:a.b.c.d) where the OS allows it;
+        // if it does not, the socket simply stays IPv6-only.
+        let _ = socket.set_only_v6(false);
+    }
+    Ok(socket)
+}
+
+/// A TCP listener on `addr`, as Python's `socket.bind` + `listen` would make it.
+pub fn tcp_listener(addr: SocketAddr) -> Result<TcpListener, NetError> {
+    let bind_err = |source| NetError::Bind { addr, source };
+    let socket = new_socket(addr, Type::STREAM, Protocol::TCP)?;
+    // Restarting the server right after stopping it must not fail on TIME_WAIT
+    // connections; on Linux this still refuses a second live listener.
+    socket.set_reuse_address(true).map_err(bind_err)?;
+    socket.bind(&addr.into()).map_err(bind_err)?;
+    socket.listen(BACKLOG).map_err(bind_err)?;
+    Ok(socket.into())
+}
+
+/// A UDP socket bound to `addr`.
+pub fn udp_socket(addr: SocketAddr) -> Result<UdpSocket, NetError> {
+    let bind_err = |source| NetError::Bind { addr, source };
+    let socket = new_socket(addr, Type::DGRAM, Protocol::UDP)?;
+    socket.bind(&addr.into()).map_err(bind_err)?;
+    Ok(socket.into())
+}

@@ -1,0 +1,382 @@
+//! The selector model (serverTCPsel.py, exercise 3): one thread, one mio event loop.
+//! Each connection is registered under a `Token` — the Rust counterpart of a Python
+//! selector key — and owns a read buffer (its framer) and a write buffer. Sockets are
+//! non-blocking: a reply that cannot be written at once waits in the write buffer and
+//! the token asks for WRITABLE events, so a slow reader never blocks anyone else.
+
+use crate::connection::Connection;
+use crate::error::{plain, NetError};
+use crate::log::Log;
+use crate::server::{banner, close_summary, ServerHandle, TcpServerConfig, STOP_CHECK};
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token};
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The listening socket's token, like the key whose `data` is None in the Python code.
+const LISTENER: Token = Token(0);
+
+/// Log label of a token: `selector token 3`.
+struct TokenLabel(Token);
+
+impl std::fmt::Display for TokenLabel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "selector token {}", self.0 .0)
+    }
+}
+
+/// One registered client.
+struct Client {
+    stream: TcpStream,
+    peer: SocketAddr,
+    conn: Connection,
+    /// Echo bytes not yet accepted by the kernel; `out[written..]` is pending.
+    out: Vec<u8>,
+    written: usize,
+    /// The client closed its sending side; we close once the echoes are out.
+    peer_done: bool,
+    /// Interest currently registered, to re-register only on change.
+    wants_write: bool,
+}
+
+impl Client {
+    fn pending_out(&self) -> usize {
+        self.out.len() - self.written
+    }
+}
+
+pub fn start(config: TcpServerConfig, stop: Arc<AtomicBool>) -> Result<ServerHandle, NetError> {
+    let std_listener = crate::sockets::tcp_listener(config.bind)?;
+    let local = std_listener.local_addr().map_err(|source| NetError::Io {
+        what: "reading the bound address",
+        addr: config.bind,
+        source,
+    })?;
+    std_listener
+        .set_nonblocking(true)
+        .map_err(|source| NetError::Io {
+            what: "making the listener non-blocking",
+            addr: local,
+            source,
+        })?;
+    let mut listener = TcpListener::from_std(std_listener);
+    let poll = Poll::new().map_err(|source| NetError::Poll { source })?;
+    poll.registry()
+        .register(&mut listener, LISTENER, Interest::READABLE)
+        .map_err(|source| NetError::Poll { source })?;
+    config.log.event(
+        &TokenLabel(LISTENER),
+        format_args!("{}", banner(&config, local)),
+    );
+    let stop_flag = Arc::clone(&stop);
+    let thread = std::thread::Builder::new()
+        .name("selector".into())
+        .spawn(move || EventLoop::new(poll, listener, local, config).run(&stop_flag))
+        .map_err(|source| NetError::Io {
+            what: "starting the selector thread",
+            addr: local,
+            source,
+        })?;
+    Ok(ServerHandle::new(local, stop, thread))
+}
+
+struct EventLoop {
+    poll: Poll,
+    listener: TcpListener,
+    local: SocketAddr,
+    config: TcpServerConfig,
+    clients: HashMap<Token, Client>,
+    next_token: usize,
+    /// Scratch read buffer shared by all connections (data is moved into framers).
+    read_buf: Vec<u8>,
+    messages: Vec<labproto::Message>,
+}
+
+impl EventLoop {
+    fn new(poll: Poll, listener: TcpListener, local: SocketAddr, config: TcpServerConfig) -> Self {
+        EventLoop {
+            poll,
+            listener,
+            local,
+            config,
+            clients: HashMap::new(),
+            next_token: 1,
+            read_buf: vec![0u8; 64 * 1024],
+            messages: Vec::new(),
+        }
+    }
+
+    fn log(&self) -> &Log {
+        &self.config.log
+    }
+
+    fn run(mut self, stop: &AtomicBool) -> Result<(), NetError> {
+        let mut events = Events::with_capacity(1024);
+        while !stop.load(Ordering::SeqCst) {
+            // The timeout is what lets Ctrl-C stop an idle loop.
+            if let Err(e) = self.poll.poll(&mut events, Some(STOP_CHECK)) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(NetError::Poll { source: e });
+            }
+            for event in events.iter() {
+                if event.token() == LISTENER {
+                    self.accept_all();
+                } else {
+                    self.handle(event.token(), event.is_readable(), event.is_writable());
+                }
+            }
+        }
+        let tokens: Vec<Token> = self.clients.keys().copied().collect();
+        self.log().event(
+            &TokenLabel(LISTENER),
+            format_args!("stopping: closing {} client connection(s)", tokens.len()),
+        );
+        for token in tokens {
+            self.close(token, "server (shutting down)");
+        }
+        self.log().event(
+            &TokenLabel(LISTENER),
+            format_args!("stopped listening on {}", self.local),
+        );
+        Ok(())
+    }
+
+    fn accept_all(&mut self) {
+        loop {
+            match self.listener.accept() {
+                Ok((mut stream, peer)) => {
+                    let token = Token(self.next_token);
+                    self.next_token += 1;
+                    if let Err(e) =
+                        self.poll
+                            .registry()
+                            .register(&mut stream, token, Interest::READABLE)
+                    {
+                        self.log().event(
+                            &TokenLabel(LISTENER),
+                            format_args!("cannot register {peer}: {}; closing it", plain(&e)),
+                        );
+                        continue;
+                    }
+                    self.log().event(
+                        &TokenLabel(token),
+                        format_args!(
+                            "accepted {peer} (client's ephemeral port {}), registered as token {}",
+                            peer.port(),
+                            token.0
+                        ),
+                    );
+                    let conn =
+                        Connection::new(self.config.proto, self.config.max_size, self.config.echo);
+                    self.clients.insert(
+                        token,
+                        Client {
+                            stream,
+                            peer,
+                            conn,
+                            out: Vec::new(),
+                            written: 0,
+                            peer_done: false,
+                            wants_write: false,
+                        },
+                    );
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    // E.g. out of file descriptors: keep serving the clients we have.
+                    self.log().event(
+                        &TokenLabel(LISTENER),
+                        format_args!("accept failed: {}", plain(&e)),
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
+    /// One readiness event for a client; closes it when it is done or misbehaves.
+    fn handle(&mut self, token: Token, readable: bool, writable: bool) {
+        let outcome = match self.clients.get_mut(&token) {
+            None => return,
+            Some(client) => step(
+                client,
+                token,
+                readable,
+                writable,
+                &mut self.read_buf,
+                &mut self.messages,
+                &self.config,
+            ),
+        };
+        match outcome {
+            Step::KeepOpen => self.update_interest(token),
+            Step::Close(by) => self.close(token, by),
+        }
+    }
+
+    fn update_interest(&mut self, token: Token) {
+        let Some(client) = self.clients.get_mut(&token) else {
+            return;
+        };
+        let wants_write = client.pending_out() > 0;
+        if wants_write == client.wants_write {
+            return;
+        }
+        let interest = if wants_write {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        let result = self
+            .poll
+            .registry()
+            .reregister(&mut client.stream, token, interest);
+        client.wants_write = wants_write;
+        if let Err(e) = result {
+            let text = format!("cannot change interest: {}", plain(&e));
+            self.config
+                .log
+                .event(&TokenLabel(token), format_args!("{text}"));
+            self.close(token, "server (event loop error)");
+        }
+    }
+
+    fn close(&mut self, token: Token, closed_by: &str) {
+        if let Some(mut client) = self.clients.remove(&token) {
+            let _ = self.poll.registry().deregister(&mut client.stream);
+            let _ = client.stream.shutdown(std::net::Shutdown::Both);
+            self.config.log.event(
+                &TokenLabel(token),
+                format_args!(
+                    "{} ({})",
+                    close_summary(closed_by, &client.conn),
+                    client.peer
+                ),
+            );
+        }
+    }
+}
+
+enum Step {
+    KeepOpen,
+    Close(&'static str),
+}
+
+/// Read everything available, frame it, queue echoes, write what the kernel takes.
+fn step(
+    client: &mut Client,
+    token: Token,
+    readable: bool,
+    writable: bool,
+    read_buf: &mut [u8],
+    messages: &mut Vec<labproto::Message>,
+    config: &TcpServerConfig,
+) -> Step {
+    let log = &config.log;
+    let label = TokenLabel(token);
+    if readable && !client.peer_done {
+        // mio is edge-triggered: read until WouldBlock or we will not hear again.
+        loop {
+            let n = match client.stream.read(read_buf) {
+                Ok(0) => {
+                    client.peer_done = true;
+                    if let Err(e) = client.conn.finish() {
+                        log.event(&label, format_args!("error: {e}"));
+                    }
+                    break;
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    log.event(&label, format_args!("read failed: {}", plain(&e)));
+                    return Step::Close("client (connection reset)");
+                }
+            };
+            messages.clear();
+            if client.written == client.out.len() {
+                client.out.clear();
+                client.written = 0;
+            }
+            let before = client.out.len();
+            let framed = client
+                .conn
+                .receive(&read_buf[..n], messages, &mut client.out);
+            for m in messages.iter() {
+                log.message(&label, format_args!("received {m}"));
+            }
+            let queued = client.out.len() - before;
+            if queued > 0 {
+                log.message(&label, format_args!("queued {queued} echo bytes"));
+            }
+            if let Err(e) = framed {
+                // Send the echoes of the good messages before closing.
+                let _ = flush(client);
+                log.event(&label, format_args!("error: {e}; closing this connection"));
+                return Step::Close("server (bad message)");
+            }
+            if let Err(e) = flush(client) {
+                log.event(
+                    &label,
+                    format_args!("writing the echo failed: {}", plain(&e)),
+                );
+                return Step::Close("client (while we were writing)");
+            }
+            if client.pending_out() > config.max_pending {
+                log.event(
+                    &label,
+                    format_args!(
+                        "client is not reading its echoes: {} bytes pending, over the --max-pending cap of {} bytes; closing this connection",
+                        client.pending_out(),
+                        config.max_pending
+                    ),
+                );
+                return Step::Close("server (client not reading)");
+            }
+        }
+    }
+    if writable && client.pending_out() > 0 {
+        if let Err(e) = flush(client) {
+            log.event(
+                &label,
+                format_args!("writing the echo failed: {}", plain(&e)),
+            );
+            return Step::Close("client (while we were writing)");
+        }
+    }
+    if client.peer_done && client.pending_out() == 0 {
+        return Step::Close("client");
+    }
+    Step::KeepOpen
+}
+
+/// Write pending echo bytes until done or the kernel buffer is full.
+fn flush(client: &mut Client) -> io::Result<()> {
+    while client.written < client.out.len() {
+        match client.stream.write(&client.out[client.written..]) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                client.written += n;
+                client.conn.record_sent(n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if client.written == client.out.len() {
+        client.out.clear();
+        client.written = 0;
+    } else if client.written > client.out.len() / 2 {
+        // Compact so the buffer does not creep forward forever.
+        client.out.drain(..client.written);
+        client.written = 0;
+    }
+    Ok(())
+}
