@@ -1,0 +1,160 @@
+//! An in-memory capture: frames with timestamps, written as pcap or pcapng on demand.
+
+use std::fs::File;
+use std::io::{self, BufWriter};
+use std::net::SocketAddr;
+use std::path::Path;
+
+use crate::frame::{FrameBuilder, TcpSegment};
+use crate::savefile::{FileFormat, SavefileWriter};
+use crate::tcp_flow::{FrameSink, TcpFlow};
+use crate::LinkType;
+
+/// Timestamp of the first frame: 1_700_000_000.000000 s (2023-11-14 22:13:20 UTC).
+pub const FIRST_TIMESTAMP_MICROS: u64 = 1_700_000_000_000_000;
+/// Every frame moves the clock on by this much, so no two frames share a timestamp.
+pub const FRAME_SPACING_MICROS: u64 = 10;
+/// Default snaplen, as tcpdump's.
+pub const DEFAULT_SNAPLEN: u32 = 262_144;
+
+/// One captured frame, whole: cutting to the snaplen happens when the file is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    /// Microseconds since the Unix epoch.
+    pub ts_micros: u64,
+    pub data: Vec<u8>,
+    /// Length on the wire.
+    pub orig_len: u32,
+}
+
+/// A capture being scripted: frames in order, a link type, a snaplen and a clock.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    frames: Vec<Frame>,
+    builder: FrameBuilder,
+    snaplen: u32,
+    clock_micros: u64,
+}
+
+impl Capture {
+    /// An empty capture: snaplen 262144, first frame at 1_700_000_000.000000 s.
+    pub fn new(link: LinkType) -> Capture {
+        Capture {
+            frames: Vec::new(),
+            builder: FrameBuilder::new(link),
+            snaplen: DEFAULT_SNAPLEN,
+            clock_micros: FIRST_TIMESTAMP_MICROS,
+        }
+    }
+
+    pub fn link(&self) -> LinkType {
+        self.builder.link()
+    }
+
+    /// Frames longer than `snaplen` are cut when written (incl_len < orig_len).
+    pub fn set_snaplen(&mut self, snaplen: u32) {
+        self.snaplen = snaplen;
+    }
+
+    pub fn snaplen(&self) -> u32 {
+        self.snaplen
+    }
+
+    /// The AF_INET6 value of LINKTYPE_NULL headers: 24 (BSD, the default) or 30 (macOS).
+    pub fn set_null_af_inet6(&mut self, family: u32) {
+        self.builder.set_null_af_inet6(family);
+    }
+
+    /// Move the clock on by `micros` (on top of the 10 µs every frame adds).
+    pub fn advance(&mut self, micros: u64) {
+        self.clock_micros = self.clock_micros.saturating_add(micros);
+    }
+
+    /// The timestamp the next frame will get, in microseconds since the epoch.
+    pub fn now_micros(&self) -> u64 {
+        self.clock_micros
+    }
+
+    /// Any bytes as one frame (garbage, unknown link payloads, truncated headers).
+    pub fn push_raw_frame(&mut self, data: Vec<u8>) {
+        self.push(data);
+    }
+
+    /// One UDP datagram; returns its 1-based frame number. The endpoint on port 5005
+    /// (or else the lower port) is taken to be the server, where the capture runs.
+    pub fn udp(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> usize {
+        let from_server = src.port() == labproto::LAB_PORT
+            || (dst.port() != labproto::LAB_PORT && src.port() < dst.port());
+        let mut data = Vec::new();
+        self.builder.udp(&mut data, src, dst, from_server, payload);
+        self.push(data)
+    }
+
+    /// A TCP conversation between `client` and `server` (IPv4 or IPv6 from the
+    /// addresses; mixed families become v4-mapped IPv6). ISNs: client 1000, server 5000.
+    /// Nothing is captured until a method of the flow is called.
+    pub fn tcp(&mut self, client: SocketAddr, server: SocketAddr) -> TcpFlow {
+        TcpFlow::new(client, server)
+    }
+
+    /// Number of frames so far.
+    pub fn frames(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Frame `number` (1-based, as Wireshark counts).
+    pub fn frame(&self, number: usize) -> Option<&Frame> {
+        number.checked_sub(1).and_then(|i| self.frames.get(i))
+    }
+
+    /// All frames in order.
+    pub fn frame_list(&self) -> &[Frame] {
+        &self.frames
+    }
+
+    /// The whole savefile.
+    pub fn to_bytes(&self, format: FileFormat) -> Vec<u8> {
+        let mut out = Vec::new();
+        // Writing into a Vec cannot fail: the only error source would be a frame over
+        // 4 GiB, which a Vec of frames built here never holds.
+        let _ = self.write_to(&mut out, format);
+        out
+    }
+
+    /// Write the savefile to `path`.
+    pub fn write(&self, path: &Path, format: FileFormat) -> io::Result<()> {
+        let file = File::create(path).map_err(|e| {
+            io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+        })?;
+        self.write_to(BufWriter::new(file), format)
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot write {}: {e}", path.display())))
+    }
+
+    fn write_to<W: io::Write>(&self, out: W, format: FileFormat) -> io::Result<()> {
+        let mut w = SavefileWriter::new(out, format, self.link().linktype(), self.snaplen)?;
+        for f in &self.frames {
+            w.write_frame(f.ts_micros, &f.data, f.orig_len)?;
+        }
+        w.finish()?;
+        Ok(())
+    }
+
+    fn push(&mut self, data: Vec<u8>) -> usize {
+        let orig_len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+        self.frames.push(Frame {
+            ts_micros: self.clock_micros,
+            data,
+            orig_len,
+        });
+        self.clock_micros = self.clock_micros.saturating_add(FRAME_SPACING_MICROS);
+        self.frames.len()
+    }
+}
+
+impl FrameSink for Capture {
+    fn push_tcp(&mut self, seg: &TcpSegment<'_>) -> usize {
+        let mut data = Vec::new();
+        self.builder.tcp(&mut data, seg);
+        self.push(data)
+    }
+}
