@@ -1,0 +1,205 @@
+//! Link layer: which capture link types labsniff reads, and how a frame of each becomes
+//! an etherparse [`LaxSlicedPacket`] starting at the IP layer.
+//!
+//! Ethernet (with 802.1Q / 802.1ad tags) and raw IP go straight to etherparse. Linux
+//! cooked captures (SLL, SLL2) and BSD NULL/LOOP have small fixed headers that we strip
+//! here, then etherparse parses from the carried EtherType or from the IP header.
+
+use etherparse::{EtherType, LaxSlicedPacket, LinuxSllHeaderSlice, LinuxSllProtocolType};
+
+/// The link types labsniff understands, by what their frames start with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkKind {
+    /// DLT_EN10MB (1): Ethernet II, possibly VLAN / QinQ tagged.
+    Ethernet,
+    /// DLT_LINUX_SLL (113): Linux cooked capture v1, 16-byte header (`-i any`).
+    LinuxSll,
+    /// DLT_LINUX_SLL2 (276): Linux cooked capture v2, 20-byte header.
+    LinuxSll2,
+    /// DLT_NULL (0): 4-byte address family in the capturing host's byte order.
+    Null,
+    /// DLT_LOOP (108): 4-byte address family in network byte order (OpenBSD).
+    Loop,
+    /// DLT_RAW (12 on Linux, 14 on OpenBSD, LINKTYPE_RAW 101): raw IPv4 or IPv6.
+    RawIp,
+    /// LINKTYPE_IPV4 (228): raw IPv4 only.
+    Ipv4,
+    /// LINKTYPE_IPV6 (229): raw IPv6 only.
+    Ipv6,
+}
+
+/// Address family values that mean IPv6 in a NULL/LOOP header: Linux 10, FreeBSD 28,
+/// macOS/iOS 30, NetBSD/OpenBSD 24 (a capture may come from any of them).
+const AF_INET6_VALUES: [u32; 4] = [10, 24, 28, 30];
+const AF_INET: u32 = 2;
+
+/// Why a frame could not be turned into an IP packet.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LinkError {
+    #[error(
+        "link type {dlt} ({name}) is not supported: labsniff reads Ethernet (1), Linux cooked \
+         SLL (113) and SLL2 (276), BSD NULL (0) and LOOP (108), and raw IP (12, 14, 101, 228, 229)"
+    )]
+    UnsupportedLinkType { dlt: i32, name: String },
+    #[error("the {layer} needs {required_len} bytes, only {len} were captured")]
+    Truncated {
+        layer: &'static str,
+        required_len: usize,
+        len: usize,
+    },
+    #[error("the {layer} carries protocol 0x{protocol:04x}, which is not IPv4 or IPv6")]
+    NotIp { layer: &'static str, protocol: u32 },
+    #[error("the {layer} could not be parsed: {reason}")]
+    Malformed { layer: &'static str, reason: String },
+}
+
+impl LinkError {
+    /// A short stable identifier for programs.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LinkError::UnsupportedLinkType { .. } => "link_unsupported",
+            LinkError::Truncated { .. } => "frame_truncated",
+            LinkError::NotIp { .. } => "not_ip",
+            LinkError::Malformed { .. } => "frame_malformed",
+        }
+    }
+}
+
+impl LinkKind {
+    /// The link kind for a libpcap DLT value (as `pcap_datalink` reports it).
+    pub fn from_dlt(dlt: i32) -> Result<LinkKind, LinkError> {
+        Ok(match dlt {
+            1 => LinkKind::Ethernet,
+            113 => LinkKind::LinuxSll,
+            276 => LinkKind::LinuxSll2,
+            0 => LinkKind::Null,
+            108 => LinkKind::Loop,
+            12 | 14 | 101 => LinkKind::RawIp,
+            228 => LinkKind::Ipv4,
+            229 => LinkKind::Ipv6,
+            other => {
+                return Err(LinkError::UnsupportedLinkType {
+                    dlt: other,
+                    name: pcap::Linktype(other)
+                        .get_name()
+                        .unwrap_or_else(|_| "unknown".to_string()),
+                })
+            }
+        })
+    }
+
+    /// Parse one frame down to IP and transport.
+    pub fn slice(self, frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
+        match self {
+            LinkKind::Ethernet => LaxSlicedPacket::from_ethernet(frame).map_err(|e| {
+                LinkError::Truncated {
+                    layer: "Ethernet header",
+                    required_len: e.required_len,
+                    len: e.len,
+                }
+            }),
+            LinkKind::LinuxSll => linux_sll(frame),
+            LinkKind::LinuxSll2 => linux_sll2(frame),
+            LinkKind::Null => null_header(frame, false),
+            LinkKind::Loop => null_header(frame, true),
+            LinkKind::RawIp => from_ip(frame),
+            LinkKind::Ipv4 => Ok(LaxSlicedPacket::from_ether_type(EtherType::IPV4, frame)),
+            LinkKind::Ipv6 => Ok(LaxSlicedPacket::from_ether_type(EtherType::IPV6, frame)),
+        }
+    }
+}
+
+fn need(layer: &'static str, frame: &[u8], required_len: usize) -> Result<(), LinkError> {
+    if frame.len() < required_len {
+        return Err(LinkError::Truncated {
+            layer,
+            required_len,
+            len: frame.len(),
+        });
+    }
+    Ok(())
+}
+
+fn from_ip(data: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
+    if data.is_empty() {
+        return Err(LinkError::Truncated {
+            layer: "IP header",
+            required_len: 1,
+            len: 0,
+        });
+    }
+    LaxSlicedPacket::from_ip(data).map_err(|e| match e {
+        etherparse::err::ip::LaxHeaderSliceError::Len(l) => LinkError::Truncated {
+            layer: "IP header",
+            required_len: l.required_len,
+            len: l.len,
+        },
+        etherparse::err::ip::LaxHeaderSliceError::Content(c) => LinkError::Malformed {
+            layer: "IP header",
+            reason: c.to_string(),
+        },
+    })
+}
+
+fn from_ether_type<'a>(
+    layer: &'static str,
+    protocol: u16,
+    payload: &'a [u8],
+) -> Result<LaxSlicedPacket<'a>, LinkError> {
+    let ether_type = EtherType(protocol);
+    if ether_type != EtherType::IPV4 && ether_type != EtherType::IPV6 {
+        return Err(LinkError::NotIp {
+            layer,
+            protocol: u32::from(protocol),
+        });
+    }
+    Ok(LaxSlicedPacket::from_ether_type(ether_type, payload))
+}
+
+/// SLL v1: packet type, ARPHRD, address length, 8 address bytes, protocol (16 bytes).
+fn linux_sll(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
+    const LAYER: &str = "Linux cooked (SLL) header";
+    need(LAYER, frame, 16)?;
+    let header = LinuxSllHeaderSlice::from_slice(frame).map_err(|e| LinkError::Malformed {
+        layer: LAYER,
+        reason: e.to_string(),
+    })?;
+    match header.protocol_type() {
+        LinuxSllProtocolType::EtherType(t) => from_ether_type(LAYER, t.0, &frame[16..]),
+        other => Err(LinkError::NotIp {
+            layer: LAYER,
+            protocol: u32::from(u16::from(other)),
+        }),
+    }
+}
+
+/// SLL v2: protocol (u16), reserved, interface index, ARPHRD, packet type, address
+/// length, 8 address bytes (20 bytes). etherparse has no SLL2 parser.
+fn linux_sll2(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
+    const LAYER: &str = "Linux cooked (SLL2) header";
+    need(LAYER, frame, 20)?;
+    let protocol = u16::from_be_bytes([frame[0], frame[1]]);
+    from_ether_type(LAYER, protocol, &frame[20..])
+}
+
+/// NULL/LOOP: a 4-byte address family. NULL stores it in the capturing host's byte
+/// order, which may not be ours, so both orders are tried (the values are small).
+fn null_header(frame: &[u8], network_order: bool) -> Result<LaxSlicedPacket<'_>, LinkError> {
+    const LAYER: &str = "BSD loopback (NULL) header";
+    need(LAYER, frame, 4)?;
+    let raw = [frame[0], frame[1], frame[2], frame[3]];
+    let be = u32::from_be_bytes(raw);
+    let le = u32::from_le_bytes(raw);
+    let family = if network_order || be <= 0xffff { be } else { le };
+    let payload = &frame[4..];
+    if family == AF_INET {
+        Ok(LaxSlicedPacket::from_ether_type(EtherType::IPV4, payload))
+    } else if AF_INET6_VALUES.contains(&family) {
+        Ok(LaxSlicedPacket::from_ether_type(EtherType::IPV6, payload))
+    } else {
+        Err(LinkError::NotIp {
+            layer: LAYER,
+            protocol: family,
+        })
+    }
+}

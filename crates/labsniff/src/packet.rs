@@ -1,0 +1,211 @@
+//! One captured frame decoded to what labsniff needs: addresses, ports, TCP header
+//! fields and options, and the transport payload (a slice of the frame, not a copy).
+
+use crate::link::{LinkError, LinkKind};
+use etherparse::{LaxNetSlice, TcpOptionElement, TransportSlice};
+use std::net::{IpAddr, SocketAddr};
+
+/// Microseconds since the Unix epoch.
+pub type Micros = u64;
+
+/// TCP flags that matter for conversation tracking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpFlags {
+    pub syn: bool,
+    pub ack: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub psh: bool,
+}
+
+/// TCP options a handshake negotiates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TcpOptions {
+    /// Maximum segment size.
+    pub mss: Option<u16>,
+    /// Window scale shift count.
+    pub window_scale: Option<u8>,
+    pub sack_permitted: bool,
+}
+
+/// The TCP part of a packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TcpSegment<'a> {
+    pub seq: u32,
+    pub ack: u32,
+    pub flags: TcpFlags,
+    pub window: u16,
+    pub options: TcpOptions,
+    /// The payload bytes captured.
+    pub payload: &'a [u8],
+    /// Payload bytes the segment carried on the wire (more than `payload.len()` when
+    /// the capture cut the frame).
+    pub wire_len: usize,
+}
+
+/// What a packet carries above IP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport<'a> {
+    Tcp(TcpSegment<'a>),
+    Udp {
+        payload: &'a [u8],
+        /// Payload bytes on the wire, from the UDP length field.
+        wire_len: usize,
+    },
+}
+
+/// A decoded TCP or UDP packet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Packet<'a> {
+    /// Frame number in the capture, from 1.
+    pub frame: u64,
+    pub ts: Micros,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    pub transport: Transport<'a>,
+}
+
+impl Packet<'_> {
+    /// The payload captured and its length on the wire.
+    pub fn payload(&self) -> (&[u8], usize) {
+        match &self.transport {
+            Transport::Tcp(t) => (t.payload, t.wire_len),
+            Transport::Udp { payload, wire_len } => (payload, *wire_len),
+        }
+    }
+
+    /// The capture cut this packet's payload short.
+    pub fn truncated(&self) -> bool {
+        let (captured, wire) = self.payload();
+        captured.len() < wire
+    }
+}
+
+/// Decode a frame. `Ok(None)`: not a TCP/UDP over IP packet (ARP, ICMP, ...), nothing
+/// to report. Errors say which layer is cut off or broken.
+pub fn decode(kind: LinkKind, frame: u64, ts: Micros, data: &[u8]) -> Result<Option<Packet<'_>>, LinkError> {
+    let sliced = match kind.slice(data) {
+        Ok(s) => s,
+        Err(LinkError::NotIp { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let (src_ip, dst_ip, missing) = match &sliced.net {
+        Some(LaxNetSlice::Ipv4(ip)) => {
+            let h = ip.header();
+            let auth = ip.extensions().auth.map_or(0, |a| a.slice().len());
+            let have = h.slice().len() + auth + ip.payload().payload.len();
+            (
+                IpAddr::V4(h.source_addr()),
+                IpAddr::V4(h.destination_addr()),
+                usize::from(h.total_len()).saturating_sub(have),
+            )
+        }
+        Some(LaxNetSlice::Ipv6(ip)) => {
+            let h = ip.header();
+            let have = ip.extensions().slice().len() + ip.payload().payload.len();
+            (
+                IpAddr::V6(h.source_addr()),
+                IpAddr::V6(h.destination_addr()),
+                usize::from(h.payload_length()).saturating_sub(have),
+            )
+        }
+        Some(LaxNetSlice::Arp(_)) | None => {
+            return match sliced.stop_err {
+                Some((err, layer)) => Err(stop_error(err, layer)),
+                None => Ok(None),
+            }
+        }
+    };
+    let transport = match &sliced.transport {
+        Some(TransportSlice::Tcp(tcp)) => {
+            let mut options = TcpOptions::default();
+            for option in tcp.options_iterator().flatten() {
+                match option {
+                    TcpOptionElement::MaximumSegmentSize(m) => options.mss = Some(m),
+                    TcpOptionElement::WindowScale(w) => options.window_scale = Some(w),
+                    TcpOptionElement::SelectiveAcknowledgementPermitted => {
+                        options.sack_permitted = true
+                    }
+                    _ => {}
+                }
+            }
+            Transport::Tcp(TcpSegment {
+                seq: tcp.sequence_number(),
+                ack: tcp.acknowledgment_number(),
+                flags: TcpFlags {
+                    syn: tcp.syn(),
+                    ack: tcp.ack(),
+                    fin: tcp.fin(),
+                    rst: tcp.rst(),
+                    psh: tcp.psh(),
+                },
+                window: tcp.window_size(),
+                options,
+                payload: tcp.payload(),
+                wire_len: tcp.payload().len() + missing,
+            })
+        }
+        Some(TransportSlice::Udp(udp)) => {
+            let wire_len = usize::from(udp.length()).saturating_sub(8);
+            Transport::Udp {
+                payload: udp.payload(),
+                wire_len: wire_len.max(udp.payload().len()),
+            }
+        }
+        _ => {
+            return match sliced.stop_err {
+                Some((err, layer)) => Err(stop_error(err, layer)),
+                None => Ok(None),
+            }
+        }
+    };
+    let (src_port, dst_port) = match &sliced.transport {
+        Some(TransportSlice::Tcp(t)) => (t.source_port(), t.destination_port()),
+        Some(TransportSlice::Udp(u)) => (u.source_port(), u.destination_port()),
+        _ => (0, 0),
+    };
+    Ok(Some(Packet {
+        frame,
+        ts,
+        src: SocketAddr::new(src_ip, src_port),
+        dst: SocketAddr::new(dst_ip, dst_port),
+        transport,
+    }))
+}
+
+fn layer_name(layer: etherparse::err::Layer) -> &'static str {
+    use etherparse::err::Layer::*;
+    match layer {
+        LinuxSllHeader => "Linux cooked (SLL) header",
+        Ethernet2Header => "Ethernet header",
+        VlanHeader => "VLAN tag",
+        IpHeader => "IP header",
+        Ipv4Header => "IPv4 header",
+        Ipv4Packet => "IPv4 packet",
+        IpAuthHeader => "IP authentication header",
+        Ipv6Header => "IPv6 header",
+        Ipv6Packet => "IPv6 packet",
+        Ipv6ExtHeader | Ipv6HopByHopHeader | Ipv6DestOptionsHeader | Ipv6RouteHeader
+        | Ipv6FragHeader => "IPv6 extension header",
+        UdpHeader => "UDP header",
+        UdpPayload => "UDP payload",
+        TcpHeader => "TCP header",
+        _ => "link or network header",
+    }
+}
+
+fn stop_error(err: etherparse::err::packet::SliceError, layer: etherparse::err::Layer) -> LinkError {
+    use etherparse::err::packet::SliceError;
+    let layer = layer_name(layer);
+    match err {
+        SliceError::Len(l) => LinkError::Truncated {
+            layer,
+            required_len: l.required_len,
+            len: l.len,
+        },
+        other => LinkError::Malformed {
+            layer,
+            reason: other.to_string(),
+        },
+    }
+}
