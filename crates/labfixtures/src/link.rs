@@ -13,6 +13,8 @@ pub const LINKTYPE_NULL: u32 = 0;
 pub const LINKTYPE_ETHERNET: u32 = 1;
 /// LINKTYPE_RAW: the frame starts with the IPv4 or IPv6 header.
 pub const LINKTYPE_RAW: u32 = 101;
+/// DLT_RAW as libpcap on Linux reports a LINKTYPE_RAW file (`pcap_datalink()`).
+pub const DLT_RAW_LINUX: u32 = 12;
 /// LINKTYPE_LINUX_SLL: Linux "cooked" capture, version 1 (16-byte header).
 pub const LINKTYPE_LINUX_SLL: u32 = 113;
 /// LINKTYPE_LINUX_SLL2: Linux "cooked" capture, version 2 (20-byte header).
@@ -78,6 +80,16 @@ impl LinkType {
             LinkType::LinuxSll2 => LINKTYPE_LINUX_SLL2,
             LinkType::NullLe | LinkType::NullBe => LINKTYPE_NULL,
             LinkType::RawIp => LINKTYPE_RAW,
+        }
+    }
+
+    /// The DLT number libpcap's `pcap_datalink()` reports when it reads such a file.
+    /// Equal to [`LinkType::linktype`] except for raw IP: libpcap maps LINKTYPE_RAW
+    /// (101, in the file) to DLT_RAW, which is 12 on Linux (14 on OpenBSD).
+    pub fn dlt(&self) -> u32 {
+        match self {
+            LinkType::RawIp => DLT_RAW_LINUX,
+            other => other.linktype(),
         }
     }
 
