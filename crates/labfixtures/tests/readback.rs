@@ -1,5 +1,7 @@
 //! Every link type × both file formats, read back by libpcap and etherparse.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use common::{read_with_libpcap, slice, transport, Seg, TempPath};

@@ -1,5 +1,7 @@
 //! Synthetic lab sessions read back with libpcap + etherparse, messages decoded by labproto.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -2,6 +2,8 @@
 //! no malformed frame, no bad checksum and no warning-level expert note.
 //! Skipped with a note when tshark is not installed.
 
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
+
 mod common;
 
 use std::process::Command;
