@@ -34,6 +34,8 @@ pub struct Capture {
     builder: FrameBuilder,
     snaplen: u32,
     clock_micros: u64,
+    /// LINKTYPE written in the file header instead of the link type's own.
+    file_linktype: Option<u32>,
 }
 
 impl Capture {
@@ -44,6 +46,7 @@ impl Capture {
             builder: FrameBuilder::new(link),
             snaplen: DEFAULT_SNAPLEN,
             clock_micros: FIRST_TIMESTAMP_MICROS,
+            file_linktype: None,
         }
     }
 
@@ -58,6 +61,19 @@ impl Capture {
 
     pub fn snaplen(&self) -> u32 {
         self.snaplen
+    }
+
+    /// Write `linktype` in the file header while building frames for the capture's
+    /// link type: LINKTYPE_IPV4 (228) / LINKTYPE_IPV6 (229) over [`LinkType::RawIp`]
+    /// frames, LINKTYPE_LOOP (108) over [`LinkType::NullBe`] frames, or an unknown
+    /// number to test how a reader copes.
+    pub fn set_file_linktype(&mut self, linktype: u32) {
+        self.file_linktype = Some(linktype);
+    }
+
+    /// The LINKTYPE the file header will carry.
+    pub fn file_linktype(&self) -> u32 {
+        self.file_linktype.unwrap_or_else(|| self.link().linktype())
     }
 
     /// The AF_INET6 value of LINKTYPE_NULL headers: 24 (BSD, the default) or 30 (macOS).
@@ -131,7 +147,7 @@ impl Capture {
     }
 
     fn write_to<W: io::Write>(&self, out: W, format: FileFormat) -> io::Result<()> {
-        let mut w = SavefileWriter::new(out, format, self.link().linktype(), self.snaplen)?;
+        let mut w = SavefileWriter::new(out, format, self.file_linktype(), self.snaplen)?;
         for f in &self.frames {
             w.write_frame(f.ts_micros, &f.data, f.orig_len)?;
         }

@@ -16,6 +16,22 @@
 //! - [`lab`]: the lab's v2/v3 payloads, encoded by labproto.
 //! - [`synth`]: large lab sessions streamed straight to disk in constant memory.
 //!
+//! ## What readers of these files must expect (checked by the tests)
+//! - libpcap reports DLT numbers, not LINKTYPEs: a LINKTYPE_RAW (101) file reads as
+//!   DLT 12 on Linux ([`LinkType::dlt`]). 228/229/108 read back unchanged.
+//! - Frames between loopback addresses carry what `tcpdump -i any` records on `lo`:
+//!   SLL/SLL2 ARPHRD 772 with an all-zero address and packet type 0 (PACKET_HOST) in
+//!   both directions; etherparse 0.18's `from_linux_sll` / `LinuxSllHeaderSlice`
+//!   refuse ARPHRD 772, so readers must parse that header themselves. On other
+//!   addresses the capture is taken on the server: its own frames are type 4
+//!   (PACKET_OUTGOING), ARPHRD 1, MACs 02:00:00:00:00:01 (client) / :02 (server).
+//! - LINKTYPE_NULL: AF_INET 2; AF_INET6 24 unless [`Capture::set_null_af_inet6`].
+//! - SYN and SYN-ACK carry MSS 65495, SACK permitted, window scale 7 (window field
+//!   65535); later segments have window field 512 (65536 after scaling). With
+//!   [`TcpFlow::with_timestamps`] every segment but RSTs carries the timestamps option.
+//! - IPv4: TTL 64, DF set, identification counting up from 1 per capture; IPv6: hop
+//!   limit 64, flow label 0. All IPv4, TCP and UDP checksums are correct.
+//!
 //! ## Example
 //! ```
 //! use labfixtures::{Capture, Dir, FileFormat, LinkType};

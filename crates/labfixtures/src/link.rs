@@ -13,6 +13,12 @@ pub const LINKTYPE_NULL: u32 = 0;
 pub const LINKTYPE_ETHERNET: u32 = 1;
 /// LINKTYPE_RAW: the frame starts with the IPv4 or IPv6 header.
 pub const LINKTYPE_RAW: u32 = 101;
+/// LINKTYPE_LOOP: OpenBSD loopback, the 4-byte address family always big-endian.
+pub const LINKTYPE_LOOP: u32 = 108;
+/// LINKTYPE_IPV4: raw IPv4 only.
+pub const LINKTYPE_IPV4: u32 = 228;
+/// LINKTYPE_IPV6: raw IPv6 only.
+pub const LINKTYPE_IPV6: u32 = 229;
 /// DLT_RAW as libpcap on Linux reports a LINKTYPE_RAW file (`pcap_datalink()`).
 pub const DLT_RAW_LINUX: u32 = 12;
 /// LINKTYPE_LINUX_SLL: Linux "cooked" capture, version 1 (16-byte header).

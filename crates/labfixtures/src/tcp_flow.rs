@@ -106,6 +106,15 @@ impl TcpFlow {
     /// (and timestamps if [`TcpFlow::with_timestamps`]).
     pub fn handshake<S: FrameSink>(&mut self, cap: &mut S) {
         self.syn_only(cap);
+        self.syn_ack(cap);
+        let [c, s] = self.isn;
+        self.next = [c.wrapping_add(1), s.wrapping_add(1)];
+        self.ack(cap, Dir::C2S);
+    }
+
+    /// The server's SYN-ACK alone (for half-seen handshakes: the capture missed the SYN,
+    /// or the client never completes). Returns its frame number.
+    pub fn syn_ack<S: FrameSink>(&mut self, cap: &mut S) -> usize {
         let [c, s] = self.isn;
         let timestamp = self.syn_timestamp(Dir::S2C);
         self.emit(
@@ -117,9 +126,23 @@ impl TcpFlow {
             SYN_WINDOW,
             TcpOptions::Syn { timestamp },
             &[],
-        );
-        self.next = [c.wrapping_add(1), s.wrapping_add(1)];
-        self.ack(cap, Dir::C2S);
+        )
+    }
+
+    /// Any segment: absolute `seq` and `ack`, any [`crate::frame::flags`] bits (no
+    /// options beyond timestamps when on). The flow's state does not move. For odd
+    /// cases: data with FIN, a SYN retransmission, a lone FIN without ACK.
+    pub fn raw_segment<S: FrameSink>(
+        &mut self,
+        cap: &mut S,
+        dir: Dir,
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        payload: &[u8],
+    ) -> usize {
+        let options = self.data_options(dir);
+        self.emit(cap, dir, seq, ack, flags, DATA_WINDOW, options, payload)
     }
 
     /// The client's SYN alone (nobody answers: a filtered port, or a capture cut short).

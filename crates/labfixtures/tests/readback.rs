@@ -343,3 +343,74 @@ fn raw_frames_are_kept_verbatim() {
     assert_eq!(records[0].data, vec![0xde, 0xad]);
     assert_eq!((records[1].caplen, records[1].len), (0, 0));
 }
+
+#[test]
+fn file_linktype_override() {
+    use labfixtures::link::{LINKTYPE_IPV4, LINKTYPE_LOOP};
+    let cases = [
+        (LinkType::RawIp, LINKTYPE_IPV4, 228),
+        (LinkType::NullBe, LINKTYPE_LOOP, 108),
+        (LinkType::Ethernet, 147, 147),
+    ];
+    for (link, file_linktype, dlt) in cases {
+        let mut cap = Capture::new(link);
+        cap.set_file_linktype(file_linktype);
+        assert_eq!(cap.file_linktype(), file_linktype);
+        cap.udp(
+            "10.0.0.2:40000".parse().unwrap(),
+            "10.0.0.1:5005".parse().unwrap(),
+            b"x",
+        );
+        for format in [FileFormat::Pcap, FileFormat::PcapNg] {
+            let path = TempPath::new(&format!("lt{file_linktype}.{}", format.extension()));
+            cap.write(&path.0, format).unwrap();
+            let (datalink, records) = read_with_libpcap(&path.0);
+            assert_eq!((datalink, records.len()), (dlt, 1), "{link:?} {format:?}");
+            assert_eq!(records[0].data, cap.frame(1).unwrap().data);
+        }
+    }
+}
+
+#[test]
+fn syn_ack_alone_and_raw_segments() {
+    use labfixtures::frame::flags;
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(
+        "10.0.0.2:40000".parse().unwrap(),
+        "10.0.0.1:5005".parse().unwrap(),
+    );
+    let sa = flow.syn_ack(&mut cap);
+    let odd = flow.raw_segment(
+        &mut cap,
+        Dir::C2S,
+        1001,
+        5001,
+        flags::FIN | flags::PSH | flags::ACK,
+        b"bye",
+    );
+    assert_eq!((sa, odd), (1, 2));
+    assert_eq!(
+        flow.next_seq(Dir::C2S),
+        1001,
+        "raw_segment does not move the flow"
+    );
+    let (p, _) = slice(LinkType::Ethernet, &cap.frame(1).unwrap().data);
+    assert!(matches!(
+        transport(&p).1,
+        Seg::Tcp {
+            src_port: 5005,
+            seq: 5000,
+            ack: 1001,
+            syn: true,
+            ..
+        }
+    ));
+    let (p, _) = slice(LinkType::Ethernet, &cap.frame(2).unwrap().data);
+    let Seg::Tcp {
+        seq, fin, payload, ..
+    } = transport(&p).1
+    else {
+        panic!("TCP expected")
+    };
+    assert_eq!((seq, fin, &payload[..]), (1001, true, &b"bye"[..]));
+}
