@@ -301,3 +301,68 @@ impl FrameBuilder {
 fn saturate_u16(n: usize) -> u16 {
     u16::try_from(n).unwrap_or(u16::MAX)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seg(payload: &[u8]) -> TcpSegment<'_> {
+        TcpSegment {
+            src: "10.0.0.2:40000".parse().unwrap(),
+            dst: "10.0.0.1:5005".parse().unwrap(),
+            from_server: false,
+            seq: 1,
+            ack: 2,
+            flags: flags::ACK,
+            window: DATA_WINDOW,
+            options: TcpOptions::Syn {
+                timestamp: Some((7, 0)),
+            },
+            payload,
+        }
+    }
+
+    #[test]
+    fn ipv4_identification_counts_up() {
+        let mut b = FrameBuilder::new(LinkType::RawIp);
+        let mut out = Vec::new();
+        for id in 1..=3u16 {
+            b.tcp(&mut out, &seg(b"x"));
+            assert_eq!(&out[4..6], &id.to_be_bytes());
+            // Version 4, IHL 5; total length 20 + 40 + 1; DF; TTL 64; protocol 6.
+            assert_eq!(&out[..4], &[0x45, 0, 0, 61]);
+            assert_eq!(&out[6..10], &[0x40, 0, 64, 6]);
+        }
+    }
+
+    #[test]
+    fn syn_options_as_linux_lays_them_out() {
+        let mut out = Vec::new();
+        FrameBuilder::new(LinkType::RawIp).tcp(&mut out, &seg(b""));
+        // Data offset 10 words (40 bytes), then MSS, SACK_PERM, TS, NOP, WS.
+        assert_eq!(out[20 + 12], 10 << 4);
+        assert_eq!(
+            &out[40..60],
+            &[2, 4, 0xff, 0xd7, 4, 2, 8, 10, 0, 0, 0, 7, 0, 0, 0, 0, 1, 3, 3, 7]
+        );
+    }
+
+    #[test]
+    fn oversized_payloads_do_not_panic() {
+        let big = vec![0u8; 70_000];
+        let mut b = FrameBuilder::new(LinkType::Ethernet);
+        let mut out = Vec::new();
+        b.tcp(&mut out, &seg(&big));
+        assert_eq!(out.len(), 14 + 20 + 40 + 70_000);
+        // Total length saturates: the frame is malformed, as documented.
+        assert_eq!(&out[16..18], &[0xff, 0xff]);
+        b.udp(
+            &mut out,
+            "[::1]:1".parse().unwrap(),
+            "[::1]:2".parse().unwrap(),
+            true,
+            &big,
+        );
+        assert_eq!(out.len(), 14 + 40 + 8 + 70_000);
+    }
+}

@@ -6,12 +6,24 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use labfixtures::synth;
 
 const USAGE: &str = "usage: gen-capture OUT.pcap [--conns N] [--pairs M] [--seed S]\n\
     writes N interleaved v3 echo connections to 10.0.0.1:5005 with M request/echo pairs each\n\
     (defaults: --conns 100 --pairs 20 --seed 1)";
+
+/// A bad command line (exit 2), as opposed to a failure while writing (exit 1).
+#[derive(Debug)]
+struct UsageError(String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}\n{USAGE}", self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
 
 #[derive(Debug)]
 struct Args {
@@ -21,7 +33,7 @@ struct Args {
     seed: u64,
 }
 
-fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>, UsageError> {
     let mut out = None;
     let mut conns = 100usize;
     let mut pairs = 20usize;
@@ -32,17 +44,21 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
             "--conns" => conns = number(&arg, args.next())?,
             "--pairs" => pairs = number(&arg, args.next())?,
             "--seed" => seed = number(&arg, args.next())?,
-            flag if flag.starts_with('-') => bail!("unknown option '{flag}'\n{USAGE}"),
+            flag if flag.starts_with('-') => {
+                return Err(UsageError(format!("unknown option '{flag}'")))
+            }
             path => {
                 if out.is_some() {
-                    bail!("more than one output file given ('{path}' is the second)\n{USAGE}");
+                    return Err(UsageError(format!(
+                        "more than one output file given ('{path}' is the second)"
+                    )));
                 }
                 out = Some(PathBuf::from(path));
             }
         }
     }
     let Some(out) = out else {
-        bail!("no output file given\n{USAGE}");
+        return Err(UsageError("no output file given".to_owned()));
     };
     Ok(Some(Args {
         out,
@@ -52,12 +68,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Args>> {
     }))
 }
 
-fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T> {
-    let value = value.with_context(|| format!("{flag} needs a number after it"))?;
+fn number<T: std::str::FromStr>(flag: &str, value: Option<String>) -> Result<T, UsageError> {
+    let value = value.ok_or_else(|| UsageError(format!("{flag} needs a number after it")))?;
     value
         .parse()
-        .ok()
-        .with_context(|| format!("{flag} needs a whole number, got '{value}'"))
+        .map_err(|_| UsageError(format!("{flag} needs a whole number, got '{value}'")))
 }
 
 fn run() -> Result<()> {
@@ -91,7 +106,11 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("gen-capture: {e:#}");
-            ExitCode::FAILURE
+            if e.is::<UsageError>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
