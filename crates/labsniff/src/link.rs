@@ -5,7 +5,7 @@
 //! cooked captures (SLL, SLL2) and BSD NULL/LOOP have small fixed headers that we strip
 //! here, then etherparse parses from the carried EtherType or from the IP header.
 
-use etherparse::{EtherType, LaxSlicedPacket, LinuxSllHeaderSlice, LinuxSllProtocolType};
+use etherparse::{EtherType, LaxSlicedPacket};
 
 /// The link types labsniff understands, by what their frames start with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -157,20 +157,13 @@ fn from_ether_type<'a>(
 }
 
 /// SLL v1: packet type, ARPHRD, address length, 8 address bytes, protocol (16 bytes).
+/// Parsed by hand: etherparse 0.18's SLL parser refuses ARPHRD 772 (loopback), which
+/// is exactly what `tcpdump -i any` records for `lo`.
 fn linux_sll(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
     const LAYER: &str = "Linux cooked (SLL) header";
     need(LAYER, frame, 16)?;
-    let header = LinuxSllHeaderSlice::from_slice(frame).map_err(|e| LinkError::Malformed {
-        layer: LAYER,
-        reason: e.to_string(),
-    })?;
-    match header.protocol_type() {
-        LinuxSllProtocolType::EtherType(t) => from_ether_type(LAYER, t.0, &frame[16..]),
-        other => Err(LinkError::NotIp {
-            layer: LAYER,
-            protocol: u32::from(u16::from(other)),
-        }),
-    }
+    let protocol = u16::from_be_bytes([frame[14], frame[15]]);
+    from_ether_type(LAYER, protocol, &frame[16..])
 }
 
 /// SLL v2: protocol (u16), reserved, interface index, ARPHRD, packet type, address

@@ -1,0 +1,292 @@
+//! The engine: frames in, events out. Owns the conversation table; knows nothing about
+//! where frames come from (see `source`) or how events are shown (see `output`).
+
+use crate::conversation::{ConvConfig, Conversation};
+use crate::event::{Diagnostic, Dir, Event, Severity, Sink, Summary, TransportKind};
+use crate::link::{LinkError, LinkKind};
+use crate::packet::{self, Micros, Packet, Transport};
+use labproto::Proto;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::SocketAddr;
+
+/// What to analyse and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// The lab port: only TCP/UDP to or from it is analysed.
+    pub port: u16,
+    /// Force the protocol instead of detecting it.
+    pub proto: Option<Proto>,
+    /// Cap on out-of-order bytes buffered per direction.
+    pub max_ooo_bytes: usize,
+    /// Largest v3 size field accepted.
+    pub max_size: u32,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            port: labproto::LAB_PORT,
+            proto: None,
+            max_ooo_bytes: 1 << 20,
+            max_size: labproto::DEFAULT_MAX_SIZE,
+        }
+    }
+}
+
+/// A conversation's identity: transport and its two endpoints, lowest first.
+type FlowKey = (TransportKind, SocketAddr, SocketAddr);
+
+fn flow_key(transport: TransportKind, a: SocketAddr, b: SocketAddr) -> FlowKey {
+    if a <= b {
+        (transport, a, b)
+    } else {
+        (transport, b, a)
+    }
+}
+
+/// Closed TCP 4-tuples remembered so that stray segments after a RST or the last ACK
+/// do not open a bogus conversation. Bounded.
+const TOMBSTONES_MAX: usize = 65_536;
+
+/// The analysis engine.
+#[derive(Debug)]
+pub struct Analyzer {
+    options: Options,
+    config: ConvConfig,
+    link: Result<LinkKind, LinkError>,
+    open: HashMap<FlowKey, Conversation>,
+    closed: HashSet<FlowKey>,
+    closed_order: VecDeque<FlowKey>,
+    next_id: u64,
+    events: Vec<Event>,
+    frames: u64,
+    lab_packets: u64,
+    messages: u64,
+    diagnostics: u64,
+    conversations: u64,
+}
+
+impl Analyzer {
+    /// `dlt`: the capture's link type as libpcap reports it.
+    pub fn new(options: Options, dlt: i32) -> Analyzer {
+        Analyzer {
+            options,
+            config: ConvConfig {
+                forced: options.proto,
+                max_size: options.max_size,
+                max_ooo_bytes: options.max_ooo_bytes,
+            },
+            link: LinkKind::from_dlt(dlt),
+            open: HashMap::new(),
+            closed: HashSet::new(),
+            closed_order: VecDeque::new(),
+            next_id: 1,
+            events: Vec::new(),
+            frames: 0,
+            lab_packets: 0,
+            messages: 0,
+            diagnostics: 0,
+            conversations: 0,
+        }
+    }
+
+    /// Frames seen so far (the next frame gets number `frames() + 1`).
+    pub fn frames(&self) -> u64 {
+        self.frames
+    }
+
+    /// One captured frame: `data` as captured, `orig_len` its length on the wire.
+    pub fn frame<S: Sink + ?Sized>(&mut self, data: &[u8], ts: Micros, orig_len: u32, sink: &mut S) -> std::io::Result<()> {
+        self.frames += 1;
+        let number = self.frames;
+        match self.link.clone() {
+            Ok(kind) => match packet::decode(kind, number, ts, data) {
+                Ok(Some(pkt)) => self.packet(&pkt),
+                Ok(None) => {}
+                Err(e) => self.frame_error(number, &e, data.len(), orig_len),
+            },
+            Err(e) => {
+                if number == 1 {
+                    self.push_diag(Severity::Error, e.code(), None, format!("{e}; no frame can be decoded"));
+                }
+            }
+        }
+        self.drain(sink)
+    }
+
+    /// A problem reading the input at frame `frame` (e.g. the file ends inside it).
+    pub fn input_problem<S: Sink + ?Sized>(&mut self, code: &'static str, text: String, sink: &mut S) -> std::io::Result<()> {
+        let frame = self.frames + 1;
+        self.events.push(Event::Diagnostic(Diagnostic {
+            severity: Severity::Error,
+            code,
+            frame: Some(frame),
+            conv: None,
+            text: format!("frame {frame}: {text}"),
+        }));
+        self.drain(sink)
+    }
+
+    /// End of input: close every open conversation and emit the summary.
+    pub fn finish<S: Sink + ?Sized>(mut self, interrupted: bool, dropped: Option<u32>, sink: &mut S) -> std::io::Result<Summary> {
+        if self.frames == 0 {
+            self.push_diag(Severity::Note, "empty_capture", None, "the capture holds no frames".to_string());
+        }
+        let mut open: Vec<Conversation> = self.open.drain().map(|(_, c)| c).collect();
+        open.sort_by_key(|c| c.id);
+        for conv in open {
+            let record = conv.finish(self.frames, &mut self.events);
+            self.events.push(Event::Conversation(record));
+        }
+        let summary = Summary {
+            frames: self.frames,
+            lab_packets: self.lab_packets,
+            conversations: self.conversations,
+            messages: 0,
+            diagnostics: 0,
+            interrupted,
+            dropped,
+        };
+        self.drain(sink)?;
+        let summary = Summary {
+            messages: self.messages,
+            diagnostics: self.diagnostics,
+            ..summary
+        };
+        sink.emit(Event::Summary(summary.clone()))?;
+        Ok(summary)
+    }
+
+    fn push_diag(&mut self, severity: Severity, code: &'static str, frame: Option<u64>, text: String) {
+        self.events.push(Event::Diagnostic(Diagnostic {
+            severity,
+            code,
+            frame,
+            conv: None,
+            text,
+        }));
+    }
+
+    fn frame_error(&mut self, frame: u64, e: &LinkError, captured: usize, orig_len: u32) {
+        let mut text = format!("frame {frame}: {e}");
+        if (captured as u64) < u64::from(orig_len) {
+            text.push_str(&format!(
+                " (the capture kept {captured} of the frame's {orig_len} bytes: snaplen)"
+            ));
+        }
+        let code = if matches!(e, LinkError::Truncated { .. }) {
+            "frame_truncated"
+        } else {
+            e.code()
+        };
+        self.push_diag(Severity::Warning, code, Some(frame), text);
+    }
+
+    fn drain<S: Sink + ?Sized>(&mut self, sink: &mut S) -> std::io::Result<()> {
+        for event in self.events.drain(..) {
+            match &event {
+                Event::Message(_) => self.messages += 1,
+                Event::Diagnostic(_) => self.diagnostics += 1,
+                _ => {}
+            }
+            sink.emit(event)?;
+        }
+        Ok(())
+    }
+
+    fn packet(&mut self, pkt: &Packet<'_>) {
+        let port = self.options.port;
+        if pkt.src.port() != port && pkt.dst.port() != port {
+            return;
+        }
+        self.lab_packets += 1;
+        match &pkt.transport {
+            Transport::Tcp(seg) => {
+                let key = flow_key(TransportKind::Tcp, pkt.src, pkt.dst);
+                let new_syn = seg.flags.syn && !seg.flags.ack;
+                if let Some(conv) = self.open.get(&key) {
+                    let reused = new_syn
+                        && conv.dir_of(pkt.src) == Dir::ClientToServer
+                        && conv.client_isn() != Some(seg.seq);
+                    let reversed = new_syn && conv.dir_of(pkt.src) == Dir::ServerToClient;
+                    if reused || reversed {
+                        self.close(&key);
+                    }
+                } else if self.closed.contains(&key) {
+                    if !seg.flags.syn {
+                        return;
+                    }
+                    self.closed.remove(&key);
+                }
+                let conv = match self.open.remove(&key) {
+                    Some(c) => c,
+                    None => self.open_conversation(TransportKind::Tcp, pkt, client_of_tcp(pkt, seg, port)),
+                };
+                let mut conv = conv;
+                let dir = conv.dir_of(pkt.src);
+                let ended = conv.tcp(dir, pkt, seg, &mut self.events);
+                if ended {
+                    let record = conv.finish(pkt.frame, &mut self.events);
+                    self.events.push(Event::Conversation(record));
+                    self.remember_closed(key);
+                } else {
+                    self.open.insert(key, conv);
+                }
+            }
+            Transport::Udp { .. } => {
+                let key = flow_key(TransportKind::Udp, pkt.src, pkt.dst);
+                if !self.open.contains_key(&key) {
+                    let client = if pkt.dst.port() == port { pkt.src } else { pkt.dst };
+                    let conv = self.open_conversation(TransportKind::Udp, pkt, client);
+                    self.open.insert(key, conv);
+                }
+                if let Some(conv) = self.open.get_mut(&key) {
+                    let dir = conv.dir_of(pkt.src);
+                    conv.udp(dir, pkt, &mut self.events);
+                }
+            }
+        }
+    }
+
+    fn open_conversation(&mut self, transport: TransportKind, pkt: &Packet<'_>, client: SocketAddr) -> Conversation {
+        let server = if client == pkt.src { pkt.dst } else { pkt.src };
+        let id = self.next_id;
+        self.next_id += 1;
+        self.conversations += 1;
+        Conversation::new(id, transport, client, server, pkt, &self.config)
+    }
+
+    fn close(&mut self, key: &FlowKey) {
+        if let Some(conv) = self.open.remove(key) {
+            let record = conv.finish(self.frames, &mut self.events);
+            self.events.push(Event::Conversation(record));
+        }
+    }
+
+    fn remember_closed(&mut self, key: FlowKey) {
+        if self.closed.insert(key) {
+            self.closed_order.push_back(key);
+        }
+        while self.closed_order.len() > TOMBSTONES_MAX {
+            if let Some(old) = self.closed_order.pop_front() {
+                self.closed.remove(&old);
+            }
+        }
+    }
+}
+
+/// The client of a new TCP conversation: the SYN's sender; without a handshake, the
+/// side not on the lab port.
+fn client_of_tcp(pkt: &Packet<'_>, seg: &packet::TcpSegment<'_>, port: u16) -> SocketAddr {
+    if seg.flags.syn && !seg.flags.ack {
+        pkt.src
+    } else if seg.flags.syn {
+        pkt.dst
+    } else if pkt.dst.port() == port && pkt.src.port() != port {
+        pkt.src
+    } else if pkt.src.port() == port && pkt.dst.port() != port {
+        pkt.dst
+    } else {
+        pkt.src
+    }
+}

@@ -1,0 +1,435 @@
+//! Dissection of one conversation's two byte streams: detect the protocol, frame each
+//! direction with labproto's framers, map messages back to the frames that carried
+//! them, resynchronise after gaps and report `struct` mistakes.
+
+use crate::event::{Diagnostic, Dir, Event, MessageEvent, Severity, TransportKind};
+use labproto::{detect, framer::decoder_for, mistakes, Decoder, Framer, Message, Proto};
+use std::collections::VecDeque;
+
+/// Bytes of the start of each direction kept for detection and mistake recognition.
+const HEAD_MAX: usize = 256;
+/// `recognise` gets to look once this many first bytes are there (or at the end).
+const MISTAKE_BYTES: usize = 64;
+/// Undecided bytes kept per direction before the protocol is forced from what is there.
+const BACKLOG_MAX: usize = 64 * 1024;
+/// Unframeable bytes kept while looking for a message boundary.
+const RESYNC_WINDOW: usize = 64 * 1024;
+/// Consecutive whole messages that prove a boundary after a gap.
+const RESYNC_MIN_FRAMES: usize = 2;
+
+type BoxedDecoder = Box<dyn Decoder + Send + Sync>;
+
+/// Who the conversation is, for the events the dissector makes.
+#[derive(Debug, Clone)]
+pub struct ConvInfo {
+    pub conv: u64,
+    pub transport: TransportKind,
+    pub client: String,
+    pub server: String,
+}
+
+#[derive(Debug)]
+enum Backlog {
+    Data {
+        offset: u64,
+        bytes: Vec<u8>,
+        frame: u64,
+        ts: u64,
+    },
+    Gap {
+        offset: u64,
+        len: u64,
+    },
+}
+
+/// A range of stream bytes and the frame that carried it.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    start: u64,
+    end: u64,
+    frame: u64,
+    ts: u64,
+}
+
+#[derive(Default)]
+struct Side {
+    framer: Option<Framer<BoxedDecoder>>,
+    backlog: Vec<Backlog>,
+    backlog_bytes: usize,
+    head: Vec<u8>,
+    head_open: bool,
+    first_frame: Option<u64>,
+    spans: VecDeque<Span>,
+    resync: bool,
+    version: Option<u8>,
+    mistakes_done: bool,
+    unframed_dropped: u64,
+    messages: u64,
+}
+
+impl std::fmt::Debug for Side {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Side")
+            .field("messages", &self.messages)
+            .field("resync", &self.resync)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The dissector of one conversation.
+#[derive(Debug)]
+pub struct Dissector {
+    info: ConvInfo,
+    proto: Option<Proto>,
+    max_size: u32,
+    sides: [Side; 2],
+}
+
+impl Dissector {
+    /// `forced`: the protocol given with `--proto`, if any.
+    pub fn new(info: ConvInfo, forced: Option<Proto>, max_size: u32) -> Dissector {
+        let mut d = Dissector {
+            info,
+            proto: None,
+            max_size,
+            sides: [Side::default(), Side::default()],
+        };
+        for side in &mut d.sides {
+            side.head_open = true;
+        }
+        if let Some(p) = forced {
+            d.set_proto(p);
+        }
+        d
+    }
+
+    /// The protocol, once decided.
+    pub fn proto(&self) -> Option<Proto> {
+        self.proto
+    }
+
+    /// Messages decoded per direction.
+    pub fn messages(&self, dir: Dir) -> u64 {
+        self.sides[dir.index()].messages
+    }
+
+    fn set_proto(&mut self, proto: Proto) {
+        self.proto = Some(proto);
+        for side in &mut self.sides {
+            side.framer = Some(Framer::new(decoder_for(proto, self.max_size)));
+        }
+    }
+
+    fn diag(&self, severity: Severity, code: &'static str, frame: u64, text: String) -> Event {
+        Event::Diagnostic(Diagnostic {
+            severity,
+            code,
+            frame: Some(frame),
+            conv: Some(self.info.conv),
+            text: format!("frame {frame}: {text}"),
+        })
+    }
+
+    /// In-order stream bytes of `dir` at `offset`, carried by `frame` at `ts`.
+    pub fn data(&mut self, dir: Dir, offset: u64, bytes: &[u8], frame: u64, ts: u64, out: &mut Vec<Event>) {
+        let side = &mut self.sides[dir.index()];
+        side.first_frame.get_or_insert(frame);
+        if side.head_open && offset == side.head.len() as u64 && side.head.len() < HEAD_MAX {
+            let take = (HEAD_MAX - side.head.len()).min(bytes.len());
+            side.head.extend_from_slice(&bytes[..take]);
+        }
+        if self.proto.is_none() {
+            side.backlog.push(Backlog::Data {
+                offset,
+                bytes: bytes.to_vec(),
+                frame,
+                ts,
+            });
+            side.backlog_bytes += bytes.len();
+            let force = side.backlog_bytes > BACKLOG_MAX;
+            self.try_decide(force, frame, out);
+        } else {
+            self.apply_data(dir, offset, bytes, frame, ts, out);
+        }
+        self.check_mistakes(dir, false, out);
+    }
+
+    /// `len` bytes of `dir` at `offset` are missing. Returns the bytes of an unfinished
+    /// message that had to be dropped because of it.
+    pub fn gap(&mut self, dir: Dir, offset: u64, len: u64, frame: u64, out: &mut Vec<Event>) -> usize {
+        let side = &mut self.sides[dir.index()];
+        side.head_open = false;
+        if self.proto.is_none() {
+            side.backlog.push(Backlog::Gap { offset, len });
+            self.check_mistakes(dir, false, out);
+            return 0;
+        }
+        let dropped = self.apply_gap(dir, offset, len);
+        self.check_mistakes(dir, false, out);
+        let _ = frame;
+        dropped
+    }
+
+    /// End of the conversation (or of the input): decide, decode what is left, report
+    /// unfinished messages.
+    pub fn finish(&mut self, frame: u64, out: &mut Vec<Event>) {
+        if self.proto.is_none() {
+            self.try_decide(true, frame, out);
+        }
+        for dir in Dir::BOTH {
+            self.check_mistakes(dir, true, out);
+            let side = &mut self.sides[dir.index()];
+            let Some(framer) = side.framer.as_mut() else {
+                continue;
+            };
+            let mut events = Vec::new();
+            if let Err(e) = framer.finish() {
+                let last = side.spans.back().map_or(frame, |s| s.frame);
+                events.push((Severity::Warning, e.code(), last, format!("{} {}", dir.sender(), e)));
+            }
+            if side.unframed_dropped > 0 {
+                events.push((
+                    Severity::Warning,
+                    "unframed",
+                    frame,
+                    format!(
+                        "{} bytes of the {}'s stream could not be framed as {} and were skipped",
+                        side.unframed_dropped,
+                        dir.sender(),
+                        framer.proto()
+                    ),
+                ));
+            }
+            for (sev, code, f, text) in events {
+                let d = self.diag(sev, code, f, text);
+                out.push(d);
+            }
+        }
+    }
+
+    fn try_decide(&mut self, at_end: bool, frame: u64, out: &mut Vec<Event>) {
+        let mut decided = None;
+        for dir in Dir::BOTH {
+            let head = &self.sides[dir.index()].head;
+            if head.is_empty() {
+                continue;
+            }
+            if let Some(g) = detect::guess(head, self.max_size, at_end) {
+                decided = Some((g.proto, format!("the {}'s first bytes: {}", dir.sender(), g.reason)));
+                break;
+            }
+            if dir == Dir::ClientToServer && !at_end {
+                // The client's bytes do not decide yet; wait for more of them unless the
+                // client is silent so far and the server talks.
+                break;
+            }
+        }
+        if decided.is_none() && at_end {
+            let any = self.sides.iter().any(|s| !s.backlog.is_empty());
+            if !any {
+                return;
+            }
+            decided = Some((Proto::Text, "no binary lab format fits the first bytes".to_string()));
+        }
+        let Some((proto, reason)) = decided else {
+            return;
+        };
+        self.set_proto(proto);
+        let d = self.diag(
+            Severity::Note,
+            "proto_detected",
+            frame,
+            format!("conversation {} carries {proto}: {reason}", self.info.conv),
+        );
+        out.push(d);
+        for dir in Dir::BOTH {
+            let backlog = std::mem::take(&mut self.sides[dir.index()].backlog);
+            self.sides[dir.index()].backlog_bytes = 0;
+            for item in backlog {
+                match item {
+                    Backlog::Data {
+                        offset,
+                        bytes,
+                        frame,
+                        ts,
+                    } => self.apply_data(dir, offset, &bytes, frame, ts, out),
+                    Backlog::Gap { offset, len } => {
+                        self.apply_gap(dir, offset, len);
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_mistakes(&mut self, dir: Dir, at_end: bool, out: &mut Vec<Event>) {
+        let side = &self.sides[dir.index()];
+        let Some(proto) = self.proto else { return };
+        if side.mistakes_done || side.head.is_empty() {
+            return;
+        }
+        let ready = at_end || side.head.len() >= MISTAKE_BYTES || !side.head_open;
+        if !ready {
+            return;
+        }
+        let found = mistakes::recognise(Some(proto), &side.head, self.max_size, at_end && side.head_open);
+        let frame = side.first_frame.unwrap_or(0);
+        self.sides[dir.index()].mistakes_done = true;
+        for m in found {
+            let d = self.diag(
+                Severity::Warning,
+                m.code(),
+                frame,
+                format!("the {}'s first message: {m}", dir.sender()),
+            );
+            out.push(d);
+        }
+    }
+
+    fn apply_gap(&mut self, dir: Dir, offset: u64, len: u64) -> usize {
+        let proto = self.proto;
+        let side = &mut self.sides[dir.index()];
+        let Some(framer) = side.framer.as_mut() else {
+            return 0;
+        };
+        let dropped = framer.pending().len();
+        framer.reset(offset + len);
+        side.spans.clear();
+        side.resync = proto != Some(Proto::Text);
+        dropped
+    }
+
+    fn apply_data(&mut self, dir: Dir, offset: u64, bytes: &[u8], frame: u64, ts: u64, out: &mut Vec<Event>) {
+        let side = &mut self.sides[dir.index()];
+        let Some(framer) = side.framer.as_mut() else {
+            return;
+        };
+        side.spans.push_back(Span {
+            start: offset,
+            end: offset + bytes.len() as u64,
+            frame,
+            ts,
+        });
+        framer.push(bytes);
+        self.pump(dir, frame, out);
+    }
+
+    /// Take every whole message out of `dir`'s framer.
+    fn pump(&mut self, dir: Dir, frame: u64, out: &mut Vec<Event>) {
+        let max_size = self.max_size;
+        loop {
+            let side = &mut self.sides[dir.index()];
+            let Some(framer) = side.framer.as_mut() else {
+                return;
+            };
+            let proto = framer.proto();
+            if side.resync {
+                let version = side.version.or_else(|| side.head.first().copied()).unwrap_or(1);
+                let pending = framer.pending();
+                match detect::resync(proto, pending, version, max_size, RESYNC_MIN_FRAMES) {
+                    Some(skip) => {
+                        let at = framer.offset() + skip as u64;
+                        framer.skip(skip);
+                        side.resync = false;
+                        side.unframed_dropped += skip as u64;
+                        let text = format!(
+                            "the {}'s stream resynchronised at stream offset {at}, the next provable {proto} message boundary{}",
+                            dir.sender(),
+                            if skip > 0 { format!(" ({skip} bytes skipped)") } else { String::new() }
+                        );
+                        let d = self.diag(Severity::Note, "resync", frame, text);
+                        out.push(d);
+                        continue;
+                    }
+                    None => {
+                        if pending.len() > RESYNC_WINDOW {
+                            let drop = pending.len() - RESYNC_WINDOW / 2;
+                            framer.skip(drop);
+                            side.unframed_dropped += drop as u64;
+                        }
+                        return;
+                    }
+                }
+            }
+            match framer.next_frame() {
+                Ok(Some(f)) => {
+                    let (offset, end) = (f.offset, f.end());
+                    let decoded = Message::decode(proto, f.bytes);
+                    let mut frames = Vec::new();
+                    let mut last = (0u64, 0u64);
+                    for s in side.spans.iter().filter(|s| s.end > offset && s.start < end) {
+                        frames.push(s.frame);
+                        if s.frame >= last.0 {
+                            last = (s.frame, s.ts);
+                        }
+                    }
+                    while side.spans.front().is_some_and(|s| s.end <= end) {
+                        side.spans.pop_front();
+                    }
+                    frames.sort_unstable();
+                    frames.dedup();
+                    match decoded {
+                        Ok(m) => {
+                            side.version = m.version.or(side.version);
+                            side.messages += 1;
+                            let event = message_event(&self.info, dir, m, frames, last.1, Some(offset));
+                            out.push(Event::Message(event));
+                        }
+                        Err(e) => {
+                            let d = self.diag(Severity::Error, e.code(), last.0, e.to_string());
+                            out.push(d);
+                        }
+                    }
+                }
+                Ok(None) => return,
+                Err(e) => {
+                    let text = format!("the {}'s stream: {e}", dir.sender());
+                    framer.skip(1);
+                    side.unframed_dropped += 1;
+                    side.resync = true;
+                    let d = self.diag(Severity::Error, e.code(), frame, text);
+                    out.push(d);
+                }
+            }
+        }
+    }
+}
+
+/// Build the event for one decoded message.
+pub fn message_event(
+    info: &ConvInfo,
+    dir: Dir,
+    m: Message,
+    frames: Vec<u64>,
+    ts: u64,
+    offset: Option<u64>,
+) -> MessageEvent {
+    MessageEvent {
+        conv: info.conv,
+        transport: info.transport,
+        proto: m.proto.as_str(),
+        dir,
+        client: info.client.clone(),
+        server: info.server.clone(),
+        version: m.version,
+        order: m.order,
+        size: m.size,
+        payload: String::from_utf8_lossy(&m.payload).into_owned(),
+        payload_hex: hex(&m.payload),
+        truncated: m.truncated,
+        frames,
+        ts: crate::event::seconds(ts),
+        offset,
+        payload_bytes: m.payload,
+    }
+}
+
+/// Lower-case hex, two digits per byte.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
+}

@@ -1,0 +1,8 @@
+//! Event sinks for people (plain text) and programs (JSON lines).
+pub mod json;
+pub mod plain;
+
+/// Colour only on a terminal, and never when NO_COLOR is set (any value).
+pub fn use_colour(is_terminal: bool) -> bool {
+    is_terminal && std::env::var_os("NO_COLOR").is_none()
+}

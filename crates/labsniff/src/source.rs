@@ -1,0 +1,171 @@
+//! Where frames come from: a capture file (pcap or pcapng, through libpcap) or a live
+//! interface; optionally copied to a savefile (`-w`); stopped by `-c` or Ctrl-C.
+
+use crate::analyzer::{Analyzer, Options};
+use crate::event::{Sink, Summary};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// The input.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// Read a pcap or pcapng file.
+    File(PathBuf),
+    /// Capture live on an interface.
+    Live { interface: String, snaplen: i32 },
+}
+
+/// Everything about reading frames.
+#[derive(Debug, Clone)]
+pub struct SourceOptions {
+    pub input: Input,
+    /// BPF filter; live captures default to `port <lab port>`.
+    pub filter: Option<String>,
+    /// Copy every frame read to this capture file.
+    pub write: Option<PathBuf>,
+    /// Stop after this many frames.
+    pub count: Option<u64>,
+    /// Set (by a Ctrl-C handler) to stop cleanly.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// Why the input could not be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read capture '{path}': {reason}")]
+    OpenFile { path: String, reason: String },
+    #[error("cannot capture on interface '{interface}': {reason}")]
+    OpenInterface { interface: String, reason: String },
+    #[error("cannot use filter '{filter}': {reason}")]
+    Filter { filter: String, reason: String },
+    #[error("cannot write capture '{path}': {reason}")]
+    WriteFile { path: String, reason: String },
+    #[error("cannot write output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// libpcap's words without the crate's "libpcap error: " prefix.
+fn reason(e: &pcap::Error) -> String {
+    match e {
+        pcap::Error::PcapError(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Read or capture until the end, `count`, or `stop`; events go to `sink`.
+pub fn run<S: Sink + ?Sized>(source: &SourceOptions, options: Options, sink: &mut S) -> Result<Summary, SourceError> {
+    match &source.input {
+        Input::File(path) => {
+            let shown = path.display().to_string();
+            let open_error = |reason: String| SourceError::OpenFile {
+                path: shown.clone(),
+                reason,
+            };
+            let meta = std::fs::metadata(path).map_err(|e| open_error(e.to_string()))?;
+            if meta.is_dir() {
+                return Err(open_error("it is a directory".to_string()));
+            }
+            if meta.len() == 0 {
+                return Err(open_error("the file is empty (0 bytes), so it holds no capture header".to_string()));
+            }
+            let mut cap = pcap::Capture::from_file(path).map_err(|e| open_error(reason(&e)))?;
+            if let Some(filter) = &source.filter {
+                cap.filter(filter, true).map_err(|e| SourceError::Filter {
+                    filter: filter.clone(),
+                    reason: reason(&e),
+                })?;
+            }
+            pump(&mut cap, source, options, false, sink)
+        }
+        Input::Live { interface, snaplen } => {
+            let open_error = |e: pcap::Error| SourceError::OpenInterface {
+                interface: interface.clone(),
+                reason: reason(&e),
+            };
+            let mut cap = pcap::Capture::from_device(interface.as_str())
+                .map_err(open_error)?
+                .snaplen(*snaplen)
+                .timeout(200)
+                .immediate_mode(true)
+                .open()
+                .map_err(open_error)?;
+            let filter = source.filter.clone().unwrap_or_else(|| format!("port {}", options.port));
+            cap.filter(&filter, true).map_err(|e| SourceError::Filter {
+                filter: filter.clone(),
+                reason: reason(&e),
+            })?;
+            pump(&mut cap, source, options, true, sink)
+        }
+    }
+}
+
+fn micros(ts: &libc::timeval) -> u64 {
+    let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
+    let usecs = u64::try_from(ts.tv_usec).unwrap_or(0);
+    secs * 1_000_000 + usecs
+}
+
+fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
+    cap: &mut pcap::Capture<T>,
+    source: &SourceOptions,
+    options: Options,
+    live: bool,
+    sink: &mut S,
+) -> Result<Summary, SourceError> {
+    let mut savefile = match &source.write {
+        Some(path) => {
+            let shown = path.display().to_string();
+            if path.to_str().is_none() {
+                return Err(SourceError::WriteFile {
+                    path: shown,
+                    reason: "the path is not valid UTF-8".to_string(),
+                });
+            }
+            Some(cap.savefile(path).map_err(|e| SourceError::WriteFile {
+                path: shown,
+                reason: reason(&e),
+            })?)
+        }
+        None => None,
+    };
+    let mut analyzer = Analyzer::new(options, cap.get_datalink().0);
+    let mut interrupted = false;
+    loop {
+        if source.stop.load(Ordering::SeqCst) {
+            interrupted = true;
+            break;
+        }
+        if source.count.is_some_and(|c| analyzer.frames() >= c) {
+            break;
+        }
+        match cap.next_packet() {
+            Ok(packet) => {
+                if let Some(save) = savefile.as_mut() {
+                    save.write(&packet);
+                }
+                analyzer.frame(packet.data, micros(&packet.header.ts), packet.header.len, sink)?;
+            }
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(pcap::Error::TimeoutExpired) => continue,
+            Err(e) => {
+                let text = if live {
+                    format!("capture stopped: {}", reason(&e))
+                } else {
+                    format!("the file ends inside this record ({}); frames after it cannot be read", reason(&e))
+                };
+                let code = if live { "capture_error" } else { "capture_cut" };
+                analyzer.input_problem(code, text, sink)?;
+                break;
+            }
+        }
+    }
+    if let Some(save) = savefile.as_mut() {
+        save.flush().map_err(|e| SourceError::WriteFile {
+            path: source.write.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            reason: reason(&e),
+        })?;
+    }
+    let dropped = if live { cap.stats().ok().map(|s| s.dropped) } else { None };
+    Ok(analyzer.finish(interrupted, dropped, sink)?)
+}
