@@ -32,6 +32,7 @@
 pub mod detect;
 mod error;
 pub mod framer;
+pub mod lua;
 mod message;
 pub mod mistakes;
 pub mod text;
