@@ -192,18 +192,17 @@ fn constants(options: &LuaOptions) -> String {
             "payload characters quoted in Info",
         ),
     ];
-    let width = lines.iter().map(|(n, v, _)| n.len() + v.len()).max();
-    let width = width.unwrap_or(0);
+    // Align the source comments: `name = value` padded to the longest pair.
+    let width = lines
+        .iter()
+        .map(|(name, value, _)| name.len() + value.len())
+        .max()
+        .unwrap_or(0);
     let mut out = String::from("-- Constants, formatted from labproto's Rust constants.\n");
     for (name, value, source) in &lines {
         let pad = width - name.len() - value.len();
         // Writing to a String cannot fail.
-        let _ = writeln!(
-            out,
-            "local {name} = {value}{:pad$} -- {source}",
-            "",
-            pad = pad
-        );
+        let _ = writeln!(out, "local {name} = {value}{:pad$} -- {source}", "");
     }
     out.push_str("\n-- Values of the tcp_format preference.\n");
     for (value, (name, _)) in FORMAT_CHOICES.iter().enumerate() {

@@ -357,6 +357,24 @@ fn udp_datagrams_are_text_on_the_configured_port() {
             empty_line(f3, FIELDS.len()),
         ]
     );
+
+    // The port preference moves the dissector at run time.
+    let other_port = format!("labproto.port:{}", port + 1);
+    let lines = tshark_fields(
+        &scratch,
+        &LuaOptions { port },
+        &cap,
+        &FIELDS,
+        &["-o", &other_port],
+    );
+    assert_eq!(
+        lines,
+        vec![
+            empty_line(f1, FIELDS.len()),
+            empty_line(f2, FIELDS.len()),
+            format!("{f3}|text||||{}", text_of(first)),
+        ]
+    );
 }
 
 #[test]
