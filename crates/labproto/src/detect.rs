@@ -70,6 +70,15 @@ fn text_score(bytes: &[u8]) -> u8 {
     if bytes.is_empty() {
         return 0;
     }
+    // Lab text is typed by people: control bytes (other than tab and line ends) in the
+    // first bytes mean a binary header, however printable the payload after it is.
+    if bytes
+        .iter()
+        .take(v3::HEADER_LEN)
+        .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
+    {
+        return 10;
+    }
     let mut good = 0usize;
     for chunk in bytes.utf8_chunks() {
         good += chunk
@@ -195,7 +204,9 @@ fn v3_score(bytes: &[u8], max_size: u32, at_end: bool) -> u8 {
         return if chain.oversize || at_end || p.version() == 0 {
             5
         } else {
-            55
+            // A header whose size reaches past the bytes seen so far: the rest of
+            // the message is still to come (a large message spans segments).
+            70
         };
     }
     if !chain.same_version || chain.oversize {
@@ -298,6 +309,21 @@ mod tests {
         );
         // A lone partial v3 header is not enough to decide.
         assert_eq!(guess(&[1, 0, 0], 1 << 20, false), None);
+        // The first segment of a large v3 message with a printable payload is v3.
+        let big = vec![b'a'; 3000];
+        let msg = v3::Repr {
+            version: 1,
+            order: 1,
+            payload: &big,
+        }
+        .to_vec()
+        .unwrap();
+        assert_eq!(
+            guess(&msg[..1000], 1 << 20, false).unwrap().proto,
+            Proto::V3
+        );
+        // A binary header makes text implausible.
+        assert!(plausibility(&msg[..1000], 1 << 20, false).text < 50);
     }
 
     #[test]
