@@ -37,10 +37,14 @@ const AF_INET: u32 = 2;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LinkError {
     #[error(
-        "link type {dlt} ({name}) is not supported: labsniff reads Ethernet (1), Linux cooked \
+        "link type {dlt}{name} is not supported: labsniff reads Ethernet (1), Linux cooked \
          SLL (113) and SLL2 (276), BSD NULL (0) and LOOP (108), and raw IP (12, 14, 101, 228, 229)"
     )]
-    UnsupportedLinkType { dlt: i32, name: String },
+    UnsupportedLinkType {
+        dlt: i32,
+        /// " (NAME)" when libpcap knows the type, else empty.
+        name: String,
+    },
     #[error("the {layer} needs {required_len} bytes, only {len} were captured")]
     Truncated {
         layer: &'static str,
@@ -82,7 +86,8 @@ impl LinkKind {
                     dlt: other,
                     name: pcap::Linktype(other)
                         .get_name()
-                        .unwrap_or_else(|_| "unknown".to_string()),
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default(),
                 })
             }
         })

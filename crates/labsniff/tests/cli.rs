@@ -1,22 +1,662 @@
 //! End-to-end tests: captures built with labfixtures (pnet_packet + hand-written
-//! savefiles, independent of labsniff's parsing path), read by the labsniff binary.
+//! savefiles, independent of labsniff's parsing path), read by the labsniff binary
+//! with `-r FILE --json`; every assertion is on exact values.
 
 mod common;
 
 use common::*;
 use labfixtures::{lab, Capture, Dir, FileFormat, LinkType};
+use serde_json::json;
+
+const CLIENT: &str = "10.0.0.2:40000";
+const SERVER: &str = "10.0.0.1:5005";
+
+fn msg(dir: &str, order: Option<u64>, payload: &str) -> (String, Option<u64>, String) {
+    (dir.to_string(), order, payload.to_string())
+}
+
+/// Handshake, one v3 request and its echo, normal teardown: 9 frames.
+fn echo_session(cap: &mut Capture, client: &str, server: &str) {
+    let mut flow = cap.tcp(addr(client), addr(server));
+    flow.handshake(cap);
+    flow.send(cap, Dir::C2S, &lab::v3(1, b"hello"));
+    flow.send(cap, Dir::S2C, &lab::v3(1, b"hello"));
+    flow.close(cap);
+}
+
+fn assert_echo_session(run: &Run, client: &str, server: &str) {
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", Some(1), "hello"), msg("s2c", Some(1), "hello")]
+    );
+    let m = run.messages();
+    assert_eq!(m[0]["client"], client);
+    assert_eq!(m[0]["server"], server);
+    assert_eq!(m[0]["frames"], json!([4]));
+    assert_eq!(m[1]["frames"], json!([5]));
+    assert_eq!(m[0]["payload_hex"], "68656c6c6f");
+    assert_eq!((m[0]["version"].as_u64(), m[0]["size"].as_u64()), (Some(1), Some(5)));
+    let c = run.conversations();
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0]["state"], "SF");
+    assert_eq!(c[0]["proto"], "v3");
+    assert_eq!((c[0]["bytes_c2s"].as_u64(), c[0]["bytes_s2c"].as_u64()), (Some(14), Some(14)));
+    assert_eq!(run.problems(), Vec::<&serde_json::Value>::new());
+    assert_eq!(run.summary()["frames"], 9);
+}
 
 #[test]
-fn smoke() {
+fn tcp_text_echo() {
     let mut cap = Capture::new(LinkType::Ethernet);
-    let mut flow = cap.tcp(addr("10.0.0.2:40000"), addr("10.0.0.1:5005"));
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
     flow.handshake(&mut cap);
-    flow.send(&mut cap, Dir::C2S, &lab::v3(1, b"hello"));
-    flow.send(&mut cap, Dir::S2C, &lab::v3(1, b"hello"));
+    flow.send(&mut cap, Dir::C2S, b"hello server");
+    flow.send(&mut cap, Dir::S2C, b"HELLO SERVER");
+    flow.send(&mut cap, Dir::C2S, b"bye");
     flow.close(&mut cap);
-    let run = run_capture("smoke", &cap, FileFormat::Pcap, &[]);
-    for line in &run.lines {
-        println!("{line}");
+    let run = run_capture("text", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", None, "hello server"), msg("s2c", None, "HELLO SERVER"), msg("c2s", None, "bye")]
+    );
+    let m = run.messages()[0];
+    assert_eq!(m["proto"], "text");
+    assert_eq!(m["version"], serde_json::Value::Null);
+    assert_eq!(m["ts"].as_f64(), Some(1_700_000_000.000_03));
+    let c = run.conversations()[0];
+    assert_eq!((c["state"].as_str(), c["proto"].as_str()), (Some("SF"), Some("text")));
+    assert_eq!((c["messages_c2s"].as_u64(), c["messages_s2c"].as_u64()), (Some(2), Some(1)));
+    let tcp = &c["tcp"];
+    assert_eq!((tcp["syn_frame"].as_u64(), tcp["syn_ack_frame"].as_u64(), tcp["ack_frame"].as_u64()), (Some(1), Some(2), Some(3)));
+    assert_eq!((tcp["client_isn"].as_u64(), tcp["server_isn"].as_u64()), (Some(1000), Some(5000)));
+    assert_eq!(tcp["client_options"], json!({"mss": 65495, "window_scale": 7, "sack_permitted": true}));
+    assert_eq!((tcp["fin_c2s_frame"].as_u64(), tcp["fin_s2c_frame"].as_u64()), (Some(7), Some(9)));
+    assert_eq!(tcp["first_fin_by"], "client");
+}
+
+#[test]
+fn v3_message_split_across_three_segments() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    let m = lab::v3(7, b"a split message");
+    assert_eq!(flow.send_split(&mut cap, Dir::C2S, &m, 9), vec![4, 5, 6]);
+    flow.close(&mut cap);
+    let run = run_capture("split", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.payloads(), vec![msg("c2s", Some(7), "a split message")]);
+    let m = run.messages()[0];
+    assert_eq!(m["frames"], json!([4, 5, 6]));
+    assert_eq!(m["size"], 15);
+    assert_eq!(run.problems(), Vec::<&serde_json::Value>::new());
+}
+
+#[test]
+fn three_v3_messages_coalesced_in_one_segment() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    let all = [lab::v3(1, b"one"), lab::v3(2, b"two"), lab::v3(3, b"three")].concat();
+    flow.send(&mut cap, Dir::C2S, &all);
+    flow.close(&mut cap);
+    let run = run_capture("coalesced", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", Some(1), "one"), msg("c2s", Some(2), "two"), msg("c2s", Some(3), "three")]
+    );
+    for m in run.messages() {
+        assert_eq!(m["frames"], json!([4]));
     }
-    panic!();
+    let offsets: Vec<u64> = run.messages().iter().map(|m| m["offset"].as_u64().unwrap()).collect();
+    assert_eq!(offsets, vec![0, 12, 24]);
+}
+
+#[test]
+fn out_of_order_segments_are_reordered() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    let (m1, m2) = (lab::v3(1, b"first"), lab::v3(2, b"second"));
+    assert_eq!(flow.segment_at(&mut cap, Dir::C2S, m1.len() as u32, &m2), 4);
+    assert_eq!(flow.segment_at(&mut cap, Dir::C2S, 0, &m1), 5);
+    flow.advance_seq(Dir::C2S, (m1.len() + m2.len()) as u32);
+    flow.close(&mut cap);
+    let run = run_capture("ooo", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.payloads(), vec![msg("c2s", Some(1), "first"), msg("c2s", Some(2), "second")]);
+    let m = run.messages();
+    assert_eq!((m[0]["frames"].clone(), m[1]["frames"].clone()), (json!([5]), json!([4])));
+    let c = run.conversations()[0];
+    assert_eq!((c["out_of_order"].as_u64(), c["retransmissions"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(c["gaps"], json!([]));
+}
+
+#[test]
+fn duplicate_and_overlapping_retransmissions_decode_once() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    let (m1, m2) = (lab::v3(1, b"first message"), lab::v3(2, b"second message"));
+    flow.send(&mut cap, Dir::C2S, &m1); // 4
+    flow.segment_at(&mut cap, Dir::C2S, 0, &m1); // 5: exact duplicate
+    let base = m1.len() as u32;
+    flow.segment_at(&mut cap, Dir::C2S, base, &m2[..12]); // 6
+    flow.segment_at(&mut cap, Dir::C2S, base + 6, &m2[6..]); // 7: overlaps 6 bytes
+    flow.advance_seq(Dir::C2S, m2.len() as u32);
+    flow.close(&mut cap);
+    let run = run_capture("retrans", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", Some(1), "first message"), msg("c2s", Some(2), "second message")]
+    );
+    assert_eq!(run.messages()[1]["frames"], json!([6, 7]));
+    let c = run.conversations()[0];
+    assert_eq!(c["retransmissions"], 2);
+    assert_eq!(c["bytes_c2s"].as_u64(), Some((m1.len() + m2.len()) as u64));
+}
+
+#[test]
+fn gap_is_reported_and_decoding_resumes_at_next_message() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    let (m1, m2, m3, m4) = (lab::v3(1, b"one"), lab::v3(2, b"two, lost"), lab::v3(3, b"three"), lab::v3(4, b"four"));
+    // m1 and the first 5 bytes of m2 arrive; the rest of m2 is never captured.
+    flow.send(&mut cap, Dir::C2S, &[m1.clone(), m2[..5].to_vec()].concat()); // 4
+    flow.advance_seq(Dir::C2S, (m2.len() - 5) as u32);
+    flow.send(&mut cap, Dir::C2S, &m3); // 5
+    flow.send(&mut cap, Dir::C2S, &m4); // 6
+    let ack = flow.ack(&mut cap, Dir::S2C); // 7: proves the lost bytes were delivered
+    assert_eq!(ack, 7);
+    flow.close(&mut cap);
+    let run = run_capture("gap", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", Some(1), "one"), msg("c2s", Some(3), "three"), msg("c2s", Some(4), "four")]
+    );
+    let lost = (m2.len() - 5) as u64;
+    let gaps: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "gap").collect();
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0]["frame"], 7);
+    assert_eq!(gaps[0]["severity"], "warning");
+    assert_eq!(
+        gaps[0]["text"],
+        format!(
+            "frame 7: {lost} bytes of the client's stream (stream offsets 17 to {}) are missing from the capture: \
+             the peer acknowledged them, so they were sent but not captured; the unfinished message before \
+             the gap (5 bytes) is dropped",
+            17 + lost - 1
+        )
+    );
+    let c = run.conversations()[0];
+    assert_eq!(c["gaps"], json!([{"dir": "c2s", "bytes": lost, "offset": 17, "reason": "acked"}]));
+    let resync: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "resync").collect();
+    assert_eq!(resync.len(), 1);
+    assert_eq!(
+        resync[0]["text"],
+        format!("frame 5: the client's stream resynchronised at stream offset {}, the next provable v3 message boundary", 12 + m2.len())
+    );
+}
+
+#[test]
+fn gap_at_end_of_input_without_ack_is_flushed() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    let (m1, m2, m3) = (lab::v3(1, b"one"), lab::v3(2, b"two"), lab::v3(3, b"three"));
+    flow.send(&mut cap, Dir::C2S, &m1);
+    flow.advance_seq(Dir::C2S, m2.len() as u32);
+    flow.send(&mut cap, Dir::C2S, &m3);
+    let run = run_capture("gapflush", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.payloads(), vec![msg("c2s", Some(1), "one"), msg("c2s", Some(3), "three")]);
+    let c = run.conversations()[0];
+    assert_eq!(c["gaps"], json!([{"dir": "c2s", "bytes": 12, "offset": 12, "reason": "flush"}]));
+    assert_eq!(c["state"], "S1");
+}
+
+#[test]
+fn out_of_order_cap_overflow_declares_the_gap() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    let msgs: Vec<Vec<u8>> = (1..=4).map(|i| lab::v3(i, b"0123456789")).collect();
+    flow.send(&mut cap, Dir::C2S, &msgs[0]);
+    flow.advance_seq(Dir::C2S, 19); // msgs[1] lost
+    flow.send(&mut cap, Dir::C2S, &msgs[2]);
+    flow.send(&mut cap, Dir::C2S, &msgs[3]);
+    let run = run_capture("overflow", &cap, FileFormat::Pcap, &["--max-ooo-bytes", "20"]);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", Some(1), "0123456789"), msg("c2s", Some(3), "0123456789"), msg("c2s", Some(4), "0123456789")]
+    );
+    let over: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "ooo_overflow").collect();
+    assert_eq!(over.len(), 1);
+    assert_eq!(over[0]["frame"], 6);
+}
+
+#[test]
+fn resets_and_refusals_have_zeek_states() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut a = cap.tcp(addr("10.0.0.2:40001"), addr(SERVER));
+    a.handshake(&mut cap);
+    a.send(&mut cap, Dir::C2S, b"abort");
+    a.rst(&mut cap, Dir::C2S);
+    let mut b = cap.tcp(addr("10.0.0.2:40002"), addr(SERVER));
+    b.handshake(&mut cap);
+    b.send(&mut cap, Dir::C2S, b"reset me");
+    b.rst(&mut cap, Dir::S2C);
+    let mut c = cap.tcp(addr("10.0.0.2:40003"), addr(SERVER));
+    c.refused(&mut cap);
+    let mut d = cap.tcp(addr("10.0.0.2:40004"), addr(SERVER));
+    d.syn_only(&mut cap);
+    let run = run_capture("rst", &cap, FileFormat::Pcap, &[]);
+    let states: Vec<(String, String)> = run
+        .conversations()
+        .iter()
+        .map(|c| (c["client"].as_str().unwrap().to_string(), c["state"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("10.0.0.2:40001".to_string(), "RSTO".to_string()),
+            ("10.0.0.2:40002".to_string(), "RSTR".to_string()),
+            ("10.0.0.2:40003".to_string(), "REJ".to_string()),
+            ("10.0.0.2:40004".to_string(), "S0".to_string()),
+        ]
+    );
+    let convs = run.conversations();
+    assert_eq!((convs[0]["tcp"]["rst_by"].as_str(), convs[0]["tcp"]["rst_frame"].as_u64()), (Some("client"), Some(5)));
+    assert_eq!(convs[1]["tcp"]["rst_by"], "server");
+    assert_eq!(run.payloads(), vec![msg("c2s", None, "abort"), msg("c2s", None, "reset me")]);
+}
+
+#[test]
+fn new_syn_on_a_closed_four_tuple_starts_a_new_conversation() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    echo_session(&mut cap, CLIENT, SERVER);
+    let mut again = cap.tcp(addr(CLIENT), addr(SERVER)).with_isns(90_000, 70_000);
+    again.handshake(&mut cap);
+    again.send(&mut cap, Dir::C2S, &lab::v3(1, b"again"));
+    again.close(&mut cap);
+    let run = run_capture("reuse", &cap, FileFormat::Pcap, &[]);
+    let convs = run.conversations();
+    assert_eq!(convs.len(), 2);
+    assert_eq!((convs[0]["conv"].as_u64(), convs[1]["conv"].as_u64()), (Some(1), Some(2)));
+    assert_eq!((convs[0]["state"].as_str(), convs[1]["state"].as_str()), (Some("SF"), Some("SF")));
+    assert_eq!(run.messages()[2]["conv"], 2);
+    assert_eq!(run.messages()[2]["payload"], "again");
+}
+
+#[test]
+fn ipv6() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    echo_session(&mut cap, "[::1]:40000", "[::1]:5005");
+    let run = run_capture("ipv6", &cap, FileFormat::Pcap, &[]);
+    assert_echo_session(&run, "[::1]:40000", "[::1]:5005");
+}
+
+#[test]
+fn every_link_type_in_pcap_and_pcapng() {
+    let links = [
+        LinkType::Ethernet,
+        LinkType::EthernetVlan { vid: 42 },
+        LinkType::EthernetQinQ { outer: 100, inner: 42 },
+        LinkType::LinuxSll,
+        LinkType::LinuxSll2,
+        LinkType::NullLe,
+        LinkType::NullBe,
+        LinkType::RawIp,
+    ];
+    for link in links {
+        for format in [FileFormat::Pcap, FileFormat::PcapNg] {
+            for (client, server) in [(CLIENT, SERVER), ("[fe80::2]:40000", "[fe80::1]:5005"), ("127.0.0.1:40000", "127.0.0.1:5005")] {
+                let mut cap = Capture::new(link);
+                echo_session(&mut cap, client, server);
+                let run = run_capture("link", &cap, format, &[]);
+                println!("{link:?} {format:?} {client}");
+                assert_echo_session(&run, client, server);
+            }
+        }
+    }
+}
+
+#[test]
+fn null_with_macos_inet6_and_loop_and_raw_ipv4_ipv6_linktypes() {
+    let mut cap = Capture::new(LinkType::NullLe);
+    cap.set_null_af_inet6(30);
+    echo_session(&mut cap, "[::1]:40000", "[::1]:5005");
+    assert_echo_session(&run_capture("null30", &cap, FileFormat::Pcap, &[]), "[::1]:40000", "[::1]:5005");
+
+    let mut cap = Capture::new(LinkType::NullBe);
+    cap.set_file_linktype(108);
+    echo_session(&mut cap, CLIENT, SERVER);
+    assert_echo_session(&run_capture("loop", &cap, FileFormat::Pcap, &[]), CLIENT, SERVER);
+
+    let mut cap = Capture::new(LinkType::RawIp);
+    cap.set_file_linktype(228);
+    echo_session(&mut cap, CLIENT, SERVER);
+    assert_echo_session(&run_capture("ipv4lt", &cap, FileFormat::PcapNg, &[]), CLIENT, SERVER);
+
+    let mut cap = Capture::new(LinkType::RawIp);
+    cap.set_file_linktype(229);
+    echo_session(&mut cap, "[::1]:40000", "[::1]:5005");
+    assert_echo_session(&run_capture("ipv6lt", &cap, FileFormat::Pcap, &[]), "[::1]:40000", "[::1]:5005");
+}
+
+#[test]
+fn unsupported_link_type_is_one_diagnostic() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    cap.set_file_linktype(147); // LINKTYPE_USER0
+    echo_session(&mut cap, CLIENT, SERVER);
+    let run = run_capture("user0", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.status, 0);
+    let d = run.diagnostics();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0]["code"], "link_unsupported");
+    assert_eq!(d[0]["severity"], "error");
+    assert!(d[0]["text"].as_str().unwrap().starts_with("link type 147 is not supported: labsniff reads Ethernet (1)"), "{}", d[0]["text"]);
+    assert_eq!(run.summary()["frames"], 9);
+    assert_eq!(run.messages().len(), 0);
+}
+
+#[test]
+fn two_interleaved_clients() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut a = cap.tcp(addr("10.0.0.2:40001"), addr(SERVER));
+    let mut b = cap.tcp(addr("10.0.0.3:40002"), addr(SERVER));
+    a.handshake(&mut cap);
+    b.handshake(&mut cap);
+    for i in 1..=3u32 {
+        let (ma, mb) = (lab::v3(i, format!("a{i}").as_bytes()), lab::v3(i, format!("b{i}").as_bytes()));
+        a.send(&mut cap, Dir::C2S, &ma);
+        b.send(&mut cap, Dir::C2S, &mb);
+        b.send(&mut cap, Dir::S2C, &mb);
+        a.send(&mut cap, Dir::S2C, &ma);
+    }
+    b.close(&mut cap);
+    a.close(&mut cap);
+    let run = run_capture("two", &cap, FileFormat::Pcap, &[]);
+    let per_conv = |conv: u64| -> Vec<(String, Option<u64>, String)> {
+        run.messages()
+            .iter()
+            .filter(|m| m["conv"] == conv)
+            .map(|m| (m["dir"].as_str().unwrap().to_string(), m["order"].as_u64(), m["payload"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let expect = |p: &str| -> Vec<(String, Option<u64>, String)> {
+        (1..=3u64).flat_map(|i| [msg("c2s", Some(i), &format!("{p}{i}")), msg("s2c", Some(i), &format!("{p}{i}"))]).collect()
+    };
+    assert_eq!(per_conv(1), expect("a"));
+    assert_eq!(per_conv(2), expect("b"));
+    let convs = run.conversations();
+    // b closed first, so its record comes first.
+    assert_eq!((convs[0]["conv"].as_u64(), convs[0]["client"].as_str()), (Some(2), Some("10.0.0.3:40002")));
+    assert_eq!((convs[1]["conv"].as_u64(), convs[1]["state"].as_str()), (Some(1), Some("SF")));
+}
+
+#[test]
+fn non_default_port() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    echo_session(&mut cap, CLIENT, "10.0.0.1:6000");
+    let run = run_capture("port", &cap, FileFormat::Pcap, &["--port", "6000"]);
+    assert_echo_session(&run, CLIENT, "10.0.0.1:6000");
+    let path = temp_path("port-default", "pcap");
+    cap.write(&path, FileFormat::Pcap).unwrap();
+    let run = run_file(&path, &[]);
+    assert_eq!(run.messages().len(), 0);
+    assert_eq!((run.summary()["frames"].as_u64(), run.summary()["lab_packets"].as_u64()), (Some(9), Some(0)));
+}
+
+#[test]
+fn snaplen_cut_payload_is_a_gap_and_decoding_resumes() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    // Ethernet 14 + IPv4 20 + TCP 20 = 54 header bytes; keep 20 payload bytes.
+    cap.set_snaplen(74);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    flow.send(&mut cap, Dir::C2S, &lab::v3(1, b"short")); // 4
+    let long = lab::v3(2, b"a payload much longer than the snaplen allows");
+    flow.send(&mut cap, Dir::C2S, &long); // 5
+    flow.send(&mut cap, Dir::C2S, &lab::v3(3, b"after")); // 6
+    flow.close(&mut cap);
+    let run = run_capture("snaplen", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.payloads(), vec![msg("c2s", Some(1), "short"), msg("c2s", Some(3), "after")]);
+    let gaps: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "gap").collect();
+    assert_eq!(gaps.len(), 1);
+    assert_eq!(gaps[0]["frame"], 5);
+    let cut = long.len() as u64 - 20;
+    assert_eq!(
+        gaps[0]["text"],
+        format!(
+            "frame 5: {cut} bytes of the client's stream (stream offsets 34 to {}) are missing from the capture: \
+             the capture cut the frame that carried them (snaplen); the unfinished message before the gap (20 bytes) is dropped",
+            34 + cut - 1
+        )
+    );
+    assert_eq!(run.conversations()[0]["gaps"], json!([{"dir": "c2s", "bytes": cut, "offset": 34, "reason": "truncated"}]));
+}
+
+#[test]
+fn snaplen_cut_headers_are_diagnosed_per_frame() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    cap.set_snaplen(40); // cuts the TCP header (starts at 34)
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    let run = run_capture("snaplen-hdr", &cap, FileFormat::Pcap, &[]);
+    let d = run.diagnostics();
+    assert_eq!(d.len(), 3);
+    assert_eq!(d[0]["code"], "frame_truncated");
+    assert_eq!(
+        d[0]["text"],
+        "frame 1: the TCP header needs 20 bytes, only 6 were captured (the capture kept 40 of the frame's 66 bytes: snaplen)"
+    );
+    assert_eq!(d[2]["frame"], 3);
+}
+
+#[test]
+fn cut_last_record_is_a_diagnostic_and_earlier_frames_still_count() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    echo_session(&mut cap, CLIENT, SERVER);
+    let bytes = cap.to_bytes(FileFormat::Pcap);
+    let path = temp_path("cut", "pcap");
+    std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
+    let run = run_file(&path, &[]);
+    assert_eq!(run.status, 0);
+    assert_eq!(run.payloads(), vec![msg("c2s", Some(1), "hello"), msg("s2c", Some(1), "hello")]);
+    let cut: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "capture_cut").collect();
+    assert_eq!(cut.len(), 1);
+    assert_eq!(cut[0]["frame"], 9);
+    let text = cut[0]["text"].as_str().unwrap();
+    assert!(text.starts_with("frame 9: the file ends inside this record (truncated dump file"), "{text}");
+    assert_eq!(run.summary()["frames"], 8);
+    assert_eq!(run.conversations()[0]["state"], "SF");
+}
+
+#[test]
+fn not_a_capture_exits_1_with_one_line() {
+    let path = temp_path("garbage", "pcap");
+    std::fs::write(&path, b"this is not a capture file at all, just text\n").unwrap();
+    let run = run_file(&path, &[]);
+    assert_eq!(run.status, 1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with(&format!("labsniff: cannot read capture '{}': ", path.display())),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn empty_file_exits_1_and_header_only_capture_is_fine() {
+    let path = temp_path("empty", "pcap");
+    std::fs::write(&path, b"").unwrap();
+    let run = run_file(&path, &[]);
+    assert_eq!(run.status, 1);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "labsniff: cannot read capture '{}': the file is empty (0 bytes), so it holds no capture header\n",
+            path.display()
+        )
+    );
+    let cap = Capture::new(LinkType::Ethernet);
+    let run = run_capture("nothing", &cap, FileFormat::PcapNg, &[]);
+    assert_eq!(run.status, 0);
+    assert_eq!(run.diagnostics().len(), 1);
+    assert_eq!(run.diagnostics()[0]["code"], "empty_capture");
+    assert_eq!(run.summary()["frames"], 0);
+}
+
+#[test]
+fn missing_file_exits_1() {
+    let run = labsniff(&["-r", "/nonexistent/dir/x.pcap", "--json"]);
+    assert_eq!(run.status, 1);
+    assert_eq!(
+        run.stderr,
+        "labsniff: cannot read capture '/nonexistent/dir/x.pcap': No such file or directory (os error 2)\n"
+    );
+}
+
+#[test]
+fn usage_error_exits_2() {
+    let run = labsniff(&["--json"]);
+    assert_eq!(run.status, 2);
+    let run = labsniff(&["-r", "x.pcap", "-i", "lo"]);
+    assert_eq!(run.status, 2);
+}
+
+#[test]
+fn sequence_numbers_wrap() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER)).with_isns(0xFFFF_FFF0, 0xFFFF_FFFA);
+    flow.handshake(&mut cap);
+    let mut expect = Vec::new();
+    for i in 1..=4u32 {
+        let text = format!("message {i} across the wrap");
+        flow.send(&mut cap, Dir::C2S, &lab::v3(i, text.as_bytes()));
+        flow.send(&mut cap, Dir::S2C, &lab::v3(i, text.as_bytes()));
+        expect.push(msg("c2s", Some(u64::from(i)), &text));
+        expect.push(msg("s2c", Some(u64::from(i)), &text));
+    }
+    flow.close(&mut cap);
+    let run = run_capture("wrap", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.payloads(), expect);
+    assert_eq!(run.conversations()[0]["state"], "SF");
+    assert_eq!(run.conversations()[0]["tcp"]["client_isn"], 0xFFFF_FFF0u32);
+    assert_eq!(run.problems(), Vec::<&serde_json::Value>::new());
+}
+
+#[test]
+fn v2_with_a_message_longer_than_20_bytes() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    flow.send(&mut cap, Dir::C2S, &lab::v2(1, b"short"));
+    flow.send(&mut cap, Dir::C2S, &lab::v2(2, b"a message longer than twenty bytes"));
+    flow.close(&mut cap);
+    let run = run_capture("v2", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", Some(1), "short"), msg("c2s", Some(2), "a message longer tha")]
+    );
+    let m = run.messages();
+    assert_eq!((m[0]["proto"].as_str(), m[0]["truncated"].as_bool(), m[0]["size"].as_u64()), (Some("v2"), Some(false), Some(5)));
+    assert_eq!((m[1]["truncated"].as_bool(), m[1]["size"].as_u64()), (Some(true), Some(34)));
+    assert_eq!(run.conversations()[0]["proto"], "v2");
+}
+
+#[test]
+fn udp_text_from_three_clients() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let server = addr(SERVER);
+    for round in 0..2 {
+        for i in 1..=3u16 {
+            let client = addr(&format!("10.0.0.{}:{}", i + 1, 50000 + i));
+            let text = format!("client {i} round {round}");
+            cap.udp(client, server, text.as_bytes());
+            cap.udp(server, client, text.to_uppercase().as_bytes());
+        }
+    }
+    let run = run_capture("udp", &cap, FileFormat::Pcap, &[]);
+    let convs = run.conversations();
+    assert_eq!(convs.len(), 3);
+    for (i, c) in convs.iter().enumerate() {
+        assert_eq!(c["transport"], "udp");
+        assert_eq!(c["state"], "SF");
+        assert_eq!(c["client"], format!("10.0.0.{}:{}", i + 2, 50001 + i));
+        assert_eq!((c["messages_c2s"].as_u64(), c["messages_s2c"].as_u64()), (Some(2), Some(2)));
+        assert_eq!(c["tcp"], serde_json::Value::Null);
+    }
+    let m = run.messages();
+    assert_eq!(m.len(), 12);
+    assert_eq!((m[0]["payload"].as_str(), m[0]["dir"].as_str(), m[0]["transport"].as_str()), (Some("client 1 round 0"), Some("c2s"), Some("udp")));
+    assert_eq!((m[1]["payload"].as_str(), m[1]["dir"].as_str()), (Some("CLIENT 1 ROUND 0"), Some("s2c")));
+    assert_eq!(m[0]["frames"], json!([1]));
+    assert_eq!(m[0]["version"], serde_json::Value::Null);
+    assert_eq!(run.problems(), Vec::<&serde_json::Value>::new());
+}
+
+#[test]
+fn count_stops_early() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    echo_session(&mut cap, CLIENT, SERVER);
+    let run = run_capture("count", &cap, FileFormat::Pcap, &["-c", "4"]);
+    assert_eq!(run.summary()["frames"], 4);
+    assert_eq!(run.payloads(), vec![msg("c2s", Some(1), "hello")]);
+    assert_eq!(run.conversations()[0]["state"], "S1");
+}
+
+#[test]
+fn write_copies_the_frames_read() {
+    let mut cap = Capture::new(LinkType::LinuxSll2);
+    echo_session(&mut cap, CLIENT, SERVER);
+    let input = temp_path("w-in", "pcapng");
+    cap.write(&input, FileFormat::PcapNg).unwrap();
+    let output = temp_path("w-out", "pcap");
+    let run = labsniff(&["-r", input.to_str().unwrap(), "-w", output.to_str().unwrap(), "--json"]);
+    assert_echo_session(&run, CLIENT, SERVER);
+    let again = run_file(&output, &[]);
+    assert_echo_session(&again, CLIENT, SERVER);
+    let _ = std::fs::remove_file(&input);
+}
+
+#[test]
+fn little_endian_header_is_reported_as_a_struct_mistake() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    // python3 -c "import struct; print((struct.pack('<BII',1,7,5)+b'hello').hex())"
+    flow.send(&mut cap, Dir::C2S, &[1, 7, 0, 0, 0, 5, 0, 0, 0, b'h', b'e', b'l', b'l', b'o']);
+    flow.close(&mut cap);
+    let run = run_capture("le", &cap, FileFormat::Pcap, &["--proto", "v3"]);
+    let d: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "struct_little_endian").collect();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0]["frame"], 4);
+    assert_eq!(
+        d[0]["text"],
+        "frame 4: the client's first message: the v3 header looks little-endian ('<BII'): read in network byte order \
+         its size is 83886080, read little-endian it is 5, which fits the data; use '!' (big-endian) as the lab does"
+    );
+    let framing: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "size_over_limit").collect();
+    assert_eq!(framing.len(), 1);
+}
+
+#[test]
+fn plain_output_lists_messages_and_summary() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    echo_session(&mut cap, CLIENT, SERVER);
+    let path = temp_path("plain", "pcap");
+    cap.write(&path, FileFormat::Pcap).unwrap();
+    let run = labsniff(&["-r", path.to_str().unwrap()]);
+    assert_eq!(run.status, 0);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].starts_with("frames"), "{}", run.stdout);
+    assert_eq!(
+        lines[1],
+        "4           22:13:20.000030     1        10.0.0.2:40000 → 10.0.0.1:5005           v3    version=1 order=1 size=5 \"hello\""
+    );
+    assert!(lines[2].contains("10.0.0.2:40000 ← 10.0.0.1:5005"));
+    assert_eq!(*lines.last().unwrap(), "9 frames, 9 lab packets, 1 conversations, 2 messages, 1 diagnostics");
+    assert!(!run.stdout.contains('\x1b'));
+    let _ = std::fs::remove_file(&path);
 }
