@@ -96,7 +96,13 @@ impl Analyzer {
     }
 
     /// One captured frame: `data` as captured, `orig_len` its length on the wire.
-    pub fn frame<S: Sink + ?Sized>(&mut self, data: &[u8], ts: Micros, orig_len: u32, sink: &mut S) -> std::io::Result<()> {
+    pub fn frame<S: Sink + ?Sized>(
+        &mut self,
+        data: &[u8],
+        ts: Micros,
+        orig_len: u32,
+        sink: &mut S,
+    ) -> std::io::Result<()> {
         self.frames += 1;
         let number = self.frames;
         match self.link.clone() {
@@ -107,7 +113,12 @@ impl Analyzer {
             },
             Err(e) => {
                 if number == 1 {
-                    self.push_diag(Severity::Error, e.code(), None, format!("{e}; no frame can be decoded"));
+                    self.push_diag(
+                        Severity::Error,
+                        e.code(),
+                        None,
+                        format!("{e}; no frame can be decoded"),
+                    );
                 }
             }
         }
@@ -115,7 +126,12 @@ impl Analyzer {
     }
 
     /// A problem reading the input at frame `frame` (e.g. the file ends inside it).
-    pub fn input_problem<S: Sink + ?Sized>(&mut self, code: &'static str, text: String, sink: &mut S) -> std::io::Result<()> {
+    pub fn input_problem<S: Sink + ?Sized>(
+        &mut self,
+        code: &'static str,
+        text: String,
+        sink: &mut S,
+    ) -> std::io::Result<()> {
         let frame = self.frames + 1;
         self.events.push(Event::Diagnostic(Diagnostic {
             severity: Severity::Error,
@@ -128,15 +144,25 @@ impl Analyzer {
     }
 
     /// End of input: close every open conversation and emit the summary.
-    pub fn finish<S: Sink + ?Sized>(mut self, interrupted: bool, dropped: Option<u32>, sink: &mut S) -> std::io::Result<Summary> {
+    pub fn finish<S: Sink + ?Sized>(
+        mut self,
+        interrupted: bool,
+        dropped: Option<u32>,
+        sink: &mut S,
+    ) -> std::io::Result<Summary> {
         if self.frames == 0 {
-            self.push_diag(Severity::Note, "empty_capture", None, "the capture holds no frames".to_string());
+            self.push_diag(
+                Severity::Note,
+                "empty_capture",
+                None,
+                "the capture holds no frames".to_string(),
+            );
         }
         let mut open: Vec<Conversation> = self.open.drain().map(|(_, c)| c).collect();
         open.sort_by_key(|c| c.id);
         for conv in open {
             let record = conv.finish(self.frames, &mut self.events);
-            self.events.push(Event::Conversation(record));
+            self.events.push(Event::Conversation(Box::new(record)));
         }
         let summary = Summary {
             frames: self.frames,
@@ -157,7 +183,13 @@ impl Analyzer {
         Ok(summary)
     }
 
-    fn push_diag(&mut self, severity: Severity, code: &'static str, frame: Option<u64>, text: String) {
+    fn push_diag(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        frame: Option<u64>,
+        text: String,
+    ) {
         self.events.push(Event::Diagnostic(Diagnostic {
             severity,
             code,
@@ -220,14 +252,18 @@ impl Analyzer {
                 }
                 let conv = match self.open.remove(&key) {
                     Some(c) => c,
-                    None => self.open_conversation(TransportKind::Tcp, pkt, client_of_tcp(pkt, seg, port)),
+                    None => self.open_conversation(
+                        TransportKind::Tcp,
+                        pkt,
+                        client_of_tcp(pkt, seg, port),
+                    ),
                 };
                 let mut conv = conv;
                 let dir = conv.dir_of(pkt.src);
                 let ended = conv.tcp(dir, pkt, seg, &mut self.events);
                 if ended {
                     let record = conv.finish(pkt.frame, &mut self.events);
-                    self.events.push(Event::Conversation(record));
+                    self.events.push(Event::Conversation(Box::new(record)));
                     self.remember_closed(key);
                 } else {
                     self.open.insert(key, conv);
@@ -236,7 +272,11 @@ impl Analyzer {
             Transport::Udp { .. } => {
                 let key = flow_key(TransportKind::Udp, pkt.src, pkt.dst);
                 if !self.open.contains_key(&key) {
-                    let client = if pkt.dst.port() == port { pkt.src } else { pkt.dst };
+                    let client = if pkt.dst.port() == port {
+                        pkt.src
+                    } else {
+                        pkt.dst
+                    };
                     let conv = self.open_conversation(TransportKind::Udp, pkt, client);
                     self.open.insert(key, conv);
                 }
@@ -248,7 +288,12 @@ impl Analyzer {
         }
     }
 
-    fn open_conversation(&mut self, transport: TransportKind, pkt: &Packet<'_>, client: SocketAddr) -> Conversation {
+    fn open_conversation(
+        &mut self,
+        transport: TransportKind,
+        pkt: &Packet<'_>,
+        client: SocketAddr,
+    ) -> Conversation {
         let server = if client == pkt.src { pkt.dst } else { pkt.src };
         let id = self.next_id;
         self.next_id += 1;
@@ -259,7 +304,7 @@ impl Analyzer {
     fn close(&mut self, key: &FlowKey) {
         if let Some(conv) = self.open.remove(key) {
             let record = conv.finish(self.frames, &mut self.events);
-            self.events.push(Event::Conversation(record));
+            self.events.push(Event::Conversation(Box::new(record)));
         }
     }
 

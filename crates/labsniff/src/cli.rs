@@ -10,7 +10,12 @@ use std::path::PathBuf;
 #[command(name = "labsniff", version, about)]
 pub struct Cli {
     /// Capture live on this interface (`any` for all, `lo` for loopback).
-    #[arg(short = 'i', long = "interface", required_unless_present = "read", conflicts_with = "read")]
+    #[arg(
+        short = 'i',
+        long = "interface",
+        required_unless_present = "read",
+        conflicts_with = "read"
+    )]
     pub interface: Option<String>,
     /// Read a pcap or pcapng capture file.
     #[arg(short = 'r', long = "read", value_name = "FILE")]

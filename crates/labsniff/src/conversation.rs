@@ -150,13 +150,21 @@ impl Conversation {
         let offset = self.bytes[dir.index()];
         self.bytes[dir.index()] += payload.len() as u64;
         // Each datagram is a whole stream of its own for the framer.
-        self.dissector.data(dir, offset, payload, pkt.frame, pkt.ts, out);
-        self.dissector.gap(dir, offset + payload.len() as u64, 0, pkt.frame, out);
+        self.dissector
+            .data(dir, offset, payload, pkt.frame, pkt.ts, out);
+        self.dissector
+            .gap(dir, offset + payload.len() as u64, 0, pkt.frame, out);
     }
 
     /// A TCP segment. Returns true when the conversation has ended (RST, or both FINs
     /// acknowledged) and should be finished.
-    pub fn tcp(&mut self, dir: Dir, pkt: &Packet<'_>, seg: &TcpSegment<'_>, out: &mut Vec<Event>) -> bool {
+    pub fn tcp(
+        &mut self,
+        dir: Dir,
+        pkt: &Packet<'_>,
+        seg: &TcpSegment<'_>,
+        out: &mut Vec<Event>,
+    ) -> bool {
         self.count(dir, pkt);
         let i = dir.index();
         let peer = 1 - i;
@@ -201,7 +209,8 @@ impl Conversation {
                 self.endpoints[i] = Endpoint::Partial;
             } else if flags.ack
                 && handshaking(self.endpoints[i])
-                && (handshaking(self.endpoints[peer]) || self.endpoints[peer] == Endpoint::Established)
+                && (handshaking(self.endpoints[peer])
+                    || self.endpoints[peer] == Endpoint::Established)
             {
                 if self.details.ack_frame.is_none() && dir == Dir::ClientToServer {
                     self.details.ack_frame = Some(pkt.frame);
@@ -218,7 +227,11 @@ impl Conversation {
         }
 
         // Stream data.
-        let data_seq = if flags.syn { seg.seq.wrapping_add(1) } else { seg.seq };
+        let data_seq = if flags.syn {
+            seg.seq.wrapping_add(1)
+        } else {
+            seg.seq
+        };
         if self.reassemblers[i].is_none() && !flags.rst {
             self.reassemblers[i] = Some(Reassembler::new(data_seq, self.max_ooo_bytes));
         }
@@ -226,7 +239,13 @@ impl Conversation {
         if !seg.payload.is_empty() || seg.wire_len > 0 {
             let (reassemblers, mut router) = self.router(dir, pkt.frame, out);
             if let Some(r) = reassemblers[i].as_mut() {
-                let inserted = r.insert(data_seq, seg.payload, seg.wire_len, (pkt.frame, pkt.ts), &mut |p| router.take(p));
+                let inserted = r.insert(
+                    data_seq,
+                    seg.payload,
+                    seg.wire_len,
+                    (pkt.frame, pkt.ts),
+                    &mut |p| router.take(p),
+                );
                 kind = inserted.kind;
             }
         }
@@ -325,8 +344,16 @@ impl Conversation {
             transport: self.transport,
             client: self.client.to_string(),
             server: self.server.to_string(),
-            proto: self.dissector.proto().filter(|_| self.bytes != [0, 0]).map(Proto::as_str),
-            state: if tcp { self.tcp_state() } else { self.udp_state() },
+            proto: self
+                .dissector
+                .proto()
+                .filter(|_| self.bytes != [0, 0])
+                .map(Proto::as_str),
+            state: if tcp {
+                self.tcp_state()
+            } else {
+                self.udp_state()
+            },
             bytes_c2s: self.bytes[0],
             bytes_s2c: self.bytes[1],
             messages_c2s: self.dissector.messages(Dir::ClientToServer),
@@ -426,9 +453,14 @@ impl Router<'_> {
         match piece {
             Piece::Data { offset, bytes, tag } => {
                 self.bytes[self.dir.index()] += bytes.len() as u64;
-                self.dissector.data(self.dir, offset, bytes, tag.0, tag.1, self.out);
+                self.dissector
+                    .data(self.dir, offset, bytes, tag.0, tag.1, self.out);
             }
-            Piece::Gap { offset, len, reason } => self.gap(offset, len, reason),
+            Piece::Gap {
+                offset,
+                len,
+                reason,
+            } => self.gap(offset, len, reason),
         }
     }
 
@@ -454,7 +486,10 @@ impl Router<'_> {
             reason.explain()
         );
         if reason == GapReason::Overflow {
-            text.push_str(&format!(" (cap {} bytes, --max-ooo-bytes)", self.max_ooo_bytes));
+            text.push_str(&format!(
+                " (cap {} bytes, --max-ooo-bytes)",
+                self.max_ooo_bytes
+            ));
         }
         if dropped > 0 {
             text.push_str(&format!(
@@ -463,7 +498,11 @@ impl Router<'_> {
         }
         self.out.push(Event::Diagnostic(Diagnostic {
             severity: Severity::Warning,
-            code: if reason == GapReason::Overflow { "ooo_overflow" } else { "gap" },
+            code: if reason == GapReason::Overflow {
+                "ooo_overflow"
+            } else {
+                "gap"
+            },
             frame: Some(frame),
             conv: Some(self.id),
             text,

@@ -131,7 +131,15 @@ impl Dissector {
     }
 
     /// In-order stream bytes of `dir` at `offset`, carried by `frame` at `ts`.
-    pub fn data(&mut self, dir: Dir, offset: u64, bytes: &[u8], frame: u64, ts: u64, out: &mut Vec<Event>) {
+    pub fn data(
+        &mut self,
+        dir: Dir,
+        offset: u64,
+        bytes: &[u8],
+        frame: u64,
+        ts: u64,
+        out: &mut Vec<Event>,
+    ) {
         let side = &mut self.sides[dir.index()];
         side.first_frame.get_or_insert(frame);
         if side.head_open && offset == side.head.len() as u64 && side.head.len() < HEAD_MAX {
@@ -156,7 +164,14 @@ impl Dissector {
 
     /// `len` bytes of `dir` at `offset` are missing. Returns the bytes of an unfinished
     /// message that had to be dropped because of it.
-    pub fn gap(&mut self, dir: Dir, offset: u64, len: u64, frame: u64, out: &mut Vec<Event>) -> usize {
+    pub fn gap(
+        &mut self,
+        dir: Dir,
+        offset: u64,
+        len: u64,
+        frame: u64,
+        out: &mut Vec<Event>,
+    ) -> usize {
         let side = &mut self.sides[dir.index()];
         side.head_open = false;
         if self.proto.is_none() {
@@ -185,7 +200,12 @@ impl Dissector {
             let mut events = Vec::new();
             if let Err(e) = framer.finish() {
                 let last = side.spans.back().map_or(frame, |s| s.frame);
-                events.push((Severity::Warning, e.code(), last, format!("{} {}", dir.sender(), e)));
+                events.push((
+                    Severity::Warning,
+                    e.code(),
+                    last,
+                    format!("{} {}", dir.sender(), e),
+                ));
             }
             if side.unframed_dropped > 0 {
                 events.push((
@@ -215,7 +235,10 @@ impl Dissector {
                 continue;
             }
             if let Some(g) = detect::guess(head, self.max_size, at_end) {
-                decided = Some((g.proto, format!("the {}'s first bytes: {}", dir.sender(), g.reason)));
+                decided = Some((
+                    g.proto,
+                    format!("the {}'s first bytes: {}", dir.sender(), g.reason),
+                ));
                 break;
             }
             if dir == Dir::ClientToServer && !at_end {
@@ -229,7 +252,10 @@ impl Dissector {
             if !any {
                 return;
             }
-            decided = Some((Proto::Text, "no binary lab format fits the first bytes".to_string()));
+            decided = Some((
+                Proto::Text,
+                "no binary lab format fits the first bytes".to_string(),
+            ));
         }
         let Some((proto, reason)) = decided else {
             return;
@@ -271,7 +297,12 @@ impl Dissector {
         if !ready {
             return;
         }
-        let found = mistakes::recognise(Some(proto), &side.head, self.max_size, at_end && side.head_open);
+        let found = mistakes::recognise(
+            Some(proto),
+            &side.head,
+            self.max_size,
+            at_end && side.head_open,
+        );
         let frame = side.first_frame.unwrap_or(0);
         self.sides[dir.index()].mistakes_done = true;
         for m in found {
@@ -298,7 +329,15 @@ impl Dissector {
         dropped
     }
 
-    fn apply_data(&mut self, dir: Dir, offset: u64, bytes: &[u8], frame: u64, ts: u64, out: &mut Vec<Event>) {
+    fn apply_data(
+        &mut self,
+        dir: Dir,
+        offset: u64,
+        bytes: &[u8],
+        frame: u64,
+        ts: u64,
+        out: &mut Vec<Event>,
+    ) {
         let side = &mut self.sides[dir.index()];
         let Some(framer) = side.framer.as_mut() else {
             return;
@@ -323,7 +362,10 @@ impl Dissector {
             };
             let proto = framer.proto();
             if side.resync {
-                let version = side.version.or_else(|| side.head.first().copied()).unwrap_or(1);
+                let version = side
+                    .version
+                    .or_else(|| side.head.first().copied())
+                    .unwrap_or(1);
                 let pending = framer.pending();
                 match detect::resync(proto, pending, version, max_size, RESYNC_MIN_FRAMES) {
                     Some(skip) => {
@@ -356,7 +398,11 @@ impl Dissector {
                     let decoded = Message::decode(proto, f.bytes);
                     let mut frames = Vec::new();
                     let mut last = (0u64, 0u64);
-                    for s in side.spans.iter().filter(|s| s.end > offset && s.start < end) {
+                    for s in side
+                        .spans
+                        .iter()
+                        .filter(|s| s.end > offset && s.start < end)
+                    {
                         frames.push(s.frame);
                         if s.frame >= last.0 {
                             last = (s.frame, s.ts);
@@ -371,7 +417,8 @@ impl Dissector {
                         Ok(m) => {
                             side.version = m.version.or(side.version);
                             side.messages += 1;
-                            let event = message_event(&self.info, dir, m, frames, last.1, Some(offset));
+                            let event =
+                                message_event(&self.info, dir, m, frames, last.1, Some(offset));
                             out.push(Event::Message(event));
                         }
                         Err(e) => {

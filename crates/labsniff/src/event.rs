@@ -8,7 +8,7 @@ use serde::Serialize;
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Event {
     Message(MessageEvent),
-    Conversation(ConversationRecord),
+    Conversation(Box<ConversationRecord>),
     Diagnostic(Diagnostic),
     Summary(Summary),
 }

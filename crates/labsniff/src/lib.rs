@@ -1,14 +1,14 @@
 //! labsniff as a library: read or capture lab traffic, reassemble TCP, dissect the
 //! lab's protocols and hand out [`event::Event`]s.
-pub mod link;
-pub mod packet;
-pub mod reassembly;
+pub mod analyzer;
+pub mod conversation;
 pub mod dissect;
 pub mod event;
-pub mod conversation;
-pub mod analyzer;
-pub mod source;
+pub mod link;
 pub mod output;
+pub mod packet;
+pub mod reassembly;
+pub mod source;
 
 pub use analyzer::{Analyzer, Options};
 pub use event::{Event, Sink};

@@ -96,13 +96,13 @@ impl LinkKind {
     /// Parse one frame down to IP and transport.
     pub fn slice(self, frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
         match self {
-            LinkKind::Ethernet => LaxSlicedPacket::from_ethernet(frame).map_err(|e| {
-                LinkError::Truncated {
+            LinkKind::Ethernet => {
+                LaxSlicedPacket::from_ethernet(frame).map_err(|e| LinkError::Truncated {
                     layer: "Ethernet header",
                     required_len: e.required_len,
                     len: e.len,
-                }
-            }),
+                })
+            }
             LinkKind::LinuxSll => linux_sll(frame),
             LinkKind::LinuxSll2 => linux_sll2(frame),
             LinkKind::Null => null_header(frame, false),
@@ -188,7 +188,11 @@ fn null_header(frame: &[u8], network_order: bool) -> Result<LaxSlicedPacket<'_>,
     let raw = [frame[0], frame[1], frame[2], frame[3]];
     let be = u32::from_be_bytes(raw);
     let le = u32::from_le_bytes(raw);
-    let family = if network_order || be <= 0xffff { be } else { le };
+    let family = if network_order || be <= 0xffff {
+        be
+    } else {
+        le
+    };
     let payload = &frame[4..];
     if family == AF_INET {
         Ok(LaxSlicedPacket::from_ether_type(EtherType::IPV4, payload))

@@ -83,7 +83,12 @@ impl Packet<'_> {
 
 /// Decode a frame. `Ok(None)`: not a TCP/UDP over IP packet (ARP, ICMP, ...), nothing
 /// to report. Errors say which layer is cut off or broken.
-pub fn decode(kind: LinkKind, frame: u64, ts: Micros, data: &[u8]) -> Result<Option<Packet<'_>>, LinkError> {
+pub fn decode(
+    kind: LinkKind,
+    frame: u64,
+    ts: Micros,
+    data: &[u8],
+) -> Result<Option<Packet<'_>>, LinkError> {
     let sliced = match kind.slice(data) {
         Ok(s) => s,
         Err(LinkError::NotIp { .. }) => return Ok(None),
@@ -185,7 +190,10 @@ fn layer_name(layer: etherparse::err::Layer) -> &'static str {
         IpAuthHeader => "IP authentication header",
         Ipv6Header => "IPv6 header",
         Ipv6Packet => "IPv6 packet",
-        Ipv6ExtHeader | Ipv6HopByHopHeader | Ipv6DestOptionsHeader | Ipv6RouteHeader
+        Ipv6ExtHeader
+        | Ipv6HopByHopHeader
+        | Ipv6DestOptionsHeader
+        | Ipv6RouteHeader
         | Ipv6FragHeader => "IPv6 extension header",
         UdpHeader => "UDP header",
         UdpPayload => "UDP payload",
@@ -194,7 +202,10 @@ fn layer_name(layer: etherparse::err::Layer) -> &'static str {
     }
 }
 
-fn stop_error(err: etherparse::err::packet::SliceError, layer: etherparse::err::Layer) -> LinkError {
+fn stop_error(
+    err: etherparse::err::packet::SliceError,
+    layer: etherparse::err::Layer,
+) -> LinkError {
     use etherparse::err::packet::SliceError;
     let layer = layer_name(layer);
     match err {

@@ -45,9 +45,17 @@ impl GapReason {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Piece<'a, T> {
     /// In-order bytes starting at stream offset `offset`, carried by the segment `tag`.
-    Data { offset: u64, bytes: &'a [u8], tag: T },
+    Data {
+        offset: u64,
+        bytes: &'a [u8],
+        tag: T,
+    },
     /// `len` bytes at `offset` that will never be delivered.
-    Gap { offset: u64, len: u64, reason: GapReason },
+    Gap {
+        offset: u64,
+        len: u64,
+        reason: GapReason,
+    },
 }
 
 /// How a segment related to the stream so far.
@@ -139,7 +147,10 @@ impl<T: Copy> Reassembler<T> {
         let start = self.offset_of(seq);
         let end = start + data.len() as i64;
         let wire_end = start + wire_len.max(data.len()) as i64;
-        if wire_end > end && wire_end > self.next as i64 && start - (self.next as i64) <= MAX_JUMP as i64 {
+        if wire_end > end
+            && wire_end > self.next as i64
+            && start - (self.next as i64) <= MAX_JUMP as i64
+        {
             let lost_start = end.max(self.next as i64) as u64;
             let lost_end = wire_end as u64;
             let entry = self.lost.entry(lost_start).or_insert(lost_end);
@@ -223,7 +234,12 @@ impl<T: Copy> Reassembler<T> {
 
     /// Move `next` to `target`, delivering buffered bytes on the way and declaring the
     /// rest missing.
-    fn skip_to<F: FnMut(Piece<'_, T>)>(&mut self, target: u64, reason: GapReason, out: &mut F) -> u64 {
+    fn skip_to<F: FnMut(Piece<'_, T>)>(
+        &mut self,
+        target: u64,
+        reason: GapReason,
+        out: &mut F,
+    ) -> u64 {
         let mut gaps = 0;
         while self.next < target {
             let first = self.buffered.keys().next().copied();
@@ -246,7 +262,11 @@ impl<T: Copy> Reassembler<T> {
     }
 
     /// Declare the hole before the first buffered segment missing, then deliver.
-    fn give_up_first_hole<F: FnMut(Piece<'_, T>)>(&mut self, reason: GapReason, out: &mut F) -> u64 {
+    fn give_up_first_hole<F: FnMut(Piece<'_, T>)>(
+        &mut self,
+        reason: GapReason,
+        out: &mut F,
+    ) -> u64 {
         match self.buffered.keys().next().copied() {
             Some(s) if s > self.next => self.skip_to(s, reason, out),
             Some(_) => {
@@ -299,7 +319,11 @@ impl<T: Copy> Reassembler<T> {
     /// Deliver whatever is contiguous with `next`, and known-lost ranges reached.
     fn drain<F: FnMut(Piece<'_, T>)>(&mut self, out: &mut F) {
         loop {
-            while self.lost.first_key_value().is_some_and(|(_, &e)| e <= self.next) {
+            while self
+                .lost
+                .first_key_value()
+                .is_some_and(|(_, &e)| e <= self.next)
+            {
                 self.lost.pop_first();
             }
             let first = self.buffered.keys().next().copied();

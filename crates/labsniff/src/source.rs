@@ -54,7 +54,11 @@ fn reason(e: &pcap::Error) -> String {
 }
 
 /// Read or capture until the end, `count`, or `stop`; events go to `sink`.
-pub fn run<S: Sink + ?Sized>(source: &SourceOptions, options: Options, sink: &mut S) -> Result<Summary, SourceError> {
+pub fn run<S: Sink + ?Sized>(
+    source: &SourceOptions,
+    options: Options,
+    sink: &mut S,
+) -> Result<Summary, SourceError> {
     match &source.input {
         Input::File(path) => {
             let shown = path.display().to_string();
@@ -67,7 +71,9 @@ pub fn run<S: Sink + ?Sized>(source: &SourceOptions, options: Options, sink: &mu
                 return Err(open_error("it is a directory".to_string()));
             }
             if meta.len() == 0 {
-                return Err(open_error("the file is empty (0 bytes), so it holds no capture header".to_string()));
+                return Err(open_error(
+                    "the file is empty (0 bytes), so it holds no capture header".to_string(),
+                ));
             }
             let mut cap = pcap::Capture::from_file(path).map_err(|e| open_error(reason(&e)))?;
             if let Some(filter) = &source.filter {
@@ -90,7 +96,10 @@ pub fn run<S: Sink + ?Sized>(source: &SourceOptions, options: Options, sink: &mu
                 .immediate_mode(true)
                 .open()
                 .map_err(open_error)?;
-            let filter = source.filter.clone().unwrap_or_else(|| format!("port {}", options.port));
+            let filter = source
+                .filter
+                .clone()
+                .unwrap_or_else(|| format!("port {}", options.port));
             cap.filter(&filter, true).map_err(|e| SourceError::Filter {
                 filter: filter.clone(),
                 reason: reason(&e),
@@ -144,7 +153,12 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
                 if let Some(save) = savefile.as_mut() {
                     save.write(&packet);
                 }
-                analyzer.frame(packet.data, micros(&packet.header.ts), packet.header.len, sink)?;
+                analyzer.frame(
+                    packet.data,
+                    micros(&packet.header.ts),
+                    packet.header.len,
+                    sink,
+                )?;
             }
             Err(pcap::Error::NoMorePackets) => break,
             Err(pcap::Error::TimeoutExpired) => continue,
@@ -152,7 +166,10 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
                 let text = if live {
                     format!("capture stopped: {}", reason(&e))
                 } else {
-                    format!("the file ends inside this record ({}); frames after it cannot be read", reason(&e))
+                    format!(
+                        "the file ends inside this record ({}); frames after it cannot be read",
+                        reason(&e)
+                    )
                 };
                 let code = if live { "capture_error" } else { "capture_cut" };
                 analyzer.input_problem(code, text, sink)?;
@@ -162,10 +179,18 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
     }
     if let Some(save) = savefile.as_mut() {
         save.flush().map_err(|e| SourceError::WriteFile {
-            path: source.write.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            path: source
+                .write
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
             reason: reason(&e),
         })?;
     }
-    let dropped = if live { cap.stats().ok().map(|s| s.dropped) } else { None };
+    let dropped = if live {
+        cap.stats().ok().map(|s| s.dropped)
+    } else {
+        None
+    };
     Ok(analyzer.finish(interrupted, dropped, sink)?)
 }

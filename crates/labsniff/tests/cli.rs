@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 //! End-to-end tests: captures built with labfixtures (pnet_packet + hand-written
 //! savefiles, independent of labsniff's parsing path), read by the labsniff binary
 //! with `-r FILE --json`; every assertion is on exact values.
@@ -36,12 +37,18 @@ fn assert_echo_session(run: &Run, client: &str, server: &str) {
     assert_eq!(m[0]["frames"], json!([4]));
     assert_eq!(m[1]["frames"], json!([5]));
     assert_eq!(m[0]["payload_hex"], "68656c6c6f");
-    assert_eq!((m[0]["version"].as_u64(), m[0]["size"].as_u64()), (Some(1), Some(5)));
+    assert_eq!(
+        (m[0]["version"].as_u64(), m[0]["size"].as_u64()),
+        (Some(1), Some(5))
+    );
     let c = run.conversations();
     assert_eq!(c.len(), 1);
     assert_eq!(c[0]["state"], "SF");
     assert_eq!(c[0]["proto"], "v3");
-    assert_eq!((c[0]["bytes_c2s"].as_u64(), c[0]["bytes_s2c"].as_u64()), (Some(14), Some(14)));
+    assert_eq!(
+        (c[0]["bytes_c2s"].as_u64(), c[0]["bytes_s2c"].as_u64()),
+        (Some(14), Some(14))
+    );
     assert_eq!(run.problems(), Vec::<&serde_json::Value>::new());
     assert_eq!(run.summary()["frames"], 9);
 }
@@ -58,20 +65,46 @@ fn tcp_text_echo() {
     let run = run_capture("text", &cap, FileFormat::Pcap, &[]);
     assert_eq!(
         run.payloads(),
-        vec![msg("c2s", None, "hello server"), msg("s2c", None, "HELLO SERVER"), msg("c2s", None, "bye")]
+        vec![
+            msg("c2s", None, "hello server"),
+            msg("s2c", None, "HELLO SERVER"),
+            msg("c2s", None, "bye")
+        ]
     );
     let m = run.messages()[0];
     assert_eq!(m["proto"], "text");
     assert_eq!(m["version"], serde_json::Value::Null);
     assert_eq!(m["ts"].as_f64(), Some(1_700_000_000.000_03));
     let c = run.conversations()[0];
-    assert_eq!((c["state"].as_str(), c["proto"].as_str()), (Some("SF"), Some("text")));
-    assert_eq!((c["messages_c2s"].as_u64(), c["messages_s2c"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (c["state"].as_str(), c["proto"].as_str()),
+        (Some("SF"), Some("text"))
+    );
+    assert_eq!(
+        (c["messages_c2s"].as_u64(), c["messages_s2c"].as_u64()),
+        (Some(2), Some(1))
+    );
     let tcp = &c["tcp"];
-    assert_eq!((tcp["syn_frame"].as_u64(), tcp["syn_ack_frame"].as_u64(), tcp["ack_frame"].as_u64()), (Some(1), Some(2), Some(3)));
-    assert_eq!((tcp["client_isn"].as_u64(), tcp["server_isn"].as_u64()), (Some(1000), Some(5000)));
-    assert_eq!(tcp["client_options"], json!({"mss": 65495, "window_scale": 7, "sack_permitted": true}));
-    assert_eq!((tcp["fin_c2s_frame"].as_u64(), tcp["fin_s2c_frame"].as_u64()), (Some(7), Some(9)));
+    assert_eq!(
+        (
+            tcp["syn_frame"].as_u64(),
+            tcp["syn_ack_frame"].as_u64(),
+            tcp["ack_frame"].as_u64()
+        ),
+        (Some(1), Some(2), Some(3))
+    );
+    assert_eq!(
+        (tcp["client_isn"].as_u64(), tcp["server_isn"].as_u64()),
+        (Some(1000), Some(5000))
+    );
+    assert_eq!(
+        tcp["client_options"],
+        json!({"mss": 65495, "window_scale": 7, "sack_permitted": true})
+    );
+    assert_eq!(
+        (tcp["fin_c2s_frame"].as_u64(), tcp["fin_s2c_frame"].as_u64()),
+        (Some(7), Some(9))
+    );
     assert_eq!(tcp["first_fin_by"], "client");
 }
 
@@ -102,12 +135,20 @@ fn three_v3_messages_coalesced_in_one_segment() {
     let run = run_capture("coalesced", &cap, FileFormat::Pcap, &[]);
     assert_eq!(
         run.payloads(),
-        vec![msg("c2s", Some(1), "one"), msg("c2s", Some(2), "two"), msg("c2s", Some(3), "three")]
+        vec![
+            msg("c2s", Some(1), "one"),
+            msg("c2s", Some(2), "two"),
+            msg("c2s", Some(3), "three")
+        ]
     );
     for m in run.messages() {
         assert_eq!(m["frames"], json!([4]));
     }
-    let offsets: Vec<u64> = run.messages().iter().map(|m| m["offset"].as_u64().unwrap()).collect();
+    let offsets: Vec<u64> = run
+        .messages()
+        .iter()
+        .map(|m| m["offset"].as_u64().unwrap())
+        .collect();
     assert_eq!(offsets, vec![0, 12, 24]);
 }
 
@@ -122,11 +163,20 @@ fn out_of_order_segments_are_reordered() {
     flow.advance_seq(Dir::C2S, (m1.len() + m2.len()) as u32);
     flow.close(&mut cap);
     let run = run_capture("ooo", &cap, FileFormat::Pcap, &[]);
-    assert_eq!(run.payloads(), vec![msg("c2s", Some(1), "first"), msg("c2s", Some(2), "second")]);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", Some(1), "first"), msg("c2s", Some(2), "second")]
+    );
     let m = run.messages();
-    assert_eq!((m[0]["frames"].clone(), m[1]["frames"].clone()), (json!([5]), json!([4])));
+    assert_eq!(
+        (m[0]["frames"].clone(), m[1]["frames"].clone()),
+        (json!([5]), json!([4]))
+    );
     let c = run.conversations()[0];
-    assert_eq!((c["out_of_order"].as_u64(), c["retransmissions"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(
+        (c["out_of_order"].as_u64(), c["retransmissions"].as_u64()),
+        (Some(1), Some(0))
+    );
     assert_eq!(c["gaps"], json!([]));
 }
 
@@ -146,7 +196,10 @@ fn duplicate_and_overlapping_retransmissions_decode_once() {
     let run = run_capture("retrans", &cap, FileFormat::Pcap, &[]);
     assert_eq!(
         run.payloads(),
-        vec![msg("c2s", Some(1), "first message"), msg("c2s", Some(2), "second message")]
+        vec![
+            msg("c2s", Some(1), "first message"),
+            msg("c2s", Some(2), "second message")
+        ]
     );
     assert_eq!(run.messages()[1]["frames"], json!([6, 7]));
     let c = run.conversations()[0];
@@ -159,7 +212,12 @@ fn gap_is_reported_and_decoding_resumes_at_next_message() {
     let mut cap = Capture::new(LinkType::Ethernet);
     let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
     flow.handshake(&mut cap);
-    let (m1, m2, m3, m4) = (lab::v3(1, b"one"), lab::v3(2, b"two, lost"), lab::v3(3, b"three"), lab::v3(4, b"four"));
+    let (m1, m2, m3, m4) = (
+        lab::v3(1, b"one"),
+        lab::v3(2, b"two, lost"),
+        lab::v3(3, b"three"),
+        lab::v3(4, b"four"),
+    );
     // m1 and the first 5 bytes of m2 arrive; the rest of m2 is never captured.
     flow.send(&mut cap, Dir::C2S, &[m1.clone(), m2[..5].to_vec()].concat()); // 4
     flow.advance_seq(Dir::C2S, (m2.len() - 5) as u32);
@@ -171,10 +229,18 @@ fn gap_is_reported_and_decoding_resumes_at_next_message() {
     let run = run_capture("gap", &cap, FileFormat::Pcap, &[]);
     assert_eq!(
         run.payloads(),
-        vec![msg("c2s", Some(1), "one"), msg("c2s", Some(3), "three"), msg("c2s", Some(4), "four")]
+        vec![
+            msg("c2s", Some(1), "one"),
+            msg("c2s", Some(3), "three"),
+            msg("c2s", Some(4), "four")
+        ]
     );
     let lost = (m2.len() - 5) as u64;
-    let gaps: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "gap").collect();
+    let gaps: Vec<_> = run
+        .problems()
+        .into_iter()
+        .filter(|d| d["code"] == "gap")
+        .collect();
     assert_eq!(gaps.len(), 1);
     assert_eq!(gaps[0]["frame"], 7);
     assert_eq!(gaps[0]["severity"], "warning");
@@ -188,8 +254,15 @@ fn gap_is_reported_and_decoding_resumes_at_next_message() {
         )
     );
     let c = run.conversations()[0];
-    assert_eq!(c["gaps"], json!([{"dir": "c2s", "bytes": lost, "offset": 17, "reason": "acked"}]));
-    let resync: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "resync").collect();
+    assert_eq!(
+        c["gaps"],
+        json!([{"dir": "c2s", "bytes": lost, "offset": 17, "reason": "acked"}])
+    );
+    let resync: Vec<_> = run
+        .problems()
+        .into_iter()
+        .filter(|d| d["code"] == "resync")
+        .collect();
     assert_eq!(resync.len(), 1);
     assert_eq!(
         resync[0]["text"],
@@ -207,9 +280,15 @@ fn gap_at_end_of_input_without_ack_is_flushed() {
     flow.advance_seq(Dir::C2S, m2.len() as u32);
     flow.send(&mut cap, Dir::C2S, &m3);
     let run = run_capture("gapflush", &cap, FileFormat::Pcap, &[]);
-    assert_eq!(run.payloads(), vec![msg("c2s", Some(1), "one"), msg("c2s", Some(3), "three")]);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", Some(1), "one"), msg("c2s", Some(3), "three")]
+    );
     let c = run.conversations()[0];
-    assert_eq!(c["gaps"], json!([{"dir": "c2s", "bytes": 12, "offset": 12, "reason": "flush"}]));
+    assert_eq!(
+        c["gaps"],
+        json!([{"dir": "c2s", "bytes": 12, "offset": 12, "reason": "flush"}])
+    );
     assert_eq!(c["state"], "S1");
 }
 
@@ -223,12 +302,25 @@ fn out_of_order_cap_overflow_declares_the_gap() {
     flow.advance_seq(Dir::C2S, 19); // msgs[1] lost
     flow.send(&mut cap, Dir::C2S, &msgs[2]);
     flow.send(&mut cap, Dir::C2S, &msgs[3]);
-    let run = run_capture("overflow", &cap, FileFormat::Pcap, &["--max-ooo-bytes", "20"]);
+    let run = run_capture(
+        "overflow",
+        &cap,
+        FileFormat::Pcap,
+        &["--max-ooo-bytes", "20"],
+    );
     assert_eq!(
         run.payloads(),
-        vec![msg("c2s", Some(1), "0123456789"), msg("c2s", Some(3), "0123456789"), msg("c2s", Some(4), "0123456789")]
+        vec![
+            msg("c2s", Some(1), "0123456789"),
+            msg("c2s", Some(3), "0123456789"),
+            msg("c2s", Some(4), "0123456789")
+        ]
     );
-    let over: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "ooo_overflow").collect();
+    let over: Vec<_> = run
+        .problems()
+        .into_iter()
+        .filter(|d| d["code"] == "ooo_overflow")
+        .collect();
     assert_eq!(over.len(), 1);
     assert_eq!(over[0]["frame"], 6);
 }
@@ -252,7 +344,12 @@ fn resets_and_refusals_have_zeek_states() {
     let states: Vec<(String, String)> = run
         .conversations()
         .iter()
-        .map(|c| (c["client"].as_str().unwrap().to_string(), c["state"].as_str().unwrap().to_string()))
+        .map(|c| {
+            (
+                c["client"].as_str().unwrap().to_string(),
+                c["state"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         states,
@@ -264,24 +361,41 @@ fn resets_and_refusals_have_zeek_states() {
         ]
     );
     let convs = run.conversations();
-    assert_eq!((convs[0]["tcp"]["rst_by"].as_str(), convs[0]["tcp"]["rst_frame"].as_u64()), (Some("client"), Some(5)));
+    assert_eq!(
+        (
+            convs[0]["tcp"]["rst_by"].as_str(),
+            convs[0]["tcp"]["rst_frame"].as_u64()
+        ),
+        (Some("client"), Some(5))
+    );
     assert_eq!(convs[1]["tcp"]["rst_by"], "server");
-    assert_eq!(run.payloads(), vec![msg("c2s", None, "abort"), msg("c2s", None, "reset me")]);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", None, "abort"), msg("c2s", None, "reset me")]
+    );
 }
 
 #[test]
 fn new_syn_on_a_closed_four_tuple_starts_a_new_conversation() {
     let mut cap = Capture::new(LinkType::Ethernet);
     echo_session(&mut cap, CLIENT, SERVER);
-    let mut again = cap.tcp(addr(CLIENT), addr(SERVER)).with_isns(90_000, 70_000);
+    let mut again = cap
+        .tcp(addr(CLIENT), addr(SERVER))
+        .with_isns(90_000, 70_000);
     again.handshake(&mut cap);
     again.send(&mut cap, Dir::C2S, &lab::v3(1, b"again"));
     again.close(&mut cap);
     let run = run_capture("reuse", &cap, FileFormat::Pcap, &[]);
     let convs = run.conversations();
     assert_eq!(convs.len(), 2);
-    assert_eq!((convs[0]["conv"].as_u64(), convs[1]["conv"].as_u64()), (Some(1), Some(2)));
-    assert_eq!((convs[0]["state"].as_str(), convs[1]["state"].as_str()), (Some("SF"), Some("SF")));
+    assert_eq!(
+        (convs[0]["conv"].as_u64(), convs[1]["conv"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(
+        (convs[0]["state"].as_str(), convs[1]["state"].as_str()),
+        (Some("SF"), Some("SF"))
+    );
     assert_eq!(run.messages()[2]["conv"], 2);
     assert_eq!(run.messages()[2]["payload"], "again");
 }
@@ -299,7 +413,10 @@ fn every_link_type_in_pcap_and_pcapng() {
     let links = [
         LinkType::Ethernet,
         LinkType::EthernetVlan { vid: 42 },
-        LinkType::EthernetQinQ { outer: 100, inner: 42 },
+        LinkType::EthernetQinQ {
+            outer: 100,
+            inner: 42,
+        },
         LinkType::LinuxSll,
         LinkType::LinuxSll2,
         LinkType::NullLe,
@@ -308,7 +425,11 @@ fn every_link_type_in_pcap_and_pcapng() {
     ];
     for link in links {
         for format in [FileFormat::Pcap, FileFormat::PcapNg] {
-            for (client, server) in [(CLIENT, SERVER), ("[fe80::2]:40000", "[fe80::1]:5005"), ("127.0.0.1:40000", "127.0.0.1:5005")] {
+            for (client, server) in [
+                (CLIENT, SERVER),
+                ("[fe80::2]:40000", "[fe80::1]:5005"),
+                ("127.0.0.1:40000", "127.0.0.1:5005"),
+            ] {
                 let mut cap = Capture::new(link);
                 echo_session(&mut cap, client, server);
                 let run = run_capture("link", &cap, format, &[]);
@@ -324,22 +445,38 @@ fn null_with_macos_inet6_and_loop_and_raw_ipv4_ipv6_linktypes() {
     let mut cap = Capture::new(LinkType::NullLe);
     cap.set_null_af_inet6(30);
     echo_session(&mut cap, "[::1]:40000", "[::1]:5005");
-    assert_echo_session(&run_capture("null30", &cap, FileFormat::Pcap, &[]), "[::1]:40000", "[::1]:5005");
+    assert_echo_session(
+        &run_capture("null30", &cap, FileFormat::Pcap, &[]),
+        "[::1]:40000",
+        "[::1]:5005",
+    );
 
     let mut cap = Capture::new(LinkType::NullBe);
     cap.set_file_linktype(108);
     echo_session(&mut cap, CLIENT, SERVER);
-    assert_echo_session(&run_capture("loop", &cap, FileFormat::Pcap, &[]), CLIENT, SERVER);
+    assert_echo_session(
+        &run_capture("loop", &cap, FileFormat::Pcap, &[]),
+        CLIENT,
+        SERVER,
+    );
 
     let mut cap = Capture::new(LinkType::RawIp);
     cap.set_file_linktype(228);
     echo_session(&mut cap, CLIENT, SERVER);
-    assert_echo_session(&run_capture("ipv4lt", &cap, FileFormat::PcapNg, &[]), CLIENT, SERVER);
+    assert_echo_session(
+        &run_capture("ipv4lt", &cap, FileFormat::PcapNg, &[]),
+        CLIENT,
+        SERVER,
+    );
 
     let mut cap = Capture::new(LinkType::RawIp);
     cap.set_file_linktype(229);
     echo_session(&mut cap, "[::1]:40000", "[::1]:5005");
-    assert_echo_session(&run_capture("ipv6lt", &cap, FileFormat::Pcap, &[]), "[::1]:40000", "[::1]:5005");
+    assert_echo_session(
+        &run_capture("ipv6lt", &cap, FileFormat::Pcap, &[]),
+        "[::1]:40000",
+        "[::1]:5005",
+    );
 }
 
 #[test]
@@ -353,7 +490,14 @@ fn unsupported_link_type_is_one_diagnostic() {
     assert_eq!(d.len(), 1);
     assert_eq!(d[0]["code"], "link_unsupported");
     assert_eq!(d[0]["severity"], "error");
-    assert!(d[0]["text"].as_str().unwrap().starts_with("link type 147 is not supported: labsniff reads Ethernet (1)"), "{}", d[0]["text"]);
+    assert!(
+        d[0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("link type 147 is not supported: labsniff reads Ethernet (1)"),
+        "{}",
+        d[0]["text"]
+    );
     assert_eq!(run.summary()["frames"], 9);
     assert_eq!(run.messages().len(), 0);
 }
@@ -366,7 +510,10 @@ fn two_interleaved_clients() {
     a.handshake(&mut cap);
     b.handshake(&mut cap);
     for i in 1..=3u32 {
-        let (ma, mb) = (lab::v3(i, format!("a{i}").as_bytes()), lab::v3(i, format!("b{i}").as_bytes()));
+        let (ma, mb) = (
+            lab::v3(i, format!("a{i}").as_bytes()),
+            lab::v3(i, format!("b{i}").as_bytes()),
+        );
         a.send(&mut cap, Dir::C2S, &ma);
         b.send(&mut cap, Dir::C2S, &mb);
         b.send(&mut cap, Dir::S2C, &mb);
@@ -379,18 +526,37 @@ fn two_interleaved_clients() {
         run.messages()
             .iter()
             .filter(|m| m["conv"] == conv)
-            .map(|m| (m["dir"].as_str().unwrap().to_string(), m["order"].as_u64(), m["payload"].as_str().unwrap().to_string()))
+            .map(|m| {
+                (
+                    m["dir"].as_str().unwrap().to_string(),
+                    m["order"].as_u64(),
+                    m["payload"].as_str().unwrap().to_string(),
+                )
+            })
             .collect()
     };
     let expect = |p: &str| -> Vec<(String, Option<u64>, String)> {
-        (1..=3u64).flat_map(|i| [msg("c2s", Some(i), &format!("{p}{i}")), msg("s2c", Some(i), &format!("{p}{i}"))]).collect()
+        (1..=3u64)
+            .flat_map(|i| {
+                [
+                    msg("c2s", Some(i), &format!("{p}{i}")),
+                    msg("s2c", Some(i), &format!("{p}{i}")),
+                ]
+            })
+            .collect()
     };
     assert_eq!(per_conv(1), expect("a"));
     assert_eq!(per_conv(2), expect("b"));
     let convs = run.conversations();
     // b closed first, so its record comes first.
-    assert_eq!((convs[0]["conv"].as_u64(), convs[0]["client"].as_str()), (Some(2), Some("10.0.0.3:40002")));
-    assert_eq!((convs[1]["conv"].as_u64(), convs[1]["state"].as_str()), (Some(1), Some("SF")));
+    assert_eq!(
+        (convs[0]["conv"].as_u64(), convs[0]["client"].as_str()),
+        (Some(2), Some("10.0.0.3:40002"))
+    );
+    assert_eq!(
+        (convs[1]["conv"].as_u64(), convs[1]["state"].as_str()),
+        (Some(1), Some("SF"))
+    );
 }
 
 #[test]
@@ -403,7 +569,13 @@ fn non_default_port() {
     cap.write(&path, FileFormat::Pcap).unwrap();
     let run = run_file(&path, &[]);
     assert_eq!(run.messages().len(), 0);
-    assert_eq!((run.summary()["frames"].as_u64(), run.summary()["lab_packets"].as_u64()), (Some(9), Some(0)));
+    assert_eq!(
+        (
+            run.summary()["frames"].as_u64(),
+            run.summary()["lab_packets"].as_u64()
+        ),
+        (Some(9), Some(0))
+    );
 }
 
 #[test]
@@ -419,8 +591,15 @@ fn snaplen_cut_payload_is_a_gap_and_decoding_resumes() {
     flow.send(&mut cap, Dir::C2S, &lab::v3(3, b"after")); // 6
     flow.close(&mut cap);
     let run = run_capture("snaplen", &cap, FileFormat::Pcap, &[]);
-    assert_eq!(run.payloads(), vec![msg("c2s", Some(1), "short"), msg("c2s", Some(3), "after")]);
-    let gaps: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "gap").collect();
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", Some(1), "short"), msg("c2s", Some(3), "after")]
+    );
+    let gaps: Vec<_> = run
+        .problems()
+        .into_iter()
+        .filter(|d| d["code"] == "gap")
+        .collect();
     assert_eq!(gaps.len(), 1);
     assert_eq!(gaps[0]["frame"], 5);
     let cut = long.len() as u64 - 20;
@@ -432,7 +611,10 @@ fn snaplen_cut_payload_is_a_gap_and_decoding_resumes() {
             34 + cut - 1
         )
     );
-    assert_eq!(run.conversations()[0]["gaps"], json!([{"dir": "c2s", "bytes": cut, "offset": 34, "reason": "truncated"}]));
+    assert_eq!(
+        run.conversations()[0]["gaps"],
+        json!([{"dir": "c2s", "bytes": cut, "offset": 34, "reason": "truncated"}])
+    );
 }
 
 #[test]
@@ -461,12 +643,22 @@ fn cut_last_record_is_a_diagnostic_and_earlier_frames_still_count() {
     std::fs::write(&path, &bytes[..bytes.len() - 10]).unwrap();
     let run = run_file(&path, &[]);
     assert_eq!(run.status, 0);
-    assert_eq!(run.payloads(), vec![msg("c2s", Some(1), "hello"), msg("s2c", Some(1), "hello")]);
-    let cut: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "capture_cut").collect();
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", Some(1), "hello"), msg("s2c", Some(1), "hello")]
+    );
+    let cut: Vec<_> = run
+        .problems()
+        .into_iter()
+        .filter(|d| d["code"] == "capture_cut")
+        .collect();
     assert_eq!(cut.len(), 1);
     assert_eq!(cut[0]["frame"], 9);
     let text = cut[0]["text"].as_str().unwrap();
-    assert!(text.starts_with("frame 9: the file ends inside this record (truncated dump file"), "{text}");
+    assert!(
+        text.starts_with("frame 9: the file ends inside this record (truncated dump file"),
+        "{text}"
+    );
     assert_eq!(run.summary()["frames"], 8);
     assert_eq!(run.conversations()[0]["state"], "SF");
 }
@@ -480,7 +672,10 @@ fn not_a_capture_exits_1_with_one_line() {
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(
-        run.stderr.starts_with(&format!("labsniff: cannot read capture '{}': ", path.display())),
+        run.stderr.starts_with(&format!(
+            "labsniff: cannot read capture '{}': ",
+            path.display()
+        )),
         "{}",
         run.stderr
     );
@@ -528,7 +723,9 @@ fn usage_error_exits_2() {
 #[test]
 fn sequence_numbers_wrap() {
     let mut cap = Capture::new(LinkType::Ethernet);
-    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER)).with_isns(0xFFFF_FFF0, 0xFFFF_FFFA);
+    let mut flow = cap
+        .tcp(addr(CLIENT), addr(SERVER))
+        .with_isns(0xFFFF_FFF0, 0xFFFF_FFFA);
     flow.handshake(&mut cap);
     let mut expect = Vec::new();
     for i in 1..=4u32 {
@@ -552,16 +749,33 @@ fn v2_with_a_message_longer_than_20_bytes() {
     let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
     flow.handshake(&mut cap);
     flow.send(&mut cap, Dir::C2S, &lab::v2(1, b"short"));
-    flow.send(&mut cap, Dir::C2S, &lab::v2(2, b"a message longer than twenty bytes"));
+    flow.send(
+        &mut cap,
+        Dir::C2S,
+        &lab::v2(2, b"a message longer than twenty bytes"),
+    );
     flow.close(&mut cap);
     let run = run_capture("v2", &cap, FileFormat::Pcap, &[]);
     assert_eq!(
         run.payloads(),
-        vec![msg("c2s", Some(1), "short"), msg("c2s", Some(2), "a message longer tha")]
+        vec![
+            msg("c2s", Some(1), "short"),
+            msg("c2s", Some(2), "a message longer tha")
+        ]
     );
     let m = run.messages();
-    assert_eq!((m[0]["proto"].as_str(), m[0]["truncated"].as_bool(), m[0]["size"].as_u64()), (Some("v2"), Some(false), Some(5)));
-    assert_eq!((m[1]["truncated"].as_bool(), m[1]["size"].as_u64()), (Some(true), Some(34)));
+    assert_eq!(
+        (
+            m[0]["proto"].as_str(),
+            m[0]["truncated"].as_bool(),
+            m[0]["size"].as_u64()
+        ),
+        (Some("v2"), Some(false), Some(5))
+    );
+    assert_eq!(
+        (m[1]["truncated"].as_bool(), m[1]["size"].as_u64()),
+        (Some(true), Some(34))
+    );
     assert_eq!(run.conversations()[0]["proto"], "v2");
 }
 
@@ -584,13 +798,26 @@ fn udp_text_from_three_clients() {
         assert_eq!(c["transport"], "udp");
         assert_eq!(c["state"], "SF");
         assert_eq!(c["client"], format!("10.0.0.{}:{}", i + 2, 50001 + i));
-        assert_eq!((c["messages_c2s"].as_u64(), c["messages_s2c"].as_u64()), (Some(2), Some(2)));
+        assert_eq!(
+            (c["messages_c2s"].as_u64(), c["messages_s2c"].as_u64()),
+            (Some(2), Some(2))
+        );
         assert_eq!(c["tcp"], serde_json::Value::Null);
     }
     let m = run.messages();
     assert_eq!(m.len(), 12);
-    assert_eq!((m[0]["payload"].as_str(), m[0]["dir"].as_str(), m[0]["transport"].as_str()), (Some("client 1 round 0"), Some("c2s"), Some("udp")));
-    assert_eq!((m[1]["payload"].as_str(), m[1]["dir"].as_str()), (Some("CLIENT 1 ROUND 0"), Some("s2c")));
+    assert_eq!(
+        (
+            m[0]["payload"].as_str(),
+            m[0]["dir"].as_str(),
+            m[0]["transport"].as_str()
+        ),
+        (Some("client 1 round 0"), Some("c2s"), Some("udp"))
+    );
+    assert_eq!(
+        (m[1]["payload"].as_str(), m[1]["dir"].as_str()),
+        (Some("CLIENT 1 ROUND 0"), Some("s2c"))
+    );
     assert_eq!(m[0]["frames"], json!([1]));
     assert_eq!(m[0]["version"], serde_json::Value::Null);
     assert_eq!(run.problems(), Vec::<&serde_json::Value>::new());
@@ -613,7 +840,13 @@ fn write_copies_the_frames_read() {
     let input = temp_path("w-in", "pcapng");
     cap.write(&input, FileFormat::PcapNg).unwrap();
     let output = temp_path("w-out", "pcap");
-    let run = labsniff(&["-r", input.to_str().unwrap(), "-w", output.to_str().unwrap(), "--json"]);
+    let run = labsniff(&[
+        "-r",
+        input.to_str().unwrap(),
+        "-w",
+        output.to_str().unwrap(),
+        "--json",
+    ]);
     assert_echo_session(&run, CLIENT, SERVER);
     let again = run_file(&output, &[]);
     assert_echo_session(&again, CLIENT, SERVER);
@@ -626,10 +859,18 @@ fn little_endian_header_is_reported_as_a_struct_mistake() {
     let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
     flow.handshake(&mut cap);
     // python3 -c "import struct; print((struct.pack('<BII',1,7,5)+b'hello').hex())"
-    flow.send(&mut cap, Dir::C2S, &[1, 7, 0, 0, 0, 5, 0, 0, 0, b'h', b'e', b'l', b'l', b'o']);
+    flow.send(
+        &mut cap,
+        Dir::C2S,
+        &[1, 7, 0, 0, 0, 5, 0, 0, 0, b'h', b'e', b'l', b'l', b'o'],
+    );
     flow.close(&mut cap);
     let run = run_capture("le", &cap, FileFormat::Pcap, &["--proto", "v3"]);
-    let d: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "struct_little_endian").collect();
+    let d: Vec<_> = run
+        .problems()
+        .into_iter()
+        .filter(|d| d["code"] == "struct_little_endian")
+        .collect();
     assert_eq!(d.len(), 1);
     assert_eq!(d[0]["frame"], 4);
     assert_eq!(
@@ -637,7 +878,11 @@ fn little_endian_header_is_reported_as_a_struct_mistake() {
         "frame 4: the client's first message: the v3 header looks little-endian ('<BII'): read in network byte order \
          its size is 83886080, read little-endian it is 5, which fits the data; use '!' (big-endian) as the lab does"
     );
-    let framing: Vec<_> = run.problems().into_iter().filter(|d| d["code"] == "size_over_limit").collect();
+    let framing: Vec<_> = run
+        .problems()
+        .into_iter()
+        .filter(|d| d["code"] == "size_over_limit")
+        .collect();
     assert_eq!(framing.len(), 1);
 }
 
@@ -656,7 +901,10 @@ fn plain_output_lists_messages_and_summary() {
         "4           22:13:20.000030     1        10.0.0.2:40000 → 10.0.0.1:5005           v3    version=1 order=1 size=5 \"hello\""
     );
     assert!(lines[2].contains("10.0.0.2:40000 ← 10.0.0.1:5005"));
-    assert_eq!(*lines.last().unwrap(), "9 frames, 9 lab packets, 1 conversations, 2 messages, 1 diagnostics");
+    assert_eq!(
+        *lines.last().unwrap(),
+        "9 frames, 9 lab packets, 1 conversations, 2 messages, 1 diagnostics"
+    );
     assert!(!run.stdout.contains('\x1b'));
     let _ = std::fs::remove_file(&path);
 }

@@ -1,7 +1,9 @@
 //! Output for people: one aligned line per message as it is decoded, then the
 //! diagnostics, a conversation table and the totals.
 
-use crate::event::{ConversationRecord, Diagnostic, Dir, Event, MessageEvent, Severity, Sink, Summary};
+use crate::event::{
+    ConversationRecord, Diagnostic, Dir, Event, MessageEvent, Severity, Sink, Summary,
+};
 use comfy_table::{presets, CellAlignment, Table};
 use std::io::Write;
 
@@ -114,8 +116,19 @@ impl<W: Write> PlainSink<W> {
             let mut table = Table::new();
             table.load_preset(presets::NOTHING);
             table.set_header(vec![
-                "conv", "transport", "client", "server", "proto", "state", "bytes c→s", "bytes s→c", "msgs c→s",
-                "msgs s→c", "gaps", "retrans", "frames",
+                "conv",
+                "transport",
+                "client",
+                "server",
+                "proto",
+                "state",
+                "bytes c→s",
+                "bytes s→c",
+                "msgs c→s",
+                "msgs s→c",
+                "gaps",
+                "retrans",
+                "frames",
             ]);
             for c in &self.conversations {
                 let gaps: u64 = c.gaps.iter().map(|g| g.bytes).sum();
@@ -130,7 +143,11 @@ impl<W: Write> PlainSink<W> {
                     c.bytes_s2c.to_string(),
                     c.messages_c2s.to_string(),
                     c.messages_s2c.to_string(),
-                    if gaps > 0 { format!("{gaps} B") } else { "-".to_string() },
+                    if gaps > 0 {
+                        format!("{gaps} B")
+                    } else {
+                        "-".to_string()
+                    },
                     c.retransmissions.to_string(),
                     format!("{}-{}", c.first_frame, c.last_frame),
                 ]);
@@ -174,7 +191,7 @@ impl<W: Write> Sink for PlainSink<W> {
             }
             Event::Conversation(c) => {
                 if self.conversations.len() < KEEP_MAX {
-                    self.conversations.push(c);
+                    self.conversations.push(*c);
                 } else {
                     self.conversations_not_kept += 1;
                 }
@@ -191,13 +208,17 @@ fn clock(ts: f64) -> String {
     let day = micros % 86_400_000_000;
     let (h, rest) = (day / 3_600_000_000, day % 3_600_000_000);
     let (m, rest) = (rest / 60_000_000, rest % 60_000_000);
-    format!("{h:02}:{m:02}:{:02}.{:06}", rest / 1_000_000, rest % 1_000_000)
+    format!(
+        "{h:02}:{m:02}:{:02}.{:06}",
+        rest / 1_000_000,
+        rest % 1_000_000
+    )
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn clock_shows_utc_time_of_day() {
-        assert_eq!(super::clock(1_700_000_000.000_010), "22:13:20.000010");
+        assert_eq!(super::clock(1_700_000_000.000_01), "22:13:20.000010");
     }
 }

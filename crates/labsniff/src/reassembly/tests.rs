@@ -5,7 +5,11 @@ use proptest::prelude::*;
 fn collect(pieces: &[(u64, Option<Vec<u8>>, u64)]) -> Vec<Option<u8>> {
     let mut out = Vec::new();
     for (offset, bytes, len) in pieces {
-        assert_eq!(*offset, out.len() as u64, "pieces must be contiguous and in order");
+        assert_eq!(
+            *offset,
+            out.len() as u64,
+            "pieces must be contiguous and in order"
+        );
         match bytes {
             Some(b) => out.extend(b.iter().map(|&x| Some(x))),
             None => out.extend(std::iter::repeat_n(None, *len as usize)),
@@ -24,9 +28,14 @@ impl Sink {
     fn take(&mut self) -> impl FnMut(Piece<'_, u32>) + '_ {
         |p| match p {
             Piece::Data { offset, bytes, .. } => {
-                self.pieces.push((offset, Some(bytes.to_vec()), bytes.len() as u64))
+                self.pieces
+                    .push((offset, Some(bytes.to_vec()), bytes.len() as u64))
             }
-            Piece::Gap { offset, len, reason } => {
+            Piece::Gap {
+                offset,
+                len,
+                reason,
+            } => {
                 self.pieces.push((offset, None, len));
                 self.reasons.push(reason);
             }
@@ -47,7 +56,10 @@ fn in_order_and_out_of_order_and_wrap() {
     assert!(sink.pieces.is_empty());
     let i = r.insert(seq(0), &data[..20], 20, 1, &mut sink.take());
     assert_eq!((i.kind, i.new_bytes), (SegmentKind::InOrder, 20));
-    assert_eq!(collect(&sink.pieces), data.iter().map(|&b| Some(b)).collect::<Vec<_>>());
+    assert_eq!(
+        collect(&sink.pieces),
+        data.iter().map(|&b| Some(b)).collect::<Vec<_>>()
+    );
     // A duplicate changes nothing.
     let i = r.insert(seq(5), &data[5..10], 5, 3, &mut sink.take());
     assert_eq!((i.kind, i.new_bytes), (SegmentKind::Retransmission, 0));
@@ -123,12 +135,18 @@ fn flush_reports_hole_up_to_the_fin() {
     let mut sink = Sink::default();
     r.insert(0, b"ab", 2, 1, &mut sink.take());
     assert_eq!(r.flush(Some(7), &mut sink.take()), 5);
-    assert_eq!(sink.pieces, vec![(0, Some(b"ab".to_vec()), 2), (2, None, 5)]);
+    assert_eq!(
+        sink.pieces,
+        vec![(0, Some(b"ab".to_vec()), 2), (2, None, 5)]
+    );
 }
 
 /// A test scenario: the stream, the segments (start, len, use_alternative_bytes) in
 /// arrival order.
-fn scenario() -> impl Strategy<Value = (u32, Vec<u8>, Vec<u8>, Vec<(usize, usize, bool)>)> {
+/// (first sequence number, stream, alternative bytes, segments in arrival order)
+type Scenario = (u32, Vec<u8>, Vec<u8>, Vec<(usize, usize, bool)>);
+
+fn scenario() -> impl Strategy<Value = Scenario> {
     (1usize..300).prop_flat_map(|total| {
         (
             any::<u32>(),
@@ -179,10 +197,23 @@ fn model(stream: &[u8], alt: &[u8], segs: &[(usize, usize, bool)]) -> Vec<Option
     m
 }
 
-fn feed(r: &mut Reassembler<u32>, sink: &mut Sink, isn: u32, stream: &[u8], alt: &[u8], segs: &[(usize, usize, bool)]) {
+fn feed(
+    r: &mut Reassembler<u32>,
+    sink: &mut Sink,
+    isn: u32,
+    stream: &[u8],
+    alt: &[u8],
+    segs: &[(usize, usize, bool)],
+) {
     for (i, &(s, l, a)) in segs.iter().enumerate() {
         let src = if a { alt } else { stream };
-        r.insert(isn.wrapping_add(s as u32), &src[s..s + l], l, i as u32, &mut sink.take());
+        r.insert(
+            isn.wrapping_add(s as u32),
+            &src[s..s + l],
+            l,
+            i as u32,
+            &mut sink.take(),
+        );
     }
 }
 

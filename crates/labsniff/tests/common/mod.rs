@@ -66,7 +66,10 @@ impl Run {
             .collect()
     }
     pub fn summary(&self) -> &Value {
-        self.lines.last().filter(|v| v["type"] == "summary").expect("summary last")
+        self.lines
+            .last()
+            .filter(|v| v["type"] == "summary")
+            .expect("summary last")
     }
 }
 
