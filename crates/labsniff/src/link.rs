@@ -205,3 +205,6 @@ fn null_header(frame: &[u8], network_order: bool) -> Result<LaxSlicedPacket<'_>,
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

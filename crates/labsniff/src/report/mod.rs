@@ -1,0 +1,198 @@
+//! The explain report: what a capture of the lab says about ports, connections,
+//! framing and echoes, in plain words, grouped per conversation.
+//!
+//! Everything here is a pure function of the events the analyzer produced, so the
+//! report can be rendered after a file was read or at the end of a live capture.
+//!
+//! - [`render`] gives the text of one [`View`]; [`render_svg`] the flow graph as SVG.
+//! - Each section has its own file; [`words`] holds the phrasing they share.
+
+mod diagnostics;
+mod echoes;
+mod flow;
+mod framing;
+mod handshake;
+mod ports;
+mod style;
+mod svg;
+mod table;
+mod words;
+
+pub use flow::{arrows, Arrow, ArrowKind};
+pub use style::Style;
+pub use svg::render_svg;
+
+use crate::event::{ConversationRecord, Diagnostic, Event, MessageEvent, Summary};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// What to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum View {
+    /// The conversations table alone.
+    Conversations,
+    /// One line per decoded message (the plain listing).
+    Messages,
+    /// A ladder diagram per conversation, like Wireshark's Flow Graph.
+    Flow,
+    /// Table, then per conversation: ports, handshake and teardown, framing, echoes,
+    /// diagnostics; then notes about the whole capture.
+    #[default]
+    Explain,
+}
+
+impl View {
+    /// The names accepted by [`std::str::FromStr`].
+    pub const NAMES: [&'static str; 4] = ["conversations", "messages", "flow", "explain"];
+}
+
+impl std::str::FromStr for View {
+    type Err = String;
+    fn from_str(s: &str) -> Result<View, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "conversations" | "conv" => Ok(View::Conversations),
+            "messages" => Ok(View::Messages),
+            "flow" => Ok(View::Flow),
+            "explain" => Ok(View::Explain),
+            other => Err(format!(
+                "unknown view '{other}': expected one of {}",
+                View::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+/// The events of a capture, sorted per conversation.
+#[derive(Debug, Default)]
+pub(crate) struct Gathered<'a> {
+    /// In conversation-id order.
+    pub convs: Vec<&'a ConversationRecord>,
+    /// Per conversation, in the order of the frame that completed each message.
+    pub messages: BTreeMap<u64, Vec<&'a MessageEvent>>,
+    /// Per conversation.
+    pub diags: BTreeMap<u64, Vec<&'a Diagnostic>>,
+    /// About the capture, not one conversation.
+    pub capture_diags: Vec<&'a Diagnostic>,
+    pub summary: Option<&'a Summary>,
+}
+
+impl<'a> Gathered<'a> {
+    pub fn new(events: &'a [Event]) -> Gathered<'a> {
+        let mut g = Gathered::default();
+        for event in events {
+            match event {
+                Event::Conversation(c) => g.convs.push(c),
+                Event::Message(m) => g.messages.entry(m.conv).or_default().push(m),
+                Event::Diagnostic(d) => match d.conv {
+                    Some(conv) => g.diags.entry(conv).or_default().push(d),
+                    None => g.capture_diags.push(d),
+                },
+                Event::Summary(s) => g.summary = Some(s),
+            }
+        }
+        g.convs.sort_by_key(|c| c.conv);
+        // The two directions are decoded separately; order them as they happened.
+        for list in g.messages.values_mut() {
+            list.sort_by_key(|m| m.frames.last().copied().unwrap_or(0));
+        }
+        g
+    }
+
+    pub fn messages_of(&self, conv: u64) -> &[&'a MessageEvent] {
+        self.messages.get(&conv).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn diags_of(&self, conv: u64) -> &[&'a Diagnostic] {
+        self.diags.get(&conv).map_or(&[], Vec::as_slice)
+    }
+
+    /// Timestamp of the first packet of the capture's conversations.
+    pub fn origin(&self) -> f64 {
+        self.convs.iter().map(|c| c.start_ts).fold(f64::INFINITY, f64::min)
+    }
+}
+
+/// The text of `view` for a capture's events.
+pub fn render(events: &[Event], view: View, style: &Style) -> String {
+    let g = Gathered::new(events);
+    match view {
+        View::Conversations => {
+            let mut out = table::render(&g, style);
+            out.push_str(&totals(&g));
+            out
+        }
+        View::Messages => messages(events, style),
+        View::Flow => flow::render(&g, None, style),
+        View::Explain => explain(&g, style),
+    }
+}
+
+fn explain(g: &Gathered<'_>, style: &Style) -> String {
+    let mut out = table::render(g, style);
+    for conv in &g.convs {
+        out.push('\n');
+        let _ = writeln!(out, "{}", style.heading(&words::conv_title(conv)));
+        out.push_str(&ports::section(conv));
+        if conv.tcp.is_some() {
+            out.push_str(&handshake::section(conv));
+        }
+        let messages = g.messages_of(conv.conv);
+        out.push_str(&framing::section(conv, messages));
+        out.push_str(&echoes::section(conv, messages));
+        out.push_str(&diagnostics::section(conv, messages, g.diags_of(conv.conv), style));
+    }
+    let notes = capture_notes(g);
+    if !notes.is_empty() || !g.capture_diags.is_empty() {
+        out.push('\n');
+        let _ = writeln!(out, "{}", style.heading("About the whole capture"));
+        for note in notes {
+            out.push_str(&words::bullet(&note));
+        }
+        out.push_str(&diagnostics::capture(&g.capture_diags, style));
+    }
+    out.push_str(&totals(g));
+    out
+}
+
+/// Notes that need several conversations to be said.
+fn capture_notes(g: &Gathered<'_>) -> Vec<String> {
+    let mut notes = ports::capture_notes(&g.convs);
+    if let Some(note) = words::concurrency_note(&g.convs) {
+        notes.push(note);
+    }
+    notes
+}
+
+fn totals(g: &Gathered<'_>) -> String {
+    match g.summary {
+        Some(s) => {
+            let mut line = format!(
+                "\n{} frames, {} lab packets, {} conversations, {} messages, {} diagnostics",
+                s.frames, s.lab_packets, s.conversations, s.messages, s.diagnostics
+            );
+            if let Some(d) = s.dropped {
+                let _ = write!(line, ", {d} dropped by the kernel");
+            }
+            if s.interrupted {
+                line.push_str(" (interrupted)");
+            }
+            line.push('\n');
+            line
+        }
+        None => String::new(),
+    }
+}
+
+/// The per-message listing, exactly as the plain output prints it.
+fn messages(events: &[Event], style: &Style) -> String {
+    use crate::event::Sink;
+    let mut buf: Vec<u8> = Vec::new();
+    {
+        let mut sink = crate::output::plain::PlainSink::new(&mut buf, style.color, false);
+        for event in events {
+            // Writing into a Vec cannot fail.
+            let _ = sink.emit(event.clone());
+        }
+    }
+    String::from_utf8_lossy(&buf).into_owned()
+}
