@@ -8,6 +8,7 @@ pub mod link;
 pub mod output;
 pub mod packet;
 pub mod reassembly;
+pub mod report;
 pub mod source;
 
 pub use analyzer::{Analyzer, Options};

@@ -18,7 +18,7 @@ mod svg;
 mod table;
 mod words;
 
-pub use flow::{arrows, Arrow, ArrowKind};
+pub use flow::{ladders, Arrow, ArrowKind, Ladder};
 pub use style::Style;
 pub use svg::render_svg;
 
@@ -105,11 +105,6 @@ impl<'a> Gathered<'a> {
     pub fn diags_of(&self, conv: u64) -> &[&'a Diagnostic] {
         self.diags.get(&conv).map_or(&[], Vec::as_slice)
     }
-
-    /// Timestamp of the first packet of the capture's conversations.
-    pub fn origin(&self) -> f64 {
-        self.convs.iter().map(|c| c.start_ts).fold(f64::INFINITY, f64::min)
-    }
 }
 
 /// The text of `view` for a capture's events.
@@ -127,19 +122,32 @@ pub fn render(events: &[Event], view: View, style: &Style) -> String {
     }
 }
 
+/// The flow graph of conversation `conv` only (or of all, as [`View::Flow`]).
+pub fn render_flow(events: &[Event], conv: Option<u64>, style: &Style) -> String {
+    flow::render(&Gathered::new(events), conv, style)
+}
+
 fn explain(g: &Gathered<'_>, style: &Style) -> String {
     let mut out = table::render(g, style);
     for conv in &g.convs {
         out.push('\n');
         let _ = writeln!(out, "{}", style.heading(&words::conv_title(conv)));
-        out.push_str(&ports::section(conv));
+        out.push_str(&ports::section(conv, style));
         if conv.tcp.is_some() {
-            out.push_str(&handshake::section(conv));
+            out.push_str(&handshake::section(conv, style));
         }
         let messages = g.messages_of(conv.conv);
-        out.push_str(&framing::section(conv, messages));
-        out.push_str(&echoes::section(conv, messages));
-        out.push_str(&diagnostics::section(conv, messages, g.diags_of(conv.conv), style));
+        out.push_str(&framing::section(conv, messages, style));
+        // Nothing was sent: there is nothing to pair.
+        if conv.bytes_c2s + conv.bytes_s2c > 0 {
+            out.push_str(&echoes::section(conv, messages, style));
+        }
+        out.push_str(&diagnostics::section(
+            conv,
+            messages,
+            g.diags_of(conv.conv),
+            style,
+        ));
     }
     let notes = capture_notes(g);
     if !notes.is_empty() || !g.capture_diags.is_empty() {
@@ -167,8 +175,12 @@ fn totals(g: &Gathered<'_>) -> String {
     match g.summary {
         Some(s) => {
             let mut line = format!(
-                "\n{} frames, {} lab packets, {} conversations, {} messages, {} diagnostics",
-                s.frames, s.lab_packets, s.conversations, s.messages, s.diagnostics
+                "\n{}, {}, {}, {}, {}",
+                words::count(s.frames, "frame"),
+                words::count(s.lab_packets, "lab packet"),
+                words::count(s.conversations, "conversation"),
+                words::count(s.messages, "message"),
+                words::count(s.diagnostics, "diagnostic")
             );
             if let Some(d) = s.dropped {
                 let _ = write!(line, ", {d} dropped by the kernel");

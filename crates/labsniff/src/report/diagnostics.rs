@@ -1,0 +1,91 @@
+//! Diagnostics in words: what the analyzer reported (struct mistakes, gaps, framing
+//! errors, protocol detection) and what the counters show (v2 truncation,
+//! retransmissions, out-of-order segments).
+
+use super::{words, Style};
+use crate::event::{ConversationRecord, Diagnostic, MessageEvent, Severity};
+
+fn line(severity: Severity, text: &str, style: &Style) -> String {
+    let word = format!("{:<7}", severity.as_str());
+    let painted = match severity {
+        Severity::Error => style.error(&word),
+        Severity::Warning => style.warning(&word),
+        Severity::Note => style.note(&word),
+    };
+    // Wrap on the plain text, then put the painted word in its place.
+    let wrapped = words::wrap(&format!("    {word} "), "            ", text);
+    wrapped.replacen(&word, &painted, 1)
+}
+
+/// Extra words for the codes a learner meets most.
+fn advice(code: &str) -> Option<&'static str> {
+    match code {
+        "size_mismatch" => Some("the receiver trusts the size field, so it reads too much or too little"),
+        "gap" => Some("bytes missing from a capture were sent but not recorded (snaplen, drops, or the capture started late)"),
+        _ => None,
+    }
+}
+
+/// The "Diagnostics" section of one conversation.
+pub fn section(
+    c: &ConversationRecord,
+    messages: &[&MessageEvent],
+    diags: &[&Diagnostic],
+    style: &Style,
+) -> String {
+    let mut out = words::section_title("Diagnostics", style);
+    let mut any = false;
+    let mut advised: Vec<&str> = Vec::new();
+    for d in diags {
+        out.push_str(&line(d.severity, &d.text, style));
+        any = true;
+        if let Some(a) = advice(d.code).filter(|a| !advised.contains(a)) {
+            advised.push(a);
+            out.push_str(&line(Severity::Note, a, style));
+        }
+    }
+    for m in messages.iter().filter(|m| m.truncated) {
+        let size = m.size.unwrap_or(0);
+        let lost = u64::from(size).saturating_sub(m.payload_bytes.len() as u64);
+        let text = format!(
+            "{}: the {}'s v2 message order={} says size={size}, but v2's '20s' field carries only 20 bytes: \
+             the last {} were cut off by struct.pack; v3 sends the whole message",
+            words::frames(&m.frames),
+            m.dir.sender(),
+            m.order.unwrap_or(0),
+            words::count(lost, "byte")
+        );
+        out.push_str(&line(Severity::Warning, &text, style));
+        any = true;
+    }
+    if let Some(t) = &c.tcp {
+        let counts = [
+            (t.retransmissions_c2s, "client", "retransmitted segment"),
+            (t.retransmissions_s2c, "server", "retransmitted segment"),
+            (t.out_of_order_c2s, "client", "out-of-order segment"),
+            (t.out_of_order_s2c, "server", "out-of-order segment"),
+        ];
+        for (n, who, what) in counts.into_iter().filter(|(n, _, _)| *n > 0) {
+            let why = if what.starts_with("retrans") {
+                "bytes sent again because no acknowledgement came in time; TCP delivers them once"
+            } else {
+                "bytes that arrived before earlier ones; TCP puts them back in order before recv() sees them"
+            };
+            let text = format!("the {who} sent {}: {why}", words::count(n, what));
+            out.push_str(&line(Severity::Note, &text, style));
+            any = true;
+        }
+    }
+    if !any {
+        out.push_str(&words::bullet("nothing to report"));
+    }
+    out
+}
+
+/// Diagnostics about the capture as a whole.
+pub fn capture(diags: &[&Diagnostic], style: &Style) -> String {
+    diags
+        .iter()
+        .map(|d| line(d.severity, &d.text, style))
+        .collect()
+}

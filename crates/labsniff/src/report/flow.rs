@@ -1,0 +1,275 @@
+//! The flow graph (Wireshark's Flow Graph): per conversation a ladder of the packets
+//! that matter — handshake, each message with its decoded fields, FIN, RST — with
+//! times relative to the first packet shown and frame numbers.
+
+use super::{words, Gathered, Style};
+use crate::event::{ConversationRecord, Dir, Event, MessageEvent, TcpDetails};
+use std::fmt::Write as _;
+
+/// What an arrow stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArrowKind {
+    Syn,
+    SynAck,
+    Ack,
+    /// A decoded message (its frames may be several).
+    Data,
+    Fin,
+    Rst,
+}
+
+impl ArrowKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArrowKind::Syn => "SYN",
+            ArrowKind::SynAck => "SYN-ACK",
+            ArrowKind::Ack => "ACK",
+            ArrowKind::Data => "data",
+            ArrowKind::Fin => "FIN",
+            ArrowKind::Rst => "RST",
+        }
+    }
+}
+
+/// One arrow of a ladder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arrow {
+    pub kind: ArrowKind,
+    pub dir: Dir,
+    /// The frames shown: one, or all that carried a message.
+    pub frames: Vec<u64>,
+    /// When it was sent (a message: when its last frame arrived); `None` when the
+    /// events do not say (a FIN that was not the conversation's last frame).
+    pub ts: Option<f64>,
+    /// Short text on the arrow: `SYN`, `v3`, `text`, ...
+    pub tag: String,
+    /// The words beside it: options, decoded fields and payload.
+    pub detail: String,
+}
+
+impl Arrow {
+    pub fn first_frame(&self) -> u64 {
+        self.frames.first().copied().unwrap_or(0)
+    }
+
+    /// Tag and detail together: `v3 order=2 size=5 "hello"`.
+    pub fn label(&self) -> String {
+        if self.detail.is_empty() {
+            self.tag.clone()
+        } else {
+            format!("{} {}", self.tag, self.detail)
+        }
+    }
+}
+
+/// One conversation's arrows, in frame order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ladder {
+    pub conv: u64,
+    pub title: String,
+    pub client: String,
+    pub server: String,
+    pub start_ts: f64,
+    pub arrows: Vec<Arrow>,
+}
+
+/// The ladders of one conversation (`conv`) or of all.
+pub fn ladders(events: &[Event], conv: Option<u64>) -> Vec<Ladder> {
+    let g = Gathered::new(events);
+    ladders_of(&g, conv)
+}
+
+pub(crate) fn ladders_of(g: &Gathered<'_>, conv: Option<u64>) -> Vec<Ladder> {
+    g.convs
+        .iter()
+        .filter(|c| conv.is_none_or(|id| c.conv == id))
+        .map(|c| Ladder {
+            conv: c.conv,
+            title: words::conv_title(c),
+            client: c.client.clone(),
+            server: c.server.clone(),
+            start_ts: c.start_ts,
+            arrows: arrows(c, g.messages_of(c.conv)),
+        })
+        .collect()
+}
+
+fn syn_options(isn: Option<u32>, o: Option<crate::event::SynOptions>) -> String {
+    let mut parts = Vec::new();
+    if let Some(isn) = isn {
+        parts.push(format!("seq={isn}"));
+    }
+    if let Some(o) = o {
+        if let Some(mss) = o.mss {
+            parts.push(format!("MSS={mss}"));
+        }
+        if let Some(ws) = o.window_scale {
+            parts.push(format!("WS={ws}"));
+        }
+        if o.sack_permitted {
+            parts.push("SACK_PERM".to_string());
+        }
+    }
+    parts.join(" ")
+}
+
+fn control(
+    kind: ArrowKind,
+    dir: Dir,
+    frame: Option<u64>,
+    ts: Option<f64>,
+    detail: String,
+) -> Option<Arrow> {
+    Some(Arrow {
+        kind,
+        dir,
+        frames: vec![frame?],
+        ts,
+        tag: kind.as_str().to_string(),
+        detail,
+    })
+}
+
+fn tcp_arrows(c: &ConversationRecord, t: &TcpDetails) -> Vec<Arrow> {
+    // The events time only the handshake; a FIN or RST that ended the
+    // conversation is its last frame, whose time is known.
+    let at_end = |f: Option<u64>| f.filter(|&f| f == c.last_frame).map(|_| c.end_ts);
+    let (c2s, s2c) = (Dir::ClientToServer, Dir::ServerToClient);
+    let rst_dir = if t.rst_by == Some("client") { c2s } else { s2c };
+    [
+        control(
+            ArrowKind::Syn,
+            c2s,
+            t.syn_frame,
+            t.syn_ts,
+            syn_options(t.client_isn, t.client_options),
+        ),
+        control(
+            ArrowKind::SynAck,
+            s2c,
+            t.syn_ack_frame,
+            t.syn_ack_ts,
+            syn_options(t.server_isn, t.server_options),
+        ),
+        control(ArrowKind::Ack, c2s, t.ack_frame, t.ack_ts, String::new()),
+        control(
+            ArrowKind::Fin,
+            c2s,
+            t.fin_c2s_frame,
+            at_end(t.fin_c2s_frame),
+            String::new(),
+        ),
+        control(
+            ArrowKind::Fin,
+            s2c,
+            t.fin_s2c_frame,
+            at_end(t.fin_s2c_frame),
+            String::new(),
+        ),
+        control(
+            ArrowKind::Rst,
+            rst_dir,
+            t.rst_frame,
+            at_end(t.rst_frame),
+            String::new(),
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+fn data_arrow(m: &MessageEvent) -> Arrow {
+    let mut detail = String::new();
+    if let (Some(o), Some(s)) = (m.order, m.size) {
+        let _ = write!(detail, "order={o} size={s} ");
+    }
+    let _ = write!(detail, "\"{}\"", labproto::text::escape(&m.payload_bytes));
+    if m.truncated {
+        detail.push_str(" (truncated)");
+    }
+    Arrow {
+        kind: ArrowKind::Data,
+        dir: m.dir,
+        frames: m.frames.clone(),
+        ts: Some(m.ts),
+        tag: m.proto.to_string(),
+        detail,
+    }
+}
+
+/// The arrows of one conversation, in order of their first frame.
+pub fn arrows(c: &ConversationRecord, messages: &[&MessageEvent]) -> Vec<Arrow> {
+    let mut list = c.tcp.as_ref().map(|t| tcp_arrows(c, t)).unwrap_or_default();
+    list.extend(messages.iter().map(|m| data_arrow(m)));
+    list.sort_by_key(|a| (a.first_frame(), a.kind != ArrowKind::Data));
+    list
+}
+
+/// Width of the arrow between the two columns.
+const SPAN: usize = 30;
+
+/// The flow graph as terminal text.
+pub fn render(g: &Gathered<'_>, conv: Option<u64>, style: &Style) -> String {
+    let ladders = ladders_of(g, conv);
+    let mut out = String::new();
+    if ladders.is_empty() {
+        out.push_str("no conversation to draw\n");
+        return out;
+    }
+    let origin = ladders
+        .iter()
+        .map(|l| l.start_ts)
+        .fold(f64::INFINITY, f64::min);
+    for (i, l) in ladders.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            style.heading(&format!("Flow graph: {}", l.title))
+        );
+        let client = format!("client {}", l.client);
+        // The arrow is at least as wide as the client's header, so the server's
+        // header starts above the server's bar.
+        let span = SPAN.max(client.chars().count());
+        let _ = writeln!(
+            out,
+            "{:>10} {:>7}  {client:<w$}server {}",
+            "time (s)",
+            "frame",
+            l.server,
+            w = span + 2
+        );
+        for a in &l.arrows {
+            let time = a.ts.map_or("-".to_string(), |t| words::relative(t, origin));
+            let frames = match (a.frames.first(), a.frames.last()) {
+                (Some(x), Some(y)) if x != y => format!("{x}-{y}"),
+                (Some(x), _) => x.to_string(),
+                _ => "-".to_string(),
+            };
+            let line = ladder_arrow(&a.tag, a.dir, span);
+            let line = if a.kind == ArrowKind::Data {
+                line
+            } else {
+                style.dim(&line)
+            };
+            let _ = writeln!(out, "{time:>10} {frames:>7}  {line}  {}", a.detail);
+        }
+    }
+    out.lines().map(|l| format!("{}\n", l.trim_end())).collect()
+}
+
+/// `|------ tag ----->|` or `|<----- tag ------|`, `span` dashes wide inside the bars.
+fn ladder_arrow(tag: &str, dir: Dir, span: usize) -> String {
+    let inner = format!(" {tag} ");
+    let len = inner.chars().count();
+    let dashes = span.saturating_sub(len + 1).max(2);
+    let left = dashes / 2;
+    let right = dashes - left;
+    match dir {
+        Dir::ClientToServer => format!("|{}{inner}{}>|", "-".repeat(left), "-".repeat(right)),
+        Dir::ServerToClient => format!("|<{}{inner}{}|", "-".repeat(left), "-".repeat(right)),
+    }
+}

@@ -1,0 +1,128 @@
+//! The flow graph as a standalone SVG a browser shows: per conversation two columns
+//! headed by host:port, one `<g class="arrow" data-frame="N">` per packet shown.
+
+use super::flow::{ladders, ArrowKind};
+use super::words;
+use crate::event::{Dir, Event};
+use std::fmt::Write as _;
+
+const WIDTH: u32 = 1000;
+const CLIENT_X: u32 = 300;
+const SERVER_X: u32 = 900;
+const ROW: u32 = 36;
+const HEADER: u32 = 70;
+const GAP: u32 = 40;
+
+/// Text for XML: `&`, `<`, `>`, quotes escaped; control characters dropped.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The flow graph of conversation `conv` (or of all) as an SVG document.
+pub fn render_svg(events: &[Event], conv: Option<u64>) -> String {
+    let ladders = ladders(events, conv);
+    let origin = ladders
+        .iter()
+        .map(|l| l.start_ts)
+        .fold(f64::INFINITY, f64::min);
+    let rows: u32 = ladders.iter().map(|l| l.arrows.len() as u32).sum();
+    let height = 20 + ladders.len() as u32 * (HEADER + GAP) + rows * ROW + 20;
+    let mut body = String::new();
+    let mut y = 20;
+    if ladders.is_empty() {
+        let _ = writeln!(
+            body,
+            r#"<text x="20" y="40">no conversation to draw</text>"#
+        );
+    }
+    for l in &ladders {
+        let top = y;
+        let bottom = top + HEADER + l.arrows.len() as u32 * ROW + 10;
+        let _ = writeln!(body, r#"<g class="conversation" data-conv="{}">"#, l.conv);
+        let _ = writeln!(
+            body,
+            r#"<text class="title" x="20" y="{}">{}</text>"#,
+            top + 16,
+            escape(&l.title)
+        );
+        let _ = writeln!(
+            body,
+            r#"<text class="head" x="20" y="{}">time (s) / frame</text>"#,
+            top + 48
+        );
+        for (x, who, addr) in [
+            (CLIENT_X, "client", &l.client),
+            (SERVER_X, "server", &l.server),
+        ] {
+            let _ = writeln!(
+                body,
+                r#"<text class="head" x="{x}" y="{}" text-anchor="middle">{who} {}</text>"#,
+                top + 48,
+                escape(addr)
+            );
+            let _ = writeln!(
+                body,
+                r#"<line class="column" x1="{x}" y1="{}" x2="{x}" y2="{bottom}"/>"#,
+                top + 56
+            );
+        }
+        for (i, a) in l.arrows.iter().enumerate() {
+            let row_y = top + HEADER + i as u32 * ROW + ROW / 2;
+            let (x1, x2) = match a.dir {
+                Dir::ClientToServer => (CLIENT_X, SERVER_X - 4),
+                Dir::ServerToClient => (SERVER_X, CLIENT_X + 4),
+            };
+            let time = a.ts.map_or("-".to_string(), |t| words::relative(t, origin));
+            let frames = match (a.frames.first(), a.frames.last()) {
+                (Some(f), Some(t)) if f != t => format!("{f}-{t}"),
+                (Some(f), _) => f.to_string(),
+                _ => "-".to_string(),
+            };
+            let class = if a.kind == ArrowKind::Data {
+                "data"
+            } else {
+                "control"
+            };
+            let _ = writeln!(
+                body,
+                r#"<g class="arrow {class}" data-frame="{}"><text class="time" x="20" y="{}">{time}  #{frames}</text><line x1="{x1}" y1="{row_y}" x2="{x2}" y2="{row_y}" marker-end="url(#head)"/><text class="label" x="{}" y="{}" text-anchor="middle">{}</text></g>"#,
+                a.first_frame(),
+                row_y + 4,
+                (CLIENT_X + SERVER_X) / 2,
+                row_y - 5,
+                escape(&a.label())
+            );
+        }
+        let _ = writeln!(body, "</g>");
+        y = bottom + GAP;
+    }
+    format!(
+        r##"<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="monospace" font-size="13">
+<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>
+<style>.title{{font-weight:bold;font-size:15px}} .head{{font-weight:bold}} .column{{stroke:#999;stroke-width:2}} .arrow line{{stroke:#333;stroke-width:1.5}} .control line{{stroke:#777;stroke-dasharray:4 3}} .data .label{{fill:#0a4d8c}} .time{{fill:#555}}</style>
+<rect width="100%" height="100%" fill="white"/>
+{body}</svg>
+"##
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_makes_text_safe_for_xml() {
+        assert_eq!(super::escape("a<b & \"c\"\n"), "a&lt;b &amp; &quot;c&quot;");
+    }
+}

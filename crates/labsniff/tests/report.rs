@@ -1,0 +1,508 @@
+//! The explain report, its views, the flow graph and its SVG, on captures built by
+//! labfixtures. Snapshots live in tests/snapshots; `UPDATE_SNAPSHOTS=1` rewrites them.
+#![allow(clippy::unwrap_used)]
+
+use labfixtures::lab::{v2, v3};
+use labfixtures::{Capture, Dir, FileFormat, LinkType};
+use labsniff::report::{render, render_svg, Style, View};
+use labsniff::{Event, Input, Options, SourceOptions};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const PLAIN: Style = Style { color: false };
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+/// A fresh path in a directory unique to this test process.
+fn temp_path(name: &str, ext: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("labsniff-report-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+    dir.join(format!("{name}-{n}.{ext}"))
+}
+
+/// Write `cap` as a pcap file and analyse it the way the CLI does.
+fn analyse(cap: &Capture, name: &str) -> Vec<Event> {
+    let path = temp_path(name, "pcap");
+    cap.write(&path, FileFormat::Pcap).unwrap();
+    let source = SourceOptions {
+        input: Input::File(path.clone()),
+        filter: None,
+        write: None,
+        count: None,
+        stop: Arc::new(AtomicBool::new(false)),
+        ready: None,
+    };
+    let mut events: Vec<Event> = Vec::new();
+    labsniff::analyze(&source, Options::default(), &mut events).unwrap();
+    let _ = std::fs::remove_file(&path);
+    events
+}
+
+/// Compare with tests/snapshots/NAME.txt, or write it when UPDATE_SNAPSHOTS=1.
+fn snapshot(name: &str, actual: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/snapshots")
+        .join(format!("{name}.txt"));
+    if std::env::var("UPDATE_SNAPSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read snapshot {}: {e} (run with UPDATE_SNAPSHOTS=1)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let new = path.with_extension("new.txt");
+        std::fs::write(&new, actual).unwrap();
+        panic!(
+            "report differs from snapshot {}; the new text is in {}",
+            path.display(),
+            new.display()
+        );
+    }
+}
+
+const SERVER: &str = "10.0.0.1:5005";
+
+/// One v3 message of 17 bytes split over segments of 6 bytes; the echo in one piece.
+fn v3_split() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:40000"), addr(SERVER));
+    flow.handshake(&mut cap);
+    let msg = v3(1, b"hello, v3");
+    flow.send_split(&mut cap, Dir::C2S, &msg, 6);
+    flow.ack(&mut cap, Dir::S2C);
+    cap.advance(200);
+    flow.send(&mut cap, Dir::S2C, &msg);
+    flow.ack(&mut cap, Dir::C2S);
+    flow.close(&mut cap);
+    cap
+}
+
+/// Two v3 messages in one segment each way.
+fn v3_coalesced() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:50123"), addr(SERVER));
+    flow.handshake(&mut cap);
+    let mut both = v3(1, b"hi");
+    both.extend_from_slice(&v3(2, b"there"));
+    flow.send(&mut cap, Dir::C2S, &both);
+    cap.advance(90);
+    flow.send(&mut cap, Dir::S2C, &both);
+    flow.ack(&mut cap, Dir::C2S);
+    flow.close(&mut cap);
+    cap
+}
+
+fn refused() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:40500"), addr(SERVER));
+    flow.refused(&mut cap);
+    cap
+}
+
+/// Text, echoed, then the server aborts with RST.
+fn reset() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:40600"), addr(SERVER));
+    flow.handshake(&mut cap);
+    flow.send(&mut cap, Dir::C2S, b"hello");
+    flow.send(&mut cap, Dir::S2C, b"hello");
+    flow.rst(&mut cap, Dir::S2C);
+    cap
+}
+
+/// Three UDP clients, ports in three different ranges, each echoed.
+fn udp_three_clients() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let server = addr(SERVER);
+    for (client, text) in [
+        ("10.0.0.2:40001", &b"hello from linux"[..]),
+        ("10.0.0.3:55000", b"hi"),
+        ("10.0.0.4:62000", b"bye"),
+    ] {
+        let client = addr(client);
+        cap.udp(client, server, text);
+        cap.advance(50);
+        cap.udp(server, client, text);
+    }
+    cap
+}
+
+/// struct.pack('BLL20s', 1, order, size, msg) on x86-64 Linux: 44 bytes.
+fn native_bll20s(order: u64, msg: &[u8]) -> Vec<u8> {
+    let mut out = vec![1u8, 0, 0, 0, 0, 0, 0, 0];
+    out.extend_from_slice(&order.to_le_bytes());
+    out.extend_from_slice(&(msg.len() as u64).to_le_bytes());
+    let mut field = [0u8; 20];
+    let n = msg.len().min(20);
+    field[..n].copy_from_slice(&msg[..n]);
+    out.extend_from_slice(&field);
+    out
+}
+
+/// struct.pack('<BII', 1, order, size) + msg.
+fn little_endian_v3(order: u32, msg: &[u8]) -> Vec<u8> {
+    let mut out = vec![1u8];
+    out.extend_from_slice(&order.to_le_bytes());
+    out.extend_from_slice(&(msg.len() as u32).to_le_bytes());
+    out.extend_from_slice(msg);
+    out
+}
+
+/// A native-alignment v2 sender and a little-endian v3 sender.
+fn struct_mistakes() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut a = cap.tcp(addr("10.0.0.2:41000"), addr(SERVER));
+    a.handshake(&mut cap);
+    let mut records = native_bll20s(1, b"hello");
+    records.extend_from_slice(&native_bll20s(2, b"world"));
+    a.send(&mut cap, Dir::C2S, &records);
+    a.ack(&mut cap, Dir::S2C);
+    a.close(&mut cap);
+    let mut b = cap.tcp(addr("10.0.0.2:41001"), addr(SERVER));
+    b.handshake(&mut cap);
+    b.send(&mut cap, Dir::C2S, &little_endian_v3(1, b"hello"));
+    b.ack(&mut cap, Dir::S2C);
+    b.close(&mut cap);
+    cap
+}
+
+/// Two text clients served at the same time; the server closes the second first.
+fn text_echo() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut a = cap.tcp(addr("10.0.0.2:40100"), addr(SERVER));
+    let mut b = cap.tcp(addr("10.0.0.3:40200"), addr(SERVER));
+    a.handshake(&mut cap);
+    b.handshake(&mut cap);
+    a.send(&mut cap, Dir::C2S, b"hello");
+    cap.advance(120);
+    a.send(&mut cap, Dir::S2C, b"hello");
+    b.send(&mut cap, Dir::C2S, b"hi there");
+    cap.advance(80);
+    b.send(&mut cap, Dir::S2C, b"hi there");
+    a.ack(&mut cap, Dir::C2S);
+    b.ack(&mut cap, Dir::C2S);
+    a.close(&mut cap);
+    b.fin(&mut cap, Dir::S2C);
+    b.ack(&mut cap, Dir::C2S);
+    b.fin(&mut cap, Dir::C2S);
+    b.ack(&mut cap, Dir::S2C);
+    cap
+}
+
+/// v2: a short message and one over 20 bytes, both echoed.
+fn v2_truncated() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:45000"), addr(SERVER));
+    flow.handshake(&mut cap);
+    let short = v2(1, b"short");
+    let long = v2(2, b"this message is longer than twenty bytes");
+    flow.send(&mut cap, Dir::C2S, &short);
+    flow.send(&mut cap, Dir::S2C, &short);
+    flow.send(&mut cap, Dir::C2S, &long);
+    flow.send(&mut cap, Dir::S2C, &long);
+    flow.ack(&mut cap, Dir::C2S);
+    flow.close(&mut cap);
+    cap
+}
+
+fn explain_snapshot(name: &str, cap: Capture) {
+    let events = analyse(&cap, name);
+    snapshot(name, &render(&events, View::Explain, &PLAIN));
+}
+
+#[test]
+fn explain_v3_split() {
+    explain_snapshot("explain_v3_split", v3_split());
+}
+
+#[test]
+fn explain_v3_coalesced() {
+    explain_snapshot("explain_v3_coalesced", v3_coalesced());
+}
+
+#[test]
+fn explain_refused() {
+    explain_snapshot("explain_refused", refused());
+}
+
+#[test]
+fn explain_reset() {
+    explain_snapshot("explain_reset", reset());
+}
+
+#[test]
+fn explain_udp_three_clients() {
+    explain_snapshot("explain_udp_three_clients", udp_three_clients());
+}
+
+#[test]
+fn explain_struct_mistakes() {
+    explain_snapshot("explain_struct_mistakes", struct_mistakes());
+}
+
+#[test]
+fn explain_text_echo() {
+    explain_snapshot("explain_text_echo", text_echo());
+}
+
+#[test]
+fn explain_v2_truncated() {
+    explain_snapshot("explain_v2_truncated", v2_truncated());
+}
+
+#[test]
+fn flow_view_of_split_message() {
+    let events = analyse(&v3_split(), "flow");
+    snapshot("flow_v3_split", &render(&events, View::Flow, &PLAIN));
+}
+
+#[test]
+fn conversations_view_of_text_echo() {
+    let events = analyse(&text_echo(), "conversations");
+    snapshot(
+        "conversations_text_echo",
+        &render(&events, View::Conversations, &PLAIN),
+    );
+}
+
+#[test]
+fn messages_view_is_the_plain_listing() {
+    let events = analyse(&v3_coalesced(), "messages");
+    let text = render(&events, View::Messages, &PLAIN);
+    assert_eq!(
+        text.lines().filter(|l| l.contains("order=")).count(),
+        4,
+        "{text}"
+    );
+    assert!(
+        text.contains("version=1 order=2 size=5 \"there\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn view_names_parse() {
+    assert_eq!("explain".parse::<View>(), Ok(View::Explain));
+    assert_eq!("FLOW".parse::<View>(), Ok(View::Flow));
+    assert_eq!("messages".parse::<View>(), Ok(View::Messages));
+    assert_eq!("conversations".parse::<View>(), Ok(View::Conversations));
+    assert_eq!(
+        "tree".parse::<View>(),
+        Err(
+            "unknown view 'tree': expected one of conversations, messages, flow, explain"
+                .to_string()
+        )
+    );
+    assert_eq!(View::default(), View::Explain);
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let events = analyse(&struct_mistakes(), "colour");
+    for view in [
+        View::Explain,
+        View::Flow,
+        View::Conversations,
+        View::Messages,
+    ] {
+        let plain = render(&events, view, &Style { color: false });
+        assert!(
+            !plain.contains('\x1b'),
+            "{view:?} without colour has an escape:\n{plain}"
+        );
+        let painted = render(&events, view, &Style { color: true });
+        assert!(
+            painted.contains("\x1b["),
+            "{view:?} with colour has no escape"
+        );
+        // Same words once the escapes are taken out.
+        assert_eq!(strip_ansi(&painted), plain, "{view:?}");
+    }
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Every opened element closed, in order (a tiny XML well-formedness check).
+fn check_well_formed(svg: &str) {
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = svg;
+    while let Some(start) = rest.find('<') {
+        let end = rest[start..].find('>').unwrap() + start;
+        let tag = &rest[start + 1..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('?') || tag.starts_with('!') || tag.ends_with('/') {
+            continue;
+        }
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(
+                stack.pop().as_deref(),
+                Some(name),
+                "closing </{name}> does not match"
+            );
+        } else {
+            let name = tag.split_whitespace().next().unwrap().to_string();
+            stack.push(name);
+        }
+        // Text between tags must not hold raw '<' or '&' that is not an entity.
+        let text = &rest[..rest.find('<').unwrap_or(rest.len())];
+        for (i, _) in text.match_indices('&') {
+            let entity = &text[i..];
+            assert!(
+                ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"]
+                    .iter()
+                    .any(|e| entity.starts_with(e)),
+                "raw '&' in text: {text}"
+            );
+        }
+    }
+    assert!(stack.is_empty(), "unclosed elements: {stack:?}");
+}
+
+#[test]
+fn svg_has_one_arrow_per_packet_shown() {
+    let events = analyse(&v3_coalesced(), "svg");
+    let svg = render_svg(&events, Some(1));
+    check_well_formed(&svg);
+    // SYN, SYN-ACK, ACK, 2 client messages, 2 echoes, FIN, FIN.
+    assert_eq!(svg.matches("<g class=\"arrow").count(), 9, "{svg}");
+    for (frame, label) in [
+        (1, "SYN seq=1000 MSS=65495 WS=7 SACK_PERM"),
+        (2, "SYN-ACK seq=5000 MSS=65495 WS=7 SACK_PERM"),
+        (3, "ACK"),
+        (4, "v3 order=1 size=2 &quot;hi&quot;"),
+        (4, "v3 order=2 size=5 &quot;there&quot;"),
+        (5, "v3 order=1 size=2 &quot;hi&quot;"),
+        (7, "FIN"),
+        (9, "FIN"),
+    ] {
+        let arrow = format!("data-frame=\"{frame}\"");
+        let found = svg
+            .lines()
+            .any(|l| l.contains(&arrow) && l.contains(&format!(">{label}</text>")));
+        assert!(found, "no arrow at frame {frame} labelled {label}:\n{svg}");
+    }
+    assert!(svg.contains("client 10.0.0.2:50123"), "{svg}");
+    assert!(svg.contains("server 10.0.0.1:5005"), "{svg}");
+    // All conversations: both of struct_mistakes' ladders.
+    let events = analyse(&struct_mistakes(), "svg-all");
+    let svg = render_svg(&events, None);
+    check_well_formed(&svg);
+    assert_eq!(svg.matches("<g class=\"conversation\"").count(), 2);
+}
+
+#[test]
+fn svg_escapes_payload_text() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let client = addr("10.0.0.2:40009");
+    cap.udp(client, addr(SERVER), b"<b>&\"'</b>");
+    let events = analyse(&cap, "svg-escape");
+    let svg = render_svg(&events, None);
+    check_well_formed(&svg);
+    assert!(
+        svg.contains("text &quot;&lt;b&gt;&amp;\\&quot;&apos;&lt;/b&gt;&quot;"),
+        "{svg}"
+    );
+}
+
+/// Render the SVG in headless Chromium and check the screenshot is not blank.
+#[test]
+fn svg_renders_in_chromium() {
+    let Some(chromium) = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .or_else(|| which("chromium"))
+    else {
+        println!("skipped: chromium is not installed");
+        return;
+    };
+    let events = analyse(&v3_split(), "chromium");
+    let svg_path = temp_path("flow", "svg");
+    std::fs::write(&svg_path, render_svg(&events, None)).unwrap();
+    let png = temp_path("flow", "png");
+    let profile = temp_path("chromium-profile", "d");
+    std::fs::create_dir_all(&profile).unwrap();
+    let mut child = std::process::Command::new(chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1000,800",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", svg_path.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let status = status.expect("chromium did not finish within 60 s");
+    assert!(status.success(), "chromium failed: {status}");
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[1..4], b"PNG");
+    // A blank 1000x800 white PNG compresses to a few hundred bytes; text and lines
+    // make it several kilobytes.
+    assert!(
+        bytes.len() > 5_000,
+        "screenshot is only {} bytes",
+        bytes.len()
+    );
+    let _ = std::fs::remove_dir_all(&profile);
+}
+
+fn which(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.exists())
+    })
+}
+
+#[test]
+fn explain_empty_capture() {
+    explain_snapshot("explain_empty", Capture::new(LinkType::Ethernet));
+}
