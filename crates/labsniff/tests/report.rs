@@ -217,6 +217,27 @@ fn v2_truncated() -> Capture {
     cap
 }
 
+/// Out of order, a retransmission, and a message the capture missed.
+fn lossy() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:47000"), addr(SERVER));
+    flow.handshake(&mut cap);
+    let (m1, m2, m3) = (v3(1, b"one"), v3(2, b"two"), v3(3, b"three"));
+    flow.send(&mut cap, Dir::C2S, &m1);
+    flow.segment_at(&mut cap, Dir::C2S, 24, &m3);
+    flow.segment_at(&mut cap, Dir::C2S, 12, &m2);
+    flow.segment_at(&mut cap, Dir::C2S, 12, &m2);
+    flow.advance_seq(Dir::C2S, 26);
+    flow.ack(&mut cap, Dir::S2C);
+    // Message 4 (14 bytes) was sent but not captured.
+    flow.advance_seq(Dir::C2S, 14);
+    flow.send(&mut cap, Dir::C2S, &v3(5, b"five!"));
+    flow.send(&mut cap, Dir::C2S, &v3(6, b"six"));
+    flow.ack(&mut cap, Dir::S2C);
+    flow.close(&mut cap);
+    cap
+}
+
 fn explain_snapshot(name: &str, cap: Capture) {
     let events = analyse(&cap, name);
     snapshot(name, &render(&events, View::Explain, &PLAIN));
@@ -491,6 +512,12 @@ fn svg_renders_in_chromium() {
         "screenshot is only {} bytes",
         bytes.len()
     );
+    // To look at the picture: REPORT_KEEP_DIR=/some/dir cargo test -p labsniff --test report
+    if let Some(dir) = std::env::var_os("REPORT_KEEP_DIR") {
+        let dir = PathBuf::from(dir);
+        std::fs::copy(&svg_path, dir.join("flow.svg")).unwrap();
+        std::fs::copy(&png, dir.join("flow.png")).unwrap();
+    }
     let _ = std::fs::remove_dir_all(&profile);
 }
 
@@ -500,6 +527,11 @@ fn which(name: &str) -> Option<PathBuf> {
             .map(|dir| dir.join(name))
             .find(|p| p.exists())
     })
+}
+
+#[test]
+fn explain_lossy() {
+    explain_snapshot("explain_lossy", lossy());
 }
 
 #[test]

@@ -91,9 +91,11 @@ impl<'a> Gathered<'a> {
             }
         }
         g.convs.sort_by_key(|c| c.conv);
-        // The two directions are decoded separately; order them as they happened.
+        // Each direction's messages come in stream order, but the two directions can
+        // come out of step (e.g. held back until the protocol was detected): merge them
+        // by completion time, never reordering within a direction.
         for list in g.messages.values_mut() {
-            list.sort_by_key(|m| m.frames.last().copied().unwrap_or(0));
+            *list = merge_directions(list);
         }
         g
     }
@@ -105,6 +107,28 @@ impl<'a> Gathered<'a> {
     pub fn diags_of(&self, conv: u64) -> &[&'a Diagnostic] {
         self.diags.get(&conv).map_or(&[], Vec::as_slice)
     }
+}
+
+/// Merge the client's and the server's messages by (time, last frame), keeping each
+/// direction's own order.
+fn merge_directions<'a>(list: &[&'a MessageEvent]) -> Vec<&'a MessageEvent> {
+    let key = |m: &MessageEvent| (m.ts, m.frames.last().copied().unwrap_or(0));
+    let (c2s, s2c): (Vec<&MessageEvent>, Vec<&MessageEvent>) = list
+        .iter()
+        .partition(|m| m.dir == crate::event::Dir::ClientToServer);
+    let (mut a, mut b) = (c2s.into_iter().peekable(), s2c.into_iter().peekable());
+    let mut out = Vec::with_capacity(list.len());
+    loop {
+        let take_a = match (a.peek(), b.peek()) {
+            (Some(x), Some(y)) => key(x).partial_cmp(&key(y)) != Some(std::cmp::Ordering::Greater),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_a { a.next() } else { b.next() };
+        out.extend(next);
+    }
+    out
 }
 
 /// The text of `view` for a capture's events.

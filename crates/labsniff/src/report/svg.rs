@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 const WIDTH: u32 = 1000;
 const CLIENT_X: u32 = 300;
-const SERVER_X: u32 = 900;
+const SERVER_X: u32 = 850;
 const ROW: u32 = 36;
 const HEADER: u32 = 70;
 const GAP: u32 = 40;
