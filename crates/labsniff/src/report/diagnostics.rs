@@ -44,6 +44,14 @@ pub fn section(
             out.push_str(&line(Severity::Note, a, style));
         }
     }
+    if diags.iter().any(|d| d.code.starts_with("struct_")) {
+        let text = format!(
+            "the messages above were decoded as {} by the lab's rules, which this sender did not follow: \
+             their fields are not what the sender meant",
+            c.proto.unwrap_or("text")
+        );
+        out.push_str(&line(Severity::Note, &text, style));
+    }
     for m in messages.iter().filter(|m| m.truncated) {
         let size = m.size.unwrap_or(0);
         let lost = u64::from(size).saturating_sub(m.payload_bytes.len() as u64);

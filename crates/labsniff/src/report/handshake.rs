@@ -141,9 +141,10 @@ fn teardown(out: &mut String, t: &TcpDetails) {
         let text = if t.syn_ack_frame.is_none() && by == "server" {
             "connection refused: no socket listened on the port, so the server's kernel answered the SYN with RST".to_string()
         } else {
+            let other = if by == "client" { "server" } else { "client" };
             format!(
-                "the {by} aborted the connection (RST): unread data or an error; the other side's next \
-                 recv()/send() raises ConnectionResetError"
+                "the {by} aborted the connection with RST (a socket closed with unread data, SO_LINGER 0, \
+                 or a process that died); the {other}'s next recv() or send() raises ConnectionResetError"
             )
         };
         row(out, Some(frame), "RST", dir, &text);

@@ -151,9 +151,12 @@ pub fn render_flow(events: &[Event], conv: Option<u64>, style: &Style) -> String
     flow::render(&Gathered::new(events), conv, style)
 }
 
+/// Conversations explained one by one; a long capture's others are in the table.
+const SECTIONS_MAX: usize = 100;
+
 fn explain(g: &Gathered<'_>, style: &Style) -> String {
     let mut out = table::render(g, style);
-    for conv in &g.convs {
+    for conv in g.convs.iter().take(SECTIONS_MAX) {
         out.push('\n');
         let _ = writeln!(out, "{}", style.heading(&words::conv_title(conv)));
         out.push_str(&ports::section(conv, style));
@@ -172,6 +175,13 @@ fn explain(g: &Gathered<'_>, style: &Style) -> String {
             g.diags_of(conv.conv),
             style,
         ));
+    }
+    if g.convs.len() > SECTIONS_MAX {
+        let _ = writeln!(
+            out,
+            "\n... and {} more conversations (the table above lists them all)",
+            g.convs.len() - SECTIONS_MAX
+        );
     }
     let notes = capture_notes(g);
     if !notes.is_empty() || !g.capture_diags.is_empty() {

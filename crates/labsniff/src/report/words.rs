@@ -268,3 +268,66 @@ pub fn concurrency_note(convs: &[&ConversationRecord]) -> Option<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ranges_at_their_edges() {
+            port_range(port)
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(port_range(1023).starts_with("1023 is a privileged port"));
+        assert!(port_range(32767).starts_with("32767 lies below both Linux's"));
+        assert!(port_range(32768).starts_with("32768 lies in Linux's ephemeral range (32768–60999"));
+        assert!(port_range(49151).ends_with("the client most likely runs Linux"));
+        assert!(port_range(49152).starts_with("49152 lies in both Linux's"));
+        assert!(port_range(60999).starts_with("60999 lies in both"));
+        assert!(port_range(61000).starts_with("61000 lies in the IANA ephemeral range"));
+        assert!(port_range(65535).ends_with(
+            "above Linux's ephemeral range (32768–60999, net.ipv4.ip_local_port_range)"
+        ));
+    }
+
+    #[test]
+    fn every_zeek_state_has_its_own_words() {
+        let states = [
+            "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR",
+        ];
+        let mut sentences: Vec<&str> = states
+            .iter()
+            .map(|s| state(TransportKind::Tcp, s).1)
+            .collect();
+        assert!(sentences.iter().all(|s| !s.starts_with("no SYN was seen")));
+        sentences.sort_unstable();
+        sentences.dedup();
+        assert_eq!(sentences.len(), states.len());
+        assert_eq!(state(TransportKind::Tcp, "OTH").0, "mid-stream");
+        assert_eq!(state(TransportKind::Tcp, "REJ").0, "refused");
+        assert_eq!(state(TransportKind::Udp, "S0").0, "no reply");
+    }
+
+    #[test]
+    fn durations_and_relative_times() {
+        assert_eq!(duration(0.000_01), "10 µs");
+        assert_eq!(duration(0.001_25), "1.250 ms");
+        assert_eq!(duration(2.0), "2.000 s");
+        assert_eq!(relative(1_700_000_000.000_270, 1_700_000_000.0), "0.000270");
+        assert_eq!(frames(&[4, 5, 6]), "frames 4-6");
+        assert_eq!(frames(&[4, 6]), "frames 4, 6");
+        assert_eq!(frames(&[7]), "frame 7");
+    }
+
+    #[test]
+    fn wrap_keeps_words_and_indents_continuations() {
+        let text = "word ".repeat(40);
+        let out = wrap("    - ", "      ", &text);
+        assert!(out.lines().all(|l| l.chars().count() <= WRAP));
+        assert!(out.lines().skip(1).all(|l| l.starts_with("      word")));
+        assert_eq!(out.matches("word").count(), 40);
+    }
+}
