@@ -275,12 +275,6 @@ mod tests {
 
     #[test]
     fn port_ranges_at_their_edges() {
-            port_range(port)
-                .split(':')
-                .next()
-                .unwrap_or_default()
-                .to_string()
-        };
         assert!(port_range(1023).starts_with("1023 is a privileged port"));
         assert!(port_range(32767).starts_with("32767 lies below both Linux's"));
         assert!(port_range(32768).starts_with("32768 lies in Linux's ephemeral range (32768–60999"));
