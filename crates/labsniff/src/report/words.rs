@@ -310,7 +310,10 @@ mod tests {
         assert_eq!(duration(0.000_01), "10 µs");
         assert_eq!(duration(0.001_25), "1.250 ms");
         assert_eq!(duration(2.0), "2.000 s");
-        assert_eq!(relative(1_700_000_000.000_270, 1_700_000_000.0), "0.000270");
+        assert_eq!(
+            relative(1_700_000_000.0 + 270e-6, 1_700_000_000.0),
+            "0.000270"
+        );
         assert_eq!(frames(&[4, 5, 6]), "frames 4-6");
         assert_eq!(frames(&[4, 6]), "frames 4, 6");
         assert_eq!(frames(&[7]), "frame 7");
