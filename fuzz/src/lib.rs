@@ -1,0 +1,12 @@
+//! The checks behind the fuzz targets, and the byte formats of their inputs.
+//!
+//! Each module owns one target: how a fuzz input is laid out (so `bin/seeds.rs` can
+//! write inputs in the same layout from real lab traffic) and `check`, which runs the
+//! code under test on one input and panics when an invariant breaks. The targets in
+//! `fuzz_targets/` only call `check`; keeping the logic here lets `cargo test` in this
+//! folder run every seed through it without libFuzzer.
+
+pub mod framer;
+pub mod reader;
+pub mod reassembler;
+pub mod sniff_frames;

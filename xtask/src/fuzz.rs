@@ -1,0 +1,277 @@
+//! `cargo xtask fuzz [SECONDS] [TARGET...]`: run every fuzz target of `fuzz/` (or the
+//! ones named) for SECONDS each (default 60), one after the other, and print each
+//! target's executions in a table. Fails when a target crashes, naming the input that
+//! crashed it.
+//!
+//! The fuzz crate lives outside the workspace (libFuzzer needs nightly flags, which
+//! `RUSTC_BOOTSTRAP=1` unlocks on the stable toolchain). Seeds are written fresh into
+//! `fuzz/corpus/<target>/` before each run by the crate's `seeds` program; the corpus
+//! libFuzzer grows there is kept between runs (it is git-ignored).
+
+use crate::util::{cargo, have, root, run};
+use anyhow::{bail, Context, Result};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// The fuzz targets, in the order they run (see `fuzz/Cargo.toml`).
+const TARGETS: [&str; 3] = ["framer", "sniff_frames", "reassembler"];
+const DEFAULT_SECONDS: u64 = 60;
+
+/// How one target's run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Outcome {
+    target: String,
+    seconds: u64,
+    /// Inputs executed, from libFuzzer's "Done N runs" (or its final stats).
+    execs: Option<u64>,
+    /// `None`: no crash; `Some(path)`: the input libFuzzer saved.
+    crash: Option<String>,
+    log: PathBuf,
+}
+
+pub fn main(args: &[String]) -> Result<()> {
+    let (seconds, targets) = parse_args(args)?;
+    crate::deps::ensure(false)?;
+    if !have("cargo-fuzz") {
+        run(
+            "install cargo-fuzz",
+            cargo().args(["install", "cargo-fuzz"]),
+        )?;
+    }
+    let dir = root().join("fuzz");
+    run(
+        "write seed corpora",
+        cargo()
+            .current_dir(&dir)
+            .args(["run", "--quiet", "--bin", "seeds", "--", "corpus"]),
+    )?;
+    let mut outcomes = Vec::new();
+    for target in &targets {
+        outcomes.push(run_target(&dir, target, seconds)?);
+    }
+    print!("{}", table(&outcomes));
+    let crashes: Vec<String> = outcomes
+        .iter()
+        .filter_map(|o| {
+            let log = o.log.display();
+            o.crash
+                .as_ref()
+                .map(|c| format!("{}: {c} (log: {log})", o.target))
+        })
+        .collect();
+    if !crashes.is_empty() {
+        bail!(
+            "{} fuzz target(s) crashed; reproduce with `RUSTC_BOOTSTRAP=1 cargo fuzz run TARGET INPUT` in fuzz/:\n  {}",
+            crashes.len(),
+            crashes.join("\n  ")
+        );
+    }
+    Ok(())
+}
+
+/// `[SECONDS] [TARGET...]`, in any order.
+fn parse_args(args: &[String]) -> Result<(u64, Vec<String>)> {
+    let mut seconds = DEFAULT_SECONDS;
+    let mut targets = Vec::new();
+    for arg in args {
+        if arg.bytes().all(|b| b.is_ascii_digit()) {
+            seconds = arg
+                .parse()
+                .with_context(|| format!("'{arg}' is too large a number of seconds"))?;
+            if seconds == 0 {
+                bail!("fuzzing for 0 seconds would run nothing: give SECONDS of 1 or more");
+            }
+        } else if TARGETS.contains(&arg.as_str()) {
+            targets.push(arg.clone());
+        } else {
+            bail!(
+                "'{arg}' is neither a number of seconds nor a fuzz target ({})",
+                TARGETS.join(", ")
+            );
+        }
+    }
+    if targets.is_empty() {
+        targets = TARGETS.iter().map(|t| t.to_string()).collect();
+    }
+    Ok((seconds, targets))
+}
+
+fn run_target(dir: &Path, target: &str, seconds: u64) -> Result<Outcome> {
+    let logs = dir.join("target").join("fuzz-logs");
+    std::fs::create_dir_all(&logs).with_context(|| format!("cannot create {}", logs.display()))?;
+    let log = logs.join(format!("{target}.log"));
+    let out = File::create(&log).with_context(|| format!("cannot create {}", log.display()))?;
+    let err = out
+        .try_clone()
+        .with_context(|| format!("cannot reopen {}", log.display()))?;
+    eprintln!(
+        "xtask: fuzzing {target} for {seconds} s (output in {})",
+        log.display()
+    );
+    // One process, no -jobs/-workers: the machine's cores are shared. libFuzzer's
+    // -jobs=1 would only move the output into fuzz-0.log, so it is left out.
+    let status = cargo()
+        .current_dir(dir)
+        .env("RUSTC_BOOTSTRAP", "1")
+        .args(["fuzz", "run", target, "--"])
+        .arg(format!("-max_total_time={seconds}"))
+        .arg("-print_final_stats=1")
+        .stdout(out)
+        .stderr(err)
+        .status()
+        .with_context(|| format!("cannot start `cargo fuzz run {target}`"))?;
+    let text =
+        std::fs::read_to_string(&log).with_context(|| format!("cannot read {}", log.display()))?;
+    let crash = if status.success() {
+        None
+    } else {
+        Some(crash_artifact(&text).unwrap_or_else(|| {
+            format!("`cargo fuzz run {target}` failed ({status}) without saving an input")
+        }))
+    };
+    Ok(Outcome {
+        target: target.to_string(),
+        seconds,
+        execs: exec_count(&text),
+        crash,
+        log,
+    })
+}
+
+/// Executions from libFuzzer's output: "Done 123 runs in 60 second(s)", or when the
+/// run ended in a crash, the final stat "stat::number_of_executed_units: 123".
+fn exec_count(output: &str) -> Option<u64> {
+    let done = output.lines().rev().find_map(|line| {
+        line.strip_prefix("Done ")?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    });
+    done.or_else(|| {
+        output.lines().rev().find_map(|line| {
+            line.strip_prefix("stat::number_of_executed_units:")?
+                .trim()
+                .parse()
+                .ok()
+        })
+    })
+}
+
+/// The input libFuzzer saved for a crash, leak, timeout or out-of-memory.
+fn crash_artifact(output: &str) -> Option<String> {
+    output.lines().find_map(|line| {
+        let (_, path) = line.split_once("Test unit written to ")?;
+        Some(path.trim().to_string())
+    })
+}
+
+fn table(outcomes: &[Outcome]) -> String {
+    let rows: Vec<[String; 5]> = outcomes
+        .iter()
+        .map(|o| {
+            let execs = o.execs.map_or("?".to_string(), |n| n.to_string());
+            let rate = o
+                .execs
+                .map_or("?".to_string(), |n| (n / o.seconds.max(1)).to_string());
+            let result = if o.crash.is_some() { "CRASH" } else { "ok" };
+            [
+                o.target.clone(),
+                o.seconds.to_string(),
+                execs,
+                rate,
+                result.to_string(),
+            ]
+        })
+        .collect();
+    let header = ["target", "seconds", "execs", "execs/s", "result"].map(String::from);
+    let mut widths = header.clone().map(|h| h.len());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let line = format!(
+            "{:<w0$}  {:>w1$}  {:>w2$}  {:>w3$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            row[4],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2],
+            w3 = widths[3],
+        );
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exec_count_from_done_line_or_stats() {
+        let done = "#2\tINITED cov: 1\nDone 2619101 runs in 61 second(s)\nstat::number_of_executed_units: 2619101\n";
+        assert_eq!(exec_count(done), Some(2_619_101));
+        let crashed = "==1== ERROR: libFuzzer: deadly signal\nstat::number_of_executed_units: 43\n";
+        assert_eq!(exec_count(crashed), Some(43));
+        assert_eq!(exec_count("error: could not compile"), None);
+    }
+
+    #[test]
+    fn crash_artifact_path() {
+        let out = "artifact_prefix='/x/artifacts/framer/'; Test unit written to /x/artifacts/framer/crash-9f3b\nBase64: AQ==\n";
+        assert_eq!(
+            crash_artifact(out).as_deref(),
+            Some("/x/artifacts/framer/crash-9f3b")
+        );
+        assert_eq!(crash_artifact("Done 5 runs in 1 second(s)"), None);
+    }
+
+    #[test]
+    fn args_in_any_order() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            parse_args(&args(&[])).unwrap(),
+            (60, TARGETS.map(String::from).to_vec())
+        );
+        assert_eq!(
+            parse_args(&args(&["reassembler", "600"])).unwrap(),
+            (600, vec!["reassembler".to_string()])
+        );
+        assert!(parse_args(&args(&["0"])).is_err());
+        let err = parse_args(&args(&["fast"])).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "'fast' is neither a number of seconds nor a fuzz target (framer, sniff_frames, reassembler)"
+        );
+    }
+
+    #[test]
+    fn table_is_aligned() {
+        let outcome = |target: &str, execs, crash: Option<&str>| Outcome {
+            target: target.to_string(),
+            seconds: 10,
+            execs,
+            crash: crash.map(String::from),
+            log: PathBuf::from("x.log"),
+        };
+        let t = table(&[
+            outcome("framer", Some(12345), None),
+            outcome("reassembler", None, Some("crash-1")),
+        ]);
+        assert_eq!(
+            t,
+            "target       seconds  execs  execs/s  result\n\
+             framer            10  12345     1234  ok\n\
+             reassembler       10      ?        ?  CRASH\n"
+        );
+    }
+}
