@@ -538,3 +538,31 @@ fn explain_lossy() {
 fn explain_empty_capture() {
     explain_snapshot("explain_empty", Capture::new(LinkType::Ethernet));
 }
+
+/// A long conversation: the report stays short and is made in linear time.
+#[test]
+fn explain_of_a_long_conversation_is_bounded() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:48000"), addr(SERVER));
+    flow.handshake(&mut cap);
+    for order in 0..3000u32 {
+        let msg = v3(order, b"ping");
+        flow.send(&mut cap, Dir::C2S, &msg);
+        flow.send(&mut cap, Dir::S2C, &msg);
+    }
+    flow.close(&mut cap);
+    let events = analyse(&cap, "long");
+    let started = Instant::now();
+    let text = render(&events, View::Explain, &PLAIN);
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "explain took {took:?}");
+    assert!(text.contains("    ... and 5950 more\n"), "{text}");
+    assert!(text.contains("    ... and 2950 more\n"), "{text}");
+    assert!(
+        text.contains("3000 of 3000 client messages echoed by the server"),
+        "{text}"
+    );
+    assert!(text.lines().count() < 200, "{} lines", text.lines().count());
+    let svg = render_svg(&events, None);
+    assert_eq!(svg.matches("<g class=\"arrow").count(), 3 + 6000 + 2);
+}

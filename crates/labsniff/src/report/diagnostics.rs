@@ -5,6 +5,9 @@
 use super::{words, Style};
 use crate::event::{ConversationRecord, Diagnostic, MessageEvent, Severity};
 
+/// Diagnostics (and truncated messages) listed per conversation; the rest are counted.
+const LIST_MAX: usize = 50;
+
 fn line(severity: Severity, text: &str, style: &Style) -> String {
     let word = format!("{:<7}", severity.as_str());
     let painted = match severity {
@@ -36,7 +39,7 @@ pub fn section(
     let mut out = words::section_title("Diagnostics", style);
     let mut any = false;
     let mut advised: Vec<&str> = Vec::new();
-    for d in diags {
+    for d in diags.iter().take(LIST_MAX) {
         out.push_str(&line(d.severity, &d.text, style));
         any = true;
         if let Some(a) = advice(d.code).filter(|a| !advised.contains(a)) {
@@ -52,7 +55,20 @@ pub fn section(
         );
         out.push_str(&line(Severity::Note, &text, style));
     }
-    for m in messages.iter().filter(|m| m.truncated) {
+    if diags.len() > LIST_MAX {
+        out.push_str(&words::bullet(&format!(
+            "... and {} more diagnostics",
+            diags.len() - LIST_MAX
+        )));
+    }
+    let truncated: Vec<&&MessageEvent> = messages.iter().filter(|m| m.truncated).collect();
+    if truncated.len() > LIST_MAX {
+        out.push_str(&words::bullet(&format!(
+            "{} more v2 messages were truncated like the ones below",
+            truncated.len() - LIST_MAX
+        )));
+    }
+    for m in truncated.into_iter().take(LIST_MAX) {
         let size = m.size.unwrap_or(0);
         let lost = u64::from(size).saturating_sub(m.payload_bytes.len() as u64);
         let text = format!(

@@ -3,6 +3,7 @@
 
 use super::{words, Style};
 use crate::event::{ConversationRecord, Dir, MessageEvent};
+use std::collections::{HashMap, VecDeque};
 
 /// Pairs listed per conversation; the rest are counted.
 const LIST_MAX: usize = 50;
@@ -18,28 +19,44 @@ fn answers(client: &MessageEvent, server: &MessageEvent) -> Option<&'static str>
     }
 }
 
+/// What a client message and its echo share: the order field (v2, v3) or the bytes (text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key<'a> {
+    Order(u32),
+    Bytes(&'a [u8]),
+}
+
+fn key<'a>(m: &'a MessageEvent) -> Key<'a> {
+    match m.order {
+        Some(o) => Key::Order(o),
+        None => Key::Bytes(&m.payload_bytes),
+    }
+}
+
 /// (client index, server index, how) for every echo, in server order. A server
-/// message answers the earliest client message that completed before it and
-/// matches it, and that no earlier server message answered.
+/// message answers the earliest client message with its key that no earlier server
+/// message answered, if that one was complete before the server message began.
+/// Linear in the number of messages: client messages wait in one queue per key.
 fn pair(messages: &[&MessageEvent]) -> Vec<(usize, usize, &'static str)> {
-    let mut used = vec![false; messages.len()];
+    let mut waiting: HashMap<Key<'_>, VecDeque<usize>> = HashMap::new();
     let mut pairs = Vec::new();
-    for (si, s) in messages
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.dir == Dir::ServerToClient)
-    {
-        let starts = s.frames.first().copied().unwrap_or(0);
-        let found = messages.iter().enumerate().find_map(|(ci, c)| {
-            let before = c.frames.last().copied().unwrap_or(0) < starts;
-            if c.dir != Dir::ClientToServer || used[ci] || !before {
-                return None;
-            }
-            answers(c, s).map(|how| (ci, how))
-        });
-        if let Some((ci, how)) = found {
-            used[ci] = true;
-            pairs.push((ci, si, how));
+    for (i, m) in messages.iter().enumerate() {
+        if m.dir == Dir::ClientToServer {
+            waiting.entry(key(m)).or_default().push_back(i);
+            continue;
+        }
+        let starts = m.frames.first().copied().unwrap_or(0);
+        let Some(queue) = waiting.get_mut(&key(m)) else {
+            continue;
+        };
+        let Some(&ci) = queue.front() else { continue };
+        let Some(c) = messages.get(ci) else { continue };
+        if c.frames.last().copied().unwrap_or(0) >= starts {
+            continue;
+        }
+        if let Some(how) = answers(c, m) {
+            queue.pop_front();
+            pairs.push((ci, i, how));
         }
     }
     pairs

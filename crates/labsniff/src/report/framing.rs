@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 /// Messages listed per conversation; the rest are counted.
 const LIST_MAX: usize = 50;
+/// Split/coalesce notes per conversation; the rest are counted.
+const NOTES_MAX: usize = 20;
 
 fn rule(c: &ConversationRecord) -> Option<&'static str> {
     Some(match (c.transport, c.proto?) {
@@ -61,8 +63,15 @@ pub fn section(c: &ConversationRecord, messages: &[&MessageEvent], style: &Style
         out.push_str(&format!("    ... and {} more\n", messages.len() - LIST_MAX));
     }
     if c.transport == TransportKind::Tcp {
-        for note in notes(c, messages) {
-            out.push_str(&words::bullet(&note));
+        let notes = notes(c, messages);
+        for note in notes.iter().take(NOTES_MAX) {
+            out.push_str(&words::bullet(note));
+        }
+        if notes.len() > NOTES_MAX {
+            out.push_str(&words::bullet(&format!(
+                "... and {} more like these",
+                notes.len() - NOTES_MAX
+            )));
         }
     }
     out
