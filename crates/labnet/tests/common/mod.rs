@@ -87,6 +87,17 @@ impl Server {
         }
     }
 
+    /// Wait until `pred` holds for the whole log (never call `lines()` inside `pred`).
+    pub fn wait_all(&self, what: &str, pred: impl Fn(&[String]) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !pred(&self.lines()) {
+            if Instant::now() > deadline {
+                panic!("log never showed {what}; log:\n{}", self.lines().join("\n"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Like `wait_for` but panics with the whole log when nothing matches.
     pub fn expect_line(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
         match self.wait_for(pred, Duration::from_secs(10)) {
