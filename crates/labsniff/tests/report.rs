@@ -238,6 +238,24 @@ fn lossy() -> Capture {
     cap
 }
 
+/// Text over TCP echoed in other pieces than it was sent in.
+fn text_resegmented() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:40700"), addr(SERVER));
+    flow.handshake(&mut cap);
+    flow.send(&mut cap, Dir::C2S, b"hello world");
+    cap.advance(40);
+    flow.send_split(&mut cap, Dir::S2C, b"hello world", 6);
+    flow.send(&mut cap, Dir::C2S, b"ab");
+    flow.send(&mut cap, Dir::C2S, b"cd");
+    cap.advance(40);
+    flow.send(&mut cap, Dir::S2C, b"abcd");
+    flow.send(&mut cap, Dir::S2C, b"ECHO");
+    flow.ack(&mut cap, Dir::C2S);
+    flow.close(&mut cap);
+    cap
+}
+
 fn explain_snapshot(name: &str, cap: Capture) {
     let events = analyse(&cap, name);
     snapshot(name, &render(&events, View::Explain, &PLAIN));
@@ -532,6 +550,11 @@ fn which(name: &str) -> Option<PathBuf> {
 #[test]
 fn explain_lossy() {
     explain_snapshot("explain_lossy", lossy());
+}
+
+#[test]
+fn explain_text_resegmented() {
+    explain_snapshot("explain_text_resegmented", text_resegmented());
 }
 
 #[test]

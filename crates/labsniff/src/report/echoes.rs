@@ -2,7 +2,7 @@
 //! time the server took (as seen where the capture ran).
 
 use super::{words, Style};
-use crate::event::{ConversationRecord, Dir, MessageEvent};
+use crate::event::{ConversationRecord, Dir, MessageEvent, TransportKind};
 use std::collections::{HashMap, VecDeque};
 
 /// Pairs listed per conversation; the rest are counted.
@@ -33,16 +33,45 @@ fn key<'a>(m: &'a MessageEvent) -> Key<'a> {
     }
 }
 
-/// (client index, server index, how) for every echo, in server order. A server
-/// message answers the earliest client message with its key that no earlier server
-/// message answered, if that one was complete before the server message began.
+/// One echo: the client messages it repeats (several when a text stream was cut
+/// differently on the way back), the server message, and how they match.
+#[derive(Debug)]
+struct Echo {
+    clients: Vec<usize>,
+    server: usize,
+    how: &'static str,
+}
+
+/// Every echo, in server order.
+///
+/// v2/v3 and UDP text: a server message answers the earliest client message with its
+/// key that no earlier server message answered, if that one was complete before the
+/// server message began. Text over TCP is a stream, so the server's bytes are
+/// compared with the client's bytes at the same stream offsets instead.
 /// Linear in the number of messages: client messages wait in one queue per key.
-fn pair(messages: &[&MessageEvent]) -> Vec<(usize, usize, &'static str)> {
+fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
     let mut waiting: HashMap<Key<'_>, VecDeque<usize>> = HashMap::new();
-    let mut pairs = Vec::new();
+    // Client text-over-TCP messages by stream offset (stream order is offset order).
+    let mut stream: Vec<(u64, usize)> = Vec::new();
+    let mut echoes = Vec::new();
     for (i, m) in messages.iter().enumerate() {
+        // (UDP messages carry offsets too, but each datagram stands alone.)
+        let text_stream = m.order.is_none() && m.transport == TransportKind::Tcp;
         if m.dir == Dir::ClientToServer {
-            waiting.entry(key(m)).or_default().push_back(i);
+            match (text_stream, m.offset) {
+                (true, Some(offset)) => stream.push((offset, i)),
+                _ => waiting.entry(key(m)).or_default().push_back(i),
+            }
+            continue;
+        }
+        if text_stream {
+            if let Some(clients) = same_stream_bytes(messages, &stream, m) {
+                echoes.push(Echo {
+                    clients,
+                    server: i,
+                    how: "same bytes, same stream position",
+                });
+            }
             continue;
         }
         let starts = m.frames.first().copied().unwrap_or(0);
@@ -56,10 +85,56 @@ fn pair(messages: &[&MessageEvent]) -> Vec<(usize, usize, &'static str)> {
         }
         if let Some(how) = answers(c, m) {
             queue.pop_front();
-            pairs.push((ci, i, how));
+            echoes.push(Echo {
+                clients: vec![ci],
+                server: i,
+                how,
+            });
         }
     }
-    pairs
+    echoes
+}
+
+/// The client messages whose bytes, at the server message's stream offsets, equal the
+/// server message's bytes, all complete before it began; `None` if any byte differs
+/// or is missing.
+fn same_stream_bytes(
+    messages: &[&MessageEvent],
+    stream: &[(u64, usize)],
+    server: &MessageEvent,
+) -> Option<Vec<usize>> {
+    let start = server.offset?;
+    let bytes = &server.payload_bytes;
+    let end = start + bytes.len() as u64;
+    let starts = server.frames.first().copied().unwrap_or(0);
+    // First client message that ends after `start`.
+    let first = stream.partition_point(|&(offset, i)| {
+        offset + messages.get(i).map_or(0, |m| m.payload_bytes.len() as u64) <= start
+    });
+    let mut covered = start;
+    let mut clients = Vec::new();
+    for &(offset, i) in stream.get(first..)? {
+        if covered >= end {
+            break;
+        }
+        let c = messages.get(i)?;
+        let c_end = offset + c.payload_bytes.len() as u64;
+        if offset > covered || c.frames.last().copied().unwrap_or(0) >= starts {
+            return None;
+        }
+        let upto = c_end.min(end);
+        let mine = bytes
+            .get(usize::try_from(covered - start).ok()?..usize::try_from(upto - start).ok()?)?;
+        let theirs = c
+            .payload_bytes
+            .get(usize::try_from(covered - offset).ok()?..usize::try_from(upto - offset).ok()?)?;
+        if mine != theirs {
+            return None;
+        }
+        clients.push(i);
+        covered = upto;
+    }
+    (covered == end && !clients.is_empty()).then_some(clients)
 }
 
 /// The "Echoes" section of one conversation.
@@ -79,39 +154,61 @@ pub fn section(_c: &ConversationRecord, messages: &[&MessageEvent], style: &Styl
         out.push_str(&words::bullet(&text));
         return out;
     }
-    let pairs = pair(messages);
-    for &(ci, si, how) in pairs.iter().take(LIST_MAX) {
-        let (Some(c), Some(s)) = (messages.get(ci), messages.get(si)) else {
+    let echoes = pair(messages);
+    for e in echoes.iter().take(LIST_MAX) {
+        let Some(s) = messages.get(e.server) else {
             continue;
         };
+        let mut client_frames: Vec<u64> = e
+            .clients
+            .iter()
+            .filter_map(|&i| messages.get(i))
+            .flat_map(|m| m.frames.iter().copied())
+            .collect();
+        client_frames.sort_unstable();
+        client_frames.dedup();
+        let answered = e
+            .clients
+            .last()
+            .and_then(|&i| messages.get(i))
+            .map_or(s.ts, |c| c.ts);
         let first = format!(
             "    {:<12} → {:<12} after {:<10} ",
-            words::frames(&c.frames),
+            words::frames(&client_frames),
             words::frames(&s.frames),
-            words::duration(s.ts - c.ts)
+            words::duration(s.ts - answered)
         );
-        let text = format!("{} — {how}", words::message(s));
+        let text = format!("{} — {}", words::message(s), e.how);
         out.push_str(&words::wrap(
             &first,
             &" ".repeat(first.chars().count()),
             &text,
         ));
     }
-    if pairs.len() > LIST_MAX {
-        out.push_str(&format!("    ... and {} more\n", pairs.len() - LIST_MAX));
+    if echoes.len() > LIST_MAX {
+        out.push_str(&format!("    ... and {} more\n", echoes.len() - LIST_MAX));
     }
+    let mut echoed: Vec<usize> = echoes
+        .iter()
+        .flat_map(|e| e.clients.iter().copied())
+        .collect();
+    echoed.sort_unstable();
+    echoed.dedup();
     let mut summary = format!(
         "{} of {} echoed by the server",
-        pairs.len(),
+        echoed.len(),
         words::count(from_client as u64, "client message")
     );
-    if from_server > pairs.len() {
+    if from_server > echoes.len() {
         summary.push_str(&format!(
-            "; {} answer no earlier client message",
-            words::count((from_server - pairs.len()) as u64, "server message")
+            "; {} no earlier client message",
+            match from_server - echoes.len() {
+                1 => "1 server message answers".to_string(),
+                n => format!("{n} server messages answer"),
+            }
         ));
     }
-    if !pairs.is_empty() {
+    if !echoes.is_empty() {
         summary.push_str(
             "; the times run from the client message's last frame to the echo's last frame",
         );
