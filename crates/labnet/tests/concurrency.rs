@@ -1,6 +1,8 @@
 //! 50 concurrent clients on each server model, every echo byte-identical; the
 //! `--max-clients` cap of the threads model.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 #[path = "common/wire.rs"]
 mod wire;

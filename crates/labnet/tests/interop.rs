@@ -1,6 +1,8 @@
 //! Every server model x protocol answers our client and a Python `struct` client with
 //! byte-identical echoes; our clients work against a Python threads server; UDP both ways.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 mod common;
 #[path = "common/scripts.rs"]
 mod scripts;
