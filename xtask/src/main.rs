@@ -5,6 +5,7 @@ mod bench;
 mod bench_servers;
 mod demo;
 mod deps;
+mod fuzz;
 mod measure;
 mod procs;
 mod test;
@@ -18,6 +19,7 @@ usage: cargo xtask <command>
 commands:
   demo           run the whole lab end to end on loopback and print labsniff's reports
   bench          performance figures (labsniff vs libpcap/tshark, servers vs Python) [--quick]
+  fuzz [SECS]    run every fuzz target for SECONDS each (default 60)
   test           install system dependencies if missing, then fmt check, clippy, all tests
   help           this text";
 
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         Some("test") => test::main(&args[1..]),
         Some("demo") => demo::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
+        Some("fuzz") => fuzz::main(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
