@@ -24,6 +24,10 @@ pub fn run(command: Command, stop: Arc<AtomicBool>) -> Result<(), NetError> {
 }
 
 fn tcp_server(a: TcpServerArgs, stop: Arc<AtomicBool>) -> Result<(), NetError> {
+    // Thousands of benchmark clients need thousands of descriptors.
+    if let Err(e) = crate::rlimit::raise_open_files_limit() {
+        eprintln!("labnet tcp-server: cannot raise the open-files limit: {e}");
+    }
     let model = match a.model {
         ModelArg::Threads => Model::Threads,
         ModelArg::Selector => Model::Selector,

@@ -183,7 +183,7 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
                         source: e,
                     });
                 }
-                eprintln!("labnet bench: connection {id}: {}", plain(&e));
+                report_failure(failed, &format!("connection {id}: {}", plain(&e)));
                 failed += 1;
             }
         }
@@ -196,6 +196,7 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
     let mut buf = vec![0u8; 256 * 1024];
     let mut active = conns.len();
     let mut last_echo = start;
+    let mut first_connect_error: Option<io::Error> = None;
     while active > 0 && Instant::now() < deadline {
         let wait = deadline
             .saturating_duration_since(Instant::now())
@@ -219,7 +220,12 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
                 last_echo = Instant::now();
             }
             if let Err(e) = result {
-                eprintln!("labnet bench: connection {}: {e}", conn.id);
+                report_failure(failed, &format!("connection {}: {e}", conn.id));
+                if first_connect_error.is_none() {
+                    if let ConnFailure::Connect(io) = e {
+                        first_connect_error = Some(io);
+                    }
+                }
                 conn.failed = true;
                 failed += 1;
                 active -= 1;
@@ -230,6 +236,13 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
                 let _ = conn.stream.shutdown(std::net::Shutdown::Both);
             }
         }
+    }
+    if let (true, Some(source)) = (conns.iter().all(|c| !c.connected), first_connect_error) {
+        // Not one connection worked: that is a connect error, not a benchmark result.
+        return Err(NetError::Connect {
+            addr: config.server,
+            source,
+        });
     }
     latencies.sort_unstable();
     let pct = |p: f64| -> u64 {
@@ -252,6 +265,18 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
         p99_us: pct(0.99),
         max_us: latencies.last().copied().unwrap_or(0),
     })
+}
+
+/// Failures shown on stderr before the rest are only counted (10,000 refused
+/// connections must not print 10,000 lines).
+const FAILURES_SHOWN: u64 = 5;
+
+fn report_failure(already_failed: u64, text: &str) {
+    if already_failed < FAILURES_SHOWN {
+        eprintln!("labnet bench: {text}");
+    } else if already_failed == FAILURES_SHOWN {
+        eprintln!("labnet bench: more connections failed; only their number is reported");
+    }
 }
 
 /// Why one benchmark connection gave up.
