@@ -281,3 +281,23 @@ fn busy_port_is_one_line_and_exit_code_1() {
     let usage = labnet(&["tcp-server", "--model", "forks", "--proto", "text"]);
     assert_eq!(usage.status.code(), Some(2));
 }
+
+#[test]
+fn every_subcommand_help_names_its_lab_step() {
+    for (sub, step) in [
+        ("udp-server", "Exercise 1.1"),
+        ("udp-client", "Exercise 1.2"),
+        ("tcp-server", "Exercises 2 to 5"),
+        ("tcp-client", "Exercises 2 to 5"),
+        ("bench", "performance comparison"),
+    ] {
+        let out = labnet(&[sub, "--help"]);
+        assert_eq!(out.status.code(), Some(0), "{sub}");
+        let text = stdout(&out);
+        assert!(text.contains(step), "{sub} --help lacks '{step}':\n{text}");
+        assert!(
+            text.contains("capture") || sub == "bench",
+            "{sub} --help says what to look at"
+        );
+    }
+}
