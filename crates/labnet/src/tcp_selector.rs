@@ -93,6 +93,8 @@ struct EventLoop {
     /// Scratch read buffer shared by all connections (data is moved into framers).
     read_buf: Vec<u8>,
     messages: Vec<labproto::Message>,
+    /// Tokens with bytes possibly still unread after their read budget ran out.
+    unfinished: Vec<Token>,
 }
 
 impl EventLoop {
@@ -106,6 +108,7 @@ impl EventLoop {
             next_token: 1,
             read_buf: vec![0u8; 64 * 1024],
             messages: Vec::new(),
+            unfinished: Vec::new(),
         }
     }
 
@@ -117,11 +120,21 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         while !stop.load(Ordering::SeqCst) {
             // The timeout is what lets Ctrl-C stop an idle loop.
-            if let Err(e) = self.poll.poll(&mut events, Some(STOP_CHECK)) {
+            let timeout = if self.unfinished.is_empty() {
+                STOP_CHECK
+            } else {
+                std::time::Duration::ZERO
+            };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
                 return Err(NetError::Poll { source: e });
+            }
+            // Connections that used up their read budget last round go first; they
+            // get no new edge from the kernel, so they are remembered here.
+            for token in std::mem::take(&mut self.unfinished) {
+                self.handle(token, true, false);
             }
             for event in events.iter() {
                 if event.token() == LISTENER {
@@ -216,6 +229,12 @@ impl EventLoop {
         };
         match outcome {
             Step::KeepOpen => self.update_interest(token),
+            Step::ReadAgain => {
+                if !self.unfinished.contains(&token) {
+                    self.unfinished.push(token);
+                }
+                self.update_interest(token);
+            }
             Step::Close(by) => self.close(token, by),
         }
     }
@@ -265,6 +284,8 @@ impl EventLoop {
 
 enum Step {
     KeepOpen,
+    /// Read budget used up with data maybe left: come back after the others.
+    ReadAgain,
     Close(&'static str),
 }
 
@@ -280,9 +301,17 @@ fn step(
 ) -> Step {
     let log = &config.log;
     let label = TokenLabel(token);
+    let mut budget_left = true;
     if readable && !client.peer_done {
-        // mio is edge-triggered: read until WouldBlock or we will not hear again.
+        // mio is edge-triggered: read until WouldBlock or we will not hear again;
+        // but after READ_BUDGET reads let the others have a turn (see `unfinished`).
+        let mut reads = 0;
         loop {
+            if reads == READ_BUDGET {
+                budget_left = false;
+                break;
+            }
+            reads += 1;
             let n = match client.stream.read(read_buf) {
                 Ok(0) => {
                     client.peer_done = true;
@@ -353,8 +382,16 @@ fn step(
     if client.peer_done && client.pending_out() == 0 {
         return Step::Close("client");
     }
-    Step::KeepOpen
+    if budget_left {
+        Step::KeepOpen
+    } else {
+        Step::ReadAgain
+    }
 }
+
+/// Reads (of up to 64 KiB each) one connection may do per turn, so one fast sender
+/// cannot keep the loop from everyone else.
+const READ_BUDGET: usize = 16;
 
 /// Write pending echo bytes until done or the kernel buffer is full.
 fn flush(client: &mut Client) -> io::Result<()> {

@@ -92,3 +92,58 @@ fn max_clients_makes_newcomers_wait_in_the_backlog() {
     assert_eq!(wire::read_exact(&mut c, 10), wire::v3(1, b"c"));
     assert_eq!(server.interrupt(), Some(0));
 }
+
+/// One client floods the selector server (and reads its echoes); another still gets
+/// its answers promptly, because each connection's turn has a read budget.
+#[test]
+fn selector_serves_others_while_one_client_floods() {
+    let server = Server::start(&[
+        "tcp-server",
+        "--model",
+        "selector",
+        "--proto",
+        "v3",
+        "--quiet",
+    ]);
+    let mut flood = wire::connect(server.addr);
+    let mut drain = flood.try_clone().unwrap();
+    let chunk: Vec<u8> = (1..=64u32)
+        .flat_map(|o| wire::v3(o, &[b'f'; 1000]))
+        .collect();
+    // Whole messages only: a cut last message would never be echoed.
+    let total = chunk.len() * 512;
+    let reader = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 1 << 16];
+        let mut got = 0;
+        while got < total {
+            match std::io::Read::read(&mut drain, &mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        got
+    });
+    let writer = std::thread::spawn(move || {
+        let mut sent = 0;
+        while sent < total {
+            flood.write_all(&chunk).unwrap();
+            sent += chunk.len();
+        }
+    });
+    std::thread::sleep(Duration::from_millis(50));
+    for id in 0..10 {
+        let started = std::time::Instant::now();
+        wire::v3_round_trip(server.addr, id, 5);
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "round trip {id} took {:?} during the flood",
+            started.elapsed()
+        );
+    }
+    writer.join().unwrap();
+    assert_eq!(
+        reader.join().unwrap(),
+        total,
+        "the flooding client got all its echoes"
+    );
+}
