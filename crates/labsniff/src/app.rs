@@ -30,6 +30,7 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
         write: cli.write,
         count: cli.count,
         stop,
+        ready: Some(|line| eprintln!("labsniff: {line}")),
     };
     let options = Options {
         port: cli.port,

@@ -28,6 +28,8 @@ pub struct SourceOptions {
     pub count: Option<u64>,
     /// Set (by a Ctrl-C handler) to stop cleanly.
     pub stop: Arc<AtomicBool>,
+    /// Told once a live capture is running (tcpdump's "listening on ..." line).
+    pub ready: Option<fn(&str)>,
 }
 
 /// Why the input could not be used at all.
@@ -92,6 +94,9 @@ pub fn run<S: Sink + ?Sized>(
             let mut cap = pcap::Capture::from_device(interface.as_str())
                 .map_err(open_error)?
                 .snaplen(*snaplen)
+                // In immediate mode each ring slot holds a whole snaplen: 2 MiB (the
+                // default) would be only 8 frames of 256 KiB.
+                .buffer_size(64 << 20)
                 .timeout(200)
                 .immediate_mode(true)
                 .open()
@@ -104,6 +109,13 @@ pub fn run<S: Sink + ?Sized>(
                 filter: filter.clone(),
                 reason: reason(&e),
             })?;
+            if let Some(ready) = source.ready {
+                let link = cap.get_datalink();
+                let name = link.get_name().unwrap_or_else(|_| link.0.to_string());
+                ready(&format!(
+                    "listening on {interface}, link type {name}, snapshot length {snaplen} bytes, filter '{filter}'"
+                ));
+            }
             pump(&mut cap, source, options, true, sink)
         }
     }
@@ -140,6 +152,24 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
     };
     let mut analyzer = Analyzer::new(options, cap.get_datalink().0);
     let mut interrupted = false;
+    // libpcap 1.10 on Linux ignores the read timeout in immediate mode, so a quiet
+    // interface would block next_packet() forever after Ctrl-C: a watcher thread
+    // turns the stop flag into pcap_breakloop(), which wakes the blocked read.
+    let finished = Arc::new(AtomicBool::new(false));
+    let watcher = live.then(|| {
+        let breaker = cap.breakloop_handle();
+        let stop = Arc::clone(&source.stop);
+        let finished = Arc::clone(&finished);
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) {
+                    breaker.breakloop();
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        })
+    });
     loop {
         if source.stop.load(Ordering::SeqCst) {
             interrupted = true;
@@ -160,7 +190,11 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
                     sink,
                 )?;
             }
-            Err(pcap::Error::NoMorePackets) => break,
+            // End of file, or pcap_breakloop() after Ctrl-C.
+            Err(pcap::Error::NoMorePackets) => {
+                interrupted = source.stop.load(Ordering::SeqCst);
+                break;
+            }
             Err(pcap::Error::TimeoutExpired) => continue,
             Err(e) => {
                 let text = if live {
@@ -176,6 +210,12 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
                 break;
             }
         }
+    }
+    finished.store(true, Ordering::SeqCst);
+    if let Some(w) = watcher {
+        // The watcher only sleeps and reads flags; a panic there cannot have left
+        // anything half-done, so its result does not matter.
+        let _ = w.join();
     }
     if let Some(save) = savefile.as_mut() {
         save.flush().map_err(|e| SourceError::WriteFile {

@@ -908,3 +908,234 @@ fn plain_output_lists_messages_and_summary() {
     assert!(!run.stdout.contains('\x1b'));
     let _ = std::fs::remove_file(&path);
 }
+
+/// Live capture on loopback while a Python v3 echo server and client exchange 100
+/// messages; labsniff is stopped with SIGINT (Ctrl-C) and must still report all 200
+/// messages in order and the summary.
+#[test]
+fn live_capture_of_a_python_v3_echo_session() {
+    if !is_root() {
+        println!("skipped: needs root");
+        return;
+    }
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let port = free_port();
+    let server_py = temp_path("server", "py");
+    let client_py = temp_path("client", "py");
+    std::fs::write(&server_py, PY_SERVER).unwrap();
+    std::fs::write(&client_py, PY_CLIENT).unwrap();
+    let port_s = port.to_string();
+    let filter = format!("tcp port {port}");
+    let mut children = Children::default();
+    let sniff = children.spawn(
+        Command::new(env!("CARGO_BIN_EXE_labsniff"))
+            .args([
+                "-i", "lo", "-f", &filter, "--port", &port_s, "--json", "-c", "5000",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    // Wait for "listening on" so no packet is missed.
+    let stderr = children.get(sniff).stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    // Drain stdout while capturing: a full pipe would block labsniff and make the
+    // kernel drop packets.
+    let stdout_pipe = children.get(sniff).stdout.take().unwrap();
+    let stdout_reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        BufReader::new(stdout_pipe)
+            .read_to_string(&mut text)
+            .map(|_| text)
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("labsniff did not start");
+    assert!(first.starts_with("labsniff: listening on lo"), "{first}");
+    let server = children.spawn(Command::new("python3").arg(&server_py).arg(&port_s));
+    let client = children.spawn(Command::new("python3").arg(&client_py).arg(&port_s));
+    for (which, name) in [(client, "client"), (server, "server")] {
+        let status = children.wait(which, Duration::from_secs(30));
+        assert_eq!(status, Some(0), "python {name} failed or timed out");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = children.get(sniff).id().to_string();
+    let killed = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+    assert!(killed.success());
+    let stopping = Instant::now();
+    assert_eq!(children.wait(sniff, Duration::from_secs(10)), Some(0));
+    assert!(
+        stopping.elapsed() < Duration::from_secs(2),
+        "Ctrl-C took {:?}",
+        stopping.elapsed()
+    );
+    let stdout = stdout_reader.join().unwrap().unwrap();
+
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let messages: Vec<(String, Option<u64>, String)> = lines
+        .iter()
+        .filter(|v| v["type"] == "message")
+        .map(|m| {
+            (
+                m["dir"].as_str().unwrap().to_string(),
+                m["order"].as_u64(),
+                m["payload"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for l in lines
+        .iter()
+        .filter(|v| v["type"] == "diagnostic" || v["type"] == "summary")
+    {
+        println!("{l}");
+    }
+    let expect: Vec<_> = (1..=100u64)
+        .flat_map(|i| {
+            [
+                msg("c2s", Some(i), &format!("message {i}")),
+                msg("s2c", Some(i), &format!("message {i}")),
+            ]
+        })
+        .collect();
+    assert_eq!(messages, expect);
+    let convs: Vec<_> = lines
+        .iter()
+        .filter(|v| v["type"] == "conversation")
+        .collect();
+    assert_eq!(convs.len(), 1);
+    assert_eq!(
+        (convs[0]["state"].as_str(), convs[0]["proto"].as_str()),
+        (Some("SF"), Some("v3"))
+    );
+    assert_eq!(convs[0]["server"], format!("127.0.0.1:{port}"));
+    let summary = lines.last().unwrap();
+    assert_eq!(
+        (summary["type"].as_str(), summary["interrupted"].as_bool()),
+        (Some("summary"), Some(true))
+    );
+    assert_eq!(summary["messages"], 200);
+    assert_eq!(summary["dropped"], 0);
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|s| {
+            s.lines()
+                .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(1) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+/// A port nothing listens on right now (bound then released; the kernel does not hand
+/// it out again at once).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Child processes killed when the test ends, passed or not.
+#[derive(Default)]
+struct Children(Vec<std::process::Child>);
+
+impl Children {
+    fn spawn(&mut self, cmd: &mut std::process::Command) -> usize {
+        self.0.push(cmd.spawn().unwrap());
+        self.0.len() - 1
+    }
+    fn get(&mut self, i: usize) -> &mut std::process::Child {
+        &mut self.0[i]
+    }
+    /// Exit code, or None on timeout (or death by signal).
+    fn wait(&mut self, i: usize, limit: std::time::Duration) -> Option<i32> {
+        let start = std::time::Instant::now();
+        while start.elapsed() < limit {
+            if let Some(status) = self.0[i].try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Children {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            if child.try_wait().ok().flatten().is_none() {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
+        }
+    }
+}
+
+const PY_SERVER: &str = r#"
+import socket, struct, sys
+port = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(1)
+s.settimeout(20)
+c, _ = s.accept()
+c.settimeout(20)
+def recv_exact(n):
+    buf = b""
+    while len(buf) < n:
+        chunk = c.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+while True:
+    header = recv_exact(9)
+    if header is None:
+        break
+    version, order, size = struct.unpack("!BII", header)
+    payload = recv_exact(size)
+    c.sendall(header + payload)
+c.close()
+s.close()
+"#;
+
+const PY_CLIENT: &str = r#"
+import socket, struct, sys, time
+port = int(sys.argv[1])
+deadline = time.time() + 10
+while True:
+    try:
+        c = socket.create_connection(("127.0.0.1", port), timeout=20)
+        break
+    except ConnectionRefusedError:
+        if time.time() > deadline:
+            raise
+        time.sleep(0.05)
+def recv_exact(n):
+    buf = b""
+    while len(buf) < n:
+        chunk = c.recv(n - len(buf))
+        if not chunk:
+            raise SystemExit("server closed early")
+        buf += chunk
+    return buf
+for i in range(1, 101):
+    payload = ("message %d" % i).encode()
+    message = struct.pack("!BII", 1, i, len(payload)) + payload
+    c.sendall(message)
+    if recv_exact(len(message)) != message:
+        raise SystemExit("bad echo for message %d" % i)
+c.close()
+"#;

@@ -19,7 +19,9 @@ fn ipv4_tcp() -> Vec<u8> {
 fn ipv6_tcp() -> Vec<u8> {
     let mut a = [0u8; 16];
     a[15] = 1;
-    let builder = PacketBuilder::ipv6(a, a, 64).tcp(40000, 5005, 1001, 512).ack(5001);
+    let builder = PacketBuilder::ipv6(a, a, 64)
+        .tcp(40000, 5005, 1001, 512)
+        .ack(5001);
     let mut out = Vec::new();
     builder.write(&mut out, PAYLOAD).unwrap();
     out
@@ -32,7 +34,10 @@ fn assert_decodes(kind: LinkKind, frame: &[u8], src: &str) {
     assert_eq!(pkt.dst.port(), 5005);
     match pkt.transport {
         Transport::Tcp(t) => {
-            assert_eq!((t.seq, t.ack, t.payload, t.wire_len), (1001, 5001, PAYLOAD, 5));
+            assert_eq!(
+                (t.seq, t.ack, t.payload, t.wire_len),
+                (1001, 5001, PAYLOAD, 5)
+            );
             assert!(t.flags.ack && !t.flags.syn);
         }
         other => panic!("not TCP: {other:?}"),
@@ -49,9 +54,21 @@ fn ethernet_plain_vlan_and_qinq() {
     let plain = with_header(&[&mac[..], &[0x08, 0x00]].concat(), &ipv4_tcp());
     assert_decodes(LinkKind::Ethernet, &plain, "10.0.0.2:40000");
     let vlan = [&mac[..], &[0x81, 0x00, 0x00, 42, 0x08, 0x00]].concat();
-    assert_decodes(LinkKind::Ethernet, &with_header(&vlan, &ipv4_tcp()), "10.0.0.2:40000");
-    let qinq = [&mac[..], &[0x88, 0xa8, 0x00, 100, 0x81, 0x00, 0x00, 42, 0x86, 0xdd]].concat();
-    assert_decodes(LinkKind::Ethernet, &with_header(&qinq, &ipv6_tcp()), "[::1]:40000");
+    assert_decodes(
+        LinkKind::Ethernet,
+        &with_header(&vlan, &ipv4_tcp()),
+        "10.0.0.2:40000",
+    );
+    let qinq = [
+        &mac[..],
+        &[0x88, 0xa8, 0x00, 100, 0x81, 0x00, 0x00, 42, 0x86, 0xdd],
+    ]
+    .concat();
+    assert_decodes(
+        LinkKind::Ethernet,
+        &with_header(&qinq, &ipv6_tcp()),
+        "[::1]:40000",
+    );
 }
 
 #[test]
@@ -59,21 +76,51 @@ fn linux_cooked_v1_and_v2() {
     // SLL: packet type 0, ARPHRD 772 (loopback), address length 0, 8 address bytes, protocol.
     let mut sll = vec![0, 0, 0x03, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
     sll.extend_from_slice(&[0x08, 0x00]);
-    assert_decodes(LinkKind::LinuxSll, &with_header(&sll, &ipv4_tcp()), "10.0.0.2:40000");
+    assert_decodes(
+        LinkKind::LinuxSll,
+        &with_header(&sll, &ipv4_tcp()),
+        "10.0.0.2:40000",
+    );
     // SLL2: protocol, reserved, ifindex, ARPHRD 1, packet type 4, address length 6, address.
-    let sll2 = [0x86, 0xdd, 0, 0, 0, 0, 0, 1, 0, 1, 4, 6, 2, 0, 0, 0, 0, 2, 0, 0];
-    assert_decodes(LinkKind::LinuxSll2, &with_header(&sll2, &ipv6_tcp()), "[::1]:40000");
+    let sll2 = [
+        0x86, 0xdd, 0, 0, 0, 0, 0, 1, 0, 1, 4, 6, 2, 0, 0, 0, 0, 2, 0, 0,
+    ];
+    assert_decodes(
+        LinkKind::LinuxSll2,
+        &with_header(&sll2, &ipv6_tcp()),
+        "[::1]:40000",
+    );
 }
 
 #[test]
 fn null_in_both_byte_orders_and_loop() {
-    assert_decodes(LinkKind::Null, &with_header(&2u32.to_le_bytes(), &ipv4_tcp()), "10.0.0.2:40000");
-    assert_decodes(LinkKind::Null, &with_header(&2u32.to_be_bytes(), &ipv4_tcp()), "10.0.0.2:40000");
+    assert_decodes(
+        LinkKind::Null,
+        &with_header(&2u32.to_le_bytes(), &ipv4_tcp()),
+        "10.0.0.2:40000",
+    );
+    assert_decodes(
+        LinkKind::Null,
+        &with_header(&2u32.to_be_bytes(), &ipv4_tcp()),
+        "10.0.0.2:40000",
+    );
     for af6 in [10u32, 24, 28, 30] {
-        assert_decodes(LinkKind::Null, &with_header(&af6.to_le_bytes(), &ipv6_tcp()), "[::1]:40000");
-        assert_decodes(LinkKind::Null, &with_header(&af6.to_be_bytes(), &ipv6_tcp()), "[::1]:40000");
+        assert_decodes(
+            LinkKind::Null,
+            &with_header(&af6.to_le_bytes(), &ipv6_tcp()),
+            "[::1]:40000",
+        );
+        assert_decodes(
+            LinkKind::Null,
+            &with_header(&af6.to_be_bytes(), &ipv6_tcp()),
+            "[::1]:40000",
+        );
     }
-    assert_decodes(LinkKind::Loop, &with_header(&30u32.to_be_bytes(), &ipv6_tcp()), "[::1]:40000");
+    assert_decodes(
+        LinkKind::Loop,
+        &with_header(&30u32.to_be_bytes(), &ipv6_tcp()),
+        "[::1]:40000",
+    );
 }
 
 #[test]
@@ -84,7 +131,11 @@ fn raw_ip_link_types() {
         assert_decodes(kind, &ipv4_tcp(), "10.0.0.2:40000");
         assert_decodes(kind, &ipv6_tcp(), "[::1]:40000");
     }
-    assert_decodes(LinkKind::from_dlt(228).unwrap(), &ipv4_tcp(), "10.0.0.2:40000");
+    assert_decodes(
+        LinkKind::from_dlt(228).unwrap(),
+        &ipv4_tcp(),
+        "10.0.0.2:40000",
+    );
     assert_decodes(LinkKind::from_dlt(229).unwrap(), &ipv6_tcp(), "[::1]:40000");
 }
 
@@ -96,7 +147,13 @@ fn dlt_numbers() {
         .collect();
     assert_eq!(
         kinds,
-        vec![LinkKind::Ethernet, LinkKind::LinuxSll, LinkKind::LinuxSll2, LinkKind::Null, LinkKind::Loop]
+        vec![
+            LinkKind::Ethernet,
+            LinkKind::LinuxSll,
+            LinkKind::LinuxSll2,
+            LinkKind::Null,
+            LinkKind::Loop
+        ]
     );
 }
 
@@ -126,7 +183,10 @@ fn error_texts() {
         "the Ethernet header needs 14 bytes, only 5 were captured"
     );
     assert_eq!(
-        LinkKind::Null.slice(&17u32.to_le_bytes()).unwrap_err().to_string(),
+        LinkKind::Null
+            .slice(&17u32.to_le_bytes())
+            .unwrap_err()
+            .to_string(),
         "the BSD loopback (NULL) header carries protocol 0x0011, which is not IPv4 or IPv6"
     );
     assert_eq!(
@@ -135,7 +195,11 @@ fn error_texts() {
     );
     let e = LinkKind::RawIp.slice(&[0x70, 0, 0, 0]).unwrap_err();
     assert_eq!(e.code(), "frame_malformed");
-    assert!(e.to_string().starts_with("the IP header could not be parsed: "), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("the IP header could not be parsed: "),
+        "{e}"
+    );
 }
 
 #[test]
@@ -143,7 +207,10 @@ fn cut_ip_and_tcp_headers_say_what_is_missing() {
     let mut frame = ipv4_tcp();
     frame.truncate(30);
     let e = decode(LinkKind::RawIp, 3, 0, &frame).unwrap_err();
-    assert_eq!(e.to_string(), "the TCP header needs 20 bytes, only 10 were captured");
+    assert_eq!(
+        e.to_string(),
+        "the TCP header needs 20 bytes, only 10 were captured"
+    );
     frame.truncate(12);
     let e = decode(LinkKind::RawIp, 3, 0, &frame).unwrap_err();
     assert_eq!(e.code(), "frame_truncated");
