@@ -103,12 +103,12 @@ fn load(
             .unwrap_or(f64::NAN)
     };
     Ok(Load {
-        msgs_per_s: num(&["messages_per_sec", "msgs_per_sec", "messages_per_s", "rate"]),
-        p50_us: num(&["p50_us", "latency_p50_us"]),
-        p99_us: num(&["p99_us", "latency_p99_us"]),
-        max_us: num(&["max_us", "latency_max_us"]),
-        errors: num(&["errors", "mismatches"]).max(0.0) as u64,
-        messages: num(&["messages", "received", "echoes"]).max(0.0) as u64,
+        msgs_per_s: num(&["msgs_per_s"]),
+        p50_us: num(&["p50_us"]),
+        p99_us: num(&["p99_us"]),
+        max_us: num(&["max_us"]),
+        errors: (num(&["mismatches"]).max(0.0) + num(&["failed_conns"]).max(0.0)) as u64,
+        messages: num(&["echoed"]).max(0.0) as u64,
     })
 }
 

@@ -74,6 +74,7 @@ fn bench(a: BenchArgs) -> Result<(), NetError> {
         size: a.size,
         window: usize::try_from(a.window).unwrap_or(usize::MAX),
         timeout: seconds(a.timeout),
+        interval: a.interval_ms.map(std::time::Duration::from_millis),
     };
     let report = crate::bench::run_bench(&config)?;
     if a.json {

@@ -25,6 +25,9 @@ pub struct BenchConfig {
     pub window: usize,
     /// Give up (and report what is missing) after this long.
     pub timeout: Duration,
+    /// Pace each connection to one message per interval (the scale test: many slow
+    /// clients) instead of sending as fast as the window allows.
+    pub interval: Option<Duration>,
 }
 
 /// What happened.
@@ -198,24 +201,40 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
     let mut last_echo = start;
     let mut first_connect_error: Option<io::Error> = None;
     while active > 0 && Instant::now() < deadline {
+        let tick = if config.interval.is_some() { 20 } else { 200 };
         let wait = deadline
             .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(200));
+            .min(Duration::from_millis(tick));
         if let Err(e) = poll.poll(&mut events, Some(wait)) {
             if e.kind() == io::ErrorKind::Interrupted {
                 continue;
             }
             return Err(poll_err(e));
         }
-        for event in events.iter() {
-            let Some(conn) = conns.get_mut(event.token().0) else {
+        let now = Instant::now();
+        let mut ready: Vec<usize> = events.iter().map(|e| e.token().0).collect();
+        if config.interval.is_some() {
+            // Paced connections have work when their next message falls due, not
+            // only when a socket is ready.
+            ready.extend(
+                conns
+                    .iter()
+                    .filter(|c| {
+                        c.connected && !c.failed && c.queued < allowed(c, config, start, now)
+                    })
+                    .map(|c| c.id),
+            );
+        }
+        for id in ready {
+            let Some(conn) = conns.get_mut(id) else {
                 continue;
             };
             if conn.failed || conn.echoed == config.messages {
                 continue;
             }
             let before = conn.echoed;
-            let result = drive(conn, config, &mut buf, &mut latencies, &mut mismatches);
+            let due = allowed(conn, config, start, now);
+            let result = drive(conn, config, due, &mut buf, &mut latencies, &mut mismatches);
             if conn.echoed > before {
                 last_echo = Instant::now();
             }
@@ -294,10 +313,28 @@ enum ConnFailure {
     Encode { order: u32, source: labproto::Error },
 }
 
-/// React to readiness: finish connecting, read and check echoes, send more.
+/// How many messages connection `conn` may have queued by `now`: all of them, or
+/// with pacing one per interval, each connection shifted by a fraction of the
+/// interval so that 10,000 connections do not all send in the same instant.
+fn allowed(conn: &BenchConn, config: &BenchConfig, start: Instant, now: Instant) -> u64 {
+    let Some(interval) = config.interval else {
+        return config.messages;
+    };
+    let phase = interval.mul_f64((conn.id % 1000) as f64 / 1000.0);
+    let since = now.saturating_duration_since(start);
+    if since < phase {
+        return 0;
+    }
+    let due = 1 + (since - phase).as_nanos() / interval.as_nanos().max(1);
+    u64::try_from(due).unwrap_or(u64::MAX).min(config.messages)
+}
+
+/// React to readiness: finish connecting, read and check echoes, send more (up to
+/// `due` messages queued in all).
 fn drive(
     conn: &mut BenchConn,
     config: &BenchConfig,
+    due: u64,
     buf: &mut [u8],
     latencies: &mut Vec<u64>,
     mismatches: &mut u64,
@@ -321,7 +358,7 @@ fn drive(
             Err(e) => return Err(ConnFailure::Io(e)),
         }
     }
-    while conn.in_flight.len() < config.window && conn.queued < config.messages {
+    while conn.in_flight.len() < config.window && conn.queued < due {
         let order = conn.next_order;
         let text = payload(conn.id, order, config.size);
         let wire = Message::new(config.proto, 1, order, &text)

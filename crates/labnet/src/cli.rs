@@ -183,4 +183,8 @@ pub struct BenchArgs {
     /// Print one JSON line instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Pace each connection to one message every this many milliseconds (many slow
+    /// clients, as in the 10,000-connection scale test) instead of full speed.
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub interval_ms: Option<u64>,
 }
