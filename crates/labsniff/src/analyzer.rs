@@ -250,23 +250,24 @@ impl Analyzer {
                     }
                     self.closed.remove(&key);
                 }
-                let conv = match self.open.remove(&key) {
-                    Some(c) => c,
-                    None => self.open_conversation(
-                        TransportKind::Tcp,
-                        pkt,
-                        client_of_tcp(pkt, seg, port),
-                    ),
-                };
-                let mut conv = conv;
-                let dir = conv.dir_of(pkt.src);
-                let ended = conv.tcp(dir, pkt, seg, &mut self.events);
-                if ended {
-                    let record = conv.finish(pkt.frame, &mut self.events);
-                    self.events.push(Event::Conversation(Box::new(record)));
-                    self.remember_closed(key);
-                } else {
+                if !self.open.contains_key(&key) {
+                    let client = client_of_tcp(pkt, seg, port);
+                    let conv = self.open_conversation(TransportKind::Tcp, pkt, client);
                     self.open.insert(key, conv);
+                }
+                let ended = match self.open.get_mut(&key) {
+                    Some(conv) => {
+                        let dir = conv.dir_of(pkt.src);
+                        conv.tcp(dir, pkt, seg, &mut self.events)
+                    }
+                    None => false,
+                };
+                if ended {
+                    if let Some(conv) = self.open.remove(&key) {
+                        let record = conv.finish(pkt.frame, &mut self.events);
+                        self.events.push(Event::Conversation(Box::new(record)));
+                        self.remember_closed(key);
+                    }
                 }
             }
             Transport::Udp { .. } => {

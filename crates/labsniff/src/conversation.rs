@@ -149,11 +149,8 @@ impl Conversation {
         }
         let offset = self.bytes[dir.index()];
         self.bytes[dir.index()] += payload.len() as u64;
-        // Each datagram is a whole stream of its own for the framer.
         self.dissector
-            .data(dir, offset, payload, pkt.frame, pkt.ts, out);
-        self.dissector
-            .gap(dir, offset + payload.len() as u64, 0, pkt.frame, out);
+            .datagram(dir, offset, payload, pkt.frame, pkt.ts, out);
     }
 
     /// A TCP segment. Returns true when the conversation has ended (RST, or both FINs

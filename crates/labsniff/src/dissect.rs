@@ -162,6 +162,51 @@ impl Dissector {
         self.check_mistakes(dir, false, out);
     }
 
+    /// One UDP datagram: a whole message as it is (no framing across datagrams).
+    pub fn datagram(
+        &mut self,
+        dir: Dir,
+        offset: u64,
+        bytes: &[u8],
+        frame: u64,
+        ts: u64,
+        out: &mut Vec<Event>,
+    ) {
+        let proto = self.proto.unwrap_or(Proto::Text);
+        let side = &mut self.sides[dir.index()];
+        if !side.mistakes_done && proto != Proto::Text {
+            side.mistakes_done = true;
+            for m in mistakes::recognise(Some(proto), bytes, self.max_size, true) {
+                let d = self.diag(
+                    Severity::Warning,
+                    m.code(),
+                    frame,
+                    format!("the {}'s first datagram: {m}", dir.sender()),
+                );
+                out.push(d);
+            }
+        }
+        match Message::decode(proto, bytes) {
+            Ok(m) => {
+                self.sides[dir.index()].messages += 1;
+                let event = message_event(&self.info, dir, m, vec![frame], ts, Some(offset));
+                out.push(Event::Message(event));
+            }
+            Err(e) => {
+                let d = self.diag(
+                    Severity::Error,
+                    e.code(),
+                    frame,
+                    format!(
+                        "this {}-byte datagram is not one {proto} message: {e}",
+                        bytes.len()
+                    ),
+                );
+                out.push(d);
+            }
+        }
+    }
+
     /// `len` bytes of `dir` at `offset` are missing. Returns the bytes of an unfinished
     /// message that had to be dropped because of it.
     pub fn gap(
