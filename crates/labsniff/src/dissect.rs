@@ -54,7 +54,6 @@ struct Span {
 #[derive(Default)]
 struct Side {
     framer: Option<Framer<BoxedDecoder>>,
-    backlog: Vec<Backlog>,
     backlog_bytes: usize,
     head: Vec<u8>,
     head_open: bool,
@@ -83,6 +82,9 @@ pub struct Dissector {
     proto: Option<Proto>,
     max_size: u32,
     sides: [Side; 2],
+    /// Both directions' bytes before the protocol is decided, in arrival order (so the
+    /// replay keeps requests and echoes in capture order).
+    backlog: Vec<(Dir, Backlog)>,
 }
 
 impl Dissector {
@@ -93,6 +95,7 @@ impl Dissector {
             proto: None,
             max_size,
             sides: [Side::default(), Side::default()],
+            backlog: Vec::new(),
         };
         for side in &mut d.sides {
             side.head_open = true;
@@ -147,13 +150,17 @@ impl Dissector {
             side.head.extend_from_slice(&bytes[..take]);
         }
         if self.proto.is_none() {
-            side.backlog.push(Backlog::Data {
-                offset,
-                bytes: bytes.to_vec(),
-                frame,
-                ts,
-            });
             side.backlog_bytes += bytes.len();
+            self.backlog.push((
+                dir,
+                Backlog::Data {
+                    offset,
+                    bytes: bytes.to_vec(),
+                    frame,
+                    ts,
+                },
+            ));
+            let side = &self.sides[dir.index()];
             let force = side.backlog_bytes > BACKLOG_MAX;
             self.try_decide(force, frame, out);
         } else {
@@ -220,7 +227,7 @@ impl Dissector {
         let side = &mut self.sides[dir.index()];
         side.head_open = false;
         if self.proto.is_none() {
-            side.backlog.push(Backlog::Gap { offset, len });
+            self.backlog.push((dir, Backlog::Gap { offset, len }));
             self.check_mistakes(dir, false, out);
             return 0;
         }
@@ -279,7 +286,8 @@ impl Dissector {
             if head.is_empty() {
                 continue;
             }
-            if let Some(g) = detect::guess(head, self.max_size, at_end) {
+            let ambiguous = !at_end && head.len() < HEAD_MAX && binary_tie(head, self.max_size);
+            if let Some(g) = detect::guess(head, self.max_size, at_end).filter(|_| !ambiguous) {
                 decided = Some((
                     g.proto,
                     format!("the {}'s first bytes: {}", dir.sender(), g.reason),
@@ -293,7 +301,7 @@ impl Dissector {
             }
         }
         if decided.is_none() && at_end {
-            let any = self.sides.iter().any(|s| !s.backlog.is_empty());
+            let any = !self.backlog.is_empty();
             if !any {
                 return;
             }
@@ -313,10 +321,11 @@ impl Dissector {
             format!("conversation {} carries {proto}: {reason}", self.info.conv),
         );
         out.push(d);
-        for dir in Dir::BOTH {
-            let backlog = std::mem::take(&mut self.sides[dir.index()].backlog);
-            self.sides[dir.index()].backlog_bytes = 0;
-            for item in backlog {
+        for side in &mut self.sides {
+            side.backlog_bytes = 0;
+        }
+        for (dir, item) in std::mem::take(&mut self.backlog) {
+            {
                 match item {
                     Backlog::Data {
                         offset,
@@ -484,6 +493,13 @@ impl Dissector {
             }
         }
     }
+}
+
+/// Both binary formats fit the bytes equally well (e.g. one 29-byte v3 message whose
+/// size is 20 is also a valid v2 message): more bytes are needed to tell them apart.
+fn binary_tie(head: &[u8], max_size: u32) -> bool {
+    let p = detect::plausibility(head, max_size, false);
+    p.v2 >= 50 && p.v3 >= 50 && p.v2.abs_diff(p.v3) < 20
 }
 
 /// Build the event for one decoded message.

@@ -1162,3 +1162,31 @@ fn udp_forced_v3_decodes_each_datagram() {
     );
     assert_eq!(run.messages()[1]["offset"], 12);
 }
+
+#[test]
+fn v3_message_that_also_fits_v2_waits_for_more_bytes() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    // 9 + 20 = 29 bytes: a valid v2 message too.
+    let first = lab::v3(1, b"exactly twenty bytes");
+    assert_eq!(first.len(), 29);
+    let second = lab::v3(2, b"short");
+    for m in [&first, &second] {
+        flow.send(&mut cap, Dir::C2S, m);
+        flow.send(&mut cap, Dir::S2C, m);
+    }
+    flow.close(&mut cap);
+    let run = run_capture("tie", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(
+        run.payloads(),
+        vec![
+            msg("c2s", Some(1), "exactly twenty bytes"),
+            msg("s2c", Some(1), "exactly twenty bytes"),
+            msg("c2s", Some(2), "short"),
+            msg("s2c", Some(2), "short"),
+        ]
+    );
+    assert_eq!(run.messages()[0]["proto"], "v3");
+    assert_eq!(run.diagnostics()[0]["frame"], 6);
+}
