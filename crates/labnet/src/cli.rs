@@ -188,3 +188,67 @@ pub struct BenchArgs {
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub interval_ms: Option<u64>,
 }
+
+/// A clap usage error as one line: clap's first line without its `error: ` prefix,
+/// plus where to find help (`labnet tcp-server --help` when `args` name a subcommand).
+pub fn one_line_usage_error(error: &clap::Error, args: &[String]) -> String {
+    // `render()` is plain text (styles are only added by `ansi()`).
+    let text = error.render().to_string();
+    // The first paragraph: the error line and its indented continuation lines
+    // (e.g. the list of missing arguments), joined into one line.
+    let first = text
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let first = match first.strip_prefix("error: ") {
+        Some(rest) => rest,
+        None if first.is_empty() => "bad command line",
+        None => &first,
+    };
+    let command = <Cli as clap::CommandFactory>::command();
+    let help = args
+        .iter()
+        .skip(1)
+        .find(|a| {
+            command
+                .get_subcommands()
+                .any(|s| s.get_name() == a.as_str())
+        })
+        .map_or_else(
+            || "labnet --help".to_string(),
+            |s| format!("labnet {s} --help"),
+        );
+    format!("{first} (see '{help}')")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage_error(args: &[&str]) -> String {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let e = Cli::try_parse_from(&args).unwrap_err();
+        one_line_usage_error(&e, &args)
+    }
+
+    #[test]
+    fn usage_errors_are_one_line_naming_the_subcommand_help() {
+        assert_eq!(
+            usage_error(&["labnet", "tcp-server", "--model", "forks", "--proto", "v3"]),
+            "invalid value 'forks' for '--model <MODEL>' [possible values: threads, selector] \
+             (see 'labnet tcp-server --help')"
+        );
+        assert_eq!(
+            usage_error(&["labnet", "frobnicate"]),
+            "unrecognized subcommand 'frobnicate' (see 'labnet --help')"
+        );
+        assert_eq!(
+            usage_error(&["labnet", "tcp-server", "--model", "threads"]),
+            "the following required arguments were not provided: --proto <PROTO> \
+             (see 'labnet tcp-server --help')"
+        );
+    }
+}

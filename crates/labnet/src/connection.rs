@@ -4,6 +4,9 @@
 use labproto::framer::decoder_for;
 use labproto::{Decoder, Framer, Message, Proto};
 
+/// The version byte every program of the lab writes in v2/v3 headers.
+pub const LAB_VERSION: u8 = 1;
+
 /// What one connection has seen so far and how to answer it.
 pub struct Connection {
     framer: Framer<Box<dyn Decoder + Send + Sync>>,
@@ -14,6 +17,8 @@ pub struct Connection {
     pub bytes_out: u64,
     /// Whole messages decoded.
     pub messages: u64,
+    /// A wrong version byte was already reported on this connection.
+    warned_version: bool,
 }
 
 impl std::fmt::Debug for Connection {
@@ -38,7 +43,25 @@ impl Connection {
             bytes_in: 0,
             bytes_out: 0,
             messages: 0,
+            warned_version: false,
         }
+    }
+
+    /// The warning for the first message of this connection whose version byte is not
+    /// the lab's [`LAB_VERSION`]. Policy: such messages are still decoded and echoed
+    /// (the header is otherwise well-formed, and the student needs to see the echo);
+    /// the warning is given once per connection so a peer cannot flood the log.
+    pub fn version_warning(&mut self, message: &Message) -> Option<String> {
+        let version = message.version?;
+        if version == LAB_VERSION || self.warned_version {
+            return None;
+        }
+        self.warned_version = true;
+        Some(format!(
+            "warning: message order={} has version byte {version}, but the lab uses version {LAB_VERSION}; \
+             decoded and echoed anyway (later version warnings on this connection are not shown)",
+            message.order.unwrap_or(0)
+        ))
     }
 
     pub fn proto(&self) -> Proto {
@@ -171,6 +194,22 @@ mod tests {
         c.receive(&v3(7, b"quiet"), &mut msgs, &mut echo).unwrap();
         assert_eq!(msgs.len(), 1);
         assert!(echo.is_empty());
+    }
+
+    #[test]
+    fn wrong_version_is_warned_once_per_connection() {
+        let mut c = Connection::new(Proto::V3, 1024, true);
+        let ok = Message::new(Proto::V3, 1, 1, b"a").unwrap();
+        let zero = Message::new(Proto::V3, 0, 2, b"b").unwrap();
+        let max = Message::new(Proto::V3, 255, 3, b"c").unwrap();
+        assert_eq!(c.version_warning(&ok), None);
+        assert_eq!(
+            c.version_warning(&zero).unwrap(),
+            "warning: message order=2 has version byte 0, but the lab uses version 1; \
+             decoded and echoed anyway (later version warnings on this connection are not shown)"
+        );
+        assert_eq!(c.version_warning(&max), None);
+        assert_eq!(c.version_warning(&Message::text(b"x")), None);
     }
 
     proptest::proptest! {

@@ -1,24 +1,56 @@
 //! `labnet`: parse the command line, run it, map the outcome to an exit code
-//! (0 ok, 1 runtime error, 2 usage error — clap exits with 2 itself).
+//! (0 ok, 1 runtime error, 2 usage error; see EXIT_CODES.md).
 
 use clap::Parser;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+/// A runtime error: bind, connect, I/O, a failed benchmark.
+const EXIT_RUNTIME: u8 = 1;
+/// A bad command line: unknown flag, bad value, missing argument.
+const EXIT_USAGE: u8 = 2;
+
 fn main() -> ExitCode {
-    let cli = labnet::cli::Cli::parse();
+    // args_os: a non-UTF-8 argument is a usage error from clap, not a panic here.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match labnet::cli::Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: clap prints them, exit 0.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Bare `labnet`: the help itself is the most useful answer.
+            let _ = e.print();
+            return ExitCode::from(EXIT_USAGE);
+        }
+        Err(e) => {
+            eprintln!(
+                "labnet: {}",
+                labnet::cli::one_line_usage_error(
+                    &e,
+                    &args
+                        .iter()
+                        .map(|a| a.to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                )
+            );
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst)) {
         eprintln!("labnet: cannot install the Ctrl-C handler: {e}");
-        return ExitCode::from(1);
+        return ExitCode::from(EXIT_RUNTIME);
     }
     match labnet::app::run(cli.command, stop) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("labnet: {e}");
-            ExitCode::from(1)
+            ExitCode::from(EXIT_RUNTIME)
         }
     }
 }

@@ -339,6 +339,9 @@ fn step(
                 .receive(&read_buf[..n], messages, &mut client.out);
             for m in messages.iter() {
                 log.message(&label, format_args!("received {m}"));
+                if let Some(warning) = client.conn.version_warning(m) {
+                    log.event(&label, format_args!("{warning}"));
+                }
             }
             let queued = client.out.len() - before;
             if queued > 0 {

@@ -188,6 +188,9 @@ fn serve_loop(
         let framed = conn.receive(&buf[..n], &mut messages, &mut echo);
         for m in &messages {
             log.message(label, format_args!("received {m}"));
+            if let Some(warning) = conn.version_warning(m) {
+                log.event(label, format_args!("{warning}"));
+            }
         }
         if !echo.is_empty() {
             match write_all_until_stop(stream, &echo, stop) {
