@@ -929,11 +929,22 @@ fn live_capture_of_a_python_v3_echo_session() {
     std::fs::write(&client_py, PY_CLIENT).unwrap();
     let port_s = port.to_string();
     let filter = format!("tcp port {port}");
+    let saved = temp_path("live", "pcap");
     let mut children = Children::default();
     let sniff = children.spawn(
         Command::new(env!("CARGO_BIN_EXE_labsniff"))
             .args([
-                "-i", "lo", "-f", &filter, "--port", &port_s, "--json", "-c", "5000",
+                "-i",
+                "lo",
+                "-f",
+                &filter,
+                "--port",
+                &port_s,
+                "--json",
+                "-c",
+                "5000",
+                "-w",
+                saved.to_str().unwrap(),
             ])
             .stdout(Stdio::piped())
             .stderr(Stdio::piped()),
@@ -1027,6 +1038,10 @@ fn live_capture_of_a_python_v3_echo_session() {
     );
     assert_eq!(summary["messages"], 200);
     assert_eq!(summary["dropped"], 0);
+    // -w wrote every frame: reading it back gives the same messages.
+    let again = run_file(&saved, &["--port", &port_s]);
+    assert_eq!(again.summary()["frames"], summary["frames"]);
+    assert_eq!(again.payloads(), expect);
 }
 
 fn is_root() -> bool {
