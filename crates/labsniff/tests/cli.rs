@@ -1205,3 +1205,70 @@ fn v3_message_that_also_fits_v2_waits_for_more_bytes() {
     assert_eq!(run.messages()[0]["proto"], "v3");
     assert_eq!(run.diagnostics()[0]["frame"], 6);
 }
+
+#[test]
+fn half_open_and_midstream_conversations_have_zeek_states() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let client = |port: u16| addr(&format!("10.0.0.2:{port}"));
+    // OTH: no handshake seen.
+    let mut f = cap.tcp(client(41001), addr(SERVER));
+    f.send(&mut cap, Dir::C2S, b"midstream");
+    f.send(&mut cap, Dir::S2C, b"midstream");
+    // SH: SYN, then FIN, no SYN-ACK.
+    let mut f = cap.tcp(client(41002), addr(SERVER));
+    f.syn_only(&mut cap);
+    f.advance_seq(Dir::C2S, 1);
+    f.fin(&mut cap, Dir::C2S);
+    // S2: established, only the client closes.
+    let mut f = cap.tcp(client(41003), addr(SERVER));
+    f.handshake(&mut cap);
+    f.fin(&mut cap, Dir::C2S);
+    // S3: established, only the server closes.
+    let mut f = cap.tcp(client(41004), addr(SERVER));
+    f.handshake(&mut cap);
+    f.fin(&mut cap, Dir::S2C);
+    // RSTOS0: SYN then the client's RST.
+    let mut f = cap.tcp(client(41005), addr(SERVER));
+    f.syn_only(&mut cap);
+    f.advance_seq(Dir::C2S, 1);
+    f.rst(&mut cap, Dir::C2S);
+    // RSTRH: only a SYN-ACK, then the server's RST.
+    let mut f = cap.tcp(client(41006), addr(SERVER));
+    f.syn_ack(&mut cap);
+    f.advance_seq(Dir::S2C, 1);
+    f.rst(&mut cap, Dir::S2C);
+    // SHR: only a SYN-ACK, then the server's FIN.
+    let mut f = cap.tcp(client(41007), addr(SERVER));
+    f.syn_ack(&mut cap);
+    f.advance_seq(Dir::S2C, 1);
+    f.fin(&mut cap, Dir::S2C);
+    let run = run_capture("zeek", &cap, FileFormat::Pcap, &[]);
+    let mut states: Vec<(String, String)> = run
+        .conversations()
+        .iter()
+        .map(|c| {
+            (
+                c["client"].as_str().unwrap().to_string(),
+                c["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    states.sort();
+    let expect: Vec<(String, String)> = [
+        (41001, "OTH"),
+        (41002, "SH"),
+        (41003, "S2"),
+        (41004, "S3"),
+        (41005, "RSTOS0"),
+        (41006, "RSTRH"),
+        (41007, "SHR"),
+    ]
+    .iter()
+    .map(|(p, s)| (format!("10.0.0.2:{p}"), s.to_string()))
+    .collect();
+    assert_eq!(states, expect);
+    assert_eq!(
+        run.payloads(),
+        vec![msg("c2s", None, "midstream"), msg("s2c", None, "midstream")]
+    );
+}
