@@ -1042,6 +1042,8 @@ fn live_capture_of_a_python_v3_echo_session() {
     let again = run_file(&saved, &["--port", &port_s]);
     assert_eq!(again.summary()["frames"], summary["frames"]);
     assert_eq!(again.payloads(), expect);
+    let _ = std::fs::remove_file(&server_py);
+    let _ = std::fs::remove_file(&client_py);
 }
 
 fn is_root() -> bool {
