@@ -1,14 +1,21 @@
 //! The program: command line to source, options and sink.
 
-use crate::cli::Cli;
-use labsniff::output::{json::JsonSink, plain::PlainSink, use_colour};
-use labsniff::{Input, Options, Sink, SourceError, SourceOptions};
+use crate::cli::{Cli, Command};
+use labsniff::output::{collect::CollectSink, json::JsonSink, plain::PlainSink, use_colour};
+use labsniff::report::{self, Style, View};
+use labsniff::{Input, Options, RunExtras, Sink, SourceError, SourceOptions};
+use std::io::Write;
 use std::io::{BufWriter, IsTerminal};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Run labsniff as the command line says.
 pub fn run(cli: Cli) -> Result<(), SourceError> {
+    if let Some(Command::LuaDissector { port }) = cli.command {
+        let lua = labproto::lua::dissector(&labproto::lua::LuaOptions { port });
+        std::io::stdout().write_all(lua.as_bytes())?;
+        return Ok(());
+    }
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     // Without a handler Ctrl-C would kill us before the summary; failing to install one
@@ -38,17 +45,93 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
         max_ooo_bytes: cli.max_ooo_bytes,
         max_size: cli.max_size,
     };
+    let extras = RunExtras {
+        progress: std::io::stderr().is_terminal(),
+        // As tcpdump: root gives up its privileges once the capture is open.
+        drop_to: match cli.drop_to {
+            Some(user) => Some(user),
+            None if live && labsniff::privileges::is_root() => Some("nobody".to_string()),
+            None => None,
+        },
+    };
     let stdout = std::io::stdout();
     let colour = use_colour(stdout.is_terminal());
-    let out = BufWriter::new(stdout.lock());
-    let mut sink: Box<dyn Sink> = if cli.json {
-        Box::new(JsonSink::new(out, live))
+    let streaming = cli.json || cli.view == View::Messages;
+    let result = if streaming && cli.svg.is_none() {
+        let out = BufWriter::new(stdout.lock());
+        let mut sink: Box<dyn Sink> = if cli.json {
+            Box::new(JsonSink::new(out, live))
+        } else {
+            Box::new(PlainSink::new(out, colour, live))
+        };
+        labsniff::analyze_with(&source, &extras, options, sink.as_mut()).map(|_| ())
     } else {
-        Box::new(PlainSink::new(out, colour, live))
+        if live && !cli.json {
+            eprintln!("labsniff: capturing; press Ctrl-C to stop and see the report");
+        }
+        report_at_end(
+            &cli.view,
+            cli.svg.as_deref(),
+            cli.conv,
+            cli.json,
+            &source,
+            &extras,
+            options,
+        )
     };
-    match labsniff::analyze(&source, options, sink.as_mut()) {
+    match result {
         // A closed pipe (`labsniff ... | head`) is the reader's choice, not a failure.
         Err(SourceError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map(|_| ()),
+        other => other,
     }
+}
+
+/// Collect the events (bounded), then render the view and/or the SVG.
+fn report_at_end(
+    view: &View,
+    svg: Option<&std::path::Path>,
+    conv: Option<u64>,
+    json: bool,
+    source: &SourceOptions,
+    extras: &RunExtras,
+    options: Options,
+) -> Result<(), SourceError> {
+    let mut sink = CollectSink::new();
+    labsniff::analyze_with(source, extras, options, &mut sink)?;
+    if let Some(path) = svg {
+        std::fs::write(path, report::render_svg(&sink.events, conv)).map_err(|e| {
+            SourceError::Output(std::io::Error::new(
+                e.kind(),
+                format!("cannot write SVG '{}': {e}", path.display()),
+            ))
+        })?;
+        eprintln!("labsniff: flow graph written to {}", path.display());
+    }
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    if json {
+        // --json with --svg: the JSON lines of what was kept.
+        for event in &sink.events {
+            serde_json::to_writer(&mut out, event).map_err(std::io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+    } else {
+        let style = Style::detect();
+        let text = match (view, conv) {
+            (View::Flow, Some(n)) => report::render_flow(&sink.events, Some(n), &style),
+            (view, _) => report::render(&sink.events, *view, &style),
+        };
+        out.write_all(text.as_bytes())?;
+        if sink.messages_dropped > 0 || sink.diagnostics_dropped > 0 {
+            writeln!(
+                out,
+                "\n(report detail limited: {} messages and {} diagnostics beyond the first {} conversations / {} messages each are counted in the table but not listed; use --json for all)",
+                sink.messages_dropped,
+                sink.diagnostics_dropped,
+                labsniff::output::collect::CONVERSATIONS_DETAILED,
+                labsniff::output::collect::MESSAGES_PER_CONVERSATION
+            )?;
+        }
+    }
+    out.flush()?;
+    Ok(())
 }

@@ -1,14 +1,29 @@
 //! Command line, tcpdump-style.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use labproto::Proto;
+use labsniff::report::View;
 use std::path::PathBuf;
 
 /// Capture or read the sockets lab's traffic, reassemble TCP, and decode every
 /// text, v2 and v3 message with the frames that carried it.
 #[derive(Debug, Parser)]
-#[command(name = "labsniff", version, about)]
+#[command(
+    name = "labsniff",
+    version,
+    about,
+    subcommand_negates_reqs = true,
+    args_conflicts_with_subcommands = true,
+    after_help = "Examples:\n  \
+    labsniff -r ex5.pcap                  explain a capture (ports, handshakes, framing, echoes)\n  \
+    labsniff -r ex5.pcap --view flow      ladder diagram, like Wireshark's Flow Graph\n  \
+    labsniff -r ex5.pcap --json           one JSON object per line (crates/labsniff/SCHEMA.md)\n  \
+    sudo labsniff -i lo -w ex5.pcap       capture live on loopback, save for Wireshark\n  \
+    labsniff lua-dissector > lab.lua      a Wireshark dissector for the lab's messages"
+)]
 pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Capture live on this interface (`any` for all, `lo` for loopback).
     #[arg(
         short = 'i',
@@ -47,4 +62,30 @@ pub struct Cli {
     /// Live capture: bytes kept per frame.
     #[arg(short = 's', long, default_value_t = 262_144, value_parser = clap::value_parser!(i32).range(64..))]
     pub snaplen: i32,
+    /// What to show without --json: conversations, messages, flow or explain.
+    #[arg(long, default_value = "explain", value_name = "VIEW")]
+    pub view: View,
+    /// Also write the flow graph as an SVG file a browser shows.
+    #[arg(long, value_name = "FILE")]
+    pub svg: Option<PathBuf>,
+    /// Only this conversation in the flow view and the SVG.
+    #[arg(long, value_name = "N")]
+    pub conv: Option<u64>,
+    /// Live capture as root: once the capture is open, switch to this user
+    /// (default `nobody`, as tcpdump does; `-Z root` keeps root).
+    #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
+    pub drop_to: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print a Wireshark Lua dissector for the lab's protocols (UDP text, v2, v3 with
+    /// TCP reassembly), generated from labproto's own field definitions.
+    /// Load it with `wireshark -X lua_script:lab.lua`, or copy it to
+    /// ~/.local/lib/wireshark/plugins/.
+    LuaDissector {
+        /// The lab port the dissector registers on.
+        #[arg(long, default_value_t = labproto::LAB_PORT)]
+        port: u16,
+    },
 }

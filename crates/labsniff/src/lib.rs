@@ -7,13 +7,15 @@ pub mod event;
 pub mod link;
 pub mod output;
 pub mod packet;
+pub mod privileges;
+mod progress;
 pub mod reassembly;
 pub mod report;
 pub mod source;
 
 pub use analyzer::{Analyzer, Options};
 pub use event::{Event, Sink};
-pub use source::{Input, SourceError, SourceOptions};
+pub use source::{Input, RunExtras, SourceError, SourceOptions};
 
 /// Read or capture as `source` says, analyse with `options`, send every event to `sink`.
 pub fn analyze<S: Sink + ?Sized>(
@@ -22,4 +24,14 @@ pub fn analyze<S: Sink + ?Sized>(
     sink: &mut S,
 ) -> Result<event::Summary, SourceError> {
     source::run(source, options, sink)
+}
+
+/// [`analyze`] with the command-line program's extras (progress bar, privilege drop).
+pub fn analyze_with<S: Sink + ?Sized>(
+    source: &SourceOptions,
+    extras: &RunExtras,
+    options: Options,
+    sink: &mut S,
+) -> Result<event::Summary, SourceError> {
+    source::run_with(source, extras, options, sink)
 }

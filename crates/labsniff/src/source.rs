@@ -32,6 +32,15 @@ pub struct SourceOptions {
     pub ready: Option<fn(&str)>,
 }
 
+/// Extras of the command-line program that a library caller rarely wants.
+#[derive(Debug, Clone, Default)]
+pub struct RunExtras {
+    /// Show a progress bar on stderr while reading a file.
+    pub progress: bool,
+    /// Live capture: switch to this user once the capture (and `-w` file) is open.
+    pub drop_to: Option<String>,
+}
+
 /// Why the input could not be used at all.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
@@ -43,6 +52,8 @@ pub enum SourceError {
     Filter { filter: String, reason: String },
     #[error("cannot write capture '{path}': {reason}")]
     WriteFile { path: String, reason: String },
+    #[error("{0}")]
+    Privileges(#[from] crate::privileges::PrivilegeError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
@@ -58,6 +69,16 @@ fn reason(e: &pcap::Error) -> String {
 /// Read or capture until the end, `count`, or `stop`; events go to `sink`.
 pub fn run<S: Sink + ?Sized>(
     source: &SourceOptions,
+    options: Options,
+    sink: &mut S,
+) -> Result<Summary, SourceError> {
+    run_with(source, &RunExtras::default(), options, sink)
+}
+
+/// [`run`] with the program's extras (progress bar, privilege drop).
+pub fn run_with<S: Sink + ?Sized>(
+    source: &SourceOptions,
+    extras: &RunExtras,
     options: Options,
     sink: &mut S,
 ) -> Result<Summary, SourceError> {
@@ -84,7 +105,21 @@ pub fn run<S: Sink + ?Sized>(
                     reason: reason(&e),
                 })?;
             }
-            pump(&mut cap, source, options, false, sink)
+            let progress = (extras.progress && meta.len() >= PROGRESS_MIN_BYTES)
+                .then(|| crate::progress::bar(meta.len()));
+            let result = pump(
+                &mut cap,
+                source,
+                extras,
+                progress.as_ref(),
+                options,
+                false,
+                sink,
+            );
+            if let Some(bar) = progress {
+                bar.finish_and_clear();
+            }
+            result
         }
         Input::Live { interface, snaplen } => {
             let open_error = |e: pcap::Error| SourceError::OpenInterface {
@@ -116,7 +151,7 @@ pub fn run<S: Sink + ?Sized>(
                     "listening on {interface}, link type {name}, snapshot length {snaplen} bytes, filter '{filter}'"
                 ));
             }
-            pump(&mut cap, source, options, true, sink)
+            pump(&mut cap, source, extras, None, options, true, sink)
         }
     }
 }
@@ -127,9 +162,14 @@ fn micros(ts: &libc::timeval) -> u64 {
     secs * 1_000_000 + usecs
 }
 
+/// Files smaller than this read in well under a second: no progress bar.
+const PROGRESS_MIN_BYTES: u64 = 16 << 20;
+
 fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
     cap: &mut pcap::Capture<T>,
     source: &SourceOptions,
+    extras: &RunExtras,
+    progress: Option<&indicatif::ProgressBar>,
     options: Options,
     live: bool,
     sink: &mut S,
@@ -150,7 +190,20 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
         }
         None => None,
     };
+    // Everything privileged (the capture, the -w file) is open now.
+    if live {
+        if let Some(user) = &extras.drop_to {
+            if let Some(account) = crate::privileges::drop_to(user)? {
+                eprintln!(
+                    "labsniff: dropped root privileges: now running as user '{}' (uid {}); use -Z root to keep them",
+                    account.name, account.uid
+                );
+            }
+        }
+    }
     let mut analyzer = Analyzer::new(options, cap.get_datalink().0);
+    // pcap record header (16 bytes) + captured bytes: the file offset, approximately.
+    let mut read_bytes: u64 = 24;
     let mut interrupted = false;
     // libpcap 1.10 on Linux ignores the read timeout in immediate mode, so a quiet
     // interface would block next_packet() forever after Ctrl-C: a watcher thread
@@ -180,6 +233,13 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
         }
         match cap.next_packet() {
             Ok(packet) => {
+                if let Some(bar) = progress {
+                    read_bytes += 16 + u64::from(packet.header.caplen);
+                    // Drawing is rate-limited by indicatif; the atomic store is cheap.
+                    if analyzer.frames() % 4096 == 0 {
+                        bar.set_position(read_bytes);
+                    }
+                }
                 if let Some(save) = savefile.as_mut() {
                     save.write(&packet);
                 }

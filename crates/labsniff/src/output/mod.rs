@@ -1,4 +1,5 @@
 //! Event sinks for people (plain text) and programs (JSON lines).
+pub mod collect;
 pub mod json;
 pub mod plain;
 
