@@ -93,7 +93,8 @@ struct EventLoop {
     /// Scratch read buffer shared by all connections (data is moved into framers).
     read_buf: Vec<u8>,
     messages: Vec<labproto::Message>,
-    /// Tokens with bytes possibly still unread after their read budget ran out.
+    /// Tokens with bytes possibly still unread after their read budget ran out (or
+    /// the listener, with clients possibly still waiting after the accept budget).
     unfinished: Vec<Token>,
 }
 
@@ -134,7 +135,11 @@ impl EventLoop {
             // Connections that used up their read budget last round go first; they
             // get no new edge from the kernel, so they are remembered here.
             for token in std::mem::take(&mut self.unfinished) {
-                self.handle(token, true, false);
+                if token == LISTENER {
+                    self.accept_all();
+                } else {
+                    self.handle(token, true, false);
+                }
             }
             for event in events.iter() {
                 if event.token() == LISTENER {
@@ -159,8 +164,10 @@ impl EventLoop {
         Ok(())
     }
 
+    /// Accept waiting clients, at most [`ACCEPT_BUDGET`] per turn: a connect flood
+    /// must not keep the loop from the clients already connected.
     fn accept_all(&mut self) {
-        loop {
+        for _ in 0..ACCEPT_BUDGET {
             match self.listener.accept() {
                 Ok((mut stream, peer)) => {
                     let token = Token(self.next_token);
@@ -210,6 +217,11 @@ impl EventLoop {
                     return;
                 }
             }
+        }
+        // Budget used up: more may be waiting, and edge-triggered mio will not say so
+        // again; come back after the others.
+        if !self.unfinished.contains(&LISTENER) {
+            self.unfinished.push(LISTENER);
         }
     }
 
@@ -391,6 +403,10 @@ fn step(
         Step::ReadAgain
     }
 }
+
+/// Connections accepted per turn of the loop (a connect flood cannot starve the
+/// connected clients); the rest wait in the kernel's backlog for the next turn.
+const ACCEPT_BUDGET: usize = 64;
 
 /// Reads (of up to 64 KiB each) one connection may do per turn, so one fast sender
 /// cannot keep the loop from everyone else.
