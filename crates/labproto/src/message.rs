@@ -3,6 +3,9 @@
 use crate::{text, v2, v3, Error, Proto};
 use std::fmt;
 
+/// Payload bytes shown by `Display`; the rest is summarised by its length.
+pub const PREVIEW_BYTES: usize = 80;
+
 /// One decoded lab message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
@@ -133,7 +136,12 @@ impl fmt::Display for Message {
         if let (Some(v), Some(o), Some(s)) = (self.version, self.order, self.size) {
             write!(f, " version={v} order={o} size={s}")?;
         }
-        write!(f, " payload=\"{}\"", text::escape(&self.payload))?;
+        // Logs are for people: a 100 kB payload is shown by its start and its length.
+        let shown = &self.payload[..self.payload.len().min(PREVIEW_BYTES)];
+        write!(f, " payload=\"{}\"", text::escape(shown))?;
+        if self.payload.len() > PREVIEW_BYTES {
+            write!(f, "… (+{} more bytes)", self.payload.len() - PREVIEW_BYTES)?;
+        }
         if self.truncated {
             write!(
                 f,
@@ -165,5 +173,13 @@ mod tests {
         );
         assert_eq!(Message::decode(Proto::V3, &m.encode()).unwrap(), m);
         assert_eq!(Message::text(b"yo").to_string(), "text payload=\"yo\"");
+        let long = Message::new(Proto::V3, 1, 5, &[b'x'; 100]).unwrap();
+        assert_eq!(
+            long.to_string(),
+            format!(
+                "v3 version=1 order=5 size=100 payload=\"{}\"… (+20 more bytes)",
+                "x".repeat(80)
+            )
+        );
     }
 }
