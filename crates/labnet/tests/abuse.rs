@@ -256,6 +256,7 @@ fn slowloris_one_header_byte_then_stall_on_selector() {
 
 const FLOOD_CONNS: usize = 2000;
 const FLOOD_THREADS: usize = 4;
+const FLOOD_MEDIAN_BOUND: Duration = Duration::from_millis(250);
 
 fn connect_close_flood(model: &str) {
     raise_nofile();
@@ -314,10 +315,10 @@ fn connect_close_flood(model: &str) {
         during_flood.len(),
         during_flood[during_flood.len() - 1]
     );
-    // A loop that accepts the whole flood before serving anyone shows one echo
-    // that took the whole flood (about 100 ms here).
+    // The flood's 4 threads compete with the server for 2 cores: the median was
+    // 18 µs to 40 ms here under 2 extra CPU hogs; a stalled loop takes seconds.
     assert!(
-        median < MEDIAN_RTT_BOUND,
+        median < FLOOD_MEDIAN_BOUND,
         "{model}: median {median:?} during the flood"
     );
 
