@@ -151,6 +151,7 @@ fn slowloris(model: &str, first_bytes: &[u8]) {
     // Before any client: the server's own threads (main, accept or selector, Ctrl-C).
     let threads_before = proc_status_field(pid, "Threads:");
     let before = median_rtt(addr, 20);
+    let rss_before = server.rss_kib();
 
     let idle: Vec<TcpStream> = (0..IDLE_CONNS)
         .map(|_| {
@@ -174,9 +175,15 @@ fn slowloris(model: &str, first_bytes: &[u8]) {
     }
 
     let during = median_rtt(addr, 20);
+    let rss_idle = server.rss_kib();
     eprintln!(
-        "{model} slowloris ({} bytes each): median rtt {before:?} before, {during:?} with {IDLE_CONNS} idle",
+        "{model} slowloris ({} bytes each): median rtt {before:?} before, {during:?} with {IDLE_CONNS} idle; rss {rss_before} KiB before, {rss_idle} KiB with them",
         first_bytes.len()
+    );
+    // Threads: a few stack pages per thread; selector: a few hundred bytes per token.
+    assert!(
+        rss_idle < rss_before + IDLE_CONNS as u64 * 64,
+        "{model}: {rss_idle} KiB with {IDLE_CONNS} idle connections, {rss_before} KiB before"
     );
     assert!(
         before < MEDIAN_RTT_BOUND,
@@ -762,31 +769,65 @@ fn bad_invocations_are_one_line_with_a_documented_exit_code() {
             format!("labnet: cannot bind 127.0.0.1:{port}: address already in use")
         )
     );
-    // 192.0.2.1 (TEST-NET-1) is on no interface of this machine.
+    // 192.0.2.1 (TEST-NET-1) is on no interface of this machine; with
+    // net.ipv4.ip_nonlocal_bind=1 the bind would succeed and the server would run.
+    let nonlocal = std::fs::read_to_string("/proc/sys/net/ipv4/ip_nonlocal_bind")
+        .is_ok_and(|v| v.trim() == "1");
+    if nonlocal {
+        eprintln!("skipped the non-local bind case: net.ipv4.ip_nonlocal_bind is 1");
+    } else {
+        assert_eq!(
+            stderr_line(&[
+                "tcp-server",
+                "--model",
+                "threads",
+                "--proto",
+                "v3",
+                "--bind",
+                "192.0.2.1",
+                "--port",
+                "0"
+            ]),
+            (
+                Some(1),
+                "labnet: cannot bind 192.0.2.1:0: address not available on this machine"
+                    .to_string()
+            )
+        );
+    }
+    // A UDP port already taken.
+    let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let udp_port = udp.local_addr().unwrap().port().to_string();
+    assert_eq!(
+        stderr_line(&["udp-server", "--bind", "127.0.0.1", "--port", &udp_port]),
+        (
+            Some(1),
+            format!("labnet: cannot bind 127.0.0.1:{udp_port}: address already in use")
+        )
+    );
+    // A port nobody listens on: bound and released just now.
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
     assert_eq!(
         stderr_line(&[
-            "tcp-server",
-            "--model",
-            "threads",
+            "tcp-client",
             "--proto",
             "v3",
-            "--bind",
-            "192.0.2.1",
             "--port",
-            "0"
+            &free_port,
+            "-m",
+            "x"
         ]),
         (
             Some(1),
-            "labnet: cannot bind 192.0.2.1:0: address not available on this machine".to_string()
-        )
-    );
-    // Port 1 on loopback: nobody listens there in a test environment.
-    assert_eq!(
-        stderr_line(&["tcp-client", "--proto", "v3", "--port", "1", "-m", "x"]),
-        (
-            Some(1),
-            "labnet: cannot connect to 127.0.0.1:1: connection refused (is the server running on that port?)"
-                .to_string()
+            format!(
+                "labnet: cannot connect to 127.0.0.1:{free_port}: connection refused \
+                 (is the server running on that port?)"
+            )
         )
     );
     // Usage errors: 2.
