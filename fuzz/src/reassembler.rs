@@ -6,7 +6,9 @@
 //! while it was still undelivered, and the tag of the segment that carried it. The
 //! reassembler must then hand out pieces that tile the stream from offset 0 with no
 //! hole and no overlap; every data byte must be that first copy; no gap may cover a
-//! byte that arrived; a byte that arrived at the next offset must have been delivered.
+//! byte that arrived; a byte that arrived at the next offset must have been delivered;
+//! bytes the capture is known to have cut off must be declared missing as soon as the
+//! stream reaches them.
 //!
 //! Input layout:
 //! ```text
@@ -92,7 +94,11 @@ fn decode_op<'a>(r: &mut Reader<'a>) -> Op<'a> {
         0 | 1 => {
             let offset = offset(r);
             let len = usize::from(r.u8());
-            let extra = if op & 0x80 != 0 { usize::from(r.u8()) } else { 0 };
+            let extra = if op & 0x80 != 0 {
+                usize::from(r.u8())
+            } else {
+                0
+            };
             Op::Insert {
                 offset,
                 data: r.bytes(len),
@@ -109,8 +115,16 @@ fn decode_op<'a>(r: &mut Reader<'a>) -> Op<'a> {
 /// A piece as handed out, owned so it can be checked after the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Got {
-    Data { offset: u64, bytes: Vec<u8>, tag: u32 },
-    Gap { offset: u64, len: u64, reason: GapReason },
+    Data {
+        offset: u64,
+        bytes: Vec<u8>,
+        tag: u32,
+    },
+    Gap {
+        offset: u64,
+        len: u64,
+        reason: GapReason,
+    },
 }
 
 fn collect(pieces: &mut Vec<Got>) -> impl FnMut(Piece<'_, u32>) + '_ {
@@ -144,6 +158,9 @@ struct Model {
     next: u64,
     /// Some segment was cut by the capture, so `Truncated` gaps may appear.
     any_truncated: bool,
+    /// Ranges the capture cut off (since the last flush): once `next` reaches one, it
+    /// must be declared a gap at once, not left waiting.
+    lost: Vec<(u64, u64)>,
 }
 
 impl Model {
@@ -230,12 +247,32 @@ pub fn check(input: &[u8]) {
                 data,
                 extra,
             } => {
-                assert_eq!(reassembler.offset_of(seq(offset)), offset, "op {step}: offset_of");
+                assert_eq!(
+                    reassembler.offset_of(seq(offset)),
+                    offset,
+                    "op {step}: offset_of"
+                );
                 let tag = step as u32;
-                let fresh = (offset + data.len() as i64 - offset.max(before as i64)).max(0) as usize;
+                let fresh =
+                    (offset + data.len() as i64 - offset.max(before as i64)).max(0) as usize;
                 let new = model.insert(offset, data, tag);
                 model.any_truncated |= extra > 0;
-                let got = reassembler.insert(seq(offset), data, data.len() + extra, tag, &mut collect(&mut pieces));
+                let (end, wire_end) = (
+                    offset + data.len() as i64,
+                    offset + (data.len() + extra) as i64,
+                );
+                if wire_end > end && wire_end > before as i64 {
+                    model
+                        .lost
+                        .push((end.max(before as i64) as u64, wire_end as u64));
+                }
+                let got = reassembler.insert(
+                    seq(offset),
+                    data,
+                    data.len() + extra,
+                    tag,
+                    &mut collect(&mut pieces),
+                );
                 let kind = if data.is_empty() {
                     SegmentKind::Empty
                 } else if new == 0 || offset < before as i64 || new < fresh {
@@ -245,33 +282,82 @@ pub fn check(input: &[u8]) {
                 } else {
                     SegmentKind::InOrder
                 };
-                assert_eq!(got, Inserted { kind, new_bytes: new }, "op {step}: insert at {offset}");
+                assert_eq!(
+                    got,
+                    Inserted {
+                        kind,
+                        new_bytes: new
+                    },
+                    "op {step}: insert at {offset}"
+                );
                 model.accept(&pieces, &[GapReason::Overflow], step);
-                assert!(reassembler.buffered_bytes() <= cap, "op {step}: buffer over its cap");
+                assert!(
+                    reassembler.buffered_bytes() <= cap,
+                    "op {step}: buffer over its cap"
+                );
             }
             Op::Ack { offset } => {
                 let gaps = reassembler.acked(seq(offset), &mut collect(&mut pieces));
-                assert_eq!(model.accept(&pieces, &[GapReason::Acked], step), gaps, "op {step}: acked() total");
+                assert_eq!(
+                    model.accept(&pieces, &[GapReason::Acked], step),
+                    gaps,
+                    "op {step}: acked() total"
+                );
                 if offset > before as i64 && offset - (before as i64) <= MAX_JUMP {
-                    assert!(model.next >= offset as u64, "op {step}: ack to {offset} left next at {}", model.next);
+                    assert!(
+                        model.next >= offset as u64,
+                        "op {step}: ack to {offset} left next at {}",
+                        model.next
+                    );
                 }
             }
             Op::Flush { end } => {
                 let gaps = reassembler.flush(end.map(seq), &mut collect(&mut pieces));
-                assert_eq!(model.accept(&pieces, &[GapReason::Flush], step), gaps, "op {step}: flush() total");
-                assert_eq!(reassembler.buffered_bytes(), 0, "op {step}: bytes left after flush");
+                assert_eq!(
+                    model.accept(&pieces, &[GapReason::Flush], step),
+                    gaps,
+                    "op {step}: flush() total"
+                );
+                assert_eq!(
+                    reassembler.buffered_bytes(),
+                    0,
+                    "op {step}: bytes left after flush"
+                );
                 if let Some(end) = end.filter(|&e| e > 0 && e - before as i64 <= MAX_JUMP) {
-                    assert!(model.next >= end as u64, "op {step}: flush to {end} left next at {}", model.next);
+                    assert!(
+                        model.next >= end as u64,
+                        "op {step}: flush to {end} left next at {}",
+                        model.next
+                    );
                 }
                 model.any_truncated = false;
+                model.lost.clear();
             }
         }
-        assert_eq!(reassembler.next_offset(), model.next, "op {step}: next offset");
+        assert_eq!(
+            reassembler.next_offset(),
+            model.next,
+            "op {step}: next offset"
+        );
         assert!(
             !model.first.contains_key(&model.next),
             "op {step}: the byte at offset {} arrived but was not delivered",
             model.next
         );
-        assert_eq!(reassembler.buffered_bytes(), model.buffered(), "op {step}: buffered bytes");
+        assert_eq!(
+            reassembler.buffered_bytes(),
+            model.buffered(),
+            "op {step}: buffered bytes"
+        );
+        if let Some(&(s, e)) = model
+            .lost
+            .iter()
+            .find(|&&(s, e)| s <= model.next && model.next < e)
+        {
+            panic!(
+                "op {step}: offset {} is in the cut-off range {s}..{e} but no gap was declared",
+                model.next
+            );
+        }
     }
 }
