@@ -184,7 +184,7 @@ fn data_arrow(m: &MessageEvent) -> Arrow {
     if let (Some(o), Some(s)) = (m.order, m.size) {
         let _ = write!(detail, "order={o} size={s} ");
     }
-    let _ = write!(detail, "\"{}\"", labproto::text::escape(&m.payload_bytes));
+    detail.push_str(&words::payload(&m.payload_bytes));
     if m.truncated {
         detail.push_str(" (truncated)");
     }

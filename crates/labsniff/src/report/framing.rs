@@ -105,7 +105,11 @@ fn notes(c: &ConversationRecord, messages: &[&MessageEvent]) -> Vec<String> {
     }
     for ((frame, _), list) in shared.into_iter().filter(|(_, l)| l.len() > 1) {
         let sender = list.first().map_or("sender", |m| m.dir.sender());
-        let labels: Vec<String> = list.iter().map(|m| words::message(m)).collect();
+        // A segment can hold hundreds of small messages: name the first few.
+        let mut labels: Vec<String> = list.iter().take(3).map(|m| words::message(m)).collect();
+        if list.len() > 3 {
+            labels.push(format!("{} more", list.len() - 3));
+        }
         let whole = list.iter().all(|m| m.frames.len() == 1);
         notes.push(format!(
             "frame {frame} carried {}{} messages of the {sender} ({}): TCP joined several send() calls \

@@ -151,13 +151,27 @@ pub fn conv_title(c: &ConversationRecord) -> String {
     )
 }
 
+/// Payload characters shown; longer payloads are cut and end in `…`.
+pub const PAYLOAD_SHOWN: usize = 48;
+
+/// The payload, escaped for a terminal, quoted, at most [`PAYLOAD_SHOWN`] characters.
+pub fn payload(bytes: &[u8]) -> String {
+    let escaped = labproto::text::escape(bytes);
+    if escaped.chars().count() <= PAYLOAD_SHOWN {
+        format!("\"{escaped}\"")
+    } else {
+        let cut: String = escaped.chars().take(PAYLOAD_SHOWN).collect();
+        format!("\"{cut}\"…")
+    }
+}
+
 /// `order=1 size=5 "hello"` (v2/v3) or `"hello"` (text); v2 truncation said.
 pub fn message(m: &MessageEvent) -> String {
     let mut s = String::new();
     if let (Some(o), Some(z)) = (m.order, m.size) {
         let _ = write!(s, "order={o} size={z} ");
     }
-    let _ = write!(s, "\"{}\"", labproto::text::escape(&m.payload_bytes));
+    s.push_str(&payload(&m.payload_bytes));
     if m.truncated {
         let _ = write!(
             s,
@@ -317,6 +331,13 @@ mod tests {
         assert_eq!(frames(&[4, 5, 6]), "frames 4-6");
         assert_eq!(frames(&[4, 6]), "frames 4, 6");
         assert_eq!(frames(&[7]), "frame 7");
+    }
+
+    #[test]
+    fn long_payloads_are_cut() {
+        assert_eq!(payload(b"hi\n"), "\"hi\\n\"");
+        let long = payload(&[b'x'; 1000]);
+        assert_eq!(long, format!("\"{}\"…", "x".repeat(PAYLOAD_SHOWN)));
     }
 
     #[test]
