@@ -589,3 +589,32 @@ fn explain_of_a_long_conversation_is_bounded() {
     let svg = render_svg(&events, None);
     assert_eq!(svg.matches("<g class=\"arrow").count(), 3 + 6000 + 2);
 }
+
+#[test]
+fn ipv6_endpoints_are_explained() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("[2001:db8::2]:61000"), addr("[2001:db8::1]:5005"));
+    flow.handshake(&mut cap);
+    flow.send(&mut cap, Dir::C2S, &v3(1, b"six"));
+    flow.close(&mut cap);
+    let events = analyse(&cap, "ipv6");
+    let text = render(&events, View::Explain, &PLAIN);
+    assert!(
+        text.contains("client [2001:db8::2]:61000: ephemeral port"),
+        "{text}"
+    );
+    assert!(
+        text.contains("61000 lies in the IANA ephemeral range"),
+        "{text}"
+    );
+    assert!(
+        text.contains("server [2001:db8::1]:5005: fixed port"),
+        "{text}"
+    );
+    let flow_text = render(&events, View::Flow, &PLAIN);
+    assert!(
+        flow_text.contains("client [2001:db8::2]:61000"),
+        "{flow_text}"
+    );
+    check_well_formed(&render_svg(&events, None));
+}
