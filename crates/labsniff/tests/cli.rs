@@ -887,12 +887,63 @@ fn little_endian_header_is_reported_as_a_struct_mistake() {
 }
 
 #[test]
+fn default_output_is_the_explain_report_and_svg_is_written() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    echo_session(&mut cap, CLIENT, SERVER);
+    let path = temp_path("explain", "pcap");
+    let svg = temp_path("explain", "svg");
+    cap.write(&path, FileFormat::Pcap).unwrap();
+    let run = labsniff(&["-r", path.to_str().unwrap(), "--svg", svg.to_str().unwrap()]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    for section in [
+        "Conversations",
+        "Ports",
+        "Handshake and teardown",
+        "Framing",
+        "Echoes",
+    ] {
+        assert!(
+            run.stdout.contains(section),
+            "no {section} in:\n{}",
+            run.stdout
+        );
+    }
+    let svg_text = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        svg_text.starts_with("<svg") || svg_text.starts_with("<?xml"),
+        "{svg_text}"
+    );
+    assert!(svg_text.contains("order=1"), "{svg_text}");
+    let flow = labsniff(&["-r", path.to_str().unwrap(), "--view", "flow"]);
+    assert!(flow.stdout.contains("SYN-ACK"), "{}", flow.stdout);
+    let bad = labsniff(&["-r", path.to_str().unwrap(), "--view", "pictures"]);
+    assert_eq!(bad.status, 2);
+    assert!(
+        bad.stderr.contains("unknown view 'pictures'"),
+        "{}",
+        bad.stderr
+    );
+    let _ = std::fs::remove_file(&path);
+    let _ = std::fs::remove_file(&svg);
+}
+
+#[test]
+fn lua_dissector_subcommand_prints_the_generated_dissector() {
+    let run = labsniff(&["lua-dissector", "--port", "6000"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        labproto::lua::dissector(&labproto::lua::LuaOptions { port: 6000 })
+    );
+}
+
+#[test]
 fn plain_output_lists_messages_and_summary() {
     let mut cap = Capture::new(LinkType::Ethernet);
     echo_session(&mut cap, CLIENT, SERVER);
     let path = temp_path("plain", "pcap");
     cap.write(&path, FileFormat::Pcap).unwrap();
-    let run = labsniff(&["-r", path.to_str().unwrap()]);
+    let run = labsniff(&["-r", path.to_str().unwrap(), "--view", "messages"]);
     assert_eq!(run.status, 0);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines[0].starts_with("frames"), "{}", run.stdout);
@@ -903,7 +954,7 @@ fn plain_output_lists_messages_and_summary() {
     assert!(lines[2].contains("10.0.0.2:40000 ← 10.0.0.1:5005"));
     assert_eq!(
         *lines.last().unwrap(),
-        "9 frames, 9 lab packets, 1 conversations, 2 messages, 1 diagnostics"
+        "9 frames, 9 lab packets, 1 conversation, 2 messages, 1 diagnostic"
     );
     assert!(!run.stdout.contains('\x1b'));
     let _ = std::fs::remove_file(&path);
@@ -970,6 +1021,21 @@ fn live_capture_of_a_python_v3_echo_session() {
         .recv_timeout(Duration::from_secs(10))
         .expect("labsniff did not start");
     assert!(first.starts_with("labsniff: listening on lo"), "{first}");
+    // As root, labsniff gives up root once the capture is open (tcpdump's -Z).
+    let dropped = rx
+        .recv_timeout(Duration::from_secs(5))
+        .expect("labsniff did not say it dropped privileges");
+    assert!(
+        dropped.starts_with("labsniff: dropped root privileges: now running as user 'nobody'"),
+        "{dropped}"
+    );
+    let proc_status =
+        std::fs::read_to_string(format!("/proc/{}/status", children.get(sniff).id())).unwrap();
+    let uids = proc_status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    assert!(
+        uids.split_whitespace().skip(1).all(|u| u == "65534"),
+        "still privileged: {uids}"
+    );
     let server = children.spawn(Command::new("python3").arg(&server_py).arg(&port_s));
     let client = children.spawn(Command::new("python3").arg(&client_py).arg(&port_s));
     for (which, name) in [(client, "client"), (server, "server")] {

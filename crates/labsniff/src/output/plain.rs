@@ -163,17 +163,7 @@ impl<W: Write> PlainSink<W> {
             }
         }
         writeln!(self.out)?;
-        let mut totals = format!(
-            "{} frames, {} lab packets, {} conversations, {} messages, {} diagnostics",
-            s.frames, s.lab_packets, s.conversations, s.messages, s.diagnostics
-        );
-        if let Some(d) = s.dropped {
-            totals.push_str(&format!(", {d} dropped by the kernel"));
-        }
-        if s.interrupted {
-            totals.push_str(" (interrupted)");
-        }
-        writeln!(self.out, "{totals}")?;
+        writeln!(self.out, "{}", crate::report::summary_line(s))?;
         self.out.flush()
     }
 }

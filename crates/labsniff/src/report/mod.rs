@@ -207,26 +207,28 @@ fn capture_notes(g: &Gathered<'_>) -> Vec<String> {
 
 fn totals(g: &Gathered<'_>) -> String {
     match g.summary {
-        Some(s) => {
-            let mut line = format!(
-                "\n{}, {}, {}, {}, {}",
-                words::count(s.frames, "frame"),
-                words::count(s.lab_packets, "lab packet"),
-                words::count(s.conversations, "conversation"),
-                words::count(s.messages, "message"),
-                words::count(s.diagnostics, "diagnostic")
-            );
-            if let Some(d) = s.dropped {
-                let _ = write!(line, ", {d} dropped by the kernel");
-            }
-            if s.interrupted {
-                line.push_str(" (interrupted)");
-            }
-            line.push('\n');
-            line
-        }
+        Some(s) => format!("\n{}\n", summary_line(s)),
         None => String::new(),
     }
+}
+
+/// The last line of every human output: "9 frames, 9 lab packets, 1 conversation, ...".
+pub fn summary_line(s: &Summary) -> String {
+    let mut line = format!(
+        "{}, {}, {}, {}, {}",
+        words::count(s.frames, "frame"),
+        words::count(s.lab_packets, "lab packet"),
+        words::count(s.conversations, "conversation"),
+        words::count(s.messages, "message"),
+        words::count(s.diagnostics, "diagnostic")
+    );
+    if let Some(d) = s.dropped {
+        let _ = write!(line, ", {d} dropped by the kernel");
+    }
+    if s.interrupted {
+        line.push_str(" (interrupted)");
+    }
+    line
 }
 
 /// The per-message listing, exactly as the plain output prints it.
