@@ -109,14 +109,14 @@ fn tshark_fields(lua: &std::path::Path, pcap: &std::path::Path) -> Vec<Decoded> 
             split(cols[3]),
             split(cols[4]),
         );
-        for i in 0..kinds.len() {
-            if kinds[i] == "text" {
+        for (i, kind) in kinds.iter().enumerate() {
+            if kind == "text" {
                 continue;
             }
             let num = |v: &Vec<String>| v.get(i).and_then(|s| s.parse().ok()).unwrap_or(u64::MAX);
             decoded.push((
                 frame,
-                kinds[i].clone(),
+                kind.clone(),
                 num(&versions),
                 num(&orders),
                 num(&sizes),
