@@ -3,7 +3,7 @@
 use std::io;
 use std::net::SocketAddr;
 
-/// A failure that stops a server, client or benchmark (exit code 1).
+/// A failure that stops a server, client or benchmark (exit code: [`NetError::exit_code`]).
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
     #[error("cannot bind {addr}: {}", plain(source))]
@@ -53,6 +53,50 @@ pub enum NetError {
         errors: u64,
         missing: u64,
     },
+}
+
+/// Exit codes, one per kind of failure a user fixes differently (EXIT_CODES.md).
+pub mod exit {
+    /// Any other runtime failure.
+    pub const RUNTIME: u8 = 1;
+    /// The command line is wrong.
+    pub const USAGE: u8 = 2;
+    /// The port is taken by another program (another server still running?).
+    pub const ADDRESS_IN_USE: u8 = 3;
+    /// The OS refused: a port below 1024 without root, a firewall rule.
+    pub const PERMISSION_DENIED: u8 = 4;
+    /// The address to bind is not one of this machine's.
+    pub const ADDRESS_NOT_AVAILABLE: u8 = 5;
+    /// The server could not be reached (refused, unreachable, timed out).
+    pub const CANNOT_CONNECT: u8 = 6;
+    /// Connected, but the echo was missing, cut or not a lab message.
+    pub const BAD_ECHO: u8 = 7;
+    /// The benchmark ran but echoes were wrong or missing.
+    pub const BENCH_FAILED: u8 = 8;
+}
+
+impl NetError {
+    /// The process exit code for this failure (see [`exit`]).
+    pub fn exit_code(&self) -> u8 {
+        use io::ErrorKind as K;
+        match self {
+            NetError::Bind { source, .. } => match source.kind() {
+                K::AddrInUse => exit::ADDRESS_IN_USE,
+                K::PermissionDenied => exit::PERMISSION_DENIED,
+                K::AddrNotAvailable => exit::ADDRESS_NOT_AVAILABLE,
+                _ => exit::RUNTIME,
+            },
+            NetError::Connect { source, .. } => match source.kind() {
+                K::PermissionDenied => exit::PERMISSION_DENIED,
+                _ => exit::CANNOT_CONNECT,
+            },
+            NetError::EchoTimeout { .. } | NetError::EchoCut { .. } | NetError::BadEcho { .. } => {
+                exit::BAD_ECHO
+            }
+            NetError::BenchFailed { .. } => exit::BENCH_FAILED,
+            _ => exit::RUNTIME,
+        }
+    }
 }
 
 /// The OS error in plain lowercase words, without the `(os error 98)` suffix.

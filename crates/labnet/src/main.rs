@@ -1,15 +1,12 @@
 //! `labnet`: parse the command line, run it, map the outcome to an exit code
-//! (0 ok, 1 runtime error, 2 usage error; see EXIT_CODES.md).
+//! (0 ok, 2 usage error, 1 and 3–8 runtime errors by kind; see EXIT_CODES.md).
 
 use clap::Parser;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-/// A runtime error: bind, connect, I/O, a failed benchmark.
-const EXIT_RUNTIME: u8 = 1;
-/// A bad command line: unknown flag, bad value, missing argument.
-const EXIT_USAGE: u8 = 2;
+use labnet::error::exit::{RUNTIME as EXIT_RUNTIME, USAGE as EXIT_USAGE};
 
 fn main() -> ExitCode {
     // args_os: a non-UTF-8 argument is a usage error from clap, not a panic here.
@@ -50,7 +47,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("labnet: {e}");
-            ExitCode::from(EXIT_RUNTIME)
+            ExitCode::from(e.exit_code())
         }
     }
 }

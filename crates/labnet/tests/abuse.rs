@@ -765,7 +765,7 @@ fn bad_invocations_are_one_line_with_a_documented_exit_code() {
     assert_eq!(
         stderr_line(&busy),
         (
-            Some(1),
+            Some(3),
             format!("labnet: cannot bind 127.0.0.1:{port}: address already in use")
         )
     );
@@ -789,7 +789,7 @@ fn bad_invocations_are_one_line_with_a_documented_exit_code() {
                 "0"
             ]),
             (
-                Some(1),
+                Some(5),
                 "labnet: cannot bind 192.0.2.1:0: address not available on this machine"
                     .to_string()
             )
@@ -801,7 +801,7 @@ fn bad_invocations_are_one_line_with_a_documented_exit_code() {
     assert_eq!(
         stderr_line(&["udp-server", "--bind", "127.0.0.1", "--port", &udp_port]),
         (
-            Some(1),
+            Some(3),
             format!("labnet: cannot bind 127.0.0.1:{udp_port}: address already in use")
         )
     );
@@ -823,7 +823,7 @@ fn bad_invocations_are_one_line_with_a_documented_exit_code() {
             "x"
         ]),
         (
-            Some(1),
+            Some(6),
             format!(
                 "labnet: cannot connect to 127.0.0.1:{free_port}: connection refused \
                  (is the server running on that port?)"

@@ -107,7 +107,7 @@ fn bench_counts_every_corrupted_echo_and_fails() {
     let _ = child.kill();
     let _ = child.wait();
     let json = stdout(&out);
-    assert_eq!(out.status.code(), Some(1), "{json}");
+    assert_eq!(out.status.code(), Some(8), "{json}");
     assert_eq!(field(&json, "echoed"), "30");
     assert_eq!(field(&json, "mismatches"), "30");
     assert_eq!(
@@ -139,7 +139,7 @@ fn bench_against_nothing_is_a_connect_error() {
         "--timeout",
         "5",
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(6));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.ends_with(&format!(

@@ -270,7 +270,7 @@ fn busy_port_is_one_line_and_exit_code_1() {
         "--port",
         &server.port(),
     ]);
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(3));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         format!(
