@@ -37,7 +37,7 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
         write: cli.write,
         count: cli.count,
         stop,
-        ready: Some(|line| eprintln!("labsniff: {line}")),
+        ready: Some(|line| eprintln!("labsniff: {line} (Ctrl-C stops and prints the report)")),
     };
     let options = Options {
         port: cli.port,
@@ -66,9 +66,6 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
         };
         labsniff::analyze_with(&source, &extras, options, sink.as_mut()).map(|_| ())
     } else {
-        if live && !cli.json {
-            eprintln!("labsniff: capturing; press Ctrl-C to stop and see the report");
-        }
         report_at_end(
             &cli.view,
             cli.svg.as_deref(),

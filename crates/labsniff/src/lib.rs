@@ -4,6 +4,7 @@ pub mod analyzer;
 pub mod conversation;
 pub mod dissect;
 pub mod event;
+pub mod exit_code;
 pub mod link;
 pub mod output;
 pub mod packet;

@@ -1,4 +1,5 @@
-//! labsniff: capture or read the lab's traffic and decode it.
+//! labsniff: capture or read the lab's traffic and decode it. Exit codes: 0 ok,
+//! 2 usage, others by kind of failure (EXIT_CODES.md, `labsniff::exit_code`).
 mod app;
 mod cli;
 
@@ -12,7 +13,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("labsniff: {e}");
-            ExitCode::from(1)
+            ExitCode::from(e.exit_code())
         }
     }
 }

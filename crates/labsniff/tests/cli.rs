@@ -664,11 +664,11 @@ fn cut_last_record_is_a_diagnostic_and_earlier_frames_still_count() {
 }
 
 #[test]
-fn not_a_capture_exits_1_with_one_line() {
+fn not_a_capture_exits_6_with_one_line() {
     let path = temp_path("garbage", "pcap");
     std::fs::write(&path, b"this is not a capture file at all, just text\n").unwrap();
     let run = run_file(&path, &[]);
-    assert_eq!(run.status, 1);
+    assert_eq!(run.status, 6);
     assert_eq!(run.stdout, "");
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
     assert!(
@@ -682,11 +682,11 @@ fn not_a_capture_exits_1_with_one_line() {
 }
 
 #[test]
-fn empty_file_exits_1_and_header_only_capture_is_fine() {
+fn empty_file_exits_6_and_header_only_capture_is_fine() {
     let path = temp_path("empty", "pcap");
     std::fs::write(&path, b"").unwrap();
     let run = run_file(&path, &[]);
-    assert_eq!(run.status, 1);
+    assert_eq!(run.status, 6);
     assert_eq!(
         run.stderr,
         format!(
@@ -703,13 +703,60 @@ fn empty_file_exits_1_and_header_only_capture_is_fine() {
 }
 
 #[test]
-fn missing_file_exits_1() {
+fn missing_file_exits_3() {
     let run = labsniff(&["-r", "/nonexistent/dir/x.pcap", "--json"]);
-    assert_eq!(run.status, 1);
+    assert_eq!(run.status, 3);
     assert_eq!(
         run.stderr,
         "labsniff: cannot read capture '/nonexistent/dir/x.pcap': No such file or directory (os error 2)\n"
     );
+}
+
+#[test]
+fn bad_invocations_have_one_line_and_distinct_exit_codes() {
+    let dir = std::env::temp_dir();
+    let run = labsniff(&["-r", dir.to_str().unwrap()]);
+    assert_eq!(run.status, 5, "{}", run.stderr);
+    assert_eq!(
+        run.stderr,
+        format!(
+            "labsniff: cannot read capture '{}': it is a directory\n",
+            dir.display()
+        )
+    );
+    let cap = Capture::new(LinkType::Ethernet);
+    let path = temp_path("filter", "pcap");
+    cap.write(&path, FileFormat::Pcap).unwrap();
+    let run = labsniff(&["-r", path.to_str().unwrap(), "-f", "port nonsense here"]);
+    assert_eq!(run.status, 8, "{}", run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run
+        .stderr
+        .starts_with("labsniff: cannot use filter 'port nonsense here': "));
+    let run = labsniff(&[
+        "-r",
+        path.to_str().unwrap(),
+        "-w",
+        "/nonexistent/dir/out.pcap",
+    ]);
+    assert_eq!(run.status, 9, "{}", run.stderr);
+    assert!(run
+        .stderr
+        .starts_with("labsniff: cannot write capture '/nonexistent/dir/out.pcap': "));
+    if is_root() {
+        // Only root gets past the permission check to the interface lookup.
+        let run = labsniff(&["-i", "nosuchif0"]);
+        assert_eq!(run.status, 7, "{}", run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(run
+            .stderr
+            .starts_with("labsniff: cannot capture on interface 'nosuchif0': "));
+    } else {
+        let run = labsniff(&["-i", "lo"]);
+        assert_eq!(run.status, 4, "{}", run.stderr);
+        eprintln!("skipped the unknown-interface case: needs root");
+    }
+    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
