@@ -3,13 +3,15 @@
 //! 1. system dependencies (libpcap; tshark, tcpdump, Chromium for comparison tests),
 //! 2. `cargo fmt --check`,
 //! 3. `cargo clippy --workspace --all-targets -- -D warnings`,
-//! 4. every test of the workspace.
+//! 4. every test of the workspace,
+//! 5. the demo end to end (`cargo xtask demo`), which checks that every exercise's
+//!    capture holds all its messages (skip with `--no-demo`).
 
 use crate::deps;
 use crate::util::{cargo, run as step};
 use anyhow::Result;
 
-pub fn run_all(skip_tools: bool) -> Result<()> {
+pub fn run_all(skip_tools: bool, demo: bool) -> Result<()> {
     deps::ensure(!skip_tools)?;
     step(
         "cargo fmt --check",
@@ -27,11 +29,16 @@ pub fn run_all(skip_tools: bool) -> Result<()> {
         ]),
     )?;
     step("cargo test", cargo().args(["test", "--workspace"]))?;
+    if demo {
+        eprintln!("xtask: the demo, end to end");
+        crate::demo::main(&[])?;
+    }
     eprintln!("xtask: all checks passed");
     Ok(())
 }
 
 pub fn main(args: &[String]) -> Result<()> {
     let skip_tools = args.iter().any(|a| a == "--no-tools");
-    run_all(skip_tools)
+    let demo = !args.iter().any(|a| a == "--no-demo");
+    run_all(skip_tools, demo)
 }
