@@ -258,10 +258,20 @@ impl Conversation {
         if flags.fin {
             let fin = data_seq.wrapping_add(seg.wire_len as u32);
             self.fin_seq[i].get_or_insert(fin);
-            match dir {
-                Dir::ClientToServer => self.details.fin_c2s_frame.get_or_insert(pkt.frame),
-                Dir::ServerToClient => self.details.fin_s2c_frame.get_or_insert(pkt.frame),
+            let (frame, ts) = match dir {
+                Dir::ClientToServer => (
+                    &mut self.details.fin_c2s_frame,
+                    &mut self.details.fin_c2s_ts,
+                ),
+                Dir::ServerToClient => (
+                    &mut self.details.fin_s2c_frame,
+                    &mut self.details.fin_s2c_ts,
+                ),
             };
+            if frame.is_none() {
+                *frame = Some(pkt.frame);
+                *ts = Some(seconds(pkt.ts));
+            }
             self.details.first_fin_by.get_or_insert(dir.sender());
             if self.endpoints[i] != Endpoint::Reset {
                 self.endpoints[i] = Endpoint::Closed;
@@ -287,6 +297,7 @@ impl Conversation {
             self.endpoints[i] = Endpoint::Reset;
             if self.details.rst_frame.is_none() {
                 self.details.rst_frame = Some(pkt.frame);
+                self.details.rst_ts = Some(seconds(pkt.ts));
                 self.details.rst_by = Some(dir.sender());
             }
             return true;

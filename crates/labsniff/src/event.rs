@@ -125,10 +125,13 @@ pub struct TcpDetails {
     pub client_options: Option<SynOptions>,
     pub server_options: Option<SynOptions>,
     pub fin_c2s_frame: Option<u64>,
+    pub fin_c2s_ts: Option<f64>,
     pub fin_s2c_frame: Option<u64>,
+    pub fin_s2c_ts: Option<f64>,
     /// "client" or "server": who sent the first FIN.
     pub first_fin_by: Option<&'static str>,
     pub rst_frame: Option<u64>,
+    pub rst_ts: Option<f64>,
     /// "client" or "server".
     pub rst_by: Option<&'static str>,
     pub retransmissions_c2s: u64,
