@@ -38,6 +38,23 @@ pub fn guess(first: &[u8], max_size: u32, at_end: bool) -> Option<Guess> {
         return None;
     }
     let p = plausibility(first, max_size, at_end);
+    // Bytes packed with a wrong `struct` format (native alignment, little-endian)
+    // fit no lab format cleanly, but the recognisers are strict enough to say which
+    // protocol the sender meant; report that one, so the mistake is explained in its
+    // context rather than the bytes being called text.
+    if p.v2.max(p.v3) < 90 {
+        if let Some(m) = crate::mistakes::recognise(None, first, max_size, at_end).first() {
+            return Some(Guess {
+                proto: m.proto(),
+                score: 60,
+                reason: format!(
+                    "the bytes look like {} packed with a wrong struct format ({})",
+                    m.proto(),
+                    m.code()
+                ),
+            });
+        }
+    }
     // On ties prefer the stricter format: v2 (fixed length, padding checked), then v3.
     let ranked = [(Proto::V2, p.v2), (Proto::V3, p.v3), (Proto::Text, p.text)];
     let (proto, score) =
@@ -324,6 +341,25 @@ mod tests {
         );
         // A binary header makes text implausible.
         assert!(plausibility(&msg[..1000], 1 << 20, false).text < 50);
+    }
+
+    #[test]
+    fn struct_mistakes_are_guessed_as_the_protocol_meant() {
+        // python3: struct.pack('BLL20s',1,7,5,b'hello') and struct.pack('<BII',1,7,5)+b'hello'
+        let mut native = vec![
+            1u8, 0, 0, 0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        native.extend_from_slice(b"hello");
+        native.resize(44, 0);
+        let g = guess(&native, 1 << 20, true).unwrap();
+        assert_eq!(g.proto, Proto::V2, "{g:?}");
+        assert_eq!(
+            g.reason,
+            "the bytes look like v2 packed with a wrong struct format (struct_native_alignment)"
+        );
+        let mut le = vec![1u8, 7, 0, 0, 0, 5, 0, 0, 0];
+        le.extend_from_slice(b"hello");
+        assert_eq!(guess(&le, 1 << 20, true).unwrap().proto, Proto::V3);
     }
 
     #[test]

@@ -46,6 +46,15 @@ pub enum Mistake {
 }
 
 impl Mistake {
+    /// The lab protocol the sender meant to speak.
+    pub fn proto(&self) -> Proto {
+        match self {
+            Mistake::NativeAlignment { format, .. } if format.ends_with("20s") => Proto::V2,
+            Mistake::NativeAlignment { .. } => Proto::V3,
+            Mistake::LittleEndian { proto, .. } | Mistake::SizeMismatch { proto, .. } => *proto,
+        }
+    }
+
     /// A short stable identifier for programs.
     pub fn code(&self) -> &'static str {
         match self {

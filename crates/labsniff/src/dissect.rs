@@ -265,10 +265,19 @@ impl Dissector {
                     "unframed",
                     frame,
                     format!(
-                        "{} bytes of the {}'s stream could not be framed as {} and were skipped",
-                        side.unframed_dropped,
+                        "{} of the {}'s stream could not be framed as {} and {} skipped",
+                        if side.unframed_dropped == 1 {
+                            "1 byte".to_string()
+                        } else {
+                            format!("{} bytes", side.unframed_dropped)
+                        },
                         dir.sender(),
-                        framer.proto()
+                        framer.proto(),
+                        if side.unframed_dropped == 1 {
+                            "was"
+                        } else {
+                            "were"
+                        }
                     ),
                 ));
             }
