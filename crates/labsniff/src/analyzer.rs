@@ -5,6 +5,7 @@ use crate::conversation::{ConvConfig, Conversation};
 use crate::event::{Diagnostic, Dir, Event, Severity, Sink, Summary, TransportKind};
 use crate::link::{LinkError, LinkKind};
 use crate::packet::{self, Micros, Packet, Transport};
+use crate::queue::EventQueue;
 use labproto::Proto;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -58,7 +59,7 @@ pub struct Analyzer {
     closed: HashSet<FlowKey>,
     closed_order: VecDeque<FlowKey>,
     next_id: u64,
-    events: Vec<Event>,
+    events: EventQueue,
     frames: u64,
     lab_packets: u64,
     messages: u64,
@@ -81,7 +82,7 @@ impl Analyzer {
             closed: HashSet::new(),
             closed_order: VecDeque::new(),
             next_id: 1,
-            events: Vec::new(),
+            events: EventQueue::new(),
             frames: 0,
             lab_packets: 0,
             messages: 0,
@@ -215,14 +216,12 @@ impl Analyzer {
     }
 
     fn drain<S: Sink + ?Sized>(&mut self, sink: &mut S) -> std::io::Result<()> {
-        for event in self.events.drain(..) {
-            match &event {
-                Event::Message(_) => self.messages += 1,
-                Event::Diagnostic(_) => self.diagnostics += 1,
-                _ => {}
-            }
-            sink.emit(event)?;
+        if self.events.is_empty() {
+            return Ok(());
         }
+        let drained = self.events.drain(sink)?;
+        self.messages += drained.messages;
+        self.diagnostics += drained.diagnostics;
         Ok(())
     }
 

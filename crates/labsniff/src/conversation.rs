@@ -7,6 +7,7 @@ use crate::event::{
     TcpDetails, TransportKind,
 };
 use crate::packet::{Packet, TcpSegment};
+use crate::queue::EventQueue;
 use crate::reassembly::{GapReason, Piece, Reassembler, SegmentKind};
 use labproto::Proto;
 use std::net::SocketAddr;
@@ -130,7 +131,7 @@ impl Conversation {
     }
 
     /// A UDP datagram: one message.
-    pub fn udp(&mut self, dir: Dir, pkt: &Packet<'_>, out: &mut Vec<Event>) {
+    pub fn udp(&mut self, dir: Dir, pkt: &Packet<'_>, out: &mut EventQueue) {
         self.count(dir, pkt);
         let (payload, wire_len) = pkt.payload();
         if payload.len() < wire_len {
@@ -160,7 +161,7 @@ impl Conversation {
         dir: Dir,
         pkt: &Packet<'_>,
         seg: &TcpSegment<'_>,
-        out: &mut Vec<Event>,
+        out: &mut EventQueue,
     ) -> bool {
         self.count(dir, pkt);
         let i = dir.index();
@@ -318,7 +319,7 @@ impl Conversation {
         &'s mut self,
         dir: Dir,
         frame: u64,
-        out: &'s mut Vec<Event>,
+        out: &'s mut EventQueue,
     ) -> (&'s mut [Option<Reassembler<Tag>>; 2], Router<'s>) {
         (
             &mut self.reassemblers,
@@ -336,7 +337,7 @@ impl Conversation {
     }
 
     /// Close the conversation: flush reassembly, finish dissection, build the record.
-    pub fn finish(mut self, frame: u64, out: &mut Vec<Event>) -> ConversationRecord {
+    pub fn finish(mut self, frame: u64, out: &mut EventQueue) -> ConversationRecord {
         for i in 0..2 {
             let fin = self.fin_seq[i];
             let (reassemblers, mut router) = self.router(dir_from(i), frame, out);
@@ -453,7 +454,7 @@ struct Router<'s> {
     dissector: &'s mut Dissector,
     bytes: &'s mut [u64; 2],
     gaps: &'s mut Vec<GapRecord>,
-    out: &'s mut Vec<Event>,
+    out: &'s mut EventQueue,
 }
 
 impl Router<'_> {

@@ -2,8 +2,9 @@
 //! direction with labproto's framers, map messages back to the frames that carried
 //! them, resynchronise after gaps and report `struct` mistakes.
 
-use crate::event::{Diagnostic, Dir, Event, MessageEvent, Severity, TransportKind};
-use labproto::{detect, framer::decoder_for, mistakes, Decoder, Framer, Message, Proto};
+use crate::event::{Diagnostic, Dir, Event, Severity, TransportKind};
+use crate::queue::{EventQueue, MessageView};
+use labproto::{detect, framer::decoder_for, mistakes, Decoder, Framer, Proto};
 use std::collections::VecDeque;
 
 /// Bytes of the start of each direction kept for detection and mistake recognition.
@@ -141,7 +142,7 @@ impl Dissector {
         bytes: &[u8],
         frame: u64,
         ts: u64,
-        out: &mut Vec<Event>,
+        out: &mut EventQueue,
     ) {
         let side = &mut self.sides[dir.index()];
         side.first_frame.get_or_insert(frame);
@@ -177,7 +178,7 @@ impl Dissector {
         bytes: &[u8],
         frame: u64,
         ts: u64,
-        out: &mut Vec<Event>,
+        out: &mut EventQueue,
     ) {
         let proto = self.proto.unwrap_or(Proto::Text);
         let side = &mut self.sides[dir.index()];
@@ -193,11 +194,10 @@ impl Dissector {
                 out.push(d);
             }
         }
-        match Message::decode(proto, bytes) {
+        match MessageView::decode(proto, bytes) {
             Ok(m) => {
                 self.sides[dir.index()].messages += 1;
-                let event = message_event(&self.info, dir, m, vec![frame], ts, Some(offset));
-                out.push(Event::Message(event));
+                out.message(&self.info, dir, &m, [frame], ts, Some(offset));
             }
             Err(e) => {
                 let d = self.diag(
@@ -222,7 +222,7 @@ impl Dissector {
         offset: u64,
         len: u64,
         frame: u64,
-        out: &mut Vec<Event>,
+        out: &mut EventQueue,
     ) -> usize {
         let side = &mut self.sides[dir.index()];
         side.head_open = false;
@@ -239,7 +239,7 @@ impl Dissector {
 
     /// End of the conversation (or of the input): decide, decode what is left, report
     /// unfinished messages.
-    pub fn finish(&mut self, frame: u64, out: &mut Vec<Event>) {
+    pub fn finish(&mut self, frame: u64, out: &mut EventQueue) {
         if self.proto.is_none() {
             self.try_decide(true, frame, out);
         }
@@ -288,7 +288,7 @@ impl Dissector {
         }
     }
 
-    fn try_decide(&mut self, at_end: bool, frame: u64, out: &mut Vec<Event>) {
+    fn try_decide(&mut self, at_end: bool, frame: u64, out: &mut EventQueue) {
         let mut decided = None;
         for dir in Dir::BOTH {
             let head = &self.sides[dir.index()].head;
@@ -350,7 +350,7 @@ impl Dissector {
         }
     }
 
-    fn check_mistakes(&mut self, dir: Dir, at_end: bool, out: &mut Vec<Event>) {
+    fn check_mistakes(&mut self, dir: Dir, at_end: bool, out: &mut EventQueue) {
         let side = &self.sides[dir.index()];
         let Some(proto) = self.proto else { return };
         if side.mistakes_done || side.head.is_empty() {
@@ -399,7 +399,7 @@ impl Dissector {
         bytes: &[u8],
         frame: u64,
         ts: u64,
-        out: &mut Vec<Event>,
+        out: &mut EventQueue,
     ) {
         let side = &mut self.sides[dir.index()];
         let Some(framer) = side.framer.as_mut() else {
@@ -416,7 +416,7 @@ impl Dissector {
     }
 
     /// Take every whole message out of `dir`'s framer.
-    fn pump(&mut self, dir: Dir, frame: u64, out: &mut Vec<Event>) {
+    fn pump(&mut self, dir: Dir, frame: u64, out: &mut EventQueue) {
         let max_size = self.max_size;
         loop {
             let side = &mut self.sides[dir.index()];
@@ -458,36 +458,29 @@ impl Dissector {
             match framer.next_frame() {
                 Ok(Some(f)) => {
                     let (offset, end) = (f.offset, f.end());
-                    let decoded = Message::decode(proto, f.bytes);
-                    let mut frames = Vec::new();
+                    let decoded = MessageView::decode(proto, f.bytes);
+                    let carried = |s: &&Span| s.end > offset && s.start < end;
                     let mut last = (0u64, 0u64);
-                    for s in side
-                        .spans
-                        .iter()
-                        .filter(|s| s.end > offset && s.start < end)
-                    {
-                        frames.push(s.frame);
+                    for s in side.spans.iter().filter(carried) {
                         if s.frame >= last.0 {
                             last = (s.frame, s.ts);
                         }
                     }
-                    while side.spans.front().is_some_and(|s| s.end <= end) {
-                        side.spans.pop_front();
-                    }
-                    frames.sort_unstable();
-                    frames.dedup();
                     match decoded {
                         Ok(m) => {
                             side.version = m.version.or(side.version);
                             side.messages += 1;
-                            let event =
-                                message_event(&self.info, dir, m, frames, last.1, Some(offset));
-                            out.push(Event::Message(event));
+                            let frames = side.spans.iter().filter(carried).map(|s| s.frame);
+                            out.message(&self.info, dir, &m, frames, last.1, Some(offset));
                         }
                         Err(e) => {
                             let d = self.diag(Severity::Error, e.code(), last.0, e.to_string());
                             out.push(d);
                         }
+                    }
+                    let side = &mut self.sides[dir.index()];
+                    while side.spans.front().is_some_and(|s| s.end <= end) {
+                        side.spans.pop_front();
                     }
                 }
                 Ok(None) => return,
@@ -509,35 +502,6 @@ impl Dissector {
 fn binary_tie(head: &[u8], max_size: u32) -> bool {
     let p = detect::plausibility(head, max_size, false);
     p.v2 >= 50 && p.v3 >= 50 && p.v2.abs_diff(p.v3) < 20
-}
-
-/// Build the event for one decoded message.
-pub fn message_event(
-    info: &ConvInfo,
-    dir: Dir,
-    m: Message,
-    frames: Vec<u64>,
-    ts: u64,
-    offset: Option<u64>,
-) -> MessageEvent {
-    MessageEvent {
-        conv: info.conv,
-        transport: info.transport,
-        proto: m.proto.as_str(),
-        dir,
-        client: info.client.clone(),
-        server: info.server.clone(),
-        version: m.version,
-        order: m.order,
-        size: m.size,
-        payload: String::from_utf8_lossy(&m.payload).into_owned(),
-        payload_hex: hex(&m.payload),
-        truncated: m.truncated,
-        frames,
-        ts: crate::event::seconds(ts),
-        offset,
-        payload_bytes: m.payload,
-    }
 }
 
 /// Lower-case hex, two digits per byte.

@@ -21,6 +21,15 @@ pub enum TransportKind {
     Udp,
 }
 
+impl TransportKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransportKind::Tcp => "tcp",
+            TransportKind::Udp => "udp",
+        }
+    }
+}
+
 /// Direction of a message, relative to the client (the side that sent the SYN).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum Dir {
@@ -214,9 +223,64 @@ pub struct Summary {
     pub dropped: Option<u32>,
 }
 
+/// One decoded lab message, borrowed from the analyzer's reusable buffers: the hot path
+/// hands these out so that a sink that only writes or counts allocates nothing per
+/// message. Valid for the duration of one [`Sink::message`] call.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MessageRef<'a> {
+    pub conv: u64,
+    pub transport: TransportKind,
+    /// "text", "v2" or "v3".
+    pub proto: &'static str,
+    pub dir: Dir,
+    pub client: &'a str,
+    pub server: &'a str,
+    pub version: Option<u8>,
+    pub order: Option<u32>,
+    pub size: Option<u32>,
+    pub payload: &'a [u8],
+    pub truncated: bool,
+    /// Frames that carried the message's bytes, ascending, no repeats.
+    pub frames: &'a [u64],
+    /// Time the message was complete, microseconds since the epoch.
+    pub ts_micros: u64,
+    pub offset: Option<u64>,
+}
+
+impl MessageRef<'_> {
+    /// The owned event (what [`Sink::emit`] receives).
+    pub fn to_event(&self) -> MessageEvent {
+        MessageEvent {
+            conv: self.conv,
+            transport: self.transport,
+            proto: self.proto,
+            dir: self.dir,
+            client: self.client.to_string(),
+            server: self.server.to_string(),
+            version: self.version,
+            order: self.order,
+            size: self.size,
+            payload: String::from_utf8_lossy(self.payload).into_owned(),
+            payload_hex: crate::dissect::hex(self.payload),
+            truncated: self.truncated,
+            frames: self.frames.to_vec(),
+            ts: seconds(self.ts_micros),
+            offset: self.offset,
+            payload_bytes: self.payload.to_vec(),
+        }
+    }
+}
+
 /// Where events go.
 pub trait Sink {
     fn emit(&mut self, event: Event) -> std::io::Result<()>;
+
+    /// One message. The default makes the owned [`Event::Message`] and emits it; sinks
+    /// on the hot path (JSON lines, the bounded report collector) override this to
+    /// write or skip the message without building it.
+    fn message(&mut self, message: &MessageRef<'_>) -> std::io::Result<()> {
+        self.emit(Event::Message(message.to_event()))
+    }
 }
 
 impl Sink for Vec<Event> {

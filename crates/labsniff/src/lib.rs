@@ -10,6 +10,7 @@ pub mod output;
 pub mod packet;
 pub mod privileges;
 mod progress;
+pub mod queue;
 pub mod reassembly;
 pub mod report;
 pub mod source;

@@ -5,7 +5,7 @@
 //! conversation, and only for the first conversations, which are the ones explained
 //! in detail), diagnostics. What was dropped is counted, and the report says so.
 
-use crate::event::{Event, Sink};
+use crate::event::{Event, MessageRef, Sink};
 use std::collections::HashMap;
 
 /// Conversations whose messages are kept for the detailed sections.
@@ -33,22 +33,41 @@ impl CollectSink {
     }
 }
 
+impl CollectSink {
+    /// Counts the message against the caps; false when it is not to be kept.
+    fn keep_message(&mut self, conv: u64) -> bool {
+        let detailed = self.kept_messages.len() < CONVERSATIONS_DETAILED
+            || self.kept_messages.contains_key(&conv);
+        if !detailed {
+            // Not inserted: the map must not grow with every conversation.
+            self.messages_dropped += 1;
+            return false;
+        }
+        let kept = self.kept_messages.entry(conv).or_insert(0);
+        if *kept >= MESSAGES_PER_CONVERSATION {
+            self.messages_dropped += 1;
+            return false;
+        }
+        *kept += 1;
+        true
+    }
+}
+
 impl Sink for CollectSink {
+    /// Messages past the caps are counted without being built.
+    fn message(&mut self, message: &MessageRef<'_>) -> std::io::Result<()> {
+        if self.keep_message(message.conv) {
+            self.events.push(Event::Message(message.to_event()));
+        }
+        Ok(())
+    }
+
     fn emit(&mut self, event: Event) -> std::io::Result<()> {
         match &event {
             Event::Message(m) => {
-                let detailed = self.kept_messages.len() < CONVERSATIONS_DETAILED
-                    || self.kept_messages.contains_key(&m.conv);
-                let kept = self.kept_messages.entry(m.conv).or_insert(0);
-                if !detailed || *kept >= MESSAGES_PER_CONVERSATION {
-                    self.messages_dropped += 1;
-                    if !detailed {
-                        // Do not let the map itself grow with every conversation.
-                        self.kept_messages.remove(&m.conv);
-                    }
+                if !self.keep_message(m.conv) {
                     return Ok(());
                 }
-                *kept += 1;
             }
             Event::Diagnostic(_) => {
                 if self.diagnostics >= DIAGNOSTICS_KEPT {
