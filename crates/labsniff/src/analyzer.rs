@@ -3,6 +3,7 @@
 
 use crate::conversation::{ConvConfig, Conversation};
 use crate::event::{Diagnostic, Dir, Event, Severity, Sink, Summary, TransportKind};
+use crate::flow_hash::FlowHashBuilder;
 use crate::link::{LinkError, LinkKind};
 use crate::packet::{self, Micros, Packet, Transport};
 use crate::queue::EventQueue;
@@ -55,8 +56,8 @@ pub struct Analyzer {
     options: Options,
     config: ConvConfig,
     link: Result<LinkKind, LinkError>,
-    open: HashMap<FlowKey, Conversation>,
-    closed: HashSet<FlowKey>,
+    open: HashMap<FlowKey, Conversation, FlowHashBuilder>,
+    closed: HashSet<FlowKey, FlowHashBuilder>,
     closed_order: VecDeque<FlowKey>,
     next_id: u64,
     events: EventQueue,
@@ -78,8 +79,8 @@ impl Analyzer {
                 max_ooo_bytes: options.max_ooo_bytes,
             },
             link: LinkKind::from_dlt(dlt),
-            open: HashMap::new(),
-            closed: HashSet::new(),
+            open: HashMap::default(),
+            closed: HashSet::default(),
             closed_order: VecDeque::new(),
             next_id: 1,
             events: EventQueue::new(),
@@ -235,6 +236,17 @@ impl Analyzer {
             Transport::Tcp(seg) => {
                 let key = flow_key(TransportKind::Tcp, pkt.src, pkt.dst);
                 let new_syn = seg.flags.syn && !seg.flags.ack;
+                // The usual case first, with one lookup: a segment of an open
+                // conversation that cannot start a new one.
+                if !new_syn {
+                    if let Some(conv) = self.open.get_mut(&key) {
+                        let dir = conv.dir_of(pkt.src);
+                        if conv.tcp(dir, pkt, seg, &mut self.events) {
+                            self.end(key, pkt.frame);
+                        }
+                        return;
+                    }
+                }
                 if let Some(conv) = self.open.get(&key) {
                     let reused = new_syn
                         && conv.dir_of(pkt.src) == Dir::ClientToServer
@@ -262,11 +274,7 @@ impl Analyzer {
                     None => false,
                 };
                 if ended {
-                    if let Some(conv) = self.open.remove(&key) {
-                        let record = conv.finish(pkt.frame, &mut self.events);
-                        self.events.push(Event::Conversation(Box::new(record)));
-                        self.remember_closed(key);
-                    }
+                    self.end(key, pkt.frame);
                 }
             }
             Transport::Udp { .. } => {
@@ -299,6 +307,15 @@ impl Analyzer {
         self.next_id += 1;
         self.conversations += 1;
         Conversation::new(id, transport, client, server, pkt, &self.config)
+    }
+
+    /// The TCP conversation `key` ended at `frame`: record it, remember its 4-tuple.
+    fn end(&mut self, key: FlowKey, frame: u64) {
+        if let Some(conv) = self.open.remove(&key) {
+            let record = conv.finish(frame, &mut self.events);
+            self.events.push(Event::Conversation(Box::new(record)));
+            self.remember_closed(key);
+        }
     }
 
     fn close(&mut self, key: &FlowKey) {

@@ -78,8 +78,8 @@ impl Conversation {
         let info = ConvInfo {
             conv: id,
             transport,
-            client: client.to_string(),
-            server: server.to_string(),
+            client: client.to_string().into(),
+            server: server.to_string().into(),
         };
         let forced = match transport {
             TransportKind::Tcp => config.forced,

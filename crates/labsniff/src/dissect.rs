@@ -25,8 +25,9 @@ type BoxedDecoder = Box<dyn Decoder + Send + Sync>;
 pub struct ConvInfo {
     pub conv: u64,
     pub transport: TransportKind,
-    pub client: String,
-    pub server: String,
+    /// Shared with every queued message of the conversation (no copy per message).
+    pub client: std::sync::Arc<str>,
+    pub server: std::sync::Arc<str>,
 }
 
 #[derive(Debug)]

@@ -5,6 +5,7 @@ pub mod conversation;
 pub mod dissect;
 pub mod event;
 pub mod exit_code;
+pub mod flow_hash;
 pub mod link;
 pub mod output;
 pub mod packet;

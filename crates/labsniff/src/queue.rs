@@ -1,14 +1,16 @@
 //! The events one frame produced, waiting to be handed to the sink in order.
 //!
 //! Messages are by far the most frequent event, so they are not built as owned
-//! [`MessageEvent`](crate::event::MessageEvent)s: their bytes (endpoint names, payload)
-//! and frame numbers go into two arenas that are cleared, not freed, after each frame.
+//! [`MessageEvent`](crate::event::MessageEvent)s: their payload bytes and frame
+//! numbers go into two arenas that are cleared, not freed, after each frame.
 //! Once the arenas have grown to the largest frame's needs, queueing and draining a
-//! message allocates nothing.
+//! message allocates nothing. The endpoint names are shared with the conversation
+//! (`Arc<str>`), not copied.
 
 use crate::dissect::ConvInfo;
 use crate::event::{Dir, Event, MessageRef, Sink, TransportKind};
 use std::ops::Range;
+use std::sync::Arc;
 
 /// A decoded message whose payload is still borrowed from the framer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +70,8 @@ struct QueuedMessage {
     transport: TransportKind,
     proto: &'static str,
     dir: Dir,
-    client: Range<usize>,
-    server: Range<usize>,
+    client: Arc<str>,
+    server: Arc<str>,
     version: Option<u8>,
     order: Option<u32>,
     size: Option<u32>,
@@ -128,8 +130,6 @@ impl EventQueue {
         ts_micros: u64,
         offset: Option<u64>,
     ) {
-        let client = self.copy(info.client.as_bytes());
-        let server = self.copy(info.server.as_bytes());
         let payload = self.copy(view.payload);
         let start = self.frames.len();
         self.frames.extend(frames);
@@ -148,8 +148,8 @@ impl EventQueue {
             transport: info.transport,
             proto: view.proto.as_str(),
             dir,
-            client,
-            server,
+            client: Arc::clone(&info.client),
+            server: Arc::clone(&info.server),
             version: view.version,
             order: view.order,
             size: view.size,
@@ -195,17 +195,13 @@ impl EventQueue {
                 }
                 Queued::Message(m) => {
                     counts.messages += 1;
-                    let text = |r: &Range<usize>| {
-                        // The ranges hold copies of `String`s, cut at their ends.
-                        std::str::from_utf8(&self.bytes[r.clone()]).unwrap_or_default()
-                    };
                     sink.message(&MessageRef {
                         conv: m.conv,
                         transport: m.transport,
                         proto: m.proto,
                         dir: m.dir,
-                        client: text(&m.client),
-                        server: text(&m.server),
+                        client: &m.client,
+                        server: &m.server,
                         version: m.version,
                         order: m.order,
                         size: m.size,
