@@ -3,7 +3,7 @@
 //! records each message's round-trip time (from queueing to the last echo byte).
 
 use crate::error::{plain, NetError};
-use labproto::{Message, Proto};
+use labproto::Proto;
 use mio::net::TcpStream;
 use mio::{Events, Interest, Poll, Token};
 use std::collections::VecDeque;
@@ -142,9 +142,43 @@ struct BenchConn {
 /// The text of message `order` on connection `id`: varies with both, so a reply sent
 /// to the wrong connection or out of order is caught.
 pub fn payload(id: usize, order: u32, size: usize) -> Vec<u8> {
-    (0..size)
-        .map(|i| b'a' + ((id * 7 + order as usize + i) % 26) as u8)
-        .collect()
+    let mut text = Vec::with_capacity(size);
+    payload_into(&mut text, id, order, size);
+    text
+}
+
+/// [`payload`] into a reused buffer (cleared first): the load generator must not
+/// spend its time allocating, or it measures itself instead of the server.
+pub fn payload_into(text: &mut Vec<u8>, id: usize, order: u32, size: usize) {
+    const ALPHABET: &[u8; 26] = b"abcdefghijklmnopqrstuvwxyz";
+    text.clear();
+    let mut start = (id * 7 + order as usize) % 26;
+    while text.len() < size {
+        let take = (26 - start).min(size - text.len());
+        text.extend_from_slice(&ALPHABET[start..start + take]);
+        start = 0;
+    }
+}
+
+/// Append message `order` with text `text` to `out` exactly as
+/// `Message::new(proto, 1, order, text)?.encode()` would, without allocating.
+fn encode_into(
+    proto: Proto,
+    order: u32,
+    text: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), labproto::Error> {
+    match proto {
+        Proto::Text => out.extend_from_slice(text),
+        Proto::V2 => out.extend_from_slice(&labproto::v2::Repr::new(1, order, text).to_bytes()),
+        Proto::V3 => labproto::v3::Repr {
+            version: 1,
+            order,
+            payload: text,
+        }
+        .emit_to_vec(out)?,
+    }
+    Ok(())
 }
 
 /// Open the connections and run to completion (or the timeout).
@@ -197,6 +231,7 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
     let mut mismatches = 0u64;
     let mut events = Events::with_capacity(4096);
     let mut buf = vec![0u8; 256 * 1024];
+    let mut text = Vec::with_capacity(config.size);
     let mut active = conns.len();
     let mut last_echo = start;
     let mut first_connect_error: Option<io::Error> = None;
@@ -234,7 +269,15 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
             }
             let before = conn.echoed;
             let due = allowed(conn, config, start, now);
-            let result = drive(conn, config, due, &mut buf, &mut latencies, &mut mismatches);
+            let result = drive(
+                conn,
+                config,
+                due,
+                &mut buf,
+                &mut text,
+                &mut latencies,
+                &mut mismatches,
+            );
             if conn.echoed > before {
                 last_echo = Instant::now();
             }
@@ -336,6 +379,7 @@ fn drive(
     config: &BenchConfig,
     due: u64,
     buf: &mut [u8],
+    text: &mut Vec<u8>,
     latencies: &mut Vec<u64>,
     mismatches: &mut u64,
 ) -> Result<(), ConnFailure> {
@@ -358,16 +402,18 @@ fn drive(
             Err(e) => return Err(ConnFailure::Io(e)),
         }
     }
+    // One clock reading for the whole batch queued now (they leave together).
+    let queued_at = Instant::now();
     while conn.in_flight.len() < config.window && conn.queued < due {
         let order = conn.next_order;
-        let text = payload(conn.id, order, config.size);
-        let wire = Message::new(config.proto, 1, order, &text)
-            .map_err(|source| ConnFailure::Encode { order, source })?
-            .encode();
-        conn.out.extend_from_slice(&wire);
-        conn.expect.extend_from_slice(&wire);
+        payload_into(text, conn.id, order, config.size);
+        let start = conn.out.len();
+        encode_into(config.proto, order, text, &mut conn.out)
+            .map_err(|source| ConnFailure::Encode { order, source })?;
+        let wire = &conn.out[start..];
+        conn.expect.extend_from_slice(wire);
         conn.in_flight.push_back(InFlight {
-            queued_at: Instant::now(),
+            queued_at,
             remaining: wire.len(),
             mismatch: false,
         });
@@ -396,6 +442,8 @@ fn check_echo(
     latencies: &mut Vec<u64>,
     mismatches: &mut u64,
 ) -> Result<(), ConnFailure> {
+    // One clock reading for every echo completed by these bytes (they arrived together).
+    let arrived = Instant::now();
     while !data.is_empty() {
         let Some(front) = conn.in_flight.front_mut() else {
             return Err(ConnFailure::Unexpected(data.len()));
@@ -408,7 +456,9 @@ fn check_echo(
         conn.expect_pos += k;
         data = &data[k..];
         if front.remaining == 0 {
-            let latency = front.queued_at.elapsed().as_micros() as u64;
+            let latency = arrived
+                .saturating_duration_since(front.queued_at)
+                .as_micros() as u64;
             if front.mismatch {
                 *mismatches += 1;
             }
@@ -426,4 +476,36 @@ fn check_echo(
         conn.expect_pos = 0;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use labproto::Message;
+
+    #[test]
+    fn payload_cycles_the_alphabet_from_id_and_order() {
+        let formula = |id: usize, order: u32, size: usize| -> Vec<u8> {
+            (0..size)
+                .map(|i| b'a' + ((id * 7 + order as usize + i) % 26) as u8)
+                .collect()
+        };
+        for (id, order, size) in [(0, 1, 0), (3, 5, 32), (999, 77, 100), (1, 25, 27)] {
+            assert_eq!(payload(id, order, size), formula(id, order, size));
+        }
+        assert_eq!(payload(0, 1, 5), b"bcdef");
+    }
+
+    #[test]
+    fn encode_into_writes_what_message_encode_writes() {
+        for proto in [Proto::Text, Proto::V2, Proto::V3] {
+            for size in [0, 5, 20, 32, 300] {
+                let text = payload(4, 9, size);
+                let mut out = b"prefix".to_vec();
+                encode_into(proto, 9, &text, &mut out).unwrap();
+                let expected = Message::new(proto, 1, 9, &text).unwrap().encode();
+                assert_eq!(&out[6..], &expected[..], "{proto} size {size}");
+            }
+        }
+    }
 }

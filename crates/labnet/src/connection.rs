@@ -52,7 +52,11 @@ impl Connection {
     /// (the header is otherwise well-formed, and the student needs to see the echo);
     /// the warning is given once per connection so a peer cannot flood the log.
     pub fn version_warning(&mut self, message: &Message) -> Option<String> {
-        let version = message.version?;
+        self.version_warning_for(message.version, message.order)
+    }
+
+    fn version_warning_for(&mut self, version: Option<u8>, order: Option<u32>) -> Option<String> {
+        let version = version?;
         if version == LAB_VERSION || self.warned_version {
             return None;
         }
@@ -60,7 +64,7 @@ impl Connection {
         Some(format!(
             "warning: message order={} has version byte {version}, but the lab uses version {LAB_VERSION}; \
              decoded and echoed anyway (later version warnings on this connection are not shown)",
-            message.order.unwrap_or(0)
+            order.unwrap_or(0)
         ))
     }
 
@@ -95,6 +99,44 @@ impl Connection {
     }
 
     /// Call when the client closed its side: an error when it stopped mid-message.
+    /// [`Connection::receive`] for a server that logs no per-message lines
+    /// (`--quiet`, benchmarks): the same framing, checks and echo, without building a
+    /// [`Message`] (and allocating its payload) per message. `warning` receives the
+    /// version warning if this data brought the first one (also when a later message
+    /// in the same data is an error).
+    pub fn receive_quiet(
+        &mut self,
+        data: &[u8],
+        echo_out: &mut Vec<u8>,
+        warning: &mut Option<String>,
+    ) -> Result<(), labproto::Error> {
+        self.bytes_in += data.len() as u64;
+        self.framer.push(data);
+        let proto = self.framer.proto();
+        while let Some(frame) = self.framer.next_frame()? {
+            // The same header checks as `Message::decode`, on borrowed bytes.
+            let (version, order) = match proto {
+                Proto::Text => (None, None),
+                Proto::V2 => {
+                    let r = labproto::v2::Repr::parse(frame.bytes)?;
+                    (Some(r.version), Some(r.order))
+                }
+                Proto::V3 => {
+                    let r = labproto::v3::Repr::parse(frame.bytes)?;
+                    (Some(r.version), Some(r.order))
+                }
+            };
+            if self.echo {
+                echo_out.extend_from_slice(frame.bytes);
+            }
+            self.messages += 1;
+            if !self.warned_version {
+                *warning = self.version_warning_for(version, order);
+            }
+        }
+        Ok(())
+    }
+
     pub fn finish(&self) -> Result<(), labproto::Error> {
         self.framer.finish()
     }
@@ -115,6 +157,46 @@ mod tests {
 
     fn v3(order: u32, payload: &[u8]) -> Vec<u8> {
         Message::new(Proto::V3, 1, order, payload).unwrap().encode()
+    }
+
+    #[test]
+    fn quiet_receive_echoes_counts_and_warns_like_receive() {
+        let mut wire = v3(1, b"hello");
+        let mut odd = v3(2, b"odd version");
+        odd[0] = 2;
+        wire.extend(&odd);
+        wire.extend(v3(3, b"x"));
+        let mut loud = Connection::new(Proto::V3, 1024, true);
+        let mut quiet = Connection::new(Proto::V3, 1024, true);
+        let (mut msgs, mut echo_loud, mut echo_quiet) = (Vec::new(), Vec::new(), Vec::new());
+        let mut warnings = Vec::new();
+        for chunk in wire.chunks(7) {
+            loud.receive(chunk, &mut msgs, &mut echo_loud).unwrap();
+            let mut warning = None;
+            quiet
+                .receive_quiet(chunk, &mut echo_quiet, &mut warning)
+                .unwrap();
+            warnings.extend(warning);
+        }
+        let loud_warnings: Vec<String> = msgs
+            .iter()
+            .filter_map(|m| loud.version_warning(m))
+            .collect();
+        assert_eq!(echo_quiet, wire);
+        assert_eq!(echo_loud, wire);
+        assert_eq!(warnings, loud_warnings);
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with("warning: message order=2 has version byte 2"));
+        assert_eq!((quiet.bytes_in, quiet.messages), (loud.bytes_in, 3));
+        let mut bad = Connection::new(Proto::V3, 4, true);
+        assert_eq!(
+            bad.receive_quiet(&v3(1, b"too long"), &mut Vec::new(), &mut None),
+            Err(labproto::Error::SizeOverLimit {
+                offset: 0,
+                size: 8,
+                limit: 4
+            })
+        );
     }
 
     #[test]

@@ -61,6 +61,11 @@ impl Log {
         }
     }
 
+    /// Per-message lines are dropped (`--quiet`): callers may skip preparing them.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// A per-message event, dropped with `--quiet`.
     pub fn message(&self, handler: &dyn fmt::Display, text: fmt::Arguments<'_>) {
         if !self.quiet {

@@ -346,19 +346,33 @@ fn step(
                 client.written = 0;
             }
             let before = client.out.len();
-            let framed = client
-                .conn
-                .receive(&read_buf[..n], messages, &mut client.out);
-            for m in messages.iter() {
-                log.message(&label, format_args!("received {m}"));
-                if let Some(warning) = client.conn.version_warning(m) {
+            let framed = if log.is_quiet() {
+                // No per-message lines: frame and echo without building messages.
+                let mut warning = None;
+                let framed =
+                    client
+                        .conn
+                        .receive_quiet(&read_buf[..n], &mut client.out, &mut warning);
+                if let Some(warning) = warning {
                     log.event(&label, format_args!("{warning}"));
                 }
-            }
-            let queued = client.out.len() - before;
-            if queued > 0 {
-                log.message(&label, format_args!("queued {queued} echo bytes"));
-            }
+                framed
+            } else {
+                let framed = client
+                    .conn
+                    .receive(&read_buf[..n], messages, &mut client.out);
+                for m in messages.iter() {
+                    log.message(&label, format_args!("received {m}"));
+                    if let Some(warning) = client.conn.version_warning(m) {
+                        log.event(&label, format_args!("{warning}"));
+                    }
+                }
+                let queued = client.out.len() - before;
+                if queued > 0 {
+                    log.message(&label, format_args!("queued {queued} echo bytes"));
+                }
+                framed
+            };
             if let Err(e) = framed {
                 // Send the echoes of the good messages before closing.
                 let _ = flush(client);

@@ -185,13 +185,23 @@ fn serve_loop(
         };
         messages.clear();
         echo.clear();
-        let framed = conn.receive(&buf[..n], &mut messages, &mut echo);
-        for m in &messages {
-            log.message(label, format_args!("received {m}"));
-            if let Some(warning) = conn.version_warning(m) {
+        let framed = if log.is_quiet() {
+            let mut warning = None;
+            let framed = conn.receive_quiet(&buf[..n], &mut echo, &mut warning);
+            if let Some(warning) = warning {
                 log.event(label, format_args!("{warning}"));
             }
-        }
+            framed
+        } else {
+            let framed = conn.receive(&buf[..n], &mut messages, &mut echo);
+            for m in &messages {
+                log.message(label, format_args!("received {m}"));
+                if let Some(warning) = conn.version_warning(m) {
+                    log.event(label, format_args!("{warning}"));
+                }
+            }
+            framed
+        };
         if !echo.is_empty() {
             match write_all_until_stop(stream, &echo, stop) {
                 Ok(()) => {
