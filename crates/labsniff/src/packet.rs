@@ -81,9 +81,25 @@ impl Packet<'_> {
     }
 }
 
+mod fast;
+
 /// Decode a frame. `Ok(None)`: not a TCP/UDP over IP packet (ARP, ICMP, ...), nothing
 /// to report. Errors say which layer is cut off or broken.
 pub fn decode(
+    kind: LinkKind,
+    frame: u64,
+    ts: Micros,
+    data: &[u8],
+) -> Result<Option<Packet<'_>>, LinkError> {
+    match fast::decode(kind, frame, ts, data) {
+        Some(packet) => Ok(Some(packet)),
+        None => decode_general(kind, frame, ts, data),
+    }
+}
+
+/// [`decode`] without the fast path for plain TCP over IPv4: every link type,
+/// every error. (Public so that tests can hold the two paths together.)
+pub fn decode_general(
     kind: LinkKind,
     frame: u64,
     ts: Micros,
