@@ -247,7 +247,13 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
             return Err(poll_err(e));
         }
         let now = Instant::now();
-        let mut ready: Vec<usize> = events.iter().map(|e| e.token().0).collect();
+        // (connection, read to WouldBlock): a short read empties a socket, and bytes
+        // arriving after it raise a new edge; but a reported FIN or error, or a paced
+        // wake-up, reads to the end.
+        let mut ready: Vec<(usize, bool)> = events
+            .iter()
+            .map(|e| (e.token().0, e.is_read_closed() || e.is_error()))
+            .collect();
         if config.interval.is_some() {
             // Paced connections have work when their next message falls due, not
             // only when a socket is ready.
@@ -257,10 +263,10 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
                     .filter(|c| {
                         c.connected && !c.failed && c.queued < allowed(c, config, start, now)
                     })
-                    .map(|c| c.id),
+                    .map(|c| (c.id, true)),
             );
         }
-        for id in ready {
+        for (id, read_to_end) in ready {
             let Some(conn) = conns.get_mut(id) else {
                 continue;
             };
@@ -273,6 +279,7 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
                 conn,
                 config,
                 due,
+                read_to_end,
                 &mut buf,
                 &mut text,
                 &mut latencies,
@@ -378,6 +385,7 @@ fn drive(
     conn: &mut BenchConn,
     config: &BenchConfig,
     due: u64,
+    read_to_end: bool,
     buf: &mut [u8],
     text: &mut Vec<u8>,
     latencies: &mut Vec<u64>,
@@ -396,7 +404,12 @@ fn drive(
     loop {
         match conn.stream.read(buf) {
             Ok(0) => return Err(ConnFailure::Closed(conn.in_flight.len())),
-            Ok(n) => check_echo(conn, &buf[..n], latencies, mismatches)?,
+            Ok(n) => {
+                check_echo(conn, &buf[..n], latencies, mismatches)?;
+                if n < buf.len() && !read_to_end {
+                    break;
+                }
+            }
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(ConnFailure::Io(e)),
