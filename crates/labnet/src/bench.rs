@@ -230,8 +230,10 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
     let mut latencies: Vec<u64> = Vec::with_capacity(config.conns * config.messages as usize);
     let mut mismatches = 0u64;
     let mut events = Events::with_capacity(4096);
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut text = Vec::with_capacity(config.size);
+    let mut scratch = Scratch {
+        read: vec![0u8; 256 * 1024],
+        text: Vec::with_capacity(config.size),
+    };
     let mut active = conns.len();
     let mut last_echo = start;
     let mut first_connect_error: Option<io::Error> = None;
@@ -280,8 +282,7 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
                 config,
                 due,
                 read_to_end,
-                &mut buf,
-                &mut text,
+                &mut scratch,
                 &mut latencies,
                 &mut mismatches,
             );
@@ -379,6 +380,13 @@ fn allowed(conn: &BenchConn, config: &BenchConfig, start: Instant, now: Instant)
     u64::try_from(due).unwrap_or(u64::MAX).min(config.messages)
 }
 
+/// Buffers shared by all connections of a run.
+struct Scratch {
+    read: Vec<u8>,
+    /// The text of the message being encoded.
+    text: Vec<u8>,
+}
+
 /// React to readiness: finish connecting, read and check echoes, send more (up to
 /// `due` messages queued in all).
 fn drive(
@@ -386,8 +394,7 @@ fn drive(
     config: &BenchConfig,
     due: u64,
     read_to_end: bool,
-    buf: &mut [u8],
-    text: &mut Vec<u8>,
+    scratch: &mut Scratch,
     latencies: &mut Vec<u64>,
     mismatches: &mut u64,
 ) -> Result<(), ConnFailure> {
@@ -402,11 +409,11 @@ fn drive(
         }
     }
     loop {
-        match conn.stream.read(buf) {
+        match conn.stream.read(&mut scratch.read) {
             Ok(0) => return Err(ConnFailure::Closed(conn.in_flight.len())),
             Ok(n) => {
-                check_echo(conn, &buf[..n], latencies, mismatches)?;
-                if n < buf.len() && !read_to_end {
+                check_echo(conn, &scratch.read[..n], latencies, mismatches)?;
+                if n < scratch.read.len() && !read_to_end {
                     break;
                 }
             }
@@ -419,6 +426,7 @@ fn drive(
     let queued_at = Instant::now();
     while conn.in_flight.len() < config.window && conn.queued < due {
         let order = conn.next_order;
+        let text = &mut scratch.text;
         payload_into(text, conn.id, order, config.size);
         let start = conn.out.len();
         encode_into(config.proto, order, text, &mut conn.out)
