@@ -1,6 +1,7 @@
 //! The program: command line to source, options and sink.
 
 use crate::cli::{Cli, Command};
+use labsniff::output::json_pipe::PipedJsonSink;
 use labsniff::output::{collect::CollectSink, json::JsonSink, plain::PlainSink, use_colour};
 use labsniff::report::{self, Style, View};
 use labsniff::{Input, Options, RunExtras, Sink, SourceError, SourceOptions};
@@ -58,10 +59,13 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
     let colour = use_colour(stdout.is_terminal());
     let streaming = cli.json || cli.view == View::Messages;
     let result = if streaming && cli.svg.is_none() {
-        let out = BufWriter::new(stdout.lock());
-        let mut sink: Box<dyn Sink> = if cli.json {
-            Box::new(JsonSink::new(out, live))
+        let mut sink: Box<dyn Sink> = if cli.json && !live {
+            // Reading a file: JSON text is rendered on a second thread.
+            Box::new(PipedJsonSink::new(std::io::stdout())?)
+        } else if cli.json {
+            Box::new(JsonSink::new(BufWriter::new(stdout.lock()), live))
         } else {
+            let out = BufWriter::new(stdout.lock());
             Box::new(PlainSink::new(out, colour, live))
         };
         labsniff::analyze_with(&source, &extras, options, sink.as_mut()).map(|_| ())

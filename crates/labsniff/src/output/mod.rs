@@ -1,6 +1,7 @@
 //! Event sinks for people (plain text) and programs (JSON lines).
 pub mod collect;
 pub mod json;
+pub mod json_pipe;
 pub mod plain;
 
 /// Colour only on a terminal, and never when NO_COLOR is set (any value).
