@@ -77,7 +77,7 @@ pub fn main(args: &[String]) -> Result<()> {
 
 /// Generate (once) and measure reading the lab capture.
 fn sniff_bench(bins: &Bins, dir: &Path, quick: bool) -> Result<String> {
-    let (conns, pairs) = if quick { (500, 200) } else { (5000, 200) };
+    let (conns, pairs): (u32, u32) = if quick { (500, 200) } else { (5000, 200) };
     let pcap = dir.join(format!("lab-{conns}x{pairs}.pcap"));
     if !pcap.exists() {
         let tmp = pcap.with_extension("pcap.tmp");
@@ -139,9 +139,12 @@ fn sniff_bench(bins: &Bins, dir: &Path, quick: bool) -> Result<String> {
     }
     let floor = rows[0].1.wall.as_secs_f64();
     let json = rows[1].1.wall.as_secs_f64();
+    let data_segments = u64::from(conns) * u64::from(pairs) * 2;
     let mut out = format!(
-        "## labsniff over a lab capture\n\ncapture: {} ({packets} packets, {size_mb:.0} MB, {conns} v3 connections × {pairs} request/echo pairs)\n\n",
-        pcap.display()
+        "## labsniff over a lab capture\n\ncapture: {} ({packets} packets, {size_mb:.0} MB, {conns} v3 connections × {pairs} request/echo pairs)\n\
+         each pair is two data segments (request, echo): {data_segments} packets; the other {} are handshakes, ACKs and teardowns\n\n",
+        pcap.display(),
+        packets.saturating_sub(data_segments)
     );
     out.push_str("| command | wall s | CPU s | packets/s | peak RSS MB | × floor | labsniff --json faster by |\n|---|---:|---:|---:|---:|---:|---:|\n");
     for (name, m) in &rows {
@@ -155,6 +158,18 @@ fn sniff_bench(bins: &Bins, dir: &Path, quick: bool) -> Result<String> {
             wall / json,
         ));
     }
+    let json_rss_mb = rows[1].1.peak_rss_kib as f64 / 1024.0;
+    out.push_str(&format!(
+        "\ntargets: labsniff --json {:.1}× the floor (target ≤ 4×); peak RSS {json_rss_mb:.1} MB (target ≤ 64 MB)",
+        json / floor
+    ));
+    if let Some((_, tshark)) = rows.iter().find(|(name, _)| name.starts_with("tshark")) {
+        out.push_str(&format!(
+            "; {:.1}× faster than tshark's conversation table (target ≥ 25×)",
+            tshark.wall.as_secs_f64() / json
+        ));
+    }
+    out.push('\n');
     println!("{out}");
     Ok(out)
 }
