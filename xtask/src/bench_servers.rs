@@ -135,7 +135,7 @@ pub fn servers_bench(labnet: &Path, quick: bool) -> Result<String> {
                 } else if window == 1 {
                     60_000
                 } else {
-                    400_000
+                    1_200_000
                 };
                 let per_conn = (total / conns).max(20);
                 eprintln!("xtask: {kind} server, {conns} conns, window {window}");
