@@ -171,9 +171,11 @@ fn table(outcomes: &[Outcome]) -> String {
         .iter()
         .map(|o| {
             let execs = o.execs.map_or("?".to_string(), |n| n.to_string());
-            let rate = o
-                .execs
-                .map_or("?".to_string(), |n| (n / o.seconds.max(1)).to_string());
+            // A crash ends the run early, so executions over SECONDS would understate it.
+            let rate = match (o.execs, &o.crash) {
+                (Some(n), None) => (n / o.seconds.max(1)).to_string(),
+                _ => "?".to_string(),
+            };
             let result = if o.crash.is_some() { "CRASH" } else { "ok" };
             [
                 o.target.clone(),
@@ -265,13 +267,13 @@ mod tests {
         };
         let t = table(&[
             outcome("framer", Some(12345), None),
-            outcome("reassembler", None, Some("crash-1")),
+            outcome("reassembler", Some(75), Some("crash-1")),
         ]);
         assert_eq!(
             t,
             "target       seconds  execs  execs/s  result\n\
              framer            10  12345     1234  ok\n\
-             reassembler       10      ?        ?  CRASH\n"
+             reassembler       10     75        ?  CRASH\n"
         );
     }
 }
