@@ -66,7 +66,12 @@ pub fn check(input: &[u8]) {
     let chunked = run_framer(&case, case.splits);
     if case.proto == Proto::Text {
         // Text frames are the chunks pushed; only their concatenation is fixed.
-        let join = |o: &Outcome| o.frames.iter().flat_map(|f| f.1.clone()).collect::<Vec<u8>>();
+        let join = |o: &Outcome| {
+            o.frames
+                .iter()
+                .flat_map(|f| f.1.clone())
+                .collect::<Vec<u8>>()
+        };
         assert_eq!(join(&whole), join(&chunked), "text frames differ by split");
         assert_eq!(join(&whole), case.stream, "text frames are not the stream");
     } else {
@@ -78,7 +83,10 @@ pub fn check(input: &[u8]) {
             "frames differ between one push and chunks {:?}",
             case.splits
         );
-        assert_eq!(whole.first_error, chunked.first_error, "first errors differ");
+        assert_eq!(
+            whole.first_error, chunked.first_error,
+            "first errors differ"
+        );
     }
 }
 
@@ -166,7 +174,10 @@ fn run_framer(case: &Case<'_>, splits: &[u8]) -> Outcome {
 fn check_frame(proto: Proto, max_size: u32, bytes: &[u8]) {
     let message = match Message::decode(proto, bytes) {
         Ok(m) => m,
-        Err(e) => panic!("{proto} frame of {} bytes does not decode: {e}", bytes.len()),
+        Err(e) => panic!(
+            "{proto} frame of {} bytes does not decode: {e}",
+            bytes.len()
+        ),
     };
     assert_eq!(message.proto, proto);
     match proto {
@@ -180,7 +191,11 @@ fn check_frame(proto: Proto, max_size: u32, bytes: &[u8]) {
         Proto::V3 => {
             let size = message.size.unwrap_or(u32::MAX);
             assert!(size <= max_size, "v3 frame with size {size} > {max_size}");
-            assert_eq!(bytes.len(), v3::HEADER_LEN + size as usize, "v3 frame length");
+            assert_eq!(
+                bytes.len(),
+                v3::HEADER_LEN + size as usize,
+                "v3 frame length"
+            );
             assert_eq!(message.encode(), bytes, "v3 re-encoding differs");
         }
     }
@@ -198,7 +213,9 @@ fn check_error(proto: Proto, max_size: u32, error: &Error, covered: usize, pendi
             assert_eq!(limit, max_size);
             assert!(size > max_size);
             let header = v3::Packet::new_checked(pending).map(|p| p.size());
-            let announced = pending.get(5..9).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+            let announced = pending
+                .get(5..9)
+                .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
             assert!(header.is_err() || header == Ok(size));
             assert_eq!(announced, Some(size), "error size is not the header's");
         }
@@ -221,7 +238,10 @@ fn check_finish<D: labproto::Decoder>(framer: &Framer<D>, proto: Proto, covered:
             assert_eq!(p, proto);
             assert_eq!(offset, covered as u64);
             assert_eq!(len, pending);
-            assert!(len > 0 && required_len > len, "needs {required_len}, has {len}");
+            assert!(
+                len > 0 && required_len > len,
+                "needs {required_len}, has {len}"
+            );
             if proto == Proto::V3 && len < v3::HEADER_LEN {
                 assert_eq!(part, Part::Header);
             }
@@ -235,7 +255,10 @@ pub fn check_detectors(bytes: &[u8], max_size: u32) {
     for at_end in [false, true] {
         let p = detect::plausibility(bytes, max_size, at_end);
         let Plausibility { text, v2, v3 } = p;
-        assert!(text <= 100 && v2 <= 100 && v3 <= 100, "score over 100: {p:?}");
+        assert!(
+            text <= 100 && v2 <= 100 && v3 <= 100,
+            "score over 100: {p:?}"
+        );
         if let Some(g) = detect::guess(bytes, max_size, at_end) {
             let expected = match g.proto {
                 Proto::Text => text,
@@ -252,7 +275,10 @@ pub fn check_detectors(bytes: &[u8], max_size: u32) {
         }
     }
     let chain = detect::v3_chain(bytes, max_size);
-    assert!(chain.consumed <= bytes.len(), "v3 chain past the end: {chain:?}");
+    assert!(
+        chain.consumed <= bytes.len(),
+        "v3 chain past the end: {chain:?}"
+    );
     let version = bytes.first().copied().unwrap_or(1);
     for proto in PROTOS {
         for min_frames in [0, 1, 3] {

@@ -58,7 +58,10 @@ impl<'a> Case<'a> {
 /// The input bytes for a capture's frames (what `bin/seeds.rs` writes). `dlt` must be
 /// one of [`DLTS`]; frames longer than 65535 bytes are cut.
 pub fn encode(dlt: i32, proto: Option<Proto>, frames: &[&[u8]]) -> Vec<u8> {
-    let link = DLTS.iter().position(|&d| d == dlt).unwrap_or(DLTS.len() - 1);
+    let link = DLTS
+        .iter()
+        .position(|&d| d == dlt)
+        .unwrap_or(DLTS.len() - 1);
     let forced = FORCED.iter().position(|&p| p == proto).unwrap_or(0);
     let mut out = vec![link as u8, forced as u8];
     out.extend_from_slice(&u16::MAX.to_be_bytes());
@@ -99,7 +102,10 @@ fn check_decode(kind: LinkKind, number: u64, frame: &[u8]) {
     match packet::decode(kind, number, 0, frame) {
         Ok(Some(pkt)) => {
             let (payload, wire_len) = pkt.payload();
-            assert!(payload.len() <= wire_len, "captured payload longer than the wire's");
+            assert!(
+                payload.len() <= wire_len,
+                "captured payload longer than the wire's"
+            );
             let frame_start = frame.as_ptr() as usize;
             let start = payload.as_ptr() as usize;
             assert!(
@@ -117,7 +123,8 @@ fn check_decode(kind: LinkKind, number: u64, frame: &[u8]) {
 fn check_events(case: &Case<'_>, events: &[Event], summary: &Summary) {
     let frames = case.frames.len() as u64;
     assert_eq!(summary.frames, frames, "summary frame count");
-    let (mut messages, mut diagnostics, mut conversations, mut summaries) = (0u64, 0u64, 0u64, 0u64);
+    let (mut messages, mut diagnostics, mut conversations, mut summaries) =
+        (0u64, 0u64, 0u64, 0u64);
     for event in events {
         match event {
             Event::Message(m) => {
@@ -137,13 +144,23 @@ fn check_events(case: &Case<'_>, events: &[Event], summary: &Summary) {
                 let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
                 assert_eq!(m.payload_hex, hex, "payload_hex");
                 assert!(!m.frames.is_empty(), "message without frames");
-                assert!(m.frames.windows(2).all(|w| w[0] < w[1]), "frames not ascending");
-                assert!(m.frames.iter().all(|&f| f >= 1 && f <= frames), "frame out of range");
+                assert!(
+                    m.frames.windows(2).all(|w| w[0] < w[1]),
+                    "frames not ascending"
+                );
+                assert!(
+                    m.frames.iter().all(|&f| f >= 1 && f <= frames),
+                    "frame out of range"
+                );
             }
             Event::Diagnostic(d) => {
                 diagnostics += 1;
                 assert!(!d.text.is_empty() && !d.code.is_empty());
-                assert!(d.frame.is_none_or(|f| f >= 1 && f <= frames + 1), "diagnostic frame {:?}", d.frame);
+                assert!(
+                    d.frame.is_none_or(|f| f >= 1 && f <= frames + 1),
+                    "diagnostic frame {:?}",
+                    d.frame
+                );
             }
             Event::Conversation(c) => {
                 conversations += 1;
@@ -157,9 +174,15 @@ fn check_events(case: &Case<'_>, events: &[Event], summary: &Summary) {
         }
     }
     assert_eq!(summaries, 1, "one summary");
-    assert!(matches!(events.last(), Some(Event::Summary(_))), "summary is not last");
+    assert!(
+        matches!(events.last(), Some(Event::Summary(_))),
+        "summary is not last"
+    );
     assert_eq!(summary.messages, messages, "summary message count");
     assert_eq!(summary.diagnostics, diagnostics, "summary diagnostic count");
-    assert_eq!(summary.conversations, conversations, "a conversation was never reported");
+    assert_eq!(
+        summary.conversations, conversations,
+        "a conversation was never reported"
+    );
     assert!(summary.lab_packets <= frames);
 }

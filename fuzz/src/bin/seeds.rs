@@ -72,10 +72,17 @@ fn framer_seeds() -> Vec<Vec<u8>> {
     ]
     .concat();
     // A header announcing more than the limits used below (1000 bytes).
-    let v3_oversize = [v3_msg(1, b"ok"), vec![1, 0, 0, 0, 2, 0, 0, 0x10, 0], v3_msg(3, b"after")].concat();
+    let v3_oversize = [
+        v3_msg(1, b"ok"),
+        vec![1, 0, 0, 0, 2, 0, 0, 0x10, 0],
+        v3_msg(3, b"after"),
+    ]
+    .concat();
     // struct mistakes, as Python writes them (see labproto::mistakes tests).
     let native_bii20s = hex("01000000070000000500000068656c6c6f000000000000000000000000000000");
-    let native_blll20s = hex("01000000000000000700000000000000050000000000000068656c6c6f000000000000000000000000000000");
+    let native_blll20s = hex(
+        "01000000000000000700000000000000050000000000000068656c6c6f000000000000000000000000000000",
+    );
     let little_endian_v3 = hex("01070000000500000068656c6c6f");
     let text = b"hello server\nsecond line\r\n\xff\xfe not utf-8".to_vec();
 
@@ -107,7 +114,8 @@ fn hex(s: &str) -> Vec<u8> {
 }
 
 fn addr(s: &str) -> SocketAddr {
-    s.parse().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 5005)))
+    s.parse()
+        .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 5005)))
 }
 
 /// One capture per link type and conversation shape.
@@ -157,7 +165,11 @@ fn sniff_seeds() -> Vec<Vec<u8>> {
                 _ => {
                     // Mid-stream pickup (no handshake) and a refused connection.
                     let mut flow = cap.tcp(client, server);
-                    flow.send(&mut cap, Dir::C2S, &[lab::v3(7, b"mid"), lab::v3(8, b"stream")].concat());
+                    flow.send(
+                        &mut cap,
+                        Dir::C2S,
+                        &[lab::v3(7, b"mid"), lab::v3(8, b"stream")].concat(),
+                    );
                     let mut refused = cap.tcp(addr("10.0.0.2:40002"), server);
                     refused.refused(&mut cap);
                 }
@@ -212,7 +224,15 @@ fn reassembler_seeds() -> Vec<Vec<u8>> {
     let other: &'static [u8] = Box::leak(other.into_boxed_slice());
     let cases: Vec<(u32, u16, Vec<Op<'static>>)> = vec![
         // In order.
-        (1000, 4096, vec![ins(0, &data[..50], 0), ins(50, &data[50..120], 0), Op::Flush { end: None }]),
+        (
+            1000,
+            4096,
+            vec![
+                ins(0, &data[..50], 0),
+                ins(50, &data[50..120], 0),
+                Op::Flush { end: None },
+            ],
+        ),
         // Out of order, then the hole filled; overlapping retransmission with other bytes.
         (
             u32::MAX - 30,
@@ -226,13 +246,48 @@ fn reassembler_seeds() -> Vec<Vec<u8>> {
             ],
         ),
         // A hole acknowledged by the peer.
-        (7, 4096, vec![ins(0, &data[..10], 0), ins(30, &data[30..40], 0), Op::Ack { offset: 35 }, Op::Ack { offset: 60 }]),
+        (
+            7,
+            4096,
+            vec![
+                ins(0, &data[..10], 0),
+                ins(30, &data[30..40], 0),
+                Op::Ack { offset: 35 },
+                Op::Ack { offset: 60 },
+            ],
+        ),
         // Cut by the snaplen, then data past the cut.
-        (5000, 4096, vec![ins(0, &data[..20], 30), ins(50, &data[50..80], 0), ins(-10, &data[..5], 0)]),
+        (
+            5000,
+            4096,
+            vec![
+                ins(0, &data[..20], 30),
+                ins(50, &data[50..80], 0),
+                ins(-10, &data[..5], 0),
+            ],
+        ),
         // A small buffer that overflows.
-        (1, 16, vec![ins(100, &data[..40], 0), ins(10, &data[10..30], 0), ins(0, &data[..5], 0), Op::Flush { end: None }]),
+        (
+            1,
+            16,
+            vec![
+                ins(100, &data[..40], 0),
+                ins(10, &data[10..30], 0),
+                ins(0, &data[..5], 0),
+                Op::Flush { end: None },
+            ],
+        ),
         // Empty segments, stale ones, a flush with a FIN beyond the data.
-        (99, 64, vec![ins(0, &[], 0), ins(-40, &data[..20], 0), Op::Flush { end: Some(300) }, ins(300, &data[..9], 0)]),
+        (
+            99,
+            64,
+            vec![
+                ins(0, &[], 0),
+                ins(-40, &data[..20], 0),
+                Op::Flush { end: Some(300) },
+                ins(300, &data[..9], 0),
+            ],
+        ),
     ];
     cases
         .iter()
