@@ -17,11 +17,12 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  demo           run the whole lab end to end on loopback and print labsniff's reports
-  bench          performance figures (labsniff vs libpcap/tshark, servers vs Python) [--quick]
-  fuzz [SECS]    run every fuzz target for SECONDS each (default 60)
-  test           install system dependencies if missing, then fmt check, clippy, all tests
-  help           this text";
+  demo                  the whole lab end to end on loopback, with labsniff's reports
+  test [--no-demo]      install missing system packages, then fmt check, clippy, all tests, the demo
+  bench [--quick] [--only sniff|servers|scale]
+                        performance figures (labsniff vs libpcap/tshark, servers vs Python)
+  fuzz [SECS] [TARGET]  the fuzz targets (framer, sniff_frames, reassembler), SECS each (default 60)
+  help                  this text";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
