@@ -3,7 +3,7 @@
 use crate::error::NetError;
 use labproto::framer::decoder_for;
 use labproto::{Framer, Message, Proto};
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -174,7 +174,7 @@ pub fn run(config: ClientConfig, messages: &[String]) -> Result<(), NetError> {
         client.config.server,
         local.port()
     );
-    let mut one = |text: &str| -> Result<(), NetError> {
+    let one = |text: &str| -> Result<(), NetError> {
         let (sent, echo) = client.send(text.as_bytes())?;
         println!("sent {sent} ({} bytes)", sent.encode().len());
         if let Some(echo) = echo {
@@ -187,15 +187,5 @@ pub fn run(config: ClientConfig, messages: &[String]) -> Result<(), NetError> {
         }
         Ok(())
     };
-    if messages.is_empty() {
-        for line in io::stdin().lock().lines() {
-            let line = line.map_err(|source| NetError::Stdin { source })?;
-            one(&line)?;
-        }
-    } else {
-        for m in messages {
-            one(m)?;
-        }
-    }
-    Ok(())
+    crate::sockets::for_each_message(messages, one)
 }

@@ -31,10 +31,50 @@ pub fn tcp_listener(addr: SocketAddr) -> Result<TcpListener, NetError> {
     Ok(socket.into())
 }
 
+/// A non-blocking TCP listener on `addr` and the address it got (the port, when
+/// `addr` asked for port 0): both server models accept without blocking, so they
+/// notice the stop flag between clients.
+pub fn nonblocking_tcp_listener(addr: SocketAddr) -> Result<(TcpListener, SocketAddr), NetError> {
+    let listener = tcp_listener(addr)?;
+    let local = listener.local_addr().map_err(|source| NetError::Io {
+        what: "reading the bound address",
+        addr,
+        source,
+    })?;
+    listener
+        .set_nonblocking(true)
+        .map_err(|source| NetError::Io {
+            what: "making the listener non-blocking",
+            addr: local,
+            source,
+        })?;
+    Ok((listener, local))
+}
+
 /// A UDP socket bound to `addr`.
 pub fn udp_socket(addr: SocketAddr) -> Result<UdpSocket, NetError> {
     let bind_err = |source| NetError::Bind { addr, source };
     let socket = new_socket(addr, Type::DGRAM, Protocol::UDP)?;
     socket.bind(&addr.into()).map_err(bind_err)?;
     Ok(socket.into())
+}
+
+/// Run `each` on every `-m` message, or, when there are none, on every line typed
+/// on stdin until EOF (the lab's clients read `input()` in a loop).
+pub fn for_each_message(
+    messages: &[String],
+    mut each: impl FnMut(&str) -> Result<(), NetError>,
+) -> Result<(), NetError> {
+    if messages.is_empty() {
+        use std::io::BufRead;
+        for line in std::io::stdin().lock().lines() {
+            let line = line.map_err(|source| NetError::Stdin { source })?;
+            each(&line)?;
+        }
+    } else {
+        for m in messages {
+            each(m)?;
+        }
+    }
+    Ok(())
 }

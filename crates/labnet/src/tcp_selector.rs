@@ -49,19 +49,7 @@ impl Client {
 }
 
 pub fn start(config: TcpServerConfig, stop: Arc<AtomicBool>) -> Result<ServerHandle, NetError> {
-    let std_listener = crate::sockets::tcp_listener(config.bind)?;
-    let local = std_listener.local_addr().map_err(|source| NetError::Io {
-        what: "reading the bound address",
-        addr: config.bind,
-        source,
-    })?;
-    std_listener
-        .set_nonblocking(true)
-        .map_err(|source| NetError::Io {
-            what: "making the listener non-blocking",
-            addr: local,
-            source,
-        })?;
+    let (std_listener, local) = crate::sockets::nonblocking_tcp_listener(config.bind)?;
     let mut listener = TcpListener::from_std(std_listener);
     let poll = Poll::new().map_err(|source| NetError::Poll { source })?;
     poll.registry()

@@ -20,20 +20,8 @@ const ACCEPT_IDLE: Duration = Duration::from_millis(20);
 const ACCEPTOR: &str = "thread accept";
 
 pub fn start(config: TcpServerConfig, stop: Arc<AtomicBool>) -> Result<ServerHandle, NetError> {
-    let listener = crate::sockets::tcp_listener(config.bind)?;
-    let local = listener.local_addr().map_err(|source| NetError::Io {
-        what: "reading the bound address",
-        addr: config.bind,
-        source,
-    })?;
     // Non-blocking accept: the loop can notice the stop flag between clients.
-    listener
-        .set_nonblocking(true)
-        .map_err(|source| NetError::Io {
-            what: "making the listener non-blocking",
-            addr: local,
-            source,
-        })?;
+    let (listener, local) = crate::sockets::nonblocking_tcp_listener(config.bind)?;
     config
         .log
         .event(&ACCEPTOR, format_args!("{}", banner(&config, local)));

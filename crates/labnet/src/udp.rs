@@ -4,7 +4,7 @@ use crate::error::{plain, NetError};
 use crate::log::Log;
 use crate::server::STOP_CHECK;
 use labproto::Message;
-use std::io::{self, BufRead};
+use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -142,15 +142,5 @@ pub fn run_client(target: SocketAddr, messages: &[String]) -> Result<(), NetErro
         );
         Ok(())
     };
-    if messages.is_empty() {
-        for line in io::stdin().lock().lines() {
-            let line = line.map_err(|source| NetError::Stdin { source })?;
-            send(&line)?;
-        }
-    } else {
-        for m in messages {
-            send(m)?;
-        }
-    }
-    Ok(())
+    crate::sockets::for_each_message(messages, send)
 }

@@ -18,7 +18,7 @@ mod common;
 #[path = "common/wire.rs"]
 mod wire;
 
-use common::{labnet, Server};
+use common::{handler_of, labnet, Server};
 use labproto::{Message, Proto};
 use socket2::{Domain, Socket, Type};
 use std::io::{ErrorKind, Read, Write};
@@ -80,18 +80,6 @@ fn count_lines(server: &Server, pred: impl Fn(&str) -> bool) -> usize {
 /// Wait until at least `n` lines match `pred`.
 fn wait_count(server: &Server, what: &str, n: usize, pred: impl Fn(&str) -> bool) {
     server.wait_all(what, |lines| lines.iter().filter(|l| pred(l)).count() >= n);
-}
-
-/// The log label of the handler serving the client whose local port is `port`.
-fn handler_of(server: &Server, model: &str, port: u16) -> String {
-    if model == "threads" {
-        return format!("[thread client-127.0.0.1:{port}]");
-    }
-    let accept = server.expect_line("accepting the client", |l| {
-        l.contains(&format!("accepted 127.0.0.1:{port} "))
-    });
-    let token = accept.rsplit("registered as token ").next().unwrap();
-    format!("[selector token {token}]")
 }
 
 fn proc_status_field(pid: u32, field: &str) -> u64 {

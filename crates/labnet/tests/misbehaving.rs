@@ -7,23 +7,11 @@ mod common;
 #[path = "common/wire.rs"]
 mod wire;
 
-use common::{labnet, stdout, Server};
+use common::{handler_of, labnet, stdout, Server};
 use socket2::{Domain, Socket, Type};
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::Duration;
-
-/// The log label of the handler serving the client whose local port is `port`.
-fn handler_of(server: &Server, model: &str, port: u16) -> String {
-    if model == "threads" {
-        return format!("[thread client-127.0.0.1:{port}]");
-    }
-    let accept = server.expect_line("accepting the client", |l| {
-        l.contains(&format!("accepted 127.0.0.1:{port} "))
-    });
-    let token = accept.rsplit("registered as token ").next().unwrap();
-    format!("[selector token {token}]")
-}
 
 fn assert_no_reply_within(s: &mut TcpStream, wait: Duration) {
     s.set_read_timeout(Some(wait)).unwrap();

@@ -189,3 +189,16 @@ pub fn python(script: &str, args: &[&str]) -> String {
     );
     text
 }
+
+/// The log prefix of the handler serving the client on local `port`: the thread
+/// name (threads model) or the selector token read from the accept line.
+pub fn handler_of(server: &Server, model: &str, port: u16) -> String {
+    if model == "threads" {
+        return format!("[thread client-127.0.0.1:{port}]");
+    }
+    let accept = server.expect_line("accepting the client", |l| {
+        l.contains(&format!("accepted 127.0.0.1:{port} "))
+    });
+    let token = accept.rsplit("registered as token ").next().unwrap();
+    format!("[selector token {token}]")
+}
