@@ -14,7 +14,9 @@
 //! ```text
 //! [isn: u32 BE] [cap: u16 BE] then operations, op = u8:
 //!   op % 4 = 0, 1: insert  [offset: u16 BE] [len: u8] ([extra: u8] if op & 0x80) [len bytes]
-//!   op % 4 = 2:    ack     [offset: u16 BE]
+//!   op % 4 = 2:    ack     [offset: u16 BE]   (op & 0x80: only recorded, as labsniff
+//!                  does when the ACK may have been captured before its data; the
+//!                  bytes are declared missing at the next plain ack or flush)
 //!   op % 4 = 3:    flush   ([end offset: u16 BE] if op & 0x80)
 //! ```
 //! Offsets are stream offsets + 64 (so a segment may start before the stream);
@@ -41,6 +43,7 @@ pub enum Op<'a> {
     },
     Ack {
         offset: i64,
+        deferred: bool,
     },
     Flush {
         end: Option<i64>,
@@ -65,8 +68,8 @@ pub fn encode_op(op: &Op<'_>, out: &mut Vec<u8>) {
             }
             out.extend_from_slice(data);
         }
-        Op::Ack { offset } => {
-            out.push(2);
+        Op::Ack { offset, deferred } => {
+            out.push(if *deferred { 0x82 } else { 2 });
             out.extend_from_slice(&biased(*offset));
         }
         Op::Flush { end: None } => out.push(3),
@@ -105,7 +108,10 @@ fn decode_op<'a>(r: &mut Reader<'a>) -> Op<'a> {
                 extra,
             }
         }
-        2 => Op::Ack { offset: offset(r) },
+        2 => Op::Ack {
+            offset: offset(r),
+            deferred: op & 0x80 != 0,
+        },
         _ => Op::Flush {
             end: (op & 0x80 != 0).then(|| offset(r)),
         },
@@ -296,8 +302,23 @@ pub fn check(input: &[u8]) {
                     "op {step}: buffer over its cap"
                 );
             }
-            Op::Ack { offset } => {
-                let gaps = reassembler.acked(seq(offset), &mut collect(&mut pieces));
+            Op::Ack {
+                offset,
+                deferred: true,
+            } => {
+                reassembler.acked(seq(offset));
+                assert_eq!(
+                    model.accept(&pieces, &[], step),
+                    0,
+                    "op {step}: deferred ack"
+                );
+            }
+            Op::Ack {
+                offset,
+                deferred: false,
+            } => {
+                reassembler.acked(seq(offset));
+                let gaps = reassembler.declare_acked(&mut collect(&mut pieces));
                 assert_eq!(
                     model.accept(&pieces, &[GapReason::Acked], step),
                     gaps,
@@ -314,7 +335,7 @@ pub fn check(input: &[u8]) {
             Op::Flush { end } => {
                 let gaps = reassembler.flush(end.map(seq), &mut collect(&mut pieces));
                 assert_eq!(
-                    model.accept(&pieces, &[GapReason::Flush], step),
+                    model.accept(&pieces, &[GapReason::Flush, GapReason::Acked], step),
                     gaps,
                     "op {step}: flush() total"
                 );

@@ -41,6 +41,27 @@ pub struct ConvConfig {
 /// (frame, timestamp) of the segment that carried some bytes.
 type Tag = (u64, u64);
 
+/// An ACK covered bytes of the other direction that the capture has not shown (yet).
+/// The data is often captured just after its ACK (capture order across CPUs,
+/// loopback), so the bytes are given up only after [`ACK_GAP_FRAMES`] more frames of
+/// the conversation or [`ACK_GAP_MICROS`] of capture time without them.
+#[derive(Debug, Clone, Copy)]
+struct AckWait {
+    /// The first ACK that covered the unseen bytes.
+    frame: u64,
+    ts: u64,
+    /// Frames of this conversation after that ACK, this one included.
+    frames_since: u32,
+}
+
+/// Frames of a conversation after an ACK of unseen bytes before they are declared
+/// missing. Swaps in capture order span a few frames; 64 leaves a wide margin while
+/// holding back at most 64 segments' worth of later messages.
+pub const ACK_GAP_FRAMES: u32 = 64;
+/// Capture time after an ACK of unseen bytes before they are declared missing: the
+/// swaps it covers take microseconds.
+pub const ACK_GAP_MICROS: u64 = 1_000_000;
+
 /// One TCP or UDP conversation between a client and the lab server.
 #[derive(Debug)]
 pub struct Conversation {
@@ -52,6 +73,7 @@ pub struct Conversation {
     reassemblers: [Option<Reassembler<Tag>>; 2],
     fin_seq: [Option<u32>; 2],
     fin_acked: [bool; 2],
+    ack_wait: [Option<AckWait>; 2],
     sent: [bool; 2],
     details: TcpDetails,
     syn_ts: Option<u64>,
@@ -94,6 +116,7 @@ impl Conversation {
             reassemblers: [None, None],
             fin_seq: [None; 2],
             fin_acked: [false; 2],
+            ack_wait: [None; 2],
             sent: [false; 2],
             details: TcpDetails::default(),
             syn_ts: None,
@@ -164,6 +187,8 @@ impl Conversation {
         out: &mut EventQueue,
     ) -> bool {
         self.count(dir, pkt);
+        // Before this frame's bytes: a window that has passed ends before them.
+        self.expire_ack_waits(pkt, out);
         let i = dir.index();
         let peer = 1 - i;
         let flags = seg.flags;
@@ -288,9 +313,15 @@ impl Conversation {
                     target = fin;
                 }
             }
-            let (reassemblers, mut router) = self.router(dir_from(peer), pkt.frame, out);
-            if let Some(r) = reassemblers[peer].as_mut() {
-                r.acked(target, &mut |p| router.take(p));
+            let unseen = self.reassemblers[peer]
+                .as_mut()
+                .is_some_and(|r| r.acked(target));
+            if unseen && self.ack_wait[peer].is_none() {
+                self.ack_wait[peer] = Some(AckWait {
+                    frame: pkt.frame,
+                    ts: pkt.ts,
+                    frames_since: 0,
+                });
             }
         }
 
@@ -304,6 +335,35 @@ impl Conversation {
             return true;
         }
         self.fin_acked[0] && self.fin_acked[1]
+    }
+
+    /// Give up acknowledged bytes that did not show up within the window, and forget
+    /// waits whose bytes arrived.
+    fn expire_ack_waits(&mut self, pkt: &Packet<'_>, out: &mut EventQueue) {
+        for i in 0..2 {
+            let Some(mut wait) = self.ack_wait[i] else {
+                continue;
+            };
+            let unseen = self.reassemblers[i]
+                .as_ref()
+                .map_or(0, Reassembler::acked_unseen);
+            if unseen == 0 {
+                self.ack_wait[i] = None;
+                continue;
+            }
+            wait.frames_since += 1;
+            if wait.frames_since > ACK_GAP_FRAMES
+                || pkt.ts.saturating_sub(wait.ts) >= ACK_GAP_MICROS
+            {
+                self.ack_wait[i] = None;
+                let (reassemblers, mut router) = self.router(dir_from(i), wait.frame, out);
+                if let Some(r) = reassemblers[i].as_mut() {
+                    r.declare_acked(&mut |p| router.take(p));
+                }
+            } else {
+                self.ack_wait[i] = Some(wait);
+            }
+        }
     }
 
     fn retransmission(&mut self, dir: Dir) {
@@ -339,6 +399,12 @@ impl Conversation {
     /// Close the conversation: flush reassembly, finish dissection, build the record.
     pub fn finish(mut self, frame: u64, out: &mut EventQueue) -> ConversationRecord {
         for i in 0..2 {
+            if let Some(wait) = self.ack_wait[i].take() {
+                let (reassemblers, mut router) = self.router(dir_from(i), wait.frame, out);
+                if let Some(r) = reassemblers[i].as_mut() {
+                    r.declare_acked(&mut |p| router.take(p));
+                }
+            }
             let fin = self.fin_seq[i];
             let (reassemblers, mut router) = self.router(dir_from(i), frame, out);
             if let Some(r) = reassemblers[i].as_mut() {

@@ -11,7 +11,13 @@
 //! The reassembler never guesses: a hole is given up only when something proves the
 //! bytes will not show up in the capture any more:
 //! - [`GapReason::Acked`]: the peer acknowledged bytes the capture never showed (the
-//!   receiver got them, so the sender will not retransmit them);
+//!   receiver got them, so the sender will not retransmit them). An ACK is often
+//!   captured a moment *before* the data it acknowledges (capture order across CPUs,
+//!   loopback, a capture point between the hosts), so [`Reassembler::acked`] only
+//!   records how far the peer acknowledged; the bytes still missing below that point
+//!   are declared a gap by [`Reassembler::declare_acked`], which the caller invokes
+//!   once the data can no longer arrive (the caller's window: see
+//!   `conversation::ACK_GAP_FRAMES`). Bytes that arrive before then are delivered.
 //! - [`GapReason::Overflow`]: the out-of-order buffer went over its cap;
 //! - [`GapReason::Truncated`]: the capture cut the segment that carried them (snaplen);
 //! - [`GapReason::Flush`]: the conversation ended (both FINs acknowledged, a RST) or the
@@ -33,7 +39,10 @@ impl GapReason {
     /// Plain words for diagnostics.
     pub fn explain(self) -> &'static str {
         match self {
-            GapReason::Acked => "the peer acknowledged them, so they were sent but not captured",
+            GapReason::Acked => {
+                "the peer acknowledged them in this frame, so they were sent and received, but the \
+                 capture did not show them (within 64 frames or 1 s of the ACK)"
+            }
             GapReason::Overflow => "the out-of-order buffer overflowed while waiting for them",
             GapReason::Truncated => "the capture cut the frame that carried them (snaplen)",
             GapReason::Flush => "the conversation or the capture ended without them",
@@ -91,6 +100,9 @@ pub struct Reassembler<T> {
     buffered_bytes: usize,
     /// Ranges (start -> end) the capture is known to have cut off.
     lost: BTreeMap<u64, u64>,
+    /// The highest stream offset the peer acknowledged, while it is beyond `next`:
+    /// bytes below it that the capture has not shown yet (maybe still to come).
+    acked_to: Option<u64>,
     cap: usize,
 }
 
@@ -107,8 +119,15 @@ impl<T: Copy> Reassembler<T> {
             buffered: BTreeMap::new(),
             buffered_bytes: 0,
             lost: BTreeMap::new(),
+            acked_to: None,
             cap,
         }
+    }
+
+    /// Bytes acknowledged by the peer but not yet seen in the capture (they may still
+    /// arrive: see [`Reassembler::declare_acked`]).
+    pub fn acked_unseen(&self) -> u64 {
+        self.acked_to.map_or(0, |to| to.saturating_sub(self.next))
     }
 
     /// Stream offset of the next byte to deliver.
@@ -177,6 +196,7 @@ impl<T: Copy> Reassembler<T> {
         let new_bytes = if new_start == next && self.buffered.is_empty() && self.lost.is_empty() {
             // Fast path: the usual in-order segment, delivered straight from the frame.
             self.next += fresh.len() as u64;
+            self.forget_reached_ack();
             out(Piece::Data {
                 offset: new_start,
                 bytes: fresh,
@@ -201,20 +221,34 @@ impl<T: Copy> Reassembler<T> {
         Inserted { kind, new_bytes }
     }
 
-    /// The peer acknowledged everything before `ack_seq`: bytes still missing before it
-    /// are a gap. Returns the gap bytes declared.
-    pub fn acked<F: FnMut(Piece<'_, T>)>(&mut self, ack_seq: u32, out: &mut F) -> u64 {
+    /// The peer acknowledged everything before `ack_seq`. Nothing is declared missing
+    /// yet (the data may have been captured after its ACK); returns true when bytes
+    /// below `ack_seq` are still unseen, so that the caller starts its window.
+    pub fn acked(&mut self, ack_seq: u32) -> bool {
         let target = self.offset_of(ack_seq);
         if target <= self.next as i64 || (target - self.next as i64) as u64 > MAX_JUMP {
-            return 0;
+            return false;
         }
-        self.skip_to(target as u64, GapReason::Acked, out)
+        let target = target as u64;
+        self.acked_to = Some(self.acked_to.map_or(target, |t| t.max(target)));
+        true
+    }
+
+    /// Give up the bytes the peer acknowledged that the capture still has not shown:
+    /// declare them a gap ([`GapReason::Acked`]) and deliver what was buffered behind
+    /// them. Returns the gap bytes declared.
+    pub fn declare_acked<F: FnMut(Piece<'_, T>)>(&mut self, out: &mut F) -> u64 {
+        match self.acked_to.take() {
+            Some(target) if target > self.next => self.skip_to(target, GapReason::Acked, out),
+            _ => 0,
+        }
     }
 
     /// Deliver everything buffered, declaring every hole a gap. `end_seq`: where the
     /// stream is known to end (the FIN's sequence number), if known. Returns gap bytes.
     pub fn flush<F: FnMut(Piece<'_, T>)>(&mut self, end_seq: Option<u32>, out: &mut F) -> u64 {
-        let mut gaps = 0;
+        // Bytes the peer acknowledged are missing for that reason, not for the end.
+        let mut gaps = self.declare_acked(out);
         while self.buffered_bytes > 0 {
             gaps += self.give_up_first_hole(GapReason::Flush, out);
         }
@@ -348,6 +382,14 @@ impl<T: Copy> Reassembler<T> {
                 }
                 None => break,
             }
+        }
+        self.forget_reached_ack();
+    }
+
+    /// The stream caught up with the acknowledged point: nothing is pending any more.
+    fn forget_reached_ack(&mut self) {
+        if self.acked_to.is_some_and(|to| to <= self.next) {
+            self.acked_to = None;
         }
     }
 }

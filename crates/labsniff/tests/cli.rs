@@ -248,8 +248,9 @@ fn gap_is_reported_and_decoding_resumes_at_next_message() {
         gaps[0]["text"],
         format!(
             "frame 7: {lost} bytes of the client's stream (stream offsets 17 to {}) are missing from the capture: \
-             the peer acknowledged them, so they were sent but not captured; the unfinished message before \
-             the gap (5 bytes) is dropped",
+             the peer acknowledged them in this frame, so they were sent and received, but the capture did \
+             not show them (within 64 frames or 1 s of the ACK); the unfinished message before the gap (5 \
+             bytes) is dropped",
             17 + lost - 1
         )
     );
@@ -268,6 +269,91 @@ fn gap_is_reported_and_decoding_resumes_at_next_message() {
         resync[0]["text"],
         format!("frame 5: the client's stream resynchronised at stream offset {}, the next provable v3 message boundary", 12 + m2.len())
     );
+}
+
+/// Issue 12, defect 1: an ACK captured before the data it acknowledges (capture order
+/// across CPUs, loopback) must not make the next frame's bytes a gap.
+#[test]
+fn ack_captured_before_its_data_keeps_every_byte() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap); // 1-3
+    let (m1, m2, m3) = (
+        lab::v3(1, b"request one"),
+        lab::v3(2, b"request two"),
+        lab::v3(3, b"request three"),
+    );
+    flow.send(&mut cap, Dir::C2S, &m1); // 4
+                                        // The server's ACK of m2 and m3 is captured before the two segments that carry them.
+    let start = flow.next_seq(Dir::C2S);
+    flow.advance_seq(Dir::C2S, (m2.len() + m3.len()) as u32);
+    assert_eq!(flow.ack(&mut cap, Dir::S2C), 5);
+    flow.raw_segment(
+        &mut cap,
+        Dir::C2S,
+        start,
+        flow.next_seq(Dir::S2C),
+        0x18,
+        &m2,
+    ); // 6
+    let m3_seq = start.wrapping_add(m2.len() as u32);
+    flow.raw_segment(
+        &mut cap,
+        Dir::C2S,
+        m3_seq,
+        flow.next_seq(Dir::S2C),
+        0x18,
+        &m3,
+    ); // 7
+    flow.close(&mut cap);
+    let run = run_capture("ack-first", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(
+        run.payloads(),
+        vec![
+            msg("c2s", Some(1), "request one"),
+            msg("c2s", Some(2), "request two"),
+            msg("c2s", Some(3), "request three")
+        ]
+    );
+    assert_eq!(run.messages()[1]["frames"], json!([6]));
+    let c = run.conversations()[0];
+    assert_eq!(c["gaps"], json!([]));
+    assert_eq!(c["retransmissions"], 0);
+    assert_eq!(
+        c["bytes_c2s"].as_u64(),
+        Some((m1.len() + m2.len() + m3.len()) as u64)
+    );
+    assert!(run.problems().iter().all(|d| d["code"] != "gap"));
+}
+
+/// Bytes acknowledged but never captured are given up once the window after the ACK
+/// passes (1 s of capture time here), not only at the end of the conversation: the
+/// client's later messages come out while the conversation goes on.
+#[test]
+fn acked_but_unseen_bytes_are_given_up_after_the_window() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap); // 1-3
+    let (m1, lost, m3) = (
+        lab::v3(1, b"one"),
+        lab::v3(2, b"never seen"),
+        lab::v3(3, b"three"),
+    );
+    flow.send(&mut cap, Dir::C2S, &m1); // 4
+    flow.advance_seq(Dir::C2S, lost.len() as u32);
+    flow.send(&mut cap, Dir::C2S, &m3); // 5
+    assert_eq!(flow.ack(&mut cap, Dir::S2C), 6);
+    cap.advance(1_500_000);
+    flow.send(&mut cap, Dir::S2C, &lab::v3(9, b"late reply")); // 7: past the window
+    flow.close(&mut cap);
+    let run = run_capture("ack-window", &cap, FileFormat::Pcap, &[]);
+    let position =
+        |pred: &dyn Fn(&serde_json::Value) -> bool| run.lines.iter().position(|v| pred(v)).unwrap();
+    let gap = position(&|v| v["code"] == "gap");
+    let three = position(&|v| v["type"] == "message" && v["order"] == 3);
+    let late = position(&|v| v["type"] == "message" && v["order"] == 9);
+    assert_eq!(run.lines[gap]["frame"], 6, "the gap is reported at the ACK");
+    assert!(gap < three && three < late, "{:?}", run.lines);
 }
 
 #[test]

@@ -252,8 +252,14 @@ fn reassembler_seeds() -> Vec<Vec<u8>> {
             vec![
                 ins(0, &data[..10], 0),
                 ins(30, &data[30..40], 0),
-                Op::Ack { offset: 35 },
-                Op::Ack { offset: 60 },
+                Op::Ack {
+                    offset: 35,
+                    deferred: true,
+                },
+                Op::Ack {
+                    offset: 60,
+                    deferred: false,
+                },
             ],
         ),
         // Cut by the snaplen, then data past the cut.

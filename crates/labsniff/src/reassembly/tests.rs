@@ -84,7 +84,10 @@ fn ack_past_a_hole_declares_the_gap() {
     let mut sink = Sink::default();
     r.insert(0, b"aaaa", 4, 1, &mut sink.take());
     r.insert(10, b"cccc", 4, 3, &mut sink.take());
-    assert_eq!(r.acked(12, &mut sink.take()), 6);
+    assert!(r.acked(12));
+    assert!(sink.reasons.is_empty(), "an ACK alone declares nothing");
+    assert_eq!(r.acked_unseen(), 8);
+    assert_eq!(r.declare_acked(&mut sink.take()), 6);
     assert_eq!(
         sink.pieces,
         vec![
@@ -95,7 +98,39 @@ fn ack_past_a_hole_declares_the_gap() {
     );
     assert_eq!(sink.reasons, vec![GapReason::Acked]);
     // An old ack does nothing.
-    assert_eq!(r.acked(3, &mut sink.take()), 0);
+    assert!(!r.acked(3));
+    assert_eq!(r.declare_acked(&mut sink.take()), 0);
+}
+
+#[test]
+fn ack_captured_before_its_data_loses_nothing() {
+    let mut r = Reassembler::new(0, 1 << 20);
+    let mut sink = Sink::default();
+    r.insert(0, b"aaaa", 4, 1, &mut sink.take());
+    // The ACK of bytes 4..14 is captured before the two segments that carry them.
+    assert!(r.acked(14));
+    r.insert(4, b"bbbbb", 5, 2, &mut sink.take());
+    assert_eq!(r.acked_unseen(), 5);
+    r.insert(9, b"ccccc", 5, 3, &mut sink.take());
+    assert_eq!(r.acked_unseen(), 0);
+    assert_eq!(r.declare_acked(&mut sink.take()), 0);
+    assert!(sink.reasons.is_empty());
+    let got: Vec<u8> = collect(&sink.pieces).into_iter().flatten().collect();
+    assert_eq!(got, b"aaaabbbbbccccc");
+}
+
+#[test]
+fn flush_names_acked_bytes_as_acked() {
+    let mut r = Reassembler::new(0, 1 << 20);
+    let mut sink = Sink::default();
+    r.insert(0, b"ab", 2, 1, &mut sink.take());
+    assert!(r.acked(5));
+    assert_eq!(r.flush(Some(9), &mut sink.take()), 7);
+    assert_eq!(
+        sink.pieces,
+        vec![(0, Some(b"ab".to_vec()), 2), (2, None, 3), (5, None, 4)]
+    );
+    assert_eq!(sink.reasons, vec![GapReason::Acked, GapReason::Flush]);
 }
 
 #[test]
@@ -239,9 +274,38 @@ proptest! {
         let mut r = Reassembler::new(isn, 1 << 20);
         let mut sink = Sink::default();
         feed(&mut r, &mut sink, isn, &stream, &alt, &segs);
-        r.acked(isn.wrapping_add(m.len() as u32), &mut sink.take());
+        r.acked(isn.wrapping_add(m.len() as u32));
+        r.declare_acked(&mut sink.take());
         prop_assert_eq!(collect(&sink.pieces), m);
         prop_assert!(sink.reasons.iter().all(|&x| x == GapReason::Acked));
+    }
+
+    /// Every segment may be preceded by an ACK of everything up to its end (the ACK
+    /// captured before the data it acknowledges): as long as the caller does not give
+    /// the acknowledged bytes up, nothing is lost and the flush equals the model.
+    #[test]
+    fn acks_before_their_data_lose_nothing(
+        (isn, stream, alt, segs) in scenario(),
+        early in prop::collection::vec(any::<bool>(), 20),
+    ) {
+        let m = model(&stream, &alt, &segs);
+        let mut r = Reassembler::new(isn, 1 << 20);
+        let mut sink = Sink::default();
+        for (i, &(s, l, a)) in segs.iter().enumerate() {
+            if early[i % early.len()] {
+                r.acked(isn.wrapping_add((s + l) as u32));
+            }
+            let src = if a { &alt } else { &stream };
+            r.insert(isn.wrapping_add(s as u32), &src[s..s + l], l, i as u32, &mut sink.take());
+            // Delivered bytes are always the model's, never a declared gap.
+            let prefix = m.iter().take_while(|b| b.is_some()).count();
+            let got = collect(&sink.pieces);
+            prop_assert!(got.len() <= prefix);
+            prop_assert!(got.iter().all(Option::is_some));
+        }
+        r.flush(None, &mut sink.take());
+        let got = collect(&sink.pieces);
+        prop_assert_eq!(got, m);
     }
 
     #[test]
