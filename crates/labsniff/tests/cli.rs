@@ -348,7 +348,7 @@ fn acked_but_unseen_bytes_are_given_up_after_the_window() {
     flow.close(&mut cap);
     let run = run_capture("ack-window", &cap, FileFormat::Pcap, &[]);
     let position =
-        |pred: &dyn Fn(&serde_json::Value) -> bool| run.lines.iter().position(|v| pred(v)).unwrap();
+        |pred: &dyn Fn(&serde_json::Value) -> bool| run.lines.iter().position(pred).unwrap();
     let gap = position(&|v| v["code"] == "gap");
     let three = position(&|v| v["type"] == "message" && v["order"] == 3);
     let late = position(&|v| v["type"] == "message" && v["order"] == 9);
