@@ -248,9 +248,11 @@ impl Analyzer {
                     }
                 }
                 if let Some(conv) = self.open.get(&key) {
+                    // A SYN-ACK captured before its SYN opened this conversation: the
+                    // SYN it acknowledges is the same connection, not a new one.
                     let reused = new_syn
                         && conv.dir_of(pkt.src) == Dir::ClientToServer
-                        && conv.client_isn() != Some(seg.seq);
+                        && !conv.is_same_syn(seg.seq);
                     let reversed = new_syn && conv.dir_of(pkt.src) == Dir::ServerToClient;
                     if reused || reversed {
                         self.close(&key);

@@ -3,8 +3,8 @@
 
 use crate::dissect::{ConvInfo, Dissector};
 use crate::event::{
-    seconds, ConversationRecord, Diagnostic, Dir, Event, GapRecord, Severity, SynOptions,
-    TcpDetails, TransportKind,
+    seconds, CapturePoint, ConversationRecord, Diagnostic, Dir, Event, GapRecord, Severity,
+    SynAttempt, SynOptions, TcpDetails, TransportKind,
 };
 use crate::packet::{Packet, TcpSegment};
 use crate::queue::EventQueue;
@@ -54,6 +54,10 @@ struct AckWait {
     frames_since: u32,
 }
 
+/// The client's SYNs kept per conversation (Linux sends at most 7: the first and 6
+/// retries, net.ipv4.tcp_syn_retries).
+const SYN_ATTEMPTS_KEPT: usize = 16;
+
 /// Frames of a conversation after an ACK of unseen bytes before they are declared
 /// missing. Swaps in capture order span a few frames; 64 leaves a wide margin while
 /// holding back at most 64 segments' worth of later messages.
@@ -77,6 +81,13 @@ pub struct Conversation {
     sent: [bool; 2],
     details: TcpDetails,
     syn_ts: Option<u64>,
+    /// The client's last SYN captured (the one a SYN-ACK answers).
+    last_syn_ts: Option<u64>,
+    /// The most recent SYN of either side (Wireshark's `ts_mru_syn`, for `irtt`).
+    mru_syn_ts: Option<u64>,
+    syn_ack_ts: Option<u64>,
+    /// The acknowledgement number of the SYN-ACK (the client's ISN + 1).
+    syn_ack_acks: Option<u32>,
     first_frame: u64,
     last_frame: u64,
     start_ts: u64,
@@ -120,6 +131,10 @@ impl Conversation {
             sent: [false; 2],
             details: TcpDetails::default(),
             syn_ts: None,
+            last_syn_ts: None,
+            mru_syn_ts: None,
+            syn_ack_ts: None,
+            syn_ack_acks: None,
             first_frame: first.frame,
             last_frame: first.frame,
             start_ts: first.ts,
@@ -141,9 +156,14 @@ impl Conversation {
         }
     }
 
-    /// The client's ISN, once its SYN was seen.
-    pub fn client_isn(&self) -> Option<u32> {
-        self.details.client_isn
+    /// Whether a client SYN with sequence number `seq` belongs to this conversation:
+    /// its ISN is the one seen, or, when the SYN-ACK was captured before the SYN, the
+    /// SYN-ACK acknowledged `seq + 1`. Otherwise it starts a new connection.
+    pub fn is_same_syn(&self, seq: u32) -> bool {
+        match self.details.client_isn {
+            Some(isn) => isn == seq,
+            None => self.syn_ack_acks == Some(seq.wrapping_add(1)),
+        }
     }
 
     fn count(&mut self, dir: Dir, pkt: &Packet<'_>) {
@@ -198,6 +218,18 @@ impl Conversation {
             sack_permitted: seg.options.sack_permitted,
         };
         let mut retransmitted_syn = false;
+        if flags.syn && !flags.ack && dir == Dir::ClientToServer {
+            self.last_syn_ts = Some(pkt.ts);
+            if self.details.syn_attempts.len() < SYN_ATTEMPTS_KEPT {
+                self.details.syn_attempts.push(SynAttempt {
+                    frame: pkt.frame,
+                    ts: seconds(pkt.ts),
+                });
+            }
+            if self.details.syn_frame.is_some() {
+                self.details.syn_retransmissions += 1;
+            }
+        }
         if flags.syn && !flags.ack {
             if self.details.syn_frame.is_none() {
                 self.details.syn_frame = Some(pkt.frame);
@@ -216,10 +248,14 @@ impl Conversation {
                 self.details.syn_ack_frame = Some(pkt.frame);
                 self.details.syn_ack_ts = Some(seconds(pkt.ts));
                 self.details.server_isn = Some(seg.seq);
+                self.syn_ack_acks = Some(seg.ack);
                 self.details.server_options = Some(options);
-                if let Some(syn) = self.syn_ts {
+                // The SYN-ACK answers the last SYN that reached the server: measure
+                // from the last one captured before it, not from the first attempt.
+                if let Some(syn) = self.last_syn_ts {
                     self.details.handshake_rtt = Some(seconds(pkt.ts.saturating_sub(syn)));
                 }
+                self.syn_ack_ts = Some(pkt.ts);
             } else {
                 retransmitted_syn = true;
             }
@@ -238,6 +274,13 @@ impl Conversation {
                 if self.details.ack_frame.is_none() && dir == Dir::ClientToServer {
                     self.details.ack_frame = Some(pkt.frame);
                     self.details.ack_ts = Some(seconds(pkt.ts));
+                    if let Some(syn_ack) = self.syn_ack_ts {
+                        self.details.syn_ack_to_ack = Some(seconds(pkt.ts.saturating_sub(syn_ack)));
+                    }
+                    self.details.capture_point = CapturePoint::from_handshake(
+                        self.details.handshake_rtt,
+                        self.details.syn_ack_to_ack,
+                    );
                 }
                 self.endpoints[i] = Endpoint::Established;
                 if handshaking(self.endpoints[peer]) {
@@ -247,6 +290,15 @@ impl Conversation {
         }
         if retransmitted_syn {
             self.retransmission(dir);
+        }
+        // Wireshark's tcp.analysis.initial_rtt: the first segment with ACK and without
+        // SYN after a SYN, minus the time of the most recent SYN (either direction).
+        if flags.syn && !flags.ack {
+            self.mru_syn_ts = Some(pkt.ts);
+        } else if flags.ack && !flags.syn && self.details.irtt.is_none() {
+            if let Some(syn) = self.mru_syn_ts {
+                self.details.irtt = Some(seconds(pkt.ts.saturating_sub(syn)));
+            }
         }
 
         // Stream data.

@@ -117,6 +117,61 @@ pub struct SynOptions {
     pub sack_permitted: bool,
 }
 
+/// Where the capture was made, as the handshake's timings show: the host that answers
+/// a segment at once sees almost no time between it and its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CapturePoint {
+    /// SYN-ACK→ACK near zero, SYN→SYN-ACK a round trip.
+    Client,
+    /// SYN→SYN-ACK near zero, SYN-ACK→ACK a round trip.
+    Server,
+    /// Both a measurable part of the round trip.
+    Between,
+    /// No complete handshake, or no measurable network time (both under 1 ms, e.g.
+    /// loopback: client and server on one host).
+    #[default]
+    Unknown,
+}
+
+impl CapturePoint {
+    /// Under this, a handshake leg is no measurable network time.
+    pub const NETWORK_MIN: f64 = 0.001;
+
+    /// From SYN→SYN-ACK and SYN-ACK→ACK in seconds: one leg is "near zero" when it is
+    /// under a tenth of the other and the other is at least [`Self::NETWORK_MIN`].
+    pub fn from_handshake(syn_to_syn_ack: Option<f64>, syn_ack_to_ack: Option<f64>) -> Self {
+        let (Some(a), Some(b)) = (syn_to_syn_ack, syn_ack_to_ack) else {
+            return CapturePoint::Unknown;
+        };
+        if a.max(b) < Self::NETWORK_MIN {
+            CapturePoint::Unknown
+        } else if a <= b / 10.0 {
+            CapturePoint::Server
+        } else if b <= a / 10.0 {
+            CapturePoint::Client
+        } else {
+            CapturePoint::Between
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CapturePoint::Client => "client",
+            CapturePoint::Server => "server",
+            CapturePoint::Between => "between",
+            CapturePoint::Unknown => "unknown",
+        }
+    }
+}
+
+/// One SYN the client sent (the first, then retransmissions).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SynAttempt {
+    pub frame: u64,
+    pub ts: f64,
+}
+
 /// Handshake and teardown details of a TCP conversation (for the explain report).
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 pub struct TcpDetails {
@@ -127,7 +182,9 @@ pub struct TcpDetails {
     /// The client's ACK that completed the handshake.
     pub ack_frame: Option<u64>,
     pub ack_ts: Option<f64>,
-    /// SYN to SYN-ACK, seconds.
+    /// From the client's last SYN before the SYN-ACK (the one it answers) to the
+    /// SYN-ACK, seconds: a round trip when captured at the client, the server's reply
+    /// time when captured at the server.
     pub handshake_rtt: Option<f64>,
     pub client_isn: Option<u32>,
     pub server_isn: Option<u32>,
@@ -147,6 +204,17 @@ pub struct TcpDetails {
     pub retransmissions_s2c: u64,
     pub out_of_order_c2s: u64,
     pub out_of_order_s2c: u64,
+    /// Inferred from the handshake timings (see [`CapturePoint`]).
+    pub capture_point: CapturePoint,
+    /// Wireshark's `tcp.analysis.initial_rtt`: from the most recent SYN to the first
+    /// segment with ACK and without SYN, seconds.
+    pub irtt: Option<f64>,
+    /// SYN-ACK to the client's ACK completing the handshake, seconds.
+    pub syn_ack_to_ack: Option<f64>,
+    /// The client's SYNs after the first.
+    pub syn_retransmissions: u64,
+    /// Every SYN the client sent (at most 16 kept).
+    pub syn_attempts: Vec<SynAttempt>,
 }
 
 /// The record of one conversation, emitted when it ends or at the end of input.
@@ -287,5 +355,27 @@ impl Sink for Vec<Event> {
     fn emit(&mut self, event: Event) -> std::io::Result<()> {
         self.push(event);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CapturePoint;
+
+    #[test]
+    fn capture_point_from_handshake_legs() {
+        let at = |a, b| CapturePoint::from_handshake(Some(a), Some(b));
+        // At the server: it answers the SYN in 30 µs; the client's ACK takes the RTT.
+        assert_eq!(at(0.000_030, 0.020_4), CapturePoint::Server);
+        // At the client: the SYN-ACK takes the RTT; the ACK leaves at once.
+        assert_eq!(at(0.020_4, 0.000_040), CapturePoint::Client);
+        // On the path: both legs are part of the round trip.
+        assert_eq!(at(0.012, 0.008), CapturePoint::Between);
+        // Loopback: nothing measurable.
+        assert_eq!(at(0.000_015, 0.000_016), CapturePoint::Unknown);
+        assert_eq!(
+            CapturePoint::from_handshake(None, Some(0.02)),
+            CapturePoint::Unknown
+        );
     }
 }

@@ -356,6 +356,41 @@ fn acked_but_unseen_bytes_are_given_up_after_the_window() {
     assert!(gap < three && three < late, "{:?}", run.lines);
 }
 
+/// Issue 12, defect 2: a SYN-ACK captured before its SYN is one conversation, with the
+/// right roles, not an OTH one plus an SF one.
+#[test]
+fn syn_ack_captured_before_its_syn_is_one_conversation() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    let (c, s) = (flow.isn(Dir::C2S), flow.isn(Dir::S2C));
+    assert_eq!(flow.syn_ack(&mut cap), 1);
+    flow.syn_only(&mut cap); // 2
+    flow.raw_segment(
+        &mut cap,
+        Dir::C2S,
+        c.wrapping_add(1),
+        s.wrapping_add(1),
+        0x10,
+        &[],
+    ); // 3
+    flow.advance_seq(Dir::C2S, 1);
+    flow.advance_seq(Dir::S2C, 1);
+    flow.send(&mut cap, Dir::C2S, &lab::v3(1, b"hello")); // 4
+    flow.send(&mut cap, Dir::S2C, &lab::v3(1, b"hello")); // 5
+    flow.close(&mut cap);
+    let run = run_capture("synack-first", &cap, FileFormat::Pcap, &[]);
+    let convs = run.conversations();
+    assert_eq!(convs.len(), 1, "{convs:?}");
+    let c = convs[0];
+    assert_eq!(c["state"], "SF");
+    assert_eq!(c["client"], CLIENT);
+    assert_eq!(c["tcp"]["syn_frame"], 2);
+    assert_eq!(c["tcp"]["syn_ack_frame"], 1);
+    assert_eq!(c["tcp"]["ack_frame"], 3);
+    assert_eq!(c["messages_c2s"], 1);
+    assert_eq!(c["messages_s2c"], 1);
+}
+
 #[test]
 fn gap_at_end_of_input_without_ack_is_flushed() {
     let mut cap = Capture::new(LinkType::Ethernet);
