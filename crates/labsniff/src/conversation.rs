@@ -1,6 +1,7 @@
 //! One conversation: TCP endpoint states (Zeek's model), handshake and teardown
 //! details, per-direction reassembly feeding the dissector, and its final record.
 
+use crate::analysis::conn_state::{ConnState, SegmentFlags};
 use crate::dissect::{ConvInfo, Dissector};
 use crate::event::{
     seconds, CapturePoint, ConversationRecord, Diagnostic, Dir, Event, GapRecord, Severity,
@@ -11,24 +12,6 @@ use crate::queue::EventQueue;
 use crate::reassembly::{GapReason, Piece, Reassembler, SegmentKind};
 use labproto::Proto;
 use std::net::SocketAddr;
-
-/// An endpoint's TCP state, as Zeek tracks it for conn_state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Endpoint {
-    /// Nothing seen from it.
-    Inactive,
-    /// Sent a SYN.
-    SynSent,
-    /// Sent a SYN-ACK.
-    SynAckSent,
-    /// Seen only mid-stream (no SYN).
-    Partial,
-    Established,
-    /// Sent a FIN.
-    Closed,
-    /// Sent a RST.
-    Reset,
-}
 
 /// Settings that shape every conversation.
 #[derive(Debug, Clone, Copy)]
@@ -73,7 +56,12 @@ pub struct Conversation {
     pub transport: TransportKind,
     pub client: SocketAddr,
     pub server: SocketAddr,
-    endpoints: [Endpoint; 2],
+    /// Zeek's endpoint states and history.
+    state: ConnState,
+    /// Per side: one past the highest sequence number it used (SYN and FIN count).
+    snd_max: [Option<u32>; 2],
+    /// Per side: the last window it advertised (unscaled field).
+    window: [Option<u16>; 2],
     reassemblers: [Option<Reassembler<Tag>>; 2],
     fin_seq: [Option<u32>; 2],
     fin_acked: [bool; 2],
@@ -123,7 +111,9 @@ impl Conversation {
             transport,
             client,
             server,
-            endpoints: [Endpoint::Inactive; 2],
+            state: ConnState::new(),
+            snd_max: [None; 2],
+            window: [None; 2],
             reassemblers: [None, None],
             fin_seq: [None; 2],
             fin_acked: [false; 2],
@@ -212,6 +202,44 @@ impl Conversation {
         let i = dir.index();
         let peer = 1 - i;
         let flags = seg.flags;
+        if flags.rst {
+            if let Some(why) = self.unacceptable_rst(dir, seg) {
+                self.details.rsts_ignored += 1;
+                out.push(Event::Diagnostic(Diagnostic {
+                    severity: Severity::Warning,
+                    code: "rst_ignored",
+                    frame: Some(pkt.frame),
+                    conv: Some(self.id),
+                    text: format!(
+                        "frame {}: a RST from the {} that its peer's TCP ignores: {why}; the conversation goes on",
+                        pkt.frame,
+                        dir.sender()
+                    ),
+                }));
+                return false;
+            }
+        }
+        self.state.segment(
+            i,
+            SegmentFlags {
+                syn: flags.syn,
+                ack: flags.ack,
+                fin: flags.fin,
+                rst: flags.rst,
+            },
+            seg.wire_len,
+        );
+        if !flags.rst {
+            let end = seg
+                .seq
+                .wrapping_add(seg.wire_len as u32)
+                .wrapping_add(u32::from(flags.syn) + u32::from(flags.fin));
+            let newer = self.snd_max[i].is_none_or(|m| (end.wrapping_sub(m) as i32) > 0);
+            if newer {
+                self.snd_max[i] = Some(end);
+            }
+            self.window[i] = Some(seg.window);
+        }
         let options = SynOptions {
             mss: seg.options.mss,
             window_scale: seg.options.window_scale,
@@ -240,9 +268,6 @@ impl Conversation {
             } else {
                 retransmitted_syn = true;
             }
-            if self.endpoints[i] == Endpoint::Inactive {
-                self.endpoints[i] = Endpoint::SynSent;
-            }
         } else if flags.syn {
             if self.details.syn_ack_frame.is_none() {
                 self.details.syn_ack_frame = Some(pkt.frame);
@@ -259,19 +284,14 @@ impl Conversation {
             } else {
                 retransmitted_syn = true;
             }
-            if self.endpoints[i] == Endpoint::Inactive {
-                self.endpoints[i] = Endpoint::SynAckSent;
-            }
-        } else if !flags.rst {
-            let handshaking = |e: Endpoint| matches!(e, Endpoint::SynSent | Endpoint::SynAckSent);
-            if self.endpoints[i] == Endpoint::Inactive {
-                self.endpoints[i] = Endpoint::Partial;
-            } else if flags.ack
-                && handshaking(self.endpoints[i])
-                && (handshaking(self.endpoints[peer])
-                    || self.endpoints[peer] == Endpoint::Established)
-            {
-                if self.details.ack_frame.is_none() && dir == Dir::ClientToServer {
+        } else if !flags.rst && flags.ack && dir == Dir::ClientToServer {
+            // The handshake's ACK: the client's first ACK of the SYN-ACK.
+            let acks_syn_ack = self
+                .details
+                .server_isn
+                .is_some_and(|isn| seg.ack == isn.wrapping_add(1));
+            if acks_syn_ack {
+                if self.details.ack_frame.is_none() {
                     self.details.ack_frame = Some(pkt.frame);
                     self.details.ack_ts = Some(seconds(pkt.ts));
                     if let Some(syn_ack) = self.syn_ack_ts {
@@ -281,10 +301,6 @@ impl Conversation {
                         self.details.handshake_rtt,
                         self.details.syn_ack_to_ack,
                     );
-                }
-                self.endpoints[i] = Endpoint::Established;
-                if handshaking(self.endpoints[peer]) {
-                    self.endpoints[peer] = Endpoint::Established;
                 }
             }
         }
@@ -351,9 +367,6 @@ impl Conversation {
                 *ts = Some(seconds(pkt.ts));
             }
             self.details.first_fin_by.get_or_insert(dir.sender());
-            if self.endpoints[i] != Endpoint::Reset {
-                self.endpoints[i] = Endpoint::Closed;
-            }
         }
 
         // The ACK proves what the peer received.
@@ -378,7 +391,6 @@ impl Conversation {
         }
 
         if flags.rst {
-            self.endpoints[i] = Endpoint::Reset;
             if self.details.rst_frame.is_none() {
                 self.details.rst_frame = Some(pkt.frame);
                 self.details.rst_ts = Some(seconds(pkt.ts));
@@ -415,6 +427,54 @@ impl Conversation {
             } else {
                 self.ack_wait[i] = Some(wait);
             }
+        }
+    }
+
+    /// Why a RST from `dir` would not be accepted by the receiving TCP (RFC 9293
+    /// 3.10.7.3 and RFC 5961 3.2), or `None` when it would be. In SYN-SENT a RST counts
+    /// only if it acknowledges the SYN; afterwards its sequence number must fall in the
+    /// receiver's window, starting at the next byte expected from the RST's sender.
+    fn unacceptable_rst(&self, dir: Dir, seg: &TcpSegment<'_>) -> Option<String> {
+        let (i, peer) = (dir.index(), 1 - dir.index());
+        if dir == Dir::ServerToClient && self.details.syn_ack_frame.is_none() {
+            let isn = self.details.client_isn?;
+            let wanted = isn.wrapping_add(1);
+            return if !seg.flags.ack {
+                Some(format!(
+                    "it answers the client's SYN without acknowledging it (a RST in SYN-SENT must carry ACK {wanted}, RFC 9293 3.10.7.3)"
+                ))
+            } else if seg.ack != wanted {
+                Some(format!(
+                    "its ACK {} does not acknowledge the client's SYN (ISN {isn}, so ACK {wanted} was needed, RFC 9293 3.10.7.3)",
+                    seg.ack
+                ))
+            } else {
+                None
+            };
+        }
+        let expected = self.snd_max[i]?;
+        let scaled = match (self.details.client_options, self.details.server_options) {
+            (Some(c), Some(s)) if c.window_scale.is_some() && s.window_scale.is_some() => {
+                let shift = if peer == 0 {
+                    c.window_scale
+                } else {
+                    s.window_scale
+                };
+                u32::from(shift.unwrap_or(0).min(14))
+            }
+            _ => 0,
+        };
+        let window = self.window[peer].map_or(u32::from(u16::MAX), |w| u32::from(w) << scaled);
+        let offset = seg.seq.wrapping_sub(expected) as i32;
+        // One below is accepted too: a RST after a FIN may reuse the FIN's number.
+        if offset >= -1 && i64::from(offset) <= i64::from(window.max(1)) {
+            None
+        } else {
+            Some(format!(
+                "its sequence number {} lies outside the {}'s receive window (next expected {expected}, window {window} bytes, RFC 5961 3.2)",
+                seg.seq,
+                if peer == 0 { "client" } else { "server" }
+            ))
         }
     }
 
@@ -465,6 +525,9 @@ impl Conversation {
         }
         self.dissector.finish(frame, out);
         let tcp = self.transport == TransportKind::Tcp;
+        if tcp {
+            self.details.history = self.state.history().to_string();
+        }
         let details = &self.details;
         ConversationRecord {
             conv: self.id,
@@ -500,47 +563,7 @@ impl Conversation {
 
     /// Zeek's conn_state for TCP (base/protocols/conn/main.zeek), originator = client.
     fn tcp_state(&self) -> &'static str {
-        use Endpoint::*;
-        let (os, rs) = (self.endpoints[0], self.endpoints[1]);
-        let o_inactive = matches!(os, Inactive | Partial);
-        let r_inactive = matches!(rs, Inactive | Partial);
-        if rs == Reset {
-            if matches!(os, SynSent | SynAckSent) || (os == Reset && self.bytes == [0, 0]) {
-                "REJ"
-            } else if o_inactive {
-                "RSTRH"
-            } else {
-                "RSTR"
-            }
-        } else if os == Reset {
-            if !r_inactive {
-                "RSTO"
-            } else if self.details.syn_frame.is_some() {
-                "RSTOS0"
-            } else {
-                "OTH"
-            }
-        } else if rs == Closed && os == Closed {
-            "SF"
-        } else if os == Closed {
-            if r_inactive {
-                "SH"
-            } else {
-                "S2"
-            }
-        } else if rs == Closed {
-            if o_inactive {
-                "SHR"
-            } else {
-                "S3"
-            }
-        } else if os == SynSent && rs == Inactive {
-            "S0"
-        } else if os == Established && rs == Established {
-            "S1"
-        } else {
-            "OTH"
-        }
+        self.state.conn_state(self.bytes == [0, 0])
     }
 
     /// Zeek's conn_state for UDP.

@@ -215,6 +215,11 @@ pub struct TcpDetails {
     pub syn_retransmissions: u64,
     /// Every SYN the client sent (at most 16 kept).
     pub syn_attempts: Vec<SynAttempt>,
+    /// RSTs the receiving TCP would not accept (out of window, or not acknowledging
+    /// the SYN), left out of the state.
+    pub rsts_ignored: u64,
+    /// Zeek's conn.log `history` (uppercase: the client; each letter once per side).
+    pub history: String,
 }
 
 /// The record of one conversation, emitted when it ends or at the end of input.

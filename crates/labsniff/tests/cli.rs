@@ -391,6 +391,139 @@ fn syn_ack_captured_before_its_syn_is_one_conversation() {
     assert_eq!(c["messages_s2c"], 1);
 }
 
+/// Issue 12, defect 3: an injected RST answering the SYN with the wrong ACK number is
+/// ignored (the client's TCP drops it): the handshake that follows is one conversation
+/// and every byte is kept.
+#[test]
+fn rst_that_does_not_acknowledge_the_syn_is_ignored() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    let c = flow.isn(Dir::C2S);
+    flow.syn_only(&mut cap); // 1
+    flow.raw_segment(&mut cap, Dir::S2C, 0, c.wrapping_add(77), 0x14, &[]); // 2: RST/ACK, wrong ack
+    flow.syn_ack(&mut cap); // 3
+    let s = flow.isn(Dir::S2C);
+    flow.raw_segment(
+        &mut cap,
+        Dir::C2S,
+        c.wrapping_add(1),
+        s.wrapping_add(1),
+        0x10,
+        &[],
+    ); // 4
+    flow.advance_seq(Dir::C2S, 1);
+    flow.advance_seq(Dir::S2C, 1);
+    flow.send(&mut cap, Dir::C2S, &lab::v3(1, b"still here"));
+    flow.send(&mut cap, Dir::S2C, &lab::v3(1, b"still here"));
+    flow.close(&mut cap);
+    let run = run_capture("rst-bad-ack", &cap, FileFormat::Pcap, &[]);
+    let convs = run.conversations();
+    assert_eq!(convs.len(), 1, "{convs:?}");
+    assert_eq!(convs[0]["state"], "SF");
+    assert_eq!(convs[0]["tcp"]["rst_frame"], serde_json::Value::Null);
+    assert_eq!(convs[0]["tcp"]["rsts_ignored"], 1);
+    assert_eq!(convs[0]["messages_c2s"], 1);
+    let ignored: Vec<_> = run
+        .problems()
+        .into_iter()
+        .filter(|d| d["code"] == "rst_ignored")
+        .collect();
+    assert_eq!(ignored.len(), 1);
+    assert_eq!(ignored[0]["frame"], 2);
+    let wanted = c.wrapping_add(1);
+    assert_eq!(
+        ignored[0]["text"],
+        format!(
+            "frame 2: a RST from the server that its peer's TCP ignores: its ACK {} does not acknowledge \
+             the client's SYN (ISN {c}, so ACK {wanted} was needed, RFC 9293 3.10.7.3); the conversation goes on",
+            c.wrapping_add(77)
+        )
+    );
+}
+
+/// Issue 12, defect 3 (synchronized states): a RST far outside the receiver's window.
+#[test]
+fn rst_outside_the_window_is_ignored() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    flow.send(&mut cap, Dir::C2S, &lab::v3(1, b"ping"));
+    let bogus = flow.next_seq(Dir::S2C).wrapping_add(10_000_000);
+    flow.raw_segment(
+        &mut cap,
+        Dir::S2C,
+        bogus,
+        flow.next_seq(Dir::C2S),
+        0x14,
+        &[],
+    );
+    flow.send(&mut cap, Dir::S2C, &lab::v3(1, b"ping"));
+    flow.close(&mut cap);
+    let run = run_capture("rst-window", &cap, FileFormat::Pcap, &[]);
+    let c = run.conversations()[0];
+    assert_eq!(c["state"], "SF");
+    assert_eq!(c["messages_s2c"], 1);
+    assert_eq!(c["tcp"]["rsts_ignored"], 1);
+}
+
+/// Issue 12, defects 4-6: Zeek's conn_state for FIN-then-RST, a missed SYN, and a SYN
+/// followed by ACK, FIN and RST.
+#[test]
+fn zeek_states_for_fin_then_rst_missed_syn_and_syn_ack_fin_rst() {
+    // Both FINs, then a RST before the last ACK: normal termination.
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    flow.handshake(&mut cap);
+    flow.send(&mut cap, Dir::C2S, &lab::v3(1, b"bye"));
+    flow.fin(&mut cap, Dir::C2S);
+    flow.fin(&mut cap, Dir::S2C);
+    flow.rst(&mut cap, Dir::C2S);
+    let run = run_capture("fin-rst", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.conversations()[0]["state"], "SF");
+    assert_eq!(run.conversations()[0]["tcp"]["history"], "ShADFfR");
+
+    // SYN not captured: SYN-ACK, ACK, data both ways.
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    let (c, s) = (flow.isn(Dir::C2S), flow.isn(Dir::S2C));
+    flow.syn_ack(&mut cap);
+    flow.raw_segment(
+        &mut cap,
+        Dir::C2S,
+        c.wrapping_add(1),
+        s.wrapping_add(1),
+        0x10,
+        &[],
+    );
+    flow.advance_seq(Dir::C2S, 1);
+    flow.advance_seq(Dir::S2C, 1);
+    flow.send(&mut cap, Dir::C2S, &lab::v3(1, b"hi"));
+    flow.send(&mut cap, Dir::S2C, &lab::v3(1, b"hi"));
+    let run = run_capture("missed-syn", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.conversations()[0]["state"], "S1");
+    assert_eq!(run.conversations()[0]["tcp"]["history"], "hADd");
+
+    // SYN, then the client's ACK, FIN and RST with no answer: OTH, not RSTOS0.
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    let c = flow.isn(Dir::C2S);
+    flow.syn_only(&mut cap);
+    let next = c.wrapping_add(1);
+    flow.raw_segment(&mut cap, Dir::C2S, next, 1, 0x10, &[]);
+    flow.raw_segment(&mut cap, Dir::C2S, next, 1, 0x11, &[]);
+    flow.raw_segment(&mut cap, Dir::C2S, next.wrapping_add(1), 1, 0x04, &[]);
+    let run = run_capture("syn-ack-fin-rst", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.conversations()[0]["state"], "OTH");
+    // SYN then RST alone stays RSTOS0.
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr(CLIENT), addr(SERVER));
+    let c = flow.isn(Dir::C2S);
+    flow.syn_only(&mut cap);
+    flow.raw_segment(&mut cap, Dir::C2S, c.wrapping_add(1), 0, 0x04, &[]);
+    let run = run_capture("syn-rst", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.conversations()[0]["state"], "RSTOS0");
+}
+
 #[test]
 fn gap_at_end_of_input_without_ack_is_flushed() {
     let mut cap = Capture::new(LinkType::Ethernet);
