@@ -290,18 +290,16 @@ impl Conversation {
                 .details
                 .server_isn
                 .is_some_and(|isn| seg.ack == isn.wrapping_add(1));
-            if acks_syn_ack {
-                if self.details.ack_frame.is_none() {
-                    self.details.ack_frame = Some(pkt.frame);
-                    self.details.ack_ts = Some(seconds(pkt.ts));
-                    if let Some(syn_ack) = self.syn_ack_ts {
-                        self.details.syn_ack_to_ack = Some(seconds(pkt.ts.saturating_sub(syn_ack)));
-                    }
-                    self.details.capture_point = CapturePoint::from_handshake(
-                        self.details.handshake_rtt,
-                        self.details.syn_ack_to_ack,
-                    );
+            if acks_syn_ack && self.details.ack_frame.is_none() {
+                self.details.ack_frame = Some(pkt.frame);
+                self.details.ack_ts = Some(seconds(pkt.ts));
+                if let Some(syn_ack) = self.syn_ack_ts {
+                    self.details.syn_ack_to_ack = Some(seconds(pkt.ts.saturating_sub(syn_ack)));
                 }
+                self.details.capture_point = CapturePoint::from_handshake(
+                    self.details.handshake_rtt,
+                    self.details.syn_ack_to_ack,
+                );
             }
         }
         if retransmitted_syn {
