@@ -51,13 +51,14 @@
 //!     "not advancing" when `fwd.nextseq` is known and `seq` is before it — except a
 //!     segment longer than one byte starting at `fwd.nextseq - 1` (data after a
 //!     probe). Then the first that applies of:
-//!     a. **fast_retransmission**: not advancing, rev sent at least 2 duplicate ACKs,
+//!     a. **spurious_retransmission**: length > 0, rev's last ACK non-zero, and
+//!        `seq + len` not after it (every byte was already acknowledged) — checked
+//!        first in tshark 4.0, so data already ACKed is never "out of order";
+//!     b. **fast_retransmission**: not advancing, rev sent at least 2 duplicate ACKs,
 //!        rev's last ACK equals `seq`, less than 20 ms after that ACK;
-//!     b. **out_of_order**: not advancing, less than the initial RTT (3 ms while it
+//!     c. **out_of_order**: not advancing, less than the initial RTT (3 ms while it
 //!        is unknown) after the segment that set `fwd.nextseq`, and not ending exactly
 //!        at `fwd.nextseq`;
-//!     c. **spurious_retransmission**: length > 0, rev's last ACK non-zero, and
-//!        `seq + len` not after it (every byte was already acknowledged);
 //!     d. **retransmission**: not advancing; with the time since, and the frame of,
 //!        the segment that set `fwd.nextseq` (Wireshark's `rto` and `rto_frame`).
 //!     A fast retransmission is also shown as a retransmission by Wireshark (both
@@ -431,15 +432,15 @@ impl TcpFlowAnalysis {
                 .and_then(|t| since(ts, t))
                 .is_some_and(|t| t < FAST_RETRANS_WINDOW);
             let soon_after_highest = since(ts, fwd.nextseq_time).is_some_and(|t| t < ooo_threshold);
-            if not_advanced && rev.dupacknum >= 2 && rev.lastack == seq && after_dup_acks {
+            if seglen > 0 && rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) {
+                fl.insert(Flag::SpuriousRetransmission);
+                fl.insert(Flag::Retransmission);
+            } else if not_advanced && rev.dupacknum >= 2 && rev.lastack == seq && after_dup_acks {
                 fl.insert(Flag::FastRetransmission);
                 fl.insert(Flag::Retransmission);
             } else if not_advanced && soon_after_highest && fwd.nextseq != seq.wrapping_add(seglen)
             {
                 fl.insert(Flag::OutOfOrder);
-            } else if seglen > 0 && rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) {
-                fl.insert(Flag::SpuriousRetransmission);
-                fl.insert(Flag::Retransmission);
             } else if not_advanced {
                 fl.insert(Flag::Retransmission);
                 out.retransmitted =
