@@ -2,10 +2,11 @@
 //! details, per-direction reassembly feeding the dissector, and its final record.
 
 use crate::analysis::conn_state::{ConnState, SegmentFlags};
+use crate::analysis::TcpFlowAnalysis;
 use crate::dissect::{ConvInfo, Dissector};
 use crate::event::{
-    seconds, CapturePoint, ConversationRecord, Diagnostic, Dir, Event, GapRecord, Severity,
-    SynAttempt, SynOptions, TcpDetails, TransportKind,
+    seconds, AnalysisEvent, CapturePoint, ConversationRecord, Diagnostic, Dir, Event, GapRecord,
+    Severity, SynAttempt, SynOptions, TcpDetails, TransportKind,
 };
 use crate::packet::{Packet, TcpSegment};
 use crate::queue::EventQueue;
@@ -58,6 +59,8 @@ pub struct Conversation {
     pub server: SocketAddr,
     /// Zeek's endpoint states and history.
     state: ConnState,
+    /// Wireshark's per-segment TCP analysis.
+    flow: TcpFlowAnalysis,
     /// Per side: one past the highest sequence number it used (SYN and FIN count).
     snd_max: [Option<u32>; 2],
     /// Per side: the last window it advertised (unscaled field).
@@ -71,8 +74,6 @@ pub struct Conversation {
     syn_ts: Option<u64>,
     /// The client's last SYN captured (the one a SYN-ACK answers).
     last_syn_ts: Option<u64>,
-    /// The most recent SYN of either side (Wireshark's `ts_mru_syn`, for `irtt`).
-    mru_syn_ts: Option<u64>,
     syn_ack_ts: Option<u64>,
     /// The acknowledgement number of the SYN-ACK (the client's ISN + 1).
     syn_ack_acks: Option<u32>,
@@ -112,6 +113,7 @@ impl Conversation {
             client,
             server,
             state: ConnState::new(),
+            flow: TcpFlowAnalysis::new(),
             snd_max: [None; 2],
             window: [None; 2],
             reassemblers: [None, None],
@@ -122,7 +124,6 @@ impl Conversation {
             details: TcpDetails::default(),
             syn_ts: None,
             last_syn_ts: None,
-            mru_syn_ts: None,
             syn_ack_ts: None,
             syn_ack_acks: None,
             first_frame: first.frame,
@@ -202,6 +203,7 @@ impl Conversation {
         let i = dir.index();
         let peer = 1 - i;
         let flags = seg.flags;
+        self.analyse_segment(dir, pkt, seg, out);
         if flags.rst {
             if let Some(why) = self.unacceptable_rst(dir, seg) {
                 self.details.rsts_ignored += 1;
@@ -305,16 +307,6 @@ impl Conversation {
         if retransmitted_syn {
             self.retransmission(dir);
         }
-        // Wireshark's tcp.analysis.initial_rtt: the first segment with ACK and without
-        // SYN after a SYN, minus the time of the most recent SYN (either direction).
-        if flags.syn && !flags.ack {
-            self.mru_syn_ts = Some(pkt.ts);
-        } else if flags.ack && !flags.syn && self.details.irtt.is_none() {
-            if let Some(syn) = self.mru_syn_ts {
-                self.details.irtt = Some(seconds(pkt.ts.saturating_sub(syn)));
-            }
-        }
-
         // Stream data.
         let data_seq = if flags.syn {
             seg.seq.wrapping_add(1)
@@ -426,6 +418,46 @@ impl Conversation {
                 self.ack_wait[i] = Some(wait);
             }
         }
+    }
+
+    /// Wireshark's analysis of this segment; a flagged frame becomes an event.
+    fn analyse_segment(
+        &mut self,
+        dir: Dir,
+        pkt: &Packet<'_>,
+        seg: &TcpSegment<'_>,
+        out: &mut EventQueue,
+    ) {
+        let analysis = self.flow.segment(dir, pkt.frame, pkt.ts, seg);
+        if let Some(rtt) = self.flow.initial_rtt() {
+            self.details.irtt = Some(seconds(rtt));
+        }
+        if analysis.flags.is_empty() {
+            return;
+        }
+        self.details.analysis.count(dir, analysis.flags);
+        let (own_isn, peer_isn) = match dir {
+            Dir::ClientToServer => (self.details.client_isn, self.details.server_isn),
+            Dir::ServerToClient => (self.details.server_isn, self.details.client_isn),
+        };
+        out.push(Event::Analysis(AnalysisEvent {
+            frame: pkt.frame,
+            conv: self.id,
+            dir,
+            flags: analysis.flags,
+            ts: seconds(pkt.ts),
+            seq: seg.seq,
+            seq_rel: own_isn.map(|isn| seg.seq.wrapping_sub(isn)),
+            ack: seg.ack,
+            ack_rel: peer_isn
+                .filter(|_| seg.flags.ack)
+                .map(|isn| seg.ack.wrapping_sub(isn)),
+            len: seg.wire_len.min(u32::MAX as usize) as u32,
+            window: seg.window,
+            duplicate_ack: analysis.duplicate_ack,
+            retransmitted: analysis.retransmitted,
+            capture_point: self.details.capture_point,
+        }));
     }
 
     /// Why a RST from `dir` would not be accepted by the receiving TCP (RFC 9293

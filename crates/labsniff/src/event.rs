@@ -8,6 +8,8 @@ use serde::Serialize;
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Event {
     Message(MessageEvent),
+    /// Wireshark's TCP analysis flags for one frame (only frames with a flag).
+    Analysis(AnalysisEvent),
     Conversation(Box<ConversationRecord>),
     Diagnostic(Diagnostic),
     Summary(Summary),
@@ -96,6 +98,58 @@ pub struct MessageEvent {
     /// The payload bytes (not serialised; `payload_hex` carries them).
     #[serde(skip)]
     pub payload_bytes: Vec<u8>,
+}
+
+/// One frame that Wireshark's TCP analysis flags (`tcp.analysis.*`): the facts; the
+/// words (`text` in JSON) are rendered by [`crate::report::analysis_text`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalysisEvent {
+    pub frame: u64,
+    pub conv: u64,
+    pub dir: Dir,
+    pub flags: crate::analysis::Flags,
+    pub ts: f64,
+    /// The segment's sequence number, raw and relative to the sender's ISN (as
+    /// Wireshark shows it; null when the SYN was not captured).
+    pub seq: u32,
+    pub seq_rel: Option<u32>,
+    /// The acknowledgement number, raw and relative to the peer's ISN.
+    pub ack: u32,
+    pub ack_rel: Option<u32>,
+    /// Payload bytes on the wire.
+    pub len: u32,
+    /// The window field as sent, and scaled when the scale is known.
+    pub window: u16,
+    pub duplicate_ack: Option<crate::analysis::DupAck>,
+    pub retransmitted: Option<crate::analysis::Retrans>,
+    /// Where the capture was made, as known when this frame was analysed.
+    pub capture_point: CapturePoint,
+}
+
+impl Serialize for AnalysisEvent {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let flags: Vec<&'static str> = self.flags.iter().map(|f| f.name()).collect();
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("frame", &self.frame)?;
+        m.serialize_entry("conv", &self.conv)?;
+        m.serialize_entry("dir", &self.dir)?;
+        m.serialize_entry("flags", &flags)?;
+        m.serialize_entry("text", &crate::report::analysis_text(self))?;
+        m.serialize_entry("ts", &self.ts)?;
+        m.serialize_entry("seq", &self.seq)?;
+        m.serialize_entry("seq_rel", &self.seq_rel)?;
+        m.serialize_entry("ack", &self.ack)?;
+        m.serialize_entry("ack_rel", &self.ack_rel)?;
+        m.serialize_entry("len", &self.len)?;
+        m.serialize_entry("window", &self.window)?;
+        m.serialize_entry("duplicate_ack_num", &self.duplicate_ack.map(|d| d.num))?;
+        m.serialize_entry("duplicate_ack_frame", &self.duplicate_ack.map(|d| d.frame))?;
+        m.serialize_entry("rto", &self.retransmitted.map(|r| r.rto as f64 / 1e6))?;
+        m.serialize_entry("rto_frame", &self.retransmitted.map(|r| r.rto_frame))?;
+        m.serialize_entry("capture_point", &self.capture_point)?;
+        m.end()
+    }
 }
 
 /// A capture gap in one direction.
@@ -220,6 +274,64 @@ pub struct TcpDetails {
     pub rsts_ignored: u64,
     /// Zeek's conn.log `history` (uppercase: the client; each letter once per side).
     pub history: String,
+    /// How many frames carried each Wireshark analysis flag, per direction.
+    pub analysis: AnalysisCounts,
+}
+
+/// Frames per Wireshark analysis flag, per direction (`c2s`, `s2c`: objects mapping
+/// flag names to counts, only flags that occurred).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AnalysisCounts {
+    pub c2s: [u32; 14],
+    pub s2c: [u32; 14],
+}
+
+impl AnalysisCounts {
+    pub fn count(&mut self, dir: Dir, flags: crate::analysis::Flags) {
+        let side = match dir {
+            Dir::ClientToServer => &mut self.c2s,
+            Dir::ServerToClient => &mut self.s2c,
+        };
+        for (i, flag) in crate::analysis::Flag::ALL.iter().enumerate() {
+            if flags.contains(*flag) {
+                side[i] = side[i].saturating_add(1);
+            }
+        }
+    }
+
+    /// Frames of `dir` that carried `flag`.
+    pub fn get(&self, dir: Dir, flag: crate::analysis::Flag) -> u32 {
+        let side = match dir {
+            Dir::ClientToServer => &self.c2s,
+            Dir::ServerToClient => &self.s2c,
+        };
+        crate::analysis::Flag::ALL
+            .iter()
+            .position(|f| *f == flag)
+            .map_or(0, |i| side[i])
+    }
+}
+
+impl Serialize for AnalysisCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Side<'a>(&'a [u32; 14]);
+        impl Serialize for Side<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(None)?;
+                for (flag, n) in crate::analysis::Flag::ALL.iter().zip(self.0) {
+                    if *n > 0 {
+                        m.serialize_entry(flag.name(), n)?;
+                    }
+                }
+                m.end()
+            }
+        }
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("c2s", &Side(&self.c2s))?;
+        m.serialize_entry("s2c", &Side(&self.s2c))?;
+        m.end()
+    }
 }
 
 /// The record of one conversation, emitted when it ends or at the end of input.

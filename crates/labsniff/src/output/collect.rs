@@ -14,6 +14,11 @@ pub const CONVERSATIONS_DETAILED: usize = 100;
 pub const MESSAGES_PER_CONVERSATION: usize = 500;
 /// Diagnostics kept in all.
 pub const DIAGNOSTICS_KEPT: usize = 10_000;
+/// Analysis events (flagged frames) kept per conversation; the conversation record
+/// counts them all.
+pub const ANALYSIS_PER_CONVERSATION: usize = 2_000;
+/// Conversations whose analysis events are kept.
+pub const ANALYSIS_CONVERSATIONS: usize = 100;
 
 /// A sink that collects a bounded set of events for [`crate::report::render`].
 #[derive(Debug, Default)]
@@ -21,6 +26,9 @@ pub struct CollectSink {
     pub events: Vec<Event>,
     kept_messages: HashMap<u64, usize>,
     diagnostics: usize,
+    kept_analysis: HashMap<u64, usize>,
+    /// Analysis events not kept because of the caps.
+    pub analysis_dropped: u64,
     /// Messages not kept because of the caps.
     pub messages_dropped: u64,
     /// Diagnostics not kept because of the cap.
@@ -34,6 +42,22 @@ impl CollectSink {
 }
 
 impl CollectSink {
+    /// Counts an analysis event against its caps; false when it is not to be kept.
+    fn keep_analysis(&mut self, conv: u64) -> bool {
+        let known = self.kept_analysis.contains_key(&conv);
+        if !known && self.kept_analysis.len() >= ANALYSIS_CONVERSATIONS {
+            self.analysis_dropped += 1;
+            return false;
+        }
+        let kept = self.kept_analysis.entry(conv).or_insert(0);
+        if *kept >= ANALYSIS_PER_CONVERSATION {
+            self.analysis_dropped += 1;
+            return false;
+        }
+        *kept += 1;
+        true
+    }
+
     /// Counts the message against the caps; false when it is not to be kept.
     fn keep_message(&mut self, conv: u64) -> bool {
         let detailed = self.kept_messages.len() < CONVERSATIONS_DETAILED
@@ -75,6 +99,11 @@ impl Sink for CollectSink {
                     return Ok(());
                 }
                 self.diagnostics += 1;
+            }
+            Event::Analysis(a) => {
+                if !self.keep_analysis(a.conv) {
+                    return Ok(());
+                }
             }
             Event::Conversation(_) | Event::Summary(_) => {}
         }

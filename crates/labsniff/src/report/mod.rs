@@ -12,17 +12,20 @@ mod echoes;
 mod flow;
 mod framing;
 mod handshake;
+mod loss;
 mod ports;
 mod style;
 mod svg;
 mod table;
+pub mod tcp_analysis;
 mod words;
 
 pub use flow::{ladders, Arrow, ArrowKind, Ladder};
 pub use style::Style;
 pub use svg::render_svg;
+pub use tcp_analysis::analysis_text;
 
-use crate::event::{ConversationRecord, Diagnostic, Event, MessageEvent, Summary};
+use crate::event::{AnalysisEvent, ConversationRecord, Diagnostic, Event, MessageEvent, Summary};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -71,6 +74,8 @@ pub(crate) struct Gathered<'a> {
     pub messages: BTreeMap<u64, Vec<&'a MessageEvent>>,
     /// Per conversation.
     pub diags: BTreeMap<u64, Vec<&'a Diagnostic>>,
+    /// Per conversation, in frame order: Wireshark's analysis flags.
+    pub analysis: BTreeMap<u64, Vec<&'a AnalysisEvent>>,
     /// About the capture, not one conversation.
     pub capture_diags: Vec<&'a Diagnostic>,
     pub summary: Option<&'a Summary>,
@@ -88,6 +93,7 @@ impl<'a> Gathered<'a> {
                     None => g.capture_diags.push(d),
                 },
                 Event::Summary(s) => g.summary = Some(s),
+                Event::Analysis(a) => g.analysis.entry(a.conv).or_default().push(a),
             }
         }
         g.convs.sort_by_key(|c| c.conv);
@@ -106,6 +112,10 @@ impl<'a> Gathered<'a> {
 
     pub fn diags_of(&self, conv: u64) -> &[&'a Diagnostic] {
         self.diags.get(&conv).map_or(&[], Vec::as_slice)
+    }
+
+    pub fn analysis_of(&self, conv: u64) -> &[&'a AnalysisEvent] {
+        self.analysis.get(&conv).map_or(&[], Vec::as_slice)
     }
 }
 
@@ -162,6 +172,7 @@ fn explain(g: &Gathered<'_>, style: &Style) -> String {
         out.push_str(&ports::section(conv, style));
         if conv.tcp.is_some() {
             out.push_str(&handshake::section(conv, style));
+            out.push_str(&loss::section(conv, g.analysis_of(conv.conv), style));
         }
         let messages = g.messages_of(conv.conv);
         out.push_str(&framing::section(conv, messages, style));

@@ -1,0 +1,287 @@
+//! Loss, retransmission and flow control of one TCP conversation, in plain words with
+//! frame numbers: what went missing and where (before or after the capture point), how
+//! the sender recovered (fast retransmission after duplicate ACKs, or its timer), lost
+//! SYNs and how long connect() waited, reordering, zero windows, keep-alives. Built
+//! from Wireshark's per-frame flags (the `analysis` events) and the conversation
+//! record; nothing is re-derived here.
+
+use super::tcp_analysis::{analysis_text, lost_where, LINUX_RTO_MIN};
+use super::{words, Style};
+use crate::analysis::Flag;
+use crate::event::{AnalysisEvent, CapturePoint, ConversationRecord, Dir, TcpDetails};
+use std::fmt::Write as _;
+
+/// Flagged frames explained one by one per conversation; the rest are summed up.
+const EXPLAINED_MAX: usize = 12;
+
+/// The frames of `dir` that carry `flag`.
+fn frames_with(events: &[&AnalysisEvent], dir: Dir, flag: Flag) -> Vec<u64> {
+    events
+        .iter()
+        .filter(|e| e.dir == dir && e.flags.contains(flag))
+        .map(|e| e.frame)
+        .collect()
+}
+
+/// Whether anything of this section applies.
+fn relevant(t: &TcpDetails, events: &[&AnalysisEvent]) -> bool {
+    t.syn_retransmissions > 0 || !events.is_empty()
+}
+
+/// The "Loss, retransmission and flow control" section (empty when nothing happened).
+pub fn section(c: &ConversationRecord, events: &[&AnalysisEvent], style: &Style) -> String {
+    let Some(t) = &c.tcp else {
+        return String::new();
+    };
+    if !relevant(t, events) {
+        return String::new();
+    }
+    let mut out = words::section_title("Loss, retransmission and flow control", style);
+    if let Some(note) = capture_point_note(t) {
+        out.push_str(&words::bullet(&note));
+    }
+    if let Some(note) = lost_syns(t) {
+        out.push_str(&words::bullet(&note));
+    }
+    for dir in Dir::BOTH {
+        for note in direction_notes(t, events, dir) {
+            out.push_str(&words::bullet(&note));
+        }
+    }
+    // The frames that lost, resent or stalled data, one by one, as Wireshark names
+    // them (duplicate ACKs and window updates are summed up above).
+    let notable: Vec<&&AnalysisEvent> = events.iter().filter(|e| notable(e)).collect();
+    for e in notable.iter().take(EXPLAINED_MAX) {
+        out.push_str(&words::bullet(&analysis_text(e)));
+    }
+    if notable.len() > EXPLAINED_MAX {
+        out.push_str(&words::bullet(&format!(
+            "... and {} more such frames (JSON lines of type \"analysis\" list every flagged frame)",
+            notable.len() - EXPLAINED_MAX
+        )));
+    }
+    out
+}
+
+/// Frames explained one by one: losses, resends, stalls.
+fn notable(e: &AnalysisEvent) -> bool {
+    use Flag::*;
+    [
+        Retransmission,
+        OutOfOrder,
+        LostSegment,
+        AckLostSegment,
+        ZeroWindow,
+        ZeroWindowProbe,
+        KeepAlive,
+    ]
+    .iter()
+    .any(|f| e.flags.contains(*f))
+}
+
+/// `frame 7`, `frames 7, 9`, or for many: `20 frames, 74 to 141`.
+fn span(list: &[u64]) -> String {
+    match list {
+        [first, .., last] if list.len() > 4 => {
+            format!("{} frames, {first} to {last}", list.len())
+        }
+        _ => words::frames(list),
+    }
+}
+
+/// Where the capture was made, and what the handshake times then measure.
+fn capture_point_note(t: &TcpDetails) -> Option<String> {
+    let (a, b) = (t.handshake_rtt?, t.syn_ack_to_ack?);
+    let (a, b) = (words::duration(a), words::duration(b));
+    Some(match t.capture_point {
+        CapturePoint::Server => format!(
+            "captured at the server: it answered the SYN after {a} (its own reply time), while the \
+             client's ACK came {b} after the SYN-ACK (a full round trip seen from the server)"
+        ),
+        CapturePoint::Client => format!(
+            "captured at the client: the SYN-ACK came {a} after the SYN (a full round trip), and the \
+             client answered it after {b} (its own reply time)"
+        ),
+        CapturePoint::Between => format!(
+            "captured between the hosts: SYN→SYN-ACK took {a} and SYN-ACK→ACK {b}, each a part of the \
+             round trip"
+        ),
+        CapturePoint::Unknown => format!(
+            "the handshake took {a} (SYN→SYN-ACK) and {b} (SYN-ACK→ACK): both too short to tell where \
+             the capture was made (probably both programs on one host)"
+        ),
+    })
+}
+
+/// SYNs the client had to send again, and how long connect() waited.
+fn lost_syns(t: &TcpDetails) -> Option<String> {
+    if t.syn_retransmissions == 0 {
+        return None;
+    }
+    let first = t.syn_attempts.first()?;
+    let mut gaps = Vec::new();
+    for w in t.syn_attempts.windows(2) {
+        gaps.push(words::duration(w[1].ts - w[0].ts));
+    }
+    let frames: Vec<u64> = t.syn_attempts.iter().map(|s| s.frame).collect();
+    let mut text = format!(
+        "the client sent its SYN {} times (frames {}), {} apart: no SYN-ACK came back, so its kernel \
+         resent the SYN, each time waiting twice as long (Linux: 1 s, 2 s, 4 s, ...; \
+         net.ipv4.tcp_syn_retries = 6 tries before connect() fails with TimeoutError)",
+        t.syn_attempts.len(),
+        frames
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        gaps.join(", then ")
+    );
+    match (t.syn_ack_frame, t.syn_ack_ts) {
+        (Some(frame), Some(ts)) => {
+            let _ = write!(
+                text,
+                "; the SYN-ACK (frame {frame}) came {} after the first SYN",
+                words::duration(ts - first.ts)
+            );
+            if t.capture_point == CapturePoint::Client {
+                text.push_str(", which is how long the client's connect() blocked");
+            } else {
+                text.push_str(
+                    " (seen from this capture point; the client's connect() blocked about that long)",
+                );
+            }
+            let _ = write!(
+                text,
+                ". The SYNs that were lost say nothing about the round trip: it is the initial RTT below"
+            );
+            if let Some(irtt) = t.irtt {
+                let _ = write!(text, " ({})", words::duration(irtt));
+            }
+        }
+        _ => text.push_str("; no SYN-ACK was captured"),
+    }
+    Some(text)
+}
+
+/// What the flags of one direction add up to, in words.
+fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<String> {
+    let sender = dir.sender();
+    let receiver = match dir {
+        Dir::ClientToServer => "server",
+        Dir::ServerToClient => "client",
+    };
+    let count = |flag| t.analysis.get(dir, flag);
+    let frames = |flag| span(&frames_with(events, dir, flag));
+    let mut notes = Vec::new();
+    let lost = count(Flag::LostSegment);
+    if lost > 0 {
+        let place = lost_where(dir, t.capture_point);
+        notes.push(format!(
+            "{} of the {sender} came after bytes the capture never showed (Wireshark: \"Previous segment \
+             not captured\", {}): {place}",
+            words::count(u64::from(lost), "segment"),
+            frames(Flag::LostSegment)
+        ));
+    }
+    let retrans = count(Flag::Retransmission);
+    if retrans > 0 {
+        let fast = count(Flag::FastRetransmission);
+        let spurious = count(Flag::SpuriousRetransmission);
+        let timer = events
+            .iter()
+            .filter(|e| {
+                e.dir == dir
+                    && e.flags.contains(Flag::Retransmission)
+                    && !e.flags.contains(Flag::FastRetransmission)
+                    && !e.flags.contains(Flag::SpuriousRetransmission)
+                    && e.retransmitted
+                        .is_some_and(|r| r.rto as f64 / 1e6 >= LINUX_RTO_MIN)
+            })
+            .count();
+        let mut text = format!(
+            "the {sender} retransmitted {} ({})",
+            words::count(u64::from(retrans), "segment"),
+            frames(Flag::Retransmission)
+        );
+        let mut how = Vec::new();
+        if fast > 0 {
+            how.push(format!(
+                "{fast} fast, right after the {receiver}'s duplicate ACKs asked again for the missing \
+                 bytes",
+            ));
+        }
+        if timer > 0 {
+            how.push(format!(
+                "{timer} {} at least {} after the last new data, probably when its retransmission \
+                 timer ran out",
+                if timer == 1 { "was" } else { "were" },
+                words::duration(LINUX_RTO_MIN)
+            ));
+        }
+        if spurious > 0 {
+            how.push(format!(
+                "{spurious} spurious: the {receiver} had already acknowledged those bytes"
+            ));
+        }
+        if !how.is_empty() {
+            let _ = write!(text, ": {}", how.join("; "));
+        }
+        if t.capture_point.as_str() == sender {
+            let _ = write!(
+                text,
+                ". Captured at the {sender}, the first copies were seen leaving: they (or their ACKs) \
+                 were lost after the capture point"
+            );
+        }
+        notes.push(text);
+    }
+    let dups = count(Flag::DuplicateAck);
+    if dups > 0 {
+        notes.push(format!(
+            "the {sender} sent {} ({}): each repeats the last byte it is waiting for, which a receiver \
+             does for every segment that arrives beyond a hole; with SACK it also says which later \
+             bytes it has. Three of them (or SACK blocks showing a hole) make the {receiver} resend at once (fast retransmission)",
+            words::count(u64::from(dups), "duplicate ACK"),
+            frames(Flag::DuplicateAck)
+        ));
+    }
+    let ooo = count(Flag::OutOfOrder);
+    if ooo > 0 {
+        let at_sender = t.capture_point.as_str() == sender;
+        notes.push(if at_sender {
+            format!(
+                "Wireshark marks {} of the {sender} \"Out-Of-Order\" ({}): captured at the {sender} \
+                 itself, these are resends of missing bytes soon after later data, not reordering on \
+                 the network (a sender does not send out of order)",
+                words::count(u64::from(ooo), "segment"),
+                frames(Flag::OutOfOrder)
+            )
+        } else {
+            format!(
+                "{} of the {sender} arrived after later ones (Wireshark: \"Out-Of-Order\", {}): \
+                 probably reordered by the network, or resent soon after a loss",
+                words::count(u64::from(ooo), "segment"),
+                frames(Flag::OutOfOrder)
+            )
+        });
+    }
+    let zero = count(Flag::ZeroWindow);
+    if zero > 0 {
+        notes.push(format!(
+            "the {sender} announced a zero window {} ({}): its receive buffer was full, probably \
+             because its program was not reading; the {receiver} had to stop and probe",
+            words::count(u64::from(zero), "time"),
+            frames(Flag::ZeroWindow)
+        ));
+    }
+    let keep = count(Flag::KeepAlive);
+    if keep > 0 {
+        notes.push(format!(
+            "the {sender} sent {} on the idle connection ({}): SO_KEEPALIVE checks that the peer is \
+             still there",
+            words::count(u64::from(keep), "keep-alive"),
+            frames(Flag::KeepAlive)
+        ));
+    }
+    notes
+}

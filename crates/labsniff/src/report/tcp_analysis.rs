@@ -1,0 +1,224 @@
+//! Words for Wireshark's TCP analysis flags: the label Wireshark puts in its Info
+//! column, and one plain explanation per flagged frame (the `text` of JSON `analysis`
+//! lines and the lines of the report's loss section).
+
+use super::words;
+use crate::analysis::Flag;
+use crate::event::{AnalysisEvent, CapturePoint, Dir};
+
+/// Linux's smallest retransmission timeout (TCP_RTO_MIN): a retransmission sooner than
+/// this after the last new data was not triggered by the timer.
+pub const LINUX_RTO_MIN: f64 = 0.200;
+
+/// The flag a frame is named by, most specific first (as Wireshark's Info column).
+pub fn primary(e: &AnalysisEvent) -> Option<Flag> {
+    use Flag::*;
+    [
+        SpuriousRetransmission,
+        FastRetransmission,
+        Retransmission,
+        OutOfOrder,
+        LostSegment,
+        ZeroWindowProbe,
+        ZeroWindowProbeAck,
+        KeepAlive,
+        KeepAliveAck,
+        DuplicateAck,
+        ZeroWindow,
+        WindowFull,
+        WindowUpdate,
+        AckLostSegment,
+    ]
+    .into_iter()
+    .find(|f| e.flags.contains(*f))
+}
+
+/// Wireshark's Info-column text for one flag: `TCP Retransmission`, `TCP Dup ACK 7#2`.
+pub fn label(flag: Flag, e: &AnalysisEvent) -> String {
+    use Flag::*;
+    match flag {
+        Retransmission => "TCP Retransmission".into(),
+        FastRetransmission => "TCP Fast Retransmission".into(),
+        SpuriousRetransmission => "TCP Spurious Retransmission".into(),
+        OutOfOrder => "TCP Out-Of-Order".into(),
+        LostSegment => "TCP Previous segment not captured".into(),
+        AckLostSegment => "TCP ACKed unseen segment".into(),
+        DuplicateAck => match e.duplicate_ack {
+            Some(d) => format!("TCP Dup ACK {}#{}", d.frame, d.num),
+            None => "TCP Dup ACK".into(),
+        },
+        ZeroWindow => "TCP ZeroWindow".into(),
+        ZeroWindowProbe => "TCP ZeroWindowProbe".into(),
+        ZeroWindowProbeAck => "TCP ZeroWindowProbeAck".into(),
+        WindowFull => "TCP Window Full".into(),
+        WindowUpdate => "TCP Window Update".into(),
+        KeepAlive => "TCP Keep-Alive".into(),
+        KeepAliveAck => "TCP Keep-Alive ACK".into(),
+    }
+}
+
+/// Every flag's label, most specific first, joined: `[TCP Fast Retransmission]`.
+pub fn labels(e: &AnalysisEvent) -> String {
+    let mut shown: Vec<String> = Vec::new();
+    for flag in e.flags.iter() {
+        // Wireshark names a fast or spurious retransmission by that name alone.
+        let covered = flag == Flag::Retransmission
+            && (e.flags.contains(Flag::FastRetransmission)
+                || e.flags.contains(Flag::SpuriousRetransmission));
+        if !covered {
+            shown.push(format!("[{}]", label(flag, e)));
+        }
+    }
+    shown.join(" ")
+}
+
+fn peer(dir: Dir) -> &'static str {
+    match dir {
+        Dir::ClientToServer => "server",
+        Dir::ServerToClient => "client",
+    }
+}
+
+/// The bytes a segment carried, relative as Wireshark numbers them when known.
+fn bytes(e: &AnalysisEvent) -> String {
+    match e.seq_rel {
+        Some(rel) if e.len > 0 => format!(
+            "{} (relative seq {rel}–{})",
+            words::count(u64::from(e.len), "byte"),
+            u64::from(rel) + u64::from(e.len) - 1
+        ),
+        _ => words::count(u64::from(e.len), "byte"),
+    }
+}
+
+/// The capture was made at the host that sent this frame.
+pub fn captured_at_sender(e: &AnalysisEvent) -> bool {
+    matches!(
+        (e.capture_point, e.dir),
+        (CapturePoint::Client, Dir::ClientToServer) | (CapturePoint::Server, Dir::ServerToClient)
+    )
+}
+
+/// Where bytes missing before a segment of `dir` were lost, as far as the capture
+/// point tells.
+pub fn lost_where(dir: Dir, point: CapturePoint) -> String {
+    let sender = dir.sender();
+    match (point, dir) {
+        (CapturePoint::Client, Dir::ClientToServer)
+        | (CapturePoint::Server, Dir::ServerToClient) => {
+            format!(
+                "the capture was made at the {sender}, which sent them, so the capture itself probably \
+                 dropped them (a network loss would have happened after the capture point)"
+            )
+        }
+        (CapturePoint::Unknown, _) => format!(
+            "they were lost between the {sender} and the capture point, or the capture dropped them"
+        ),
+        _ => format!(
+            "they were lost on the way from the {sender} before reaching the capture point (or the \
+             capture dropped them)"
+        ),
+    }
+}
+
+/// One plain sentence for a flagged frame: what Wireshark's flag means here.
+pub fn analysis_text(e: &AnalysisEvent) -> String {
+    let sender = e.dir.sender();
+    let receiver = peer(e.dir);
+    let Some(flag) = primary(e) else {
+        return String::new();
+    };
+    let name = labels(e);
+    let body = match flag {
+        Flag::SpuriousRetransmission => format!(
+            "the {sender} sent {} again although the {receiver} had already acknowledged all of them: \
+             the first copy had arrived, so this retransmission was not needed (its ACK was probably \
+             late or lost)",
+            bytes(e)
+        ),
+        Flag::FastRetransmission => format!(
+            "the {sender} resent {} at once after the {receiver}'s duplicate ACKs asked for them: fast \
+             retransmission, without waiting for the retransmission timer",
+            bytes(e)
+        ),
+        Flag::Retransmission => {
+            let mut text = format!("the {sender} sent {} again", bytes(e));
+            if let Some(r) = e.retransmitted {
+                let rto = r.rto as f64 / 1e6;
+                text.push_str(&format!(
+                    ", {} after frame {} (Wireshark's RTO field)",
+                    words::duration(rto),
+                    r.rto_frame
+                ));
+                if rto >= LINUX_RTO_MIN {
+                    text.push_str(
+                        ": no acknowledgement came in time, so the retransmission timer probably ran out",
+                    );
+                } else {
+                    text.push_str(&format!(
+                        ": sooner than Linux's minimum retransmission timeout ({}), so probably not the \
+                         timer but loss recovery driven by the {receiver}'s ACKs or SACKs",
+                        words::duration(LINUX_RTO_MIN)
+                    ));
+                }
+            }
+            text
+        }
+        Flag::OutOfOrder if captured_at_sender(e) => format!(
+            "this segment of the {sender} ({}) went out after later bytes of the same stream; captured \
+             at the {sender} itself, that is not reordering on the network but a resend of bytes that \
+             went missing (Wireshark's out-of-order rule only looks at timing: within one round trip \
+             of the later data)",
+            bytes(e)
+        ),
+        Flag::OutOfOrder => format!(
+            "this segment of the {sender} ({}) came after segments that follow it in the stream: \
+             probably reordered on the way, or resent soon after a loss (Wireshark's rule only looks \
+             at timing: within one round trip of the later data)",
+            bytes(e)
+        ),
+        Flag::LostSegment => format!(
+            "bytes of the {sender} before this segment were never captured: {}",
+            lost_where(e.dir, e.capture_point)
+        ),
+        Flag::AckLostSegment => format!(
+            "the {sender} acknowledged bytes of the {receiver} that the capture never showed: they \
+             reached the {sender}, so only the capture missed them"
+        ),
+        Flag::DuplicateAck => match e.duplicate_ack {
+            Some(d) => format!(
+                "the {sender} acknowledged the same byte as in frame {} again (duplicate #{}): it is \
+                 still waiting for that byte, as a receiver does when later segments arrive before a \
+                 missing one",
+                d.frame, d.num
+            ),
+            None => format!("the {sender} acknowledged the same byte again (duplicate ACK)"),
+        },
+        Flag::ZeroWindow => format!(
+            "the {sender} advertised a receive window of 0: its receive buffer is full, probably \
+             because its program is not reading (recv()) as fast as data arrives; the {receiver} must \
+             stop sending"
+        ),
+        Flag::ZeroWindowProbe => format!(
+            "the {sender} sent one byte into the {receiver}'s zero window to ask whether it has opened \
+             (zero-window probe)"
+        ),
+        Flag::ZeroWindowProbeAck => format!(
+            "the {sender}'s answer to a zero-window probe: its window is still 0"
+        ),
+        Flag::WindowFull => format!(
+            "this segment filled the {receiver}'s advertised receive window: the {sender} must wait for \
+             an ACK that opens the window before sending more"
+        ),
+        Flag::WindowUpdate => format!(
+            "the {sender} only changed its advertised window (window update): its program read data, \
+             or its kernel enlarged the receive buffer"
+        ),
+        Flag::KeepAlive => format!(
+            "the {sender} sent a keep-alive (a segment one byte before its next sequence number) on an \
+             idle connection to check that the {receiver} is still there (SO_KEEPALIVE)"
+        ),
+        Flag::KeepAliveAck => format!("the {sender} answered a keep-alive: it is still there"),
+    };
+    format!("frame {}: {name}: {body}", e.frame)
+}
