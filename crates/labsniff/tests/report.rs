@@ -618,3 +618,29 @@ fn ipv6_endpoints_are_explained() {
     );
     check_well_formed(&render_svg(&events, None));
 }
+
+/// The flow graph and its SVG show what Wireshark's analysis flagged: the segment
+/// after the hole, the retransmission, the ACK of unseen bytes.
+#[test]
+fn flow_graph_shows_losses_and_retransmissions() {
+    let events = analyse(&lossy(), "lossy-flow");
+    let flow = labsniff::report::render_flow(&events, Some(1), &PLAIN);
+    let line = |frame: u64, tag: &str| {
+        flow.lines().any(|l| {
+            l.split_whitespace().nth(1) == Some(frame.to_string().as_str()) && l.contains(tag)
+        })
+    };
+    assert!(line(5, "after a lost segment"), "{flow}");
+    assert!(line(7, "Retransmission"), "{flow}");
+    assert!(line(11, "ACKed unseen"), "{flow}");
+    assert!(
+        flow.contains("[TCP Previous segment not captured]"),
+        "{flow}"
+    );
+    let svg = render_svg(&events, Some(1));
+    assert_eq!(
+        svg.matches("<g class=\"arrow analysis\"").count(),
+        5,
+        "{svg}"
+    );
+}

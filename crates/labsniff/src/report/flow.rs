@@ -2,8 +2,8 @@
 //! that matter — handshake, each message with its decoded fields, FIN, RST — with
 //! times relative to the first packet shown and frame numbers.
 
-use super::{words, Gathered, Style};
-use crate::event::{ConversationRecord, Dir, Event, MessageEvent, TcpDetails};
+use super::{tcp_analysis, words, Gathered, Style};
+use crate::event::{AnalysisEvent, ConversationRecord, Dir, Event, MessageEvent, TcpDetails};
 use std::fmt::Write as _;
 
 /// What an arrow stands for.
@@ -16,6 +16,8 @@ pub enum ArrowKind {
     Data,
     Fin,
     Rst,
+    /// A frame Wireshark's TCP analysis flags (retransmission, loss, duplicate ACK, ...).
+    Analysis,
 }
 
 impl ArrowKind {
@@ -27,6 +29,7 @@ impl ArrowKind {
             ArrowKind::Data => "data",
             ArrowKind::Fin => "FIN",
             ArrowKind::Rst => "RST",
+            ArrowKind::Analysis => "analysis",
         }
     }
 }
@@ -89,7 +92,7 @@ pub(crate) fn ladders_of(g: &Gathered<'_>, conv: Option<u64>) -> Vec<Ladder> {
             client: c.client.clone(),
             server: c.server.clone(),
             start_ts: c.start_ts,
-            arrows: arrows(c, g.messages_of(c.conv)),
+            arrows: arrows(c, g.messages_of(c.conv), g.analysis_of(c.conv)),
         })
         .collect()
 }
@@ -198,10 +201,75 @@ fn data_arrow(m: &MessageEvent) -> Arrow {
     }
 }
 
+/// Flagged frames drawn per ladder (window updates are left out: they are many and
+/// change nothing a student follows here).
+const ANALYSIS_ARROWS_MAX: usize = 300;
+
+/// The short tag on an analysis arrow.
+fn analysis_tag(e: &AnalysisEvent) -> String {
+    use crate::analysis::Flag::*;
+    let Some(flag) = tcp_analysis::primary(e) else {
+        return "?".to_string();
+    };
+    match flag {
+        Retransmission => "Retransmission".into(),
+        FastRetransmission => "Fast Retransmission".into(),
+        SpuriousRetransmission => "Spurious Retrans.".into(),
+        OutOfOrder => "Out-Of-Order".into(),
+        LostSegment => "after a lost segment".into(),
+        AckLostSegment => "ACKed unseen".into(),
+        DuplicateAck => match e.duplicate_ack {
+            Some(d) => format!("Dup ACK #{}", d.num),
+            None => "Dup ACK".into(),
+        },
+        ZeroWindow => "ZeroWindow".into(),
+        ZeroWindowProbe => "ZeroWindowProbe".into(),
+        ZeroWindowProbeAck => "ZeroWindowProbeAck".into(),
+        WindowFull => "Window Full".into(),
+        WindowUpdate => "Window Update".into(),
+        KeepAlive => "Keep-Alive".into(),
+        KeepAliveAck => "Keep-Alive ACK".into(),
+    }
+}
+
+fn analysis_arrow(e: &AnalysisEvent) -> Arrow {
+    let mut detail = tcp_analysis::labels(e);
+    match e.seq_rel {
+        Some(rel) => {
+            let _ = write!(detail, " seq={rel} len={}", e.len);
+        }
+        None => {
+            let _ = write!(detail, " len={}", e.len);
+        }
+    }
+    if let Some(ack) = e.ack_rel {
+        let _ = write!(detail, " ack={ack}");
+    }
+    Arrow {
+        kind: ArrowKind::Analysis,
+        dir: e.dir,
+        frames: vec![e.frame],
+        ts: Some(e.ts),
+        tag: analysis_tag(e),
+        detail,
+    }
+}
+
 /// The arrows of one conversation, in order of their first frame.
-pub fn arrows(c: &ConversationRecord, messages: &[&MessageEvent]) -> Vec<Arrow> {
+pub fn arrows(
+    c: &ConversationRecord,
+    messages: &[&MessageEvent],
+    analysis: &[&AnalysisEvent],
+) -> Vec<Arrow> {
     let mut list = c.tcp.as_ref().map(|t| tcp_arrows(c, t)).unwrap_or_default();
     list.extend(messages.iter().map(|m| data_arrow(m)));
+    list.extend(
+        analysis
+            .iter()
+            .filter(|e| tcp_analysis::primary(e) != Some(crate::analysis::Flag::WindowUpdate))
+            .take(ANALYSIS_ARROWS_MAX)
+            .map(|e| analysis_arrow(e)),
+    );
     list.sort_by_key(|a| (a.first_frame(), a.kind != ArrowKind::Data));
     list
 }
@@ -250,10 +318,10 @@ pub fn render(g: &Gathered<'_>, conv: Option<u64>, style: &Style) -> String {
                 _ => "-".to_string(),
             };
             let line = ladder_arrow(&a.tag, a.dir, span);
-            let line = if a.kind == ArrowKind::Data {
-                line
-            } else {
-                style.dim(&line)
+            let line = match a.kind {
+                ArrowKind::Data => line,
+                ArrowKind::Analysis => style.warning(&line),
+                _ => style.dim(&line),
             };
             let _ = writeln!(out, "{time:>10} {frames:>7}  {line}  {}", a.detail);
         }

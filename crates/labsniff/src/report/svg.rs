@@ -90,10 +90,10 @@ pub fn render_svg(events: &[Event], conv: Option<u64>) -> String {
                 (Some(f), _) => f.to_string(),
                 _ => "-".to_string(),
             };
-            let class = if a.kind == ArrowKind::Data {
-                "data"
-            } else {
-                "control"
+            let class = match a.kind {
+                ArrowKind::Data => "data",
+                ArrowKind::Analysis => "analysis",
+                _ => "control",
             };
             let _ = writeln!(
                 body,
@@ -112,7 +112,7 @@ pub fn render_svg(events: &[Event], conv: Option<u64>) -> String {
         r##"<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="monospace" font-size="13">
 <defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>
-<style>.title{{font-weight:bold;font-size:15px}} .head{{font-weight:bold}} .column{{stroke:#999;stroke-width:2}} .arrow line{{stroke:#333;stroke-width:1.5}} .control line{{stroke:#777;stroke-dasharray:4 3}} .data .label{{fill:#0a4d8c}} .time{{fill:#555}}</style>
+<style>.title{{font-weight:bold;font-size:15px}} .head{{font-weight:bold}} .column{{stroke:#999;stroke-width:2}} .arrow line{{stroke:#333;stroke-width:1.5}} .control line{{stroke:#777;stroke-dasharray:4 3}} .data .label{{fill:#0a4d8c}} .analysis line{{stroke:#b00020}} .analysis .label{{fill:#b00020}} .time{{fill:#555}}</style>
 <rect width="100%" height="100%" fill="white"/>
 {body}</svg>
 "##
