@@ -65,10 +65,6 @@ pub enum NetError {
     /// A value the command line could not check by itself (e.g. rates adding to over 100%).
     #[error("{0}")]
     Usage(String),
-    /// `netlab exec`: the command ran and exited with this status (passed through,
-    /// nothing printed: the command said what it had to say).
-    #[error("the command exited with status {0}")]
-    Exited(u8),
 }
 
 /// Exit codes, one per kind of failure a user fixes differently (EXIT_CODES.md).
@@ -117,7 +113,6 @@ impl NetError {
             NetError::NetlabNeeds(_) => exit::NETLAB_NEEDS,
             NetError::NetlabState(_) => exit::NETLAB_STATE,
             NetError::Usage(_) => exit::USAGE,
-            NetError::Exited(code) => *code,
             _ => exit::RUNTIME,
         }
     }

@@ -45,8 +45,6 @@ fn main() -> ExitCode {
     }
     match labnet::app::run(cli.command, stop) {
         Ok(()) => ExitCode::SUCCESS,
-        // `netlab exec`: the command's own status, and no word of ours.
-        Err(labnet::NetError::Exited(code)) => ExitCode::from(code),
         Err(e) => {
             eprintln!("labnet: {e}");
             ExitCode::from(e.exit_code())

@@ -25,7 +25,7 @@ use serde_json::json;
 use settings::Settings;
 use state::{forwarder_alive, LabState, StateDir};
 use std::io::{BufRead, BufReader};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -368,19 +368,13 @@ impl Lab {
             Host::Server => &self.names.server,
             Host::Client => &self.names.client,
         };
-        let status = Command::new("ip")
+        // exec, not spawn: the command takes over this process (same pid, signals
+        // reach it directly, its exit status is ours), so a script can kill -INT it.
+        let err = Command::new("ip")
             .args(["netns", "exec", namespace])
             .args(command)
-            .status()
-            .map_err(|e| failed(format!("cannot run ip netns exec: {e}")))?;
-        match status.code() {
-            Some(0) => Ok(()),
-            Some(code) => Err(NetError::Exited(u8::try_from(code).unwrap_or(1))),
-            // Killed by a signal: the shell's convention, 128 + signal number.
-            None => Err(NetError::Exited(
-                u8::try_from(128 + status.signal().unwrap_or(0)).unwrap_or(255),
-            )),
-        }
+            .exec();
+        Err(failed(format!("cannot run ip netns exec {namespace}: {err}")))
     }
 
     fn status(&self, as_json: bool) -> Result<(), NetError> {
