@@ -20,6 +20,7 @@ pub fn run(command: Command, stop: Arc<AtomicBool>) -> Result<(), NetError> {
         Command::TcpServer(a) => tcp_server(a, stop),
         Command::TcpClient(a) => tcp_client(a),
         Command::Bench(a) => bench(a),
+        Command::Netlab(a) => crate::netlab::run(a, stop),
     }
 }
 

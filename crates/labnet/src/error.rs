@@ -53,6 +53,18 @@ pub enum NetError {
         errors: u64,
         missing: u64,
     },
+    /// netlab cannot run here: not root, no namespaces, a missing tool.
+    #[error("{0}")]
+    NetlabNeeds(String),
+    /// netlab: the lab is not up (status, exec, set) or already up (up).
+    #[error("{0}")]
+    NetlabState(String),
+    /// netlab: setting up or talking to the lab failed.
+    #[error("{0}")]
+    Netlab(String),
+    /// A value the command line could not check by itself (e.g. rates adding to over 100%).
+    #[error("{0}")]
+    Usage(String),
 }
 
 /// Exit codes, one per kind of failure a user fixes differently (EXIT_CODES.md).
@@ -73,6 +85,10 @@ pub mod exit {
     pub const BAD_ECHO: u8 = 7;
     /// The benchmark ran but echoes were wrong or missing.
     pub const BENCH_FAILED: u8 = 8;
+    /// netlab needs what is missing here: root, network namespaces, ip or ethtool.
+    pub const NETLAB_NEEDS: u8 = 9;
+    /// netlab: the lab is not up (or, for `up`, already up).
+    pub const NETLAB_STATE: u8 = 10;
 }
 
 impl NetError {
@@ -94,6 +110,9 @@ impl NetError {
                 exit::BAD_ECHO
             }
             NetError::BenchFailed { .. } => exit::BENCH_FAILED,
+            NetError::NetlabNeeds(_) => exit::NETLAB_NEEDS,
+            NetError::NetlabState(_) => exit::NETLAB_STATE,
+            NetError::Usage(_) => exit::USAGE,
             _ => exit::RUNTIME,
         }
     }

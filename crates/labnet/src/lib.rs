@@ -11,6 +11,7 @@ pub mod client;
 pub mod connection;
 pub mod error;
 pub mod log;
+pub mod netlab;
 pub mod rlimit;
 pub mod server;
 pub mod sockets;
