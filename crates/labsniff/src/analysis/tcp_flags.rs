@@ -203,13 +203,13 @@ pub struct Retrans {
 pub struct SegmentAnalysis {
     pub flags: Flags,
     pub duplicate_ack: Option<DupAck>,
-    /// Given for [`Flag::Retransmission`] when the time since the original is not zero
-    /// (as tshark leaves `rto` out when it is).
+    /// Given for a plain retransmission (not fast, spurious or out of order) when the
+    /// time since the original is not zero (tshark leaves `rto` out then).
     pub retransmitted: Option<Retrans>,
-    /// Wireshark's `tcp.analysis.acks_frame`: not computed (it needs Wireshark's list
-    /// of every unacknowledged segment), always `None`.
+    /// Wireshark's `tcp.analysis.acks_frame`: the eldest segment of the other
+    /// direction this ACK number ends exactly at.
     pub acks_frame: Option<u64>,
-    /// Wireshark's `tcp.analysis.ack_rtt`: not computed, always `None`.
+    /// Wireshark's `tcp.analysis.ack_rtt`: time since that segment (left out when 0).
     pub ack_rtt: Option<Micros>,
 }
 
@@ -223,6 +223,120 @@ enum WinScale {
     /// Shift count 0–14.
     Shift(u8),
 }
+
+/// Wireshark records at most this many unacknowledged segments per direction
+/// (`TCP_MAX_UNACKED_SEGMENTS`); a segment beyond it is not recorded, and then a SYN
+/// or FIN in it does not count a sequence number.
+const WIRESHARK_MAX_UNACKED: u32 = 1000;
+
+/// How many unacknowledged segments a direction keeps with their frame and time
+/// (fixed, so that the state does not grow with the segments).
+pub const UNACKED_KEPT: usize = 64;
+
+/// One unacknowledged segment.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sent {
+    nextseq: u32,
+    frame: u64,
+    ts: Micros,
+}
+
+/// What is known of the eldest unacknowledged segment.
+enum Eldest {
+    /// None is outstanding.
+    Empty,
+    Known(Sent),
+    /// Only segments that did not fit in [`UNACKED_KEPT`] are outstanding.
+    Unknown,
+}
+
+/// Wireshark's list of a direction's unacknowledged segments: the first
+/// [`UNACKED_KEPT`] of them with their frame and time, in the order they were sent.
+/// Later ones, while the kept ones are all taken, are only counted, with the
+/// furthest sequence number they end at: Wireshark drops a segment from its list
+/// when an ACK reaches the segment's end, so an ACK reaching that furthest end
+/// drops them all. Until then their number is an upper bound.
+#[derive(Debug, Clone, Copy)]
+struct Unacked {
+    kept: [Sent; UNACKED_KEPT],
+    len: usize,
+    over: u32,
+    over_furthest: u32,
+}
+
+impl Unacked {
+    const fn new() -> Unacked {
+        Unacked {
+            kept: [Sent {
+                nextseq: 0,
+                frame: 0,
+                ts: 0,
+            }; UNACKED_KEPT],
+            len: 0,
+            over: 0,
+            over_furthest: 0,
+        }
+    }
+
+    /// Wireshark's `segment_count` (exact unless some counted-only segments were
+    /// acknowledged one by one: then at most this).
+    fn count(&self) -> u32 {
+        u32::try_from(self.len)
+            .unwrap_or(u32::MAX)
+            .saturating_add(self.over)
+    }
+
+    fn push(&mut self, sent: Sent) {
+        if self.over == 0 && self.len < UNACKED_KEPT {
+            self.kept[self.len] = sent;
+            self.len += 1;
+        } else {
+            if self.over == 0 || gt(sent.nextseq, self.over_furthest) {
+                self.over_furthest = sent.nextseq;
+            }
+            self.over = self.over.saturating_add(1);
+        }
+    }
+
+    fn eldest(&self) -> Eldest {
+        match (self.len, self.over) {
+            (0, 0) => Eldest::Empty,
+            (0, _) => Eldest::Unknown,
+            _ => Eldest::Known(self.kept[0]),
+        }
+    }
+
+    /// Drop every segment `ack` reaches the end of. Returns the eldest segment that
+    /// ends exactly at `ack` (what Wireshark reports as acknowledged); `None` inside
+    /// when none does, `Err` when only a counted-only segment could be it.
+    fn acknowledge(&mut self, ack: u32) -> Result<Option<Sent>, Unknown> {
+        let mut acked = None;
+        let mut keep = 0;
+        for i in 0..self.len {
+            let s = self.kept[i];
+            if s.nextseq == ack && acked.is_none() {
+                acked = Some(s);
+            }
+            if gt(s.nextseq, ack) {
+                self.kept[keep] = s;
+                keep += 1;
+            }
+        }
+        self.len = keep;
+        let over_before = self.over;
+        if self.over > 0 && le(self.over_furthest, ack) {
+            self.over = 0;
+        }
+        if acked.is_none() && over_before > 0 {
+            return Err(Unknown);
+        }
+        Ok(acked)
+    }
+}
+
+/// Not known: it depends on segments [`Unacked`] only counted.
+#[derive(Debug)]
+struct Unknown;
 
 /// One direction's state (see the module documentation).
 #[derive(Debug, Clone, Copy)]
@@ -240,6 +354,7 @@ struct Side {
     dupacknum: u32,
     lastnondupack: u64,
     last_flags: Flags,
+    unacked: Unacked,
 }
 
 impl Side {
@@ -259,6 +374,7 @@ impl Side {
             dupacknum: 0,
             lastnondupack: 0,
             last_flags: Flags::EMPTY,
+            unacked: Unacked::new(),
         }
     }
 }
@@ -331,10 +447,11 @@ impl TcpFlowAnalysis {
         ts: Micros,
         seg: &TcpSegment<'_>,
     ) -> SegmentAnalysis {
-        let fi = dir.index();
-        let ri = 1 - fi;
-        let mut fwd = self.sides[fi];
-        let mut rev = self.sides[ri];
+        let [client, server] = &mut self.sides;
+        let (fwd, rev) = match dir {
+            Dir::ClientToServer => (client, server),
+            Dir::ServerToClient => (server, client),
+        };
         let seq = seg.seq;
         let ack = seg.ack;
         // Longer than 4 GiB cannot be one segment; saturate rather than wrap.
@@ -443,20 +560,28 @@ impl TcpFlowAnalysis {
                 fl.insert(Flag::OutOfOrder);
             } else if not_advanced {
                 fl.insert(Flag::Retransmission);
-                out.retransmitted =
-                    since(ts, fwd.nextseq_time)
+                // Measured from the eldest unacknowledged segment (likely the one sent
+                // again), or from the highest one when none is outstanding.
+                let original = match fwd.unacked.eldest() {
+                    Eldest::Known(s) => Some((s.frame, s.ts)),
+                    Eldest::Empty => Some((fwd.nextseq_frame, fwd.nextseq_time)),
+                    Eldest::Unknown => None,
+                };
+                out.retransmitted = original.and_then(|(rto_frame, t)| {
+                    since(ts, t)
                         .filter(|rto| *rto != 0)
-                        .map(|rto| Retrans {
-                            rto,
-                            rto_frame: fwd.nextseq_frame,
-                        });
+                        .map(|rto| Retrans { rto, rto_frame })
+                });
             }
         }
 
         // Rule 13.
         let mut nextseq = seq.wrapping_add(seglen);
-        if f.syn || f.fin {
-            nextseq = nextseq.wrapping_add(1);
+        if (seglen > 0 || f.syn || f.fin) && fwd.unacked.count() < WIRESHARK_MAX_UNACKED {
+            if f.syn || f.fin {
+                nextseq = nextseq.wrapping_add(1);
+            }
+            fwd.unacked.push(Sent { nextseq, frame, ts });
         }
         let probe = fl.contains(Flag::ZeroWindowProbe);
         if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
@@ -472,6 +597,12 @@ impl TcpFlowAnalysis {
         fwd.lastack = ack;
         fwd.lastack_time = Some(ts);
         fwd.last_flags = out.flags;
+
+        // Rule 13: this ACK number drops the other direction's segments it reaches.
+        if let Ok(Some(sent)) = rev.unacked.acknowledge(ack) {
+            out.acks_frame = Some(sent.frame);
+            out.ack_rtt = since(ts, sent.ts).filter(|rtt| *rtt != 0);
+        }
 
         // Rule 14: window scaling from the handshake.
         if f.syn {
@@ -496,8 +627,6 @@ impl TcpFlowAnalysis {
             self.mru_syn = Some(ts);
         }
 
-        self.sides[fi] = fwd;
-        self.sides[ri] = rev;
         out
     }
 }
