@@ -14,6 +14,7 @@ use std::process::Command;
 
 use labfixtures::frame::{flags, TcpOptions, TcpSegment as FxSegment};
 use labfixtures::{Capture, FileFormat, FrameSink, LinkType};
+use labsniff::analysis::tcp_flags::UNACKED_KEPT;
 use labsniff::analysis::{DupAck, Flag, Flags, TcpFlowAnalysis};
 use labsniff::event::Dir;
 use labsniff::link::LinkKind;
@@ -530,7 +531,73 @@ fn synthetic(dir: &Path) -> Vec<PathBuf> {
     }
     write("edges", &cap);
 
+    // Many unacknowledged segments (the server never answers: a capture that misses
+    // one direction): tshark 4.0 still counts the FIN after 1005 of them as one
+    // sequence number, so the next segment is not after a gap.
+    let mut cap = Capture::new(LinkType::Ethernet);
+    {
+        let mut t = script(&mut cap, 40008);
+        t.handshake(1000, 5000);
+        let mut seq = 1001u32;
+        for _ in 0..1005 {
+            t.c(seq, 5001, PA, 502, 10);
+            seq += 10;
+        }
+        t.c(seq, 5001, flags::FIN | A, 502, 0);
+        t.c(seq + 1, 5001, PA, 502, 10);
+    }
+    write("many-unacked", &cap);
+
     files
+}
+
+/// A capture where more segments are outstanding than labsniff keeps
+/// ([`labsniff::analysis::tcp_flags::UNACKED_KEPT`]): 100 segments, an ACK of the
+/// first 70, then a retransmission of the 71st. Returns the file and that frame.
+fn beyond_kept(dir: &Path) -> (PathBuf, u64) {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut t = script(&mut cap, 40009);
+    t.handshake(1000, 5000);
+    let mut seq = 1001u32;
+    for _ in 0..100 {
+        t.c(seq, 5001, PA, 502, 10);
+        seq += 10;
+    }
+    t.wait(20_000);
+    t.s(5001, 1001 + 700, A, 509, 0);
+    t.wait(200_000);
+    t.c(1001 + 700, 5001, PA, 502, 10);
+    let frame = u64::try_from(cap.frames()).unwrap();
+    let p = dir.join("synthetic-beyond-kept.pcap");
+    cap.write(&p, FileFormat::Pcap).unwrap();
+    (p, frame)
+}
+
+/// The difference SCHEMA.md documents: past [`UNACKED_KEPT`] outstanding segments,
+/// labsniff gives no `rto` where tshark measures it from a segment labsniff did not
+/// keep; the flags stay the same.
+#[test]
+fn beyond_the_kept_segments_only_rto_is_left_out() {
+    if !tshark_installed() {
+        println!("skipped: tshark not installed");
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("labsniff-tshark-kept-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let (path, frame) = beyond_kept(&tmp);
+    let ours = ours(&path);
+    let theirs = theirs(&path);
+    let _ = std::fs::remove_dir_all(&tmp);
+    let (o, t) = (&ours[&frame], &theirs[&frame]);
+    assert_eq!(names(o.flags), ["retransmission"]);
+    assert_eq!(o.flags, t.flags);
+    assert_eq!(o.rto, None);
+    // tshark: measured from the eldest outstanding segment, the 71st (frame 74).
+    assert_eq!(t.rto.map(|r| r.1), Some(74));
+    for (f, t) in &theirs {
+        assert_eq!(ours[f].flags, t.flags, "frame {f}");
+        assert_eq!(ours[f].dup, t.dup, "frame {f}");
+    }
 }
 
 /// The committed captures, netlab's when merged, and any directories listed in

@@ -14,8 +14,11 @@
 //! (end of the contiguous data seen), the last ACK number and its time, the last raw
 //! window (all ones before the first segment), the window scale shift (unknown, none,
 //! or 0–14), the duplicate-ACK count and the last frame that was not a duplicate ACK,
-//! and the flags of the direction's last segment. Per conversation: the time of the
-//! most recent SYN and the initial RTT. Nothing grows with the number of segments.
+//! and the flags of the direction's last segment, and its unacknowledged segments
+//! (end, frame, time: the first [`UNACKED_KEPT`] outstanding ones; later ones are
+//! only counted, which only `rto` and `acks_frame` can miss). Per conversation: the
+//! time of the most recent SYN and the initial RTT. Nothing grows with the number of
+//! segments.
 //!
 //! Sequence comparisons are modulo 2^32 (RFC 1982 style: `a` is after `b` when
 //! `(b - a)` as `i32` is negative), so wrap-around is handled as Wireshark does.
@@ -60,13 +63,16 @@
 //!        is unknown) after the segment that set `fwd.nextseq`, and not ending exactly
 //!        at `fwd.nextseq`;
 //!     d. **retransmission**: not advancing; with the time since, and the frame of,
-//!        the segment that set `fwd.nextseq` (Wireshark's `rto` and `rto_frame`).
+//!        the eldest unacknowledged segment of fwd (the segment that set
+//!        `fwd.nextseq` when none is outstanding): Wireshark's `rto` and `rto_frame`.
 //!     A fast retransmission is also shown as a retransmission by Wireshark (both
 //!     fields); so is a spurious one. [`SegmentAnalysis::flags`] carries both too.
 //! 13. Bookkeeping: `fwd.nextseq` moves forward to `seq + len` (+1 for SYN or FIN)
 //!     unless rule 1 applied; `fwd.maxseqtobeacked` follows it when this segment
 //!     starts there; fwd's window, ACK number and ACK time, and the segment's flags,
-//!     are remembered.
+//!     are remembered. A segment with data, SYN or FIN joins fwd's unacknowledged
+//!     segments; the ACK number then drops every segment of rev it reaches the end
+//!     of, and names the eldest that ends exactly there (`acks_frame`, `ack_rtt`).
 //! 14. After the analysis, as Wireshark dissects the options: a SYN's window scale
 //!     option sets fwd's shift (at most 14); a SYN without one means no scaling either
 //!     way, and a SYN-ACK with one after a SYN without one means none for it either.
@@ -224,11 +230,6 @@ enum WinScale {
     Shift(u8),
 }
 
-/// Wireshark records at most this many unacknowledged segments per direction
-/// (`TCP_MAX_UNACKED_SEGMENTS`); a segment beyond it is not recorded, and then a SYN
-/// or FIN in it does not count a sequence number.
-const WIRESHARK_MAX_UNACKED: u32 = 1000;
-
 /// How many unacknowledged segments a direction keeps with their frame and time
 /// (fixed, so that the state does not grow with the segments).
 pub const UNACKED_KEPT: usize = 64;
@@ -255,7 +256,7 @@ enum Eldest {
 /// Later ones, while the kept ones are all taken, are only counted, with the
 /// furthest sequence number they end at: Wireshark drops a segment from its list
 /// when an ACK reaches the segment's end, so an ACK reaching that furthest end
-/// drops them all. Until then their number is an upper bound.
+/// drops them all.
 #[derive(Debug, Clone, Copy)]
 struct Unacked {
     kept: [Sent; UNACKED_KEPT],
@@ -276,14 +277,6 @@ impl Unacked {
             over: 0,
             over_furthest: 0,
         }
-    }
-
-    /// Wireshark's `segment_count` (exact unless some counted-only segments were
-    /// acknowledged one by one: then at most this).
-    fn count(&self) -> u32 {
-        u32::try_from(self.len)
-            .unwrap_or(u32::MAX)
-            .saturating_add(self.over)
     }
 
     fn push(&mut self, sent: Sent) {
@@ -577,10 +570,10 @@ impl TcpFlowAnalysis {
 
         // Rule 13.
         let mut nextseq = seq.wrapping_add(seglen);
-        if (seglen > 0 || f.syn || f.fin) && fwd.unacked.count() < WIRESHARK_MAX_UNACKED {
-            if f.syn || f.fin {
-                nextseq = nextseq.wrapping_add(1);
-            }
+        if f.syn || f.fin {
+            nextseq = nextseq.wrapping_add(1);
+        }
+        if seglen > 0 || f.syn || f.fin {
             fwd.unacked.push(Sent { nextseq, frame, ts });
         }
         let probe = fl.contains(Flag::ZeroWindowProbe);
