@@ -552,21 +552,23 @@ fn synthetic(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A capture where more segments are outstanding than labsniff keeps
-/// ([`labsniff::analysis::tcp_flags::UNACKED_KEPT`]): 100 segments, an ACK of the
-/// first 70, then a retransmission of the 71st. Returns the file and that frame.
+/// ([`UNACKED_KEPT`]): that many + 40 segments, an ACK of all the kept ones and 10
+/// more, then a retransmission of the next. Returns the file and that frame.
 fn beyond_kept(dir: &Path) -> (PathBuf, u64) {
     let mut cap = Capture::new(LinkType::Ethernet);
     let mut t = script(&mut cap, 40009);
     t.handshake(1000, 5000);
     let mut seq = 1001u32;
-    for _ in 0..100 {
+    let n = u32::try_from(UNACKED_KEPT).unwrap();
+    for _ in 0..n + 40 {
         t.c(seq, 5001, PA, 502, 10);
         seq += 10;
     }
     t.wait(20_000);
-    t.s(5001, 1001 + 700, A, 509, 0);
+    let acked = 1001 + (n + 10) * 10;
+    t.s(5001, acked, A, 509, 0);
     t.wait(200_000);
-    t.c(1001 + 700, 5001, PA, 502, 10);
+    t.c(acked, 5001, PA, 502, 10);
     let frame = u64::try_from(cap.frames()).unwrap();
     let p = dir.join("synthetic-beyond-kept.pcap");
     cap.write(&p, FileFormat::Pcap).unwrap();
@@ -592,8 +594,10 @@ fn beyond_the_kept_segments_only_rto_is_left_out() {
     assert_eq!(names(o.flags), ["retransmission"]);
     assert_eq!(o.flags, t.flags);
     assert_eq!(o.rto, None);
-    // tshark: measured from the eldest outstanding segment, the 71st (frame 74).
-    assert_eq!(t.rto.map(|r| r.1), Some(74));
+    // tshark: measured from the eldest outstanding segment (after the 3 handshake
+    // frames, the kept ones and 10 more).
+    let eldest = 3 + u64::try_from(UNACKED_KEPT).unwrap() + 10 + 1;
+    assert_eq!(t.rto.map(|r| r.1), Some(eldest));
     for (f, t) in &theirs {
         assert_eq!(ours[f].flags, t.flags, "frame {f}");
         assert_eq!(ours[f].dup, t.dup, "frame {f}");

@@ -230,9 +230,10 @@ enum WinScale {
     Shift(u8),
 }
 
-/// How many unacknowledged segments a direction keeps with their frame and time
-/// (fixed, so that the state does not grow with the segments).
-pub const UNACKED_KEPT: usize = 64;
+/// How many unacknowledged segments a direction keeps with their frame and time:
+/// 256 × 1448 bytes cover 370 kB in flight. Fixed, so that the state does not grow
+/// with the segments (6 kB per direction, allocated at its first data, SYN or FIN).
+pub const UNACKED_KEPT: usize = 256;
 
 /// One unacknowledged segment.
 #[derive(Debug, Clone, Copy, Default)]
@@ -257,9 +258,9 @@ enum Eldest {
 /// furthest sequence number they end at: Wireshark drops a segment from its list
 /// when an ACK reaches the segment's end, so an ACK reaching that furthest end
 /// drops them all.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Unacked {
-    kept: [Sent; UNACKED_KEPT],
+    kept: Option<Box<[Sent; UNACKED_KEPT]>>,
     len: usize,
     over: u32,
     over_furthest: u32,
@@ -268,11 +269,7 @@ struct Unacked {
 impl Unacked {
     const fn new() -> Unacked {
         Unacked {
-            kept: [Sent {
-                nextseq: 0,
-                frame: 0,
-                ts: 0,
-            }; UNACKED_KEPT],
+            kept: None,
             len: 0,
             over: 0,
             over_furthest: 0,
@@ -280,8 +277,11 @@ impl Unacked {
     }
 
     fn push(&mut self, sent: Sent) {
+        let kept = self
+            .kept
+            .get_or_insert_with(|| Box::new([Sent::default(); UNACKED_KEPT]));
         if self.over == 0 && self.len < UNACKED_KEPT {
-            self.kept[self.len] = sent;
+            kept[self.len] = sent;
             self.len += 1;
         } else {
             if self.over == 0 || gt(sent.nextseq, self.over_furthest) {
@@ -292,10 +292,10 @@ impl Unacked {
     }
 
     fn eldest(&self) -> Eldest {
-        match (self.len, self.over) {
-            (0, 0) => Eldest::Empty,
-            (0, _) => Eldest::Unknown,
-            _ => Eldest::Known(self.kept[0]),
+        match (self.kept.as_deref(), self.len, self.over) {
+            (_, 0, 0) => Eldest::Empty,
+            (Some(kept), 1.., _) => Eldest::Known(kept[0]),
+            _ => Eldest::Unknown,
         }
     }
 
@@ -304,18 +304,20 @@ impl Unacked {
     /// when none does, `Err` when only a counted-only segment could be it.
     fn acknowledge(&mut self, ack: u32) -> Result<Option<Sent>, Unknown> {
         let mut acked = None;
-        let mut keep = 0;
-        for i in 0..self.len {
-            let s = self.kept[i];
-            if s.nextseq == ack && acked.is_none() {
-                acked = Some(s);
+        if let Some(kept) = self.kept.as_deref_mut() {
+            let mut keep = 0;
+            for i in 0..self.len.min(UNACKED_KEPT) {
+                let s = kept[i];
+                if s.nextseq == ack && acked.is_none() {
+                    acked = Some(s);
+                }
+                if gt(s.nextseq, ack) {
+                    kept[keep] = s;
+                    keep += 1;
+                }
             }
-            if gt(s.nextseq, ack) {
-                self.kept[keep] = s;
-                keep += 1;
-            }
+            self.len = keep;
         }
-        self.len = keep;
         let over_before = self.over;
         if self.over > 0 && le(self.over_furthest, ack) {
             self.over = 0;
@@ -332,7 +334,7 @@ impl Unacked {
 struct Unknown;
 
 /// One direction's state (see the module documentation).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Side {
     nextseq: u32,
     nextseq_frame: u64,
