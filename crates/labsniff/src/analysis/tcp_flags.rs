@@ -14,8 +14,11 @@
 //! (end of the contiguous data seen), the last ACK number and its time, the last raw
 //! window (all ones before the first segment), the window scale shift (unknown, none,
 //! or 0–14), the duplicate-ACK count and the last frame that was not a duplicate ACK,
-//! and the flags of the direction's last segment. Per conversation: the time of the
-//! most recent SYN and the initial RTT. Nothing grows with the number of segments.
+//! and the flags of the direction's last segment, and its unacknowledged segments
+//! (end, frame, time: the first [`UNACKED_KEPT`] outstanding ones; later ones are
+//! only counted, which only `rto` and `acks_frame` can miss). Per conversation: the
+//! time of the most recent SYN and the initial RTT. Nothing grows with the number of
+//! segments.
 //!
 //! Sequence comparisons are modulo 2^32 (RFC 1982 style: `a` is after `b` when
 //! `(b - a)` as `i32` is negative), so wrap-around is handled as Wireshark does.
@@ -60,13 +63,16 @@
 //!        is unknown) after the segment that set `fwd.nextseq`, and not ending exactly
 //!        at `fwd.nextseq`;
 //!     d. **retransmission**: not advancing; with the time since, and the frame of,
-//!        the segment that set `fwd.nextseq` (Wireshark's `rto` and `rto_frame`).
+//!        the eldest unacknowledged segment of fwd (the segment that set
+//!        `fwd.nextseq` when none is outstanding): Wireshark's `rto` and `rto_frame`.
 //!     A fast retransmission is also shown as a retransmission by Wireshark (both
 //!     fields); so is a spurious one. [`SegmentAnalysis::flags`] carries both too.
 //! 13. Bookkeeping: `fwd.nextseq` moves forward to `seq + len` (+1 for SYN or FIN)
 //!     unless rule 1 applied; `fwd.maxseqtobeacked` follows it when this segment
 //!     starts there; fwd's window, ACK number and ACK time, and the segment's flags,
-//!     are remembered.
+//!     are remembered. A segment with data, SYN or FIN joins fwd's unacknowledged
+//!     segments; the ACK number then drops every segment of rev it reaches the end
+//!     of, and names the eldest that ends exactly there (`acks_frame`, `ack_rtt`).
 //! 14. After the analysis, as Wireshark dissects the options: a SYN's window scale
 //!     option sets fwd's shift (at most 14); a SYN without one means no scaling either
 //!     way, and a SYN-ACK with one after a SYN without one means none for it either.
@@ -203,13 +209,13 @@ pub struct Retrans {
 pub struct SegmentAnalysis {
     pub flags: Flags,
     pub duplicate_ack: Option<DupAck>,
-    /// Given for [`Flag::Retransmission`] when the time since the original is not zero
-    /// (as tshark leaves `rto` out when it is).
+    /// Given for a plain retransmission (not fast, spurious or out of order) when the
+    /// time since the original is not zero (tshark leaves `rto` out then).
     pub retransmitted: Option<Retrans>,
-    /// Wireshark's `tcp.analysis.acks_frame`: not computed (it needs Wireshark's list
-    /// of every unacknowledged segment), always `None`.
+    /// Wireshark's `tcp.analysis.acks_frame`: the eldest segment of the other
+    /// direction this ACK number ends exactly at.
     pub acks_frame: Option<u64>,
-    /// Wireshark's `tcp.analysis.ack_rtt`: not computed, always `None`.
+    /// Wireshark's `tcp.analysis.ack_rtt`: time since that segment (left out when 0).
     pub ack_rtt: Option<Micros>,
 }
 
@@ -224,8 +230,111 @@ enum WinScale {
     Shift(u8),
 }
 
+/// How many unacknowledged segments a direction keeps with their frame and time:
+/// 256 × 1448 bytes cover 370 kB in flight. Fixed, so that the state does not grow
+/// with the segments (6 kB per direction, allocated at its first data, SYN or FIN).
+pub const UNACKED_KEPT: usize = 256;
+
+/// One unacknowledged segment.
+#[derive(Debug, Clone, Copy, Default)]
+struct Sent {
+    nextseq: u32,
+    frame: u64,
+    ts: Micros,
+}
+
+/// What is known of the eldest unacknowledged segment.
+enum Eldest {
+    /// None is outstanding.
+    Empty,
+    Known(Sent),
+    /// Only segments that did not fit in [`UNACKED_KEPT`] are outstanding.
+    Unknown,
+}
+
+/// Wireshark's list of a direction's unacknowledged segments: the first
+/// [`UNACKED_KEPT`] of them with their frame and time, in the order they were sent.
+/// Later ones, while the kept ones are all taken, are only counted, with the
+/// furthest sequence number they end at: Wireshark drops a segment from its list
+/// when an ACK reaches the segment's end, so an ACK reaching that furthest end
+/// drops them all.
+#[derive(Debug, Clone)]
+struct Unacked {
+    kept: Option<Box<[Sent; UNACKED_KEPT]>>,
+    len: usize,
+    over: u32,
+    over_furthest: u32,
+}
+
+impl Unacked {
+    const fn new() -> Unacked {
+        Unacked {
+            kept: None,
+            len: 0,
+            over: 0,
+            over_furthest: 0,
+        }
+    }
+
+    fn push(&mut self, sent: Sent) {
+        let kept = self
+            .kept
+            .get_or_insert_with(|| Box::new([Sent::default(); UNACKED_KEPT]));
+        if self.over == 0 && self.len < UNACKED_KEPT {
+            kept[self.len] = sent;
+            self.len += 1;
+        } else {
+            if self.over == 0 || gt(sent.nextseq, self.over_furthest) {
+                self.over_furthest = sent.nextseq;
+            }
+            self.over = self.over.saturating_add(1);
+        }
+    }
+
+    fn eldest(&self) -> Eldest {
+        match (self.kept.as_deref(), self.len, self.over) {
+            (_, 0, 0) => Eldest::Empty,
+            (Some(kept), 1.., _) => Eldest::Known(kept[0]),
+            _ => Eldest::Unknown,
+        }
+    }
+
+    /// Drop every segment `ack` reaches the end of. Returns the eldest segment that
+    /// ends exactly at `ack` (what Wireshark reports as acknowledged); `None` inside
+    /// when none does, `Err` when only a counted-only segment could be it.
+    fn acknowledge(&mut self, ack: u32) -> Result<Option<Sent>, Unknown> {
+        let mut acked = None;
+        if let Some(kept) = self.kept.as_deref_mut() {
+            let mut keep = 0;
+            for i in 0..self.len.min(UNACKED_KEPT) {
+                let s = kept[i];
+                if s.nextseq == ack && acked.is_none() {
+                    acked = Some(s);
+                }
+                if gt(s.nextseq, ack) {
+                    kept[keep] = s;
+                    keep += 1;
+                }
+            }
+            self.len = keep;
+        }
+        let over_before = self.over;
+        if self.over > 0 && le(self.over_furthest, ack) {
+            self.over = 0;
+        }
+        if acked.is_none() && over_before > 0 {
+            return Err(Unknown);
+        }
+        Ok(acked)
+    }
+}
+
+/// Not known: it depends on segments [`Unacked`] only counted.
+#[derive(Debug)]
+struct Unknown;
+
 /// One direction's state (see the module documentation).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Side {
     nextseq: u32,
     nextseq_frame: u64,
@@ -240,6 +349,7 @@ struct Side {
     dupacknum: u32,
     lastnondupack: u64,
     last_flags: Flags,
+    unacked: Unacked,
 }
 
 impl Side {
@@ -259,6 +369,7 @@ impl Side {
             dupacknum: 0,
             lastnondupack: 0,
             last_flags: Flags::EMPTY,
+            unacked: Unacked::new(),
         }
     }
 }
@@ -331,10 +442,11 @@ impl TcpFlowAnalysis {
         ts: Micros,
         seg: &TcpSegment<'_>,
     ) -> SegmentAnalysis {
-        let fi = dir.index();
-        let ri = 1 - fi;
-        let mut fwd = self.sides[fi];
-        let mut rev = self.sides[ri];
+        let [client, server] = &mut self.sides;
+        let (fwd, rev) = match dir {
+            Dir::ClientToServer => (client, server),
+            Dir::ServerToClient => (server, client),
+        };
         let seq = seg.seq;
         let ack = seg.ack;
         // Longer than 4 GiB cannot be one segment; saturate rather than wrap.
@@ -443,13 +555,18 @@ impl TcpFlowAnalysis {
                 fl.insert(Flag::OutOfOrder);
             } else if not_advanced {
                 fl.insert(Flag::Retransmission);
-                out.retransmitted =
-                    since(ts, fwd.nextseq_time)
+                // Measured from the eldest unacknowledged segment (likely the one sent
+                // again), or from the highest one when none is outstanding.
+                let original = match fwd.unacked.eldest() {
+                    Eldest::Known(s) => Some((s.frame, s.ts)),
+                    Eldest::Empty => Some((fwd.nextseq_frame, fwd.nextseq_time)),
+                    Eldest::Unknown => None,
+                };
+                out.retransmitted = original.and_then(|(rto_frame, t)| {
+                    since(ts, t)
                         .filter(|rto| *rto != 0)
-                        .map(|rto| Retrans {
-                            rto,
-                            rto_frame: fwd.nextseq_frame,
-                        });
+                        .map(|rto| Retrans { rto, rto_frame })
+                });
             }
         }
 
@@ -457,6 +574,9 @@ impl TcpFlowAnalysis {
         let mut nextseq = seq.wrapping_add(seglen);
         if f.syn || f.fin {
             nextseq = nextseq.wrapping_add(1);
+        }
+        if seglen > 0 || f.syn || f.fin {
+            fwd.unacked.push(Sent { nextseq, frame, ts });
         }
         let probe = fl.contains(Flag::ZeroWindowProbe);
         if (gt(nextseq, fwd.nextseq) || fwd.nextseq == 0) && !probe {
@@ -472,6 +592,12 @@ impl TcpFlowAnalysis {
         fwd.lastack = ack;
         fwd.lastack_time = Some(ts);
         fwd.last_flags = out.flags;
+
+        // Rule 13: this ACK number drops the other direction's segments it reaches.
+        if let Ok(Some(sent)) = rev.unacked.acknowledge(ack) {
+            out.acks_frame = Some(sent.frame);
+            out.ack_rtt = since(ts, sent.ts).filter(|rtt| *rtt != 0);
+        }
 
         // Rule 14: window scaling from the handshake.
         if f.syn {
@@ -496,8 +622,6 @@ impl TcpFlowAnalysis {
             self.mru_syn = Some(ts);
         }
 
-        self.sides[fi] = fwd;
-        self.sides[ri] = rev;
         out
     }
 }
