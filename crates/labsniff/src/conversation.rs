@@ -453,6 +453,8 @@ impl Conversation {
                 .filter(|_| seg.flags.ack)
                 .map(|isn| seg.ack.wrapping_sub(isn)),
             len: seg.wire_len.min(u32::MAX as usize) as u32,
+            syn: seg.flags.syn,
+            fin: seg.flags.fin,
             window: seg.window,
             duplicate_ack: analysis.duplicate_ack,
             retransmitted: analysis.retransmitted,

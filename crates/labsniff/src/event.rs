@@ -118,6 +118,9 @@ pub struct AnalysisEvent {
     pub ack_rel: Option<u32>,
     /// Payload bytes on the wire.
     pub len: u32,
+    /// The segment's SYN and FIN flags (a SYN or FIN takes one sequence number).
+    pub syn: bool,
+    pub fin: bool,
     /// The window field as sent, and scaled when the scale is known.
     pub window: u16,
     pub duplicate_ack: Option<crate::analysis::DupAck>,
@@ -142,6 +145,8 @@ impl Serialize for AnalysisEvent {
         m.serialize_entry("ack", &self.ack)?;
         m.serialize_entry("ack_rel", &self.ack_rel)?;
         m.serialize_entry("len", &self.len)?;
+        m.serialize_entry("syn", &self.syn)?;
+        m.serialize_entry("fin", &self.fin)?;
         m.serialize_entry("window", &self.window)?;
         m.serialize_entry("duplicate_ack_num", &self.duplicate_ack.map(|d| d.num))?;
         m.serialize_entry("duplicate_ack_frame", &self.duplicate_ack.map(|d| d.frame))?;

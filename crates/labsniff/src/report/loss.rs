@@ -14,15 +14,6 @@ use std::fmt::Write as _;
 /// Flagged frames explained one by one per conversation; the rest are summed up.
 const EXPLAINED_MAX: usize = 12;
 
-/// The frames of `dir` that carry `flag`.
-fn frames_with(events: &[&AnalysisEvent], dir: Dir, flag: Flag) -> Vec<u64> {
-    events
-        .iter()
-        .filter(|e| e.dir == dir && e.flags.contains(flag))
-        .map(|e| e.frame)
-        .collect()
-}
-
 /// Whether anything of this section applies.
 fn relevant(t: &TcpDetails, events: &[&AnalysisEvent]) -> bool {
     t.syn_retransmissions > 0 || !events.is_empty()
@@ -50,7 +41,7 @@ pub fn section(c: &ConversationRecord, events: &[&AnalysisEvent], style: &Style)
     }
     // The frames that lost, resent or stalled data, one by one, as Wireshark names
     // them (duplicate ACKs and window updates are summed up above).
-    let notable: Vec<&&AnalysisEvent> = events.iter().filter(|e| notable(e)).collect();
+    let notable: Vec<&&AnalysisEvent> = events.iter().filter(|e| notable(e) && !e.syn).collect();
     for e in notable.iter().take(EXPLAINED_MAX) {
         out.push_str(&words::bullet(&analysis_text(e)));
     }
@@ -124,10 +115,32 @@ fn lost_syns(t: &TcpDetails) -> Option<String> {
         gaps.push(words::duration(w[1].ts - w[0].ts));
     }
     let frames: Vec<u64> = t.syn_attempts.iter().map(|s| s.frame).collect();
+    let waits: Vec<f64> = t
+        .syn_attempts
+        .windows(2)
+        .map(|w| w[1].ts - w[0].ts)
+        .collect();
+    // Which retry schedule the waits follow: Linux 6.5+ waits 1 s for the first 4
+    // retries (net.ipv4.tcp_syn_linear_timeouts = 4), older kernels double from 1 s.
+    let about = |x: f64, want: f64| (x - want).abs() < 0.25 * want;
+    let linear = waits.iter().take(4).all(|&w| about(w, 1.0));
+    let doubling = waits
+        .iter()
+        .enumerate()
+        .all(|(i, &w)| about(w, f64::from(1u32 << i.min(20))));
+    let schedule = if linear {
+        "about 1 s each, as Linux 6.5 and later resend an unanswered SYN (every second for the first \
+         4 retries, net.ipv4.tcp_syn_linear_timeouts, then doubling)"
+    } else if doubling {
+        "each wait twice the one before, as kernels before Linux 6.5 (and many other systems) resend \
+         an unanswered SYN"
+    } else {
+        "a schedule that is neither Linux's linear start nor plain doubling"
+    };
     let mut text = format!(
-        "the client sent its SYN {} times (frames {}), {} apart: no SYN-ACK came back, so its kernel \
-         resent the SYN, each time waiting twice as long (Linux: 1 s, 2 s, 4 s, ...; \
-         net.ipv4.tcp_syn_retries = 6 tries before connect() fails with TimeoutError)",
+        "the client sent its SYN {} times (frames {}), {} apart: {schedule}. Its kernel resent it \
+         because no SYN-ACK came back (the SYN or the SYN-ACK was lost); after \
+         net.ipv4.tcp_syn_retries (6) retries connect() gives up with TimeoutError",
         t.syn_attempts.len(),
         frames
             .iter()
@@ -144,18 +157,19 @@ fn lost_syns(t: &TcpDetails) -> Option<String> {
                 words::duration(ts - first.ts)
             );
             if t.capture_point == CapturePoint::Client {
-                text.push_str(", which is how long the client's connect() blocked");
+                text.push_str(", about how long the client's connect() blocked");
             } else {
                 text.push_str(
                     " (seen from this capture point; the client's connect() blocked about that long)",
                 );
             }
-            let _ = write!(
-                text,
-                ". The SYNs that were lost say nothing about the round trip: it is the initial RTT below"
-            );
+            text.push_str(". The waits for lost SYNs say nothing about the round trip");
             if let Some(irtt) = t.irtt {
-                let _ = write!(text, " ({})", words::duration(irtt));
+                let _ = write!(
+                    text,
+                    ": that is the initial RTT, {} (from the last SYN to the handshake's ACK)",
+                    words::duration(irtt)
+                );
             }
         }
         _ => text.push_str("; no SYN-ACK was captured"),
@@ -171,7 +185,14 @@ fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<S
         Dir::ServerToClient => "client",
     };
     let count = |flag| t.analysis.get(dir, flag);
-    let frames = |flag| span(&frames_with(events, dir, flag));
+    let frames = |flag| {
+        let list: Vec<u64> = events
+            .iter()
+            .filter(|e| e.dir == dir && e.flags.contains(flag) && !e.syn)
+            .map(|e| e.frame)
+            .collect();
+        span(&list)
+    };
     let mut notes = Vec::new();
     let lost = count(Flag::LostSegment);
     if lost > 0 {
@@ -183,7 +204,12 @@ fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<S
             frames(Flag::LostSegment)
         ));
     }
-    let retrans = count(Flag::Retransmission);
+    // SYN retransmissions are the lost-SYN note's.
+    let syn_retrans = events
+        .iter()
+        .filter(|e| e.dir == dir && e.syn && e.flags.contains(Flag::Retransmission))
+        .count() as u32;
+    let retrans = count(Flag::Retransmission).saturating_sub(syn_retrans);
     if retrans > 0 {
         let fast = count(Flag::FastRetransmission);
         let spurious = count(Flag::SpuriousRetransmission);
@@ -191,6 +217,7 @@ fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<S
             .iter()
             .filter(|e| {
                 e.dir == dir
+                    && !e.syn
                     && e.flags.contains(Flag::Retransmission)
                     && !e.flags.contains(Flag::FastRetransmission)
                     && !e.flags.contains(Flag::SpuriousRetransmission)

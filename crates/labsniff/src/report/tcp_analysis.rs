@@ -81,6 +81,12 @@ fn peer(dir: Dir) -> &'static str {
 
 /// The bytes a segment carried, relative as Wireshark numbers them when known.
 fn bytes(e: &AnalysisEvent) -> String {
+    if e.len == 0 && e.syn {
+        return "its SYN".to_string();
+    }
+    if e.len == 0 && e.fin {
+        return "its FIN".to_string();
+    }
     match e.seq_rel {
         Some(rel) if e.len > 0 => format!(
             "{} (relative seq {rel}–{})",

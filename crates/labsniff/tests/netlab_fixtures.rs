@@ -1,0 +1,166 @@
+//! On the captures made with real kernel TCP stacks in network namespaces
+//! (tests/fixtures/netlab, made by its regen.sh; captured at the client and at the
+//! server across a forwarder adding 10 ms each way and seeded loss):
+//! - `capture_point` is right for every conversation with a handshake (the file name
+//!   says where tcpdump ran);
+//! - `irtt` equals tshark's `tcp.analysis.initial_rtt` to the microsecond;
+//! - lost SYNs are counted where they were captured.
+#![allow(clippy::unwrap_used)]
+
+use labsniff::{Event, Input, Options, SourceOptions};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+fn fixtures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/netlab");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 20, "expected the netlab fixtures in {dir:?}");
+    files
+}
+
+fn analyse(path: &Path) -> Vec<Event> {
+    let source = SourceOptions {
+        input: Input::File(path.to_path_buf()),
+        filter: None,
+        write: None,
+        count: None,
+        stop: Arc::new(AtomicBool::new(false)),
+        ready: None,
+    };
+    let mut events: Vec<Event> = Vec::new();
+    labsniff::analyze(&source, Options::default(), &mut events).unwrap();
+    events
+}
+
+fn conversations(events: &[Event]) -> Vec<&labsniff::event::ConversationRecord> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Conversation(c) => Some(c.as_ref()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn capture_point_is_right_on_every_handshake() {
+    let mut checked = 0;
+    for path in fixtures() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let expected = if name.ends_with(".client.pcap") {
+            "client"
+        } else {
+            "server"
+        };
+        for c in conversations(&analyse(&path)) {
+            let Some(t) = &c.tcp else { continue };
+            if t.ack_frame.is_none() {
+                assert_eq!(
+                    t.capture_point.as_str(),
+                    "unknown",
+                    "{name} conv {}",
+                    c.conv
+                );
+                continue;
+            }
+            assert_eq!(t.capture_point.as_str(), expected, "{name} conv {}", c.conv);
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "only {checked} handshakes checked");
+}
+
+/// tshark's initial RTT per client port (the first value it gives in each stream).
+fn tshark_irtt(path: &Path) -> Option<HashMap<u16, f64>> {
+    let out = Command::new("tshark")
+        .args(["-r"])
+        .arg(path)
+        .args([
+            "-Y",
+            "tcp.analysis.initial_rtt",
+            "-T",
+            "fields",
+            "-e",
+            "tcp.srcport",
+            "-e",
+            "tcp.dstport",
+            "-e",
+            "tcp.analysis.initial_rtt",
+        ])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let mut irtt = HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('\t').collect();
+        let (Ok(src), Ok(dst), Ok(rtt)) = (
+            f[0].parse::<u16>(),
+            f[1].parse::<u16>(),
+            f[2].parse::<f64>(),
+        ) else {
+            continue;
+        };
+        let client = if src == labproto::LAB_PORT { dst } else { src };
+        irtt.entry(client).or_insert(rtt);
+    }
+    Some(irtt)
+}
+
+#[test]
+fn irtt_equals_tshark_initial_rtt() {
+    if Command::new("tshark").arg("--version").output().is_err() {
+        eprintln!("skipped: tshark not installed");
+        return;
+    }
+    let mut compared = 0;
+    for path in fixtures() {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let theirs = tshark_irtt(&path).unwrap();
+        for c in conversations(&analyse(&path)) {
+            let Some(t) = &c.tcp else { continue };
+            let port: u16 = c.client.rsplit(':').next().unwrap().parse().unwrap();
+            let ours = t.irtt.map(|x| (x * 1e6).round() as i64);
+            let want = theirs.get(&port).map(|x| (x * 1e6).round() as i64);
+            assert_eq!(
+                ours, want,
+                "{name}: conversation {} (client port {port})",
+                c.conv
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "only {compared} conversations compared");
+}
+
+#[test]
+fn lost_syns_are_counted_where_they_were_seen() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/netlab");
+    let at_client = analyse(&dir.join("lost_syns.client.pcap"));
+    let c = conversations(&at_client)[0].tcp.clone().unwrap();
+    // The forwarder dropped the first two SYNs after the client's capture point.
+    assert_eq!(c.syn_retransmissions, 2);
+    assert_eq!(c.syn_attempts.len(), 3);
+    let waits: Vec<f64> = c
+        .syn_attempts
+        .windows(2)
+        .map(|w| w[1].ts - w[0].ts)
+        .collect();
+    assert!((0.9..1.2).contains(&waits[0]), "{waits:?}");
+    // Linux 6.5+ resends the first SYNs once a second (tcp_syn_linear_timeouts).
+    assert!((0.9..1.2).contains(&waits[1]), "{waits:?}");
+    // handshake_rtt measures from the SYN that was answered, not the first one.
+    assert!(c.handshake_rtt.unwrap() < 0.05, "{:?}", c.handshake_rtt);
+    let at_server = analyse(&dir.join("lost_syns.server.pcap"));
+    let s = conversations(&at_server)[0].tcp.clone().unwrap();
+    assert_eq!(s.syn_retransmissions, 0, "the server saw only the last SYN");
+}
