@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_servers;
+mod compare_tshark;
 mod demo;
 mod deps;
 mod fuzz;
@@ -21,6 +22,9 @@ commands:
   test [--no-demo]      install missing system packages, then fmt check, clippy, all tests, the demo
   bench [--quick] [--only sniff|servers|scale]
                         performance figures (labsniff vs libpcap/tshark, servers vs Python)
+  compare-tshark [--port P] [--zeek CONN_LOG] FILE...
+                        per TCP stream: labsniff's reassembled bytes vs tshark's follow,tcp,raw
+                        (and states vs a Zeek conn.log); non-zero exit when any differs
   fuzz [SECS] [TARGET]  the fuzz targets (framer, sniff_frames, reassembler), SECS each (default 60)
   help                  this text";
 
@@ -31,6 +35,7 @@ fn main() -> ExitCode {
         Some("demo") => demo::main(&args[1..]),
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
+        Some("compare-tshark") => compare_tshark::main(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
