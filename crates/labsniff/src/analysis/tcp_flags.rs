@@ -53,19 +53,20 @@
 //! 12. Segments with data, SYN or FIN, unless rule 4 flagged a keep-alive, are
 //!     "not advancing" when `fwd.nextseq` is known and `seq` is before it — except a
 //!     segment longer than one byte starting at `fwd.nextseq - 1` (data after a
-//!     probe). Then the first that applies of:
-//!     a. **spurious_retransmission**: length > 0, rev's last ACK non-zero, and
-//!        `seq + len` not after it (every byte was already acknowledged) — checked
-//!        first in tshark 4.0, so data already ACKed is never "out of order";
-//!     b. **fast_retransmission**: not advancing, rev sent at least 2 duplicate ACKs,
-//!        rev's last ACK equals `seq`, less than 20 ms after that ACK;
-//!     c. **out_of_order**: not advancing, less than the initial RTT (3 ms while it
-//!        is unknown) after the segment that set `fwd.nextseq`, and not ending exactly
-//!        at `fwd.nextseq` (SYN and FIN counting one: a SYN-ACK sent again soon is a
-//!        retransmission);
-//!     d. **retransmission**: not advancing; with the time since, and the frame of,
-//!        the eldest unacknowledged segment of fwd (the segment that set
-//!        `fwd.nextseq` when none is outstanding): Wireshark's `rto` and `rto_frame`.
+//!     probe). Then the first that applies, in this order:
+//!     - **spurious_retransmission**: length > 0, rev's last ACK non-zero, and
+//!       `seq + len` not after it (every byte was already acknowledged) — checked
+//!       first in tshark 4.0, so data already ACKed is never "out of order";
+//!     - **fast_retransmission**: not advancing, rev sent at least 2 duplicate ACKs,
+//!       rev's last ACK equals `seq`, less than 20 ms after that ACK;
+//!     - **out_of_order**: not advancing, less than the initial RTT (3 ms while it
+//!       is unknown) after the segment that set `fwd.nextseq`, and not ending exactly
+//!       at `fwd.nextseq` (SYN and FIN counting one: a SYN-ACK sent again soon is a
+//!       retransmission);
+//!     - **retransmission**: not advancing; with the time since, and the frame of,
+//!       the eldest unacknowledged segment of fwd (the segment that set
+//!       `fwd.nextseq` when none is outstanding): Wireshark's `rto` and `rto_frame`.
+//!
 //!     A fast retransmission is also shown as a retransmission by Wireshark (both
 //!     fields); so is a spurious one. [`SegmentAnalysis::flags`] carries both too.
 //! 13. Bookkeeping: `fwd.nextseq` moves forward to `seq + len` (+1 for SYN or FIN)
