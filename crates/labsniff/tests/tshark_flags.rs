@@ -6,6 +6,7 @@
 //! pcap in `tests/fixtures/netlab/` when that directory exists. For each TCP frame
 //! the set of flags, the duplicate-ACK number and frame, and the initial RTT must be
 //! the same as tshark's. Without tshark the test says so and passes.
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;

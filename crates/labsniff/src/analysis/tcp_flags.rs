@@ -53,18 +53,20 @@
 //! 12. Segments with data, SYN or FIN, unless rule 4 flagged a keep-alive, are
 //!     "not advancing" when `fwd.nextseq` is known and `seq` is before it — except a
 //!     segment longer than one byte starting at `fwd.nextseq - 1` (data after a
-//!     probe). Then the first that applies of:
-//!     a. **spurious_retransmission**: length > 0, rev's last ACK non-zero, and
-//!        `seq + len` not after it (every byte was already acknowledged) — checked
-//!        first in tshark 4.0, so data already ACKed is never "out of order";
-//!     b. **fast_retransmission**: not advancing, rev sent at least 2 duplicate ACKs,
-//!        rev's last ACK equals `seq`, less than 20 ms after that ACK;
-//!     c. **out_of_order**: not advancing, less than the initial RTT (3 ms while it
-//!        is unknown) after the segment that set `fwd.nextseq`, and not ending exactly
-//!        at `fwd.nextseq`;
-//!     d. **retransmission**: not advancing; with the time since, and the frame of,
-//!        the eldest unacknowledged segment of fwd (the segment that set
-//!        `fwd.nextseq` when none is outstanding): Wireshark's `rto` and `rto_frame`.
+//!     probe). Then the first that applies, in this order:
+//!     - **spurious_retransmission**: length > 0, rev's last ACK non-zero, and
+//!       `seq + len` not after it (every byte was already acknowledged) — checked
+//!       first in tshark 4.0, so data already ACKed is never "out of order";
+//!     - **fast_retransmission**: not advancing, rev sent at least 2 duplicate ACKs,
+//!       rev's last ACK equals `seq`, less than 20 ms after that ACK;
+//!     - **out_of_order**: not advancing, less than the initial RTT (3 ms while it
+//!       is unknown) after the segment that set `fwd.nextseq`, and not ending exactly
+//!       at `fwd.nextseq` (SYN and FIN counting one: a SYN-ACK sent again soon is a
+//!       retransmission);
+//!     - **retransmission**: not advancing; with the time since, and the frame of,
+//!       the eldest unacknowledged segment of fwd (the segment that set
+//!       `fwd.nextseq` when none is outstanding): Wireshark's `rto` and `rto_frame`.
+//!
 //!     A fast retransmission is also shown as a retransmission by Wireshark (both
 //!     fields); so is a spurious one. [`SegmentAnalysis::flags`] carries both too.
 //! 13. Bookkeeping: `fwd.nextseq` moves forward to `seq + len` (+1 for SYN or FIN)
@@ -78,6 +80,25 @@
 //!     way, and a SYN-ACK with one after a SYN without one means none for it either.
 //!     A SYN without ACK records its time; the first segment with ACK and without SYN
 //!     after that gives the initial RTT (from the most recent SYN), once.
+//!
+//! ## Against other Wireshark versions
+//! tshark 4.0 was checked where versions differ: the spurious-retransmission test
+//! comes before the fast-retransmission and out-of-order tests (later versions
+//! reorder them, with a preference for fast retransmissions); a SYN or FIN counts
+//! one sequence number however many segments are unacknowledged; a zero-window
+//! probe ACK must repeat the ACK number (one that takes the probe's byte is a plain
+//! zero window); `rto` is measured from the eldest unacknowledged segment.
+//!
+//! ## Reading the flags
+//! - Linux probes a zero window with a segment of no data one byte below the next
+//!   sequence number: by these rules (and in Wireshark) that is a `keep_alive`, and
+//!   its answer a `keep_alive_ack`; `zero_window_probe` needs one byte of data at
+//!   the next sequence number.
+//! - tshark prints `initial_rtt` only in frames that get a "SEQ/ACK analysis" tree
+//!   (a flag, an acknowledged segment, bytes in flight); [`TcpFlowAnalysis::initial_rtt`]
+//!   gives it from the completing ACK on.
+//! - Differences from Wireshark that remain are listed in labsniff's SCHEMA.md
+//!   ("TCP analysis flags: differences from Wireshark").
 use crate::event::Dir;
 use crate::packet::{Micros, TcpSegment};
 
@@ -543,6 +564,11 @@ impl TcpFlowAnalysis {
                 .lastack_time
                 .and_then(|t| since(ts, t))
                 .is_some_and(|t| t < FAST_RETRANS_WINDOW);
+            // Where this segment ends in sequence space (a SYN or FIN counts one): a
+            // segment ending where the highest did is a copy of it, not out of order.
+            let end = seq
+                .wrapping_add(seglen)
+                .wrapping_add(u32::from(f.syn || f.fin));
             let soon_after_highest = since(ts, fwd.nextseq_time).is_some_and(|t| t < ooo_threshold);
             if seglen > 0 && rev.lastack != 0 && le(seq.wrapping_add(seglen), rev.lastack) {
                 fl.insert(Flag::SpuriousRetransmission);
@@ -550,8 +576,7 @@ impl TcpFlowAnalysis {
             } else if not_advanced && rev.dupacknum >= 2 && rev.lastack == seq && after_dup_acks {
                 fl.insert(Flag::FastRetransmission);
                 fl.insert(Flag::Retransmission);
-            } else if not_advanced && soon_after_highest && fwd.nextseq != seq.wrapping_add(seglen)
-            {
+            } else if not_advanced && soon_after_highest && fwd.nextseq != end {
                 fl.insert(Flag::OutOfOrder);
             } else if not_advanced {
                 fl.insert(Flag::Retransmission);
@@ -1053,6 +1078,25 @@ mod tests {
     }
 
     #[test]
+    fn syn_ack_sent_again_within_the_rtt_is_a_retransmission() {
+        let mut r = Run::new();
+        r.handshake(1000, 5000, 20_000);
+        r.wait(1_000);
+        let synack = Seg {
+            seq: 5000,
+            ack: 1001,
+            len: 0,
+            win: 512,
+            syn: true,
+            ackf: true,
+            fin: false,
+            rst: false,
+            wscale: Some(7),
+        };
+        only(&r.seg(S, synack), &[Flag::Retransmission]);
+    }
+
+    #[test]
     fn fin_retransmission() {
         let mut r = Run::new();
         r.handshake(1000, 5000, 20_000);
@@ -1094,6 +1138,54 @@ mod tests {
             &r.seg(S, data(0xFFFF_FFF1, 0x191, 0x20)),
             &[Flag::SpuriousRetransmission, Flag::Retransmission],
         );
+    }
+
+    #[test]
+    fn acks_frame_names_the_eldest_segment_ending_at_the_ack() {
+        let mut r = Run::new();
+        r.handshake(1000, 5000, 20_000);
+        r.seg(C, data(1001, 5001, 100)); // 4
+        r.seg(C, data(1101, 5001, 100)); // 5
+        r.wait(20_000);
+        // Half of frame 4: nothing is named.
+        let a = r.seg(S, data(5001, 1051, 0));
+        assert_eq!((a.acks_frame, a.ack_rtt), (None, None));
+        // The end of frame 4.
+        let a = r.seg(S, data(5001, 1101, 0));
+        assert_eq!(a.acks_frame, Some(4));
+        assert_eq!(a.ack_rtt, Some(20_030));
+        // Frame 5 is acknowledged together with its retransmission: the eldest.
+        r.wait(300_000);
+        r.seg(C, data(1101, 5001, 100));
+        let a = r.seg(S, data(5001, 1201, 0));
+        assert_eq!(a.acks_frame, Some(5));
+    }
+
+    #[test]
+    fn past_the_kept_segments_rto_is_unknown_until_all_are_acked() {
+        let mut r = Run::new();
+        r.handshake(1000, 5000, 20_000);
+        let n = u32::try_from(UNACKED_KEPT).unwrap() + 5;
+        for k in 0..n {
+            r.seg(C, data(1001 + 10 * k, 5001, 10));
+        }
+        let kept_end = 1001 + 10 * (n - 3);
+        r.seg(S, data(5001, kept_end, 0));
+        r.wait(300_000);
+        let x = r.seg(C, data(kept_end, 5001, 10));
+        only(&x, &[Flag::Retransmission]);
+        assert_eq!(x.retransmitted, None);
+        // An ACK of everything empties the list: from the highest segment again.
+        let all = 1001 + 10 * n;
+        let a = r.seg(S, data(5001, all, 0));
+        assert_eq!(a.acks_frame, None, "only a segment not kept ended there");
+        // New data is kept again and names its own frame.
+        r.seg(C, data(all, 5001, 10));
+        let sent = r.frame;
+        r.wait(300_000);
+        let x = r.seg(C, data(all, 5001, 10));
+        only(&x, &[Flag::Retransmission]);
+        assert_eq!(x.retransmitted.map(|t| t.rto_frame), Some(sent));
     }
 
     #[test]
