@@ -608,7 +608,7 @@ fn ipv6_endpoints_are_explained() {
         "{text}"
     );
     assert!(
-        text.contains("server [2001:db8::1]:5005: fixed port"),
+        text.contains("server [2001:db8::1]:5005: the server's fixed port"),
         "{text}"
     );
     let flow_text = render(&events, View::Flow, &PLAIN);
