@@ -44,7 +44,7 @@ fn py_bytes(bytes: &[u8]) -> String {
 }
 
 fn row(out: &mut String, offsets: &str, bytes: &str, field: &str, code: &str, value: &str) {
-    let first = format!("      {offsets:<7} {bytes:<28} {field:<8} {code:<4} ");
+    let first = format!("      {offsets:<9} {bytes:<28} {field:<8} {code:<4} ");
     out.push_str(&words::wrap(
         &first,
         &" ".repeat(first.chars().count()),

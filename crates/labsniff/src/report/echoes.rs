@@ -179,11 +179,7 @@ pub fn section(_c: &ConversationRecord, messages: &[&MessageEvent], style: &Styl
             words::duration(s.ts - answered)
         );
         let text = format!("{} — {}", words::message(s), e.how);
-        out.push_str(&words::wrap(
-            &first,
-            &" ".repeat(first.chars().count()),
-            &text,
-        ));
+        out.push_str(&words::columns(&first, &text));
     }
     if echoes.len() > LIST_MAX {
         out.push_str(&format!("    ... and {} more\n", echoes.len() - LIST_MAX));

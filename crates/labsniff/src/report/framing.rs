@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 /// Messages listed per conversation; the rest are counted.
 const LIST_MAX: usize = 50;
+/// Frame lists wider than this get the message on the next line.
+const FRAMES_WIDTH_MAX: usize = 32;
 /// Split/coalesce notes per conversation; the rest are counted.
 const NOTES_MAX: usize = 20;
 
@@ -55,15 +57,25 @@ pub fn section(
     if let Some(rule) = rule(c) {
         out.push_str(&words::bullet(rule));
     }
-    for m in messages.iter().take(LIST_MAX) {
+    let listed: Vec<(&&MessageEvent, String)> = messages
+        .iter()
+        .take(LIST_MAX)
+        .map(|m| (m, words::frames(&m.frames)))
+        .collect();
+    let width = listed
+        .iter()
+        .map(|(_, f)| f.chars().count())
+        .filter(|&w| w <= FRAMES_WIDTH_MAX)
+        .max()
+        .unwrap_or(0)
+        .max(12);
+    for (m, frames) in &listed {
         let arrow = match m.dir {
             Dir::ClientToServer => "c→s",
             Dir::ServerToClient => "s→c",
         };
-        let first = format!("    {arrow} {:<12} ", words::frames(&m.frames));
-        out.push_str(&words::wrap(
-            &first,
-            &" ".repeat(first.chars().count()),
+        out.push_str(&words::columns(
+            &format!("    {arrow} {frames:<width$} "),
             &words::message(m),
         ));
     }
@@ -102,23 +114,31 @@ fn segment_size_notes(c: &ConversationRecord) -> Vec<String> {
     if !(client.timestamps && server.timestamps) {
         return Vec::new();
     }
-    let mut notes = Vec::new();
     // The client's segments are limited by the MSS the server announced, and back.
+    let mut fits: Vec<(&str, u64, &str, u16)> = Vec::new();
     for (who, largest, peer, mss) in [
         ("client", t.largest_segment_c2s, "server", server.mss),
         ("server", t.largest_segment_s2c, "client", client.mss),
     ] {
-        let Some(mss) = mss else { continue };
-        if mss > 12 && largest == u64::from(mss) - 12 {
-            notes.push(format!(
-                "the {who}'s largest segments carry {largest} bytes, not the {mss} of the MSS the {peer} \
-                 announced: both SYNs carried the timestamps option, which then takes 12 bytes (10, plus \
-                 2 NOPs for alignment) of every segment's TCP header, and the sender subtracts them from \
-                 the MSS: {mss} − 12 = {largest}"
-            ));
+        if let Some(mss) = mss.filter(|&m| m > 12 && largest == u64::from(m) - 12) {
+            fits.push((who, largest, peer, mss));
         }
     }
-    notes
+    let who = match fits.as_slice() {
+        [] => return Vec::new(),
+        [(_, a, _, m), (_, b, _, n)] if a == b && m == n => {
+            format!("the client's and the server's largest segments carry {a} bytes, not the {m} of the MSS both announced")
+        }
+        [(who, largest, peer, mss), ..] => {
+            format!("the {who}'s largest segments carry {largest} bytes, not the {mss} of the MSS the {peer} announced")
+        }
+    };
+    let (largest, mss) = fits.first().map_or((0, 0), |f| (f.1, f.3));
+    vec![format!(
+        "{who}: both SYNs carried the timestamps option, which then takes 12 bytes (10, plus 2 NOPs \
+         for alignment) of every segment's TCP header, and the sender subtracts them from the MSS, \
+         leaving {largest} bytes ({mss} minus 12) of payload"
+    )]
 }
 
 /// Split and coalesced messages of a TCP conversation, in frame order, then what can
@@ -132,7 +152,7 @@ fn notes(c: &ConversationRecord, messages: &[&MessageEvent]) -> Vec<String> {
             m.dir.sender(),
             words::message(m),
             m.frames.len(),
-            words::frames(&m.frames)
+            words::frames_span(&m.frames)
         );
         note.push_str(if text {
             "the receiver gets it in pieces"

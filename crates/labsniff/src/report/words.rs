@@ -222,6 +222,15 @@ const RANGES_SHOWN: usize = 6;
 /// `frame 4` / `frames 4, 6` / `frames 4–6` (consecutive) / for long lists
 /// `frames 8–106 (70 segments)`, with `, ` between ranges where the frames pause.
 pub fn frames(list: &[u64]) -> String {
+    frames_said(list, true)
+}
+
+/// [`frames`] without the segment count (for sentences that give it already).
+pub fn frames_span(list: &[u64]) -> String {
+    frames_said(list, false)
+}
+
+fn frames_said(list: &[u64], counted: bool) -> String {
     let Some(&first) = list.first() else {
         return "no frame".to_string();
     };
@@ -258,11 +267,24 @@ pub fn frames(list: &[u64]) -> String {
         return format!("frames {}", parts.remove(0));
     }
     let listed = parts.join(", ");
-    if long || !exact {
+    if counted && (long || !exact) {
         format!("frames {listed} ({} segments)", list.len())
     } else {
         format!("frames {listed}")
     }
+}
+
+/// A row that starts with `lead` (frame columns) and goes on with `text` wrapped under
+/// its own column; when `lead` is too wide, `text` starts on the next line instead.
+pub fn columns(lead: &str, text: &str) -> String {
+    const LEAD_MAX: usize = 54;
+    if lead.chars().count() <= LEAD_MAX {
+        return wrap(lead, &" ".repeat(lead.chars().count()), text);
+    }
+    let mut out = lead.trim_end().to_string();
+    out.push('\n');
+    out.push_str(&wrap("          ", "          ", text));
+    out
 }
 
 /// A section title line.
