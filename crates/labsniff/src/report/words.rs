@@ -321,18 +321,22 @@ pub fn wrap(first: &str, rest: &str, text: &str) -> String {
     out
 }
 
-/// `tcp.stream eq 3` / `tcp.stream in {0 1}` for conversations `convs` (by number).
+/// `tcp.stream eq 3` / `tcp.stream eq 0 || tcp.stream eq 1` for conversations `convs`
+/// (by number); `||` rather than a set, which older Wireshark versions do not parse.
 pub fn stream_filter(all: &[&ConversationRecord], convs: &[u64]) -> Option<String> {
     let streams: Vec<String> = convs
         .iter()
         .filter_map(|n| all.iter().find(|c| c.conv == *n)?.tcp_stream)
         .map(|s| s.to_string())
         .collect();
-    match streams.as_slice() {
-        [] => None,
-        [one] => Some(format!("tcp.stream eq {one}")),
-        many => Some(format!("tcp.stream in {{{}}}", many.join(" "))),
+    if streams.is_empty() {
+        return None;
     }
+    let each: Vec<String> = streams
+        .iter()
+        .map(|s| format!("tcp.stream eq {s}"))
+        .collect();
+    Some(each.join(" || "))
 }
 
 /// The Wireshark display filter that shows one conversation.
@@ -367,7 +371,7 @@ pub fn concurrency_note(convs: &[&ConversationRecord]) -> Option<String> {
     let fact = concurrency(convs)?;
     let filter = |list: &[u64]| {
         stream_filter(convs, list)
-            .map(|f| format!(" (Wireshark: {f})"))
+            .map(|f| format!(". Wireshark filter: {f}"))
             .unwrap_or_default()
     };
     Some(match fact {
@@ -403,13 +407,14 @@ pub fn concurrency_note(convs: &[&ConversationRecord]) -> Option<String> {
             "the server probably serves one client at a time: conversation {later}'s handshake was \
              complete at frame {later_ack} and its client sent its first bytes at frame {later_request}, \
              while conversation {earlier} was still open, yet the server's first answer to it came only \
-             at frame {later_answer}, after conversation {earlier} began to close (frame {earlier_end}). \
+             at frame {later_answer}, after conversation {earlier} began to end (its first FIN or RST, \
+             frame {earlier_end}). \
              The handshake needs no help from the program: the kernel completes it for a listening \
              socket and queues the connection in the listen backlog (the size given to listen()) until \
              accept() takes it, and keeps the client's bytes in the socket's receive buffer until recv() \
              reads them. So connect() and send() succeeded at once, but the answer waited until the \
-             server had finished with the earlier client and called accept() again (an iterative \
-             server; with threads or a selector the answer would not wait){}",
+             server had finished with the earlier client and called accept() again, as an iterative \
+             server does; with threads or a selector it would not have waited for the earlier client{}",
             filter(&[earlier, later])
         ),
         Concurrency::Unknown {
