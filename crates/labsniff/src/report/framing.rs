@@ -185,13 +185,18 @@ fn notes(c: &ConversationRecord, messages: &[&MessageEvent]) -> Vec<String> {
         ));
     }
     if !notes.is_empty() {
-        let mss = c
-            .tcp
-            .as_ref()
-            .and_then(|t| t.server_options.or(t.client_options))
-            .and_then(|o| o.mss)
-            .map(|m| format!(" ({m} bytes here)"))
-            .unwrap_or_default();
+        let announced = |o: Option<crate::event::SynOptions>| o.and_then(|o| o.mss);
+        let (by_client, by_server) = c.tcp.as_ref().map_or((None, None), |t| {
+            (announced(t.client_options), announced(t.server_options))
+        });
+        let mss = match (by_client, by_server) {
+            (Some(a), Some(b)) if a == b => format!(" ({a} bytes here)"),
+            (Some(a), Some(b)) => {
+                format!(" (here {b} for the client's segments, {a} for the server's)")
+            }
+            (Some(m), None) | (None, Some(m)) => format!(" ({m} bytes announced here)"),
+            (None, None) => String::new(),
+        };
         notes.push(format!(
             "a capture shows how the bytes were cut into segments, not how many send() calls wrote \
              them: TCP cuts a large write into segments of at most the MSS the peer announced{mss}, \

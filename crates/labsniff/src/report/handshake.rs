@@ -146,10 +146,11 @@ fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
         let first = facts.first_fin.map(|(d, _)| d) == Some(d);
         let text = match (first, facts.half_close) {
             (true, Some(h)) if d == Dir::ClientToServer => format!(
-                "the client shut down its sending side first (FIN: \"I will send no more\"), yet the \
-                 server's payload still came after it (up to frame {}): the client probably called \
-                 shutdown(SHUT_WR), which sends FIN but keeps the socket open for reading (a capture \
-                 cannot see the call)",
+                "the client sent its FIN first (\"I will send no more\"), yet the server's payload \
+                 still came after it (up to frame {}) and the client did not reset: the client \
+                 probably called shutdown(SHUT_WR), which sends FIN but keeps the socket open for \
+                 reading (a capture cannot see the call; after close() the server's data would have \
+                 drawn a RST)",
                 h.payload_after
             ),
             (true, _) => format!(
@@ -165,8 +166,9 @@ fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
     if let Some(r) = facts.reset {
         let (who, dir) = dir_words(r.by);
         let text = match r.kind {
-            ResetKind::Refused => "connection refused: nothing listened on the port, so the server \
-                                   host's kernel answered the SYN with RST"
+            ResetKind::Refused => "connection refused: the SYN was answered with RST, which the server \
+                                   host's kernel sends when nothing listens on the port (a firewall \
+                                   can send one too)"
                 .to_string(),
             ResetKind::Abort => format!(
                 "the {who} aborted the connection with RST. A kernel sends RST when a socket is closed \

@@ -32,8 +32,8 @@ pub fn section(c: &ConversationRecord, link: Option<&str>, style: &Style) -> Str
     let refused = c.state == "REJ";
     let server = if refused {
         format!(
-            "server {}: the port the client asked for; nothing listened on it, so the server host's \
-             kernel refused the connection",
+            "server {}: the port the client asked for; the answer was a RST, so nothing listened on \
+             it (or a firewall rejected the connection with a reset)",
             c.server
         )
     } else if !server_spoke(c) {

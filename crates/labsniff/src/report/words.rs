@@ -96,14 +96,11 @@ pub fn state(transport: TransportKind, state: &str) -> (&'static str, &'static s
         TransportKind::Udp => match state {
             "SF" => (
                 "both spoke",
-                "UDP has no connection: the client and the server both sent datagrams, and nothing opens or \
-                 closes; UDP does not retransmit: a datagram that is lost is gone unless the program sends \
-                 it again",
+                "UDP has no connection: the client and the server both sent datagrams, and nothing opens or closes",
             ),
             "S0" => (
                 "no reply",
-                "UDP has no connection: only the client sent datagrams; no reply was seen. UDP does not \
-                 retransmit: a datagram that is lost is gone unless the program sends it again",
+                "UDP has no connection: only the client sent datagrams; no reply was seen",
             ),
             "SHR" => (
                 "server only",
