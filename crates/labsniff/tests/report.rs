@@ -861,3 +861,92 @@ fn messages_view_cuts_long_payloads() {
     assert!(text.lines().all(|l| l.chars().count() < 400), "{text}");
     assert!(text.contains("(100000 bytes; --json shows them all)"));
 }
+
+/// The realistic captures (real kernels, two namespaces, a lossy forwarder) that the
+/// network-lab work commits under tests/fixtures/netlab; a test skips, saying so, when
+/// they are not there.
+fn netlab(name: &str) -> Option<Vec<Event>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/netlab")
+        .join(format!("{name}.pcap"));
+    if !path.exists() {
+        eprintln!("skipped {name}: {} is absent", path.display());
+        return None;
+    }
+    let source = SourceOptions {
+        input: Input::File(path),
+        filter: None,
+        write: None,
+        count: None,
+        stop: Arc::new(AtomicBool::new(false)),
+        ready: None,
+    };
+    let mut events: Vec<Event> = Vec::new();
+    labsniff::analyze(&source, Options::default(), &mut events).unwrap();
+    Some(events)
+}
+
+/// What each realistic capture must (and must not) make the report say, at both
+/// capture points.
+#[test]
+fn realistic_captures_get_true_words() {
+    let cases: [(&str, &[&str], &[&str]); 7] = [
+        (
+            "iterative_server",
+            &[
+                "the server probably serves one client at a time",
+                "listen backlog",
+            ],
+            &["served several clients at once"],
+        ),
+        (
+            "threaded_server",
+            &["the server served several clients at once"],
+            &["probably serves one client at a time"],
+        ),
+        (
+            "half_close",
+            &["shutdown(SHUT_WR)"],
+            &["the client closed first (FIN"],
+        ),
+        (
+            "server_closes_first",
+            &["TIME_WAIT", "Address already in use", "SO_REUSEADDR"],
+            &[],
+        ),
+        (
+            "refused",
+            &["ConnectionRefusedError"],
+            &["bind()", "accept()"],
+        ),
+        (
+            "udp_no_reply",
+            &[
+                "UDP does not retransmit",
+                "probably at the client's first sendto()",
+            ],
+            &["answered each", "the server's fixed port"],
+        ),
+        (
+            "loss_v3_100k",
+            &["leaving 1448 bytes (1460 minus 12)"],
+            &["one send() became", "TCP joined several send()"],
+        ),
+    ];
+    for (name, must, must_not) in cases {
+        for point in ["client", "server"] {
+            let file = format!("{name}.{point}");
+            let Some(events) = netlab(&file) else {
+                continue;
+            };
+            let text = render(&events, View::Explain, &PLAIN);
+            for said in must {
+                assert!(text.contains(said), "{file}: missing {said:?}\n{text}");
+            }
+            for unsaid in must_not {
+                assert!(!text.contains(unsaid), "{file}: says {unsaid:?}\n{text}");
+            }
+            assert!(!text.contains("a process that died"), "{file}");
+        }
+    }
+}
