@@ -190,15 +190,16 @@ fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
 fn teardown_notes(facts: &Teardown) -> Vec<String> {
     match facts.time_wait {
         Some(Dir::ServerToClient) => vec![
-            "the server closed first, so on the server's host this connection stays in TIME_WAIT for \
+            "the server sent the first FIN (it closed first), so on the server's host this connection \
+             stays in TIME_WAIT for \
              60 s (Linux) after the last ACK. A server program restarted within that time gets \
              \"OSError: [Errno 98] Address already in use\" from bind() on its port, unless it set \
              SO_REUSEADDR (sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)) before bind()"
                 .to_string(),
         ],
         Some(Dir::ClientToServer) => vec![
-            "the client closed first, so the client's end of this connection (its ephemeral port) \
-             stays in TIME_WAIT for 60 s (Linux); that does not stop the server from restarting"
+            "the client sent the first FIN, so the client's end of this connection (its ephemeral \
+             port) stays in TIME_WAIT for 60 s (Linux); that does not stop the server from restarting"
                 .to_string(),
         ],
         None => Vec::new(),

@@ -22,8 +22,13 @@ pub fn section(c: &ConversationRecord, link: Option<&str>, style: &Style) -> Str
         }
     };
     match words::port_of(&c.client) {
-        Some(port) => out.push_str(&words::bullet(&format!(
+        Some(port) if words::looks_ephemeral(port, link) => out.push_str(&words::bullet(&format!(
             "client {}: ephemeral port, picked by the client's kernel from its ephemeral range {when}; {}",
+            c.client,
+            words::port_range(port, link)
+        ))),
+        Some(port) => out.push_str(&words::bullet(&format!(
+            "client {}: {}",
             c.client,
             words::port_range(port, link)
         ))),

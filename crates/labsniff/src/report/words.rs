@@ -73,20 +73,26 @@ pub fn port_range(port: u16, link: Option<&str>) -> String {
 
 /// [`port_range`] for a capture with the BSD loopback link type (DLT_NULL / DLT_LOOP).
 fn bsd_port_range(port: u16) -> String {
-    let link = "this capture has the BSD loopback link type (DLT_NULL or DLT_LOOP), which macOS \
-                and the BSDs write on their loopback interface, so it was probably made on one of \
-                them; their default ephemeral range is 49152–65535 \
-                (net.inet.ip.portrange.first/last)";
-    match port {
-        0..=1023 => format!(
+    if port < 1024 {
+        return format!(
             "{port} is a privileged port, in no ephemeral range: the client must have called bind() \
              on it (as root) before connecting"
-        ),
-        49152..=65535 => format!("{port} lies in that range; {link}"),
-        _ => format!(
-            "{port} lies outside the default ephemeral range of macOS and the BSDs (49152–65535): the \
-             client probably chose it with bind(), or its range was changed; {link}"
-        ),
+        );
+    }
+    "this capture has the BSD loopback link type (DLT_NULL or DLT_LOOP), which macOS and the BSDs \
+     write on their loopback interface, so it was probably made on one of them, not on Linux; their \
+     default ephemeral ranges differ (macOS: 49152–65535, net.inet.ip.portrange.first/last), so the \
+     port alone does not tell the client's system"
+        .to_string()
+}
+
+/// Whether the report may call `port` an ephemeral port the kernel picked: it lies in
+/// some system's default ephemeral range (ports below 32768 on a non-BSD capture, and
+/// privileged ports, were more likely chosen with bind()).
+pub fn looks_ephemeral(port: u16, link: Option<&str>) -> bool {
+    match link {
+        Some("null" | "loop") => port >= 1024,
+        _ => port >= 32768,
     }
 }
 
@@ -457,7 +463,11 @@ mod tests {
     fn a_bsd_loopback_capture_never_suggests_linux() {
         for port in [1023, 32768, 40000, 49151, 49152, 60999, 65535] {
             let said = port_range(port, Some("null"));
-            assert!(!said.contains("Linux"), "{said}");
+            assert!(!said.contains("runs Linux"), "{said}");
+            assert!(
+                port < 1024 || said.contains("the port alone does not tell"),
+                "{said}"
+            );
         }
         assert!(port_range(40000, None).ends_with("the client most likely runs Linux"));
     }
