@@ -111,22 +111,21 @@ pub fn map(c: &ConversationRecord, m: &MessageEvent) -> String {
         let pad = 20usize.saturating_sub(payload.len());
         let value = if pad > 0 {
             format!(
-                "{} and {} of padding (20s pads short strings with NUL bytes; unpack returns them too: \
-                 strip them with .rstrip(b'\\0'))",
+                "{}, then {pad} more {} that unpack returns too, since 20s always reads 20 bytes \
+                 (struct.pack fills a short string up with NUL bytes; strip them with \
+                 .rstrip(b'\\0'))",
                 py_bytes(payload),
-                words::count(pad as u64, "byte")
+                if pad == 1 { "byte" } else { "bytes" }
             )
         } else {
             py_bytes(payload)
         };
-        row(
-            &mut out,
-            "9–28",
-            &format!("{} (20)", hex(payload)),
-            "payload",
-            "20s",
-            &value,
-        );
+        let shown = if pad > 0 && payload.len() <= HEX_SHOWN {
+            format!("{} … (20)", hex(payload))
+        } else {
+            format!("{} (20)", hex(payload))
+        };
+        row(&mut out, "9–28", &shown, "payload", "20s", &value);
     } else {
         let end = 9 + payload.len();
         let offsets = match payload.len() {

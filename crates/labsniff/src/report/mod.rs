@@ -170,8 +170,14 @@ fn explain(g: &Gathered<'_>, style: &Style) -> String {
             out.push_str(&handshake::section(conv, style));
         }
         let messages = g.messages_of(conv.conv);
+        // Not of a sender that packed with a wrong struct format: the map shows the lab's
+        // reading, which is not what that sender meant.
+        let mistaken = g
+            .diags_of(conv.conv)
+            .iter()
+            .any(|d| d.code.starts_with("struct_"));
         let byte_map = match conv.proto {
-            Some(p @ ("v2" | "v3")) if !mapped.contains(&p) => {
+            Some(p @ ("v2" | "v3")) if !mapped.contains(&p) && !mistaken => {
                 mapped.push(p);
                 true
             }
