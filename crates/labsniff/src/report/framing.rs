@@ -69,14 +69,27 @@ pub fn section(
         .max()
         .unwrap_or(0)
         .max(12);
+    let tcp = c.transport == TransportKind::Tcp;
     for (m, frames) in &listed {
         let arrow = match m.dir {
             Dir::ClientToServer => "c→s",
             Dir::ServerToClient => "s→c",
         };
+        // Wireshark's relative sequence number of the message's first byte.
+        let seq = match m.offset.filter(|_| tcp) {
+            Some(offset) => format!("seq {:<7} ", offset + 1),
+            None => String::new(),
+        };
         out.push_str(&words::columns(
-            &format!("    {arrow} {frames:<width$} "),
+            &format!("    {arrow} {frames:<width$} {seq}"),
             &words::message(m),
+        ));
+    }
+    if tcp {
+        out.push_str(&words::bullet(
+            "seq: Wireshark's relative sequence number of the message's first byte (1 is the first \
+             byte of the sender's stream, counted from its ISN when the SYN was captured; the raw \
+             number in the TCP header is the ISN plus it)",
         ));
     }
     if messages.len() > LIST_MAX {
