@@ -85,15 +85,15 @@ pub fn section(
             &words::message(m),
         ));
     }
+    if messages.len() > LIST_MAX {
+        out.push_str(&format!("    ... and {} more\n", messages.len() - LIST_MAX));
+    }
     if tcp {
         out.push_str(&words::bullet(
             "seq: Wireshark's relative sequence number of the message's first byte (1 is the first \
              byte of the sender's stream, counted from its ISN when the SYN was captured; the raw \
              number in the TCP header is the ISN plus it)",
         ));
-    }
-    if messages.len() > LIST_MAX {
-        out.push_str(&format!("    ... and {} more\n", messages.len() - LIST_MAX));
     }
     if c.transport == TransportKind::Tcp {
         let notes = notes(c, messages);
