@@ -950,3 +950,23 @@ fn realistic_captures_get_true_words() {
         }
     }
 }
+
+/// A SYN and its two retransmissions (after 1 s and 3 s), never answered.
+fn unanswered() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:40900"), addr(SERVER));
+    flow.syn_only(&mut cap);
+    cap.advance(1_000_000);
+    flow.syn_only(&mut cap);
+    cap.advance(2_000_000);
+    flow.syn_only(&mut cap);
+    cap
+}
+
+#[test]
+fn explain_unanswered() {
+    explain_snapshot("explain_unanswered", unanswered());
+    let text = render(&analyse(&unanswered(), "s0"), View::Explain, &PLAIN);
+    assert!(text.contains("TimeoutError"), "{text}");
+    assert!(text.contains("net.ipv4.tcp_syn_retries = 6"), "{text}");
+}

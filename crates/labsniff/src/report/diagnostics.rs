@@ -97,11 +97,19 @@ pub fn section(
             (t.out_of_order_c2s, "client", false),
             (t.out_of_order_s2c, "server", false),
         ];
+        // Without a SYN-ACK nothing but SYNs can have been sent again.
+        let only_syns = t.syn_ack_frame.is_none() && c.bytes_c2s + c.bytes_s2c == 0;
         for (n, who, retransmitted) in counts.into_iter().filter(|(n, _, _)| *n > 0) {
-            let text = if retransmitted {
+            let text = if retransmitted && only_syns {
                 format!(
-                    "{} of the {who} carried bytes already seen here (retransmissions: sent again \
-                     after a timeout, or fast after duplicate ACKs); TCP delivers them once",
+                    "the {who} sent its SYN {n} more {}: with no answer, its kernel resends it after \
+                     a timeout that doubles each time (Linux: 1 s, 2 s, 4 s, ...)",
+                    if n == 1 { "time" } else { "times" }
+                )
+            } else if retransmitted {
+                format!(
+                    "{} of the {who} were retransmissions (sequence numbers sent again: after a \
+                     timeout, or for data also fast after duplicate ACKs); TCP delivers the bytes once",
                     words::count(n, "segment")
                 )
             } else {

@@ -179,7 +179,8 @@ fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
         };
         row(out, Some(r.frame), "RST", dir, &text);
     }
-    if t.fin_c2s_frame.is_none() && t.fin_s2c_frame.is_none() && t.rst_frame.is_none() {
+    let opened = t.syn_ack_frame.is_some() || t.syn_frame.is_none();
+    if opened && t.fin_c2s_frame.is_none() && t.fin_s2c_frame.is_none() && t.rst_frame.is_none() {
         out.push_str(&words::bullet(
             "no FIN or RST was captured: the connection had not ended when the capture stopped",
         ));
