@@ -47,6 +47,11 @@ pub enum TcpOptions {
     Syn {
         timestamp: Option<(u32, u32)>,
     },
+    /// [`TcpOptions::Syn`] with another MSS (1460 on an Ethernet link of MTU 1500).
+    SynMss {
+        mss: u16,
+        timestamp: Option<(u32, u32)>,
+    },
     /// NOP, NOP, timestamps (TSval, TSecr): 12 bytes, as on every segment of a
     /// connection that negotiated timestamps.
     Timestamp(u32, u32),
@@ -56,18 +61,27 @@ impl TcpOptions {
     fn to_pnet(self) -> Vec<TcpOption> {
         match self {
             TcpOptions::None => Vec::new(),
-            TcpOptions::Syn { timestamp: None } => vec![
-                TcpOption::mss(SYN_MSS),
+            TcpOptions::Syn { timestamp } => TcpOptions::SynMss {
+                mss: SYN_MSS,
+                timestamp,
+            }
+            .to_pnet(),
+            TcpOptions::SynMss {
+                mss,
+                timestamp: None,
+            } => vec![
+                TcpOption::mss(mss),
                 TcpOption::nop(),
                 TcpOption::nop(),
                 TcpOption::sack_perm(),
                 TcpOption::nop(),
                 TcpOption::wscale(SYN_WINDOW_SCALE),
             ],
-            TcpOptions::Syn {
+            TcpOptions::SynMss {
+                mss,
                 timestamp: Some((val, ecr)),
             } => vec![
-                TcpOption::mss(SYN_MSS),
+                TcpOption::mss(mss),
                 TcpOption::sack_perm(),
                 TcpOption::timestamp(val, ecr),
                 TcpOption::nop(),
@@ -85,8 +99,15 @@ impl TcpOptions {
     pub fn len(self) -> usize {
         match self {
             TcpOptions::None => 0,
-            TcpOptions::Syn { timestamp: None } | TcpOptions::Timestamp(..) => 12,
-            TcpOptions::Syn { timestamp: Some(_) } => 20,
+            TcpOptions::Syn { timestamp: None }
+            | TcpOptions::SynMss {
+                timestamp: None, ..
+            }
+            | TcpOptions::Timestamp(..) => 12,
+            TcpOptions::Syn { timestamp: Some(_) }
+            | TcpOptions::SynMss {
+                timestamp: Some(_), ..
+            } => 20,
         }
     }
 

@@ -58,6 +58,8 @@ pub struct TcpFlow {
     next: [u32; 2],
     /// TSval each side sends next, when the timestamps option is on.
     tsval: Option<[u32; 2]>,
+    /// MSS both SYNs announce, when not [`crate::frame::SYN_MSS`].
+    mss: Option<u16>,
 }
 
 impl TcpFlow {
@@ -67,6 +69,20 @@ impl TcpFlow {
             isn: [CLIENT_ISN, SERVER_ISN],
             next: [CLIENT_ISN.wrapping_add(1), SERVER_ISN.wrapping_add(1)],
             tsval: None,
+            mss: None,
+        }
+    }
+
+    /// Both SYNs announce `mss` (1460 for an Ethernet MTU of 1500) instead of 65495.
+    pub fn with_mss(mut self, mss: u16) -> TcpFlow {
+        self.mss = Some(mss);
+        self
+    }
+
+    fn syn_options(&self, timestamp: Option<(u32, u32)>) -> TcpOptions {
+        match self.mss {
+            Some(mss) => TcpOptions::SynMss { mss, timestamp },
+            None => TcpOptions::Syn { timestamp },
         }
     }
 
@@ -124,7 +140,7 @@ impl TcpFlow {
             c.wrapping_add(1),
             flags::SYN | flags::ACK,
             SYN_WINDOW,
-            TcpOptions::Syn { timestamp },
+            self.syn_options(timestamp),
             &[],
         )
     }
@@ -155,7 +171,7 @@ impl TcpFlow {
             0,
             flags::SYN,
             SYN_WINDOW,
-            TcpOptions::Syn { timestamp },
+            self.syn_options(timestamp),
             &[],
         );
     }

@@ -73,6 +73,15 @@ fn header_comment(options: &LuaOptions) -> String {
 -- or install it for every run:
 --   mkdir -p ~/.local/lib/wireshark/plugins && cp labproto.lua ~/.local/lib/wireshark/plugins/
 --
+-- Set these two TCP preferences to TRUE (Edit > Preferences > Protocols > TCP, or
+-- tshark -o tcp.desegment_tcp_streams:TRUE -o tcp.reassemble_out_of_order:TRUE):
+--   tcp.desegment_tcp_streams    "Allow subdissector to reassemble TCP streams" (default
+--                                TRUE): without it a message split over segments is lost
+--   tcp.reassemble_out_of_order  "Reassemble out-of-order segments" (default FALSE): without
+--                                it, on a capture with loss or reordering, the messages in
+--                                segments that came early are not shown
+-- Several messages in one segment, and one message over several segments, are handled.
+--
 -- Preferences (Edit > Preferences > Protocols > LABPROTO, or tshark -o NAME:VALUE):
 --   labproto.port        TCP and UDP port of the lab (default {port})
 --   labproto.tcp_format  auto|text|v2|v3 (default auto: decided per connection)

@@ -66,6 +66,66 @@ pub struct Analyzer {
     messages: u64,
     diagnostics: u64,
     conversations: u64,
+    streams: TcpStreams,
+}
+
+/// Wireshark's `tcp.stream` numbering: every TCP conversation in the capture, on any
+/// port, numbered from 0 in order of its first packet. Lab conversations take their
+/// number when the analyzer opens them; other TCP traffic is tracked here, lightly:
+/// per 4-tuple its number and the first sequence number seen each way, so that a SYN
+/// with another sequence number on a known 4-tuple starts a new stream, as in Wireshark.
+#[derive(Debug, Default)]
+struct TcpStreams {
+    next: u64,
+    other: HashMap<FlowKey, OtherStream, FlowHashBuilder>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct OtherStream {
+    /// Base sequence number per direction (index 0: sent by the lower endpoint).
+    base: [Option<u32>; 2],
+}
+
+/// Other-port TCP 4-tuples remembered for stream numbering; past this the table is
+/// cleared (a capture with more than this many non-lab TCP connections may then number
+/// a stray segment of an old one as a new stream).
+const OTHER_STREAMS_MAX: usize = 1 << 18;
+
+impl TcpStreams {
+    fn take(&mut self) -> u64 {
+        let n = self.next;
+        self.next += 1;
+        n
+    }
+
+    /// A TCP packet not to or from the lab port.
+    fn other(&mut self, pkt: &Packet<'_>, seg: &packet::TcpSegment<'_>) {
+        let key = flow_key(TransportKind::Tcp, pkt.src, pkt.dst);
+        let d = usize::from(pkt.src != key.1);
+        let syn_only = seg.flags.syn && !seg.flags.ack;
+        let base = if seg.flags.syn {
+            seg.seq
+        } else {
+            seg.seq.wrapping_sub(1)
+        };
+        if let Some(known) = self.other.get_mut(&key) {
+            match known.base[d] {
+                Some(b) if syn_only && b != seg.seq => {}
+                Some(_) => return,
+                None => {
+                    known.base[d] = Some(base);
+                    return;
+                }
+            }
+        }
+        if self.other.len() >= OTHER_STREAMS_MAX {
+            self.other.clear();
+        }
+        self.take();
+        let mut fresh = OtherStream { base: [None; 2] };
+        fresh.base[d] = Some(base);
+        self.other.insert(key, fresh);
+    }
 }
 
 impl Analyzer {
@@ -89,6 +149,7 @@ impl Analyzer {
             messages: 0,
             diagnostics: 0,
             conversations: 0,
+            streams: TcpStreams::default(),
         }
     }
 
@@ -174,6 +235,7 @@ impl Analyzer {
             diagnostics: 0,
             interrupted,
             dropped,
+            link_type: self.link.as_ref().ok().map(|k| k.name()),
         };
         self.drain(sink)?;
         let summary = Summary {
@@ -229,6 +291,9 @@ impl Analyzer {
     fn packet(&mut self, pkt: &Packet<'_>) {
         let port = self.options.port;
         if pkt.src.port() != port && pkt.dst.port() != port {
+            if let Transport::Tcp(seg) = &pkt.transport {
+                self.streams.other(pkt, seg);
+            }
             return;
         }
         self.lab_packets += 1;
@@ -265,7 +330,8 @@ impl Analyzer {
                 }
                 if !self.open.contains_key(&key) {
                     let client = client_of_tcp(pkt, seg, port);
-                    let conv = self.open_conversation(TransportKind::Tcp, pkt, client);
+                    let mut conv = self.open_conversation(TransportKind::Tcp, pkt, client);
+                    conv.set_tcp_stream(self.streams.take());
                     self.open.insert(key, conv);
                 }
                 let ended = match self.open.get_mut(&key) {

@@ -5,8 +5,8 @@ use crate::analysis::conn_state::{ConnState, SegmentFlags};
 use crate::analysis::TcpFlowAnalysis;
 use crate::dissect::{ConvInfo, Dissector};
 use crate::event::{
-    seconds, AnalysisEvent, CapturePoint, ConversationRecord, Diagnostic, Dir, Event, GapRecord,
-    Severity, SynAttempt, SynOptions, TcpDetails, TransportKind,
+    seconds, AnalysisEvent, CapturePoint, ConversationRecord, Diagnostic, Dir, Event, FrameAt,
+    GapRecord, Severity, SynAttempt, SynOptions, TcpDetails, TransportKind,
 };
 use crate::packet::{Packet, TcpSegment};
 use crate::queue::EventQueue;
@@ -86,6 +86,10 @@ pub struct Conversation {
     gaps: Vec<GapRecord>,
     dissector: Dissector,
     max_ooo_bytes: usize,
+    /// Wireshark's `tcp.stream` (set by the analyzer).
+    tcp_stream: Option<u64>,
+    /// Per direction: the first and the last frame that carried payload.
+    payload_at: [Option<(FrameAt, FrameAt)>; 2],
 }
 
 impl Conversation {
@@ -135,6 +139,26 @@ impl Conversation {
             gaps: Vec::new(),
             dissector: Dissector::new(info, forced, config.max_size),
             max_ooo_bytes: config.max_ooo_bytes,
+            tcp_stream: None,
+            payload_at: [None; 2],
+        }
+    }
+
+    /// Wireshark's stream number of this TCP conversation.
+    pub fn set_tcp_stream(&mut self, stream: u64) {
+        self.tcp_stream = Some(stream);
+    }
+
+    /// A frame of `dir` carried payload.
+    fn payload_seen(&mut self, dir: Dir, pkt: &Packet<'_>) {
+        let at = FrameAt {
+            frame: pkt.frame,
+            ts: seconds(pkt.ts),
+        };
+        let slot = &mut self.payload_at[dir.index()];
+        match slot {
+            Some((_, last)) => *last = at,
+            None => *slot = Some((at, at)),
         }
     }
 
@@ -182,6 +206,7 @@ impl Conversation {
                 ),
             }));
         }
+        self.payload_seen(dir, pkt);
         let offset = self.bytes[dir.index()];
         self.bytes[dir.index()] += payload.len() as u64;
         self.dissector
@@ -246,6 +271,7 @@ impl Conversation {
             mss: seg.options.mss,
             window_scale: seg.options.window_scale,
             sack_permitted: seg.options.sack_permitted,
+            timestamps: seg.options.timestamps,
         };
         let mut retransmitted_syn = false;
         if flags.syn && !flags.ack && dir == Dir::ClientToServer {
@@ -318,6 +344,12 @@ impl Conversation {
         }
         let mut kind = SegmentKind::Empty;
         if !seg.payload.is_empty() || seg.wire_len > 0 {
+            self.payload_seen(dir, pkt);
+            let largest = match dir {
+                Dir::ClientToServer => &mut self.details.largest_segment_c2s,
+                Dir::ServerToClient => &mut self.details.largest_segment_s2c,
+            };
+            *largest = (*largest).max(seg.wire_len.max(seg.payload.len()) as u64);
             let (reassemblers, mut router) = self.router(dir, pkt.frame, out);
             if let Some(r) = reassemblers[i].as_mut() {
                 let inserted = r.insert(
@@ -590,6 +622,11 @@ impl Conversation {
             retransmissions: details.retransmissions_c2s + details.retransmissions_s2c,
             out_of_order: details.out_of_order_c2s + details.out_of_order_s2c,
             tcp: tcp.then(|| details.clone()),
+            tcp_stream: self.tcp_stream,
+            first_payload_c2s: self.payload_at[0].map(|(first, _)| first),
+            last_payload_c2s: self.payload_at[0].map(|(_, last)| last),
+            first_payload_s2c: self.payload_at[1].map(|(first, _)| first),
+            last_payload_s2c: self.payload_at[1].map(|(_, last)| last),
         }
     }
 

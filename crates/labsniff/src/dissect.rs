@@ -301,6 +301,7 @@ impl Dissector {
                 decided = Some((
                     g.proto,
                     format!("the {}'s first bytes: {}", dir.sender(), g.reason),
+                    self.sides[dir.index()].first_frame,
                 ));
                 break;
             }
@@ -315,19 +316,22 @@ impl Dissector {
             if !any {
                 return;
             }
+            let first = self.sides.iter().filter_map(|s| s.first_frame).min();
             decided = Some((
                 Proto::Text,
                 "no binary lab format fits the first bytes".to_string(),
+                first,
             ));
         }
-        let Some((proto, reason)) = decided else {
+        let Some((proto, reason, first)) = decided else {
             return;
         };
         self.set_proto(proto);
+        // About the frame with the first bytes, not the later one that let them be read.
         let d = self.diag(
             Severity::Note,
             "proto_detected",
-            frame,
+            first.unwrap_or(frame),
             format!("conversation {} carries {proto}: {reason}", self.info.conv),
         );
         out.push(d);

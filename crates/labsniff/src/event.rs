@@ -174,6 +174,9 @@ pub struct SynOptions {
     pub mss: Option<u16>,
     pub window_scale: Option<u8>,
     pub sack_permitted: bool,
+    /// The SYN carried the timestamps option (12 bytes of every later TCP header when both
+    /// SYNs carried it).
+    pub timestamps: bool,
 }
 
 /// Where the capture was made, as the handshake's timings show: the host that answers
@@ -281,6 +284,10 @@ pub struct TcpDetails {
     pub history: String,
     /// How many frames carried each Wireshark analysis flag, per direction.
     pub analysis: AnalysisCounts,
+    /// Payload bytes (on the wire) of the largest segment the client sent.
+    pub largest_segment_c2s: u64,
+    /// Payload bytes (on the wire) of the largest segment the server sent.
+    pub largest_segment_s2c: u64,
 }
 
 /// Frames per Wireshark analysis flag, per direction (`c2s`, `s2c`: objects mapping
@@ -339,6 +346,14 @@ impl Serialize for AnalysisCounts {
     }
 }
 
+/// A frame and its time: where something was first or last seen.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FrameAt {
+    pub frame: u64,
+    /// Seconds since the epoch.
+    pub ts: f64,
+}
+
 /// The record of one conversation, emitted when it ends or at the end of input.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConversationRecord {
@@ -365,6 +380,14 @@ pub struct ConversationRecord {
     pub out_of_order: u64,
     /// Null for UDP.
     pub tcp: Option<TcpDetails>,
+    /// Wireshark's `tcp.stream` of this conversation: every TCP conversation in the
+    /// capture, on any port, numbered from 0 in order of first packet. Null for UDP.
+    pub tcp_stream: Option<u64>,
+    /// The first and last frames that carried payload, per direction (null if none).
+    pub first_payload_c2s: Option<FrameAt>,
+    pub last_payload_c2s: Option<FrameAt>,
+    pub first_payload_s2c: Option<FrameAt>,
+    pub last_payload_s2c: Option<FrameAt>,
 }
 
 /// How bad a diagnostic is.
@@ -411,6 +434,9 @@ pub struct Summary {
     pub interrupted: bool,
     /// Live capture: packets the kernel dropped (libpcap statistics).
     pub dropped: Option<u32>,
+    /// The capture's link type (`LinkKind::name`), null when libpcap's type is not one
+    /// labsniff reads.
+    pub link_type: Option<&'static str>,
 }
 
 /// One decoded lab message, borrowed from the analyzer's reusable buffers: the hot path

@@ -93,6 +93,20 @@ impl LinkKind {
         })
     }
 
+    /// A stable name for the link type (the summary's `link_type`).
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkKind::Ethernet => "ethernet",
+            LinkKind::LinuxSll => "linux_sll",
+            LinkKind::LinuxSll2 => "linux_sll2",
+            LinkKind::Null => "null",
+            LinkKind::Loop => "loop",
+            LinkKind::RawIp => "raw",
+            LinkKind::Ipv4 => "ipv4",
+            LinkKind::Ipv6 => "ipv6",
+        }
+    }
+
     /// Parse one frame down to IP and transport.
     pub fn slice(self, frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
         match self {

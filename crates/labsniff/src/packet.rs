@@ -26,6 +26,9 @@ pub struct TcpOptions {
     /// Window scale shift count.
     pub window_scale: Option<u8>,
     pub sack_permitted: bool,
+    /// The timestamps option (RFC 7323, kind 8) was present: it takes 10 bytes, 12 with
+    /// the two NOPs that align it, of the TCP header of every segment that carries it.
+    pub timestamps: bool,
 }
 
 /// The TCP part of a packet.
@@ -147,6 +150,7 @@ pub fn decode_general(
                     TcpOptionElement::SelectiveAcknowledgementPermitted => {
                         options.sack_permitted = true
                     }
+                    TcpOptionElement::Timestamp(..) => options.timestamps = true,
                     _ => {}
                 }
             }

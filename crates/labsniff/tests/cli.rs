@@ -99,7 +99,7 @@ fn tcp_text_echo() {
     );
     assert_eq!(
         tcp["client_options"],
-        json!({"mss": 65495, "window_scale": 7, "sack_permitted": true})
+        json!({"mss": 65495, "window_scale": 7, "sack_permitted": true, "timestamps": false})
     );
     assert_eq!(
         (tcp["fin_c2s_frame"].as_u64(), tcp["fin_s2c_frame"].as_u64()),
@@ -1572,7 +1572,8 @@ fn v3_message_that_also_fits_v2_waits_for_more_bytes() {
         ]
     );
     assert_eq!(run.messages()[0]["proto"], "v3");
-    assert_eq!(run.diagnostics()[0]["frame"], 6);
+    // Decided only once frame 6 came, but the note is about the first bytes: frame 4.
+    assert_eq!(run.diagnostics()[0]["frame"], 4);
 }
 
 #[test]

@@ -59,7 +59,9 @@ fn tshark_fields(lua: &std::path::Path, pcap: &std::path::Path) -> Vec<Decoded> 
         .arg(format!("lua_script:{}", lua.display()))
         .arg("-r")
         .arg(pcap)
-        .args(["-o", "tcp.desegment_tcp_streams:TRUE", "-T", "fields"])
+        // The two preferences the dissector's header asks for.
+        .args(["-o", "tcp.desegment_tcp_streams:TRUE"])
+        .args(["-o", "tcp.reassemble_out_of_order:TRUE", "-T", "fields"])
         .args([
             "-e",
             "frame.number",
@@ -166,6 +168,56 @@ fn tshark_with_the_lua_dissector_decodes_what_labsniff_decodes() {
     assert_eq!(ours.len(), 10, "{ours:?}");
     assert!(ours.iter().any(|m| m.1 == "v2" && m.4 == 37), "{ours:?}");
     let theirs = tshark_fields(&lua, &pcap);
+    assert_eq!(theirs, ours, "tshark (left) and labsniff (right) disagree");
+    let _ = std::fs::remove_file(&pcap);
+    let _ = std::fs::remove_file(&lua);
+}
+
+/// A v3 conversation whose segments arrive out of order (the second message after the
+/// third), each segment holding two messages, one message split across the reordered
+/// pair.
+fn reordered() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let server = "10.0.0.1:5005".parse().unwrap();
+    let mut flow = cap.tcp("10.0.0.2:40009".parse().unwrap(), server);
+    flow.handshake(&mut cap);
+    let stream: Vec<u8> = (1..=6u32)
+        .flat_map(|i| lab::v3(i, format!("message number {i}").as_bytes()))
+        .collect();
+    let third = stream.len() / 3;
+    let (a, rest) = stream.split_at(third);
+    let (b, c) = rest.split_at(third);
+    flow.send(&mut cap, Dir::C2S, a);
+    flow.segment_at(&mut cap, Dir::C2S, (a.len() + b.len()) as u32, c);
+    flow.segment_at(&mut cap, Dir::C2S, a.len() as u32, b);
+    flow.advance_seq(Dir::C2S, (b.len() + c.len()) as u32);
+    flow.ack(&mut cap, Dir::S2C);
+    flow.close(&mut cap);
+    cap
+}
+
+#[test]
+fn with_the_header_s_preferences_reordered_segments_lose_no_message() {
+    if !have_tshark() {
+        eprintln!("skipped: tshark not installed (cargo xtask test installs it)");
+        return;
+    }
+    let pcap = temp_path("lua-ooo", "pcap");
+    reordered().write(&pcap, FileFormat::Pcap).unwrap();
+    let lua = temp_path("labproto-ooo", "lua");
+    let printed = labsniff(&["lua-dissector"]);
+    assert!(printed.stdout.contains("tcp.desegment_tcp_streams"));
+    assert!(printed.stdout.contains("tcp.reassemble_out_of_order"));
+    std::fs::write(&lua, &printed.stdout).unwrap();
+    let run = labsniff(&["-r", pcap.to_str().unwrap(), "--json"]);
+    let ours: Vec<u64> = run
+        .messages()
+        .iter()
+        .map(|m| m["order"].as_u64().unwrap())
+        .collect();
+    assert_eq!(ours, [1, 2, 3, 4, 5, 6]);
+    let mut theirs: Vec<u64> = tshark_fields(&lua, &pcap).iter().map(|m| m.3).collect();
+    theirs.sort_unstable();
     assert_eq!(theirs, ours, "tshark (left) and labsniff (right) disagree");
     let _ = std::fs::remove_file(&pcap);
     let _ = std::fs::remove_file(&lua);

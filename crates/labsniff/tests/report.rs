@@ -608,7 +608,7 @@ fn ipv6_endpoints_are_explained() {
         "{text}"
     );
     assert!(
-        text.contains("server [2001:db8::1]:5005: fixed port"),
+        text.contains("server [2001:db8::1]:5005: the server's fixed port"),
         "{text}"
     );
     let flow_text = render(&events, View::Flow, &PLAIN);
@@ -643,4 +643,356 @@ fn flow_graph_shows_losses_and_retransmissions() {
         5,
         "{svg}"
     );
+}
+
+/// A server that serves one client at a time: the second client connects and sends
+/// while the first is being served (its kernel completes the handshake and ACKs the
+/// bytes), but its echo comes only after the first client's FIN.
+fn iterative_server() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut a = cap.tcp(addr("10.0.0.2:40100"), addr(SERVER));
+    let mut b = cap.tcp(addr("10.0.0.3:40200"), addr(SERVER));
+    a.handshake(&mut cap);
+    a.send(&mut cap, Dir::C2S, b"hello");
+    cap.advance(100);
+    a.send(&mut cap, Dir::S2C, b"hello");
+    a.ack(&mut cap, Dir::C2S);
+    b.handshake(&mut cap);
+    b.send(&mut cap, Dir::C2S, b"hi there");
+    b.ack(&mut cap, Dir::S2C);
+    cap.advance(5000);
+    a.close(&mut cap);
+    cap.advance(100);
+    b.send(&mut cap, Dir::S2C, b"hi there");
+    b.ack(&mut cap, Dir::C2S);
+    b.close(&mut cap);
+    cap
+}
+
+/// A threaded server: both clients are answered in turn while both are open.
+fn threaded_server() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut a = cap.tcp(addr("10.0.0.2:40300"), addr(SERVER));
+    let mut b = cap.tcp(addr("10.0.0.2:40301"), addr(SERVER));
+    a.handshake(&mut cap);
+    b.handshake(&mut cap);
+    a.send(&mut cap, Dir::C2S, &v2(1, b"from a"));
+    a.send(&mut cap, Dir::S2C, &v2(1, b"from a"));
+    b.send(&mut cap, Dir::C2S, &v2(1, b"from b"));
+    b.send(&mut cap, Dir::S2C, &v2(1, b"from b"));
+    a.send(&mut cap, Dir::C2S, &v2(2, b"again a"));
+    a.send(&mut cap, Dir::S2C, &v2(2, b"again a"));
+    a.ack(&mut cap, Dir::C2S);
+    b.ack(&mut cap, Dir::C2S);
+    a.close(&mut cap);
+    b.close(&mut cap);
+    cap
+}
+
+/// The client sends, shuts down its sending side (FIN), and still reads the echo.
+fn half_close() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:40700"), addr(SERVER));
+    flow.handshake(&mut cap);
+    flow.send(&mut cap, Dir::C2S, &v3(1, b"half"));
+    flow.fin(&mut cap, Dir::C2S);
+    flow.ack(&mut cap, Dir::S2C);
+    cap.advance(100);
+    flow.send(&mut cap, Dir::S2C, &v3(1, b"half"));
+    flow.ack(&mut cap, Dir::C2S);
+    flow.fin(&mut cap, Dir::S2C);
+    flow.ack(&mut cap, Dir::C2S);
+    cap
+}
+
+/// The server answers and closes first: its side keeps TIME_WAIT.
+fn server_closes_first() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:40800"), addr(SERVER));
+    flow.handshake(&mut cap);
+    flow.send(&mut cap, Dir::C2S, &v2(1, b"bye"));
+    flow.send(&mut cap, Dir::S2C, &v2(1, b"bye"));
+    flow.fin(&mut cap, Dir::S2C);
+    flow.ack(&mut cap, Dir::C2S);
+    flow.fin(&mut cap, Dir::C2S);
+    flow.ack(&mut cap, Dir::S2C);
+    cap
+}
+
+/// Two UDP clients whose datagrams get no reply (the lab's UDP server only prints).
+fn udp_no_reply() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let server = addr(SERVER);
+    cap.udp(addr("10.0.0.2:45974"), server, b"hello");
+    cap.advance(100);
+    cap.udp(addr("10.0.0.2:35552"), server, b"anyone there?");
+    cap
+}
+
+/// A 100 kB v3 message over 1448-byte segments (MSS 1460, timestamps on), ACK every
+/// second segment, echoed the same way.
+fn v3_100k() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap
+        .tcp(addr("10.0.0.2:41000"), addr(SERVER))
+        .with_mss(1460)
+        .with_timestamps();
+    flow.handshake(&mut cap);
+    let body: Vec<u8> = b"The quick brown fox jumps over the lazy dog. "
+        .iter()
+        .copied()
+        .cycle()
+        .take(100_000)
+        .collect();
+    let msg = v3(1, &body);
+    for dir in [Dir::C2S, Dir::S2C] {
+        for (i, part) in msg.chunks(1448).enumerate() {
+            flow.send(&mut cap, dir, part);
+            if i % 2 == 1 {
+                flow.ack(&mut cap, dir.reverse());
+            }
+        }
+        flow.ack(&mut cap, dir.reverse());
+        cap.advance(300);
+    }
+    flow.close(&mut cap);
+    cap
+}
+
+/// A v3 exchange captured on macOS's loopback (DLT_NULL), client port in Linux's range.
+fn null_loopback() -> Capture {
+    let mut cap = Capture::new(LinkType::NullLe);
+    let mut flow = cap.tcp(addr("127.0.0.1:40000"), addr("127.0.0.1:5005"));
+    flow.handshake(&mut cap);
+    flow.send(&mut cap, Dir::C2S, &v3(1, b"mac"));
+    flow.send(&mut cap, Dir::S2C, &v3(1, b"mac"));
+    flow.close(&mut cap);
+    cap
+}
+
+#[test]
+fn explain_iterative_server() {
+    explain_snapshot("explain_iterative_server", iterative_server());
+}
+
+#[test]
+fn explain_threaded_server() {
+    explain_snapshot("explain_threaded_server", threaded_server());
+}
+
+#[test]
+fn explain_half_close() {
+    explain_snapshot("explain_half_close", half_close());
+}
+
+#[test]
+fn explain_server_closes_first() {
+    explain_snapshot("explain_server_closes_first", server_closes_first());
+}
+
+#[test]
+fn explain_udp_no_reply() {
+    explain_snapshot("explain_udp_no_reply", udp_no_reply());
+}
+
+#[test]
+fn explain_v3_100k() {
+    explain_snapshot("explain_v3_100k", v3_100k());
+}
+
+#[test]
+fn explain_null_loopback() {
+    explain_snapshot("explain_null_loopback", null_loopback());
+}
+
+/// The claims, each checked on the capture it is about (the snapshots hold the words).
+#[test]
+fn claims_follow_the_packets() {
+    let text = |cap: Capture, name: &str| render(&analyse(&cap, name), View::Explain, &PLAIN);
+    let iterative = text(iterative_server(), "iterative");
+    assert!(iterative.contains("the server probably serves one client at a time"));
+    assert!(!iterative.contains("served several clients at once"));
+    assert!(iterative.contains("listen backlog"));
+    let threaded = text(threaded_server(), "threaded");
+    assert!(threaded.contains("the server served several clients at once"));
+    let half = text(half_close(), "half");
+    assert!(half.contains("shutdown(SHUT_WR)"), "{half}");
+    let server_first = text(server_closes_first(), "server_first");
+    assert!(server_first.contains("TIME_WAIT"));
+    assert!(server_first.contains("Address already in use"));
+    assert!(server_first.contains("SO_REUSEADDR"));
+    let refused = text(refused(), "refused");
+    assert!(refused.contains("ConnectionRefusedError"));
+    assert!(
+        !refused.contains("bind()") && !refused.contains("accept()"),
+        "{refused}"
+    );
+    let reset = text(reset(), "reset");
+    assert!(reset.contains("ConnectionResetError"));
+    assert!(!reset.contains("a process that died"));
+    let udp = text(udp_no_reply(), "udp");
+    assert!(!udp.contains("answers each with sendto()") && !udp.contains("answered each"));
+    assert!(udp.contains("UDP does not retransmit"));
+    assert!(udp.contains("probably at the client's first sendto()"));
+    let big = text(v3_100k(), "big");
+    assert!(big.contains("leaving 1448 bytes (1460 minus 12)"), "{big}");
+    assert!(!big.contains("one send() became several segments"));
+    assert!(!big.contains("TCP joined several send() calls"));
+    let mac = text(null_loopback(), "mac");
+    assert!(!mac.contains("most likely runs Linux"), "{mac}");
+    // Every line but the conversation table's fits in 100 columns.
+    for report in [&iterative, &threaded, &half, &big, &mac] {
+        let table_end = report.find("\n\n").unwrap();
+        for line in report[table_end..].lines() {
+            assert!(line.chars().count() <= 100, "{line}");
+        }
+    }
+}
+
+/// The summary's diagnostic count equals the lines printed with a severity word.
+#[test]
+fn printed_diagnostics_match_the_summary() {
+    for (name, cap) in [
+        ("lossy", lossy()),
+        ("v2_truncated", v2_truncated()),
+        ("struct", struct_mistakes()),
+        ("big", v3_100k()),
+    ] {
+        let events = analyse(&cap, name);
+        let text = render(&events, View::Explain, &PLAIN);
+        let printed = text
+            .lines()
+            .filter(|l| {
+                ["    error   ", "    warning ", "    note    "]
+                    .iter()
+                    .any(|w| l.starts_with(w))
+            })
+            .count() as u64;
+        let summary = events
+            .iter()
+            .find_map(|e| match e {
+                Event::Summary(s) => Some(s.diagnostics),
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(printed, summary, "{name}:\n{text}");
+    }
+}
+
+/// `--view messages` cuts long payloads too.
+#[test]
+fn messages_view_cuts_long_payloads() {
+    let events = analyse(&v3_100k(), "big_messages");
+    let text = render(&events, View::Messages, &PLAIN);
+    assert!(text.lines().all(|l| l.chars().count() < 400), "{text}");
+    assert!(text.contains("(100000 bytes; --json shows them all)"));
+}
+
+/// The realistic captures (real kernels, two namespaces, a lossy forwarder) that the
+/// network-lab work commits under tests/fixtures/netlab; a test skips, saying so, when
+/// they are not there.
+fn netlab(name: &str) -> Option<Vec<Event>> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/netlab")
+        .join(format!("{name}.pcap"));
+    if !path.exists() {
+        eprintln!("skipped {name}: {} is absent", path.display());
+        return None;
+    }
+    let source = SourceOptions {
+        input: Input::File(path),
+        filter: None,
+        write: None,
+        count: None,
+        stop: Arc::new(AtomicBool::new(false)),
+        ready: None,
+    };
+    let mut events: Vec<Event> = Vec::new();
+    labsniff::analyze(&source, Options::default(), &mut events).unwrap();
+    Some(events)
+}
+
+/// What each realistic capture must (and must not) make the report say, at both
+/// capture points.
+#[test]
+fn realistic_captures_get_true_words() {
+    let cases: [(&str, &[&str], &[&str]); 7] = [
+        (
+            "iterative_server",
+            &[
+                "the server probably serves one client at a time",
+                "listen backlog",
+            ],
+            &["served several clients at once"],
+        ),
+        (
+            "threaded_server",
+            &["the server served several clients at once"],
+            &["probably serves one client at a time"],
+        ),
+        (
+            "half_close",
+            &["shutdown(SHUT_WR)"],
+            &["the client closed first (FIN"],
+        ),
+        (
+            "server_closes_first",
+            &["TIME_WAIT", "Address already in use", "SO_REUSEADDR"],
+            &[],
+        ),
+        (
+            "refused",
+            &["ConnectionRefusedError"],
+            &["bind()", "accept()"],
+        ),
+        (
+            "udp_no_reply",
+            &[
+                "UDP does not retransmit",
+                "probably at the client's first sendto()",
+            ],
+            &["answered each", "the server's fixed port"],
+        ),
+        (
+            "loss_v3_100k",
+            &["leaving 1448 bytes (1460 minus 12)"],
+            &["one send() became", "TCP joined several send()"],
+        ),
+    ];
+    for (name, must, must_not) in cases {
+        for point in ["client", "server"] {
+            let file = format!("{name}.{point}");
+            let Some(events) = netlab(&file) else {
+                continue;
+            };
+            let text = render(&events, View::Explain, &PLAIN);
+            for said in must {
+                assert!(text.contains(said), "{file}: missing {said:?}\n{text}");
+            }
+            for unsaid in must_not {
+                assert!(!text.contains(unsaid), "{file}: says {unsaid:?}\n{text}");
+            }
+            assert!(!text.contains("a process that died"), "{file}");
+        }
+    }
+}
+
+/// A SYN and its two retransmissions (after 1 s and 3 s), never answered.
+fn unanswered() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:40900"), addr(SERVER));
+    flow.syn_only(&mut cap);
+    cap.advance(1_000_000);
+    flow.syn_only(&mut cap);
+    cap.advance(2_000_000);
+    flow.syn_only(&mut cap);
+    cap
+}
+
+#[test]
+fn explain_unanswered() {
+    explain_snapshot("explain_unanswered", unanswered());
+    let text = render(&analyse(&unanswered(), "s0"), View::Explain, &PLAIN);
+    assert!(text.contains("TimeoutError"), "{text}");
+    assert!(text.contains("net.ipv4.tcp_syn_retries = 6"), "{text}");
 }

@@ -1,5 +1,6 @@
-//! Facts computed from packets, with no words in them (the report, JSON lines and the
-//! other renderers say them).
+//! Facts computed from packets and conversation records, in plain types with no words
+//! in them: the report, JSON lines and the other renderers say them, and never derive
+//! them again.
 //!
 //! - [`tcp_flags`]: Wireshark's `tcp.analysis.*` flags (retransmissions, losses,
 //!   duplicate ACKs, window events, keep-alives) and its initial RTT, per TCP
@@ -7,7 +8,13 @@
 //!   Wireshark finds the same verdicts.
 //! - [`conn_state`]: Zeek's endpoint state machine and history (conn.log
 //!   `conn_state`, `history`).
+//! - [`capture`]: facts that need several conversations (how the server served its
+//!   clients: concurrently, one at a time, or cannot tell).
+//! - [`teardown`]: how one TCP conversation ended (half-close, who closed first and so
+//!   holds TIME_WAIT, resets and refusals) and the Python exception each failure raised.
+pub mod capture;
 pub mod conn_state;
 pub mod tcp_flags;
+pub mod teardown;
 
 pub use tcp_flags::{DupAck, Flag, Flags, Retrans, SegmentAnalysis, TcpFlowAnalysis};

@@ -741,6 +741,7 @@ mod tests {
                     mss: None,
                     window_scale: s.wscale,
                     sack_permitted: false,
+                    timestamps: false,
                 },
                 payload: &payload,
                 wire_len: s.len,
@@ -1225,6 +1226,7 @@ mod tests {
                     mss: None,
                     window_scale: Some((v >> 50) as u8),
                     sack_permitted: false,
+                    timestamps: false,
                 },
                 payload: &payload,
                 wire_len: match v >> 60 {

@@ -234,6 +234,7 @@ fn syn_options_are_read() {
         .options(&[
             TcpOptionElement::MaximumSegmentSize(1460),
             TcpOptionElement::SelectiveAcknowledgementPermitted,
+            TcpOptionElement::Timestamp(1, 0),
             TcpOptionElement::Noop,
             TcpOptionElement::WindowScale(7),
         ])
@@ -250,7 +251,8 @@ fn syn_options_are_read() {
         crate::packet::TcpOptions {
             mss: Some(1460),
             window_scale: Some(7),
-            sack_permitted: true
+            sack_permitted: true,
+            timestamps: true
         }
     );
 }

@@ -330,6 +330,7 @@ mod tests {
             diagnostics: 1,
             interrupted: false,
             dropped: None,
+            link_type: Some("ethernet"),
         })
     }
 

@@ -69,7 +69,7 @@ impl<W: Write> PlainSink<W> {
         if let (Some(v), Some(o), Some(s)) = (m.version, m.order, m.size) {
             fields = format!("version={v} order={o} size={s} ");
         }
-        let mut payload = format!("\"{}\"", labproto::text::escape(&m.payload_bytes));
+        let mut payload = cut_payload(&m.payload_bytes);
         if m.truncated {
             payload.push_str(&format!(
                 " (truncated: {} of {} bytes carried)",
@@ -194,6 +194,20 @@ impl<W: Write> Sink for PlainSink<W> {
     }
 }
 
+/// Payload characters printed per message line; `--json` carries every byte.
+pub const PAYLOAD_SHOWN: usize = 100;
+
+/// The payload escaped and quoted, cut after [`PAYLOAD_SHOWN`] characters with its
+/// length said: `"abc…"… (100000 bytes)`.
+fn cut_payload(bytes: &[u8]) -> String {
+    let escaped = labproto::text::escape(bytes);
+    if escaped.chars().count() <= PAYLOAD_SHOWN {
+        return format!("\"{escaped}\"");
+    }
+    let cut: String = escaped.chars().take(PAYLOAD_SHOWN).collect();
+    format!("\"{cut}\"… ({} bytes; --json shows them all)", bytes.len())
+}
+
 /// `HH:MM:SS.ffffff` (UTC) of seconds since the epoch.
 fn clock(ts: f64) -> String {
     let micros = (ts * 1e6).round() as u64;
@@ -209,6 +223,14 @@ fn clock(ts: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn long_payloads_are_cut() {
+        assert_eq!(super::cut_payload(b"hi"), "\"hi\"");
+        let long = super::cut_payload(&[b'x'; 100_000]);
+        assert!(long.starts_with(&format!("\"{}\"…", "x".repeat(super::PAYLOAD_SHOWN))));
+        assert!(long.ends_with("(100000 bytes; --json shows them all)"));
+    }
+
     #[test]
     fn clock_shows_utc_time_of_day() {
         assert_eq!(super::clock(1_700_000_000.000_01), "22:13:20.000010");

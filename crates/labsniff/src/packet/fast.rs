@@ -107,7 +107,7 @@ fn tcp_options(mut bytes: &[u8]) -> Option<TcpOptions> {
             (2, 4) => options.mss = Some(u16::from_be_bytes([body[0], body[1]])),
             (3, 3) => options.window_scale = Some(body[0]),
             (4, 2) => options.sack_permitted = true,
-            (8, 10) => {}
+            (8, 10) => options.timestamps = true,
             (5, 10 | 18 | 26 | 34) => {}
             _ => return None,
         }

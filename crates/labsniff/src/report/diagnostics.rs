@@ -1,12 +1,14 @@
 //! Diagnostics in words: what the analyzer reported (struct mistakes, gaps, framing
-//! errors, protocol detection) and what the counters show (v2 truncation,
-//! retransmissions, out-of-order segments).
+//! errors, protocol detection), each on a line with its severity, so that the lines
+//! with a severity are exactly the summary's diagnostics; then, as bullets, advice and
+//! what the messages and counters show (v2 truncation, retransmissions, out-of-order
+//! segments).
 
 use super::{words, Style};
 use crate::event::{ConversationRecord, Diagnostic, MessageEvent, Severity};
 
 /// Diagnostics (and truncated messages) listed per conversation; the rest are counted.
-const LIST_MAX: usize = 50;
+pub(crate) const LIST_MAX: usize = 50;
 
 fn line(severity: Severity, text: &str, style: &Style) -> String {
     let word = format!("{:<7}", severity.as_str());
@@ -40,11 +42,17 @@ pub fn section(
     let mut any = false;
     let mut advised: Vec<&str> = Vec::new();
     for d in diags.iter().take(LIST_MAX) {
-        out.push_str(&line(d.severity, &d.text, style));
+        let mut text = d.text.clone();
+        if let Some(filter) = finding_filter(c, d) {
+            text.push_str(&format!(" (Wireshark: {filter})"));
+        }
+        out.push_str(&line(d.severity, &text, style));
         any = true;
+    }
+    for d in diags.iter().take(LIST_MAX) {
         if let Some(a) = advice(d.code).filter(|a| !advised.contains(a)) {
             advised.push(a);
-            out.push_str(&line(Severity::Note, a, style));
+            out.push_str(&words::bullet(a));
         }
     }
     if diags.iter().any(|d| d.code.starts_with("struct_")) {
@@ -53,7 +61,7 @@ pub fn section(
              their fields are not what the sender meant",
             c.proto.unwrap_or("text")
         );
-        out.push_str(&line(Severity::Note, &text, style));
+        out.push_str(&words::bullet(&text));
     }
     if diags.len() > LIST_MAX {
         out.push_str(&words::bullet(&format!(
@@ -79,31 +87,26 @@ pub fn section(
             m.order.unwrap_or(0),
             words::count(lost, "byte")
         );
-        out.push_str(&line(Severity::Warning, &text, style));
+        out.push_str(&words::bullet(&text));
         any = true;
     }
-    if let Some(t) = &c.tcp {
-        let counts = [
-            (t.retransmissions_c2s, "client", "retransmitted segment"),
-            (t.retransmissions_s2c, "server", "retransmitted segment"),
-            (t.out_of_order_c2s, "client", "out-of-order segment"),
-            (t.out_of_order_s2c, "server", "out-of-order segment"),
-        ];
-        for (n, who, what) in counts.into_iter().filter(|(n, _, _)| *n > 0) {
-            let why = if what.starts_with("retrans") {
-                "bytes sent again because no acknowledgement came in time; TCP delivers them once"
-            } else {
-                "bytes that arrived before earlier ones; TCP puts them back in order before recv() sees them"
-            };
-            let text = format!("the {who} sent {}: {why}", words::count(n, what));
-            out.push_str(&line(Severity::Note, &text, style));
-            any = true;
-        }
-    }
+    // Retransmissions, losses and reordering are the loss section's (Wireshark's rules).
     if !any {
         out.push_str(&words::bullet("nothing to report"));
     }
     out
+}
+
+/// A display filter that shows what diagnostic `d` is about in Wireshark.
+fn finding_filter(c: &ConversationRecord, d: &Diagnostic) -> Option<String> {
+    let stream = c.tcp_stream;
+    match (d.code, stream, d.frame) {
+        ("gap" | "ooo_overflow", Some(s), _) => Some(format!(
+            "tcp.stream eq {s} && (tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment)"
+        )),
+        (_, _, Some(f)) => Some(format!("frame.number == {f}")),
+        _ => None,
+    }
 }
 
 /// Diagnostics about the capture as a whole.

@@ -138,7 +138,7 @@ fn same_stream_bytes(
 }
 
 /// The "Echoes" section of one conversation.
-pub fn section(_c: &ConversationRecord, messages: &[&MessageEvent], style: &Style) -> String {
+pub fn section(c: &ConversationRecord, messages: &[&MessageEvent], style: &Style) -> String {
     let mut out = words::section_title("Echoes", style);
     let from_client = messages
         .iter()
@@ -179,11 +179,7 @@ pub fn section(_c: &ConversationRecord, messages: &[&MessageEvent], style: &Styl
             words::duration(s.ts - answered)
         );
         let text = format!("{} — {}", words::message(s), e.how);
-        out.push_str(&words::wrap(
-            &first,
-            &" ".repeat(first.chars().count()),
-            &text,
-        ));
+        out.push_str(&words::columns(&first, &text));
     }
     if echoes.len() > LIST_MAX {
         out.push_str(&format!("    ... and {} more\n", echoes.len() - LIST_MAX));
@@ -212,7 +208,38 @@ pub fn section(_c: &ConversationRecord, messages: &[&MessageEvent], style: &Styl
         summary.push_str(
             "; the times run from the client message's last frame to the echo's last frame",
         );
+        summary.push_str(&timing_label(c));
     }
     out.push_str(&words::bullet(&summary));
     out
+}
+
+/// What an echo time measures at this capture point.
+fn timing_label(c: &ConversationRecord) -> String {
+    use crate::event::CapturePoint;
+    let Some(t) = &c.tcp else {
+        return ", as seen at the capture point (UDP: where that was cannot be told from the packets)"
+            .to_string();
+    };
+    let rtt = t
+        .irtt
+        .map(|r| format!(" (initial RTT here: {})", words::duration(r)))
+        .unwrap_or_default();
+    match t.capture_point {
+        CapturePoint::Server => ". Captured at the server, so they are the server's own time: reading \
+            the request, handling it and writing the echo (and, for a large echo, sending it as the \
+            client's window allows); no network round trip is in them"
+            .to_string(),
+        CapturePoint::Client => format!(
+            ". Captured at the client, so each includes a network round trip{rtt} on top of the \
+             server's own time"
+        ),
+        CapturePoint::Between => format!(
+            ". Captured between the hosts, so each includes part of the round trip{rtt} and the \
+             server's own time"
+        ),
+        CapturePoint::Unknown => ". Where the capture was made cannot be told from the handshake, so \
+            these times mix the network and the server's own time in unknown shares"
+            .to_string(),
+    }
 }

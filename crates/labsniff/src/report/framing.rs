@@ -2,19 +2,23 @@
 //! keep the sender's message boundaries (one message over several segments, several
 //! messages in one segment).
 
-use super::{words, Style};
+use super::{bytes, words, Style};
 use crate::event::{ConversationRecord, Dir, MessageEvent, TransportKind};
 use std::collections::BTreeMap;
 
 /// Messages listed per conversation; the rest are counted.
 const LIST_MAX: usize = 50;
+/// Frame lists wider than this get the message on the next line.
+const FRAMES_WIDTH_MAX: usize = 32;
 /// Split/coalesce notes per conversation; the rest are counted.
 const NOTES_MAX: usize = 20;
 
 fn rule(c: &ConversationRecord) -> Option<&'static str> {
     Some(match (c.transport, c.proto?) {
         (TransportKind::Udp, _) => {
-            "UDP keeps message boundaries: each datagram is one message, and one recvfrom() returns exactly one datagram"
+            "UDP keeps message boundaries: each datagram is one message, and one recvfrom() returns exactly \
+             one datagram. UDP does not retransmit: a datagram lost on the way is gone unless the program \
+             sends it again"
         }
         (TransportKind::Tcp, "v3") => {
             "v3 over TCP: each message is a 9-byte header (struct '!BII': version, order, size) followed by \
@@ -32,8 +36,14 @@ fn rule(c: &ConversationRecord) -> Option<&'static str> {
     })
 }
 
-/// The "Framing" section of one conversation.
-pub fn section(c: &ConversationRecord, messages: &[&MessageEvent], style: &Style) -> String {
+/// The "Framing" section of one conversation; `byte_map` adds the byte map of its
+/// first v2 or v3 message.
+pub fn section(
+    c: &ConversationRecord,
+    messages: &[&MessageEvent],
+    byte_map: bool,
+    style: &Style,
+) -> String {
     let mut out = words::section_title("Framing", style);
     if messages.is_empty() {
         let text = if c.bytes_c2s + c.bytes_s2c == 0 {
@@ -47,20 +57,43 @@ pub fn section(c: &ConversationRecord, messages: &[&MessageEvent], style: &Style
     if let Some(rule) = rule(c) {
         out.push_str(&words::bullet(rule));
     }
-    for m in messages.iter().take(LIST_MAX) {
+    let listed: Vec<(&&MessageEvent, String)> = messages
+        .iter()
+        .take(LIST_MAX)
+        .map(|m| (m, words::frames(&m.frames)))
+        .collect();
+    let width = listed
+        .iter()
+        .map(|(_, f)| f.chars().count())
+        .filter(|&w| w <= FRAMES_WIDTH_MAX)
+        .max()
+        .unwrap_or(0)
+        .max(12);
+    let tcp = c.transport == TransportKind::Tcp;
+    for (m, frames) in &listed {
         let arrow = match m.dir {
             Dir::ClientToServer => "c→s",
             Dir::ServerToClient => "s→c",
         };
-        let first = format!("    {arrow} {:<12} ", words::frames(&m.frames));
-        out.push_str(&words::wrap(
-            &first,
-            &" ".repeat(first.chars().count()),
+        // Wireshark's relative sequence number of the message's first byte.
+        let seq = match m.offset.filter(|_| tcp) {
+            Some(offset) => format!("seq {:<7} ", offset + 1),
+            None => String::new(),
+        };
+        out.push_str(&words::columns(
+            &format!("    {arrow} {frames:<width$} {seq}"),
             &words::message(m),
         ));
     }
     if messages.len() > LIST_MAX {
         out.push_str(&format!("    ... and {} more\n", messages.len() - LIST_MAX));
+    }
+    if tcp {
+        out.push_str(&words::bullet(
+            "seq: Wireshark's relative sequence number of the message's first byte (1 is the first \
+             byte of the sender's stream, counted from its ISN when the SYN was captured; the raw \
+             number in the TCP header is the ISN plus it)",
+        ));
     }
     if c.transport == TransportKind::Tcp {
         let notes = notes(c, messages);
@@ -73,26 +106,71 @@ pub fn section(c: &ConversationRecord, messages: &[&MessageEvent], style: &Style
                 notes.len() - NOTES_MAX
             )));
         }
+        for note in segment_size_notes(c) {
+            out.push_str(&words::bullet(&note));
+        }
+    }
+    if byte_map {
+        if let Some(m) = messages.iter().find(|m| m.order.is_some()) {
+            out.push_str(&bytes::map(c, m));
+        }
     }
     out
 }
 
-/// Split and coalesced messages of a TCP conversation, in frame order.
+/// Why the largest segments carry MSS − 12 bytes, when the timestamps option says so.
+fn segment_size_notes(c: &ConversationRecord) -> Vec<String> {
+    let Some(t) = &c.tcp else { return Vec::new() };
+    let (Some(client), Some(server)) = (t.client_options, t.server_options) else {
+        return Vec::new();
+    };
+    if !(client.timestamps && server.timestamps) {
+        return Vec::new();
+    }
+    // The client's segments are limited by the MSS the server announced, and back.
+    let mut fits: Vec<(&str, u64, &str, u16)> = Vec::new();
+    for (who, largest, peer, mss) in [
+        ("client", t.largest_segment_c2s, "server", server.mss),
+        ("server", t.largest_segment_s2c, "client", client.mss),
+    ] {
+        if let Some(mss) = mss.filter(|&m| m > 12 && largest == u64::from(m) - 12) {
+            fits.push((who, largest, peer, mss));
+        }
+    }
+    let who = match fits.as_slice() {
+        [] => return Vec::new(),
+        [(_, a, _, m), (_, b, _, n)] if a == b && m == n => {
+            format!("the client's and the server's largest segments carry {a} bytes, not the {m} of the MSS both announced")
+        }
+        [(who, largest, peer, mss), ..] => {
+            format!("the {who}'s largest segments carry {largest} bytes, not the {mss} of the MSS the {peer} announced")
+        }
+    };
+    let (largest, mss) = fits.first().map_or((0, 0), |f| (f.1, f.3));
+    vec![format!(
+        "{who}: both SYNs carried the timestamps option, which then takes 12 bytes (10, plus 2 NOPs \
+         for alignment) of every segment's TCP header, and the sender subtracts them from the MSS, \
+         leaving {largest} bytes ({mss} minus 12) of payload"
+    )]
+}
+
+/// Split and coalesced messages of a TCP conversation, in frame order, then what can
+/// make segments differ from the sender's writes.
 fn notes(c: &ConversationRecord, messages: &[&MessageEvent]) -> Vec<String> {
     let mut notes = Vec::new();
     let text = c.proto == Some("text");
     for m in messages.iter().filter(|m| m.frames.len() > 1) {
         let mut note = format!(
-            "the {}'s message {} was split over {} segments ({}): ",
+            "the {}'s message {} was carried by {} segments ({}): ",
             m.dir.sender(),
             words::message(m),
             m.frames.len(),
-            words::frames(&m.frames)
+            words::frames_span(&m.frames)
         );
         note.push_str(if text {
             "the receiver gets it in pieces"
         } else {
-            "one send() became several segments; the receiver must keep reading until the whole message has arrived"
+            "the receiver must keep reading until the whole message has arrived"
         });
         notes.push(note);
     }
@@ -112,15 +190,35 @@ fn notes(c: &ConversationRecord, messages: &[&MessageEvent]) -> Vec<String> {
         }
         let whole = list.iter().all(|m| m.frames.len() == 1);
         notes.push(format!(
-            "frame {frame} carried {}{} messages of the {sender} ({}): TCP joined several send() calls \
-             into one segment; one recv() can return them together, and the receiver separates them by the \
-             format's lengths",
+            "frame {frame} carried {}{} messages of the {sender} ({}) in one segment; one recv() can \
+             return them together, and the receiver separates them by the format's lengths",
             if whole { "" } else { "parts of " },
             list.len(),
             labels.join(", ")
         ));
     }
-    if notes.is_empty() && !text {
+    if !notes.is_empty() {
+        let announced = |o: Option<crate::event::SynOptions>| o.and_then(|o| o.mss);
+        let (by_client, by_server) = c.tcp.as_ref().map_or((None, None), |t| {
+            (announced(t.client_options), announced(t.server_options))
+        });
+        let mss = match (by_client, by_server) {
+            (Some(a), Some(b)) if a == b => format!(" ({a} bytes here)"),
+            (Some(a), Some(b)) => {
+                format!(" (here {b} for the client's segments, {a} for the server's)")
+            }
+            (Some(m), None) | (None, Some(m)) => format!(" ({m} bytes announced here)"),
+            (None, None) => String::new(),
+        };
+        notes.push(format!(
+            "a capture shows how the bytes were cut into segments, not how many send() calls wrote \
+             them: TCP cuts a large write into segments of at most the MSS the peer announced{mss}, \
+             and may put several small writes into one segment (Nagle's algorithm holds back small \
+             writes while earlier data is unacknowledged, unless the socket set TCP_NODELAY); with \
+             segmentation offload (TSO/GSO) a capture on the sending host can even show one segment \
+             larger than the MSS, which the network card cuts later"
+        ));
+    } else if !text {
         notes.push(
             "every message travelled in a segment of its own here; TCP does not promise that"
                 .to_string(),

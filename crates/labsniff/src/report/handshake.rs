@@ -2,7 +2,8 @@
 //! FINs or RST that end it, and the state in words.
 
 use super::{words, Style};
-use crate::event::{ConversationRecord, SynOptions, TcpDetails};
+use crate::analysis::teardown::{teardown as teardown_facts, Failure, ResetKind, Teardown};
+use crate::event::{ConversationRecord, Dir, SynOptions, TcpDetails};
 use std::fmt::Write as _;
 
 /// `MSS 65495, window scale 7, SACK permitted`.
@@ -17,6 +18,9 @@ fn options(o: Option<SynOptions>) -> String {
     }
     if o.sack_permitted {
         parts.push("SACK permitted".to_string());
+    }
+    if o.timestamps {
+        parts.push("timestamps".to_string());
     }
     if parts.is_empty() {
         "no options".to_string()
@@ -39,13 +43,20 @@ fn row(out: &mut String, frame: Option<u64>, packet: &str, dir: &str, text: &str
 pub fn section(c: &ConversationRecord, style: &Style) -> String {
     let mut out = words::section_title("Handshake and teardown", style);
     let Some(t) = &c.tcp else { return out };
+    let facts = teardown_facts(c);
     handshake(&mut out, t);
-    teardown(&mut out, t);
+    teardown(&mut out, t, &facts);
     if let Some(note) = handshake_note(t) {
+        out.push_str(&words::bullet(&note));
+    }
+    for note in teardown_notes(&facts) {
         out.push_str(&words::bullet(&note));
     }
     let (_, sentence) = words::state(c.transport, c.state);
     out.push_str(&words::bullet(&format!("state {}: {sentence}", c.state)));
+    if let Some(f) = facts.failure {
+        out.push_str(&words::bullet(&failure(f)));
+    }
     out
 }
 
@@ -55,7 +66,7 @@ fn handshake(out: &mut String, t: &TcpDetails) {
     if t.syn_frame.is_some() {
         let isn = t
             .client_isn
-            .map(|i| format!("ISN {i}; "))
+            .map(|i| format!("ISN {i} (relative seq 0); "))
             .unwrap_or_default();
         row(
             out,
@@ -68,7 +79,7 @@ fn handshake(out: &mut String, t: &TcpDetails) {
     if t.syn_ack_frame.is_some() {
         let isn = t
             .server_isn
-            .map(|i| format!("ISN {i}; "))
+            .map(|i| format!("ISN {i} (relative seq 0); "))
             .unwrap_or_default();
         let mut text = format!("{isn}{}", options(t.server_options));
         if let Some(rtt) = t.handshake_rtt {
@@ -77,7 +88,11 @@ fn handshake(out: &mut String, t: &TcpDetails) {
         row(out, t.syn_ack_frame, "SYN-ACK", s2c, &text);
     }
     if t.ack_frame.is_some() {
-        row(out, t.ack_frame, "ACK", c2s, "handshake complete");
+        let mut text = "handshake complete".to_string();
+        if let Some(d) = t.syn_ack_to_ack {
+            let _ = write!(text, "; {} after the SYN-ACK", words::duration(d));
+        }
+        row(out, t.ack_frame, "ACK", c2s, &text);
     }
 }
 
@@ -94,16 +109,21 @@ fn handshake_note(t: &TcpDetails) -> Option<String> {
         (Some(_), Some(_), Some(_)) => {
             let mut text = "how the session was created: the client's connect() sent the SYN; the kernel of \
                             the listening server answered with SYN-ACK; the client's ACK completed the \
-                            three-way handshake, connect() returned, and the server's accept() got a new \
-                            socket for this client. Each side chose an initial sequence number (ISN); its \
-                            data is numbered from ISN+1"
+                            three-way handshake and connect() returned. The server's kernel then holds the \
+                            connection in the listen backlog until the server's accept() returns a new \
+                            socket for it. Each side chose an initial sequence number (ISN); its data is \
+                            numbered from ISN+1. Wireshark shows relative sequence numbers by default \
+                            (the ISN counts as 0, the first data byte as 1): raw = ISN + relative"
                 .to_string();
-            if let Some(rtt) = t.handshake_rtt {
+            if let Some(note) = super::loss::capture_point_note(t) {
+                let _ = write!(text, ". Timing: {note}");
+            }
+            if let Some(irtt) = t.irtt {
                 let _ = write!(
                     text,
-                    ". SYN to SYN-ACK took {}: the full round trip if captured at the client, only the \
-                     server's reply time if captured at the server",
-                    words::duration(rtt)
+                    "; Wireshark's initial RTT (tcp.analysis.initial_rtt, SYN to the handshake's ACK) \
+                     is {}: the round trip between the two hosts, wherever the capture was made",
+                    words::duration(irtt)
                 );
             }
             Some(text)
@@ -112,46 +132,111 @@ fn handshake_note(t: &TcpDetails) -> Option<String> {
     }
 }
 
-fn teardown(out: &mut String, t: &TcpDetails) {
-    let first = t.first_fin_by;
+fn dir_words(d: Dir) -> (&'static str, &'static str) {
+    match d {
+        Dir::ClientToServer => ("client", "client → server"),
+        Dir::ServerToClient => ("server", "server → client"),
+    }
+}
+
+fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
     let mut fins = [
-        (t.fin_c2s_frame, "client → server", "client"),
-        (t.fin_s2c_frame, "server → client", "server"),
+        (t.fin_c2s_frame, Dir::ClientToServer),
+        (t.fin_s2c_frame, Dir::ServerToClient),
     ];
-    fins.sort_by_key(|(f, _, _)| f.unwrap_or(u64::MAX));
-    for (frame, dir, who) in fins {
+    fins.sort_by_key(|(f, _)| f.unwrap_or(u64::MAX));
+    for (frame, d) in fins {
         if frame.is_none() {
             continue;
         }
-        let text = if Some(who) == first {
-            format!(
-                "the {who} closed first (close() or shutdown() sends FIN: \"I will send no more\")"
-            )
-        } else {
-            format!("the {who} closed its side too, after its recv() returned b'' (end of stream)")
+        let (who, dir) = dir_words(d);
+        let first = facts.first_fin.map(|(d, _)| d) == Some(d);
+        let text = match (first, facts.half_close) {
+            (true, Some(h)) if d == Dir::ClientToServer => format!(
+                "the client sent its FIN first (\"I will send no more\"), yet the server's payload \
+                 still came after it (up to frame {}) and the client did not reset: the client \
+                 probably called shutdown(SHUT_WR), which sends FIN but keeps the socket open for \
+                 reading (a capture cannot see the call; after close() the server's data would have \
+                 drawn a RST)",
+                h.payload_after
+            ),
+            (true, _) => format!(
+                "the {who} closed first (FIN: \"I will send no more\"; sent by close() or shutdown(), or by \
+                 the kernel when it closes the sockets of a process that exited)"
+            ),
+            (false, _) => format!(
+                "the {who} closed its side too (typically once its recv() returned b'': end of stream)"
+            ),
         };
         row(out, frame, "FIN", dir, &text);
     }
-    if let (Some(frame), Some(by)) = (t.rst_frame, t.rst_by) {
-        let dir = if by == "client" {
-            "client → server"
-        } else {
-            "server → client"
+    if let Some(r) = facts.reset {
+        let (who, dir) = dir_words(r.by);
+        let text = match r.kind {
+            ResetKind::Refused => "connection refused: the SYN was answered with RST, which the server \
+                                   host's kernel sends when nothing listens on the port (a firewall \
+                                   can send one too)"
+                .to_string(),
+            ResetKind::Abort => format!(
+                "the {who} aborted the connection with RST. A kernel sends RST when a socket is closed \
+                 with unread data in its receive buffer, when SO_LINGER is set with a timeout of 0, or \
+                 when a segment arrives for which no socket exists (a process that is killed has its \
+                 sockets closed with FIN, not RST, unless unread data was waiting)"
+            ),
         };
-        let text = if t.syn_ack_frame.is_none() && by == "server" {
-            "connection refused: no socket listened on the port, so the server's kernel answered the SYN with RST".to_string()
-        } else {
-            let other = if by == "client" { "server" } else { "client" };
-            format!(
-                "the {by} aborted the connection with RST (a socket closed with unread data, SO_LINGER 0, \
-                 or a process that died); the {other}'s next recv() or send() raises ConnectionResetError"
-            )
-        };
-        row(out, Some(frame), "RST", dir, &text);
+        row(out, Some(r.frame), "RST", dir, &text);
     }
-    if t.fin_c2s_frame.is_none() && t.fin_s2c_frame.is_none() && t.rst_frame.is_none() {
+    let opened = t.syn_ack_frame.is_some() || t.syn_frame.is_none();
+    if opened && t.fin_c2s_frame.is_none() && t.fin_s2c_frame.is_none() && t.rst_frame.is_none() {
         out.push_str(&words::bullet(
             "no FIN or RST was captured: the connection had not ended when the capture stopped",
         ));
+    }
+}
+
+/// TIME_WAIT: which side holds it, and what it means for a restarted server.
+fn teardown_notes(facts: &Teardown) -> Vec<String> {
+    match facts.time_wait {
+        Some(Dir::ServerToClient) => vec![
+            "the server sent the first FIN (it closed first), so on the server's host this connection \
+             stays in TIME_WAIT for \
+             60 s (Linux) after the last ACK. A server program restarted within that time gets \
+             \"OSError: [Errno 98] Address already in use\" from bind() on its port, unless it set \
+             SO_REUSEADDR (sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)) before bind()"
+                .to_string(),
+        ],
+        Some(Dir::ClientToServer) => vec![
+            "the client sent the first FIN, so the client's end of this connection (its ephemeral \
+             port) stays in TIME_WAIT for 60 s (Linux); that does not stop the server from restarting"
+                .to_string(),
+        ],
+        None => Vec::new(),
+    }
+}
+
+/// The Python exception the failure raised.
+fn failure(f: Failure) -> String {
+    match f {
+        Failure::Refused => "in Python, the client's connect() raised ConnectionRefusedError: [Errno 111] \
+                             Connection refused"
+            .to_string(),
+        Failure::Reset { by } => {
+            let (_, other) = match by {
+                Dir::ClientToServer => ("client", "server"),
+                Dir::ServerToClient => ("server", "client"),
+            };
+            format!(
+                "in Python, the {other}'s socket is now dead: its next recv() raises ConnectionResetError: \
+                 [Errno 104] Connection reset by peer, and a send() raises ConnectionResetError or \
+                 BrokenPipeError: [Errno 32] Broken pipe"
+            )
+        }
+        Failure::Unanswered => "in Python, the client's connect() blocks while its kernel resends the \
+                                SYN; with no answer at all it raises TimeoutError: [Errno 110] Connection \
+                                timed out once Linux's SYN retries run out (net.ipv4.tcp_syn_retries = 6: \
+                                about 11 s on Linux 6.5 and later, which resend the first SYNs every \
+                                second, about 127 s on older kernels, which double every wait), or \
+                                sooner if the program called settimeout()"
+            .to_string(),
     }
 }

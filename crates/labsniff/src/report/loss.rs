@@ -28,9 +28,6 @@ pub fn section(c: &ConversationRecord, events: &[&AnalysisEvent], style: &Style)
         return String::new();
     }
     let mut out = words::section_title("Loss, retransmission and flow control", style);
-    if let Some(note) = capture_point_note(t) {
-        out.push_str(&words::bullet(&note));
-    }
     if let Some(note) = lost_syns(t) {
         out.push_str(&words::bullet(&note));
     }
@@ -81,7 +78,7 @@ fn span(list: &[u64]) -> String {
 }
 
 /// Where the capture was made, and what the handshake times then measure.
-fn capture_point_note(t: &TcpDetails) -> Option<String> {
+pub(crate) fn capture_point_note(t: &TcpDetails) -> Option<String> {
     let (a, b) = (t.handshake_rtt?, t.syn_ack_to_ack?);
     let (a, b) = (words::duration(a), words::duration(b));
     Some(match t.capture_point {

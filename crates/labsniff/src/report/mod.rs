@@ -7,6 +7,7 @@
 //! - [`render`] gives the text of one [`View`]; [`render_svg`] the flow graph as SVG.
 //! - Each section has its own file; [`words`] holds the phrasing they share.
 
+mod bytes;
 mod diagnostics;
 mod echoes;
 mod flow;
@@ -166,26 +167,41 @@ const SECTIONS_MAX: usize = 100;
 
 fn explain(g: &Gathered<'_>, style: &Style) -> String {
     let mut out = table::render(g, style);
+    let link = g.summary.and_then(|s| s.link_type);
+    // Byte maps: of the first v2 and the first v3 conversation only.
+    let mut mapped: Vec<&str> = Vec::new();
+    let mut printed_diags = 0usize;
     for conv in g.convs.iter().take(SECTIONS_MAX) {
         out.push('\n');
         let _ = writeln!(out, "{}", style.heading(&words::conv_title(conv)));
-        out.push_str(&ports::section(conv, style));
+        let _ = writeln!(out, "  Wireshark filter: {}", words::conv_filter(conv));
+        out.push_str(&ports::section(conv, link, style));
         if conv.tcp.is_some() {
             out.push_str(&handshake::section(conv, style));
             out.push_str(&loss::section(conv, g.analysis_of(conv.conv), style));
         }
         let messages = g.messages_of(conv.conv);
-        out.push_str(&framing::section(conv, messages, style));
+        // Not of a sender that packed with a wrong struct format: the map shows the lab's
+        // reading, which is not what that sender meant.
+        let mistaken = g
+            .diags_of(conv.conv)
+            .iter()
+            .any(|d| d.code.starts_with("struct_"));
+        let byte_map = match conv.proto {
+            Some(p @ ("v2" | "v3")) if !mapped.contains(&p) && !mistaken => {
+                mapped.push(p);
+                true
+            }
+            _ => false,
+        };
+        out.push_str(&framing::section(conv, messages, byte_map, style));
         // Nothing was sent: there is nothing to pair.
         if conv.bytes_c2s + conv.bytes_s2c > 0 {
             out.push_str(&echoes::section(conv, messages, style));
         }
-        out.push_str(&diagnostics::section(
-            conv,
-            messages,
-            g.diags_of(conv.conv),
-            style,
-        ));
+        let diags = g.diags_of(conv.conv);
+        printed_diags += diags.len().min(diagnostics::LIST_MAX);
+        out.push_str(&diagnostics::section(conv, messages, diags, style));
     }
     if g.convs.len() > SECTIONS_MAX {
         let _ = writeln!(
@@ -201,9 +217,80 @@ fn explain(g: &Gathered<'_>, style: &Style) -> String {
         for note in notes {
             out.push_str(&words::bullet(&note));
         }
+        printed_diags += g.capture_diags.len();
         out.push_str(&diagnostics::capture(&g.capture_diags, style));
     }
+    let legend = legend(g, &out, style);
+    out.push_str(&legend);
     out.push_str(&totals(g));
+    if let Some(s) = g.summary {
+        let printed = printed_diags as u64;
+        if printed < s.diagnostics {
+            let _ = writeln!(
+                out,
+                "({printed} of the {} diagnostics are printed above: the report explains the first {SECTIONS_MAX} \
+                 conversations and at most {} diagnostics of each; --json lists them all)",
+                s.diagnostics,
+                diagnostics::LIST_MAX
+            );
+        }
+    }
+    out
+}
+
+/// What the table's state codes and the detection scores mean.
+fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
+    let mut out = String::new();
+    let mut states: Vec<(crate::event::TransportKind, &str)> = Vec::new();
+    for c in &g.convs {
+        if !states.contains(&(c.transport, c.state)) {
+            states.push((c.transport, c.state));
+        }
+    }
+    if states.is_empty() {
+        return out;
+    }
+    out.push('\n');
+    let _ = writeln!(out, "{}", style.heading("Legend"));
+    for (t, state) in states {
+        let (_, sentence) = words::state(t, state);
+        out.push_str(&words::bullet(&format!(
+            "{} {state} (Zeek's conn_state code): {sentence}",
+            words::transport(t)
+        )));
+    }
+    let detected = g
+        .diags
+        .values()
+        .flatten()
+        .any(|d| d.code == "proto_detected" && d.text.contains("score"));
+    if detected {
+        out.push_str(&words::bullet(
+            "detection scores (0–100): how well the first bytes of a direction fit each lab format; v2 \
+             checks 29-byte records (version byte, plausible sizes, NUL padding), v3 checks that each \
+             9-byte header's size lands exactly on the next header, text the share of printable bytes; \
+             the highest score of at least 50 decides (ties go to v2, then v3), and --proto overrides it",
+        ));
+    }
+    if report.contains(" segments)") {
+        out.push_str(&words::bullet(
+        "frames A–B (N segments): the N frames that carried the bytes lie between frames A and B; the \
+         frames in between carried other packets (ACKs, the other direction, other conversations)",
+    ));
+    }
+    let text_tcp = g
+        .convs
+        .iter()
+        .any(|c| c.transport == crate::event::TransportKind::Tcp && c.proto == Some("text"));
+    if text_tcp {
+        out.push_str(&words::bullet(
+        "background for exercise 3.2 (the capture cannot show which server model ran): a selector \
+         server registers each socket with sel.register(sock, events, data); sel.select() returns a \
+         (key, mask) pair per ready socket, where key.fileobj is the socket and key.data what was \
+         registered with it. labnet's selector server logs each registration as \"selector token N\", \
+         its counterpart of a key (token 0 is the listening socket, then one per accepted client)",
+    ));
+    }
     out
 }
 

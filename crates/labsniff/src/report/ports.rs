@@ -1,32 +1,67 @@
-//! Ports: which side's port the kernel picked (ephemeral) and which was fixed by
-//! bind(), and what the ports of several clients say.
+//! Ports: which side's port the kernel picked (ephemeral) and which was the server's
+//! fixed one, and what the ports of several clients say.
 
 use super::{words, Style};
 use crate::event::{ConversationRecord, TransportKind};
 use std::collections::BTreeSet;
 
-/// The "Ports" section of one conversation.
-pub fn section(c: &ConversationRecord, style: &Style) -> String {
+/// Whether a server program answered: any packet from the server side, except the
+/// RST of a refused connection (that comes from the kernel, with nothing listening).
+fn server_spoke(c: &ConversationRecord) -> bool {
+    c.frames_s2c > 0 && c.state != "REJ"
+}
+
+/// The "Ports" section of one conversation; `link` is the capture's link type.
+pub fn section(c: &ConversationRecord, link: Option<&str>, style: &Style) -> String {
     let mut out = words::section_title("Ports", style);
     let when = match c.transport {
         TransportKind::Tcp => "when the client called connect()",
         TransportKind::Udp => {
-            "at the client's first sendto() (an unbound UDP socket gets its port then)"
+            "probably at the client's first sendto() (an unbound UDP socket gets its port then; a \
+             client that calls bind() first, as labnet's client does, gets it at bind())"
         }
     };
     match words::port_of(&c.client) {
-        Some(port) => out.push_str(&words::bullet(&format!(
+        Some(port) if words::looks_ephemeral(port, link) => out.push_str(&words::bullet(&format!(
             "client {}: ephemeral port, picked by the client's kernel from its ephemeral range {when}; {}",
             c.client,
-            words::port_range(port)
+            words::port_range(port, link)
+        ))),
+        Some(port) => out.push_str(&words::bullet(&format!(
+            "client {}: {}",
+            c.client,
+            words::port_range(port, link)
         ))),
         None => out.push_str(&words::bullet(&format!("client {}: the port cannot be read", c.client))),
     }
-    out.push_str(&words::bullet(&format!(
-        "server {}: fixed port, chosen by the server's bind() before it waited for clients, so that every \
-         client knows where to send",
-        c.server
-    )));
+    let refused = c.state == "REJ";
+    let server = if refused {
+        format!(
+            "server {}: the port the client asked for; the answer was a RST, so nothing listened on \
+             it (or a firewall rejected the connection with a reset)",
+            c.server
+        )
+    } else if !server_spoke(c) {
+        match c.transport {
+            TransportKind::Tcp => format!(
+                "server {}: the port the client tried to reach; no answer came back in this capture",
+                c.server
+            ),
+            TransportKind::Udp => format!(
+                "server {}: the port the client sent to; nothing came back from it in this capture \
+                 (the lab's UDP server only prints what it receives), so the capture cannot show \
+                 whether a socket was bound there",
+                c.server
+            ),
+        }
+    } else {
+        format!(
+            "server {}: the server's fixed port, set by its bind() before it waited for clients, so \
+             that every client knows where to send",
+            c.server
+        )
+    };
+    out.push_str(&words::bullet(&server));
     out.push_str(&words::bullet(
         "every packet of this conversation carries the same two ports: a socket keeps its port for its \
          whole lifetime; a new socket (another client run) gets a new one",
@@ -34,9 +69,27 @@ pub fn section(c: &ConversationRecord, style: &Style) -> String {
     out
 }
 
-/// Notes on the client ports of the whole capture.
+/// Notes on the client ports of the whole capture, and on the addresses the servers
+/// were reached at.
 pub fn capture_notes(convs: &[&ConversationRecord]) -> Vec<String> {
     let mut notes = Vec::new();
+    let mut servers: Vec<&str> = Vec::new();
+    for c in convs
+        .iter()
+        .filter(|c| server_spoke(c) && !c.server.starts_with('['))
+    {
+        if !servers.contains(&c.server.as_str()) {
+            servers.push(&c.server);
+        }
+    }
+    if !servers.is_empty() {
+        notes.push(format!(
+            "the lab guide's servers bind 0.0.0.0 (exercise 1.1): 0.0.0.0 means every IPv4 address of the \
+             server's host, so the server takes clients on any of them; packets never carry 0.0.0.0, \
+             they carry the address the client used: here {}",
+            servers.join(", ")
+        ));
+    }
     for transport in [TransportKind::Udp, TransportKind::Tcp] {
         let clients: Vec<&&ConversationRecord> =
             convs.iter().filter(|c| c.transport == transport).collect();
@@ -52,17 +105,46 @@ pub fn capture_notes(convs: &[&ConversationRecord]) -> Vec<String> {
             .filter_map(|c| c.client.rsplit_once(':').map(|(h, _)| h))
             .collect();
         let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+        let answered = clients.iter().filter(|c| server_spoke(c)).count();
         let (who, how) = match transport {
-            TransportKind::Udp => (
-                "UDP clients",
-                "the server tells them apart only by the address and port recvfrom() returns, and answers \
-                 each with sendto() to that address",
-            ),
-            TransportKind::Tcp => (
-                "TCP connections",
-                "the server's accept() returned a new socket for each, all on the same server port; the \
-                 client ports tell the connections apart",
-            ),
+            TransportKind::Udp => {
+                let mut how =
+                    "the server can tell them apart only by the address and port recvfrom() \
+                               returns"
+                        .to_string();
+                match answered {
+                    0 => how.push_str("; it sent nothing back to any of them here"),
+                    n if n == clients.len() => how.push_str(
+                        ", and it answered each with sendto() to the address recvfrom() gave",
+                    ),
+                    n => how.push_str(&format!(
+                        "; it answered {n} of them, each with sendto() to the address recvfrom() gave"
+                    )),
+                }
+                ("UDP clients", how)
+            }
+            TransportKind::Tcp => {
+                let accepted = clients
+                    .iter()
+                    .filter(|c| c.tcp.as_ref().is_some_and(|t| t.ack_frame.is_some()))
+                    .count();
+                let mut how = "all to the same server port; a TCP connection is known by its four \
+                               numbers (client address and port, server address and port), so the \
+                               client ports tell the connections apart"
+                    .to_string();
+                match accepted {
+                    0 => {}
+                    1 => how.push_str(
+                        "; the one that completed its handshake became a socket of its own, which \
+                         the server's accept() returns",
+                    ),
+                    n => how.push_str(&format!(
+                        "; each of the {n} that completed a handshake became a socket of its own, \
+                         which the server's accept() returns"
+                    )),
+                }
+                ("TCP connections", how)
+            }
         };
         let hosts_said = if hosts.len() == 1 {
             "from the same host".to_string()

@@ -47,8 +47,13 @@ pub fn port_of(endpoint: &str) -> Option<u16> {
     endpoint.rsplit_once(':').and_then(|(_, p)| p.parse().ok())
 }
 
-/// Which ephemeral range a client port falls in, and what that suggests.
-pub fn port_range(port: u16) -> String {
+/// Which ephemeral range a client port falls in, and what that suggests; `link` is the
+/// capture's link type (a BSD/macOS loopback capture says the capturing host is no
+/// Linux, so a port in Linux's range does not suggest Linux there).
+pub fn port_range(port: u16, link: Option<&str>) -> String {
+    if matches!(link, Some("null" | "loop")) {
+        return bsd_port_range(port);
+    }
     const LINUX: &str = "Linux's ephemeral range (32768–60999, net.ipv4.ip_local_port_range)";
     const IANA: &str = "the IANA ephemeral range (49152–65535) that macOS and Windows use";
     match port {
@@ -63,6 +68,31 @@ pub fn port_range(port: u16) -> String {
         32768..=49151 => format!("{port} lies in {LINUX}, below {IANA}: the client most likely runs Linux"),
         49152..=60999 => format!("{port} lies in both {LINUX} and {IANA}"),
         61000..=65535 => format!("{port} lies in {IANA}, above {LINUX}"),
+    }
+}
+
+/// [`port_range`] for a capture with the BSD loopback link type (DLT_NULL / DLT_LOOP).
+fn bsd_port_range(port: u16) -> String {
+    if port < 1024 {
+        return format!(
+            "{port} is a privileged port, in no ephemeral range: the client must have called bind() \
+             on it (as root) before connecting"
+        );
+    }
+    "this capture has the BSD loopback link type (DLT_NULL or DLT_LOOP), which macOS and the BSDs \
+     write on their loopback interface, so it was probably made on one of them, not on Linux; their \
+     default ephemeral ranges differ (macOS: 49152–65535, net.inet.ip.portrange.first/last), so the \
+     port alone does not tell the client's system"
+        .to_string()
+}
+
+/// Whether the report may call `port` an ephemeral port the kernel picked: it lies in
+/// some system's default ephemeral range (ports below 32768 on a non-BSD capture, and
+/// privileged ports, were more likely chosen with bind()).
+pub fn looks_ephemeral(port: u16, link: Option<&str>) -> bool {
+    match link {
+        Some("null" | "loop") => port >= 1024,
+        _ => port >= 32768,
     }
 }
 
@@ -87,7 +117,9 @@ pub fn state(transport: TransportKind, state: &str) -> (&'static str, &'static s
         TransportKind::Tcp => match state {
             "S0" => (
                 "unanswered",
-                "the client's SYN got no answer: the server is down or filtered, or the capture missed the reply",
+                "the client's SYN got no answer: the server's host is down or unreachable, a firewall dropped \
+                 the SYN or its answer, or the capture missed the reply (a host that is up with nothing \
+                 listening answers with RST instead)",
             ),
             "S1" => (
                 "open",
@@ -96,8 +128,7 @@ pub fn state(transport: TransportKind, state: &str) -> (&'static str, &'static s
             "SF" => ("normal", "normal: established, then closed by both sides with FIN"),
             "REJ" => (
                 "refused",
-                "refused: the connection attempt was answered with RST, so the client's connect() raised \
-                 ConnectionRefusedError",
+                "refused: the connection attempt was answered with RST",
             ),
             "S2" => (
                 "half-closed",
@@ -183,22 +214,80 @@ pub fn message(m: &MessageEvent) -> String {
     s
 }
 
-/// `frame 4` / `frames 4, 5` / `frames 4-9` (a run of 3 or more).
+/// Lists longer than this are written as ranges with a segment count.
+const FRAMES_LISTED: usize = 6;
+/// In a long list, frames at most this far apart share a range (the frames in between
+/// carried the other direction's ACKs or other conversations' packets).
+const RANGE_STEP: u64 = 10;
+/// Ranges shown of a long list: the first few and the last.
+const RANGES_SHOWN: usize = 6;
+
+/// `frame 4` / `frames 4, 6` / `frames 4–6` (consecutive) / for long lists
+/// `frames 8–106 (70 segments)`, with `, ` between ranges where the frames pause.
 pub fn frames(list: &[u64]) -> String {
-    match list {
-        [] => "no frame".to_string(),
-        [one] => format!("frame {one}"),
-        _ => {
-            let contiguous = list.windows(2).all(|w| w[1] == w[0] + 1);
-            match (list.first(), list.last()) {
-                (Some(a), Some(b)) if contiguous && list.len() > 2 => format!("frames {a}-{b}"),
-                _ => {
-                    let parts: Vec<String> = list.iter().map(u64::to_string).collect();
-                    format!("frames {}", parts.join(", "))
-                }
+    frames_said(list, true)
+}
+
+/// [`frames`] without the segment count (for sentences that give it already).
+pub fn frames_span(list: &[u64]) -> String {
+    frames_said(list, false)
+}
+
+fn frames_said(list: &[u64], counted: bool) -> String {
+    let Some(&first) = list.first() else {
+        return "no frame".to_string();
+    };
+    if list.len() == 1 {
+        return format!("frame {first}");
+    }
+    let long = list.len() > FRAMES_LISTED;
+    let step = if long { RANGE_STEP } else { 1 };
+    let mut runs: Vec<(u64, u64, usize)> = Vec::new();
+    for &f in list {
+        match runs.last_mut() {
+            Some((_, end, n)) if f > *end && f - *end <= step => {
+                *end = f;
+                *n += 1;
             }
+            _ => runs.push((f, f, 1)),
         }
     }
+    let exact = runs.iter().all(|&(a, b, n)| b - a + 1 == n as u64);
+    let run = |&(a, b, n): &(u64, u64, usize)| match n {
+        1 => a.to_string(),
+        2 if b == a + 1 => format!("{a}, {b}"),
+        _ => format!("{a}–{b}"),
+    };
+    let mut parts: Vec<String> = if runs.len() > RANGES_SHOWN {
+        let mut p: Vec<String> = runs.iter().take(RANGES_SHOWN - 1).map(run).collect();
+        p.push("…".to_string());
+        p.extend(runs.last().map(run));
+        p
+    } else {
+        runs.iter().map(run).collect()
+    };
+    if runs.len() == 1 && exact && !long {
+        return format!("frames {}", parts.remove(0));
+    }
+    let listed = parts.join(", ");
+    if counted && (long || !exact) {
+        format!("frames {listed} ({} segments)", list.len())
+    } else {
+        format!("frames {listed}")
+    }
+}
+
+/// A row that starts with `lead` (frame columns) and goes on with `text` wrapped under
+/// its own column; when `lead` is too wide, `text` starts on the next line instead.
+pub fn columns(lead: &str, text: &str) -> String {
+    const LEAD_MAX: usize = 54;
+    if lead.chars().count() <= LEAD_MAX {
+        return wrap(lead, &" ".repeat(lead.chars().count()), text);
+    }
+    let mut out = lead.trim_end().to_string();
+    out.push('\n');
+    out.push_str(&wrap("          ", "          ", text));
+    out
 }
 
 /// A section title line.
@@ -235,51 +324,119 @@ pub fn wrap(first: &str, rest: &str, text: &str) -> String {
     out
 }
 
-/// Whether TCP conversations overlapped in time, and what that says about the server.
-pub fn concurrency_note(convs: &[&ConversationRecord]) -> Option<String> {
-    let tcp: Vec<&&ConversationRecord> = convs
+/// `tcp.stream eq 3` / `tcp.stream eq 0 || tcp.stream eq 1` for conversations `convs`
+/// (by number); `||` rather than a set, which older Wireshark versions do not parse.
+pub fn stream_filter(all: &[&ConversationRecord], convs: &[u64]) -> Option<String> {
+    let streams: Vec<String> = convs
         .iter()
-        .filter(|c| {
-            c.transport == TransportKind::Tcp
-                && c.tcp.as_ref().is_some_and(|t| t.syn_ack_frame.is_some())
-        })
+        .filter_map(|n| all.iter().find(|c| c.conv == *n)?.tcp_stream)
+        .map(|s| s.to_string())
         .collect();
-    if tcp.len() < 2 {
+    if streams.is_empty() {
         return None;
     }
-    // The largest set of conversations open at one instant (sweep over start/end).
-    let mut points: Vec<(f64, i32)> = Vec::new();
-    for c in &tcp {
-        points.push((c.start_ts, 1));
-        points.push((c.end_ts, -1));
+    let each: Vec<String> = streams
+        .iter()
+        .map(|s| format!("tcp.stream eq {s}"))
+        .collect();
+    Some(each.join(" || "))
+}
+
+/// The Wireshark display filter that shows one conversation.
+pub fn conv_filter(c: &ConversationRecord) -> String {
+    if let Some(stream) = c.tcp_stream {
+        return format!("tcp.stream eq {stream}");
     }
-    points.sort_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)));
-    let (mut open, mut most) = (0i32, 0i32);
-    for (_, step) in points {
-        open += step;
-        most = most.max(open);
-    }
-    let servers: std::collections::BTreeSet<&str> = tcp.iter().map(|c| c.server.as_str()).collect();
-    let server = if servers.len() == 1 {
-        format!(
-            "the server {}",
-            servers.iter().next().copied().unwrap_or_default()
-        )
-    } else {
-        "the servers".to_string()
+    let proto = match c.transport {
+        TransportKind::Tcp => "tcp",
+        TransportKind::Udp => "udp",
     };
-    Some(if most >= 2 {
-        format!(
-            "{most} TCP clients were served at the same time — their conversations overlap — which {server} \
-             can only do with threads (one per accepted socket) or a selector (one thread watching every \
-             socket); a server that handles one client at a time would have made the later client wait"
-        )
-    } else {
-        format!(
-            "the {} accepted TCP connections did not overlap in time, so this capture cannot tell a threaded \
-             or selector server from one that serves clients one after another",
-            tcp.len()
-        )
+    let host = c
+        .client
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or_default();
+    let (ip, host) = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => ("ipv6", v6),
+        None => ("ip", host),
+    };
+    let ports: Vec<String> = [&c.client, &c.server]
+        .iter()
+        .filter_map(|e| port_of(e))
+        .map(|p| format!("{proto}.port == {p}"))
+        .collect();
+    format!("{ip}.addr == {host} && {}", ports.join(" && "))
+}
+
+/// What the capture shows about how the server served its TCP clients.
+pub fn concurrency_note(convs: &[&ConversationRecord]) -> Option<String> {
+    use crate::analysis::capture::{concurrency, Concurrency};
+    let fact = concurrency(convs)?;
+    let filter = |list: &[u64]| {
+        stream_filter(convs, list)
+            .map(|f| format!(". Wireshark filter: {f}"))
+            .unwrap_or_default()
+    };
+    Some(match fact {
+        Concurrency::Proven {
+            earlier,
+            earlier_answer,
+            later,
+            later_answer,
+            earlier_end,
+        } => {
+            let open = match earlier_end {
+                Some(end) => format!("its first FIN or RST came only at frame {end}"),
+                None => "it had not ended when the capture stopped".to_string(),
+            };
+            format!(
+                "the server served several clients at once: it answered conversation {earlier} (frame \
+                 {earlier_answer}) and then conversation {later} (frame {later_answer}) while conversation \
+                 {earlier} was still open ({open}). A server that handles one client at a time cannot do \
+                 that, since it stays in one client's loop until that client closes; this one uses \
+                 threads (one per accepted socket), processes or a selector (one thread watching every \
+                 socket) — the packets look the same for all three{}",
+                filter(&[earlier, later])
+            )
+        }
+        Concurrency::Iterative {
+            earlier,
+            earlier_end,
+            later,
+            later_ack,
+            later_request,
+            later_answer,
+        } => format!(
+            "the server probably serves one client at a time: conversation {later}'s handshake was \
+             complete at frame {later_ack} and its client sent its first bytes at frame {later_request}, \
+             while conversation {earlier} was still open, yet the server's first answer to it came only \
+             at frame {later_answer}, after conversation {earlier} began to end (its first FIN or RST, \
+             frame {earlier_end}). \
+             The handshake needs no help from the program: the kernel completes it for a listening \
+             socket and queues the connection in the listen backlog (the size given to listen()) until \
+             accept() takes it, and keeps the client's bytes in the socket's receive buffer until recv() \
+             reads them. So connect() and send() succeeded at once, but the answer waited until the \
+             server had finished with the earlier client and called accept() again, as an iterative \
+             server does; with threads or a selector it would not have waited for the earlier client{}",
+            filter(&[earlier, later])
+        ),
+        Concurrency::Unknown {
+            connections,
+            overlapped: true,
+        } => format!(
+            "{connections} TCP connections to the server overlapped in time, but the server never answered \
+             one while another one it had answered was still open, so this capture cannot tell a server \
+             that serves clients at once (threads or a selector) from one that serves them one at a time: \
+             overlap alone proves nothing, because the kernel completes handshakes and acknowledges \
+             data for connections still waiting in the listen backlog"
+        ),
+        Concurrency::Unknown {
+            connections,
+            overlapped: false,
+        } => format!(
+            "the {connections} accepted TCP connections did not overlap in time, so this capture cannot \
+             tell a threaded or selector server from one that serves clients one after another"
+        ),
     })
 }
 
@@ -289,6 +446,7 @@ mod tests {
 
     #[test]
     fn port_ranges_at_their_edges() {
+        let port_range = |p| port_range(p, Some("ethernet"));
         assert!(port_range(1023).starts_with("1023 is a privileged port"));
         assert!(port_range(32767).starts_with("32767 lies below both Linux's"));
         assert!(port_range(32768).starts_with("32768 lies in Linux's ephemeral range (32768–60999"));
@@ -299,6 +457,19 @@ mod tests {
         assert!(port_range(65535).ends_with(
             "above Linux's ephemeral range (32768–60999, net.ipv4.ip_local_port_range)"
         ));
+    }
+
+    #[test]
+    fn a_bsd_loopback_capture_never_suggests_linux() {
+        for port in [1023, 32768, 40000, 49151, 49152, 60999, 65535] {
+            let said = port_range(port, Some("null"));
+            assert!(!said.contains("runs Linux"), "{said}");
+            assert!(
+                port < 1024 || said.contains("the port alone does not tell"),
+                "{said}"
+            );
+        }
+        assert!(port_range(40000, None).ends_with("the client most likely runs Linux"));
     }
 
     #[test]
@@ -328,9 +499,32 @@ mod tests {
             relative(1_700_000_000.0 + 270e-6, 1_700_000_000.0),
             "0.000270"
         );
-        assert_eq!(frames(&[4, 5, 6]), "frames 4-6");
+        assert_eq!(frames(&[4, 5, 6]), "frames 4–6");
         assert_eq!(frames(&[4, 6]), "frames 4, 6");
+        assert_eq!(frames(&[4, 5]), "frames 4, 5");
         assert_eq!(frames(&[7]), "frame 7");
+        assert_eq!(frames(&[4, 5, 6, 9]), "frames 4–6, 9");
+    }
+
+    #[test]
+    fn long_frame_lists_become_ranges_with_a_count() {
+        // 70 segments between frames 8 and 106, ACKs in between.
+        let list: Vec<u64> = (0..70).map(|i| 8 + i * 99 / 70).chain([106]).collect();
+        let mut list = list;
+        list.dedup();
+        let n = list.len();
+        assert_eq!(frames(&list), format!("frames 8–106 ({n} segments)"));
+        // A pause (a retransmission much later) makes a second range.
+        let mut paused: Vec<u64> = (10..20).collect();
+        paused.push(300);
+        assert_eq!(frames(&paused), "frames 10–19, 300 (11 segments)");
+        // Very many ranges: the first ones, an ellipsis, the last.
+        let scattered: Vec<u64> = (0..20).map(|i| i * 100).collect();
+        let said = frames(&scattered);
+        assert!(
+            said.starts_with("frames 0, 100, 200, 300, 400, …, 1900 (20 segments)"),
+            "{said}"
+        );
     }
 
     #[test]
