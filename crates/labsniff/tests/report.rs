@@ -996,3 +996,67 @@ fn explain_unanswered() {
     assert!(text.contains("TimeoutError"), "{text}");
     assert!(text.contains("net.ipv4.tcp_syn_retries = 6"), "{text}");
 }
+
+/// The explain report of a capture made with real kernel TCP stacks in network
+/// namespaces (tests/fixtures/netlab, 10 ms each way; see its README and regen.sh),
+/// compared with tests/snapshots/netlab_NAME.txt. Each snapshot was read line by line
+/// against the capture in tshark.
+fn netlab_snapshot(name: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/netlab")
+        .join(format!("{name}.pcap"));
+    let source = SourceOptions {
+        input: Input::File(path),
+        filter: None,
+        write: None,
+        count: None,
+        stop: Arc::new(AtomicBool::new(false)),
+        ready: None,
+    };
+    let mut events: Vec<Event> = Vec::new();
+    labsniff::analyze(&source, Options::default(), &mut events).unwrap();
+    snapshot(
+        &format!("netlab_{}", name.replace('.', "_")),
+        &render(&events, View::Explain, &PLAIN),
+    );
+}
+
+#[test]
+fn netlab_iterative_server_two_clients() {
+    netlab_snapshot("iterative_server.server");
+}
+
+#[test]
+fn netlab_refused_connection() {
+    netlab_snapshot("refused.client");
+}
+
+#[test]
+fn netlab_loss_with_fast_retransmission() {
+    netlab_snapshot("fast_retransmit.server");
+}
+
+#[test]
+fn netlab_lost_syns() {
+    netlab_snapshot("lost_syns.client");
+}
+
+#[test]
+fn netlab_half_close() {
+    netlab_snapshot("half_close.client");
+}
+
+#[test]
+fn netlab_server_closes_first() {
+    netlab_snapshot("server_closes_first.server");
+}
+
+#[test]
+fn netlab_udp_without_replies() {
+    netlab_snapshot("udp_no_reply.server");
+}
+
+#[test]
+fn netlab_100k_message_over_mss_segments() {
+    netlab_snapshot("loss_v3_100k.client");
+}

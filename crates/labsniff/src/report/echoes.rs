@@ -226,13 +226,14 @@ fn timing_label(c: &ConversationRecord) -> String {
         .map(|r| format!(" (initial RTT here: {})", words::duration(r)))
         .unwrap_or_default();
     match t.capture_point {
-        CapturePoint::Server => ". Captured at the server, so they are the server's own time: reading \
-            the request, handling it and writing the echo (and, for a large echo, sending it as the \
-            client's window allows); no network round trip is in them"
+        CapturePoint::Server => ". Captured at the server, so no network round trip is in them: each \
+            is the server's own time (reading the request, handling it, writing the echo), plus any \
+            time its TCP held the request's bytes back while an earlier segment was missing \
+            (recv() gets bytes only in order) and any wait for the client's receive window"
             .to_string(),
         CapturePoint::Client => format!(
             ". Captured at the client, so each includes a network round trip{rtt} on top of the \
-             server's own time"
+             server's own time, plus any time lost segments took to be resent"
         ),
         CapturePoint::Between => format!(
             ". Captured between the hosts, so each includes part of the round trip{rtt} and the \

@@ -275,10 +275,11 @@ fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<S
         notes.push(if at_sender {
             format!(
                 "Wireshark marks {} of the {sender} \"Out-Of-Order\" ({}): captured at the {sender} \
-                 itself, these are resends of missing bytes soon after later data, not reordering on \
-                 the network (a sender does not send out of order)",
+                 itself, {} of missing bytes soon after later data, not reordering on the network (a \
+                 sender does not send out of order)",
                 words::count(u64::from(ooo), "segment"),
-                frames(Flag::OutOfOrder)
+                frames(Flag::OutOfOrder),
+                if ooo == 1 { "it is a resend" } else { "they are resends" }
             )
         } else {
             format!(
