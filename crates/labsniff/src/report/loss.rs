@@ -32,7 +32,8 @@ pub fn section(c: &ConversationRecord, events: &[&AnalysisEvent], style: &Style)
         out.push_str(&words::bullet(&note));
     }
     for dir in Dir::BOTH {
-        for note in direction_notes(t, events, dir) {
+        let server_port = words::port_of(&c.server).unwrap_or(labproto::LAB_PORT);
+        for note in direction_notes(t, events, dir, c.tcp_stream, server_port) {
             out.push_str(&words::bullet(&note));
         }
     }
@@ -175,7 +176,26 @@ fn lost_syns(t: &TcpDetails) -> Option<String> {
 }
 
 /// What the flags of one direction add up to, in words.
-fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<String> {
+fn direction_notes(
+    t: &TcpDetails,
+    events: &[&AnalysisEvent],
+    dir: Dir,
+    stream: Option<u64>,
+    server_port: u16,
+) -> Vec<String> {
+    // The display filter that shows a note's frames in Wireshark.
+    let filter = |field: &str| {
+        let port = match dir {
+            Dir::ClientToServer => "tcp.dstport",
+            Dir::ServerToClient => "tcp.srcport",
+        };
+        match stream {
+            Some(n) => format!(
+                " (Wireshark: tcp.stream eq {n} && tcp.analysis.{field} && {port} == {server_port})"
+            ),
+            None => format!(" (Wireshark: tcp.analysis.{field})"),
+        }
+    };
     let sender = dir.sender();
     let receiver = match dir {
         Dir::ClientToServer => "server",
@@ -199,7 +219,7 @@ fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<S
              not captured\", {}): {place}",
             words::count(u64::from(lost), "segment"),
             frames(Flag::LostSegment)
-        ));
+        ) + &filter("lost_segment"));
     }
     // SYN retransmissions are the lost-SYN note's.
     let syn_retrans = events
@@ -257,6 +277,7 @@ fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<S
                  were lost after the capture point"
             );
         }
+        text.push_str(&filter("retransmission"));
         notes.push(text);
     }
     let dups = count(Flag::DuplicateAck);
@@ -267,7 +288,7 @@ fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<S
              bytes it has. Three of them (or SACK blocks showing a hole) make the {receiver} resend at once (fast retransmission)",
             words::count(u64::from(dups), "duplicate ACK"),
             frames(Flag::DuplicateAck)
-        ));
+        ) + &filter("duplicate_ack"));
     }
     let ooo = count(Flag::OutOfOrder);
     if ooo > 0 {
@@ -280,24 +301,26 @@ fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<S
                 words::count(u64::from(ooo), "segment"),
                 frames(Flag::OutOfOrder),
                 if ooo == 1 { "it is a resend" } else { "they are resends" }
-            )
+            ) + &filter("out_of_order")
         } else {
             format!(
                 "{} of the {sender} arrived after later ones (Wireshark: \"Out-Of-Order\", {}): \
                  probably reordered by the network, or resent soon after a loss",
                 words::count(u64::from(ooo), "segment"),
                 frames(Flag::OutOfOrder)
-            )
+            ) + &filter("out_of_order")
         });
     }
     let zero = count(Flag::ZeroWindow);
     if zero > 0 {
-        notes.push(format!(
+        notes.push(
+            format!(
             "the {sender} announced a zero window {} ({}): its receive buffer was full, probably \
              because its program was not reading; the {receiver} had to stop and probe",
             words::count(u64::from(zero), "time"),
             frames(Flag::ZeroWindow)
-        ));
+        ) + &filter("zero_window"),
+        );
     }
     let keep = count(Flag::KeepAlive);
     if keep > 0 {
@@ -306,7 +329,7 @@ fn direction_notes(t: &TcpDetails, events: &[&AnalysisEvent], dir: Dir) -> Vec<S
              still there",
             words::count(u64::from(keep), "keep-alive"),
             frames(Flag::KeepAlive)
-        ));
+        ) + &filter("keep_alive"));
     }
     notes
 }
