@@ -171,6 +171,16 @@ fn check_events(case: &Case<'_>, events: &[Event], summary: &Summary) {
                 summaries += 1;
                 assert_eq!(s, summary);
             }
+            Event::Analysis(a) => {
+                assert!(!a.flags.is_empty(), "analysis event without a flag");
+                assert!(
+                    a.frame >= 1 && a.frame <= frames,
+                    "analysis frame {}",
+                    a.frame
+                );
+                // Rendering the words of any flagged frame must not panic.
+                assert!(!labsniff::report::analysis_text(a).is_empty());
+            }
         }
     }
     assert_eq!(summaries, 1, "one summary");

@@ -3,7 +3,7 @@
 //! 1. system dependencies (libpcap; tshark, tcpdump, Chromium for comparison tests),
 //! 2. `cargo fmt --check`,
 //! 3. `cargo clippy --workspace --all-targets -- -D warnings`,
-//! 4. every test of the workspace,
+//! 4. every test of the workspace, and a build check of the fuzz targets (`fuzz/`),
 //! 5. the demo end to end (`cargo xtask demo`), which checks that every exercise's
 //!    capture holds all its messages (skip with `--no-demo`).
 
@@ -29,6 +29,12 @@ pub fn run_all(skip_tools: bool, demo: bool) -> Result<()> {
         ]),
     )?;
     step("cargo test", cargo().args(["test", "--workspace"]))?;
+    // The fuzz targets live outside the workspace: check that they still build
+    // against the crates' current APIs (they are run by `cargo xtask fuzz`).
+    step(
+        "cargo check (fuzz targets)",
+        cargo().args(["check", "--bins", "--manifest-path", "fuzz/Cargo.toml"]),
+    )?;
     if demo {
         eprintln!("xtask: the demo, end to end");
         crate::demo::main(&[])?;
