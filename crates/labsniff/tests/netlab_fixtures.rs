@@ -164,3 +164,97 @@ fn lost_syns_are_counted_where_they_were_seen() {
     let s = conversations(&at_server)[0].tcp.clone().unwrap();
     assert_eq!(s.syn_retransmissions, 0, "the server saw only the last SYN");
 }
+
+/// `--json` analysis lines: the documented fields in the documented order (SCHEMA.md),
+/// and the fast retransmission of the fast_retransmit capture named as tshark names it.
+#[test]
+fn json_analysis_lines_follow_the_schema() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/netlab/fast_retransmit.server.pcap");
+    let out = Command::new(env!("CARGO_BIN_EXE_labsniff"))
+        .arg("-r")
+        .arg(&path)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("{\"type\":\"analysis\""))
+        .collect();
+    assert!(lines.len() >= 5, "{} analysis lines", lines.len());
+    let keys = [
+        "type",
+        "frame",
+        "conv",
+        "dir",
+        "flags",
+        "text",
+        "ts",
+        "seq",
+        "seq_rel",
+        "ack",
+        "ack_rel",
+        "len",
+        "syn",
+        "fin",
+        "window",
+        "duplicate_ack_num",
+        "duplicate_ack_frame",
+        "rto",
+        "rto_frame",
+        "capture_point",
+    ];
+    for line in &lines {
+        let mut at = 0;
+        for key in keys {
+            let needle = format!("\"{key}\":");
+            let found = line[at..]
+                .find(&needle)
+                .unwrap_or_else(|| panic!("{key} missing or out of order in {line}"));
+            at += found + needle.len();
+        }
+    }
+    let fast: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| {
+            v["flags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f == "fast_retransmission")
+        })
+        .collect();
+    assert_eq!(fast.len(), 1, "{fast:?}");
+    let f = &fast[0];
+    assert_eq!(
+        f["flags"],
+        serde_json::json!(["retransmission", "fast_retransmission"])
+    );
+    assert_eq!(f["capture_point"], "server");
+    assert!(
+        f["text"]
+            .as_str()
+            .unwrap()
+            .contains("[TCP Fast Retransmission]"),
+        "{f}"
+    );
+    if let Ok(out) = Command::new("tshark")
+        .arg("-r")
+        .arg(&path)
+        .args([
+            "-Y",
+            "tcp.analysis.fast_retransmission",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ])
+        .output()
+    {
+        let theirs = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_eq!(f["frame"].to_string(), theirs);
+    }
+}
