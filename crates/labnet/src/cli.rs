@@ -73,14 +73,16 @@ pub enum Command {
     )]
     Bench(BenchArgs),
     /// A two-host network on this machine (namespaces) that delays, loses and reorders.
-    #[command(long_about = "A server host and a client host in network namespaces, joined \
+    #[command(
+        long_about = "A server host and a client host in network namespaces, joined \
         through a user-space forwarder that delays, loses, duplicates and reorders frames from a \
         seed (needs root; no netem needed). Addresses: server 10.55.0.1 and fd55::1, client \
         10.55.0.2 and fd55::2, in a private /24 and ULA /64 that exist only inside the lab.\n\n\
         labnet netlab up --delay 10 --loss 3 --seed 7\n\
         labnet netlab exec server -- labnet tcp-server --model threads --proto v3 &\n\
         labnet netlab exec client -- labnet tcp-client --proto v3 --ip 10.55.0.1 -m hi\n\
-        labnet netlab status; labnet netlab set --loss 0; labnet netlab down")]
+        labnet netlab status; labnet netlab set --loss 0; labnet netlab down"
+    )]
     Netlab(crate::netlab::args::NetlabArgs),
 }
 

@@ -17,7 +17,8 @@ pub struct NetlabArgs {
 fn parse_lab_name(s: &str) -> Result<String, String> {
     if !s.is_empty()
         && s.len() <= 12
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
     {
         Ok(s.to_string())
     } else {
@@ -30,13 +31,15 @@ fn parse_lab_name(s: &str) -> Result<String, String> {
 #[derive(Debug, Subcommand)]
 pub enum NetlabCommand {
     /// Create the server and client hosts and start the forwarder between them.
-    #[command(long_about = "Creates (as root) three network namespaces: NAME-server \
+    #[command(
+        long_about = "Creates (as root) three network namespaces: NAME-server \
         (10.55.0.1/24, fd55::1/64), NAME-client (10.55.0.2/24, fd55::2/64) and NAME-mid, where a \
         user-space forwarder passes every frame between the two veth pairs, applying the \
         impairment per direction, decided from --seed (same seed, same fate for the n-th frame). \
         MTU 1500, offloads off: the MSS is 1460 and large sends are really segmented.\n\n\
         Every frame's fate is logged as a JSON line (--log, default \
-        /run/labnet-netlab/NAME/frames.jsonl). Leftovers of an earlier run are removed first.")]
+        /run/labnet-netlab/NAME/frames.jsonl). Leftovers of an earlier run are removed first."
+    )]
     Up(UpArgs),
     /// Stop the forwarder, kill what runs on the lab's hosts, remove the namespaces.
     Down,
@@ -121,7 +124,12 @@ pub struct ExecArgs {
     #[arg(value_enum)]
     pub host: Host,
     /// The command and its arguments (after `--`).
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
     pub command: Vec<String>,
 }
 

@@ -89,8 +89,8 @@ pub fn request(path: &Path, request: &Value) -> Result<Value, String> {
     BufReader::new(&conn)
         .read_line(&mut line)
         .map_err(|e| format!("no answer from the forwarder: {e}"))?;
-    let answer: Value =
-        serde_json::from_str(&line).map_err(|e| format!("the forwarder's answer is not JSON: {e}"))?;
+    let answer: Value = serde_json::from_str(&line)
+        .map_err(|e| format!("the forwarder's answer is not JSON: {e}"))?;
     if answer.get("ok").and_then(Value::as_bool) == Some(true) {
         Ok(answer)
     } else {

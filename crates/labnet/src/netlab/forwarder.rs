@@ -97,7 +97,8 @@ impl Shared {
         let decision = lock(&self.model).decide(dir, &summary, data.len(), now);
         let held_ms = decision.release.saturating_sub(now).as_secs_f64() * 1000.0;
         let counters = &self.counters[dir.index()];
-        if let Err(e) = lock(&self.log).record(dir, &summary, data.len(), &decision, held_ms, counters)
+        if let Err(e) =
+            lock(&self.log).record(dir, &summary, data.len(), &decision, held_ms, counters)
         {
             eprintln!("labnet netlab forwarder: cannot write the frame log: {e}");
         }
@@ -115,7 +116,11 @@ impl Shared {
         heap.push(Reverse(Held {
             release: decision.release,
             seq: self.seq.fetch_add(1, Ordering::Relaxed),
-            copies: if decision.action == Action::Duplicate { 2 } else { 1 },
+            copies: if decision.action == Action::Duplicate {
+                2
+            } else {
+                1
+            },
             data: data.to_vec(),
         }));
         q.wake.notify_one();
@@ -219,7 +224,11 @@ pub fn sender(shared: Arc<Shared>, dir: Dir, mut cap: Capture<Active>, dev: Stri
 }
 
 /// Start the four pump threads; returns their handles.
-pub fn start(shared: &Arc<Shared>, server_dev: &str, client_dev: &str) -> Result<Vec<thread::JoinHandle<()>>, String> {
+pub fn start(
+    shared: &Arc<Shared>,
+    server_dev: &str,
+    client_dev: &str,
+) -> Result<Vec<thread::JoinHandle<()>>, String> {
     // Open everything first: a failure leaves no thread behind.
     let from_client = open_reader(client_dev)?;
     let from_server = open_reader(server_dev)?;
@@ -235,13 +244,25 @@ pub fn start(shared: &Arc<Shared>, server_dev: &str, client_dev: &str) -> Result
     let (s, c) = (server_dev.to_string(), client_dev.to_string());
     let sh = Arc::clone(shared);
     let dev = c.clone();
-    threads.push(spawn("read-c2s", Box::new(move || reader(sh, Dir::C2s, from_client, dev)))?);
+    threads.push(spawn(
+        "read-c2s",
+        Box::new(move || reader(sh, Dir::C2s, from_client, dev)),
+    )?);
     let sh = Arc::clone(shared);
     let dev = s.clone();
-    threads.push(spawn("read-s2c", Box::new(move || reader(sh, Dir::S2c, from_server, dev)))?);
+    threads.push(spawn(
+        "read-s2c",
+        Box::new(move || reader(sh, Dir::S2c, from_server, dev)),
+    )?);
     let sh = Arc::clone(shared);
-    threads.push(spawn("send-c2s", Box::new(move || sender(sh, Dir::C2s, to_server, s)))?);
+    threads.push(spawn(
+        "send-c2s",
+        Box::new(move || sender(sh, Dir::C2s, to_server, s)),
+    )?);
     let sh = Arc::clone(shared);
-    threads.push(spawn("send-s2c", Box::new(move || sender(sh, Dir::S2c, to_client, c)))?);
+    threads.push(spawn(
+        "send-s2c",
+        Box::new(move || sender(sh, Dir::S2c, to_client, c)),
+    )?);
     Ok(threads)
 }

@@ -57,7 +57,13 @@ impl Frame {
         matches!(self, Frame::Ip { .. })
     }
     pub fn is_syn(&self) -> bool {
-        matches!(self, Frame::Ip { transport: Transport::Tcp { syn: true, .. }, .. })
+        matches!(
+            self,
+            Frame::Ip {
+                transport: Transport::Tcp { syn: true, .. },
+                ..
+            }
+        )
     }
     pub fn is_tcp_data(&self) -> bool {
         matches!(self, Frame::Ip { transport: Transport::Tcp { len, .. }, .. } if *len > 0)
@@ -188,9 +194,24 @@ mod tests {
         let mut f = vec![0u8; 14];
         f[12] = 0x08;
         let total = 20 + 20 + payload.len();
-        let mut ip = vec![0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0, 0, 64, 6, 0, 0];
+        let mut ip = vec![
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0,
+            0,
+            64,
+            6,
+            0,
+            0,
+        ];
         ip.extend([10, 55, 0, 2, 10, 55, 0, 1]);
-        let mut tcp = vec![0xa0, 0x00, 0x13, 0x8d, 0, 0, 0, 7, 0, 0, 0, 9, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0];
+        let mut tcp = vec![
+            0xa0, 0x00, 0x13, 0x8d, 0, 0, 0, 7, 0, 0, 0, 9, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0,
+        ];
         tcp.extend_from_slice(payload);
         f.extend(ip);
         f.extend(tcp);
@@ -201,7 +222,9 @@ mod tests {
     fn tcp_over_ipv4_is_summarised() {
         let f = parse(&ipv4_tcp(0x18, b"hello"));
         assert!(f.is_tcp_data() && !f.is_syn());
-        let Frame::Ip { src, transport, .. } = f else { panic!("not IP") };
+        let Frame::Ip { src, transport, .. } = f else {
+            panic!("not IP")
+        };
         assert_eq!(src.to_string(), "10.55.0.2");
         assert_eq!(
             transport,

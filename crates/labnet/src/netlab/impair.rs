@@ -218,9 +218,24 @@ mod tests {
         let mut f = vec![0u8; 14];
         f[12] = 0x08;
         let total = 40 + payload;
-        f.extend([0x45, 0, (total >> 8) as u8, total as u8, 0, 0, 0, 0, 64, 6, 0, 0]);
+        f.extend([
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0,
+            0,
+            64,
+            6,
+            0,
+            0,
+        ]);
         f.extend([10, 55, 0, 2, 10, 55, 0, 1]);
-        f.extend([0xa0, 0, 0x13, 0x8d, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend([
+            0xa0, 0, 0x13, 0x8d, 0, 0, 0, 1, 0, 0, 0, 1, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0,
+        ]);
         f.extend(std::iter::repeat_n(b'x', payload));
         super::super::frame::parse(&f)
     }
@@ -253,8 +268,15 @@ mod tests {
         let a = run(&lossy(7), 2000);
         assert_eq!(a, run(&lossy(7), 2000));
         let b = run(&lossy(8), 2000);
-        let differ = a.iter().zip(&b).filter(|(x, y)| x.action != y.action).count();
-        assert!(differ > 50, "seeds 7 and 8 differ on only {differ} of 2000 frames");
+        let differ = a
+            .iter()
+            .zip(&b)
+            .filter(|(x, y)| x.action != y.action)
+            .count();
+        assert!(
+            differ > 50,
+            "seeds 7 and 8 differ on only {differ} of 2000 frames"
+        );
     }
 
     #[test]
@@ -279,10 +301,8 @@ mod tests {
     fn in_order_frames_never_overtake_and_reordered_ones_are_held_back() {
         let d = run(&lossy(3), 5000);
         let mut last = [Duration::ZERO; 2];
-        let mut i = 0;
-        for x in &d {
+        for (i, x) in d.iter().enumerate() {
             let dir = if i % 3 == 0 { 1 } else { 0 };
-            i += 1;
             if matches!(x.action, Action::Delay | Action::Duplicate) {
                 assert!(x.release >= last[dir]);
                 last[dir] = x.release;
@@ -325,7 +345,10 @@ mod tests {
         .map(|(dir, f)| m.decide(*dir, f, 60, t).action)
         .collect();
         use Action::*;
-        assert_eq!(fates, vec![Drop, Drop, Pass, Pass, Drop, Pass, Pass, Drop, Pass]);
+        assert_eq!(
+            fates,
+            vec![Drop, Drop, Pass, Pass, Drop, Pass, Pass, Drop, Pass]
+        );
     }
 
     #[test]
@@ -351,7 +374,10 @@ mod tests {
         });
         let arp = Frame::NonIp { ethertype: 0x0806 };
         let d = m.decide(Dir::C2s, &arp, 42, Duration::from_millis(1));
-        assert_eq!((d.action, d.n, d.release), (Action::Pass, 0, Duration::from_millis(1)));
+        assert_eq!(
+            (d.action, d.n, d.release),
+            (Action::Pass, 0, Duration::from_millis(1))
+        );
         assert_eq!(m.decide(Dir::C2s, &tcp(0x02, 0), 54, Duration::ZERO).n, 1);
     }
 }

@@ -307,7 +307,10 @@ impl Lab {
 
     fn print_summary(&self, state: &LabState) {
         let n = &self.names;
-        println!("lab '{}' is up (forwarder pid {} in {})", self.name, state.pid, n.mid);
+        println!(
+            "lab '{}' is up (forwarder pid {} in {})",
+            self.name, state.pid, n.mid
+        );
         println!(
             "  server host {:<14} {}/{}  {}/{}  (veth-s)",
             n.server,
@@ -374,7 +377,9 @@ impl Lab {
             .args(["netns", "exec", namespace])
             .args(command)
             .exec();
-        Err(failed(format!("cannot run ip netns exec {namespace}: {err}")))
+        Err(failed(format!(
+            "cannot run ip netns exec {namespace}: {err}"
+        )))
     }
 
     fn status(&self, as_json: bool) -> Result<(), NetError> {
@@ -393,8 +398,22 @@ impl Lab {
         }
         let n = &self.names;
         println!("lab '{}'", self.name);
-        println!("  server host {:<14} {}/{}  {}/{}", n.server, ns::SERVER_V4, ns::PREFIX_V4, ns::SERVER_V6, ns::PREFIX_V6);
-        println!("  client host {:<14} {}/{}  {}/{}", n.client, ns::CLIENT_V4, ns::PREFIX_V4, ns::CLIENT_V6, ns::PREFIX_V6);
+        println!(
+            "  server host {:<14} {}/{}  {}/{}",
+            n.server,
+            ns::SERVER_V4,
+            ns::PREFIX_V4,
+            ns::SERVER_V6,
+            ns::PREFIX_V6
+        );
+        println!(
+            "  client host {:<14} {}/{}  {}/{}",
+            n.client,
+            ns::CLIENT_V4,
+            ns::PREFIX_V4,
+            ns::CLIENT_V6,
+            ns::PREFIX_V6
+        );
         println!("  impairment: {}", state.settings.describe());
         println!("  frame log: {}", state.log.display());
         match answer {
@@ -440,11 +459,15 @@ impl Lab {
     /// The forwarder process (inside NAME-mid): runs until `stop` or a stop request.
     fn forward(&self, stop: Arc<AtomicBool>) -> Result<(), NetError> {
         let state = self.state.load().map_err(failed)?;
-        let log = log::FrameLog::create(&state.log)
-            .map_err(|e| failed(format!("cannot create the frame log {}: {e}", state.log.display())))?;
+        let log = log::FrameLog::create(&state.log).map_err(|e| {
+            failed(format!(
+                "cannot create the frame log {}: {e}",
+                state.log.display()
+            ))
+        })?;
         let shared = Arc::new(Shared::new(state.settings, log, stop));
-        let threads = forwarder::start(&shared, ns::MID_SERVER_SIDE, ns::MID_CLIENT_SIDE)
-            .map_err(failed)?;
+        let threads =
+            forwarder::start(&shared, ns::MID_SERVER_SIDE, ns::MID_CLIENT_SIDE).map_err(failed)?;
         let socket = self.state.socket();
         let _ = std::fs::remove_file(&socket);
         let listener = std::os::unix::net::UnixListener::bind(&socket)

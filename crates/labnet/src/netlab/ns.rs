@@ -107,13 +107,36 @@ fn sysctl(ns: &str, key_value: &str) -> Result<(), String> {
 fn host(ns: &str, dev: &str, mac: &str, v4: &str, v6: &str) -> Result<(), String> {
     let mtu = MTU.to_string();
     run("ip", &["-n", ns, "link", "set", "lo", "up"])?;
-    run("ip", &["-n", ns, "link", "set", dev, "address", mac, "mtu", &mtu])?;
+    run(
+        "ip",
+        &["-n", ns, "link", "set", dev, "address", mac, "mtu", &mtu],
+    )?;
     offloads_off(ns, dev)?;
-    run("ip", &["-n", ns, "addr", "add", &format!("{v4}/{PREFIX_V4}"), "dev", dev])?;
+    run(
+        "ip",
+        &[
+            "-n",
+            ns,
+            "addr",
+            "add",
+            &format!("{v4}/{PREFIX_V4}"),
+            "dev",
+            dev,
+        ],
+    )?;
     // nodad: the address is usable at once (no 1–2 s of duplicate address detection).
     run(
         "ip",
-        &["-n", ns, "addr", "add", &format!("{v6}/{PREFIX_V6}"), "dev", dev, "nodad"],
+        &[
+            "-n",
+            ns,
+            "addr",
+            "add",
+            &format!("{v6}/{PREFIX_V6}"),
+            "dev",
+            dev,
+            "nodad",
+        ],
     )?;
     run("ip", &["-n", ns, "link", "set", dev, "up"])
 }
@@ -148,15 +171,35 @@ pub fn create(names: &Names) -> Result<(), String> {
     run(
         "ip",
         &[
-            "link", "add", "veth-s", "netns", &names.server, "type", "veth", "peer", "name",
-            MID_SERVER_SIDE, "netns", &names.mid,
+            "link",
+            "add",
+            "veth-s",
+            "netns",
+            &names.server,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            MID_SERVER_SIDE,
+            "netns",
+            &names.mid,
         ],
     )?;
     run(
         "ip",
         &[
-            "link", "add", "veth-c", "netns", &names.client, "type", "veth", "peer", "name",
-            MID_CLIENT_SIDE, "netns", &names.mid,
+            "link",
+            "add",
+            "veth-c",
+            "netns",
+            &names.client,
+            "type",
+            "veth",
+            "peer",
+            "name",
+            MID_CLIENT_SIDE,
+            "netns",
+            &names.mid,
         ],
     )?;
     let mtu = MTU.to_string();

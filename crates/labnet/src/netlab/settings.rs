@@ -256,7 +256,10 @@ mod tests {
         for (spec, want) in cases {
             let e = parse_drop_spec(spec).unwrap_err();
             assert!(e.contains(want), "{spec}: {e}");
-            assert!(e.contains("c2s:syn:1,2"), "{spec}: the error shows an example: {e}");
+            assert!(
+                e.contains("c2s:syn:1,2"),
+                "{spec}: the error shows an example: {e}"
+            );
         }
     }
 

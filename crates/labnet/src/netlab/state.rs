@@ -89,7 +89,11 @@ pub fn forwarder_alive(pid: u32) -> bool {
     };
     let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
     let is_zombie = fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|s| s.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')))
+        .map(|s| {
+            s.rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+        })
         .unwrap_or(false);
     !is_zombie && args.iter().any(|a| *a == b"netlab") && args.iter().any(|a| *a == b"forward")
 }
