@@ -75,20 +75,23 @@ impl Lab {
         serde_json::from_str(&self.ok(&["status", "--json"])).expect("status --json is JSON")
     }
 
-    fn spawn_server(&self, args: &[&str]) -> Child {
-        let child = Command::new(BIN)
-            .args(["netlab", "--lab", &self.name, "exec", "server", "--", BIN])
-            .args(args)
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the server in the lab");
+    fn spawn_server(&self, args: &[&str]) -> ServerGuard {
+        // In its guard at once: a panic below still kills and reaps it.
+        let guard = ServerGuard(
+            Command::new(BIN)
+                .args(["netlab", "--lab", &self.name, "exec", "server", "--", BIN])
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("start the server in the lab"),
+        );
         // Wait (bounded) until it listens, seen from inside the server host.
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let out = self.netlab(&["exec", "server", "--", "ss", "-Hltn", "sport = :5005"]);
             if !out.stdout.is_empty() {
-                return child;
+                return guard;
             }
             assert!(
                 Instant::now() < deadline,
@@ -116,6 +119,16 @@ impl Drop for Lab {
     fn drop(&mut self) {
         let _ = self.netlab(&["down"]);
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A server in the lab, killed (and reaped) when dropped.
+struct ServerGuard(Child);
+
+impl Drop for ServerGuard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
@@ -178,7 +191,7 @@ fn lossy_v3_echo_crosses_the_lab_and_the_log_matches_the_counters() {
     lab.ok(&[
         "up", "--delay", "5", "--loss", "10", "--seed", "7", "--log", &log_arg,
     ]);
-    let mut server = lab.spawn_server(&["tcp-server", "--model", "threads", "--proto", "v3"]);
+    let server = lab.spawn_server(&["tcp-server", "--model", "threads", "--proto", "v3"]);
     let big = "x".repeat(50_000);
     let out = lab.netlab(&[
         "exec",
@@ -211,11 +224,22 @@ fn lossy_v3_echo_crosses_the_lab_and_the_log_matches_the_counters() {
         stdout.contains("echo v3 version=1 order=2 size=50000"),
         "{stdout}"
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 
-    let status = lab.status();
-    let lines = log_lines(&log);
+    // A late frame (an ACK, a neighbour solicitation) may cross while we read:
+    // compare a log read between two equal snapshots of the counters (bounded retries).
+    let mut attempt = 0;
+    let (status, lines) = loop {
+        let before = lab.status();
+        let lines = log_lines(&log);
+        let after = lab.status();
+        if before["forwarder"]["counters"] == after["forwarder"]["counters"] {
+            break (after, lines);
+        }
+        attempt += 1;
+        assert!(attempt < 20, "the lab never went quiet: {after}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
     for dir in ["c2s", "s2c"] {
         let in_log = |decision: &str| {
             lines
@@ -318,7 +342,7 @@ fn the_same_seed_gives_the_same_fates() {
             "--log",
             &log_arg,
         ]);
-        let mut server = lab.spawn_server(&["tcp-server", "--model", "threads", "--proto", "text"]);
+        let server = lab.spawn_server(&["tcp-server", "--model", "threads", "--proto", "text"]);
         let text = "y".repeat(20_000);
         let _ = lab.netlab(&[
             "exec",
@@ -335,8 +359,7 @@ fn the_same_seed_gives_the_same_fates() {
             "-m",
             &text,
         ]);
-        let _ = server.kill();
-        let _ = server.wait();
+        drop(server);
         lab.ok(&["down"]);
         let fates: std::collections::BTreeMap<(String, u64), String> = log_lines(&log)
             .iter()

@@ -53,7 +53,7 @@ struct Queue {
 pub struct Shared {
     model: Mutex<Model>,
     log: Mutex<FrameLog>,
-    pub counters: [DirCounters; 2],
+    counters: [DirCounters; 2],
     queues: [Queue; 2],
     pub stop: Arc<AtomicBool>,
     start: Instant,
@@ -80,6 +80,16 @@ impl Shared {
             let _guard = lock(&q.heap);
             q.wake.notify_all();
         }
+    }
+
+    /// Both directions' counters, read under the log's lock: they then count exactly
+    /// the lines written so far (`record` bumps them under the same lock).
+    pub fn counters_json(&self) -> serde_json::Value {
+        let _log = lock(&self.log);
+        serde_json::json!({
+            "c2s": self.counters[Dir::C2s.index()].to_json(),
+            "s2c": self.counters[Dir::S2c.index()].to_json(),
+        })
     }
 
     pub fn queued(&self, dir: Dir) -> usize {
