@@ -263,6 +263,7 @@ fn lossy_v3_echo_crosses_the_lab_and_the_log_matches_the_counters() {
             "{dir}: the forwarder lost frames itself"
         );
         assert_eq!(counter(&status, dir, "queue_full"), 0);
+        assert_eq!(counter(&status, dir, "kernel_drops"), 0);
     }
     let drops = counter(&status, "c2s", "dropped") + counter(&status, "s2c", "dropped");
     let ip = counter(&status, "c2s", "ip_frames") + counter(&status, "s2c", "ip_frames");
