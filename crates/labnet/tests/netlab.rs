@@ -21,11 +21,27 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+fn have(tool: &str, arg: &str) -> bool {
+    Command::new(tool)
+        .arg(arg)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 macro_rules! require_root {
     () => {
         if !is_root() {
             println!("skipped: needs root (network namespaces)");
             return;
+        }
+        // `cargo xtask test` installs them as root; elsewhere say what is missing.
+        for (tool, arg) in [("ip", "-V"), ("ethtool", "--version")] {
+            if !have(tool, arg) {
+                println!("skipped: needs {tool} (apt-get install -y iproute2 ethtool)");
+                return;
+            }
         }
     };
 }
@@ -399,13 +415,7 @@ fn the_same_seed_gives_the_same_fates() {
 fn the_fixture_script_reproduces_its_phenomena() {
     require_root!();
     for tool in ["tcpdump", "tshark", "python3"] {
-        let found = Command::new(tool)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if !found {
+        if !have(tool, "--version") {
             println!("skipped: needs {tool} (regen.sh installs it as root)");
             return;
         }
