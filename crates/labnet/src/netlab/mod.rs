@@ -39,7 +39,7 @@ pub fn run(a: NetlabArgs, stop: Arc<AtomicBool>) -> Result<(), NetError> {
         NetlabCommand::Down => lab.down(),
         NetlabCommand::Exec(e) => lab.exec(e.host, &e.command),
         NetlabCommand::Status(s) => lab.status(s.json),
-        NetlabCommand::Set(s) => lab.set(&s.impair, s.no_drop),
+        NetlabCommand::Set(s) => lab.set(&s.impair, s.no_drop, s.no_rate),
         NetlabCommand::Forward => lab.forward(stop),
     }
 }
@@ -451,9 +451,12 @@ impl Lab {
         Ok(())
     }
 
-    fn set(&self, a: &ImpairArgs, no_drop: bool) -> Result<(), NetError> {
+    fn set(&self, a: &ImpairArgs, no_drop: bool, no_rate: bool) -> Result<(), NetError> {
         let mut state = self.require_up()?;
         apply(&mut state.settings, a, no_drop);
+        if no_rate {
+            state.settings.rate_kbit = None;
+        }
         state.settings.validate().map_err(NetError::Usage)?;
         control::request(
             &self.state.socket(),
