@@ -1,5 +1,6 @@
 //! System dependencies: libpcap (needed to build labsniff) and, for the tests that
-//! compare against real tools, tshark, tcpdump and Chromium.
+//! compare against real tools, tshark, tcpdump and Chromium, and for netlab's root tests
+//! iproute2 and ethtool.
 //!
 //! On Debian/Ubuntu as root they are installed with apt-get; elsewhere the exact
 //! command to run is printed and libpcap's absence is an error.
@@ -33,6 +34,16 @@ const TOOLS: &[Package] = &[
     Package {
         name: "chromium",
         present: || have("chromium"),
+    },
+    // labnet netlab (its root tests and the fixtures' regen.sh): namespaces and
+    // veths with `ip`, offloads off with `ethtool`.
+    Package {
+        name: "iproute2",
+        present: || have("ip"),
+    },
+    Package {
+        name: "ethtool",
+        present: || have("ethtool"),
     },
 ];
 

@@ -110,6 +110,9 @@ pub struct SetArgs {
     /// Remove every --drop rule.
     #[arg(long, conflicts_with = "drop")]
     pub no_drop: bool,
+    /// Back to an unlimited link rate.
+    #[arg(long, conflicts_with = "rate")]
+    pub no_rate: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

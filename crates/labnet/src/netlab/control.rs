@@ -46,10 +46,7 @@ fn handle(request: &Value, shared: &Shared) -> Value {
                 "ok": true,
                 "uptime_s": shared.uptime().as_secs_f64(),
                 "settings": settings,
-                "counters": {
-                    "c2s": shared.counters[Dir::C2s.index()].to_json(),
-                    "s2c": shared.counters[Dir::S2c.index()].to_json(),
-                },
+                "counters": shared.counters_json(),
                 "queued": {"c2s": shared.queued(Dir::C2s), "s2c": shared.queued(Dir::S2c)},
             })
         }

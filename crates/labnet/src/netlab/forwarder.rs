@@ -53,7 +53,7 @@ struct Queue {
 pub struct Shared {
     model: Mutex<Model>,
     log: Mutex<FrameLog>,
-    pub counters: [DirCounters; 2],
+    counters: [DirCounters; 2],
     queues: [Queue; 2],
     pub stop: Arc<AtomicBool>,
     start: Instant,
@@ -80,6 +80,16 @@ impl Shared {
             let _guard = lock(&q.heap);
             q.wake.notify_all();
         }
+    }
+
+    /// Both directions' counters, read under the log's lock: they then count exactly
+    /// the lines written so far (`record` bumps them under the same lock).
+    pub fn counters_json(&self) -> serde_json::Value {
+        let _log = lock(&self.log);
+        serde_json::json!({
+            "c2s": self.counters[Dir::C2s.index()].to_json(),
+            "s2c": self.counters[Dir::S2c.index()].to_json(),
+        })
     }
 
     pub fn queued(&self, dir: Dir) -> usize {
@@ -162,10 +172,18 @@ pub fn open_sender(dev: &str) -> Result<Capture<Active>, String> {
 
 /// Read frames coming from one host until stopped.
 pub fn reader(shared: Arc<Shared>, dir: Dir, mut cap: Capture<Active>, dev: String) {
+    let mut since_stats = 0u32;
     while !shared.stop.load(Ordering::SeqCst) {
+        // The kernel's own count of frames it could not hand us (ring full): the
+        // forwarder's losses that no log line shows. Read now and then, and when idle.
+        since_stats += 1;
+        if since_stats >= 1000 {
+            since_stats = 0;
+            record_kernel_drops(&shared, dir, &mut cap);
+        }
         match cap.next_packet() {
             Ok(packet) => shared.take(dir, packet.data),
-            Err(pcap::Error::TimeoutExpired) => {}
+            Err(pcap::Error::TimeoutExpired) => record_kernel_drops(&shared, dir, &mut cap),
             Err(e) => {
                 eprintln!("labnet netlab forwarder: reading {dev} failed: {e}; stopping");
                 shared.request_stop();
@@ -174,6 +192,15 @@ pub fn reader(shared: Arc<Shared>, dir: Dir, mut cap: Capture<Active>, dev: Stri
     }
     // Ctrl-C only sets the flag: the senders, asleep on their condvar, need a wake-up.
     shared.request_stop();
+}
+
+fn record_kernel_drops(shared: &Shared, dir: Dir, cap: &mut Capture<Active>) {
+    if let Ok(stats) = cap.stats() {
+        shared.counters[dir.index()].kernel_drops.store(
+            u64::from(stats.dropped) + u64::from(stats.if_dropped),
+            Ordering::Relaxed,
+        );
+    }
 }
 
 /// Release the frames of one direction at their time, onto the far side.

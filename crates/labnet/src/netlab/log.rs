@@ -53,6 +53,8 @@ pub struct DirCounters {
     /// The forwarder's own losses: injection failed, or the queue was full.
     pub send_errors: AtomicU64,
     pub queue_full: AtomicU64,
+    /// Frames the kernel dropped before the reader got them (libpcap's ps_drop).
+    pub kernel_drops: AtomicU64,
 }
 
 impl DirCounters {
@@ -70,6 +72,7 @@ impl DirCounters {
             "sent": g(&self.sent),
             "send_errors": g(&self.send_errors),
             "queue_full": g(&self.queue_full),
+            "kernel_drops": g(&self.kernel_drops),
         })
     }
 }

@@ -39,7 +39,7 @@ pub fn run(a: NetlabArgs, stop: Arc<AtomicBool>) -> Result<(), NetError> {
         NetlabCommand::Down => lab.down(),
         NetlabCommand::Exec(e) => lab.exec(e.host, &e.command),
         NetlabCommand::Status(s) => lab.status(s.json),
-        NetlabCommand::Set(s) => lab.set(&s.impair, s.no_drop),
+        NetlabCommand::Set(s) => lab.set(&s.impair, s.no_drop, s.no_rate),
         NetlabCommand::Forward => lab.forward(stop),
     }
 }
@@ -262,8 +262,13 @@ impl Lab {
         let stderr = std::fs::File::create(self.state.stderr_file())
             .map_err(|e| failed(format!("cannot create the forwarder's stderr file: {e}")))?;
         let mut command = Command::new("ip");
+        command.args(["netns", "exec", &self.names.mid]);
+        if !foreground {
+            // nohup execs (same pid) with SIGHUP ignored: closing the terminal that
+            // ran `up` must not stop the lab.
+            command.arg("nohup");
+        }
         command
-            .args(["netns", "exec", &self.names.mid])
             .arg(&exe)
             .args(["netlab", "--lab", &self.name, "forward"])
             .stdin(Stdio::null())
@@ -430,7 +435,11 @@ impl Lab {
                         "  {dir}: {} frames ({} IP): {} delayed, {} passed, {} dropped ({} by --drop), {} duplicated, {} reordered; {} sent, {} queued, own losses {}",
                         c["frames"], c["ip_frames"], c["delayed"], c["passed"], c["dropped"],
                         c["dropped_by_rule"], c["duplicated"], c["reordered"], c["sent"],
-                        a["queued"][dir], c["send_errors"].as_u64().unwrap_or(0) + c["queue_full"].as_u64().unwrap_or(0)
+                        a["queued"][dir],
+                        ["send_errors", "queue_full", "kernel_drops"]
+                            .iter()
+                            .map(|k| c[k].as_u64().unwrap_or(0))
+                            .sum::<u64>()
                     );
                 }
             }
@@ -442,9 +451,12 @@ impl Lab {
         Ok(())
     }
 
-    fn set(&self, a: &ImpairArgs, no_drop: bool) -> Result<(), NetError> {
+    fn set(&self, a: &ImpairArgs, no_drop: bool, no_rate: bool) -> Result<(), NetError> {
         let mut state = self.require_up()?;
         apply(&mut state.settings, a, no_drop);
+        if no_rate {
+            state.settings.rate_kbit = None;
+        }
         state.settings.validate().map_err(NetError::Usage)?;
         control::request(
             &self.state.socket(),
