@@ -64,6 +64,10 @@ pub fn main(args: &[String]) -> Result<()> {
         report.push_str(&sniff_bench(&bins, &dir, quick)?);
     }
     if only.is_none() || only == Some("servers") {
+        report.push_str(&crate::bench_servers::first_echo_bench(
+            &bins.labnet,
+            quick,
+        )?);
         report.push_str(&crate::bench_servers::servers_bench(&bins.labnet, quick)?);
     }
     if only.is_none() || only == Some("scale") {

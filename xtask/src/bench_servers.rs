@@ -112,6 +112,54 @@ fn load(
     })
 }
 
+/// First-echo latency: `n` fresh connections one after another, each sending one v3
+/// message (TCP_NODELAY) and timing until its whole echo is back. This is what a
+/// student's first message meets: accept(), the new thread or registration, the echo.
+fn first_echo(port: u16, n: usize) -> Result<(f64, f64)> {
+    use std::io::{Read, Write};
+    let msg: Vec<u8> = [&[1u8, 0, 0, 0, 1, 0, 0, 0, 5][..], b"hello"].concat();
+    let mut times = Vec::with_capacity(n);
+    let mut echo = vec![0u8; msg.len()];
+    for _ in 0..n {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+        s.set_nodelay(true)?;
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        let started = std::time::Instant::now();
+        s.write_all(&msg)?;
+        s.read_exact(&mut echo).context("reading the first echo")?;
+        times.push(started.elapsed().as_secs_f64() * 1e6);
+    }
+    times.sort_by(f64::total_cmp);
+    let at = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    Ok((at(0.5), at(0.99)))
+}
+
+/// The first-echo table: threads, selector and the Python server.
+pub fn first_echo_bench(labnet: &Path, quick: bool) -> Result<String> {
+    let n = if quick { 200 } else { 1000 };
+    let mut out = format!(
+        "## First-echo latency ({n} fresh connections, one v3 message each, loopback)\n\n\
+         | server | p50 µs | p99 µs |\n|---|---:|---:|\n"
+    );
+    let mut p50 = std::collections::BTreeMap::new();
+    for kind in ["threads", "selector", "python"] {
+        let port = free_port()?;
+        let server = start_server(labnet, kind, port)?;
+        eprintln!("xtask: first-echo latency, {kind} server");
+        let (a, b) = first_echo(port, n)?;
+        drop(server);
+        out.push_str(&format!("| {kind} | {a:.0} | {b:.0} |\n"));
+        p50.insert(kind, a);
+    }
+    if let (Some(t), Some(s)) = (p50.get("threads"), p50.get("selector")) {
+        out.push_str(&format!(
+            "\ntarget: threads server's first echo within 2× the selector's: p50 {:.2}×\n\n",
+            t / s
+        ));
+    }
+    Ok(out)
+}
+
 pub fn servers_bench(labnet: &Path, quick: bool) -> Result<String> {
     let conn_counts: &[u32] = if quick { &[1, 64] } else { &[1, 8, 64, 512] };
     let windows = [1u32, 64];

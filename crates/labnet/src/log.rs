@@ -4,9 +4,71 @@
 //! absolute times (Wireshark: View > Time Display Format > UTC Time of Day).
 
 use std::fmt;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::io::{BufWriter, IsTerminal, Stdout, Write};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// When stdout is a file or a pipe, lines wait in a buffer (a line-flushed stdout
+/// costs a write() per message) and go out at least this often, and at exit.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(100);
+
+/// The buffered stdout shared by every logger of the process, and its flusher.
+struct Buffered {
+    out: Mutex<BufWriter<Stdout>>,
+    /// Set (and notified) by [`flush_stdout`] so the flusher thread stops waiting.
+    done: (Mutex<bool>, Condvar),
+}
+
+static BUFFERED: OnceLock<Option<Arc<Buffered>>> = OnceLock::new();
+
+/// The buffer, when stdout is not a terminal (started once, with its flusher thread).
+fn buffered() -> Option<&'static Arc<Buffered>> {
+    BUFFERED
+        .get_or_init(|| {
+            if std::io::stdout().is_terminal() {
+                return None;
+            }
+            let b = Arc::new(Buffered {
+                out: Mutex::new(BufWriter::with_capacity(64 * 1024, std::io::stdout())),
+                done: (Mutex::new(false), Condvar::new()),
+            });
+            let flusher = Arc::clone(&b);
+            let started = std::thread::Builder::new()
+                .name("log-flush".into())
+                .spawn(move || flush_loop(&flusher));
+            // Without the thread, lines still go out when the buffer fills and at exit.
+            drop(started);
+            Some(b)
+        })
+        .as_ref()
+}
+
+fn flush_loop(b: &Buffered) {
+    let (lock, wake) = &b.done;
+    let Ok(mut done) = lock.lock() else { return };
+    while !*done {
+        if let Ok(mut out) = b.out.lock() {
+            let _ = out.flush();
+        }
+        match wake.wait_timeout(done, FLUSH_EVERY) {
+            Ok((guard, _)) => done = guard,
+            Err(_) => return,
+        }
+    }
+}
+
+/// Write out what the logs buffered; call before the process exits.
+pub fn flush_stdout() {
+    if let Some(Some(b)) = BUFFERED.get() {
+        if let Ok(mut out) = b.out.lock() {
+            let _ = out.flush();
+        }
+        if let Ok(mut done) = b.done.0.lock() {
+            *done = true;
+        }
+        b.done.1.notify_all();
+    }
+}
 
 /// Where log lines go.
 #[derive(Debug, Clone)]
@@ -47,12 +109,21 @@ impl Log {
     pub fn event(&self, handler: &dyn fmt::Display, text: fmt::Arguments<'_>) {
         let line = format!("{} [{handler}] {text}", timestamp(SystemTime::now()));
         match &self.sink {
-            Sink::Stdout => {
-                // A closed stdout (e.g. `| head`) must not kill the server: ignore it.
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
-            }
+            // A closed stdout (e.g. `| head`) must not kill the server: errors are
+            // ignored.
+            Sink::Stdout => match buffered() {
+                Some(b) => {
+                    if let Ok(mut out) = b.out.lock() {
+                        let _ = writeln!(out, "{line}");
+                    }
+                }
+                None => {
+                    // A terminal shows each line as it happens.
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{line}");
+                    let _ = out.flush();
+                }
+            },
             Sink::Memory(lines) => {
                 if let Ok(mut lines) = lines.lock() {
                     lines.push(line);

@@ -43,7 +43,19 @@ fn main() -> ExitCode {
         eprintln!("labnet: cannot install the Ctrl-C handler: {e}");
         return ExitCode::from(EXIT_RUNTIME);
     }
-    match labnet::app::run(cli.command, stop) {
+    // SIGTERM stops as Ctrl-C does, so buffered log lines are written before exit; a
+    // second SIGTERM (the stop flag already set) ends the process at once, as the
+    // default action would have.
+    let term = signal_hook::consts::SIGTERM;
+    let installed = signal_hook::flag::register_conditional_shutdown(term, 1, Arc::clone(&stop))
+        .and_then(|_| signal_hook::flag::register(term, Arc::clone(&stop)));
+    if let Err(e) = installed {
+        eprintln!("labnet: cannot install the SIGTERM handler: {e}");
+        return ExitCode::from(EXIT_RUNTIME);
+    }
+    let result = labnet::app::run(cli.command, stop);
+    labnet::log::flush_stdout();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("labnet: {e}");

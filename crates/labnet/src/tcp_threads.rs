@@ -13,7 +13,8 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-/// Pause of the accept loop when nobody is waiting (keeps Ctrl-C responsive).
+/// Pause of the accept loop while --max-clients are connected, or after a failed
+/// accept() (e.g. out of file descriptors), before it tries again.
 const ACCEPT_IDLE: Duration = Duration::from_millis(20);
 
 /// Handler name of the accept loop in the log.
@@ -44,6 +45,14 @@ fn accept_loop(
     stop: Arc<AtomicBool>,
 ) -> Result<(), NetError> {
     let log = &config.log;
+    // The accept loop blocks in poll() until a client connects (so a client is
+    // accepted at once, as Python's blocking accept() does) or STOP_CHECK passes (so
+    // the stop flag, set by Ctrl-C, is seen).
+    let mut ready = AcceptReady::new(&listener).map_err(|source| NetError::Io {
+        what: "watching the listener",
+        addr: local,
+        source,
+    })?;
     let active = Arc::new(AtomicUsize::new(0));
     let mut clients: Vec<JoinHandle<()>> = Vec::new();
     let mut told_full = false;
@@ -95,7 +104,7 @@ fn accept_loop(
                     }
                 }
             }
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => thread::sleep(ACCEPT_IDLE),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => ready.wait(STOP_CHECK),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => {
                 // E.g. out of file descriptors: keep serving the clients we have.
@@ -113,6 +122,35 @@ fn accept_loop(
     }
     log.event(&ACCEPTOR, format_args!("stopped listening on {local}"));
     Ok(())
+}
+
+/// Readiness of the listening socket: wakes the accept loop when a connection waits.
+struct AcceptReady {
+    poll: mio::Poll,
+    events: mio::Events,
+}
+
+impl AcceptReady {
+    fn new(listener: &TcpListener) -> io::Result<AcceptReady> {
+        use std::os::fd::AsRawFd;
+        let poll = mio::Poll::new()?;
+        let fd = listener.as_raw_fd();
+        poll.registry().register(
+            &mut mio::unix::SourceFd(&fd),
+            mio::Token(0),
+            mio::Interest::READABLE,
+        )?;
+        Ok(AcceptReady {
+            poll,
+            events: mio::Events::with_capacity(4),
+        })
+    }
+
+    /// Block until a connection is waiting or `timeout` passes. An error (EINTR)
+    /// just returns: the loop calls accept() again either way.
+    fn wait(&mut self, timeout: Duration) {
+        let _ = self.poll.poll(&mut self.events, Some(timeout));
+    }
 }
 
 /// The log label of a client thread: `thread client-127.0.0.1:54321`.
