@@ -12,8 +12,12 @@ use std::net::IpAddr;
     long_about = "The sockets lab's servers and clients (exercises 1 to 5), byte-compatible with the \
                   Python originals on port 5005: mix them freely with your own Python programs.\n\n\
                   Logs go to stdout, one line per event: UTC time HH:MM:SS.mmm, then the handler \
-                  in brackets ([thread client-ADDR] or [selector token N]). \
-                  Exit codes: 0 ok, 1 runtime error, 2 usage error."
+                  in brackets ([thread client-ADDR] or [selector token N]).",
+    after_help = "Exit codes (crates/labnet/EXIT_CODES.md):\n  \
+    0 ok (also a server stopped by Ctrl-C or SIGTERM)   1 other runtime error   2 usage error\n  \
+    3 port busy   4 permission denied   5 address not on this machine   6 cannot connect\n  \
+    7 echo missing, cut or not a lab message   8 bench: echoes wrong or missing\n  \
+    9 netlab cannot run here (root, namespaces, ip, ethtool)   10 netlab lab not up / already up"
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -107,9 +107,14 @@ pub fn start_tcp_server(
 
 /// The one-line summary both models print when a connection ends.
 pub fn close_summary(closed_by: &str, conn: &crate::connection::Connection) -> String {
+    let messages = if conn.messages == 1 {
+        "1 message".to_string()
+    } else {
+        format!("{} messages", conn.messages)
+    };
     format!(
-        "closed by {closed_by}: {} bytes in ({} messages), {} bytes out",
-        conn.bytes_in, conn.messages, conn.bytes_out
+        "closed by {closed_by}: {} bytes in ({messages}), {} bytes out",
+        conn.bytes_in, conn.bytes_out
     )
 }
 

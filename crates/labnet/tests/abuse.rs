@@ -453,7 +453,7 @@ fn wrong_v3_headers(model: &str) {
     expect_close(
         &server,
         &h,
-        "closed by client: 9 bytes in (1 messages), 9 bytes out",
+        "closed by client: 9 bytes in (1 message), 9 bytes out",
     );
     // Size exactly at the cap: served.
     let mut at_cap = v3_header(1, 1, 100);
@@ -462,7 +462,7 @@ fn wrong_v3_headers(model: &str) {
     expect_close(
         &server,
         &h,
-        "closed by client: 109 bytes in (1 messages), 109 bytes out",
+        "closed by client: 109 bytes in (1 message), 109 bytes out",
     );
     // One over the cap: closed, with the number.
     let mut over = wire::v3(1, b"ok");
@@ -477,7 +477,7 @@ fn wrong_v3_headers(model: &str) {
     expect_close(
         &server,
         &h,
-        "closed by server (bad message): 20 bytes in (1 messages), 11 bytes out",
+        "closed by server (bad message): 20 bytes in (1 message), 11 bytes out",
     );
     // A size larger than what follows, then EOF.
     let mut short = v3_header(1, 3, 50);
@@ -513,7 +513,7 @@ fn wrong_v2_headers(model: &str) {
         expect_close(
             &server,
             &h,
-            "closed by client: 29 bytes in (1 messages), 29 bytes out",
+            "closed by client: 29 bytes in (1 message), 29 bytes out",
         );
     }
     // Size 0: the payload bytes are not part of the message, but the echo is exact.

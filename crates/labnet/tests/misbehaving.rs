@@ -84,7 +84,7 @@ fn misbehaving_clients(model: &str) {
     });
     server.expect_line("closing the over-limit client", |l| {
         l.contains(&format!(
-            "{huge_h} closed by server (bad message): 19 bytes in (1 messages), 10 bytes out"
+            "{huge_h} closed by server (bad message): 19 bytes in (1 message), 10 bytes out"
         ))
     });
     server.expect_line("for the reset", |l| {

@@ -19,7 +19,11 @@ use std::path::PathBuf;
     labsniff -r ex5.pcap --view flow      ladder diagram, like Wireshark's Flow Graph\n  \
     labsniff -r ex5.pcap --json           one JSON object per line (crates/labsniff/SCHEMA.md)\n  \
     sudo labsniff -i lo -w ex5.pcap       capture live on loopback, save for Wireshark\n  \
-    labsniff lua-dissector > lab.lua      a Wireshark dissector for the lab's messages"
+    labsniff lua-dissector > lab.lua      a Wireshark dissector for the lab's messages\n\n\
+    Exit codes (crates/labsniff/EXIT_CODES.md):\n  \
+    0 ok (also after Ctrl-C; problems inside a capture are diagnostics)   1 cannot write the output\n  \
+    2 usage error   3 no such file   4 permission denied   5 a directory   6 not a capture\n  \
+    7 no such interface   8 bad BPF filter   9 cannot write the -w file   10 cannot drop privileges"
 )]
 pub struct Cli {
     #[command(subcommand)]
