@@ -2,7 +2,9 @@
 
 use crate::cli::{Cli, Command};
 use labsniff::output::json_pipe::PipedJsonSink;
-use labsniff::output::{collect::CollectSink, json::JsonSink, plain::PlainSink, use_colour};
+use labsniff::output::{
+    collect::CollectSink, follow::FollowSink, json::JsonSink, plain::PlainSink, use_colour,
+};
 use labsniff::report::{self, Style, View};
 use labsniff::{Input, Options, RunExtras, Sink, SourceError, SourceOptions};
 use std::io::Write;
@@ -75,6 +77,7 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
             cli.svg.as_deref(),
             cli.conv,
             cli.json,
+            live && !cli.json,
             &source,
             &extras,
             options,
@@ -88,17 +91,31 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
 }
 
 /// Collect the events (bounded), then render the view and/or the SVG.
+#[allow(clippy::too_many_arguments)]
 fn report_at_end(
     view: &View,
     svg: Option<&std::path::Path>,
     conv: Option<u64>,
     json: bool,
+    follow: bool,
     source: &SourceOptions,
     extras: &RunExtras,
     options: Options,
 ) -> Result<(), SourceError> {
-    let mut sink = CollectSink::new();
-    labsniff::analyze_with(source, extras, options, &mut sink)?;
+    let sink = if follow {
+        // Live: each message and finding as it happens, the report at Ctrl-C.
+        let stdout = std::io::stdout();
+        let colour = use_colour(stdout.is_terminal());
+        let mut follow = FollowSink::new(stdout.lock(), colour);
+        labsniff::analyze_with(source, extras, options, &mut follow)?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out)?;
+        follow.collected
+    } else {
+        let mut sink = CollectSink::new();
+        labsniff::analyze_with(source, extras, options, &mut sink)?;
+        sink
+    };
     if let Some(path) = svg {
         std::fs::write(path, report::render_svg(&sink.events, conv)).map_err(|e| {
             SourceError::Output(std::io::Error::new(

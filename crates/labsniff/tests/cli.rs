@@ -1433,6 +1433,106 @@ fn free_port() -> u16 {
 }
 
 /// Child processes killed when the test ends, passed or not.
+/// Live follow (issue 16): with the default view, `labsniff -i lo` prints each
+/// message as one line while it captures, within 200 ms of the message being sent,
+/// and the report after Ctrl-C.
+#[test]
+fn live_follow_prints_each_message_as_it_happens() {
+    if !is_root() {
+        println!("skipped: needs root (live capture on lo)");
+        return;
+    }
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let port_s = port.to_string();
+    let filter = format!("tcp port {port}");
+    let mut children = Children::default();
+    let sniff = children.spawn(
+        Command::new(env!("CARGO_BIN_EXE_labsniff"))
+            .args(["-i", "lo", "-f", &filter, "--port", &port_s])
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    let stderr = children.get(sniff).stderr.take().unwrap();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = ready_tx.send(line);
+        }
+    });
+    let first = ready_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("labsniff did not start");
+    assert!(first.starts_with("labsniff: listening on lo"), "{first}");
+    // stdout lines, each with the time it arrived.
+    let stdout = children.get(sniff).stdout.take().unwrap();
+    let (line_tx, line_rx) = std::sync::mpsc::channel::<(Instant, String)>();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+            let _ = line_tx.send((Instant::now(), std::mem::take(&mut line)));
+        }
+    });
+    let echo = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().unwrap();
+        let mut buf = [0u8; 256];
+        while let Ok(n) = s.read(&mut buf) {
+            if n == 0 || s.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+    });
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client.set_nodelay(true).unwrap();
+    let mut delays = Vec::new();
+    for i in 1..=3u32 {
+        let msg = lab::v3(i, format!("follow me {i}").as_bytes());
+        let sent = Instant::now();
+        client.write_all(&msg).unwrap();
+        let mut back = vec![0u8; msg.len()];
+        client.read_exact(&mut back).unwrap();
+        let wanted = format!("follow me {i}");
+        loop {
+            let (at, line) = line_rx
+                .recv_timeout(Duration::from_secs(5))
+                .unwrap_or_else(|_| panic!("no line for message {i}"));
+            if line.contains(&wanted) && line.contains('→') {
+                delays.push(at.duration_since(sent));
+                break;
+            }
+        }
+    }
+    drop(client);
+    let _ = echo.join();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = children.get(sniff).id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(children.wait(sniff, Duration::from_secs(10)), Some(0));
+    let rest: Vec<String> = line_rx.try_iter().map(|(_, l)| l).collect();
+    assert!(
+        rest.iter().any(|l| l.starts_with("Conversation 1: TCP v3")),
+        "no report after Ctrl-C: {rest:?}"
+    );
+    println!("message line delays after the send: {delays:?}");
+    for d in &delays {
+        assert!(
+            *d < Duration::from_millis(200),
+            "a message line came {d:?} after the send: {delays:?}"
+        );
+    }
+}
+
 #[derive(Default)]
 struct Children(Vec<std::process::Child>);
 

@@ -1,5 +1,6 @@
 //! Event sinks for people (plain text) and programs (JSON lines).
 pub mod collect;
+pub mod follow;
 pub mod json;
 pub mod json_pipe;
 pub mod plain;

@@ -90,6 +90,21 @@ impl<W: Write> PlainSink<W> {
         Ok(())
     }
 
+    /// One message line now, as the listing prints it (live follow).
+    pub fn message_line(&mut self, m: &MessageEvent) -> std::io::Result<()> {
+        self.message(m)
+    }
+
+    /// One line of other text now (live follow: an analysis finding).
+    pub fn note_line(&mut self, text: &str) -> std::io::Result<()> {
+        let line = self.paint(text, "33");
+        writeln!(self.out, "{line}")?;
+        if self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
     fn summary(&mut self, s: &Summary) -> std::io::Result<()> {
         if !self.diagnostics.is_empty() {
             writeln!(self.out)?;
