@@ -84,6 +84,67 @@ pub enum Command {
         labnet netlab status; labnet netlab set --loss 0; labnet netlab down"
     )]
     Netlab(crate::netlab::args::NetlabArgs),
+    /// Check your own server or client (before handing it in): a fixed battery, each
+    /// check with pass/fail, the evidence and a one-line fix.
+    #[command(
+        subcommand,
+        long_about = "Check your own server or client against what the lab's programs must \
+        survive: split and coalesced messages, a 100 kB message, two clients at once, a reset \
+        and a half-closed client, struct layouts.\n\n\
+        labnet check server --proto v3 --port 5005\n\
+        labnet check client --proto v3 --port 0 -- python3 clientTCPv3.py {port}\n\n\
+        Exit code 0 when every check passes, 11 when one fails (see EXIT_CODES.md)."
+    )]
+    Check(CheckCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Connect to your server and run the battery (under 30 s).
+    Server(CheckServerArgs),
+    /// Act as the lab server for your client: run CMD (after --) or wait for it.
+    Client(CheckClientArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckServerArgs {
+    /// text, v2 or v3.
+    #[arg(long)]
+    pub proto: Proto,
+    /// Your server's address.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub ip: IpAddr,
+    #[arg(long, default_value_t = labproto::LAB_PORT)]
+    pub port: u16,
+    /// Your server only prints (4.1, 5.1): nothing must come back.
+    #[arg(long)]
+    pub no_echo: bool,
+    /// One JSON object per check, one per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckClientArgs {
+    /// text, v2 or v3.
+    #[arg(long)]
+    pub proto: Proto,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Port to listen on (0: any free port; pass it to CMD as {port}).
+    #[arg(long, default_value_t = labproto::LAB_PORT)]
+    pub port: u16,
+    /// Seconds to wait for the client to connect and finish.
+    #[arg(long, default_value_t = 15.0)]
+    pub timeout: f64,
+    /// One JSON object per check, one per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Your client, e.g. `python3 clientTCPv3.py {port}` ({port}: the port listened on;
+    /// also in $LAB_PORT). Without it, start your client by hand.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]
