@@ -102,10 +102,14 @@ impl Program {
     /// Wait (bounded) for the program to exit: its exit code, or None when it did not.
     fn exit_code(&mut self, within: Duration) -> Option<i32> {
         let _ = self.gone.recv_timeout(within);
-        match self.child.try_wait() {
-            Ok(Some(status)) => Some(status.code().unwrap_or(-1)),
-            _ => None,
+        let code = |s: std::process::ExitStatus| s.code().unwrap_or(-1);
+        if let Ok(Some(status)) = self.child.try_wait() {
+            return Some(code(status));
         }
+        // The kernel closes a process's files (our stderr pipe's EOF) just before the
+        // process becomes waitable: one short second look, not a polling loop.
+        std::thread::sleep(Duration::from_millis(100));
+        self.child.try_wait().ok().flatten().map(code)
     }
 
     fn last_error(&self) -> String {
@@ -143,14 +147,18 @@ impl Layout {
     /// framed, echoed and checked the student's way.
     fn of_mistake(proto: Proto, m: &Mistake) -> Layout {
         match m {
-            Mistake::NativeAlignment { format: "BLL20s", .. } => Layout {
+            Mistake::NativeAlignment {
+                format: "BLL20s", ..
+            } => Layout {
                 header: 24,
                 order: (8, 8),
                 size: (16, 8),
                 little: true,
                 fixed: Some(44),
             },
-            Mistake::NativeAlignment { format: "BII20s", .. } => Layout {
+            Mistake::NativeAlignment {
+                format: "BII20s", ..
+            } => Layout {
                 header: 12,
                 order: (4, 4),
                 size: (8, 4),
@@ -295,7 +303,9 @@ pub fn run(c: &ClientCheck) -> Result<Vec<CheckResult>, NetError> {
         session.accepted_after = started.elapsed();
         serve(c, s, deadline, &mut session);
     }
-    let exit = program.as_mut().map(|p| (p.exit_code(EXIT), p.last_error()));
+    let exit = program
+        .as_mut()
+        .map(|p| (p.exit_code(EXIT), p.last_error()));
     Ok(judge(c, &session, exit, addr))
 }
 
@@ -408,7 +418,11 @@ fn serve(c: &ClientCheck, mut s: TcpStream, deadline: Instant, session: &mut Ses
     if !rest.is_empty() && c.proto != Proto::Text {
         let why = match mistake(c.proto, rest, true) {
             Some(m) => m.to_string(),
-            None => format!("{} bytes ({}) never made a whole message", rest.len(), hex(rest, HEX)),
+            None => format!(
+                "{} bytes ({}) never made a whole message",
+                rest.len(),
+                hex(rest, HEX)
+            ),
         };
         session.unframed = Some(why);
     }
@@ -417,10 +431,7 @@ fn serve(c: &ClientCheck, mut s: TcpStream, deadline: Instant, session: &mut Ses
     let _ = s.set_read_timeout(Some(LATE_RST));
     let mut byte = [0u8; 1];
     if let Err(e) = s.read(&mut byte) {
-        if matches!(
-            e.kind(),
-            ErrorKind::ConnectionReset | ErrorKind::BrokenPipe
-        ) {
+        if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) {
             session.reset = Some(format!(
                 "after its FIN the client's kernel answered the echo with RST ({e})"
             ));
@@ -508,7 +519,10 @@ fn format_check(c: &ClientCheck, s: &Session) -> CheckResult {
                 name,
                 format!(
                     "first message {}: {m}",
-                    hex(s.messages.first().map_or(&s.received[..], |x| &x.bytes), HEX)
+                    hex(
+                        s.messages.first().map_or(&s.received[..], |x| &x.bytes),
+                        HEX
+                    )
                 ),
                 mistake_fix(m),
             )
@@ -521,7 +535,10 @@ fn format_check(c: &ClientCheck, s: &Session) -> CheckResult {
                 s.received.len(),
                 hex(&s.received, HEX)
             ),
-            format!("pack each message with struct.pack({})", lab_format(c.proto)),
+            format!(
+                "pack each message with struct.pack({})",
+                lab_format(c.proto)
+            ),
         ),
         _ => CheckResult::pass(
             name,
@@ -624,13 +641,15 @@ fn reads_check(c: &ClientCheck, s: &Session) -> CheckResult {
         return CheckResult::fail(
             name,
             format!(
-                "{} echoes ({} bytes) sent{how}; {reset}: the client closed with echo bytes \
-                 unread",
-                s.echoes, s.echo_bytes
+                "{} ({} bytes) sent{how}; {reset}: the client closed with echo bytes unread",
+                echoes(s.echoes),
+                s.echo_bytes
             ),
             match c.proto {
-                Proto::V3 => "read every echo whole: loop on recv() until you have 9 header \
-                              bytes, then size more",
+                Proto::V3 => {
+                    "read every echo whole: loop on recv() until you have 9 header \
+                              bytes, then size more"
+                }
                 Proto::V2 => "read every echo whole: loop on recv() until you have all 29 bytes",
                 Proto::Text => "read the echo before closing: loop on recv() until it is all there",
             },
@@ -640,8 +659,8 @@ fn reads_check(c: &ClientCheck, s: &Session) -> CheckResult {
         return CheckResult::fail(
             name,
             format!(
-                "{} echoes ({} bytes) sent{how}; the client was still connected after {}",
-                s.echoes,
+                "{} ({} bytes) sent{how}; the client was still connected after {}",
+                echoes(s.echoes),
                 s.echo_bytes,
                 ms(c.timeout)
             ),
@@ -651,8 +670,9 @@ fn reads_check(c: &ClientCheck, s: &Session) -> CheckResult {
     CheckResult::pass(
         name,
         format!(
-            "{} echoes ({} bytes) sent{how}; the client closed with FIN, nothing left unread",
-            s.echoes, s.echo_bytes
+            "{} ({} bytes) sent{how}; the client closed with FIN, nothing left unread",
+            echoes(s.echoes),
+            s.echo_bytes
         ),
     )
 }
@@ -689,5 +709,13 @@ fn closes_check(c: &ClientCheck, s: &Session, exit: &Option<(Option<i32>, String
             format!("{ended}; the program was still running {} later", ms(EXIT)),
             "end the program after closing the socket",
         ),
+    }
+}
+
+fn echoes(n: usize) -> String {
+    if n == 1 {
+        "1 echo".to_string()
+    } else {
+        format!("{n} echoes")
     }
 }

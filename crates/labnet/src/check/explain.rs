@@ -78,10 +78,8 @@ pub fn echo_difference(proto: Proto, sent: &[u8], got: &[u8]) -> Option<(String,
         if !changed.is_empty() {
             return Some((
                 format!(
-                    "the echo changed the message: {} (sent {} message {})",
+                    "the echo changed the message: {} (sent {a})",
                     changed.join(", "),
-                    proto,
-                    a
                 ),
                 unchanged.to_string(),
             ));
@@ -91,8 +89,10 @@ pub fn echo_difference(proto: Proto, sent: &[u8], got: &[u8]) -> Option<(String,
         return Some((
             format!("only {} of {} bytes came back", got.len(), sent.len()),
             match proto {
-                Proto::V3 => "loop on recv() until you have 9 header bytes, then size more, and \
-                              echo with sendall()",
+                Proto::V3 => {
+                    "loop on recv() until you have 9 header bytes, then size more, and \
+                              echo with sendall()"
+                }
                 Proto::V2 => "loop on recv() until you have all 29 bytes, and echo with sendall()",
                 Proto::Text => "use sendall() for the echo",
             }

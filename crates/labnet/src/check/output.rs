@@ -31,7 +31,11 @@ pub fn table(title: &str, results: &[CheckResult], colour: bool) -> String {
     t.set_header(vec!["check", "result", "evidence"]);
     for r in results {
         let word = if r.pass { "pass" } else { "FAIL" };
-        t.add_row(vec![r.check.to_string(), word.to_string(), r.evidence.clone()]);
+        t.add_row(vec![
+            r.check.to_string(),
+            word.to_string(),
+            r.evidence.clone(),
+        ]);
     }
     for line in t.to_string().lines() {
         let line = line.trim_end();

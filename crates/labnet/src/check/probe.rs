@@ -113,7 +113,10 @@ pub fn ms(d: Duration) -> String {
 pub fn ending(got: &Got) -> String {
     match got.end {
         End::Complete => format!("after {}", ms(got.elapsed)),
-        End::Eof => format!("then the server closed the connection ({})", ms(got.elapsed)),
+        End::Eof => format!(
+            "then the server closed the connection ({})",
+            ms(got.elapsed)
+        ),
         End::Timeout => format!("then nothing more for {}", ms(got.elapsed)),
         End::Error(ErrorKind::ConnectionReset) => {
             format!("then the connection was reset ({})", ms(got.elapsed))
