@@ -105,6 +105,7 @@ fn tcp_client(a: TcpClientArgs) -> Result<(), NetError> {
         version: a.version_byte,
         expect_echo: !a.no_echo,
         timeout: seconds(a.timeout),
+        pause: Duration::from_millis(a.pause_ms),
     };
     crate::client::run(config, &a.messages)
 }

@@ -227,6 +227,10 @@ pub struct TcpClientArgs {
     /// Seconds to wait for the connection and for each echo.
     #[arg(long, default_value_t = 5.0)]
     pub timeout: f64,
+    /// Wait this long between messages, as someone typing: the connection stays open
+    /// while other clients are served (what shows a concurrent server in a capture).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub pause_ms: u64,
 }
 
 #[derive(Debug, Args)]
