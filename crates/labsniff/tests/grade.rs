@@ -90,7 +90,12 @@ fn exercise_1_2_needs_two_source_ports() {
     assert_eq!(frames(requirement(&g[0], "udp_datagrams")), [1, 2, 3]);
     assert_eq!(code, Some(0));
     let (g, code) = grade("1.2", &[&one]);
-    assert_only_fails(&g[0], "two_source_ports", "one source port only: 40000", &[1]);
+    assert_only_fails(
+        &g[0],
+        "two_source_ports",
+        "one source port only: 40000",
+        &[1],
+    );
     assert_eq!(code, Some(11));
 }
 
@@ -123,7 +128,10 @@ fn exercises_2_2_and_3_2_need_a_proven_concurrent_server() {
     for ex in ["2.2", "3.2"] {
         let (g, code) = grade(ex, &[&good]);
         assert_eq!(g[0]["pass"], true, "{:#}", g[0]);
-        assert_eq!(frames(requirement(&g[0], "served_concurrently")), [5, 10, 11]);
+        assert_eq!(
+            frames(requirement(&g[0], "served_concurrently")),
+            [5, 10, 11]
+        );
         assert_eq!(code, Some(0));
         let (g, _) = grade(ex, &[&iterative]);
         assert_only_fails(
@@ -272,9 +280,15 @@ fn fifty_files_damaged_empty_and_foreign_give_one_row_each() {
             0 => (good.clone(), ""),
             1 => (Vec::new(), "the file is empty"),
             2 => (good[..good.len() - 100].to_vec(), "damaged: frame"),
-            3 => (b"this is my lab report, not a capture\n".to_vec(), "cannot read capture"),
+            3 => (
+                b"this is my lab report, not a capture\n".to_vec(),
+                "not a pcap or pcapng file",
+            ),
             // A capture with nothing on the lab port.
-            _ => (udp(&[]).to_bytes(FileFormat::Pcap), "no TCP conversation to port 5005"),
+            _ => (
+                udp(&[]).to_bytes(FileFormat::Pcap),
+                "no TCP conversation to port 5005",
+            ),
         };
         std::fs::write(&path, bytes).expect("write file");
         expected.push((path, why));
@@ -303,7 +317,10 @@ fn fifty_files_damaged_empty_and_foreign_give_one_row_each() {
     let text = String::from_utf8_lossy(&out.stdout);
     let rows: Vec<&str> = text.lines().filter(|l| l.contains("student")).collect();
     assert_eq!(rows.len(), 50, "{text}");
-    assert!(text.contains("10 of 50 captures pass exercise 5.3"), "{text}");
+    assert!(
+        text.contains("10 of 50 captures pass exercise 5.3"),
+        "{text}"
+    );
     assert!(!text.contains('\x1b'), "no colour when NO_COLOR is set");
     // CSV: a header and one record per file.
     let out = Command::new(BIN)

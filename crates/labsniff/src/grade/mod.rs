@@ -733,6 +733,11 @@ pub fn grade_file(path: &Path, exercise: &'static Exercise, port: u16) -> Grade 
     let mut sink = CollectSink::new();
     let file = path.display().to_string();
     let readable = match crate::analyze(&source, options, &mut sink) {
+        // The row names the file already: only libpcap's (or our) reason.
+        Err(crate::SourceError::OpenFile { reason, .. }) if reason == "unknown file format" => {
+            Err("not a pcap or pcapng file (unknown file format)".to_string())
+        }
+        Err(crate::SourceError::OpenFile { reason, .. }) => Err(reason),
         Err(e) => Err(e.to_string()),
         Ok(summary) => readable(&sink.events, &summary),
     };
