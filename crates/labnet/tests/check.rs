@@ -2,6 +2,7 @@
 //! correct) and against labnet's own servers and client: each bug fails exactly the
 //! checks it should, with the expected explanation; correct programs pass them all.
 //! Every process is killed on every path (guards) and every wait is bounded.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 

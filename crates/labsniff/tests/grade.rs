@@ -2,6 +2,7 @@
 //! `cargo xtask demo` has written them): complete captures pass each exercise; a capture
 //! missing a requirement fails exactly that one, with evidence and frames; 50 files,
 //! damaged, empty and foreign ones included, give one row each and no crash.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 mod common;
 
