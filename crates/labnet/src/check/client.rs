@@ -232,8 +232,11 @@ struct Session {
     unframed: Option<String>,
     echoes: usize,
     echo_bytes: usize,
-    /// The connection was reset (or writing an echo failed): (what, when).
+    /// The connection was reset (or writing an echo failed): what happened.
     reset: Option<String>,
+    /// Writing an echo failed: later echoes are not attempted, but what the client
+    /// sent before its RST is still read and checked.
+    echo_failed: bool,
     /// The client closed (FIN) after this long.
     fin_after: Option<Duration>,
     timed_out: bool,
@@ -337,10 +340,12 @@ fn serve(c: &ClientCheck, mut s: TcpStream, deadline: Instant, session: &mut Ses
             }
             Err(e) if e.kind() == ErrorKind::Interrupted => continue,
             Err(e) => {
-                session.reset = Some(format!(
-                    "the connection was reset (RST) {} after it opened ({e})",
-                    ms(opened.elapsed())
-                ));
+                if session.reset.is_none() {
+                    session.reset = Some(format!(
+                        "the connection was reset (RST) {} after it opened ({e})",
+                        ms(opened.elapsed())
+                    ));
+                }
                 return;
             }
         };
@@ -441,6 +446,9 @@ fn serve(c: &ClientCheck, mut s: TcpStream, deadline: Instant, session: &mut Ses
 
 /// Write one echo the adversarial way; false when the connection failed.
 fn write_echo(s: &mut TcpStream, session: &mut Session, echo: &[u8], split: bool) -> bool {
+    if session.echo_failed {
+        return true;
+    }
     // The first echo is split inside its header, the second in the middle; each pause
     // is long enough for the halves to arrive as two reads.
     let at = match session.echoes {
@@ -460,10 +468,13 @@ fn write_echo(s: &mut TcpStream, session: &mut Session, echo: &[u8], split: bool
         Err(e) => {
             session.reset = Some(format!(
                 "writing echo {} failed: the client had closed and its kernel answered with \
-                 RST ({e})",
-                session.echoes
+                 RST ({})",
+                session.echoes,
+                crate::error::plain(&e)
             ));
-            false
+            session.echo_failed = true;
+            // Keep reading: the bytes the client sent before its RST are still queued.
+            true
         }
     }
 }
@@ -543,8 +554,8 @@ fn format_check(c: &ClientCheck, s: &Session) -> CheckResult {
         _ => CheckResult::pass(
             name,
             format!(
-                "{} messages, each {} ({}), first {}",
-                s.messages.len(),
+                "{}, each {} ({}), first {}",
+                plural(s.messages.len(), "message"),
                 lab_format(c.proto),
                 match c.proto {
                     Proto::V2 => "29 bytes".to_string(),
@@ -717,5 +728,13 @@ fn echoes(n: usize) -> String {
         "1 echo".to_string()
     } else {
         format!("{n} echoes")
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }

@@ -94,7 +94,7 @@ pub fn hex(bytes: &[u8], max: usize) -> String {
         out.push_str(&format!(" … ({} bytes)", bytes.len()));
     }
     if bytes.is_empty() {
-        out.push_str("(nothing)");
+        out.push_str("nothing");
     }
     out
 }
