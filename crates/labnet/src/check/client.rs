@@ -738,3 +738,44 @@ fn plural(n: usize, word: &str) -> String {
         format!("{n} {word}s")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn student_layouts_frame_and_read_their_fields() {
+        // struct.pack('BII20s', 1, 7, 5, b'hello'): 32 bytes, little-endian.
+        let mut native = vec![1, 0, 0, 0, 7, 0, 0, 0, 5, 0, 0, 0];
+        native.extend_from_slice(b"hello");
+        native.resize(32, 0);
+        let m = mistake(Proto::V2, &native, false);
+        let l = m
+            .as_ref()
+            .map(|m| Layout::of_mistake(Proto::V2, m))
+            .unwrap_or(Layout::lab(Proto::V2));
+        assert_eq!(l.frame_len(&native), Ok(Some(32)));
+        assert_eq!(
+            (l.field(&native, l.order), l.field(&native, l.size)),
+            (7, 5)
+        );
+        // struct.pack('<BII', 1, 2, 5) + b'hello': 9 + 5 bytes.
+        let mut little = vec![1, 2, 0, 0, 0, 5, 0, 0, 0];
+        little.extend_from_slice(b"hello");
+        let m = mistake(Proto::V3, &little, false);
+        assert!(matches!(m, Some(Mistake::LittleEndian { .. })), "{m:?}");
+        let l = m
+            .as_ref()
+            .map(|m| Layout::of_mistake(Proto::V3, m))
+            .unwrap_or(Layout::lab(Proto::V3));
+        assert_eq!(l.frame_len(&little), Ok(Some(14)));
+        assert_eq!(l.field(&little, l.order), 2);
+        // The lab's own layout: a v3 header announcing more than the limit is refused.
+        let lab = Layout::lab(Proto::V3);
+        assert_eq!(
+            lab.frame_len(&[1, 0, 0, 0, 1, 0xff, 0xff, 0xff, 0xff]),
+            Err(0xffff_ffff)
+        );
+        assert_eq!(lab.frame_len(&[1, 0, 0, 0, 1, 0, 0, 0, 3, b'a']), Ok(None));
+    }
+}

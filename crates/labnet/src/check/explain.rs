@@ -45,6 +45,21 @@ pub fn echo_difference(proto: Proto, sent: &[u8], got: &[u8]) -> Option<(String,
     if sent == got {
         return None;
     }
+    // A prefix of the message is a cut echo, whatever its header would say alone.
+    if got.len() < sent.len() && sent.starts_with(got) {
+        return Some((
+            format!("only {} of {} bytes came back", got.len(), sent.len()),
+            match proto {
+                Proto::V3 => {
+                    "loop on recv() until you have 9 header bytes, then size more, and \
+                              echo with sendall()"
+                }
+                Proto::V2 => "loop on recv() until you have all 29 bytes, and echo with sendall()",
+                Proto::Text => "use sendall() for the echo",
+            }
+            .to_string(),
+        ));
+    }
     if let Some(m) = mistake(proto, got, true) {
         return Some((
             format!("the echo is not {}: {m}", lab_format(proto)),
@@ -85,20 +100,6 @@ pub fn echo_difference(proto: Proto, sent: &[u8], got: &[u8]) -> Option<(String,
             ));
         }
     }
-    if got.len() < sent.len() && sent.starts_with(got) {
-        return Some((
-            format!("only {} of {} bytes came back", got.len(), sent.len()),
-            match proto {
-                Proto::V3 => {
-                    "loop on recv() until you have 9 header bytes, then size more, and \
-                              echo with sendall()"
-                }
-                Proto::V2 => "loop on recv() until you have all 29 bytes, and echo with sendall()",
-                Proto::Text => "use sendall() for the echo",
-            }
-            .to_string(),
-        ));
-    }
     let at = sent
         .iter()
         .zip(got)
@@ -125,4 +126,79 @@ fn first_message(proto: Proto, bytes: &[u8]) -> Option<Message> {
         }
     };
     Message::decode(proto, bytes.get(..len)?).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(s: &str) -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+            .collect()
+    }
+
+    #[test]
+    fn a_native_struct_echo_is_named_with_its_fix() {
+        let sent = Message::new(Proto::V2, 1, 1, b"hello")
+            .map(|m| m.encode())
+            .unwrap_or_default();
+        // python3 -c "import struct; print(struct.pack('BII20s',1,1,5,b'hello').hex())"
+        let got = hex("01000000010000000500000068656c6c6f000000000000000000000000000000");
+        let (why, fix) = echo_difference(Proto::V2, &sent, &got).unwrap_or_default();
+        assert!(
+            why.contains("struct.pack('BII20s', ...) without '!'"),
+            "{why}"
+        );
+        assert_eq!(fix, "use '!BII20s' (network byte order)");
+    }
+
+    #[test]
+    fn a_rebuilt_header_names_the_field_that_changed() {
+        let text = b"an original message of 37 bytes: ok!!";
+        let sent = v2::Repr::new(1, 1, text).to_bytes();
+        let got = v2::Repr::new(1, 1, &text[..20]).to_bytes();
+        let (why, fix) = echo_difference(Proto::V2, &sent, &got).unwrap_or_default();
+        assert!(
+            why.starts_with("the echo changed the message: size 37 → 20"),
+            "{why}"
+        );
+        assert!(
+            fix.starts_with("echo the bytes you received unchanged"),
+            "{fix}"
+        );
+        // Order too, for v3.
+        let a = v3::Repr {
+            version: 1,
+            order: 1,
+            payload: b"hi",
+        }
+        .to_vec()
+        .unwrap_or_default();
+        let b = v3::Repr {
+            version: 1,
+            order: 7,
+            payload: b"hi",
+        }
+        .to_vec()
+        .unwrap_or_default();
+        let (why, _) = echo_difference(Proto::V3, &a, &b).unwrap_or_default();
+        assert!(why.contains("order 1 → 7"), "{why}");
+    }
+
+    #[test]
+    fn a_cut_echo_and_an_equal_one() {
+        let sent = v3::Repr {
+            version: 1,
+            order: 1,
+            payload: b"hello there",
+        }
+        .to_vec()
+        .unwrap_or_default();
+        let (why, fix) = echo_difference(Proto::V3, &sent, &sent[..9]).unwrap_or_default();
+        assert_eq!(why, "only 9 of 20 bytes came back");
+        assert!(fix.starts_with("loop on recv() until you have 9 header bytes"));
+        assert_eq!(echo_difference(Proto::V3, &sent, &sent), None);
+    }
 }

@@ -355,7 +355,7 @@ fn v3_empty(c: &ServerCheck) -> Outcome {
 fn concurrent(c: &ServerCheck) -> Outcome {
     let mut first = connect(c)?;
     exchange(c, &mut first, 1, "client 1")
-        .map_err(|(e, _)| (format!("client 1 was not served: {e}"), String::new()))?;
+        .map_err(|(e, fix)| (format!("client 1 was not served: {e}"), fix))?;
     // Client 1 now stays connected and idle, as a student at a prompt would.
     let mut second = connect(c)?;
     let sent = message(c.proto, 1, b"client 2 is here");
