@@ -235,6 +235,20 @@ fn server_rebuilding_the_header_fails_v2_long() {
 }
 
 #[test]
+fn a_server_that_never_answers_fails_everything_within_30_s() {
+    let server = PyServer::start("server_never_answers.py");
+    let (results, code, elapsed) = server_check(server.port, "v3");
+    assert_eq!(results.len(), 8);
+    assert!(results.values().all(|r| !r.pass), "{results:#?}");
+    assert!(results["echo"].evidence.contains("0 came back (nothing)"));
+    assert_eq!(code, Some(11));
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "battery took {elapsed:?}"
+    );
+}
+
+#[test]
 fn labnet_servers_pass_every_check() {
     for model in ["threads", "selector"] {
         for proto in ["text", "v2", "v3"] {
