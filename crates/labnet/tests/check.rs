@@ -431,3 +431,47 @@ fn client_that_never_connects_fails_every_check_in_bounded_time() {
     assert_eq!(code, Some(11));
     assert!(started.elapsed() < Duration::from_secs(8));
 }
+
+#[test]
+fn the_table_is_aligned_uncoloured_with_no_color_and_lists_fixes() {
+    let server = PyServer::start("server_rebuild_v2.py");
+    let out = Command::new(BIN)
+        .args([
+            "check",
+            "server",
+            "--proto",
+            "v2",
+            "--port",
+            &server.port.to_string(),
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run labnet check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("labnet check: v2 server at 127.0.0.1:"),
+        "{text}"
+    );
+    assert!(lines[1].starts_with(" check "), "{text}");
+    // Every row's result starts in the header's "result" column.
+    let col = lines[1].find("result").unwrap();
+    let rows: Vec<&str> = lines[2..9].to_vec();
+    for row in &rows {
+        assert!(
+            row[col..].starts_with("pass") || row[col..].starts_with("FAIL"),
+            "{row}\n{text}"
+        );
+    }
+    assert!(
+        text.contains("How to fix\n  v2_long  echo the bytes you received unchanged"),
+        "{text}"
+    );
+    assert!(text.contains("6 of 7 checks passed"), "{text}");
+    assert!(!text.contains('\x1b'), "{text}");
+    assert_eq!(out.status.code(), Some(11));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "labnet: 1 of 7 checks failed"
+    );
+}
