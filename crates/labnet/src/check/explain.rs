@@ -45,6 +45,22 @@ pub fn echo_difference(proto: Proto, sent: &[u8], got: &[u8]) -> Option<(String,
     if sent == got {
         return None;
     }
+    let unchanged = match proto {
+        Proto::Text => "echo the bytes you received unchanged with sendall(data)",
+        _ => {
+            "echo the bytes you received unchanged with sendall(data) instead of packing a \
+             new header"
+        }
+    };
+    if got.len() > sent.len() && got.starts_with(sent) {
+        return Some((
+            format!(
+                "the message came back, then {} bytes more",
+                got.len() - sent.len()
+            ),
+            "send exactly one echo per message: sendall(data) once".to_string(),
+        ));
+    }
     // A prefix of the message is a cut echo, whatever its header would say alone.
     if got.len() < sent.len() && sent.starts_with(got) {
         return Some((
@@ -66,8 +82,7 @@ pub fn echo_difference(proto: Proto, sent: &[u8], got: &[u8]) -> Option<(String,
             mistake_fix(&m),
         ));
     }
-    let unchanged = "echo the bytes you received unchanged with sendall(data) instead of \
-                     packing a new header";
+
     if let (Some(a), Some(b)) = (first_message(proto, sent), first_message(proto, got)) {
         let mut changed = Vec::new();
         if a.version != b.version {

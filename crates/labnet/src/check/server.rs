@@ -13,6 +13,8 @@ use std::time::{Duration, Instant};
 
 /// Hex bytes shown per evidence string.
 const HEX: usize = 16;
+/// How long unexpected bytes after an echo are watched for.
+const EXTRA: Duration = Duration::from_millis(100);
 /// Time allowed to connect: loopback and a lab LAN connect in milliseconds.
 const CONNECT: Duration = Duration::from_secs(2);
 
@@ -190,7 +192,20 @@ fn served(c: &ServerCheck, what: &str) -> Outcome {
 
 fn echo(c: &ServerCheck) -> Outcome {
     let mut s = connect(c)?;
-    exchange(c, &mut s, 1, "one message")
+    let evidence = exchange(c, &mut s, 1, "one message")?;
+    // One echo, not more: a server that answers twice would pass on the first copy.
+    let extra = probe::read_any(&mut s, EXTRA);
+    if !extra.bytes.is_empty() {
+        return Err((
+            format!(
+                "{evidence}, then {} more bytes ({})",
+                extra.bytes.len(),
+                hex(&extra.bytes, HEX)
+            ),
+            "send exactly one echo per message: sendall(data) once".to_string(),
+        ));
+    }
+    Ok(evidence)
 }
 
 fn silent(c: &ServerCheck) -> Outcome {
@@ -455,6 +470,13 @@ fn half_close(c: &ServerCheck) -> Outcome {
     let end = probe::read_n(&mut s, 1, ANSWER);
     match end.end {
         End::Eof => evidence.push_str(&format!("; the server closed after {}", ms(end.elapsed))),
+        End::Complete => {
+            return Err((
+                format!("{evidence}; more bytes came instead of the close"),
+                "send exactly one echo per message, and close() when recv() returns b''"
+                    .to_string(),
+            ))
+        }
         _ => {
             return Err((
                 format!("{evidence}; the server did not close: {}", ending(&end)),
