@@ -135,8 +135,8 @@ pub struct CheckClientArgs {
     /// Port to listen on (0: any free port; pass it to CMD as {port}).
     #[arg(long, default_value_t = labproto::LAB_PORT)]
     pub port: u16,
-    /// Seconds to wait for the client to connect and finish.
-    #[arg(long, default_value_t = 15.0)]
+    /// Seconds for the client to connect and finish (time to start it by hand).
+    #[arg(long, default_value_t = 30.0)]
     pub timeout: f64,
     /// One JSON object per check, one per line.
     #[arg(long)]
