@@ -40,6 +40,10 @@ struct Exercise {
     server: Server,
     /// One list of messages per client; clients run at the same time.
     clients: Vec<Vec<String>>,
+    /// Client A pauses between its messages and client B starts once A got its first
+    /// echo: the server then answers B while A, answered before, is still connected,
+    /// which is what proves a concurrent server in the capture (`labsniff grade`).
+    hold_first: bool,
 }
 
 fn exercises() -> Vec<Exercise> {
@@ -54,6 +58,7 @@ fn exercises() -> Vec<Exercise> {
             id: 1,
             title: "UDP text datagrams, two clients (ephemeral source ports)",
             server: Server::Udp,
+            hold_first: false,
             clients: vec![
                 s(&["hello from client A", "client A again"]),
                 s(&["hello from client B"]),
@@ -66,6 +71,7 @@ fn exercises() -> Vec<Exercise> {
                 model: "threads",
                 proto: "text",
             },
+            hold_first: true,
             clients: vec![
                 s(&["hello over TCP", "second line"]),
                 s(&["client B says hi"]),
@@ -78,7 +84,11 @@ fn exercises() -> Vec<Exercise> {
                 model: "selector",
                 proto: "text",
             },
-            clients: vec![s(&["selector client A"]), s(&["selector client B", "bye"])],
+            hold_first: true,
+            clients: vec![
+                s(&["selector client A", "client A again"]),
+                s(&["selector client B", "bye"]),
+            ],
         },
         Exercise {
             id: 4,
@@ -87,6 +97,7 @@ fn exercises() -> Vec<Exercise> {
                 model: "threads",
                 proto: "v2",
             },
+            hold_first: false,
             clients: vec![
                 s(&["hello", "a v2 message longer than twenty bytes"]),
                 s(&["from client B"]),
@@ -99,6 +110,7 @@ fn exercises() -> Vec<Exercise> {
                 model: "selector",
                 proto: "v3",
             },
+            hold_first: false,
             clients: vec![vec!["hello v3".into(), big], s(&["short one", "another"])],
         },
     ]
@@ -200,7 +212,15 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
         for m in messages {
             cmd.arg("-m").arg(m);
         }
-        clients.push(spawn(&name, &mut cmd)?);
+        let hold = ex.hold_first && i == 0;
+        if hold {
+            cmd.args(["--pause-ms", "500"]);
+        }
+        let mut client = spawn(&name, &mut cmd)?;
+        if hold {
+            client.wait_for_line("echo ", Duration::from_secs(10))?;
+        }
+        clients.push(client);
     }
     for client in clients {
         let name = client.name.clone();

@@ -1,6 +1,6 @@
 //! Runs the subcommand the user chose.
 
-use crate::cli::{BenchArgs, Command, ModelArg, TcpClientArgs, TcpServerArgs};
+use crate::cli::{BenchArgs, CheckCommand, Command, ModelArg, TcpClientArgs, TcpServerArgs};
 use crate::error::NetError;
 use crate::log::Log;
 use crate::server::{start_tcp_server, Model, TcpServerConfig};
@@ -21,6 +21,52 @@ pub fn run(command: Command, stop: Arc<AtomicBool>) -> Result<(), NetError> {
         Command::TcpClient(a) => tcp_client(a),
         Command::Bench(a) => bench(a),
         Command::Netlab(a) => crate::netlab::run(a, stop),
+        Command::Check(a) => check(a),
+    }
+}
+
+fn check(command: CheckCommand) -> Result<(), NetError> {
+    use crate::check::{client, output, server};
+    let (title, results, json) = match command {
+        CheckCommand::Server(a) => {
+            let config = server::ServerCheck {
+                addr: SocketAddr::new(a.ip, a.port),
+                proto: a.proto,
+                echo: !a.no_echo,
+            };
+            let started = std::time::Instant::now();
+            let results = server::run(&config)?;
+            let title = format!(
+                "labnet check: {} — {} checks in {:.1} s",
+                server::describe(&config),
+                results.len(),
+                started.elapsed().as_secs_f64()
+            );
+            (title, results, a.json)
+        }
+        CheckCommand::Client(a) => {
+            let config = client::ClientCheck {
+                proto: a.proto,
+                bind: SocketAddr::new(a.bind, a.port),
+                command: a.command,
+                timeout: seconds(a.timeout),
+            };
+            let results = client::run(&config)?;
+            let title = format!("labnet check: {} client", config.proto);
+            (title, results, a.json)
+        }
+    };
+    if json {
+        print!("{}", output::json(&results));
+    } else {
+        print!("{}", output::table(&title, &results, output::colour()));
+    }
+    match crate::check::failures(&results) {
+        0 => Ok(()),
+        failed => Err(NetError::CheckFailed {
+            failed,
+            total: results.len(),
+        }),
     }
 }
 
@@ -59,6 +105,7 @@ fn tcp_client(a: TcpClientArgs) -> Result<(), NetError> {
         version: a.version_byte,
         expect_echo: !a.no_echo,
         timeout: seconds(a.timeout),
+        pause: Duration::from_millis(a.pause_ms),
     };
     crate::client::run(config, &a.messages)
 }

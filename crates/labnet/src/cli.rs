@@ -17,7 +17,8 @@ use std::net::IpAddr;
     0 ok (also a server stopped by Ctrl-C or SIGTERM)   1 other runtime error   2 usage error\n  \
     3 port busy   4 permission denied   5 address not on this machine   6 cannot connect\n  \
     7 echo missing, cut or not a lab message   8 bench: echoes wrong or missing\n  \
-    9 netlab cannot run here (root, namespaces, ip, ethtool)   10 netlab lab not up / already up"
+    9 netlab cannot run here (root, namespaces, ip, ethtool)   10 netlab lab not up / already up\n  \
+    11 check: at least one check failed"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -88,6 +89,67 @@ pub enum Command {
         labnet netlab status; labnet netlab set --loss 0; labnet netlab down"
     )]
     Netlab(crate::netlab::args::NetlabArgs),
+    /// Check your own server or client (before handing it in): a fixed battery, each
+    /// check with pass/fail, the evidence and a one-line fix.
+    #[command(
+        subcommand,
+        long_about = "Check your own server or client against what the lab's programs must \
+        survive: split and coalesced messages, a 100 kB message, two clients at once, a reset \
+        and a half-closed client, struct layouts.\n\n\
+        labnet check server --proto v3 --port 5005\n\
+        labnet check client --proto v3 --port 0 -- python3 clientTCPv3.py {port}\n\n\
+        Exit code 0 when every check passes, 11 when one fails (see EXIT_CODES.md)."
+    )]
+    Check(CheckCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckCommand {
+    /// Connect to your server and run the battery (under 30 s).
+    Server(CheckServerArgs),
+    /// Act as the lab server for your client: run CMD (after --) or wait for it.
+    Client(CheckClientArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckServerArgs {
+    /// text, v2 or v3.
+    #[arg(long)]
+    pub proto: Proto,
+    /// Your server's address.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub ip: IpAddr,
+    #[arg(long, default_value_t = labproto::LAB_PORT)]
+    pub port: u16,
+    /// Your server only prints (4.1, 5.1): nothing must come back.
+    #[arg(long)]
+    pub no_echo: bool,
+    /// One JSON object per check, one per line.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckClientArgs {
+    /// text, v2 or v3.
+    #[arg(long)]
+    pub proto: Proto,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: IpAddr,
+    /// Port to listen on (0: any free port; pass it to CMD as {port}).
+    #[arg(long, default_value_t = labproto::LAB_PORT)]
+    pub port: u16,
+    /// Seconds for the client to connect and finish (time to start it by hand).
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout: f64,
+    /// One JSON object per check, one per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Your client, e.g. `python3 clientTCPv3.py {port}` ({port}: the port listened on;
+    /// also in $LAB_PORT). Without it, start your client by hand.
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +232,10 @@ pub struct TcpClientArgs {
     /// Seconds to wait for the connection and for each echo.
     #[arg(long, default_value_t = 5.0)]
     pub timeout: f64,
+    /// Wait this long between messages, as someone typing: the connection stays open
+    /// while other clients are served (what shows a concurrent server in a capture).
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub pause_ms: u64,
 }
 
 #[derive(Debug, Args)]

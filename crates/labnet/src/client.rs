@@ -17,6 +17,9 @@ pub struct ClientConfig {
     pub expect_echo: bool,
     /// How long to wait for the connection and for each echo.
     pub timeout: Duration,
+    /// Pause between messages, as a student typing at the prompt: keeps the
+    /// connection open while other clients are served.
+    pub pause: Duration,
 }
 
 /// A connected client; orders start at 1 and increase with every message.
@@ -174,7 +177,13 @@ pub fn run(config: ClientConfig, messages: &[String]) -> Result<(), NetError> {
         client.config.server,
         local.port()
     );
+    let pause = client.config.pause;
+    let mut first = true;
     let one = |text: &str| -> Result<(), NetError> {
+        if !first {
+            std::thread::sleep(pause);
+        }
+        first = false;
         let (sent, echo) = client.send(text.as_bytes())?;
         println!("sent {sent} ({} bytes)", sent.encode().len());
         if let Some(echo) = echo {

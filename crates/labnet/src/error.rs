@@ -62,6 +62,9 @@ pub enum NetError {
     /// netlab: setting up or talking to the lab failed.
     #[error("{0}")]
     Netlab(String),
+    /// `labnet check`: some checks failed (the table or JSON says which).
+    #[error("{failed} of {total} checks failed")]
+    CheckFailed { failed: usize, total: usize },
     /// A value the command line could not check by itself (e.g. rates adding to over 100%).
     #[error("{0}")]
     Usage(String),
@@ -89,6 +92,8 @@ pub mod exit {
     pub const NETLAB_NEEDS: u8 = 9;
     /// netlab: the lab is not up (or, for `up`, already up).
     pub const NETLAB_STATE: u8 = 10;
+    /// `labnet check` ran, and at least one check failed.
+    pub const CHECK_FAILED: u8 = 11;
 }
 
 impl NetError {
@@ -113,6 +118,7 @@ impl NetError {
             NetError::NetlabNeeds(_) => exit::NETLAB_NEEDS,
             NetError::NetlabState(_) => exit::NETLAB_STATE,
             NetError::Usage(_) => exit::USAGE,
+            NetError::CheckFailed { .. } => exit::CHECK_FAILED,
             _ => exit::RUNTIME,
         }
     }

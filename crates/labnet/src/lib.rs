@@ -6,6 +6,7 @@
 
 pub mod app;
 pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod client;
 pub mod connection;

@@ -23,7 +23,8 @@ use std::path::PathBuf;
     Exit codes (crates/labsniff/EXIT_CODES.md):\n  \
     0 ok (also after Ctrl-C; problems inside a capture are diagnostics)   1 cannot write the output\n  \
     2 usage error   3 no such file   4 permission denied   5 a directory   6 not a capture\n  \
-    7 no such interface   8 bad BPF filter   9 cannot write the -w file   10 cannot drop privileges"
+    7 no such interface   8 bad BPF filter   9 cannot write the -w file   10 cannot drop privileges\n  \
+    11 grade: at least one capture misses a requirement"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -92,4 +93,41 @@ pub enum Command {
         #[arg(long, default_value_t = labproto::LAB_PORT)]
         port: u16,
     },
+    /// Grade a class's captures: for each file, whether it shows what the exercise
+    /// requires (each requirement pass/fail with frame numbers). Exit 0 only when every
+    /// file passes, 11 otherwise.
+    #[command(after_help = "Examples:\n  \
+    labsniff grade --list                          every exercise's requirements\n  \
+    labsniff grade --exercise 5.3 submissions/     every file of a folder, one row each\n  \
+    labsniff grade --exercise 2.2 a.pcap b.pcapng --json   one JSON object per file")]
+    Grade(GradeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GradeArgs {
+    /// The exercise: 1.2, 2.2, 3.2, 4.2, 4.3, 5.2 or 5.3.
+    #[arg(long, required_unless_present = "list", value_parser = exercise_id)]
+    pub exercise: Option<&'static labsniff::grade::Exercise>,
+    /// Print every exercise's requirements and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// CSV instead of the table.
+    #[arg(long, conflicts_with = "json")]
+    pub csv: bool,
+    /// One JSON object per file, one per line (crates/labsniff/SCHEMA.md).
+    #[arg(long)]
+    pub json: bool,
+    /// The lab port.
+    #[arg(long, default_value_t = labproto::LAB_PORT, value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: u16,
+    /// Capture files (pcap or pcapng) or folders of them.
+    #[arg(value_name = "FILE", required_unless_present = "list")]
+    pub files: Vec<PathBuf>,
+}
+
+fn exercise_id(s: &str) -> Result<&'static labsniff::grade::Exercise, String> {
+    labsniff::grade::exercise(s).ok_or_else(|| {
+        let ids: Vec<&str> = labsniff::grade::EXERCISES.iter().map(|e| e.id).collect();
+        format!("no exercise '{s}': one of {}", ids.join(", "))
+    })
 }

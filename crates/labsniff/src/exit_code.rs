@@ -13,6 +13,8 @@ pub const NO_SUCH_INTERFACE: u8 = 7;
 pub const BAD_FILTER: u8 = 8;
 pub const CANNOT_WRITE: u8 = 9;
 pub const PRIVILEGES: u8 = 10;
+/// `labsniff grade`: at least one file misses a requirement (or no file was given).
+pub const GRADE_FAILED: u8 = 11;
 
 fn says_permission(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();

@@ -7,6 +7,7 @@ pub mod dissect;
 pub mod event;
 pub mod exit_code;
 pub mod flow_hash;
+pub mod grade;
 pub mod link;
 pub mod output;
 pub mod packet;

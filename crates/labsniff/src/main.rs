@@ -10,7 +10,11 @@ fn main() -> ExitCode {
     // Usage errors exit with 2 (clap).
     let cli = cli::Cli::parse();
     match app::run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(app::Done::Ok) => ExitCode::SUCCESS,
+        Ok(app::Done::GradeFailed { failed, total }) => {
+            eprintln!("labsniff: {failed} of {total} captures miss a requirement");
+            ExitCode::from(labsniff::exit_code::GRADE_FAILED)
+        }
         Err(e) => {
             eprintln!("labsniff: {e}");
             ExitCode::from(e.exit_code())

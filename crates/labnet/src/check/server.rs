@@ -1,0 +1,504 @@
+//! `labnet check server`: the battery against a student's server. Every check opens its
+//! own connections and closes them before the next check starts, so a server that
+//! serves one client at a time fails only the check about that.
+
+use super::battery::{self, Check, ANSWER, SECOND_CLIENT, SILENCE, SPLIT_PAUSE};
+use super::explain::{echo_difference, lab_format};
+use super::probe::{self, ending, hex, ms, End, Got};
+use super::CheckResult;
+use crate::error::NetError;
+use labproto::{Message, Proto};
+use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+/// Hex bytes shown per evidence string.
+const HEX: usize = 16;
+/// How long unexpected bytes after an echo are watched for.
+const EXTRA: Duration = Duration::from_millis(100);
+/// Time allowed to connect: loopback and a lab LAN connect in milliseconds.
+const CONNECT: Duration = Duration::from_secs(2);
+
+/// Which server to check and how it should answer.
+#[derive(Debug, Clone)]
+pub struct ServerCheck {
+    pub addr: SocketAddr,
+    pub proto: Proto,
+    /// The server echoes (4.3, 5.3, 2, 3); false for the print-only 4.1 and 5.1.
+    pub echo: bool,
+}
+
+/// Run the whole battery; `Err` only when the server cannot be reached at all.
+pub fn run(c: &ServerCheck) -> Result<Vec<CheckResult>, NetError> {
+    // One connection first, so "nothing listens there" is one clear error instead of
+    // every check failing the same way.
+    drop(
+        probe::connect(c.addr, CONNECT).map_err(|source| NetError::Connect {
+            addr: c.addr,
+            source,
+        })?,
+    );
+    Ok(battery::server(c.proto, c.echo)
+        .into_iter()
+        .map(|check| run_one(c, check))
+        .collect())
+}
+
+fn run_one(c: &ServerCheck, check: Check) -> CheckResult {
+    let outcome = match check.name {
+        "echo" => echo(c),
+        "silent" => silent(c),
+        "split" => split(c),
+        "coalesced" => coalesced(c),
+        "large" => large(c),
+        "v2_long" => v2_long(c),
+        "v3_empty" => v3_empty(c),
+        "concurrent" => concurrent(c),
+        "reset" => reset(c),
+        "half_close" => half_close(c),
+        _ => Err(("this check is not implemented".to_string(), String::new())),
+    };
+    match outcome {
+        Ok(evidence) => CheckResult::pass(check.name, evidence),
+        Err((evidence, fix)) => CheckResult::fail(check.name, evidence, fix),
+    }
+}
+
+/// Evidence on success, (evidence, fix) on failure.
+type Outcome = Result<String, (String, String)>;
+
+/// One lab message of `proto` as the lab's clients send it.
+pub fn message(proto: Proto, order: u32, text: &[u8]) -> Vec<u8> {
+    // Only payloads over 4 GiB cannot be encoded; the checks' are small.
+    Message::new(proto, 1, order, text)
+        .map(|m| m.encode())
+        .unwrap_or_default()
+}
+
+fn connect(c: &ServerCheck) -> Result<TcpStream, (String, String)> {
+    probe::connect(c.addr, CONNECT).map_err(|e| {
+        (
+            format!("cannot connect to {}: {}", c.addr, crate::error::plain(&e)),
+            "keep the server running: call accept() again in a loop after each client".to_string(),
+        )
+    })
+}
+
+fn write(s: &mut TcpStream, bytes: &[u8]) -> Result<(), (String, String)> {
+    probe::send(s, bytes).map_err(|k| {
+        (
+            format!("sending {} bytes failed: {k}", bytes.len()),
+            "keep the connection open until the client closes it".to_string(),
+        )
+    })
+}
+
+/// The fix when an echo is missing or cut after a message split or coalesced.
+fn framing_fix(proto: Proto) -> &'static str {
+    match proto {
+        Proto::V3 => "loop on recv() until you have 9 header bytes, then size more",
+        Proto::V2 => {
+            "loop on recv() until you have all 29 bytes (recv() may return part of a message)"
+        }
+        Proto::Text => "use sendall() for the echo",
+    }
+}
+
+/// Compare what came back with what was sent. `missing_fix` is the fix when the echo
+/// is absent or cut short.
+fn judge(
+    c: &ServerCheck,
+    s: &mut TcpStream,
+    sent: &[u8],
+    got: Got,
+    what: &str,
+    missing_fix: &str,
+) -> Outcome {
+    if got.bytes == sent {
+        return Ok(format!(
+            "{what}: {} bytes sent ({}), the same {} bytes came back after {}",
+            sent.len(),
+            hex(sent, HEX),
+            sent.len(),
+            ms(got.elapsed)
+        ));
+    }
+    if sent.starts_with(&got.bytes) && !got.complete() {
+        return Err((
+            format!(
+                "{what}: {} bytes sent ({}); {} came back ({}), {}",
+                sent.len(),
+                hex(sent, HEX),
+                got.bytes.len(),
+                hex(&got.bytes, HEX),
+                ending(&got)
+            ),
+            missing_fix.to_string(),
+        ));
+    }
+    // A wrong echo may be longer than the message (native alignment: 32 bytes for 29):
+    // take what else arrives at once so the recognisers see all of it.
+    let mut bytes = got.bytes;
+    if got.end == End::Complete {
+        bytes.extend(probe::read_any(s, Duration::from_millis(100)).bytes);
+    }
+    let (why, fix) = echo_difference(c.proto, sent, &bytes).unwrap_or_default();
+    Err((
+        format!(
+            "{what}: sent {} bytes ({}), received {} ({}): {why}",
+            sent.len(),
+            hex(sent, HEX),
+            bytes.len(),
+            hex(&bytes, HEX)
+        ),
+        fix,
+    ))
+}
+
+/// One message and its echo on `s`.
+fn exchange(c: &ServerCheck, s: &mut TcpStream, order: u32, what: &str) -> Outcome {
+    let sent = message(c.proto, order, b"hello from labnet");
+    write(s, &sent)?;
+    let got = probe::read_n(s, sent.len(), ANSWER);
+    judge(
+        c,
+        s,
+        &sent,
+        got,
+        what,
+        "send the echo back with sendall(data) after each message",
+    )
+}
+
+/// A fresh client is served: echoed, or (print-only servers) kept open after a message.
+fn served(c: &ServerCheck, what: &str) -> Outcome {
+    let mut s = connect(c)?;
+    if c.echo {
+        return exchange(c, &mut s, 1, what);
+    }
+    let sent = message(c.proto, 1, b"are you still there?");
+    write(&mut s, &sent)?;
+    let got = probe::read_any(&mut s, SILENCE);
+    match got.end {
+        End::Timeout => Ok(format!(
+            "{what}: connected, sent {} bytes, the connection stayed open",
+            sent.len()
+        )),
+        _ => Err((
+            format!("{what}: sent {} bytes; {}", sent.len(), ending(&got)),
+            "keep reading in a loop until recv() returns b''".to_string(),
+        )),
+    }
+}
+
+fn echo(c: &ServerCheck) -> Outcome {
+    let mut s = connect(c)?;
+    let evidence = exchange(c, &mut s, 1, "one message")?;
+    // One echo, not more: a server that answers twice would pass on the first copy.
+    let extra = probe::read_any(&mut s, EXTRA);
+    if !extra.bytes.is_empty() {
+        return Err((
+            format!(
+                "{evidence}, then {} more bytes ({})",
+                extra.bytes.len(),
+                hex(&extra.bytes, HEX)
+            ),
+            "send exactly one echo per message: sendall(data) once".to_string(),
+        ));
+    }
+    Ok(evidence)
+}
+
+fn silent(c: &ServerCheck) -> Outcome {
+    let mut s = connect(c)?;
+    let sent = message(c.proto, 1, b"print me, no echo");
+    write(&mut s, &sent)?;
+    let got = probe::read_any(&mut s, SILENCE);
+    match (got.bytes.is_empty(), got.end) {
+        (true, End::Timeout) => Ok(format!(
+            "sent {} bytes ({}); nothing came back for {} and the connection stayed open",
+            sent.len(),
+            hex(&sent, HEX),
+            ms(got.elapsed)
+        )),
+        (false, _) => Err((
+            format!(
+                "sent {} bytes; {} bytes came back ({})",
+                sent.len(),
+                got.bytes.len(),
+                hex(&got.bytes, HEX)
+            ),
+            "the 4.1/5.1 server only prints: remove the send(), or check it without --no-echo"
+                .to_string(),
+        )),
+        (true, _) => Err((
+            format!("sent {} bytes; {}", sent.len(), ending(&got)),
+            "keep reading in a loop until recv() returns b''".to_string(),
+        )),
+    }
+}
+
+fn split(c: &ServerCheck) -> Outcome {
+    let sent = message(c.proto, 1, b"split in two");
+    // v3: inside the 9-byte header; v2: in the middle of the 29 bytes.
+    let at = if c.proto == Proto::V3 {
+        4
+    } else {
+        sent.len() / 2
+    };
+    let mut s = connect(c)?;
+    write(&mut s, &sent[..at])?;
+    std::thread::sleep(SPLIT_PAUSE);
+    write(&mut s, &sent[at..])?;
+    let got = probe::read_n(&mut s, sent.len(), ANSWER);
+    let what = format!(
+        "{at} bytes, {} later the other {}",
+        ms(SPLIT_PAUSE),
+        sent.len() - at
+    );
+    judge(c, &mut s, &sent, got, &what, framing_fix(c.proto))
+}
+
+fn coalesced(c: &ServerCheck) -> Outcome {
+    let mut s = connect(c)?;
+    let mut evidence = Vec::new();
+    let mut order = 1;
+    for count in [2u32, 10] {
+        let mut sent = Vec::new();
+        for _ in 0..count {
+            // At most 20 bytes: v2 carries them all, so only v2_long tests a cut message.
+            let text = format!("coalesced {order}{}", "!".repeat(order as usize % 4));
+            sent.extend(message(c.proto, order, text.as_bytes()));
+            order += 1;
+        }
+        write(&mut s, &sent)?;
+        let got = probe::read_n(&mut s, sent.len(), ANSWER);
+        let what = format!("{count} messages in one segment");
+        let fix = match c.proto {
+            Proto::V3 => {
+                "recv() may return several messages at once: keep the bytes after \
+                          each message for the next (loop: 9 header bytes, then size more)"
+            }
+            Proto::V2 => {
+                "recv() may return several messages at once: read exactly 29 bytes \
+                          per message in a loop (recv(29 - len(data)))"
+            }
+            Proto::Text => "use sendall() for the echo",
+        };
+        evidence.push(judge(c, &mut s, &sent, got, &what, fix)?);
+    }
+    Ok(evidence.join("; "))
+}
+
+fn large(c: &ServerCheck) -> Outcome {
+    const LEN: usize = 100_000;
+    let text: Vec<u8> = b"The quick brown fox jumps over the lazy dog. "
+        .iter()
+        .copied()
+        .cycle()
+        .take(LEN)
+        .collect();
+    let sent = message(c.proto, 1, &text);
+    let mut s = connect(c)?;
+    // Written from a second thread: a server that echoes while it reads must not fill
+    // both socket buffers while this thread is still writing.
+    let mut writer = s.try_clone().map_err(|e| (e.to_string(), String::new()))?;
+    let to_send = sent.clone();
+    let handle = std::thread::spawn(move || probe::send(&mut writer, &to_send));
+    let got = probe::read_n(&mut s, sent.len(), ANSWER * 3);
+    if got.end != End::Complete {
+        // Unblock a writer stuck on a server that stopped reading.
+        let _ = s.shutdown(Shutdown::Both);
+    }
+    let _ = handle.join();
+    let fix = match c.proto {
+        Proto::V3 => {
+            "loop on recv() until you have 9 header bytes, then size more \
+                      (recv(1024) returns at most 1024 bytes), and echo with sendall()"
+        }
+        _ => "loop on recv() and echo every chunk with sendall()",
+    };
+    let what = format!("{} bytes in one sendall()", sent.len());
+    match judge(c, &mut s, &sent, got.clone(), &what, fix) {
+        Ok(_) => Ok(format!(
+            "{} bytes sent, the same {} bytes came back after {}",
+            sent.len(),
+            sent.len(),
+            ms(got.elapsed)
+        )),
+        Err(e) => Err(e),
+    }
+}
+
+fn v2_long(c: &ServerCheck) -> Outcome {
+    let text = b"an original message of 37 bytes: ok!!";
+    let text = &text[..text.len().min(37)];
+    let sent = message(Proto::V2, 1, text);
+    let mut s = connect(c)?;
+    write(&mut s, &sent)?;
+    let got = probe::read_n(&mut s, sent.len(), ANSWER);
+    let what = format!(
+        "a {}-byte original message ({} bytes on the wire, size field {})",
+        text.len(),
+        sent.len(),
+        text.len()
+    );
+    judge(c, &mut s, &sent, got, &what, framing_fix(Proto::V2))
+}
+
+fn v3_empty(c: &ServerCheck) -> Outcome {
+    let sent = message(Proto::V3, 1, b"");
+    let mut s = connect(c)?;
+    write(&mut s, &sent)?;
+    let got = probe::read_n(&mut s, sent.len(), ANSWER);
+    judge(
+        c,
+        &mut s,
+        &sent,
+        got,
+        "size 0, 9 header bytes only",
+        "with size 0 there is no payload: echo the 9 header bytes without calling recv(0) \
+         (it returns b'', which looks like a closed connection)",
+    )?;
+    // The connection must still work after the empty message.
+    exchange(c, &mut s, 2, "then one more message")?;
+    Ok(format!(
+        "size 0: the 9 bytes ({}) came back, and the next message too",
+        hex(&sent, HEX)
+    ))
+}
+
+fn concurrent(c: &ServerCheck) -> Outcome {
+    let mut first = connect(c)?;
+    exchange(c, &mut first, 1, "client 1")
+        .map_err(|(e, fix)| (format!("client 1 was not served: {e}"), fix))?;
+    // Client 1 now stays connected and idle, as a student at a prompt would.
+    let mut second = connect(c)?;
+    let sent = message(c.proto, 1, b"client 2 is here");
+    let started = Instant::now();
+    write(&mut second, &sent)?;
+    let got = probe::read_n(&mut second, sent.len(), SECOND_CLIENT);
+    if got.bytes == sent {
+        return Ok(format!(
+            "client 1 connected, was echoed and stayed idle; client 2 was echoed after {}",
+            ms(got.elapsed)
+        ));
+    }
+    if got.complete() {
+        return judge(c, &mut second, &sent, got, "client 2", "");
+    }
+    // Closing client 1 shows whether client 2 was only waiting in the backlog.
+    drop(first);
+    let closed = started.elapsed();
+    let rest = probe::read_n(&mut second, sent.len() - got.bytes.len(), ANSWER);
+    let fix = "your server serves one client at a time: handle each client in its own thread \
+               or register it with a selector";
+    if rest.complete() {
+        Err((
+            format!(
+                "client 2 got no answer in {} while client 1 stayed connected; its echo came \
+                 {} after client 1 closed",
+                ms(SECOND_CLIENT),
+                ms(started.elapsed().saturating_sub(closed))
+            ),
+            fix.to_string(),
+        ))
+    } else {
+        Err((
+            format!(
+                "client 2 got no answer in {} while client 1 stayed connected, nor {} after \
+                 client 1 closed",
+                ms(SECOND_CLIENT),
+                ms(ANSWER)
+            ),
+            fix.to_string(),
+        ))
+    }
+}
+
+fn reset(c: &ServerCheck) -> Outcome {
+    let sent = message(c.proto, 1, b"never finished");
+    let part = &sent[..4.min(sent.len())];
+    let mut s = connect(c)?;
+    write(&mut s, part)?;
+    // SO_LINGER 0: close() sends RST instead of FIN, as a killed client's host may.
+    socket2::SockRef::from(&s)
+        .set_linger(Some(Duration::ZERO))
+        .map_err(|e| (e.to_string(), String::new()))?;
+    drop(s);
+    let fix = "catch ConnectionResetError (and b'' from recv()) for that client only: close \
+               its socket and keep serving the others";
+    match served(c, "then a new client") {
+        Ok(e) => Ok(format!(
+            "a client sent {} bytes ({}) and reset the connection (RST); {e}",
+            part.len(),
+            hex(part, HEX)
+        )),
+        Err((e, _)) => Err((
+            format!(
+                "a client sent {} bytes and reset the connection (RST); {e}",
+                part.len()
+            ),
+            fix.to_string(),
+        )),
+    }
+}
+
+fn half_close(c: &ServerCheck) -> Outcome {
+    let sent = message(c.proto, 1, b"then I stop sending");
+    let mut s = connect(c)?;
+    write(&mut s, &sent)?;
+    s.shutdown(Shutdown::Write)
+        .map_err(|e| (e.to_string(), String::new()))?;
+    let mut evidence = format!("sent {} bytes then shutdown(SHUT_WR) (FIN)", sent.len());
+    if c.echo {
+        let got = probe::read_n(&mut s, sent.len(), ANSWER);
+        if got.bytes != sent {
+            let (why, fix) = match judge(c, &mut s, &sent, got, "the echo", "") {
+                Err((why, fix)) if !fix.is_empty() => (why, fix),
+                Err((why, _)) => (
+                    why,
+                    "after the client's shutdown() still echo what you received: recv() \
+                     returning b'' only means no more will come"
+                        .to_string(),
+                ),
+                Ok(why) => (why, String::new()),
+            };
+            return Err((format!("{evidence}; {why}"), fix));
+        }
+        evidence.push_str(&format!("; the echo came after {}", ms(got.elapsed)));
+    }
+    let end = probe::read_n(&mut s, 1, ANSWER);
+    match end.end {
+        End::Eof => evidence.push_str(&format!("; the server closed after {}", ms(end.elapsed))),
+        End::Complete => {
+            return Err((
+                format!("{evidence}; more bytes came instead of the close"),
+                "send exactly one echo per message, and close() when recv() returns b''"
+                    .to_string(),
+            ))
+        }
+        _ => {
+            return Err((
+                format!("{evidence}; the server did not close: {}", ending(&end)),
+                "when recv() returns b'' the client is done: close() that socket and end its \
+                 loop"
+                    .to_string(),
+            ))
+        }
+    }
+    match served(c, "then a new client") {
+        Ok(e) => Ok(format!("{evidence}; {e}")),
+        Err((e, fix)) => Err((format!("{evidence}; {e}"), fix)),
+    }
+}
+
+/// The lab format named for the table's header line.
+pub fn describe(c: &ServerCheck) -> String {
+    format!(
+        "{} server at {} ({}{})",
+        c.proto,
+        c.addr,
+        lab_format(c.proto),
+        if c.echo { ", echo" } else { ", no echo" }
+    )
+}

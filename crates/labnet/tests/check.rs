@@ -1,0 +1,477 @@
+//! `labnet check` against the student programs of `tests/programs/` (buggy and
+//! correct) and against labnet's own servers and client: each bug fails exactly the
+//! checks it should, with the expected explanation; correct programs pass them all.
+//! Every process is killed on every path (guards) and every wait is bounded.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use common::{Server, BIN};
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+fn program(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/programs")
+        .join(name)
+}
+
+/// A student's Python server on a free port; killed when dropped.
+struct PyServer {
+    child: Child,
+    port: u16,
+}
+
+impl PyServer {
+    fn start(name: &str) -> PyServer {
+        let mut child = Command::new("python3")
+            .arg(program(name))
+            .arg("0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 is installed");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, rx) = mpsc::channel();
+        // Reads the `port N` line, then drains the rest so the server never blocks.
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+            for _ in lines {}
+        });
+        let mut server = PyServer { child, port: 0 };
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("{name} printed no port line"));
+        server.port = line
+            .strip_prefix("port ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name}: not a port line: {line}"));
+        server
+    }
+}
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One check's JSON object.
+#[derive(Debug, Clone)]
+struct Result {
+    pass: bool,
+    evidence: String,
+    fix: String,
+}
+
+/// Run `labnet check ...`; the results by check name, the exit code and the wall time.
+/// labnet bounds every check itself; the test only waits for it.
+fn check(args: &[&str]) -> (BTreeMap<String, Result>, Option<i32>, Duration) {
+    let started = Instant::now();
+    // --json right after the subcommand: after `--` it would belong to CMD.
+    let out: Output = Command::new(BIN)
+        .arg("check")
+        .args(&args[..1])
+        .arg("--json")
+        .args(&args[1..])
+        .output()
+        .expect("run labnet check");
+    let elapsed = started.elapsed();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut results = BTreeMap::new();
+    for line in stdout.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {line}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        assert_eq!(
+            v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
+            Some(vec![
+                "check".into(),
+                "evidence".into(),
+                "fix".into(),
+                "pass".into()
+            ]),
+            "{line}"
+        );
+        results.insert(
+            v["check"].as_str().unwrap_or_default().to_string(),
+            Result {
+                pass: v["pass"].as_bool().unwrap_or(false),
+                evidence: v["evidence"].as_str().unwrap_or_default().to_string(),
+                fix: v["fix"].as_str().unwrap_or_default().to_string(),
+            },
+        );
+    }
+    assert!(
+        !results.is_empty(),
+        "no results; stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (results, out.status.code(), elapsed)
+}
+
+fn failed(results: &BTreeMap<String, Result>) -> Vec<&str> {
+    results
+        .iter()
+        .filter(|(_, r)| !r.pass)
+        .map(|(k, _)| k.as_str())
+        .collect()
+}
+
+/// Every check passes and labnet exits 0.
+fn assert_all_pass(
+    what: &str,
+    (results, code, _): &(BTreeMap<String, Result>, Option<i32>, Duration),
+) {
+    assert!(
+        failed(results).is_empty(),
+        "{what} failed {:?}: {results:#?}",
+        failed(results)
+    );
+    assert_eq!(*code, Some(0), "{what}");
+}
+
+/// Exactly `expected` fail, each with evidence and fix containing the given words;
+/// labnet exits 11.
+fn assert_fails(
+    what: &str,
+    (results, code, _): &(BTreeMap<String, Result>, Option<i32>, Duration),
+    expected: &[(&str, &str, &str)],
+) {
+    let names: Vec<&str> = expected.iter().map(|(n, _, _)| *n).collect();
+    assert_eq!(failed(results), names, "{what}: {results:#?}");
+    for (name, evidence, fix) in expected {
+        let r = &results[*name];
+        assert!(
+            r.evidence.contains(evidence),
+            "{what} {name} evidence: {}",
+            r.evidence
+        );
+        assert!(r.fix.contains(fix), "{what} {name} fix: {}", r.fix);
+    }
+    assert_eq!(*code, Some(11), "{what}");
+}
+
+fn server_check(port: u16, proto: &str) -> (BTreeMap<String, Result>, Option<i32>, Duration) {
+    check(&["server", "--proto", proto, "--port", &port.to_string()])
+}
+
+#[test]
+fn correct_python_servers_pass_every_check() {
+    for (name, proto) in [
+        ("server_threads_v3.py", "v3"),
+        ("server_threads_v2.py", "v2"),
+        ("server_selector_text.py", "text"),
+    ] {
+        let server = PyServer::start(name);
+        assert_all_pass(name, &server_check(server.port, proto));
+    }
+}
+
+#[test]
+fn iterative_server_fails_only_concurrent() {
+    let server = PyServer::start("server_iterative_v3.py");
+    let run = server_check(server.port, "v3");
+    assert_fails(
+        "iterative server",
+        &run,
+        &[(
+            "concurrent",
+            "client 2 got no answer in 1000 ms while client 1 stayed connected; its echo came",
+            "your server serves one client at a time: handle each client in its own thread or \
+             register it with a selector",
+        )],
+    );
+    // The failing battery, waits included, stays well under the 30 s budget.
+    assert!(run.2 < Duration::from_secs(30), "battery took {:?}", run.2);
+}
+
+#[test]
+fn recv_once_server_fails_split_and_coalesced() {
+    let server = PyServer::start("server_recv_once_v3.py");
+    let run = server_check(server.port, "v3");
+    assert_fails(
+        "recv-once server",
+        &run,
+        &[
+            (
+                "coalesced",
+                "2 messages in one segment: 43 bytes sent",
+                "recv() may return several messages at once",
+            ),
+            (
+                "split",
+                "4 bytes, 100 ms later the other 17",
+                "loop on recv() until you have 9 header bytes, then size more",
+            ),
+        ],
+    );
+    assert!(run.2 < Duration::from_secs(30), "battery took {:?}", run.2);
+}
+
+#[test]
+fn server_rebuilding_the_header_fails_v2_long() {
+    let server = PyServer::start("server_rebuild_v2.py");
+    assert_fails(
+        "rebuild server",
+        &server_check(server.port, "v2"),
+        &[(
+            "v2_long",
+            "the echo changed the message: size 37 → 20",
+            "echo the bytes you received unchanged with sendall(data)",
+        )],
+    );
+}
+
+#[test]
+fn a_server_that_never_answers_fails_everything_within_30_s() {
+    let server = PyServer::start("server_never_answers.py");
+    let (results, code, elapsed) = server_check(server.port, "v3");
+    assert_eq!(results.len(), 8);
+    assert!(results.values().all(|r| !r.pass), "{results:#?}");
+    assert!(results["echo"].evidence.contains("0 came back (nothing)"));
+    assert_eq!(code, Some(11));
+    assert!(
+        elapsed < Duration::from_secs(30),
+        "battery took {elapsed:?}"
+    );
+}
+
+#[test]
+fn labnet_servers_pass_every_check() {
+    for model in ["threads", "selector"] {
+        for proto in ["text", "v2", "v3"] {
+            let server = Server::start(&["tcp-server", "--model", model, "--proto", proto]);
+            let run = server_check(server.addr.port(), proto);
+            assert_all_pass(&format!("labnet {model} {proto}"), &run);
+            assert!(run.2 < Duration::from_secs(30));
+        }
+        // The print-only servers of 4.1 and 5.1.
+        let server = Server::start(&["tcp-server", "--model", model, "--proto", "v3", "--no-echo"]);
+        let run = check(&[
+            "server",
+            "--proto",
+            "v3",
+            "--no-echo",
+            "--port",
+            &server.port(),
+        ]);
+        assert_all_pass(&format!("labnet {model} v3 --no-echo"), &run);
+    }
+}
+
+#[test]
+fn echoing_server_checked_with_no_echo_fails_silent() {
+    let server = PyServer::start("server_threads_v3.py");
+    let run = check(&[
+        "server",
+        "--proto",
+        "v3",
+        "--no-echo",
+        "--port",
+        &server.port.to_string(),
+    ]);
+    let (results, _, _) = &run;
+    assert!(!results["silent"].pass, "{results:#?}");
+    assert!(results["silent"]
+        .evidence
+        .contains("came back (01 00 00 00 01"));
+}
+
+#[test]
+fn nothing_listening_is_exit_6_not_a_table() {
+    // A port just freed: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let out = Command::new(BIN)
+        .args([
+            "check",
+            "server",
+            "--proto",
+            "v3",
+            "--port",
+            &port.to_string(),
+        ])
+        .output()
+        .expect("run labnet");
+    assert_eq!(out.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("connection refused"));
+}
+
+fn client_check(
+    proto: &str,
+    command: &[&str],
+) -> (BTreeMap<String, Result>, Option<i32>, Duration) {
+    let mut args = vec![
+        "client",
+        "--proto",
+        proto,
+        "--port",
+        "0",
+        "--timeout",
+        "10",
+        "--",
+    ];
+    args.extend_from_slice(command);
+    check(&args)
+}
+
+#[test]
+fn correct_python_clients_pass_every_check() {
+    for (name, proto) in [
+        ("client_v3.py", "v3"),
+        ("client_v2.py", "v2"),
+        ("client_text.py", "text"),
+    ] {
+        let path = program(name);
+        let path = path.to_string_lossy();
+        assert_all_pass(name, &client_check(proto, &["python3", &path, "{port}"]));
+    }
+}
+
+#[test]
+fn labnet_client_passes_every_check() {
+    for proto in ["text", "v2", "v3"] {
+        let run = client_check(
+            proto,
+            &[
+                BIN,
+                "tcp-client",
+                "--proto",
+                proto,
+                "--port",
+                "{port}",
+                "-m",
+                "hello",
+                "-m",
+                "a message longer than twenty bytes",
+                "-m",
+                "bye",
+            ],
+        );
+        assert_all_pass(&format!("labnet tcp-client {proto}"), &run);
+    }
+}
+
+#[test]
+fn native_struct_client_fails_format() {
+    let path = program("client_native_v2.py");
+    assert_fails(
+        "native client",
+        &client_check("v2", &["python3", &path.to_string_lossy(), "{port}"]),
+        &[(
+            "format",
+            "these bytes match struct.pack('BII20s', ...) without '!'",
+            "use '!BII20s' (network byte order)",
+        )],
+    );
+}
+
+#[test]
+fn little_endian_client_fails_format() {
+    let path = program("client_little_v3.py");
+    assert_fails(
+        "little-endian client",
+        &client_check("v3", &["python3", &path.to_string_lossy(), "{port}"]),
+        &[(
+            "format",
+            "the v3 header looks little-endian ('<BII')",
+            "use '!BII' (network byte order) for the header",
+        )],
+    );
+}
+
+#[test]
+fn client_that_never_reads_fails_reads_echoes() {
+    let path = program("client_no_read_v3.py");
+    assert_fails(
+        "never-reading client",
+        &client_check("v3", &["python3", &path.to_string_lossy(), "{port}"]),
+        &[(
+            "reads_echoes",
+            "RST",
+            "read every echo whole: loop on recv() until you have 9 header bytes, then size more",
+        )],
+    );
+}
+
+#[test]
+fn client_that_never_connects_fails_every_check_in_bounded_time() {
+    let started = Instant::now();
+    let (results, code, _) = check(&[
+        "client",
+        "--proto",
+        "v3",
+        "--port",
+        "0",
+        "--timeout",
+        "2",
+        "--",
+        "python3",
+        "-c",
+        "import sys; sys.exit('no server for me')",
+    ]);
+    assert!(results.values().all(|r| !r.pass), "{results:#?}");
+    assert!(results["connects"]
+        .evidence
+        .contains("exited with status 1 without connecting"));
+    assert_eq!(code, Some(11));
+    assert!(started.elapsed() < Duration::from_secs(8));
+}
+
+#[test]
+fn the_table_is_aligned_uncoloured_with_no_color_and_lists_fixes() {
+    let server = PyServer::start("server_rebuild_v2.py");
+    let out = Command::new(BIN)
+        .args([
+            "check",
+            "server",
+            "--proto",
+            "v2",
+            "--port",
+            &server.port.to_string(),
+        ])
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run labnet check");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("labnet check: v2 server at 127.0.0.1:"),
+        "{text}"
+    );
+    assert!(lines[1].starts_with(" check "), "{text}");
+    // Every row's result starts in the header's "result" column.
+    let col = lines[1].find("result").unwrap();
+    let rows: Vec<&str> = lines[2..9].to_vec();
+    for row in &rows {
+        assert!(
+            row[col..].starts_with("pass") || row[col..].starts_with("FAIL"),
+            "{row}\n{text}"
+        );
+    }
+    assert!(
+        text.contains("How to fix\n  v2_long  echo the bytes you received unchanged"),
+        "{text}"
+    );
+    assert!(text.contains("6 of 7 checks passed"), "{text}");
+    assert!(!text.contains('\x1b'), "{text}");
+    assert_eq!(out.status.code(), Some(11));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "labnet: 1 of 7 checks failed"
+    );
+}

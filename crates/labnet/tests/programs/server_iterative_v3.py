@@ -1,0 +1,33 @@
+# BUG: serves one client at a time: accept(), serve that client until it closes, then
+# accept() the next. Otherwise correct (9 header bytes, then size more; sendall()).
+import socket, struct, sys
+
+def recv_exact(conn, n):
+    data = b''
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(('127.0.0.1', int(sys.argv[1])))
+sock.listen(5)
+print('port', sock.getsockname()[1], flush=True)
+while True:
+    conn, addr = sock.accept()
+    with conn:
+        while True:
+            try:
+                head = recv_exact(conn, 9)
+                if head is None:
+                    break
+                version, order, size = struct.unpack('!BII', head)
+                payload = recv_exact(conn, size) if size else b''
+                if payload is None:
+                    break
+                conn.sendall(head + payload)
+            except (ConnectionResetError, BrokenPipeError):
+                break

@@ -1,0 +1,35 @@
+# BUG: the echo packs a new header instead of sending the 29 bytes back: the size
+# field becomes the number of bytes carried (at most 20), not the original length.
+import socket, struct, sys, threading
+
+def recv_exact(conn, n):
+    data = b''
+    while len(data) < n:
+        chunk = conn.recv(n - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+def handle(conn, addr):
+    with conn:
+        while True:
+            try:
+                data = recv_exact(conn, 29)
+            except ConnectionResetError:
+                break
+            if data is None:
+                break
+            version, order, size, payload = struct.unpack('!BII20s', data)
+            text = payload.rstrip(b'\0')
+            print(addr, version, order, size, text, flush=True)
+            conn.sendall(struct.pack('!BII20s', version, order, len(text), text))
+
+sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+sock.bind(('127.0.0.1', int(sys.argv[1])))
+sock.listen(5)
+print('port', sock.getsockname()[1], flush=True)
+while True:
+    conn, addr = sock.accept()
+    threading.Thread(target=handle, args=(conn, addr), daemon=True).start()

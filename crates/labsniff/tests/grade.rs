@@ -1,0 +1,380 @@
+//! `labsniff grade` on captures built with labfixtures (and on the demo's, when
+//! `cargo xtask demo` has written them): complete captures pass each exercise; a capture
+//! missing a requirement fails exactly that one, with evidence and frames; 50 files,
+//! damaged, empty and foreign ones included, give one row each and no crash.
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+mod common;
+
+use common::{addr, temp_path};
+use labfixtures::{lab, Capture, Dir, FileFormat, LinkType};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_labsniff");
+
+fn write(cap: &Capture, name: &str, format: FileFormat) -> PathBuf {
+    let path = temp_path(name, format.extension());
+    cap.write(&path, format).expect("write capture");
+    path
+}
+
+/// `labsniff grade --exercise EX --json FILES`: the objects, the exit code.
+fn grade(exercise: &str, files: &[&Path]) -> (Vec<Value>, Option<i32>) {
+    let out = Command::new(BIN)
+        .args(["grade", "--exercise", exercise, "--json"])
+        .args(files)
+        .output()
+        .expect("run labsniff");
+    let lines = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    (lines, out.status.code())
+}
+
+fn requirement<'a>(g: &'a Value, name: &str) -> &'a Value {
+    g["requirements"]
+        .as_array()
+        .and_then(|r| r.iter().find(|v| v["name"] == name))
+        .unwrap_or_else(|| panic!("no requirement {name} in {g}"))
+}
+
+fn failed(g: &Value) -> Vec<String> {
+    g["requirements"]
+        .as_array()
+        .map(|r| {
+            r.iter()
+                .filter(|v| v["pass"] == false)
+                .filter_map(|v| v["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn frames(v: &Value) -> Vec<u64> {
+    v["frames"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_u64).collect())
+        .unwrap_or_default()
+}
+
+/// Exactly `name` fails; its evidence has `words`; its frames are `expected_frames`.
+fn assert_only_fails(g: &Value, name: &str, words: &str, expected_frames: &[u64]) {
+    assert_eq!(failed(g), vec![name.to_string()], "{g:#}");
+    let r = requirement(g, name);
+    let evidence = r["evidence"].as_str().unwrap_or_default();
+    assert!(evidence.contains(words), "{name}: {evidence}");
+    assert_eq!(frames(r), expected_frames, "{name}: {evidence}");
+    assert_eq!(g["pass"], false);
+}
+
+fn udp(ports: &[u16]) -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    for p in ports {
+        cap.udp(
+            addr(&format!("10.0.0.2:{p}")),
+            addr("10.0.0.1:5005"),
+            b"hello",
+        );
+    }
+    cap
+}
+
+#[test]
+fn exercise_1_2_needs_two_source_ports() {
+    let good = write(&udp(&[40000, 40001, 40000]), "udp-two", FileFormat::Pcap);
+    let one = write(&udp(&[40000, 40000]), "udp-one", FileFormat::PcapNg);
+    let (g, code) = grade("1.2", &[&good]);
+    assert_eq!(g[0]["pass"], true, "{:#}", g[0]);
+    assert_eq!(frames(requirement(&g[0], "udp_datagrams")), [1, 2, 3]);
+    assert_eq!(code, Some(0));
+    let (g, code) = grade("1.2", &[&one]);
+    assert_only_fails(
+        &g[0],
+        "two_source_ports",
+        "one source port only: 40000",
+        &[1],
+    );
+    assert_eq!(code, Some(11));
+}
+
+/// Two text clients; `concurrent`: B is answered while A is still connected;
+/// otherwise B's answer comes only after A closed (an iterative server).
+fn text_clients(concurrent: bool) -> Capture {
+    let mut cap = Capture::new(LinkType::LinuxSll2);
+    let mut a = cap.tcp(addr("127.0.0.1:40100"), addr("127.0.0.1:5005"));
+    let mut b = cap.tcp(addr("127.0.0.1:40200"), addr("127.0.0.1:5005"));
+    a.handshake(&mut cap); // frames 1-3
+    a.send(&mut cap, Dir::C2S, b"from A"); // 4
+    a.send(&mut cap, Dir::S2C, b"from A"); // 5
+    b.handshake(&mut cap); // 6-8
+    b.send(&mut cap, Dir::C2S, b"from B"); // 9
+    if concurrent {
+        b.send(&mut cap, Dir::S2C, b"from B"); // 10
+        a.close(&mut cap);
+    } else {
+        a.close(&mut cap); // 10-13
+        b.send(&mut cap, Dir::S2C, b"from B"); // 14
+    }
+    b.close(&mut cap);
+    cap
+}
+
+#[test]
+fn exercises_2_2_and_3_2_need_a_proven_concurrent_server() {
+    let good = write(&text_clients(true), "text-concurrent", FileFormat::Pcap);
+    let iterative = write(&text_clients(false), "text-iterative", FileFormat::Pcap);
+    for ex in ["2.2", "3.2"] {
+        let (g, code) = grade(ex, &[&good]);
+        assert_eq!(g[0]["pass"], true, "{:#}", g[0]);
+        assert_eq!(
+            frames(requirement(&g[0], "served_concurrently")),
+            [5, 10, 11]
+        );
+        assert_eq!(code, Some(0));
+        let (g, _) = grade(ex, &[&iterative]);
+        assert_only_fails(
+            &g[0],
+            "served_concurrently",
+            "one client at a time: conversation 2 asked at frame 9 but was answered only at \
+             frame 14, after conversation 1 ended at frame 10",
+            &[9, 10, 14],
+        );
+    }
+}
+
+#[test]
+fn exercise_2_2_needs_every_byte_echoed() {
+    let mut cap = text_clients(true);
+    let mut c = cap.tcp(addr("127.0.0.1:40300"), addr("127.0.0.1:5005"));
+    c.handshake(&mut cap); // 19-21
+    c.send(&mut cap, Dir::C2S, b"no echo for me"); // 22
+    c.close(&mut cap);
+    let path = write(&cap, "text-unechoed", FileFormat::Pcap);
+    let (g, _) = grade("2.2", &[&path]);
+    assert_only_fails(
+        &g[0],
+        "text_echoed",
+        "conversation 3 (127.0.0.1:40300): 14 bytes sent, 0 echoed",
+        &[19],
+    );
+}
+
+/// One v2 client: `messages` sent, each echoed with `echo(order, text)`.
+fn v2_capture(messages: &[&[u8]], echo: impl Fn(u32, &[u8]) -> Vec<u8>) -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut f = cap.tcp(addr("10.0.0.2:41000"), addr("10.0.0.1:5005"));
+    f.handshake(&mut cap);
+    for (i, m) in messages.iter().enumerate() {
+        let order = i as u32 + 1;
+        f.send(&mut cap, Dir::C2S, &lab::v2(order, m));
+        f.send(&mut cap, Dir::S2C, &echo(order, m));
+    }
+    f.close(&mut cap);
+    cap
+}
+
+#[test]
+fn exercise_4_3_needs_byte_exact_v2_echoes() {
+    let msgs: [&[u8]; 2] = [b"hello", b"a message of thirty-seven bytes here!"];
+    let good = write(&v2_capture(&msgs, lab::v2), "v2-good", FileFormat::Pcap);
+    let (g, code) = grade("4.3", &[&good]);
+    assert_eq!(g[0]["pass"], true, "{:#}", g[0]);
+    assert_eq!(frames(requirement(&g[0], "v2_messages")), [4, 6]);
+    assert_eq!(code, Some(0));
+    // The echo packs a new header: its size is the 20 bytes carried, not 37.
+    let rebuilt = v2_capture(&msgs, |order, m| lab::v2(order, &m[..m.len().min(20)]));
+    let bad = write(&rebuilt, "v2-rebuilt", FileFormat::Pcap);
+    let (g, _) = grade("4.3", &[&bad]);
+    assert_only_fails(
+        &g[0],
+        "v2_echoed",
+        "the echo (frame 7) of message order=2 (frame 6) changed it: size 37 → 20",
+        &[6, 7],
+    );
+    // 4.2 asks for no echo: the same capture passes it.
+    let (g, _) = grade("4.2", &[&bad]);
+    assert_eq!(g[0]["pass"], true, "{:#}", g[0]);
+}
+
+#[test]
+fn native_struct_v2_fails_v2_messages_naming_the_mistake() {
+    // python3 -c "import struct; print(struct.pack('BII20s',1,1,5,b'hello').hex())"
+    let native: Vec<u8> = (0..64)
+        .step_by(2)
+        .map(|i| {
+            u8::from_str_radix(
+                &"01000000010000000500000068656c6c6f000000000000000000000000000000"[i..i + 2],
+                16,
+            )
+            .unwrap_or(0)
+        })
+        .collect();
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut f = cap.tcp(addr("10.0.0.2:41001"), addr("10.0.0.1:5005"));
+    f.handshake(&mut cap);
+    f.send(&mut cap, Dir::C2S, &native);
+    f.send(&mut cap, Dir::S2C, &native);
+    f.close(&mut cap);
+    let path = write(&cap, "v2-native", FileFormat::Pcap);
+    let (g, _) = grade("4.2", &[&path]);
+    assert_only_fails(
+        &g[0],
+        "v2_messages",
+        "struct.pack('BII20s', ...) without '!'",
+        &[4],
+    );
+}
+
+/// One v3 client: a short message and a 5000-byte one, the long one in segments of
+/// `chunk` bytes both ways.
+fn v3_capture(chunk: usize) -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut f = cap.tcp(addr("10.0.0.2:42000"), addr("10.0.0.1:5005"));
+    f.handshake(&mut cap); // 1-3
+    let short = lab::v3(1, b"hello v3");
+    f.send(&mut cap, Dir::C2S, &short); // 4
+    f.send(&mut cap, Dir::S2C, &short); // 5
+    let long = lab::v3(2, &vec![b'x'; 5000]);
+    f.send_split(&mut cap, Dir::C2S, &long, chunk);
+    f.send_split(&mut cap, Dir::S2C, &long, chunk);
+    f.close(&mut cap);
+    cap
+}
+
+#[test]
+fn exercise_5_3_needs_a_message_over_several_segments() {
+    let good = write(&v3_capture(1448), "v3-segments", FileFormat::PcapNg);
+    let (g, code) = grade("5.3", &[&good]);
+    assert_eq!(g[0]["pass"], true, "{:#}", g[0]);
+    let r = requirement(&g[0], "v3_several_segments");
+    assert_eq!(frames(r), [6, 7, 8, 9]);
+    assert!(r["evidence"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("the client message order=2 size=5000 was carried by 4 segments"));
+    assert_eq!(code, Some(0));
+    let one = write(&v3_capture(100_000), "v3-one-segment", FileFormat::Pcap);
+    let (g, _) = grade("5.3", &[&one]);
+    assert_only_fails(
+        &g[0],
+        "v3_several_segments",
+        "every v3 message fit in one segment",
+        &[],
+    );
+    // 5.2 does not ask for it.
+    let (g, _) = grade("5.2", &[&one]);
+    assert_eq!(g[0]["pass"], true, "{:#}", g[0]);
+}
+
+#[test]
+fn fifty_files_damaged_empty_and_foreign_give_one_row_each() {
+    let dir = temp_path("class", "d");
+    std::fs::create_dir_all(&dir).expect("class folder");
+    let good = v3_capture(1448).to_bytes(FileFormat::Pcap);
+    let mut expected = Vec::new();
+    for i in 0..50 {
+        let path = dir.join(format!("student{i:02}.pcap"));
+        let (bytes, why): (Vec<u8>, &str) = match i % 5 {
+            0 => (good.clone(), ""),
+            1 => (Vec::new(), "the file is empty"),
+            2 => (good[..good.len() - 100].to_vec(), "damaged: frame"),
+            3 => (
+                b"this is my lab report, not a capture\n".to_vec(),
+                "not a pcap or pcapng file",
+            ),
+            // A capture with nothing on the lab port.
+            _ => (
+                udp(&[]).to_bytes(FileFormat::Pcap),
+                "no TCP conversation to port 5005",
+            ),
+        };
+        std::fs::write(&path, bytes).expect("write file");
+        expected.push((path, why));
+    }
+    let (g, code) = grade("5.3", &[dir.as_path()]);
+    assert_eq!(g.len(), 50);
+    for (row, (path, why)) in g.iter().zip(&expected) {
+        assert_eq!(row["file"], path.display().to_string());
+        assert_eq!(row["exercise"], "5.3");
+        if why.is_empty() {
+            assert_eq!(row["pass"], true, "{row:#}");
+        } else {
+            assert_eq!(row["pass"], false, "{row:#}");
+            let text = row.to_string();
+            assert!(text.contains(why), "{why}: {row:#}");
+        }
+    }
+    assert_eq!(code, Some(11));
+    // The table: a title, a header, 50 rows, a blank line and the total.
+    let out = Command::new(BIN)
+        .args(["grade", "--exercise", "5.3"])
+        .arg(&dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run labsniff");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let rows: Vec<&str> = text.lines().filter(|l| l.contains("student")).collect();
+    assert_eq!(rows.len(), 50, "{text}");
+    assert!(
+        text.contains("10 of 50 captures pass exercise 5.3"),
+        "{text}"
+    );
+    assert!(!text.contains('\x1b'), "no colour when NO_COLOR is set");
+    // CSV: a header and one record per file.
+    let out = Command::new(BIN)
+        .args(["grade", "--exercise", "5.3", "--csv"])
+        .arg(&dir)
+        .output()
+        .expect("run labsniff");
+    let csv = String::from_utf8_lossy(&out.stdout);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("file,exercise,pass,readable,v3_messages,v3_echoed,v3_several_segments,first_failure")
+    );
+    assert_eq!(lines.count(), 50);
+}
+
+#[test]
+fn list_prints_every_exercise() {
+    let out = Command::new(BIN)
+        .args(["grade", "--list"])
+        .output()
+        .expect("run labsniff");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for id in ["1.2", "2.2", "3.2", "4.2", "4.3", "5.2", "5.3"] {
+        assert!(text.contains(&format!(" {id} ")), "{id}: {text}");
+    }
+    assert!(text.contains("served_concurrently"));
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn demo_captures_pass_their_exercises() {
+    let demo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/demo");
+    let pairs = [
+        ("1.2", "ex1"),
+        ("2.2", "ex2"),
+        ("3.2", "ex3"),
+        ("4.2", "ex4"),
+        ("4.3", "ex4"),
+        ("5.2", "ex5"),
+        ("5.3", "ex5"),
+    ];
+    if !pairs
+        .iter()
+        .all(|(_, f)| demo.join(format!("{f}.pcap")).exists())
+    {
+        eprintln!("skipped: no target/demo/*.pcap (run `cargo xtask demo` first)");
+        return;
+    }
+    for (ex, file) in pairs {
+        let path = demo.join(format!("{file}.pcap"));
+        let (g, code) = grade(ex, &[&path]);
+        assert_eq!(g[0]["pass"], true, "exercise {ex}: {:#}", g[0]);
+        assert_eq!(code, Some(0));
+    }
+}
