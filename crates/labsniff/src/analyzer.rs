@@ -2,10 +2,11 @@
 //! where frames come from (see `source`) or how events are shown (see `output`).
 
 use crate::conversation::{ConvConfig, Conversation};
+use crate::defrag::{Assembled, Defragmenter, Limits};
 use crate::event::{Diagnostic, Dir, Event, Severity, Sink, Summary, TransportKind};
 use crate::flow_hash::FlowHashBuilder;
 use crate::link::{LinkError, LinkKind};
-use crate::packet::{self, Micros, Packet, Transport};
+use crate::packet::{self, Decoded, Micros, Packet, Transport};
 use crate::queue::EventQueue;
 use labproto::Proto;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -67,7 +68,14 @@ pub struct Analyzer {
     diagnostics: u64,
     conversations: u64,
     streams: TcpStreams,
+    /// IP fragments of every port (their ports are only in the first fragment): the
+    /// lab port is checked on the reassembled datagram.
+    defrag: Defragmenter,
+    /// Where the defragmenter writes a datagram (its buffers are reused).
+    assembled: Assembled,
 }
+
+mod fragments;
 
 /// Wireshark's `tcp.stream` numbering: every TCP conversation in the capture, on any
 /// port, numbered from 0 in order of its first packet. Lab conversations take their
@@ -150,6 +158,8 @@ impl Analyzer {
             diagnostics: 0,
             conversations: 0,
             streams: TcpStreams::default(),
+            defrag: Defragmenter::new(Limits::default()),
+            assembled: Assembled::default(),
         }
     }
 
@@ -168,10 +178,16 @@ impl Analyzer {
     ) -> std::io::Result<()> {
         self.frames += 1;
         let number = self.frames;
+        // The one branch unfragmented traffic pays: no datagram waits, nothing expires.
+        if self.defrag.in_progress() != 0 {
+            self.defrag.expire(ts);
+            self.report_dropped(number);
+        }
         match self.link.clone() {
-            Ok(kind) => match packet::decode(kind, number, ts, data) {
-                Ok(Some(pkt)) => self.packet(&pkt),
-                Ok(None) => {}
+            Ok(kind) => match packet::decode_frame(kind, number, ts, data) {
+                Ok(Decoded::Packet(pkt)) => self.packet(&pkt),
+                Ok(Decoded::Fragment(frag)) => self.fragment(&frag, number, ts),
+                Ok(Decoded::Other) => {}
                 Err(e) => self.frame_error(number, &e, data.len(), orig_len),
             },
             Err(e) => {
@@ -213,6 +229,8 @@ impl Analyzer {
         dropped: Option<u32>,
         sink: &mut S,
     ) -> std::io::Result<Summary> {
+        self.defrag.finish();
+        self.report_dropped(self.frames);
         if self.frames == 0 {
             self.push_diag(
                 Severity::Note,

@@ -90,6 +90,8 @@ pub struct Conversation {
     tcp_stream: Option<u64>,
     /// Per direction: the first and the last frame that carried payload.
     payload_at: [Option<(FrameAt, FrameAt)>; 2],
+    /// A reassembled IP datagram of this conversation was explained already.
+    reassembly_noted: bool,
 }
 
 impl Conversation {
@@ -141,7 +143,14 @@ impl Conversation {
             max_ooo_bytes: config.max_ooo_bytes,
             tcp_stream: None,
             payload_at: [None; 2],
+            reassembly_noted: false,
         }
+    }
+
+    /// True the first time it is called: the first reassembled IP datagram of this
+    /// conversation gets a note, later ones do not.
+    pub fn first_reassembled(&mut self) -> bool {
+        !std::mem::replace(&mut self.reassembly_noted, true)
     }
 
     /// Wireshark's stream number of this TCP conversation.
@@ -209,8 +218,14 @@ impl Conversation {
         self.payload_seen(dir, pkt);
         let offset = self.bytes[dir.index()];
         self.bytes[dir.index()] += payload.len() as u64;
+        let one = [pkt.frame];
+        let frames = if pkt.fragments.is_empty() {
+            &one[..]
+        } else {
+            pkt.fragments
+        };
         self.dissector
-            .datagram(dir, offset, payload, pkt.frame, pkt.ts, out);
+            .datagram(dir, offset, payload, frames, pkt.frame, pkt.ts, out);
     }
 
     /// A TCP segment. Returns true when the conversation has ended (RST, or both FINs

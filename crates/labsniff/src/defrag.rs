@@ -297,6 +297,8 @@ pub struct Dropped {
     pub bytes: usize,
     /// The datagram's payload length, when its last fragment had arrived.
     pub end: Option<usize>,
+    /// The protocol above IP (IPv6: once the first fragment, which names it, came).
+    pub protocol: Option<u8>,
     /// The transport's ports, when the first fragment of a TCP or UDP datagram had.
     pub ports: Option<(u16, u16)>,
     pub reason: DropReason,
@@ -597,6 +599,10 @@ impl Defragmenter {
                 frames: vec![frame],
                 bytes: 0,
                 end: None,
+                protocol: match key {
+                    Key::V4 { protocol, .. } => Some(protocol),
+                    Key::V6 { .. } => None,
+                },
                 ports: None,
                 reason,
             });
@@ -628,6 +634,10 @@ impl Defragmenter {
                 key,
                 bytes: d.held,
                 end: d.end,
+                protocol: match key {
+                    Key::V4 { protocol, .. } => Some(protocol),
+                    Key::V6 { .. } => d.header.is_some().then_some(d.next_header),
+                },
                 ports: d.ports(),
                 frames: d.frames,
                 reason,

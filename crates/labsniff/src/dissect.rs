@@ -172,11 +172,14 @@ impl Dissector {
     }
 
     /// One UDP datagram: a whole message as it is (no framing across datagrams).
+    /// `frames`: the frames that carried it (its IP fragments' when it was fragmented);
+    /// `frame` the one that completed it.
     pub fn datagram(
         &mut self,
         dir: Dir,
         offset: u64,
         bytes: &[u8],
+        frames: &[u64],
         frame: u64,
         ts: u64,
         out: &mut EventQueue,
@@ -198,7 +201,14 @@ impl Dissector {
         match MessageView::decode(proto, bytes) {
             Ok(m) => {
                 self.sides[dir.index()].messages += 1;
-                out.message(&self.info, dir, &m, [frame], ts, Some(offset));
+                out.message(
+                    &self.info,
+                    dir,
+                    &m,
+                    frames.iter().copied(),
+                    ts,
+                    Some(offset),
+                );
             }
             Err(e) => {
                 let d = self.diag(
