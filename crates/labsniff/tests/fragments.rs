@@ -241,3 +241,62 @@ fn fragments_of_other_ports_are_reassembled_then_left_out() {
     let run = run_capture("frag-other", &cap, FileFormat::Pcap, &["--port", "2049"]);
     assert_eq!(run.messages().len(), 1);
 }
+
+/// `tests/fixtures/fragments/udp_4000.pcap`, made by `regen.sh` there: Linux sending
+/// 4,000-byte UDP datagrams across a veth pair of MTU 1500, IPv4 then IPv6, and the
+/// echo server's replies.
+#[test]
+fn a_real_kernel_capture_decodes_and_agrees_with_tshark() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/fragments/udp_4000.pcap");
+    let file = path.to_str().unwrap();
+    let run = labsniff(&["-r", file, "--json"]);
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let m = run.messages();
+    assert_eq!(m.len(), 4, "{:?}", run.lines);
+    let mut carried: Vec<(u64, usize)> = Vec::new();
+    for (i, msg) in m.iter().enumerate() {
+        assert_eq!(msg["transport"], "udp");
+        assert_eq!(msg["dir"], if i % 2 == 0 { "c2s" } else { "s2c" });
+        assert_eq!(msg["payload_hex"], hex(&text(4000)));
+        let first = 1 + 3 * i as u64;
+        assert_eq!(msg["frames"], json!([first, first + 1, first + 2]));
+        carried.push((first + 2, 4000));
+    }
+    assert_eq!(codes(&run, "reassembled").len(), 2);
+    assert!(codes(&run, "fragments_dropped").is_empty());
+
+    let tshark = std::process::Command::new("tshark")
+        .args([
+            "-r",
+            file,
+            "-Y",
+            "udp",
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+            "-e",
+            "udp.length",
+        ])
+        .output();
+    let Ok(out) = tshark else {
+        eprintln!("skipped the tshark comparison: tshark is not installed");
+        return;
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said: Vec<(u64, usize)> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (frame, len) = l.split_once('\t').unwrap();
+            // udp.length counts the 8-byte UDP header.
+            (frame.parse().unwrap(), len.parse::<usize>().unwrap() - 8)
+        })
+        .collect();
+    assert_eq!(said, carried, "tshark's reassembled frames vs labsniff's");
+}
