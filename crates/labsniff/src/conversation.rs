@@ -225,7 +225,7 @@ impl Conversation {
             pkt.fragments
         };
         self.dissector
-            .datagram(dir, offset, payload, frames, pkt.frame, pkt.ts, out);
+            .datagram(dir, offset, payload, frames, pkt.ts, out);
     }
 
     /// A TCP segment. Returns true when the conversation has ended (RST, or both FINs
