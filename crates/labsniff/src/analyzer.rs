@@ -183,21 +183,23 @@ impl Analyzer {
             self.defrag.expire(ts);
             self.report_dropped(number);
         }
-        match self.link.clone() {
-            Ok(kind) => match packet::decode_frame(kind, number, ts, data) {
-                Ok(Decoded::Packet(pkt)) => self.packet(&pkt),
-                Ok(Decoded::Fragment(frag)) => self.fragment(&frag, number, ts),
-                Ok(Decoded::Other) => {}
-                Err(e) => self.frame_error(number, &e, data.len(), orig_len),
+        // The link kind is copied out, not the whole Result cloned per frame.
+        let kind = self.link.as_ref().ok().copied();
+        match kind {
+            Some(kind) => match packet::decode_fast(kind, number, ts, data) {
+                Some(pkt) => self.packet(&pkt, &[]),
+                None => match packet::decode_frame_general(kind, number, ts, data) {
+                    Ok(Decoded::Packet(pkt)) => self.packet(&pkt, &[]),
+                    Ok(Decoded::Fragment(frag)) => self.fragment(&frag, number, ts),
+                    Ok(Decoded::Other) => {}
+                    Err(e) => self.frame_error(number, &e, data.len(), orig_len),
+                },
             },
-            Err(e) => {
-                if number == 1 {
-                    self.push_diag(
-                        Severity::Error,
-                        e.code(),
-                        None,
-                        format!("{e}; no frame can be decoded"),
-                    );
+            None => {
+                if let (1, Err(e)) = (number, &self.link) {
+                    let text = format!("{e}; no frame can be decoded");
+                    let code = e.code();
+                    self.push_diag(Severity::Error, code, None, text);
                 }
             }
         }
@@ -306,7 +308,9 @@ impl Analyzer {
         Ok(())
     }
 
-    fn packet(&mut self, pkt: &Packet<'_>) {
+    /// A TCP or UDP packet; `fragments`: the frames of the IP fragments it was
+    /// reassembled from (empty when it was not fragmented).
+    fn packet(&mut self, pkt: &Packet<'_>, fragments: &[u64]) {
         let port = self.options.port;
         if pkt.src.port() != port && pkt.dst.port() != port {
             if let Transport::Tcp(seg) = &pkt.transport {
@@ -376,7 +380,7 @@ impl Analyzer {
                 }
                 if let Some(conv) = self.open.get_mut(&key) {
                     let dir = conv.dir_of(pkt.src);
-                    conv.udp(dir, pkt, &mut self.events);
+                    conv.udp(dir, pkt, fragments, &mut self.events);
                 }
             }
         }

@@ -197,8 +197,9 @@ impl Conversation {
         self.sent[dir.index()] = true;
     }
 
-    /// A UDP datagram: one message.
-    pub fn udp(&mut self, dir: Dir, pkt: &Packet<'_>, out: &mut EventQueue) {
+    /// A UDP datagram: one message. `fragments`: the frames of its IP fragments, in
+    /// capture order, when it was reassembled (they all carried the message).
+    pub fn udp(&mut self, dir: Dir, pkt: &Packet<'_>, fragments: &[u64], out: &mut EventQueue) {
         self.count(dir, pkt);
         let (payload, wire_len) = pkt.payload();
         if payload.len() < wire_len {
@@ -219,10 +220,10 @@ impl Conversation {
         let offset = self.bytes[dir.index()];
         self.bytes[dir.index()] += payload.len() as u64;
         let one = [pkt.frame];
-        let frames = if pkt.fragments.is_empty() {
+        let frames = if fragments.is_empty() {
             &one[..]
         } else {
-            pkt.fragments
+            fragments
         };
         self.dissector
             .datagram(dir, offset, payload, frames, pkt.ts, out);

@@ -66,9 +66,6 @@ pub struct Packet<'a> {
     pub src: SocketAddr,
     pub dst: SocketAddr,
     pub transport: Transport<'a>,
-    /// Frames of the IP fragments this packet was reassembled from, in capture order
-    /// (`frame` is the one that completed it); empty for an unfragmented packet.
-    pub fragments: &'a [u64],
 }
 
 impl Packet<'_> {
@@ -129,6 +126,24 @@ pub fn decode_frame(
     }
 }
 
+/// The fast path alone: a plain TCP-over-IPv4 frame, or `None` for "ask
+/// [`decode_frame`]" (fragments always are). For the analyzer's hot loop, where
+/// wrapping the packet in [`Decoded`] cost a copy of it per frame.
+#[inline]
+pub fn decode_fast(kind: LinkKind, frame: u64, ts: Micros, data: &[u8]) -> Option<Packet<'_>> {
+    fast::decode(kind, frame, ts, data)
+}
+
+/// [`decode_frame`] without the fast path (after [`decode_fast`] said `None`).
+pub fn decode_frame_general(
+    kind: LinkKind,
+    frame: u64,
+    ts: Micros,
+    data: &[u8],
+) -> Result<Decoded<'_>, LinkError> {
+    decode_any(kind, frame, ts, data)
+}
+
 /// [`decode`] without the fast path for plain TCP over IPv4: every link type,
 /// every error. (Public so that tests can hold the two paths together.)
 pub fn decode_general(
@@ -144,15 +159,15 @@ pub fn decode_general(
 }
 
 /// A reassembled IP datagram (from [`crate::defrag`], starting at its IP header),
-/// decoded exactly as a frame of raw IP would be; `fragments` are its fragments'
-/// frames, `frame` the one that completed it.
-pub fn decode_reassembled<'a>(
+/// decoded exactly as a frame of raw IP would be; `frame` is the fragment's that
+/// completed it. (Its fragments' frames travel beside the packet, not in it: a
+/// larger [`Packet`] cost a copy per frame on the hot path.)
+pub fn decode_reassembled(
     frame: u64,
     ts: Micros,
-    ip: &'a [u8],
-    fragments: &'a [u64],
-) -> Result<Option<Packet<'a>>, LinkError> {
-    Ok(decode_general(LinkKind::RawIp, frame, ts, ip)?.map(|p| Packet { fragments, ..p }))
+    ip: &[u8],
+) -> Result<Option<Packet<'_>>, LinkError> {
+    decode_general(LinkKind::RawIp, frame, ts, ip)
 }
 
 /// Where `part` (a subslice of `whole`) starts in it.
@@ -272,7 +287,6 @@ fn decode_any(
         src: SocketAddr::new(src_ip, src_port),
         dst: SocketAddr::new(dst_ip, dst_port),
         transport,
-        fragments: &[],
     }))
 }
 

@@ -17,15 +17,14 @@ impl Analyzer {
     pub(super) fn fragment(&mut self, frag: &Fragment<'_>, frame: u64, ts: Micros) {
         // Taken out so that the packet borrowing it can be analysed with `&mut self`;
         // put back after, keeping its buffers' capacity.
-        let out = std::mem::take(&mut self.assembled);
-        let mut out = out;
+        let mut out = std::mem::take(&mut self.assembled);
         let done = self.defrag.fragment(frag, frame, ts, &mut out);
         self.report_dropped(frame);
         if let Some(dg) = done {
-            match packet::decode_reassembled(frame, ts, &out.packet, &out.frames) {
+            match packet::decode_reassembled(frame, ts, &out.packet) {
                 Ok(Some(pkt)) => {
-                    self.packet(&pkt);
-                    self.explain_reassembled(&pkt, &dg, out.packet.len());
+                    self.packet(&pkt, &out.frames);
+                    self.explain_reassembled(&pkt, &out.frames, &dg, out.packet.len());
                 }
                 Ok(None) => {}
                 Err(e) => {
@@ -64,7 +63,13 @@ impl Analyzer {
 
     /// The note for a conversation's first reassembled datagram, and a warning when its
     /// fragments overlapped.
-    fn explain_reassembled(&mut self, pkt: &Packet<'_>, dg: &Datagram, ip_len: usize) {
+    fn explain_reassembled(
+        &mut self,
+        pkt: &Packet<'_>,
+        fragments: &[u64],
+        dg: &Datagram,
+        ip_len: usize,
+    ) {
         let port = self.options.port;
         if pkt.src.port() != port && pkt.dst.port() != port {
             return;
@@ -85,7 +90,7 @@ impl Analyzer {
                 "{} carried one {}-byte {family} datagram ({name}, {} of payload) in {} ({}); \
                  Wireshark shows it reassembled in frame {}: only the first fragment carries the \
                  {name} header and its ports",
-                words::frames_span(pkt.fragments),
+                words::frames_span(fragments),
                 grouped(ip_len),
                 bytes(payload),
                 words::count(dg.fragments as u64, "fragment"),
@@ -107,7 +112,7 @@ impl Analyzer {
                  byte, but Linux (4.19 and later) discards a datagram whose fragments overlap, so \
                  the receiver may never have had this one",
                 pkt.frame,
-                words::frames_span(pkt.fragments),
+                words::frames_span(fragments),
                 bytes(dg.overlap_bytes),
                 grouped(dg.differing_bytes),
             );

@@ -85,7 +85,6 @@ pub fn decode(kind: LinkKind, frame: u64, ts: Micros, data: &[u8]) -> Option<Pac
             payload,
             wire_len: payload.len(),
         }),
-        fragments: &[],
     })
 }
 
