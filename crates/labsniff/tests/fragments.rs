@@ -300,3 +300,71 @@ fn a_real_kernel_capture_decodes_and_agrees_with_tshark() {
         .collect();
     assert_eq!(said, carried, "tshark's reassembled frames vs labsniff's");
 }
+
+/// `fragment` (IPv4) moved `by` bytes (a multiple of 8) further and filled with `fill`.
+fn moved_v4(fragment: &[u8], by: u16, fill: u8) -> Vec<u8> {
+    let mut f = fragment.to_vec();
+    let field = u16::from_be_bytes([f[6], f[7]]);
+    f[6..8].copy_from_slice(&((field & 0xe000) | ((field & 0x1fff) + by / 8)).to_be_bytes());
+    f[10..12].copy_from_slice(&[0, 0]); // labsniff does not check the IPv4 checksum
+    for b in &mut f[20..] {
+        *b = fill;
+    }
+    f
+}
+
+#[test]
+fn overlapping_ipv4_fragments_keep_the_first_copy_with_a_warning() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let request = text(4000);
+    let packet = cap.udp_ip_packet(addr(V4.0), addr(V4.1), &request);
+    let f = fragment(&packet, 1500, 0);
+    cap.push_ip(&f[0], false);
+    cap.push_ip(&f[1], false);
+    // 16 bytes into the second fragment, over its end: 1,464 old bytes, 16 new ones.
+    cap.push_ip(&moved_v4(&f[1], 16, b'#'), false);
+    cap.push_ip(&f[2], false);
+    let run = run_capture("frag-overlap4", &cap, FileFormat::Pcap, &[]);
+    let m = run.messages();
+    assert_eq!(m.len(), 1, "{:?}", run.lines);
+    let mut expected = request.clone();
+    // UDP payload offset = IP payload offset − 8: bytes 2,952..2,968 came first as '#'.
+    expected[2952..2968].fill(b'#');
+    assert_eq!(m[0]["payload_hex"], hex(&expected));
+    assert_eq!(m[0]["frames"], json!([1, 2, 3, 4]));
+    let warned = codes(&run, "fragments_overlap");
+    assert_eq!(warned.len(), 1);
+    let said = warned[0]["text"].as_str().unwrap();
+    assert!(said.starts_with("frame 4: the fragments of this UDP datagram (frames 1–4) overlapped: 1,480 bytes arrived more than once"), "{said}");
+    assert!(said.contains("labsniff kept the first copy"), "{said}");
+    assert_eq!(warned[0]["conv"], 1);
+}
+
+#[test]
+fn overlapping_ipv6_fragments_discard_the_datagram() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let packet = cap.udp_ip_packet(addr(V6.0), addr(V6.1), &text(4000));
+    let f = fragment(&packet, 1500, 0x42);
+    cap.push_ip(&f[0], false);
+    let mut second = f[1].clone();
+    // Offset 1,448 → 1,440: 8 bytes over the first fragment.
+    second[42..44].copy_from_slice(&((1440u16) | 1).to_be_bytes());
+    cap.push_ip(&second, false);
+    cap.push_ip(&f[2], false);
+    let run = run_capture("frag-overlap6", &cap, FileFormat::Pcap, &[]);
+    assert!(run.messages().is_empty());
+    let dropped = codes(&run, "fragments_dropped");
+    assert_eq!(
+        dropped.len(),
+        2,
+        "the overlap, then the rest at the end: {dropped:?}"
+    );
+    assert_eq!(dropped[0]["frame"], 2);
+    let said = dropped[0]["text"].as_str().unwrap();
+    assert!(
+        said.contains("an IPv6 receiver discards such a datagram (RFC 5722)"),
+        "{said}"
+    );
+    assert!(said.contains("(IP id 0x42)"), "{said}");
+    assert!(said.contains("frames 1, 2 (2 fragments)"), "{said}");
+}
