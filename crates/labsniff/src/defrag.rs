@@ -39,7 +39,9 @@
 //! # Given up, with a [`Dropped`] fact
 //! Timeout, overlap (IPv6), too big, a fragment ending past the end a last fragment
 //! set, a last fragment that contradicts a known end or held bytes, a non-last
-//! fragment whose length is not a multiple of 8, a fragment cut by the snaplen (its
+//! fragment whose length is not a multiple of 8 (RFC 8200 discards such an IPv6
+//! fragment; Linux trims an IPv4 one, which a capture that shows one cannot tell us
+//! the receiver did), a fragment cut by the snaplen (its
 //! bytes cannot be had), too many fragments, eviction by a cap, and the end of the
 //! capture ([`Defragmenter::finish`]).
 
