@@ -24,8 +24,9 @@
 //!   byte is there.
 //!
 //! # Timeouts (capture time, checked as frames arrive: [`Defragmenter::expire`])
-//! IPv4 [`TIMEOUT_V4`] = 30 s after the first fragment (RFC 791 asks for at least 15 s;
-//! Linux's `ipfrag_time` is 30 s), IPv6 [`TIMEOUT_V6`] = 60 s (RFC 8200 section 4.5).
+//! IPv4 [`TIMEOUT_V4`] = 30 s after the first fragment (RFC 791 suggests 15 s for the
+//! initial timer, RFC 1122 60 to 120 s; Linux's `net.ipv4.ipfrag_time` is 30 s, the
+//! receiver a lab capture shows), IPv6 [`TIMEOUT_V6`] = 60 s (RFC 8200 section 4.5).
 //!
 //! # Overlaps
 //! - **IPv6**: a fragment that overlaps bytes already held discards the whole datagram
@@ -40,8 +41,8 @@
 //! Timeout, overlap (IPv6), too big, a fragment ending past the end a last fragment
 //! set, a last fragment that contradicts a known end or held bytes, a non-last
 //! fragment whose length is not a multiple of 8 (RFC 8200 discards such an IPv6
-//! fragment; Linux trims an IPv4 one, which a capture that shows one cannot tell us
-//! the receiver did), a fragment cut by the snaplen (its
+//! fragment; Linux trims an IPv4 one to a multiple of 8; either way the bytes the
+//! receiver kept are not the ones captured), a fragment cut by the snaplen (its
 //! bytes cannot be had), too many fragments, eviction by a cap, and the end of the
 //! capture ([`Defragmenter::finish`]).
 
