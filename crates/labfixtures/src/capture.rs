@@ -36,6 +36,7 @@ pub struct Capture {
     clock_micros: u64,
     /// LINKTYPE written in the file header instead of the link type's own.
     file_linktype: Option<u32>,
+    next_fragment_id: u32,
 }
 
 impl Capture {
@@ -47,6 +48,7 @@ impl Capture {
             snaplen: DEFAULT_SNAPLEN,
             clock_micros: FIRST_TIMESTAMP_MICROS,
             file_linktype: None,
+            next_fragment_id: 0,
         }
     }
 
@@ -99,11 +101,56 @@ impl Capture {
     /// One UDP datagram; returns its 1-based frame number. The endpoint on port 5005
     /// (or else the lower port) is taken to be the server, where the capture runs.
     pub fn udp(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> usize {
-        let from_server = src.port() == labproto::LAB_PORT
-            || (dst.port() != labproto::LAB_PORT && src.port() < dst.port());
         let mut data = Vec::new();
-        self.builder.udp(&mut data, src, dst, from_server, payload);
+        self.builder
+            .udp(&mut data, src, dst, from_server(src, dst), payload);
         self.push(data)
+    }
+
+    /// The IP packet (from its IP header, no link header) that [`Capture::udp`] would
+    /// capture; it uses up an IPv4 identification. Fragment it with
+    /// [`crate::fragment::fragment`], capture the pieces with [`Capture::push_ip`].
+    pub fn udp_ip_packet(&mut self, src: SocketAddr, dst: SocketAddr, payload: &[u8]) -> Vec<u8> {
+        let mut data = Vec::new();
+        self.builder
+            .udp(&mut data, src, dst, from_server(src, dst), payload);
+        data.split_off(self.link().header_len())
+    }
+
+    /// Capture one IP packet as it is, in the capture's link header.
+    pub fn push_ip(&mut self, packet: &[u8], from_server: bool) -> usize {
+        let mut data = Vec::new();
+        self.builder.ip(&mut data, packet, from_server);
+        self.push(data)
+    }
+
+    /// A fresh IPv6 fragment identification (IPv4 fragments keep their packet's).
+    pub fn next_fragment_id(&mut self) -> u32 {
+        self.next_fragment_id = self.next_fragment_id.wrapping_add(1);
+        self.next_fragment_id
+    }
+
+    /// One UDP datagram sent as IP fragments of at most `mtu` bytes, captured in order;
+    /// returns their frame numbers.
+    pub fn udp_fragmented(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        mtu: usize,
+    ) -> Vec<usize> {
+        let packet = self.udp_ip_packet(src, dst, payload);
+        let id = self.next_fragment_id();
+        crate::fragment::fragment(&packet, mtu, id)
+            .iter()
+            .map(|f| self.push_ip(f, from_server(src, dst)))
+            .collect()
+    }
+
+    /// A [`FrameSink`] for [`TcpFlow`]s whose segments go out as IP fragments of at most
+    /// `mtu` bytes (segments that fit go out whole).
+    pub fn fragmenting(&mut self, mtu: usize) -> Fragmenting<'_> {
+        Fragmenting { cap: self, mtu }
     }
 
     /// A TCP conversation between `client` and `server` (IPv4 or IPv6 from the
@@ -172,5 +219,33 @@ impl FrameSink for Capture {
         let mut data = Vec::new();
         self.builder.tcp(&mut data, seg);
         self.push(data)
+    }
+}
+
+/// The endpoint on port 5005 (or else the lower port) is the server.
+fn from_server(src: SocketAddr, dst: SocketAddr) -> bool {
+    src.port() == labproto::LAB_PORT
+        || (dst.port() != labproto::LAB_PORT && src.port() < dst.port())
+}
+
+/// See [`Capture::fragmenting`].
+#[derive(Debug)]
+pub struct Fragmenting<'c> {
+    cap: &'c mut Capture,
+    mtu: usize,
+}
+
+impl FrameSink for Fragmenting<'_> {
+    /// Returns the frame of the last fragment.
+    fn push_tcp(&mut self, seg: &TcpSegment<'_>) -> usize {
+        let mut data = Vec::new();
+        self.cap.builder.tcp(&mut data, seg);
+        let packet = data.split_off(self.cap.link().header_len());
+        let id = self.cap.next_fragment_id();
+        let mut last = 0;
+        for f in crate::fragment::fragment(&packet, self.mtu, id) {
+            last = self.cap.push_ip(&f, seg.from_server);
+        }
+        last
     }
 }

@@ -259,6 +259,35 @@ impl FrameBuilder {
         udp.set_checksum(checksum);
     }
 
+    /// Replace `out` with the frame carrying the IP packet `ip` as it is (a fragment
+    /// from [`crate::fragment`], say).
+    pub fn ip(&mut self, out: &mut Vec<u8>, ip: &[u8], from_server: bool) {
+        let ipv6 = ip.first().is_some_and(|b| b >> 4 == 6);
+        let loopback = if ipv6 {
+            let addr = |at: usize| {
+                ip.get(at..at + 16)
+                    .and_then(|b| <[u8; 16]>::try_from(b).ok())
+                    .map(Ipv6Addr::from)
+            };
+            addr(8)
+                .zip(addr(24))
+                .is_some_and(|(s, d)| s.is_loopback() && d.is_loopback())
+        } else {
+            ip.len() >= 20 && ip[12] == 127 && ip[16] == 127
+        };
+        let link_len = self.link.header_len();
+        out.clear();
+        out.resize(link_len, 0);
+        let info = LinkInfo {
+            ipv6,
+            from_server,
+            loopback,
+            null_af_inet6: self.null_af_inet6,
+        };
+        link::write_header(self.link, &mut out[..link_len], info);
+        out.extend_from_slice(ip);
+    }
+
     /// Size `out` for the whole frame, write the link and IP headers, and return the
     /// offset where the transport header starts.
     fn begin(

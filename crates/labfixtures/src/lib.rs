@@ -13,6 +13,8 @@
 //! - [`savefile`]: pcap and pcapng writers that stream records to any `io::Write`.
 //! - [`Capture`]: an in-memory capture with a clock; [`TcpFlow`] scripts TCP
 //!   conversations into it (handshake, data, gaps, out-of-order, teardown).
+//! - [`fragment`]: IPv4 and IPv6 fragmentation of a built IP packet to an MTU;
+//!   [`Capture::udp_fragmented`] and [`Capture::fragmenting`] capture fragments.
 //! - [`lab`]: the lab's v2/v3 payloads, encoded by labproto.
 //! - [`synth`]: large lab sessions streamed straight to disk in constant memory.
 //!
@@ -46,6 +48,7 @@
 //! ```
 
 mod capture;
+pub mod fragment;
 pub mod frame;
 pub mod lab;
 pub mod link;
@@ -53,7 +56,7 @@ pub mod savefile;
 pub mod synth;
 mod tcp_flow;
 
-pub use capture::{Capture, Frame, FIRST_TIMESTAMP_MICROS, FRAME_SPACING_MICROS};
+pub use capture::{Capture, Fragmenting, Frame, FIRST_TIMESTAMP_MICROS, FRAME_SPACING_MICROS};
 pub use link::LinkType;
 pub use savefile::FileFormat;
 pub use tcp_flow::{Dir, FrameSink, TcpFlow, CLIENT_ISN, SERVER_ISN};

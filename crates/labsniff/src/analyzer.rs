@@ -2,10 +2,11 @@
 //! where frames come from (see `source`) or how events are shown (see `output`).
 
 use crate::conversation::{ConvConfig, Conversation};
+use crate::defrag::{Assembled, Defragmenter, Limits};
 use crate::event::{Diagnostic, Dir, Event, Severity, Sink, Summary, TransportKind};
 use crate::flow_hash::FlowHashBuilder;
 use crate::link::{LinkError, LinkKind};
-use crate::packet::{self, Micros, Packet, Transport};
+use crate::packet::{self, Decoded, Micros, Packet, Transport};
 use crate::queue::EventQueue;
 use labproto::Proto;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -67,7 +68,14 @@ pub struct Analyzer {
     diagnostics: u64,
     conversations: u64,
     streams: TcpStreams,
+    /// IP fragments of every port (their ports are only in the first fragment): the
+    /// lab port is checked on the reassembled datagram.
+    defrag: Defragmenter,
+    /// Where the defragmenter writes a datagram (its buffers are reused).
+    assembled: Assembled,
 }
+
+mod fragments;
 
 /// Wireshark's `tcp.stream` numbering: every TCP conversation in the capture, on any
 /// port, numbered from 0 in order of its first packet. Lab conversations take their
@@ -150,6 +158,8 @@ impl Analyzer {
             diagnostics: 0,
             conversations: 0,
             streams: TcpStreams::default(),
+            defrag: Defragmenter::new(Limits::default()),
+            assembled: Assembled::default(),
         }
     }
 
@@ -168,20 +178,28 @@ impl Analyzer {
     ) -> std::io::Result<()> {
         self.frames += 1;
         let number = self.frames;
-        match self.link.clone() {
-            Ok(kind) => match packet::decode(kind, number, ts, data) {
-                Ok(Some(pkt)) => self.packet(&pkt),
-                Ok(None) => {}
-                Err(e) => self.frame_error(number, &e, data.len(), orig_len),
+        // The one branch unfragmented traffic pays: no datagram waits, nothing expires.
+        if self.defrag.in_progress() != 0 {
+            self.defrag.expire(ts);
+            self.report_dropped(number);
+        }
+        // The link kind is copied out, not the whole Result cloned per frame.
+        let kind = self.link.as_ref().ok().copied();
+        match kind {
+            Some(kind) => match packet::decode_fast(kind, number, ts, data) {
+                Some(pkt) => self.packet(&pkt, &[]),
+                None => match packet::decode_frame_general(kind, number, ts, data) {
+                    Ok(Decoded::Packet(pkt)) => self.packet(&pkt, &[]),
+                    Ok(Decoded::Fragment(frag)) => self.fragment(&frag, number, ts),
+                    Ok(Decoded::Other) => {}
+                    Err(e) => self.frame_error(number, &e, data.len(), orig_len),
+                },
             },
-            Err(e) => {
-                if number == 1 {
-                    self.push_diag(
-                        Severity::Error,
-                        e.code(),
-                        None,
-                        format!("{e}; no frame can be decoded"),
-                    );
+            None => {
+                if let (1, Err(e)) = (number, &self.link) {
+                    let text = format!("{e}; no frame can be decoded");
+                    let code = e.code();
+                    self.push_diag(Severity::Error, code, None, text);
                 }
             }
         }
@@ -213,6 +231,8 @@ impl Analyzer {
         dropped: Option<u32>,
         sink: &mut S,
     ) -> std::io::Result<Summary> {
+        self.defrag.finish();
+        self.report_dropped(self.frames);
         if self.frames == 0 {
             self.push_diag(
                 Severity::Note,
@@ -288,7 +308,9 @@ impl Analyzer {
         Ok(())
     }
 
-    fn packet(&mut self, pkt: &Packet<'_>) {
+    /// A TCP or UDP packet; `fragments`: the frames of the IP fragments it was
+    /// reassembled from (empty when it was not fragmented).
+    fn packet(&mut self, pkt: &Packet<'_>, fragments: &[u64]) {
         let port = self.options.port;
         if pkt.src.port() != port && pkt.dst.port() != port {
             if let Transport::Tcp(seg) = &pkt.transport {
@@ -358,7 +380,7 @@ impl Analyzer {
                 }
                 if let Some(conv) = self.open.get_mut(&key) {
                     let dir = conv.dir_of(pkt.src);
-                    conv.udp(dir, pkt, &mut self.events);
+                    conv.udp(dir, pkt, fragments, &mut self.events);
                 }
             }
         }

@@ -90,6 +90,8 @@ pub struct Conversation {
     tcp_stream: Option<u64>,
     /// Per direction: the first and the last frame that carried payload.
     payload_at: [Option<(FrameAt, FrameAt)>; 2],
+    /// A reassembled IP datagram of this conversation was explained already.
+    reassembly_noted: bool,
 }
 
 impl Conversation {
@@ -141,7 +143,14 @@ impl Conversation {
             max_ooo_bytes: config.max_ooo_bytes,
             tcp_stream: None,
             payload_at: [None; 2],
+            reassembly_noted: false,
         }
+    }
+
+    /// True the first time it is called: the first reassembled IP datagram of this
+    /// conversation gets a note, later ones do not.
+    pub fn first_reassembled(&mut self) -> bool {
+        !std::mem::replace(&mut self.reassembly_noted, true)
     }
 
     /// Wireshark's stream number of this TCP conversation.
@@ -188,8 +197,9 @@ impl Conversation {
         self.sent[dir.index()] = true;
     }
 
-    /// A UDP datagram: one message.
-    pub fn udp(&mut self, dir: Dir, pkt: &Packet<'_>, out: &mut EventQueue) {
+    /// A UDP datagram: one message. `fragments`: the frames of its IP fragments, in
+    /// capture order, when it was reassembled (they all carried the message).
+    pub fn udp(&mut self, dir: Dir, pkt: &Packet<'_>, fragments: &[u64], out: &mut EventQueue) {
         self.count(dir, pkt);
         let (payload, wire_len) = pkt.payload();
         if payload.len() < wire_len {
@@ -209,8 +219,14 @@ impl Conversation {
         self.payload_seen(dir, pkt);
         let offset = self.bytes[dir.index()];
         self.bytes[dir.index()] += payload.len() as u64;
+        let one = [pkt.frame];
+        let frames = if fragments.is_empty() {
+            &one[..]
+        } else {
+            fragments
+        };
         self.dissector
-            .datagram(dir, offset, payload, pkt.frame, pkt.ts, out);
+            .datagram(dir, offset, payload, frames, pkt.ts, out);
     }
 
     /// A TCP segment. Returns true when the conversation has ended (RST, or both FINs

@@ -172,15 +172,18 @@ impl Dissector {
     }
 
     /// One UDP datagram: a whole message as it is (no framing across datagrams).
+    /// `frames`: the frames that carried it, in capture order (its IP fragments' when
+    /// it was fragmented); the last one completed it.
     pub fn datagram(
         &mut self,
         dir: Dir,
         offset: u64,
         bytes: &[u8],
-        frame: u64,
+        frames: &[u64],
         ts: u64,
         out: &mut EventQueue,
     ) {
+        let frame = frames.last().copied().unwrap_or(0);
         let proto = self.proto.unwrap_or(Proto::Text);
         let side = &mut self.sides[dir.index()];
         if !side.mistakes_done && proto != Proto::Text {
@@ -198,7 +201,14 @@ impl Dissector {
         match MessageView::decode(proto, bytes) {
             Ok(m) => {
                 self.sides[dir.index()].messages += 1;
-                out.message(&self.info, dir, &m, [frame], ts, Some(offset));
+                out.message(
+                    &self.info,
+                    dir,
+                    &m,
+                    frames.iter().copied(),
+                    ts,
+                    Some(offset),
+                );
             }
             Err(e) => {
                 let d = self.diag(

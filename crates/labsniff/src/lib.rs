@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod analyzer;
 pub mod conversation;
+pub mod defrag;
 pub mod dissect;
 pub mod event;
 pub mod exit_code;

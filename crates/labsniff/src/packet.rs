@@ -86,18 +86,62 @@ impl Packet<'_> {
 
 mod fast;
 
-/// Decode a frame. `Ok(None)`: not a TCP/UDP over IP packet (ARP, ICMP, ...), nothing
-/// to report. Errors say which layer is cut off or broken.
+/// What a frame holds, for the analyzer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded<'a> {
+    /// A TCP or UDP packet.
+    Packet(Packet<'a>),
+    /// An IP fragment (IPv4 with MF or an offset, IPv6 with a fragmenting Fragment
+    /// header): for [`crate::defrag`]; its transport header, if any, is not decoded.
+    Fragment(crate::defrag::Fragment<'a>),
+    /// Not TCP/UDP over IP (ARP, ICMP, ...): nothing to report.
+    Other,
+}
+
+/// Decode a frame. `Ok(None)`: not a TCP/UDP over IP packet (ARP, ICMP, ...), or an IP
+/// fragment ([`decode_frame`] tells those apart), nothing to report. Errors say which
+/// layer is cut off or broken.
 pub fn decode(
     kind: LinkKind,
     frame: u64,
     ts: Micros,
     data: &[u8],
 ) -> Result<Option<Packet<'_>>, LinkError> {
-    match fast::decode(kind, frame, ts, data) {
-        Some(packet) => Ok(Some(packet)),
-        None => decode_general(kind, frame, ts, data),
+    match decode_frame(kind, frame, ts, data)? {
+        Decoded::Packet(p) => Ok(Some(p)),
+        Decoded::Fragment(_) | Decoded::Other => Ok(None),
     }
+}
+
+/// [`decode`] with IP fragments handed back as such.
+pub fn decode_frame(
+    kind: LinkKind,
+    frame: u64,
+    ts: Micros,
+    data: &[u8],
+) -> Result<Decoded<'_>, LinkError> {
+    match fast::decode(kind, frame, ts, data) {
+        Some(packet) => Ok(Decoded::Packet(packet)),
+        None => decode_any(kind, frame, ts, data),
+    }
+}
+
+/// The fast path alone: a plain TCP-over-IPv4 frame, or `None` for "ask
+/// [`decode_frame`]" (fragments always are). For the analyzer's hot loop, where
+/// wrapping the packet in [`Decoded`] cost a copy of it per frame.
+#[inline]
+pub fn decode_fast(kind: LinkKind, frame: u64, ts: Micros, data: &[u8]) -> Option<Packet<'_>> {
+    fast::decode(kind, frame, ts, data)
+}
+
+/// [`decode_frame`] without the fast path (after [`decode_fast`] said `None`).
+pub fn decode_frame_general(
+    kind: LinkKind,
+    frame: u64,
+    ts: Micros,
+    data: &[u8],
+) -> Result<Decoded<'_>, LinkError> {
+    decode_any(kind, frame, ts, data)
 }
 
 /// [`decode`] without the fast path for plain TCP over IPv4: every link type,
@@ -108,11 +152,59 @@ pub fn decode_general(
     ts: Micros,
     data: &[u8],
 ) -> Result<Option<Packet<'_>>, LinkError> {
+    match decode_any(kind, frame, ts, data)? {
+        Decoded::Packet(p) => Ok(Some(p)),
+        Decoded::Fragment(_) | Decoded::Other => Ok(None),
+    }
+}
+
+/// A reassembled IP datagram (from [`crate::defrag`], starting at its IP header),
+/// decoded exactly as a frame of raw IP would be; `frame` is the fragment's that
+/// completed it. (Its fragments' frames travel beside the packet, not in it: a
+/// larger [`Packet`] cost a copy per frame on the hot path.)
+pub fn decode_reassembled(
+    frame: u64,
+    ts: Micros,
+    ip: &[u8],
+) -> Result<Option<Packet<'_>>, LinkError> {
+    decode_general(LinkKind::RawIp, frame, ts, ip)
+}
+
+/// Where `part` (a subslice of `whole`) starts in it.
+fn offset_in(whole: &[u8], part: &[u8]) -> Option<usize> {
+    (part.as_ptr() as usize).checked_sub(whole.as_ptr() as usize)
+}
+
+/// The general path: etherparse's slicing of every link, tunnel and extension header.
+fn decode_any(
+    kind: LinkKind,
+    frame: u64,
+    ts: Micros,
+    data: &[u8],
+) -> Result<Decoded<'_>, LinkError> {
     let sliced = match kind.slice(data) {
         Ok(s) => s,
-        Err(LinkError::NotIp { .. }) => return Ok(None),
+        Err(LinkError::NotIp { .. }) => return Ok(Decoded::Other),
         Err(e) => return Err(e),
     };
+    // A fragment: etherparse leaves its transport alone (rightly: only the first
+    // fragment has the header, and it describes the whole datagram). The defragmenter
+    // reads the IP layer itself, from where etherparse found its header.
+    let fragment_at = match &sliced.net {
+        Some(LaxNetSlice::Ipv4(ip)) if ip.payload().fragmented => {
+            offset_in(data, ip.header().slice())
+        }
+        Some(LaxNetSlice::Ipv6(ip)) if ip.payload().fragmented => {
+            offset_in(data, ip.header().slice())
+        }
+        _ => None,
+    };
+    if let Some(at) = fragment_at {
+        return Ok(data
+            .get(at..)
+            .and_then(crate::defrag::parse)
+            .map_or(Decoded::Other, Decoded::Fragment));
+    }
     let (src_ip, dst_ip, missing) = match &sliced.net {
         Some(LaxNetSlice::Ipv4(ip)) => {
             let h = ip.header();
@@ -136,7 +228,7 @@ pub fn decode_general(
         Some(LaxNetSlice::Arp(_)) | None => {
             return match sliced.stop_err {
                 Some((err, layer)) => Err(stop_error(err, layer)),
-                None => Ok(None),
+                None => Ok(Decoded::Other),
             }
         }
     };
@@ -180,7 +272,7 @@ pub fn decode_general(
         _ => {
             return match sliced.stop_err {
                 Some((err, layer)) => Err(stop_error(err, layer)),
-                None => Ok(None),
+                None => Ok(Decoded::Other),
             }
         }
     };
@@ -189,7 +281,7 @@ pub fn decode_general(
         Some(TransportSlice::Udp(u)) => (u.source_port(), u.destination_port()),
         _ => (0, 0),
     };
-    Ok(Some(Packet {
+    Ok(Decoded::Packet(Packet {
         frame,
         ts,
         src: SocketAddr::new(src_ip, src_port),

@@ -209,6 +209,33 @@ fn sniff_seeds() -> Vec<Vec<u8>> {
         let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
         out.push(sniff_frames::encode(dlt, None, &frames));
     }
+    // IP fragments: a UDP datagram and a TCP segment over a small MTU, IPv4 and IPv6,
+    // the UDP fragments in reverse order (the defragmenter's paths).
+    for v6 in [false, true] {
+        let mut cap = Capture::new(LinkType::Ethernet);
+        let (client, server) = if v6 {
+            (addr("[fd77::2]:40000"), addr("[fd77::1]:5005"))
+        } else {
+            (addr("10.77.0.2:40000"), addr("10.77.0.1:5005"))
+        };
+        let packet = cap.udp_ip_packet(client, server, &lab::v3(1, &[b'x'; 600]));
+        for f in labfixtures::fragment::fragment(&packet, 300, 9)
+            .iter()
+            .rev()
+        {
+            cap.push_ip(f, false);
+        }
+        let mut flow = cap.tcp(client, server);
+        flow.handshake(&mut cap);
+        flow.send(
+            &mut cap.fragmenting(300),
+            Dir::C2S,
+            &lab::v3(2, &[b'y'; 500]),
+        );
+        flow.close(&mut cap);
+        let frames: Vec<&[u8]> = cap.frame_list().iter().map(|f| f.data.as_slice()).collect();
+        out.push(sniff_frames::encode(1, None, &frames));
+    }
     out
 }
 

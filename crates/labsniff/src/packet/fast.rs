@@ -191,6 +191,36 @@ mod tests {
         }
     }
 
+    #[test]
+    fn leaves_ip_fragments_to_the_defragmenter() {
+        for (client, server) in [
+            ("10.0.0.2:40000", "10.0.0.1:5005"),
+            ("[2001:db8::2]:40000", "[2001:db8::1]:5005"),
+        ] {
+            let mut cap = Capture::new(LinkType::Ethernet);
+            let mut flow = cap.tcp(client.parse().unwrap(), server.parse().unwrap());
+            flow.handshake(&mut cap);
+            flow.send(&mut cap.fragmenting(1500), Dir::C2S, &[7u8; 4000]);
+            let all = cap.frame_list();
+            assert_eq!(all.len(), 6);
+            for (i, f) in all[3..].iter().enumerate() {
+                assert!(
+                    decode(LinkKind::Ethernet, 1, 0, &f.data).is_none(),
+                    "fragment {i}"
+                );
+                let general = crate::packet::decode_frame(LinkKind::Ethernet, 1, 0, &f.data);
+                match general {
+                    Ok(crate::packet::Decoded::Fragment(frag)) => {
+                        assert_eq!(frag.more, i < 2);
+                        assert_eq!(frag.offset == 0, i == 0);
+                    }
+                    other => panic!("fragment {i}: {other:?}"),
+                }
+                assert_eq!(decode_general(LinkKind::Ethernet, 1, 0, &f.data), Ok(None));
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn agrees_on_damaged_frames(

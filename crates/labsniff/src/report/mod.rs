@@ -19,7 +19,7 @@ mod style;
 mod svg;
 mod table;
 pub mod tcp_analysis;
-mod words;
+pub(crate) mod words;
 
 pub use flow::{ladders, Arrow, ArrowKind, Ladder};
 pub use style::Style;
