@@ -167,13 +167,6 @@ fn check_events(case: &Case<'_>, events: &[Event], summary: &Summary) {
                 assert!(c.first_frame <= c.last_frame && c.last_frame <= frames);
                 assert!(c.gaps.iter().all(|g| g.bytes > 0), "empty gap in {c:?}");
             }
-            Event::Analysis(a) => {
-                assert!(
-                    a.frame >= 1 && a.frame <= frames,
-                    "analysis frame {}",
-                    a.frame
-                );
-            }
             Event::Summary(s) => {
                 summaries += 1;
                 assert_eq!(s, summary);
