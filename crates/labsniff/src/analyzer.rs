@@ -67,6 +67,8 @@ pub struct Analyzer {
     diagnostics: u64,
     conversations: u64,
     streams: TcpStreams,
+    /// Unsupported link types already reported (few: one per distinct type).
+    unsupported_said: Vec<LinkError>,
 }
 
 /// Wireshark's `tcp.stream` numbering: every TCP conversation in the capture, on any
@@ -150,6 +152,7 @@ impl Analyzer {
             diagnostics: 0,
             conversations: 0,
             streams: TcpStreams::default(),
+            unsupported_said: Vec::new(),
         }
     }
 
@@ -166,22 +169,38 @@ impl Analyzer {
         orig_len: u32,
         sink: &mut S,
     ) -> std::io::Result<()> {
+        let link = self.link.clone();
+        self.frame_with_link(link, data, ts, orig_len, sink)
+    }
+
+    /// [`Analyzer::frame`] for a frame whose link type is its own (a pcapng's
+    /// interfaces may differ), not the one given at construction. An unsupported link
+    /// type is said once per type.
+    pub fn frame_with_link<S: Sink + ?Sized>(
+        &mut self,
+        link: Result<LinkKind, LinkError>,
+        data: &[u8],
+        ts: Micros,
+        orig_len: u32,
+        sink: &mut S,
+    ) -> std::io::Result<()> {
         self.frames += 1;
         let number = self.frames;
-        match self.link.clone() {
+        match link {
             Ok(kind) => match packet::decode(kind, number, ts, data) {
                 Ok(Some(pkt)) => self.packet(&pkt),
                 Ok(None) => {}
                 Err(e) => self.frame_error(number, &e, data.len(), orig_len),
             },
             Err(e) => {
-                if number == 1 {
-                    self.push_diag(
-                        Severity::Error,
-                        e.code(),
-                        None,
-                        format!("{e}; no frame can be decoded"),
-                    );
+                if !self.unsupported_said.contains(&e) && self.unsupported_said.len() < 64 {
+                    let text = if number == 1 {
+                        format!("{e}; no frame can be decoded")
+                    } else {
+                        format!("frame {number}: {e}; no frame of this link type can be decoded")
+                    };
+                    self.push_diag(Severity::Error, e.code(), None, text);
+                    self.unsupported_said.push(e);
                 }
             }
         }
@@ -195,13 +214,26 @@ impl Analyzer {
         text: String,
         sink: &mut S,
     ) -> std::io::Result<()> {
+        self.input_problem_at(code, None, text, sink)
+    }
+
+    /// [`Analyzer::input_problem`] naming where in the file the record starts:
+    /// "frame 7 at byte offset 1234: ...".
+    pub fn input_problem_at<S: Sink + ?Sized>(
+        &mut self,
+        code: &'static str,
+        offset: Option<u64>,
+        text: String,
+        sink: &mut S,
+    ) -> std::io::Result<()> {
         let frame = self.frames + 1;
+        let at = offset.map(|o| format!(" at byte offset {o}")).unwrap_or_default();
         self.events.push(Event::Diagnostic(Diagnostic {
             severity: Severity::Error,
             code,
             frame: Some(frame),
             conv: None,
-            text: format!("frame {frame}: {text}"),
+            text: format!("frame {frame}{at}: {text}"),
         }));
         self.drain(sink)
     }
