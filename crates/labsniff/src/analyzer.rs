@@ -69,6 +69,8 @@ pub struct Analyzer {
     streams: TcpStreams,
     /// Unsupported link types already reported (few: one per distinct type).
     unsupported_said: Vec<LinkError>,
+    /// Frames of encapsulations not decoded, said once each at the end.
+    undecoded: crate::link::encap::Tally,
 }
 
 /// Wireshark's `tcp.stream` numbering: every TCP conversation in the capture, on any
@@ -153,6 +155,7 @@ impl Analyzer {
             conversations: 0,
             streams: TcpStreams::default(),
             unsupported_said: Vec::new(),
+            undecoded: Default::default(),
         }
     }
 
@@ -190,6 +193,7 @@ impl Analyzer {
             Ok(kind) => match packet::decode(kind, number, ts, data) {
                 Ok(Some(pkt)) => self.packet(&pkt),
                 Ok(None) => {}
+                Err(LinkError::Undecoded(what)) => self.undecoded.add(what, number),
                 Err(e) => self.frame_error(number, &e, data.len(), orig_len),
             },
             Err(e) => {
@@ -227,7 +231,9 @@ impl Analyzer {
         sink: &mut S,
     ) -> std::io::Result<()> {
         let frame = self.frames + 1;
-        let at = offset.map(|o| format!(" at byte offset {o}")).unwrap_or_default();
+        let at = offset
+            .map(|o| format!(" at byte offset {o}"))
+            .unwrap_or_default();
         self.events.push(Event::Diagnostic(Diagnostic {
             severity: Severity::Error,
             code,
@@ -251,6 +257,14 @@ impl Analyzer {
                 "empty_capture",
                 None,
                 "the capture holds no frames".to_string(),
+            );
+        }
+        for (first, text) in self.undecoded.sentences() {
+            self.push_diag(
+                Severity::Warning,
+                "encapsulation_undecoded",
+                Some(first),
+                text,
             );
         }
         let mut open: Vec<Conversation> = self.open.drain().map(|(_, c)| c).collect();

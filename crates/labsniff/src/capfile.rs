@@ -74,6 +74,8 @@ pub struct CaptureFile {
     pending: usize,
     section: Section,
     compressed: bool,
+    /// Why the gzip stream stopped early, once it has.
+    gzip_failed: Option<std::sync::Arc<std::sync::Mutex<Option<String>>>>,
     done: bool,
 }
 
@@ -96,13 +98,23 @@ impl CaptureFile {
         let mut buffered = BufReader::with_capacity(64 << 10, file);
         let head = buffered.fill_buf().map_err(|e| e.to_string())?;
         let compressed = head.starts_with(&GZIP_MAGIC);
-        let input: Box<dyn Read + Send> = if compressed {
+        if compressed {
             // MultiGzDecoder: `cat a.gz b.gz` is one valid gzip stream, as gzip -d says.
-            Box::new(flate2::read::MultiGzDecoder::new(buffered))
+            let latch = Latch::new(flate2::read::MultiGzDecoder::new(buffered));
+            let failed = std::sync::Arc::clone(&latch.failed);
+            let mut file = Self::from_reader(Box::new(latch), true).map_err(|e| {
+                match failed.lock().ok().and_then(|f| f.clone()) {
+                    Some(why) => {
+                        format!("the gzip data is damaged before any capture header ({why})")
+                    }
+                    None => e,
+                }
+            })?;
+            file.gzip_failed = Some(failed);
+            Ok(file)
         } else {
-            Box::new(buffered)
-        };
-        Self::from_reader(input, compressed)
+            Self::from_reader(Box::new(buffered), false)
+        }
     }
 
     /// Read a capture from any byte stream (`compressed`: only for the words of errors).
@@ -132,6 +144,7 @@ impl CaptureFile {
             pending: 0,
             section: Section::default(),
             compressed,
+            gzip_failed: None,
             done: false,
         })
     }
@@ -195,6 +208,7 @@ impl CaptureFile {
             let step = match self.reader.next() {
                 Ok((len, block)) => match block {
                     PcapBlockOwned::LegacyHeader(h) => {
+                        self.section.big_endian = h.is_bigendian();
                         self.section.interfaces = vec![Interface {
                             dlt: h.network.0,
                             snaplen: h.snaplen,
@@ -218,15 +232,23 @@ impl CaptureFile {
                     }
                     PcapBlockOwned::NG(block) => self.section.ng_block(len, base, &block),
                 },
-                Err(PcapError::Eof) => {
-                    self.done = true;
-                    return Next::End;
-                }
+                Err(PcapError::Eof) => match self.gzip_error() {
+                    Some(why) => Step::Fatal(format!(
+                        "the gzip data is damaged or cut here ({why}); frames after it cannot be read"
+                    )),
+                    None => {
+                        self.done = true;
+                        return Next::End;
+                    }
+                },
                 Err(PcapError::Incomplete(_)) => Step::Refill,
                 Err(PcapError::BufferTooSmall) => Step::Grow,
-                Err(PcapError::UnexpectedEof) => {
-                    Step::Fatal("the file ends inside this record".to_string())
-                }
+                Err(PcapError::UnexpectedEof) => Step::Fatal(match self.gzip_error() {
+                    Some(why) => format!(
+                        "the gzip data is damaged or cut inside this record ({why}); frames after it cannot be read"
+                    ),
+                    None => "the file ends inside this record".to_string(),
+                }),
                 Err(PcapError::ReadError) => Step::Fatal(if self.compressed {
                     "the gzip data is damaged or cut here; records after it cannot be read"
                         .to_string()
@@ -262,14 +284,18 @@ impl CaptureFile {
                 Step::Grow => {
                     let claimed = self.claimed_len();
                     if claimed > MAX_BLOCK {
+                        let what = if self.section.pcapng {
+                            format!("the block says it is {claimed} bytes long")
+                        } else {
+                            format!("the record says its frame has {claimed} bytes")
+                        };
                         return self.fatal(format!(
-                            "the {} says it is {claimed} bytes long, more than any capture holds ({} MiB at most): the file is damaged here",
-                            if self.section.pcapng { "block" } else { "record" },
+                            "{what}, more than any capture holds ({} MiB at most): the file is damaged here",
                             MAX_BLOCK >> 20
                         ));
                     }
-                    // `claimed` is at most MAX_BLOCK, so is the buffer.
-                    let size = (claimed + BUFFER).min(MAX_BLOCK + BUFFER);
+                    // `claimed` is at most MAX_BLOCK, so the buffer stays bounded.
+                    let size = claimed + BUFFER;
                     if !self.reader.grow(size) {
                         return self.fatal("the record is too long to be read".into());
                     }
@@ -306,6 +332,12 @@ impl CaptureFile {
         }
     }
 
+    fn gzip_error(&self) -> Option<String> {
+        self.gzip_failed
+            .as_ref()
+            .and_then(|f| f.lock().ok().and_then(|g| g.clone()))
+    }
+
     fn fatal(&mut self, text: String) -> Next<'_> {
         self.done = true;
         Next::Fatal(self.fault(text, true))
@@ -322,11 +354,11 @@ impl CaptureFile {
                 u32::from_le_bytes(b)
             })
         };
-        // pcapng: total block length at 4; pcap: captured length at 8, plus 16.
+        // pcapng: total block length at 4; pcap: captured length at 8.
         let len = if self.section.pcapng {
             field(4)
         } else {
-            field(8).map(|l| l.saturating_add(16))
+            field(8)
         };
         len.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX))
     }
@@ -376,7 +408,13 @@ impl Section {
                         let ts = micros(raw / iface.units, raw % iface.units, &iface);
                         // pcap-parser cuts `data` at caplen; caplen past the block is damage
                         // it has already refused.
-                        Step::Frame(len, span(base, epb.packet_data()), ts, epb.origlen, iface.dlt)
+                        Step::Frame(
+                            len,
+                            span(base, epb.packet_data()),
+                            ts,
+                            epb.origlen,
+                            iface.dlt,
+                        )
                     }
                     Err(skip) => skip,
                 }
@@ -394,7 +432,14 @@ impl Section {
                 }
                 Err(skip) => skip,
             },
-            Block::Unknown(b) if b.block_type == OBSOLETE_PB => {
+            // pcap-parser reads an unknown block's type little-endian, whatever the section.
+            Block::Unknown(b)
+                if (if self.big_endian {
+                    b.block_type.swap_bytes()
+                } else {
+                    b.block_type
+                }) == OBSOLETE_PB =>
+            {
                 let Some(pb) = obsolete_packet(b.data, self.big_endian) else {
                     return Step::Skip(len, "this obsolete Packet Block is too short".into());
                 };
@@ -427,6 +472,20 @@ impl Section {
                     ),
                 )
             })
+    }
+}
+
+/// libpcap's DLT for a file's LINKTYPE value (its `linktype_to_dlt`): they differ
+/// only where BSDs had given old DLT numbers different meanings. libpcap compiles
+/// filters and opens `-w` files by DLT.
+pub fn dlt_of_linktype(linktype: i32) -> i32 {
+    match linktype {
+        100 => 11, // ATM_RFC1483
+        101 => 12, // RAW (Linux's DLT_RAW)
+        102 => 15, // SLIP_BSDOS
+        103 => 16, // PPP_BSDOS
+        106 => 19, // ATM_CLIP
+        other => other,
     }
 }
 
@@ -468,6 +527,45 @@ fn obsolete_packet(body: &[u8], big_endian: bool) -> Option<ObsoletePacket<'_>> 
         orig_len: u32_at(16)?,
         data: rest.get(..caplen).unwrap_or(rest),
     })
+}
+
+/// Turns a read error into the end of the stream, keeping its words: pcap-parser maps
+/// every read error to one opaque `ReadError` and drops what it had buffered, while a
+/// cut gzip file still holds frames before the cut.
+struct Latch<R> {
+    inner: R,
+    failed: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+}
+
+impl<R> Latch<R> {
+    fn new(inner: R) -> Latch<R> {
+        Latch {
+            inner,
+            failed: std::sync::Arc::default(),
+        }
+    }
+}
+
+impl<R: Read> Read for Latch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.failed.lock().map(|f| f.is_some()).unwrap_or(true) {
+            return Ok(0);
+        }
+        // Interrupted reads are retried by the decoder's callers; a bounded retry here.
+        for _ in 0..16 {
+            match self.inner.read(buf) {
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    if let Ok(mut f) = self.failed.lock() {
+                        *f = Some(e.to_string());
+                    }
+                    return Ok(0);
+                }
+                ok => return ok,
+            }
+        }
+        Ok(0)
+    }
 }
 
 /// What to do after one parse.

@@ -1,8 +1,8 @@
 //! labsniff as a library: read or capture lab traffic, reassemble TCP, dissect the
 //! lab's protocols and hand out [`event::Event`]s.
 pub mod analysis;
-pub mod capfile;
 pub mod analyzer;
+pub mod capfile;
 pub mod conversation;
 pub mod dissect;
 pub mod event;

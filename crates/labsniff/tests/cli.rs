@@ -909,10 +909,11 @@ fn cut_last_record_is_a_diagnostic_and_earlier_frames_still_count() {
     assert_eq!(cut.len(), 1);
     assert_eq!(cut[0]["frame"], 9);
     // The 9th record starts where the first 8 (16-byte headers + data) end.
-    let at = 24 + cap.frame_list()[..8]
-        .iter()
-        .map(|f| 16 + f.data.len())
-        .sum::<usize>();
+    let at = 24
+        + cap.frame_list()[..8]
+            .iter()
+            .map(|f| 16 + f.data.len())
+            .sum::<usize>();
     assert_eq!(
         cut[0]["text"],
         format!("frame 9 at byte offset {at}: the file ends inside this record")

@@ -73,7 +73,7 @@ impl Filter {
         if let Some(i) = self.programs.iter().position(|(d, _)| *d == dlt) {
             return Ok(&self.programs[i].1);
         }
-        let compiled = pcap::Capture::dead(pcap::Linktype(dlt))
+        let compiled = pcap::Capture::dead(pcap::Linktype(crate::capfile::dlt_of_linktype(dlt)))
             .and_then(|dead| dead.compile(&self.text, true))
             .map_err(|e| SourceError::Filter {
                 filter: self.text.clone(),
@@ -159,7 +159,8 @@ impl Frames for FileFrames {
     }
 
     fn savefile(&mut self, path: &Path) -> Result<pcap::Savefile, pcap::Error> {
-        pcap::Capture::dead(pcap::Linktype(self.first_dlt()))?.savefile(path)
+        let dlt = crate::capfile::dlt_of_linktype(self.first_dlt());
+        pcap::Capture::dead(pcap::Linktype(dlt))?.savefile(path)
     }
 
     fn breaker(&mut self) -> Option<pcap::BreakLoop> {
@@ -179,7 +180,9 @@ pub(super) struct LiveFrames {
 
 impl std::fmt::Debug for LiveFrames {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LiveFrames").field("dlt", &self.dlt).finish()
+        f.debug_struct("LiveFrames")
+            .field("dlt", &self.dlt)
+            .finish()
     }
 }
 

@@ -30,12 +30,10 @@ impl Copy {
             });
         }
         let dlt = frames.first_dlt();
-        let file = frames
-            .savefile(path)
-            .map_err(|e| SourceError::WriteFile {
-                path: shown,
-                reason: reason(&e),
-            })?;
+        let file = frames.savefile(path).map_err(|e| SourceError::WriteFile {
+            path: shown,
+            reason: reason(&e),
+        })?;
         Ok(Copy {
             file,
             path: path.to_path_buf(),
