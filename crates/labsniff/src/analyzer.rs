@@ -71,6 +71,8 @@ pub struct Analyzer {
     unsupported_said: Vec<LinkError>,
     /// Frames of encapsulations not decoded, said once each at the end.
     undecoded: crate::link::encap::Tally,
+    /// Other ports' conversations, for the summary.
+    census: crate::port_census::PortCensus,
 }
 
 /// Wireshark's `tcp.stream` numbering: every TCP conversation in the capture, on any
@@ -156,6 +158,7 @@ impl Analyzer {
             streams: TcpStreams::default(),
             unsupported_said: Vec::new(),
             undecoded: Default::default(),
+            census: Default::default(),
         }
     }
 
@@ -282,6 +285,8 @@ impl Analyzer {
             interrupted,
             dropped,
             link_type: self.link.as_ref().ok().map(|k| k.name()),
+            lab_port: self.options.port,
+            other_ports: self.census.top(),
         };
         self.drain(sink)?;
         let summary = Summary {
@@ -340,6 +345,7 @@ impl Analyzer {
             if let Transport::Tcp(seg) = &pkt.transport {
                 self.streams.other(pkt, seg);
             }
+            self.census.packet(pkt);
             return;
         }
         self.lab_packets += 1;

@@ -11,6 +11,7 @@ pub mod flow_hash;
 pub mod link;
 pub mod output;
 pub mod packet;
+pub mod port_census;
 pub mod privileges;
 mod progress;
 pub mod queue;
