@@ -80,3 +80,41 @@ fn at_most_ten_ports_and_lab_traffic_says_nothing_of_them() {
     let report = labsniff(&["-r", path.to_str().unwrap()]).stdout;
     assert!(!report.contains("no TCP or UDP traffic"), "{report}");
 }
+
+/// A client on port 80 (chosen with bind()) is never called ephemeral nor said to have
+/// got its port from its kernel, in any part of the report.
+#[test]
+fn a_privileged_client_port_is_not_called_ephemeral() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    for client in ["10.0.0.2:80", "10.0.0.3:40000"] {
+        let mut flow = cap.tcp(addr(client), addr("10.0.0.1:5005"));
+        flow.handshake(&mut cap);
+        flow.send(&mut cap, Dir::C2S, &lab::v3(1, b"hi"));
+        flow.send(&mut cap, Dir::S2C, &lab::v3(1, b"hi"));
+        flow.close(&mut cap);
+    }
+    let path = temp_path("priv", "pcap");
+    cap.write(&path, FileFormat::Pcap).unwrap();
+    let report = labsniff(&["-r", path.to_str().unwrap()]).stdout;
+    // The report wraps its lines: compare words.
+    let report = report.split_whitespace().collect::<Vec<_>>().join(" ");
+    let conv1 = report
+        .split("Conversation 2:")
+        .next()
+        .unwrap()
+        .split("Conversation 1:")
+        .nth(1)
+        .unwrap();
+    assert!(conv1.contains("80 is a privileged port"), "{conv1}");
+    assert!(!conv1.contains("ephemeral port,"), "{conv1}");
+    assert!(!conv1.contains("(its ephemeral port)"), "{conv1}");
+    assert!(conv1.contains("(its port 80)"), "{conv1}");
+    assert!(
+        !report.contains("got its own port from its kernel"),
+        "{report}"
+    );
+    assert!(
+        report.contains("each client socket had its own port"),
+        "{report}"
+    );
+}
