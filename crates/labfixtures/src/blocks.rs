@@ -18,15 +18,6 @@ impl PcapNg {
         PcapNg::default()
     }
 
-    fn u16(&mut self, v: u16) {
-        let b = if self.big_endian {
-            v.to_be_bytes()
-        } else {
-            v.to_le_bytes()
-        };
-        self.out.extend_from_slice(&b);
-    }
-
     fn u32(&mut self, v: u32) {
         let b = if self.big_endian {
             v.to_be_bytes()

@@ -45,7 +45,7 @@ pub struct Fault {
     pub fatal: bool,
 }
 
-/// What [`CaptureFile::next`] found.
+/// What [`CaptureFile::next_frame`] found.
 #[derive(Debug)]
 pub enum Next<'a> {
     Frame(Frame<'a>),
@@ -169,7 +169,7 @@ impl CaptureFile {
 
     /// The link type of the first interface, reading the blocks before the first
     /// frame if need be (None: the file describes no interface before its first
-    /// frame, or ends first). Nothing is lost: the next [`CaptureFile::next`] goes on
+    /// frame, or ends first). Nothing is lost: the next [`CaptureFile::next_frame`] goes on
     /// from there.
     pub fn first_dlt(&mut self) -> Option<i32> {
         if self.section.interfaces.is_empty() {
@@ -179,11 +179,11 @@ impl CaptureFile {
     }
 
     /// The next frame, or why there is none.
-    pub fn next(&mut self) -> Next<'_> {
+    pub fn next_frame(&mut self) -> Next<'_> {
         self.read(false, &mut |_, _| true)
     }
 
-    /// [`CaptureFile::next`], reading past frames for which `keep` (given the link
+    /// [`CaptureFile::next_frame`], reading past frames for which `keep` (given the link
     /// type and the bytes) is false.
     pub fn next_kept(&mut self, keep: &mut dyn FnMut(i32, &[u8]) -> bool) -> Next<'_> {
         self.read(false, keep)

@@ -210,7 +210,7 @@ fn pump<F: frames::Frames, S: Sink + ?Sized>(
         if source.count.is_some_and(|c| analyzer.frames() >= c) {
             break;
         }
-        match frames.next()? {
+        match frames.next_frame()? {
             frames::Got::Frame(frame) => {
                 if let Some(bar) = progress {
                     // Drawing is rate-limited by indicatif; the atomic store is cheap.

@@ -69,10 +69,13 @@ fn pppoe(ether_type: u16, ip: &[u8]) -> Vec<u8> {
     .concat()
 }
 
-fn encapsulations() -> Vec<(&'static str, Box<dyn Fn(u16, &[u8]) -> Vec<u8>>)> {
+/// Builds the bytes after the MAC addresses from the EtherType and the IP packet.
+type Wrap = Box<dyn Fn(u16, &[u8]) -> Vec<u8>>;
+
+fn encapsulations() -> Vec<(&'static str, Wrap)> {
     vec![
-        ("mpls", Box::new(|t, ip| mpls(t, ip))),
-        ("pppoe", Box::new(|t, ip| pppoe(t, ip))),
+        ("mpls", Box::new(mpls)),
+        ("pppoe", Box::new(pppoe)),
         (
             "pppoe-qinq",
             Box::new(|t, ip| [vlan(0x88a8, 100), vlan(0x8100, 42), pppoe(t, ip)].concat()),

@@ -36,7 +36,7 @@ pub(super) enum Got<'a> {
 }
 
 pub(super) trait Frames {
-    fn next(&mut self) -> Result<Got<'_>, SourceError>;
+    fn next_frame(&mut self) -> Result<Got<'_>, SourceError>;
     /// The link type of the first frames (the summary's `link_type`).
     fn first_dlt(&mut self) -> i32;
     fn live(&self) -> bool;
@@ -100,7 +100,7 @@ impl FileFrames {
 }
 
 impl Frames for FileFrames {
-    fn next(&mut self) -> Result<Got<'_>, SourceError> {
+    fn next_frame(&mut self) -> Result<Got<'_>, SourceError> {
         let compressed = self.file.compressed();
         let offset = self.file.offset();
         let mut failed = None;
@@ -200,7 +200,7 @@ fn micros(ts: &libc::timeval) -> u64 {
 }
 
 impl Frames for LiveFrames {
-    fn next(&mut self) -> Result<Got<'_>, SourceError> {
+    fn next_frame(&mut self) -> Result<Got<'_>, SourceError> {
         Ok(match self.cap.next_packet() {
             Ok(packet) => Got::Frame(RawFrame {
                 data: packet.data,
