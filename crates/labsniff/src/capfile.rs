@@ -385,7 +385,7 @@ impl Section {
                 Step::Consume(len)
             }
             Block::InterfaceDescription(idb) => {
-                let units = idb.ts_resolution().filter(|&u| u > 0);
+                let units = ts_units(idb.if_tsresol);
                 let Some(units) = units else {
                     return Step::Fatal(format!(
                         "interface {} has a timestamp resolution (if_tsresol {}) that cannot be used",
@@ -578,6 +578,18 @@ enum Step {
     /// Block length, the frame's bytes (start and length in the buffer), timestamp,
     /// original length, link type.
     Frame(usize, (usize, usize), Micros, u32, i32),
+}
+
+/// `if_tsresol` as units per second: 10^v, or 2^v with the top bit set. Decoded here:
+/// pcap-parser 0.17 refuses every power-of-two resolution (it compares the byte with
+/// its flag bit still set against 63).
+fn ts_units(tsresol: u8) -> Option<u64> {
+    let exponent = u32::from(tsresol & 0x7f);
+    if tsresol & 0x80 == 0 {
+        10u64.checked_pow(exponent)
+    } else {
+        1u64.checked_shl(exponent).filter(|_| exponent < 64)
+    }
 }
 
 /// Where `part`, a slice of the buffer starting at address `base`, lies in it.
