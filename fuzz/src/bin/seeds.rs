@@ -138,7 +138,9 @@ fn capfile_seeds() -> Vec<Vec<u8>> {
     let mut sll = Capture::new(LinkType::LinuxSll);
     sll.udp(addr("10.0.0.3:40000"), addr("10.0.0.1:5005"), b"two");
     let mut ng = labfixtures::blocks::PcapNg::new();
-    ng.section(false).interface(1, 1500, None).interface(113, 262_144, Some(9));
+    ng.section(false)
+        .interface(1, 1500, None)
+        .interface(113, 262_144, Some(9));
     for (i, cap) in [&eth, &sll].into_iter().enumerate() {
         let f = &cap.frame_list()[0];
         ng.enhanced(i as u32, f.ts_micros, &f.data, f.orig_len);

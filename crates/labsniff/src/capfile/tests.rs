@@ -8,8 +8,11 @@ fn reader(bytes: Vec<u8>) -> CaptureFile {
     CaptureFile::from_reader(Box::new(std::io::Cursor::new(bytes)), false).unwrap()
 }
 
-/// (dlt, ts, data) of every frame, then the fault that ended the file, if any.
-fn read_all(mut file: CaptureFile) -> (Vec<(i32, Micros, Vec<u8>)>, Option<Fault>) {
+/// A frame read: link type, timestamp, bytes.
+type Read = (i32, Micros, Vec<u8>);
+
+/// Every frame, then the fault that ended the file, if any.
+fn read_all(mut file: CaptureFile) -> (Vec<Read>, Option<Fault>) {
     let mut frames = Vec::new();
     // Bounded: a handful of blocks per test.
     for _ in 0..1000 {
