@@ -6,6 +6,7 @@
 //! `fuzz_targets/` only call `check`; keeping the logic here lets `cargo test` in this
 //! folder run every seed through it without libFuzzer.
 
+pub mod capfile;
 pub mod framer;
 pub mod reader;
 pub mod reassembler;

@@ -47,6 +47,7 @@
 //! assert_eq!(&bytes[..4], &[0xd4, 0xc3, 0xb2, 0xa1]);
 //! ```
 
+pub mod blocks;
 mod capture;
 pub mod fragment;
 pub mod frame;

@@ -73,6 +73,12 @@ pub struct Analyzer {
     defrag: Defragmenter,
     /// Where the defragmenter writes a datagram (its buffers are reused).
     assembled: Assembled,
+    /// Unsupported link types already reported (few: one per distinct type).
+    unsupported_said: Vec<LinkError>,
+    /// Frames of encapsulations not decoded, said once each at the end.
+    undecoded: crate::link::encap::Tally,
+    /// Other ports' conversations, for the summary.
+    census: crate::port_census::PortCensus,
 }
 
 mod fragments;
@@ -160,6 +166,9 @@ impl Analyzer {
             streams: TcpStreams::default(),
             defrag: Defragmenter::new(Limits::default()),
             assembled: Assembled::default(),
+            unsupported_said: Vec::new(),
+            undecoded: Default::default(),
+            census: Default::default(),
         }
     }
 
@@ -176,6 +185,25 @@ impl Analyzer {
         orig_len: u32,
         sink: &mut S,
     ) -> std::io::Result<()> {
+        // The link kind is copied out; only an unsupported one is cloned.
+        let link = match &self.link {
+            Ok(kind) => Ok(*kind),
+            Err(e) => Err(e.clone()),
+        };
+        self.frame_with_link(link, data, ts, orig_len, sink)
+    }
+
+    /// [`Analyzer::frame`] for a frame whose link type is its own (a pcapng's
+    /// interfaces may differ), not the one given at construction. An unsupported link
+    /// type is said once per type.
+    pub fn frame_with_link<S: Sink + ?Sized>(
+        &mut self,
+        link: Result<LinkKind, LinkError>,
+        data: &[u8],
+        ts: Micros,
+        orig_len: u32,
+        sink: &mut S,
+    ) -> std::io::Result<()> {
         self.frames += 1;
         let number = self.frames;
         // The one branch unfragmented traffic pays: no datagram waits, nothing expires.
@@ -183,23 +211,26 @@ impl Analyzer {
             self.defrag.expire(ts);
             self.report_dropped(number);
         }
-        // The link kind is copied out, not the whole Result cloned per frame.
-        let kind = self.link.as_ref().ok().copied();
-        match kind {
-            Some(kind) => match packet::decode_fast(kind, number, ts, data) {
+        match link {
+            Ok(kind) => match packet::decode_fast(kind, number, ts, data) {
                 Some(pkt) => self.packet(&pkt, &[]),
                 None => match packet::decode_frame_general(kind, number, ts, data) {
                     Ok(Decoded::Packet(pkt)) => self.packet(&pkt, &[]),
                     Ok(Decoded::Fragment(frag)) => self.fragment(&frag, number, ts),
                     Ok(Decoded::Other) => {}
+                    Err(LinkError::Undecoded(what)) => self.undecoded.add(what, number),
                     Err(e) => self.frame_error(number, &e, data.len(), orig_len),
                 },
             },
-            None => {
-                if let (1, Err(e)) = (number, &self.link) {
-                    let text = format!("{e}; no frame can be decoded");
-                    let code = e.code();
-                    self.push_diag(Severity::Error, code, None, text);
+            Err(e) => {
+                if !self.unsupported_said.contains(&e) && self.unsupported_said.len() < 64 {
+                    let text = if number == 1 {
+                        format!("{e}; no frame can be decoded")
+                    } else {
+                        format!("frame {number}: {e}; no frame of this link type can be decoded")
+                    };
+                    self.push_diag(Severity::Error, e.code(), None, text);
+                    self.unsupported_said.push(e);
                 }
             }
         }
@@ -213,13 +244,28 @@ impl Analyzer {
         text: String,
         sink: &mut S,
     ) -> std::io::Result<()> {
+        self.input_problem_at(code, None, text, sink)
+    }
+
+    /// [`Analyzer::input_problem`] naming where in the file the record starts:
+    /// "frame 7 at byte offset 1234: ...".
+    pub fn input_problem_at<S: Sink + ?Sized>(
+        &mut self,
+        code: &'static str,
+        offset: Option<u64>,
+        text: String,
+        sink: &mut S,
+    ) -> std::io::Result<()> {
         let frame = self.frames + 1;
+        let at = offset
+            .map(|o| format!(" at byte offset {o}"))
+            .unwrap_or_default();
         self.events.push(Event::Diagnostic(Diagnostic {
             severity: Severity::Error,
             code,
             frame: Some(frame),
             conv: None,
-            text: format!("frame {frame}: {text}"),
+            text: format!("frame {frame}{at}: {text}"),
         }));
         self.drain(sink)
     }
@@ -241,6 +287,14 @@ impl Analyzer {
                 "the capture holds no frames".to_string(),
             );
         }
+        for (first, text) in self.undecoded.sentences() {
+            self.push_diag(
+                Severity::Warning,
+                "encapsulation_undecoded",
+                Some(first),
+                text,
+            );
+        }
         let mut open: Vec<Conversation> = self.open.drain().map(|(_, c)| c).collect();
         open.sort_by_key(|c| c.id);
         for conv in open {
@@ -256,6 +310,8 @@ impl Analyzer {
             interrupted,
             dropped,
             link_type: self.link.as_ref().ok().map(|k| k.name()),
+            lab_port: self.options.port,
+            other_ports: self.census.top(),
         };
         self.drain(sink)?;
         let summary = Summary {
@@ -316,6 +372,7 @@ impl Analyzer {
             if let Transport::Tcp(seg) = &pkt.transport {
                 self.streams.other(pkt, seg);
             }
+            self.census.packet(pkt);
             return;
         }
         self.lab_packets += 1;

@@ -437,6 +437,18 @@ pub struct Summary {
     /// The capture's link type (`LinkKind::name`), null when libpcap's type is not one
     /// labsniff reads.
     pub link_type: Option<&'static str>,
+    /// The lab port analysed (`--port`).
+    pub lab_port: u16,
+    /// The busiest other TCP/UDP ports, by conversations (at most 10).
+    pub other_ports: Vec<PortCount>,
+}
+
+/// Conversations on one port that is not the lab port (see `port_census`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PortCount {
+    pub transport: TransportKind,
+    pub port: u16,
+    pub conversations: u64,
 }
 
 /// One decoded lab message, borrowed from the analyzer's reusable buffers: the hot path

@@ -2,6 +2,7 @@
 //! lab's protocols and hand out [`event::Event`]s.
 pub mod analysis;
 pub mod analyzer;
+pub mod capfile;
 pub mod conversation;
 pub mod defrag;
 pub mod dissect;
@@ -12,6 +13,7 @@ pub mod grade;
 pub mod link;
 pub mod output;
 pub mod packet;
+pub mod port_census;
 pub mod privileges;
 mod progress;
 pub mod queue;

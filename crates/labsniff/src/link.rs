@@ -1,7 +1,8 @@
 //! Link layer: which capture link types labsniff reads, and how a frame of each becomes
 //! an etherparse [`LaxSlicedPacket`] starting at the IP layer.
 //!
-//! Ethernet (with 802.1Q / 802.1ad tags) and raw IP go straight to etherparse. Linux
+//! Ethernet (with 802.1Q / 802.1ad tags) and raw IP go straight to etherparse; MPLS,
+//! PPPoE, 802.1ah PBB, LLC/SNAP and VN-Tag are walked in [`encap`] first. Linux
 //! cooked captures (SLL, SLL2) and BSD NULL/LOOP have small fixed headers that we strip
 //! here, then etherparse parses from the carried EtherType or from the IP header.
 
@@ -55,6 +56,10 @@ pub enum LinkError {
     NotIp { layer: &'static str, protocol: u32 },
     #[error("the {layer} could not be parsed: {reason}")]
     Malformed { layer: &'static str, reason: String },
+    /// An encapsulation labsniff recognises but does not decode (counted per
+    /// capture, not reported per frame).
+    #[error("the frame carries {}: not decoded", .0.words())]
+    Undecoded(encap::Undecoded),
 }
 
 impl LinkError {
@@ -65,6 +70,7 @@ impl LinkError {
             LinkError::Truncated { .. } => "frame_truncated",
             LinkError::NotIp { .. } => "not_ip",
             LinkError::Malformed { .. } => "frame_malformed",
+            LinkError::Undecoded(_) => "encapsulation_undecoded",
         }
     }
 }
@@ -110,13 +116,7 @@ impl LinkKind {
     /// Parse one frame down to IP and transport.
     pub fn slice(self, frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
         match self {
-            LinkKind::Ethernet => {
-                LaxSlicedPacket::from_ethernet(frame).map_err(|e| LinkError::Truncated {
-                    layer: "Ethernet header",
-                    required_len: e.required_len,
-                    len: e.len,
-                })
-            }
+            LinkKind::Ethernet => ethernet(frame),
             LinkKind::LinuxSll => linux_sll(frame),
             LinkKind::LinuxSll2 => linux_sll2(frame),
             LinkKind::Null => null_header(frame, false),
@@ -125,6 +125,34 @@ impl LinkKind {
             LinkKind::Ipv4 => Ok(LaxSlicedPacket::from_ether_type(EtherType::IPV4, frame)),
             LinkKind::Ipv6 => Ok(LaxSlicedPacket::from_ether_type(EtherType::IPV6, frame)),
         }
+    }
+}
+
+/// Ethernet: plain or VLAN-tagged frames as etherparse slices them; other
+/// encapsulations from where [`encap::ethernet`] found the IP header.
+fn ethernet(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
+    match encap::ethernet(frame)? {
+        encap::Walk::Ip { plain: true, .. } => {
+            LaxSlicedPacket::from_ethernet(frame).map_err(|e| LinkError::Truncated {
+                layer: "Ethernet header",
+                required_len: e.required_len,
+                len: e.len,
+            })
+        }
+        encap::Walk::Ip {
+            ether_type, offset, ..
+        } => match frame.get(offset..) {
+            Some(payload) => Ok(LaxSlicedPacket::from_ether_type(ether_type, payload)),
+            None => Err(LinkError::Truncated {
+                layer: "IP header",
+                required_len: offset + 1,
+                len: frame.len(),
+            }),
+        },
+        encap::Walk::NotIp { protocol } => Err(LinkError::NotIp {
+            layer: "Ethernet header",
+            protocol,
+        }),
     }
 }
 
@@ -219,6 +247,8 @@ fn null_header(frame: &[u8], network_order: bool) -> Result<LaxSlicedPacket<'_>,
         })
     }
 }
+
+pub mod encap;
 
 #[cfg(test)]
 mod tests;

@@ -1,5 +1,7 @@
-//! Where frames come from: a capture file (pcap or pcapng, through libpcap) or a live
-//! interface; optionally copied to a savefile (`-w`); stopped by `-c` or Ctrl-C.
+//! Where frames come from: a capture file (pcap, pcapng, gzip-compressed or not,
+//! through [`crate::capfile`]) or a live interface (libpcap); optionally copied to a
+//! savefile (`-w`); stopped by `-c` or Ctrl-C. Both inputs sit behind [`frames::Frames`],
+//! so the loop that feeds the analyzer is one.
 
 use crate::analyzer::{Analyzer, Options};
 use crate::event::{Sink, Summary};
@@ -98,22 +100,18 @@ pub fn run_with<S: Sink + ?Sized>(
                     "the file is empty (0 bytes), so it holds no capture header".to_string(),
                 ));
             }
-            let mut cap = pcap::Capture::from_file(path).map_err(|e| open_error(reason(&e)))?;
-            if let Some(filter) = &source.filter {
-                cap.filter(filter, true).map_err(|e| SourceError::Filter {
-                    filter: filter.clone(),
-                    reason: reason(&e),
-                })?;
-            }
-            let progress = (extras.progress && meta.len() >= PROGRESS_MIN_BYTES)
+            let file = crate::capfile::CaptureFile::open(path).map_err(open_error)?;
+            let compressed = file.compressed();
+            let mut frames = frames::FileFrames::new(file, source.filter.as_deref())?;
+            // A gzip file's offsets are of the decompressed data: no bar against its size.
+            let progress = (extras.progress && !compressed && meta.len() >= PROGRESS_MIN_BYTES)
                 .then(|| crate::progress::bar(meta.len()));
             let result = pump(
-                &mut cap,
+                &mut frames,
                 source,
                 extras,
                 progress.as_ref(),
                 options,
-                false,
                 sink,
             );
             if let Some(bar) = progress {
@@ -151,43 +149,26 @@ pub fn run_with<S: Sink + ?Sized>(
                     "listening on {interface}, link type {name}, snapshot length {snaplen} bytes, filter '{filter}'"
                 ));
             }
-            pump(&mut cap, source, extras, None, options, true, sink)
+            let mut frames = frames::LiveFrames::new(cap);
+            pump(&mut frames, source, extras, None, options, sink)
         }
     }
-}
-
-fn micros(ts: &libc::timeval) -> u64 {
-    let secs = u64::try_from(ts.tv_sec).unwrap_or(0);
-    let usecs = u64::try_from(ts.tv_usec).unwrap_or(0);
-    secs * 1_000_000 + usecs
 }
 
 /// Files smaller than this read in well under a second: no progress bar.
 const PROGRESS_MIN_BYTES: u64 = 16 << 20;
 
-fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
-    cap: &mut pcap::Capture<T>,
+fn pump<F: frames::Frames, S: Sink + ?Sized>(
+    frames: &mut F,
     source: &SourceOptions,
     extras: &RunExtras,
     progress: Option<&indicatif::ProgressBar>,
     options: Options,
-    live: bool,
     sink: &mut S,
 ) -> Result<Summary, SourceError> {
+    let live = frames.live();
     let mut savefile = match &source.write {
-        Some(path) => {
-            let shown = path.display().to_string();
-            if path.to_str().is_none() {
-                return Err(SourceError::WriteFile {
-                    path: shown,
-                    reason: "the path is not valid UTF-8".to_string(),
-                });
-            }
-            Some(cap.savefile(path).map_err(|e| SourceError::WriteFile {
-                path: shown,
-                reason: reason(&e),
-            })?)
-        }
+        Some(path) => Some(save::Copy::open(path, frames)?),
         None => None,
     };
     // Everything privileged (the capture, the -w file) is open now.
@@ -201,16 +182,14 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
             }
         }
     }
-    let mut analyzer = Analyzer::new(options, cap.get_datalink().0);
-    // pcap record header (16 bytes) + captured bytes: the file offset, approximately.
-    let mut read_bytes: u64 = 24;
+    let mut analyzer = Analyzer::new(options, frames.first_dlt());
+    let mut links = frames::LinkCache::default();
     let mut interrupted = false;
     // libpcap 1.10 on Linux ignores the read timeout in immediate mode, so a quiet
     // interface would block next_packet() forever after Ctrl-C: a watcher thread
     // turns the stop flag into pcap_breakloop(), which wakes the blocked read.
     let finished = Arc::new(AtomicBool::new(false));
-    let watcher = live.then(|| {
-        let breaker = cap.breakloop_handle();
+    let watcher = frames.breaker().map(|breaker| {
         let stop = Arc::clone(&source.stop);
         let finished = Arc::clone(&finished);
         std::thread::spawn(move || {
@@ -231,43 +210,43 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
         if source.count.is_some_and(|c| analyzer.frames() >= c) {
             break;
         }
-        match cap.next_packet() {
-            Ok(packet) => {
+        match frames.next_frame()? {
+            frames::Got::Frame(frame) => {
                 if let Some(bar) = progress {
-                    read_bytes += 16 + u64::from(packet.header.caplen);
                     // Drawing is rate-limited by indicatif; the atomic store is cheap.
                     if analyzer.frames() % 4096 == 0 {
-                        bar.set_position(read_bytes);
+                        bar.set_position(frame.offset);
                     }
                 }
                 if let Some(save) = savefile.as_mut() {
-                    save.write(&packet);
+                    if let Some(text) = save.write(&frame) {
+                        analyzer.input_problem("frames_not_copied", text, sink)?;
+                    }
                 }
-                analyzer.frame(
-                    packet.data,
-                    micros(&packet.header.ts),
-                    packet.header.len,
+                analyzer.frame_with_link(
+                    links.kind(frame.dlt),
+                    frame.data,
+                    frame.ts,
+                    frame.orig_len,
                     sink,
                 )?;
             }
-            // End of file, or pcap_breakloop() after Ctrl-C.
-            Err(pcap::Error::NoMorePackets) => {
+            frames::Got::Timeout => continue,
+            frames::Got::End => {
+                // End of file, or pcap_breakloop() after Ctrl-C.
                 interrupted = source.stop.load(Ordering::SeqCst);
                 break;
             }
-            Err(pcap::Error::TimeoutExpired) => continue,
-            Err(e) => {
-                let text = if live {
-                    format!("capture stopped: {}", reason(&e))
-                } else {
-                    format!(
-                        "the file ends inside this record ({}); frames after it cannot be read",
-                        reason(&e)
-                    )
-                };
-                let code = if live { "capture_error" } else { "capture_cut" };
-                analyzer.input_problem(code, text, sink)?;
-                break;
+            frames::Got::Problem {
+                code,
+                offset,
+                text,
+                fatal,
+            } => {
+                analyzer.input_problem_at(code, offset, text, sink)?;
+                if fatal {
+                    break;
+                }
             }
         }
     }
@@ -278,19 +257,11 @@ fn pump<T: pcap::Activated + ?Sized, S: Sink + ?Sized>(
         let _ = w.join();
     }
     if let Some(save) = savefile.as_mut() {
-        save.flush().map_err(|e| SourceError::WriteFile {
-            path: source
-                .write
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            reason: reason(&e),
-        })?;
+        save.flush()?;
     }
-    let dropped = if live {
-        cap.stats().ok().map(|s| s.dropped)
-    } else {
-        None
-    };
+    let dropped = frames.dropped();
     Ok(analyzer.finish(interrupted, dropped, sink)?)
 }
+
+mod frames;
+mod save;

@@ -29,6 +29,7 @@ fn write_all(dir: &Path) -> std::io::Result<usize> {
         ("framer", framer_seeds()),
         ("sniff_frames", sniff_seeds()),
         ("reassembler", reassembler_seeds()),
+        ("capfile", capfile_seeds()),
     ];
     let mut n = 0;
     for (target, seeds) in sets {
@@ -119,6 +120,37 @@ fn addr(s: &str) -> SocketAddr {
 }
 
 /// One capture per link type and conversation shape.
+/// Whole capture files: an echo session in pcap and pcapng, and a pcapng with two
+/// interfaces of different link types.
+fn capfile_seeds() -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for link in [LinkType::Ethernet, LinkType::LinuxSll, LinkType::RawIp] {
+        let mut cap = Capture::new(link);
+        let mut flow = cap.tcp(addr("10.0.0.2:40000"), addr("10.0.0.1:5005"));
+        flow.handshake(&mut cap);
+        flow.send(&mut cap, Dir::C2S, &lab::v3(1, b"seed"));
+        flow.close(&mut cap);
+        out.push(cap.to_bytes(labfixtures::FileFormat::Pcap));
+        out.push(cap.to_bytes(labfixtures::FileFormat::PcapNg));
+    }
+    let mut eth = Capture::new(LinkType::Ethernet);
+    eth.udp(addr("10.0.0.2:40000"), addr("10.0.0.1:5005"), b"one");
+    let mut sll = Capture::new(LinkType::LinuxSll);
+    sll.udp(addr("10.0.0.3:40000"), addr("10.0.0.1:5005"), b"two");
+    let mut ng = labfixtures::blocks::PcapNg::new();
+    ng.section(false)
+        .interface(1, 1500, None)
+        .interface(113, 262_144, Some(9));
+    for (i, cap) in [&eth, &sll].into_iter().enumerate() {
+        let f = &cap.frame_list()[0];
+        ng.enhanced(i as u32, f.ts_micros, &f.data, f.orig_len);
+    }
+    ng.section(true).interface(101, 65_535, None);
+    ng.simple(b"\x45", 1);
+    out.push(ng.bytes());
+    out
+}
+
 fn sniff_seeds() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for link in LinkType::all() {

@@ -331,6 +331,8 @@ mod tests {
             interrupted: false,
             dropped: None,
             link_type: Some("ethernet"),
+            lab_port: 5005,
+            other_ports: Vec::new(),
         })
     }
 

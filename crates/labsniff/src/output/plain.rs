@@ -177,6 +177,10 @@ impl<W: Write> PlainSink<W> {
                 writeln!(self.out, "  ... and {} more", self.conversations_not_kept)?;
             }
         }
+        if s.lab_packets == 0 {
+            writeln!(self.out)?;
+            writeln!(self.out, "{}", crate::report::no_lab::sentence(s))?;
+        }
         writeln!(self.out)?;
         writeln!(self.out, "{}", crate::report::summary_line(s))?;
         self.out.flush()

@@ -49,7 +49,7 @@ pub fn section(c: &ConversationRecord, style: &Style) -> String {
     if let Some(note) = handshake_note(t) {
         out.push_str(&words::bullet(&note));
     }
-    for note in teardown_notes(&facts) {
+    for note in teardown_notes(&facts, words::port_of(&c.client)) {
         out.push_str(&words::bullet(&note));
     }
     let (_, sentence) = words::state(c.transport, c.state);
@@ -195,7 +195,9 @@ fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
 }
 
 /// TIME_WAIT: which side holds it, and what it means for a restarted server.
-fn teardown_notes(facts: &Teardown) -> Vec<String> {
+/// `client_port`: called ephemeral only where it looks so (a port the client chose
+/// with bind(), such as 80, is not one its kernel picked).
+fn teardown_notes(facts: &Teardown, client_port: Option<u16>) -> Vec<String> {
     match facts.time_wait {
         Some(Dir::ServerToClient) => vec![
             "the server sent the first FIN (it closed first), so on the server's host this connection \
@@ -205,11 +207,17 @@ fn teardown_notes(facts: &Teardown) -> Vec<String> {
              SO_REUSEADDR (sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)) before bind()"
                 .to_string(),
         ],
-        Some(Dir::ClientToServer) => vec![
-            "the client sent the first FIN, so the client's end of this connection (its ephemeral \
-             port) stays in TIME_WAIT for 60 s (Linux); that does not stop the server from restarting"
-                .to_string(),
-        ],
+        Some(Dir::ClientToServer) => {
+            let end = match client_port {
+                Some(p) if words::looks_ephemeral(p, None) => "its ephemeral port".to_string(),
+                Some(p) => format!("its port {p}"),
+                None => "its port".to_string(),
+            };
+            vec![format!(
+                "the client sent the first FIN, so the client's end of this connection ({end}) stays \
+                 in TIME_WAIT for 60 s (Linux); that does not stop the server from restarting"
+            )]
+        }
         None => Vec::new(),
     }
 }

@@ -14,6 +14,7 @@ mod flow;
 mod framing;
 mod handshake;
 mod loss;
+pub mod no_lab;
 mod ports;
 mod style;
 mod svg;

@@ -151,8 +151,15 @@ pub fn capture_notes(convs: &[&ConversationRecord]) -> Vec<String> {
         } else {
             format!("from {}", words::count(hosts.len() as u64, "host"))
         };
+        // "From its kernel" only when every port looks picked by one: a client on a
+        // privileged or low port chose it with bind().
+        let whence = if ports.iter().all(|&p| words::looks_ephemeral(p, None)) {
+            "each client socket got its own port from its kernel"
+        } else {
+            "each client socket had its own port"
+        };
         notes.push(format!(
-            "{} {who} {hosts_said} used {} ({}): each client socket got its own port from its kernel; {how}",
+            "{} {who} {hosts_said} used {} ({}): {whence}; {how}",
             clients.len(),
             if ports.len() == clients.len() {
                 format!("{} different source ports", ports.len())

@@ -7,7 +7,10 @@ use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
 pub fn render(g: &Gathered<'_>, style: &Style) -> String {
     let mut out = format!("{}\n", style.heading("Conversations"));
     if g.convs.is_empty() {
-        out.push_str("  no TCP or UDP conversation with the lab port was seen\n");
+        match g.summary {
+            Some(s) => out.push_str(&format!("  {}\n", super::no_lab::sentence(s))),
+            None => out.push_str("  no TCP or UDP conversation with the lab port was seen\n"),
+        }
         return out;
     }
     let mut table = Table::new();

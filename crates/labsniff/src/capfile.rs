@@ -1,0 +1,434 @@
+//! Capture files read without libpcap: pcap (micro- and nanosecond, either byte
+//! order, the "modified" Kuznetzov format) and pcapng (several sections, several
+//! interfaces each with its own link type, snapshot length and timestamp resolution;
+//! EPB, SPB and the obsolete Packet Block), optionally gzip-compressed.
+//!
+//! libpcap reads a pcapng only while every interface has the link type and snapshot
+//! length of the first one, and cannot read gzip at all; tshark reads both. Parsing
+//! is pcap-parser's streaming reader over a fixed-size buffer, so memory stays
+//! bounded whatever a block's length field claims (see [`MAX_BLOCK`]).
+
+use crate::packet::Micros;
+use gzip::Latch;
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{PcapBlockOwned, PcapError};
+use pcapng::Section;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+
+/// Initial size of the parsing buffer: many records per refill.
+const BUFFER: usize = 1 << 20;
+/// The largest block (pcapng) or record (pcap) accepted. libpcap's own limit for a
+/// packet is 256 KiB (its largest snaplen); pcapng blocks that are not packets
+/// (name resolution, statistics) may be bigger, but not by this much. A longer length
+/// field is damage, and must not make us allocate what it claims.
+pub const MAX_BLOCK: usize = 16 << 20;
+
+/// One frame, borrowed from the reader's buffer until the next call.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame<'a> {
+    pub data: &'a [u8],
+    pub ts: Micros,
+    /// Length on the wire.
+    pub orig_len: u32,
+    /// The frame's link type, as a libpcap DLT/LINKTYPE value.
+    pub dlt: i32,
+}
+
+/// Something wrong in the file at `offset` (of the decompressed data, for gzip).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// Byte offset where the bad record or block starts.
+    pub offset: u64,
+    pub text: String,
+    /// Nothing after it can be read (otherwise only this record is skipped).
+    pub fatal: bool,
+}
+
+/// What [`CaptureFile::next_frame`] found.
+#[derive(Debug)]
+pub enum Next<'a> {
+    Frame(Frame<'a>),
+    /// A record that is not a frame could not be used; reading goes on.
+    Skipped(Fault),
+    /// Reading stops here.
+    Fatal(Fault),
+    End,
+}
+
+/// One pcapng interface (or the pcap file's single one).
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    dlt: i32,
+    snaplen: u32,
+    /// Timestamp units per second.
+    units: u64,
+    /// Seconds added to every timestamp (pcapng `if_tsoffset`).
+    offset: i64,
+}
+
+/// A capture file being read.
+pub struct CaptureFile {
+    reader: Box<dyn PcapReaderIterator + Send>,
+    /// Bytes of the current block to consume before parsing the next.
+    pending: usize,
+    section: Section,
+    compressed: bool,
+    /// Why the gzip stream stopped early, once it has.
+    gzip_failed: Option<std::sync::Arc<std::sync::Mutex<Option<String>>>>,
+    done: bool,
+}
+
+impl std::fmt::Debug for CaptureFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaptureFile")
+            .field("section", &self.section)
+            .field("compressed", &self.compressed)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The gzip magic (RFC 1952): decided by content, not by the file's name.
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+impl CaptureFile {
+    /// Open `path`; the error is the reason in words (the caller names the file).
+    pub fn open(path: &Path) -> Result<CaptureFile, String> {
+        let file = File::open(path).map_err(|e| e.to_string())?;
+        let mut buffered = BufReader::with_capacity(64 << 10, file);
+        let head = buffered.fill_buf().map_err(|e| e.to_string())?;
+        let compressed = head.starts_with(&GZIP_MAGIC);
+        if compressed {
+            // MultiGzDecoder: `cat a.gz b.gz` is one valid gzip stream, as gzip -d says.
+            let latch = Latch::new(flate2::read::MultiGzDecoder::new(buffered));
+            let failed = std::sync::Arc::clone(&latch.failed);
+            let mut file = Self::from_reader(Box::new(latch), true).map_err(|e| {
+                match failed.lock().ok().and_then(|f| f.clone()) {
+                    Some(why) => {
+                        format!("the gzip data is damaged before any capture header ({why})")
+                    }
+                    None => e,
+                }
+            })?;
+            file.gzip_failed = Some(failed);
+            Ok(file)
+        } else {
+            Self::from_reader(Box::new(buffered), false)
+        }
+    }
+
+    /// Read a capture from any byte stream (`compressed`: only for the words of errors).
+    pub fn from_reader(
+        input: Box<dyn Read + Send>,
+        compressed: bool,
+    ) -> Result<CaptureFile, String> {
+        let reader = pcap_parser::create_reader(BUFFER, input).map_err(|e| match e {
+            PcapError::HeaderNotRecognized => {
+                if compressed {
+                    "unknown file format (gzip-compressed, but what it holds is neither pcap nor pcapng)"
+                        .to_string()
+                } else {
+                    "unknown file format".to_string()
+                }
+            }
+            PcapError::Eof | PcapError::Incomplete(_) | PcapError::UnexpectedEof => {
+                "the file is too short to hold a capture header".to_string()
+            }
+            PcapError::ReadError if compressed => {
+                "the gzip data is damaged, so no capture header could be read".to_string()
+            }
+            other => format!("the capture header cannot be read ({other:?})"),
+        })?;
+        Ok(CaptureFile {
+            reader,
+            pending: 0,
+            section: Section::default(),
+            compressed,
+            gzip_failed: None,
+            done: false,
+        })
+    }
+
+    /// The file was gzip-compressed (offsets are then of the decompressed data).
+    pub fn compressed(&self) -> bool {
+        self.compressed
+    }
+
+    /// Bytes of the (decompressed) file read up to the start of the next record.
+    pub fn offset(&self) -> u64 {
+        (self.reader.consumed() + self.pending) as u64
+    }
+
+    fn fault(&self, text: String, fatal: bool) -> Fault {
+        Fault {
+            offset: self.reader.consumed() as u64,
+            text,
+            fatal,
+        }
+    }
+
+    /// The link type of the first interface, reading the blocks before the first
+    /// frame if need be (None: the file describes no interface before its first
+    /// frame, or ends first). Nothing is lost: the next [`CaptureFile::next_frame`] goes on
+    /// from there.
+    pub fn first_dlt(&mut self) -> Option<i32> {
+        if self.section.interfaces.is_empty() {
+            let _ = self.read(true, &mut |_, _| true);
+        }
+        self.section.interfaces.first().map(|i| i.dlt)
+    }
+
+    /// The next frame, or why there is none.
+    pub fn next_frame(&mut self) -> Next<'_> {
+        self.read(false, &mut |_, _| true)
+    }
+
+    /// [`CaptureFile::next_frame`], reading past frames for which `keep` (given the link
+    /// type and the bytes) is false.
+    pub fn next_kept(&mut self, keep: &mut dyn FnMut(i32, &[u8]) -> bool) -> Next<'_> {
+        self.read(false, keep)
+    }
+
+    /// `prime`: stop (returning End, having consumed nothing of it) at the first frame,
+    /// error or interface, so that `next` reads it again.
+    fn read(&mut self, prime: bool, keep: &mut dyn FnMut(i32, &[u8]) -> bool) -> Next<'_> {
+        if self.done {
+            return Next::End;
+        }
+        if self.pending > 0 {
+            self.reader.consume(self.pending);
+            self.pending = 0;
+        }
+        // Each pass either returns, consumes a non-frame block, or refills/grows the
+        // buffer; refills end when the input does, so the loop is bounded by the file.
+        loop {
+            // Where the buffer starts: a frame's bytes are handed out as a range of it,
+            // since the parsed block cannot outlive this match (next() does not move it).
+            let base = self.reader.data().as_ptr() as usize;
+            let step = match self.reader.next() {
+                Ok((len, block)) => match block {
+                    PcapBlockOwned::LegacyHeader(h) => {
+                        self.section.big_endian = h.is_bigendian();
+                        self.section.interfaces = vec![Interface {
+                            dlt: h.network.0,
+                            snaplen: h.snaplen,
+                            units: if h.is_nanosecond_precision() {
+                                1_000_000_000
+                            } else {
+                                1_000_000
+                            },
+                            offset: 0,
+                        }];
+                        Step::Consume(len)
+                    }
+                    PcapBlockOwned::Legacy(b) => {
+                        match self.section.interfaces.first().copied() {
+                            Some(iface) => {
+                                let ts = micros(u64::from(b.ts_sec), u64::from(b.ts_usec), &iface);
+                                Step::Frame(len, span(base, b.data), ts, b.origlen, iface.dlt)
+                            }
+                            None => Step::Fatal("a record before the file header".into()),
+                        }
+                    }
+                    PcapBlockOwned::NG(block) => self.section.ng_block(len, base, &block),
+                },
+                Err(PcapError::Eof) => match self.gzip_error() {
+                    Some(why) => Step::Fatal(format!(
+                        "the gzip data is damaged or cut here ({why}); frames after it cannot be read"
+                    )),
+                    None => {
+                        self.done = true;
+                        return Next::End;
+                    }
+                },
+                Err(PcapError::Incomplete(_)) => Step::Refill,
+                Err(PcapError::BufferTooSmall) => Step::Grow,
+                Err(PcapError::UnexpectedEof) => Step::Fatal(match self.gzip_error() {
+                    Some(why) => format!(
+                        "the gzip data is damaged or cut inside this record ({why}); frames after it cannot be read"
+                    ),
+                    None => "the file ends inside this record".to_string(),
+                }),
+                Err(PcapError::ReadError) => Step::Fatal(if self.compressed {
+                    "the gzip data is damaged or cut here; records after it cannot be read"
+                        .to_string()
+                } else {
+                    "the file could not be read here".to_string()
+                }),
+                Err(e) => Step::Fatal(format!(
+                    "this {} is damaged ({}); records after it cannot be read",
+                    if self.section.pcapng { "block" } else { "record" },
+                    short_error(&e)
+                )),
+            };
+            if prime {
+                match step {
+                    Step::Consume(len) => {
+                        self.reader.consume(len);
+                        if !self.section.interfaces.is_empty() {
+                            return Next::End;
+                        }
+                        continue;
+                    }
+                    Step::Refill => {}
+                    _ => return Next::End,
+                }
+            }
+            match step {
+                Step::Consume(len) => self.reader.consume(len),
+                Step::Refill => {
+                    if self.reader.refill().is_err() {
+                        return self.fatal("the file could not be read here".into());
+                    }
+                }
+                Step::Grow => {
+                    let claimed = self.claimed_len();
+                    if claimed > MAX_BLOCK {
+                        let what = if self.section.pcapng {
+                            format!("the block says it is {claimed} bytes long")
+                        } else {
+                            format!("the record says its frame has {claimed} bytes")
+                        };
+                        return self.fatal(format!(
+                            "{what}, more than any capture holds ({} MiB at most): the file is damaged here",
+                            MAX_BLOCK >> 20
+                        ));
+                    }
+                    // `claimed` is at most MAX_BLOCK, so the buffer stays bounded.
+                    let size = claimed + BUFFER;
+                    if !self.reader.grow(size) {
+                        return self.fatal("the record is too long to be read".into());
+                    }
+                }
+                Step::Skip(len, text) => {
+                    let fault = self.fault(text, false);
+                    self.reader.consume(len);
+                    return Next::Skipped(fault);
+                }
+                Step::Fatal(text) => return self.fatal(text),
+                Step::Frame(len, (start, size), ts, orig_len, dlt) => {
+                    let range = start..start.saturating_add(size);
+                    // Asked with a borrow that ends here, so that a frame read past can
+                    // be consumed (the frame returned below borrows the buffer again).
+                    let kept = match self.reader.data().get(range.clone()) {
+                        Some(d) => keep(dlt, d),
+                        None => return self.fatal("the record could not be located".into()),
+                    };
+                    if !kept {
+                        self.reader.consume(len);
+                        continue;
+                    }
+                    self.pending = len;
+                    // The range was checked just above.
+                    let data = self.reader.data().get(range).unwrap_or_default();
+                    return Next::Frame(Frame {
+                        data,
+                        ts,
+                        orig_len,
+                        dlt,
+                    });
+                }
+            }
+        }
+    }
+
+    fn gzip_error(&self) -> Option<String> {
+        self.gzip_failed
+            .as_ref()
+            .and_then(|f| f.lock().ok().and_then(|g| g.clone()))
+    }
+
+    fn fatal(&mut self, text: String) -> Next<'_> {
+        self.done = true;
+        Next::Fatal(self.fault(text, true))
+    }
+
+    /// The length field of the record at the buffer's start, as the file states it.
+    fn claimed_len(&self) -> usize {
+        let data = self.reader.data();
+        let field = |at: usize| -> Option<u32> {
+            let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+            Some(if self.section.big_endian {
+                u32::from_be_bytes(b)
+            } else {
+                u32::from_le_bytes(b)
+            })
+        };
+        // pcapng: total block length at 4; pcap: captured length at 8.
+        let len = if self.section.pcapng {
+            field(4)
+        } else {
+            field(8)
+        };
+        len.map_or(usize::MAX, |l| usize::try_from(l).unwrap_or(usize::MAX))
+    }
+}
+
+/// libpcap's DLT for a file's LINKTYPE value (its `linktype_to_dlt`): they differ
+/// only where BSDs had given old DLT numbers different meanings. libpcap compiles
+/// filters and opens `-w` files by DLT.
+pub fn dlt_of_linktype(linktype: i32) -> i32 {
+    match linktype {
+        100 => 11, // ATM_RFC1483
+        101 => 12, // RAW (Linux's DLT_RAW)
+        102 => 15, // SLIP_BSDOS
+        103 => 16, // PPP_BSDOS
+        106 => 19, // ATM_CLIP
+        other => other,
+    }
+}
+
+/// What to do after one parse.
+enum Step {
+    Consume(usize),
+    Refill,
+    Grow,
+    Skip(usize, String),
+    Fatal(String),
+    /// Block length, the frame's bytes (start and length in the buffer), timestamp,
+    /// original length, link type.
+    Frame(usize, (usize, usize), Micros, u32, i32),
+}
+
+/// `if_tsresol` as units per second: 10^v, or 2^v with the top bit set. Decoded here:
+/// pcap-parser 0.17 refuses every power-of-two resolution (it compares the byte with
+/// its flag bit still set against 63).
+fn ts_units(tsresol: u8) -> Option<u64> {
+    let exponent = u32::from(tsresol & 0x7f);
+    if tsresol & 0x80 == 0 {
+        10u64.checked_pow(exponent)
+    } else {
+        1u64.checked_shl(exponent).filter(|_| exponent < 64)
+    }
+}
+
+/// Where `part`, a slice of the buffer starting at address `base`, lies in it.
+fn span(base: usize, part: &[u8]) -> (usize, usize) {
+    ((part.as_ptr() as usize).wrapping_sub(base), part.len())
+}
+
+/// Seconds plus a fraction in the interface's units, as microseconds since the epoch;
+/// saturating, so that a damaged timestamp cannot overflow.
+fn micros(secs: u64, fraction: u64, iface: &Interface) -> Micros {
+    let secs = secs.saturating_add_signed(iface.offset);
+    let frac = u128::from(fraction) * 1_000_000 / u128::from(iface.units.max(1));
+    secs.saturating_mul(1_000_000)
+        .saturating_add(u64::try_from(frac).unwrap_or(u64::MAX))
+}
+
+/// pcap-parser's error without the bytes it carries.
+fn short_error(e: &PcapError<&[u8]>) -> String {
+    match e {
+        PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
+            format!("{kind:?}")
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+mod gzip;
+mod pcapng;
+
+#[cfg(test)]
+mod tests;

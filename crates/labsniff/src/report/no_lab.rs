@@ -1,0 +1,88 @@
+//! The line for a capture with no lab traffic: which port was looked for, which ports
+//! were there instead (the summary's `other_ports`), and the `--port` to try.
+
+use crate::event::Summary;
+
+/// "no TCP or UDP traffic to or from port 5005; the capture has TCP port 80 (12
+/// conversations), UDP port 53 (3); try --port 80".
+pub fn sentence(s: &Summary) -> String {
+    let mut line = format!("no TCP or UDP traffic to or from port {}", s.lab_port);
+    if s.frames == 0 {
+        line.push_str(": the capture holds no frames");
+        return line;
+    }
+    let Some(first) = s.other_ports.first() else {
+        line.push_str(", nor on any other port: the capture holds no TCP or UDP packet that labsniff could decode");
+        return line;
+    };
+    line.push_str("; the capture has ");
+    for (i, p) in s.other_ports.iter().enumerate() {
+        if i > 0 {
+            line.push_str(", ");
+        }
+        let unit = match (i, p.conversations) {
+            (0, 1) => " conversation",
+            (0, _) => " conversations",
+            _ => "",
+        };
+        line.push_str(&format!(
+            "{} port {} ({}{unit})",
+            p.transport.as_str().to_uppercase(),
+            p.port,
+            p.conversations
+        ));
+    }
+    if s.other_ports.len() == crate::port_census::TOP {
+        line.push_str(" and maybe more");
+    }
+    line.push_str(&format!("; try --port {}", first.port));
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{PortCount, TransportKind};
+
+    fn summary(frames: u64, ports: &[(TransportKind, u16, u64)]) -> Summary {
+        Summary {
+            frames,
+            lab_packets: 0,
+            conversations: 0,
+            messages: 0,
+            diagnostics: 0,
+            interrupted: false,
+            dropped: None,
+            link_type: Some("ethernet"),
+            lab_port: 5005,
+            other_ports: ports
+                .iter()
+                .map(|&(transport, port, conversations)| PortCount {
+                    transport,
+                    port,
+                    conversations,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn names_the_lab_port_the_ports_present_and_what_to_try() {
+        assert_eq!(
+            sentence(&summary(
+                40,
+                &[(TransportKind::Tcp, 80, 12), (TransportKind::Udp, 53, 3)]
+            )),
+            "no TCP or UDP traffic to or from port 5005; the capture has TCP port 80 (12 conversations), UDP port 53 (3); try --port 80"
+        );
+        assert_eq!(
+            sentence(&summary(4, &[(TransportKind::Udp, 6000, 1)])),
+            "no TCP or UDP traffic to or from port 5005; the capture has UDP port 6000 (1 conversation); try --port 6000"
+        );
+        assert_eq!(
+            sentence(&summary(0, &[])),
+            "no TCP or UDP traffic to or from port 5005: the capture holds no frames"
+        );
+        assert!(sentence(&summary(3, &[])).contains("nor on any other port"));
+    }
+}
