@@ -434,6 +434,33 @@ mod tests {
     }
 
     #[test]
+    fn zeek_conn_log_states_by_endpoint_pair() {
+        let dir = std::env::temp_dir().join(format!("compare-tshark-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("conn.log");
+        std::fs::write(
+            &path,
+            "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tconn_state\n\
+             #types\ttime\tstring\taddr\tport\taddr\tport\tenum\tstring\n\
+             1.0\tC1\t10.0.0.2\t40000\t10.0.0.1\t5005\ttcp\tSF\n\
+             2.0\tC2\tfd55::2\t40001\tfd55::1\t5005\ttcp\tREJ\n\
+             3.0\tC3\t10.0.0.2\t53\t10.0.0.1\t53\tudp\tS0\n",
+        )
+        .unwrap();
+        let states = read_zeek_conn_log(&path).unwrap();
+        assert_eq!(states.len(), 2, "UDP is left out: {states:?}");
+        assert_eq!(
+            states[&pair("10.0.0.1:5005", "10.0.0.2:40000")],
+            VecDeque::from(["SF".to_string()])
+        );
+        assert_eq!(
+            states[&pair("[fd55::2]:40001", "[fd55::1]:5005")],
+            VecDeque::from(["REJ".to_string()])
+        );
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
     fn pieces_assemble_in_offset_order() {
         let pieces = vec![(5, b"world".to_vec()), (0, b"hello".to_vec())];
         assert_eq!(assemble(&pieces), b"helloworld");
