@@ -1060,3 +1060,31 @@ fn netlab_udp_without_replies() {
 fn netlab_100k_message_over_mss_segments() {
     netlab_snapshot("loss_v3_100k.client");
 }
+
+/// A server that echoes what each recv() returns starts a large echo before the
+/// request is whole: it is still that request's echo.
+#[test]
+fn a_streamed_echo_of_a_large_message_is_paired() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut flow = cap.tcp(addr("10.0.0.2:41500"), addr(SERVER));
+    flow.handshake(&mut cap);
+    let msg = v3(1, &[b'x'; 3000]);
+    let (a, rest) = msg.split_at(1000);
+    let (b, c) = rest.split_at(1000);
+    flow.send(&mut cap, Dir::C2S, a);
+    flow.send(&mut cap, Dir::S2C, a);
+    flow.send(&mut cap, Dir::C2S, b);
+    flow.send(&mut cap, Dir::C2S, c);
+    flow.send(&mut cap, Dir::S2C, b);
+    flow.send(&mut cap, Dir::S2C, c);
+    flow.close(&mut cap);
+    let text = render(&analyse(&cap, "streamed-echo"), View::Explain, &PLAIN);
+    assert!(
+        text.contains("1 of 1 client message echoed by the server"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("answers no earlier client message"),
+        "{text}"
+    );
+}

@@ -45,8 +45,9 @@ struct Echo {
 /// Every echo, in server order.
 ///
 /// v2/v3 and UDP text: a server message answers the earliest client message with its
-/// key that no earlier server message answered, if that one was complete before the
-/// server message began. Text over TCP is a stream, so the server's bytes are
+/// key that no earlier server message answered, if that one began before the server
+/// message began and was complete before the server message was (a server that
+/// echoes what each recv() returns starts a large echo before the request is whole). Text over TCP is a stream, so the server's bytes are
 /// compared with the client's bytes at the same stream offsets instead.
 /// Linear in the number of messages: client messages wait in one queue per key.
 fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
@@ -80,7 +81,12 @@ fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
         };
         let Some(&ci) = queue.front() else { continue };
         let Some(c) = messages.get(ci) else { continue };
-        if c.frames.last().copied().unwrap_or(0) >= starts {
+        let c_first = c.frames.first().copied().unwrap_or(0);
+        let (c_last, m_last) = (
+            c.frames.last().copied().unwrap_or(0),
+            m.frames.last().copied().unwrap_or(0),
+        );
+        if c_first >= starts || c_last > m_last {
             continue;
         }
         if let Some(how) = answers(c, m) {
@@ -96,8 +102,8 @@ fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
 }
 
 /// The client messages whose bytes, at the server message's stream offsets, equal the
-/// server message's bytes, all complete before it began; `None` if any byte differs
-/// or is missing.
+/// server message's bytes, each begun before it began and complete before it was;
+/// `None` if any byte differs or is missing.
 fn same_stream_bytes(
     messages: &[&MessageEvent],
     stream: &[(u64, usize)],
@@ -119,7 +125,10 @@ fn same_stream_bytes(
         }
         let c = messages.get(i)?;
         let c_end = offset + c.payload_bytes.len() as u64;
-        if offset > covered || c.frames.last().copied().unwrap_or(0) >= starts {
+        let c_first = c.frames.first().copied().unwrap_or(0);
+        let c_last = c.frames.last().copied().unwrap_or(0);
+        let server_last = server.frames.last().copied().unwrap_or(0);
+        if offset > covered || c_first >= starts || c_last > server_last {
             return None;
         }
         let upto = c_end.min(end);
