@@ -36,6 +36,11 @@ pub fn main(args: &[String]) -> Result<()> {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .map(String::as_str);
+    if only == Some("netlab") && !crate::util::is_root() {
+        // Said before building anything: there is nothing to measure without root.
+        println!("netlab bench skipped: it needs root (network namespaces): run `sudo -E cargo xtask bench --only netlab`");
+        return Ok(());
+    }
     crate::deps::ensure(false)?;
     // The netlab figures need only labnet: on a shared 2-core machine, build no more.
     let crates: &[&str] = if only == Some("netlab") {
