@@ -216,14 +216,14 @@ impl Lab {
             foreground: u.foreground,
         };
         let started = self.create_and_start(&mut state, u.foreground);
-        let mut child = match started {
-            Ok(child) => child,
+        let (mut child, scheduling) = match started {
+            Ok(started) => started,
             Err(e) => {
                 let _ = self.teardown();
                 return Err(e);
             }
         };
-        self.print_summary(&state);
+        self.print_summary(&state, scheduling);
         if stop.load(Ordering::SeqCst) {
             // Ctrl-C while we were setting up: leave nothing behind.
             self.teardown()?;
@@ -254,7 +254,12 @@ impl Lab {
         Ok(())
     }
 
-    fn create_and_start(&self, state: &mut LabState, foreground: bool) -> Result<Child, NetError> {
+    /// Make the namespaces and start the forwarder; returns it and how it is scheduled.
+    fn create_and_start(
+        &self,
+        state: &mut LabState,
+        foreground: bool,
+    ) -> Result<(Child, &'static str), NetError> {
         ns::create(&self.names).map_err(failed)?;
         self.state.save(state).map_err(failed)?;
         let exe = std::env::current_exe()
@@ -269,7 +274,6 @@ impl Lab {
             command.arg("nohup");
         }
         let (priority, scheduling) = forwarder_priority();
-        state_note(scheduling);
         command
             .args(priority)
             .arg(&exe)
@@ -297,7 +301,7 @@ impl Lab {
             let _ = tx.send(line);
         });
         match rx.recv_timeout(Duration::from_secs(10)) {
-            Ok(line) if line.trim() == "ready" => Ok(child),
+            Ok(line) if line.trim() == "ready" => Ok((child, scheduling)),
             other => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -313,7 +317,7 @@ impl Lab {
         }
     }
 
-    fn print_summary(&self, state: &LabState) {
+    fn print_summary(&self, state: &LabState, scheduling: &str) {
         let n = &self.names;
         println!(
             "lab '{}' is up (forwarder pid {} in {})",
@@ -336,10 +340,7 @@ impl Lab {
             ns::PREFIX_V6
         );
         println!("  MTU {} (MSS 1460), offloads off", ns::MTU);
-        let scheduling = SCHEDULING.with(std::cell::Cell::get);
-        if !scheduling.is_empty() {
-            println!("  forwarder scheduling: {scheduling}");
-        }
+        println!("  forwarder scheduling: {scheduling}");
         println!("  impairment: {}", state.settings.describe());
         println!("  frame log: {}", state.log.display());
         println!(
@@ -539,15 +540,6 @@ fn forwarder_priority() -> (&'static [&'static str], &'static str) {
         }
     }
     (&[], "ordinary (chrt and nice unavailable)")
-}
-
-thread_local! {
-    /// The forwarder's scheduling, for `up`'s summary (set by `create_and_start`).
-    static SCHEDULING: std::cell::Cell<&'static str> = const { std::cell::Cell::new("") };
-}
-
-fn state_note(scheduling: &'static str) {
-    SCHEDULING.with(|s| s.set(scheduling));
 }
 
 /// Wait (bounded) until `pid` has exited.
