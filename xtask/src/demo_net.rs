@@ -204,7 +204,11 @@ pub fn main(_args: &[String]) -> Result<()> {
     println!(
         "\n=== Demo across two hosts finished in {:.1} s (files in {}) ===",
         started.elapsed().as_secs_f64(),
-        tools.out.display()
+        tools
+            .out
+            .strip_prefix(root())
+            .unwrap_or(&tools.out)
+            .display()
     );
     for o in &outcomes {
         println!(
