@@ -25,7 +25,7 @@
 //! (`labnet netlab status --json`); frames seen leaving one host and never arriving
 //! are counted as well.
 
-use crate::demo_net::{check_can_run, lab_name, Lab};
+use crate::demo_net::{check_can_run, install_ctrlc, lab_name, set_extra_namespaces, Lab};
 use crate::procs::{spawn, Running};
 use crate::util::have;
 use anyhow::{bail, Context, Result};
@@ -80,6 +80,8 @@ pub fn netlab_bench(labnet: &Path, messages_per_conn: u32) -> Result<String> {
         println!("{line}");
         return Ok(line);
     }
+    // Ctrl-C removes the lab and the direct pair, as in `demo --net`.
+    install_ctrlc()?;
     let dir = crate::util::root().join("target/bench/netlab");
     std::fs::create_dir_all(&dir)?;
 
@@ -364,6 +366,7 @@ impl DirectPair {
             server: format!("{name}-s"),
             client: format!("{name}-c"),
         };
+        set_extra_namespaces(&[pair.server.clone(), pair.client.clone()]);
         for ns in [&pair.server, &pair.client] {
             ip(&["netns", "add", ns])?;
         }
@@ -420,5 +423,6 @@ impl Drop for DirectPair {
             }
             let _ = ip(&["netns", "delete", ns]);
         }
+        set_extra_namespaces(&[]);
     }
 }

@@ -41,6 +41,14 @@ const NETLAB_TIMEOUT: Duration = Duration::from_secs(30);
 /// The lab being used, for the Ctrl-C handler.
 static CURRENT_LAB: Mutex<Option<(PathBuf, String)>> = Mutex::new(None);
 
+/// Namespaces made outside netlab (the bench's direct veth pair), for the same handler.
+static EXTRA_NAMESPACES: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+/// Register (or, with `None`, forget) namespaces the Ctrl-C handler must delete.
+pub(crate) fn set_extra_namespaces(names: &[String]) {
+    *EXTRA_NAMESPACES.lock().unwrap_or_else(|e| e.into_inner()) = names.to_vec();
+}
+
 fn set_current(lab: Option<(PathBuf, String)>) {
     // A poisoned lock only means a panic elsewhere; the value is still right.
     *CURRENT_LAB.lock().unwrap_or_else(|e| e.into_inner()) = lab;
@@ -49,7 +57,7 @@ fn set_current(lab: Option<(PathBuf, String)>) {
 /// Ctrl-C reaches the whole foreground process group: the servers, clients and
 /// captures stop by themselves, but the forwarder runs in its own process group and
 /// the namespaces stay until someone runs `down`. The handler does that, then exits.
-fn install_ctrlc() -> Result<()> {
+pub(crate) fn install_ctrlc() -> Result<()> {
     ctrlc::set_handler(|| {
         let lab = CURRENT_LAB
             .lock()
@@ -65,6 +73,19 @@ fn install_ctrlc() -> Result<()> {
                 .status();
         } else {
             eprintln!("\nxtask: interrupted");
+        }
+        let extra = EXTRA_NAMESPACES
+            .lock()
+            .map(|g| g.clone())
+            .unwrap_or_else(|e| e.into_inner().clone());
+        for ns in extra {
+            // What runs there first (a server, tcpdump), so the namespace really goes.
+            if let Ok(out) = Command::new("ip").args(["netns", "pids", &ns]).output() {
+                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                    let _ = Command::new("kill").args(["-KILL", pid]).status();
+                }
+            }
+            let _ = Command::new("ip").args(["netns", "delete", &ns]).status();
         }
         std::process::exit(130);
     })
