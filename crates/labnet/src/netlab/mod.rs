@@ -518,28 +518,32 @@ impl Lab {
 /// (95% by default) bounds it even if it did not. Where real-time scheduling is refused
 /// (a container without CAP_SYS_NICE), the highest nice level; else as is.
 fn forwarder_priority() -> (&'static [&'static str], &'static str) {
-    const CANDIDATES: [(&[&str], &str); 2] = [
-        (&["chrt", "-f", "10"], "real-time (SCHED_FIFO 10)"),
-        (
-            &["nice", "-n", "-20"],
-            "nice -20 (real-time scheduling refused)",
-        ),
-    ];
-    for (prefix, words) in CANDIDATES {
-        // chrt and nice exec the command they are given (same pid): try them on `true`.
-        let works = Command::new(prefix[0])
+    // chrt and nice exec the command they are given (same pid). Each is tried first:
+    // chrt fails when real-time is refused; nice only warns and runs the command at
+    // the old niceness, so the probe asks the inner `nice` what niceness it got.
+    let probe = |prefix: &[&str], then: &str| {
+        Command::new(prefix[0])
             .args(&prefix[1..])
-            .arg("true")
+            .arg(then)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        if works {
-            return (prefix, words);
-        }
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    const CHRT: &[&str] = &["chrt", "-f", "10"];
+    const NICE: &[&str] = &["nice", "-n", "-20"];
+    if probe(CHRT, "true").is_some() {
+        return (CHRT, "real-time (SCHED_FIFO 10)");
     }
-    (&[], "ordinary (chrt and nice unavailable)")
+    if probe(NICE, "nice").as_deref() == Some("-20") {
+        return (NICE, "nice -20 (real-time scheduling refused)");
+    }
+    (
+        &[],
+        "ordinary (neither real-time nor a higher priority allowed)",
+    )
 }
 
 /// Wait (bounded) until `pid` has exited.
