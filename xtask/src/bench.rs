@@ -7,7 +7,10 @@
 //!    floor (a bare libpcap `next_packet()` loop) and, where installed, tshark and tcpdump;
 //! 3. the v3 threads and selector servers under `labnet bench`, next to a Python
 //!    `selectors` server (bench/selectors_v3_server.py) under the same load;
-//! 4. scale: 10,000 concurrent connections on the selector server, 1,000 on threads.
+//! 4. scale: 10,000 concurrent connections on the selector server, 1,000 on threads;
+//! 5. (root) the netlab forwarder at 100 Mbit/s of lab traffic: its own drops and
+//!    added latency, against a direct veth pair (`bench_netlab`; skipped, saying why,
+//!    without root).
 //!
 //! `cargo xtask bench [--quick]`: --quick uses a 10× smaller capture and fewer messages
 //! (a smoke run, not the figures to report).
@@ -33,22 +36,31 @@ pub fn main(args: &[String]) -> Result<()> {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .map(String::as_str);
+    if only == Some("netlab") && !crate::util::is_root() {
+        // Said before building anything: there is nothing to measure without root.
+        println!("netlab bench skipped: it needs root (network namespaces): run `sudo -E cargo xtask bench --only netlab`");
+        return Ok(());
+    }
     crate::deps::ensure(false)?;
-    run(
-        "build release binaries",
-        cargo().args([
-            "build",
-            "--release",
-            "--quiet",
+    // The netlab figures need only labnet: on a shared 2-core machine, build no more.
+    let crates: &[&str] = if only == Some("netlab") {
+        &["-p", "labnet"]
+    } else {
+        &[
             "-p",
             "labsniff",
             "-p",
             "labnet",
             "-p",
             "labfixtures",
-            "--bins",
             "--examples",
-        ]),
+        ]
+    };
+    run(
+        "build release binaries",
+        cargo()
+            .args(["build", "--release", "--quiet", "--bins"])
+            .args(crates),
     )?;
     let release = root().join("target/release");
     let bins = Bins {
@@ -72,6 +84,11 @@ pub fn main(args: &[String]) -> Result<()> {
     }
     if only.is_none() || only == Some("scale") {
         report.push_str(&crate::bench_servers::scale_bench(&bins.labnet, quick)?);
+    }
+    if only.is_none() || only == Some("netlab") {
+        // 10 s at 10,000 messages/s (--quick: 2 s).
+        let per_conn = if quick { 2_000 } else { 10_000 };
+        report.push_str(&crate::bench_netlab::netlab_bench(&bins.labnet, per_conn)?);
     }
     let out = dir.join("results.md");
     std::fs::write(&out, &report)?;

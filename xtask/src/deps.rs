@@ -111,3 +111,27 @@ pub fn ensure(tools: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// netlab's commands (`ip`, `ethtool`), installed with apt-get when missing and we are
+/// root on Debian/Ubuntu; the caller says what is needed if they are still absent.
+pub fn ensure_netlab() -> Result<()> {
+    let missing: Vec<&str> = TOOLS
+        .iter()
+        .filter(|p| matches!(p.name, "iproute2" | "ethtool") && !(p.present)())
+        .map(|p| p.name)
+        .collect();
+    if missing.is_empty() || !(cfg!(target_os = "linux") && have("apt-get") && is_root()) {
+        return Ok(());
+    }
+    run(
+        "apt-get update",
+        Command::new("apt-get").args(["update", "-qq"]),
+    )?;
+    run(
+        &format!("apt-get install {}", missing.join(" ")),
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-qq", "--no-install-recommends"])
+            .args(&missing),
+    )
+}

@@ -2,9 +2,11 @@
 //! (the cargo alias lives in `.cargo/config.toml`).
 
 mod bench;
+mod bench_netlab;
 mod bench_servers;
 mod compare_tshark;
 mod demo;
+mod demo_net;
 mod deps;
 mod fuzz;
 mod measure;
@@ -18,9 +20,10 @@ const USAGE: &str = "\
 usage: cargo xtask <command>
 
 commands:
-  demo                  the whole lab end to end on loopback, with labsniff's reports
+  demo [--net]          the whole lab end to end on loopback, with labsniff's reports;
+                        --net: across two hosts (netlab, root), 20 ms RTT, loss in exercise 5
   test [--no-demo]      install missing system packages, then fmt check, clippy, all tests, the demo
-  bench [--quick] [--only sniff|servers|scale]
+  bench [--quick] [--only sniff|servers|scale|netlab]
                         performance figures (labsniff vs libpcap/tshark, servers vs Python)
   compare-tshark [--port P] [--zeek CONN_LOG] FILE...
                         per TCP stream: labsniff's reassembled bytes vs tshark's follow,tcp,raw

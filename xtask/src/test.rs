@@ -5,7 +5,8 @@
 //! 3. `cargo clippy --workspace --all-targets -- -D warnings`,
 //! 4. every test of the workspace, and a build check of the fuzz targets (`fuzz/`),
 //! 5. the demo end to end (`cargo xtask demo`), which checks that every exercise's
-//!    capture holds all its messages (skip with `--no-demo`).
+//!    capture holds all its messages (skip with `--no-demo`), then, as root, the same
+//!    across two hosts (`cargo xtask demo --net`).
 
 use crate::deps;
 use crate::util::{cargo, run as step};
@@ -38,6 +39,12 @@ pub fn run_all(skip_tools: bool, demo: bool) -> Result<()> {
     if demo {
         eprintln!("xtask: the demo, end to end");
         crate::demo::main(&[])?;
+        if crate::util::is_root() {
+            eprintln!("xtask: the demo across two hosts (netlab)");
+            crate::demo::main(&["--net".to_string()])?;
+        } else {
+            eprintln!("xtask: skipped the demo across two hosts (demo --net): it needs root (network namespaces)");
+        }
     }
     eprintln!("xtask: all checks passed");
     Ok(())
