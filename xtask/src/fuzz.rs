@@ -252,7 +252,7 @@ mod tests {
         let err = parse_args(&args(&["fast"])).unwrap_err().to_string();
         assert_eq!(
             err,
-            "'fast' is neither a number of seconds nor a fuzz target (framer, sniff_frames, reassembler)"
+            "'fast' is neither a number of seconds nor a fuzz target (framer, sniff_frames, reassembler, capfile)"
         );
     }
 
