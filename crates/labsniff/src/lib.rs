@@ -16,6 +16,7 @@ pub mod queue;
 pub mod reassembly;
 pub mod report;
 pub mod source;
+pub mod syscalls;
 
 pub use analyzer::{Analyzer, Options};
 pub use event::{Event, Sink};

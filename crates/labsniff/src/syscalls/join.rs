@@ -1,0 +1,555 @@
+//! Follows each socket through a trace (fd → addresses, from socket/bind/connect/
+//! accept4 returns, getsockname/getpeername, and `-yy` annotations when present), keeps
+//! the calls made on it, and when it closes (or the trace ends) joins it to the
+//! capture's conversation with the same addresses at the same time.
+//!
+//! Streaming: only open sockets and joined sockets' calls (capped) are held.
+
+use super::parse::{self, Call, Transport};
+use super::read::{self, ReadStats};
+use super::Clock;
+use crate::event::ConversationRecord;
+use std::collections::{BTreeMap, HashMap};
+use std::io::BufRead;
+use std::net::SocketAddr;
+
+/// Calls kept per joined socket; the rest are counted.
+pub const CALLS_PER_SOCKET: usize = 5_000;
+/// Open fds followed at once per trace.
+const OPEN_MAX: usize = 65_536;
+/// Thread ids listed per trace.
+const THREADS_MAX: usize = 256;
+/// A socket's first call may come this long before its conversation's first frame
+/// (a capture started late) or after its end, in microseconds.
+const SLACK_US: u64 = 2_000_000;
+
+/// Which end of the conversation a traced socket is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+}
+
+/// What a call did to its socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Connect,
+    /// The call that returned this socket, on the listening fd.
+    Accept { listen_fd: i64 },
+    Send,
+    Recv,
+    /// epoll_wait/poll/select returned with this socket ready; `token`: the epoll data
+    /// registered for it (mio's token, Python's fd).
+    Ready { token: Option<u64> },
+    Shutdown { how: &'static str },
+    Close,
+}
+
+/// One call on a joined socket: facts only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SockCall {
+    pub tid: Option<u32>,
+    /// Start, microseconds since the epoch.
+    pub ts: u64,
+    /// Duration (-T), microseconds.
+    pub dur: Option<u64>,
+    /// The system call's name (`recvfrom`, `accept4`, `epoll_wait`, ...).
+    pub call: &'static str,
+    pub op: Op,
+    /// Bytes asked for (send/recv).
+    pub asked: Option<u64>,
+    pub ret: Option<i64>,
+    pub errno: Option<String>,
+}
+
+impl SockCall {
+    /// When it returned, microseconds.
+    pub fn end(&self) -> u64 {
+        self.ts.saturating_add(self.dur.unwrap_or(0))
+    }
+    /// Bytes moved (0 for an error or end of stream).
+    pub fn moved(&self) -> u64 {
+        self.ret.filter(|&r| r > 0).map_or(0, |r| r as u64)
+    }
+}
+
+/// The calls of one traced socket joined to a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SocketCalls {
+    /// Index into [`Joined::traces`].
+    pub trace: usize,
+    pub conv: u64,
+    pub side: Side,
+    pub fd: i64,
+    pub calls: Vec<SockCall>,
+    pub calls_dropped: u64,
+}
+
+/// What one trace gave.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TraceSummary {
+    pub name: String,
+    pub read: ReadStats,
+    /// The file could not be read (or stopped being readable): why.
+    pub error: Option<String>,
+    /// Internet TCP sockets followed, joined to a conversation, with the capture's
+    /// addresses but at another time.
+    pub sockets: u64,
+    pub joined: u64,
+    pub other_time: u64,
+    /// Thread ids seen, first [`THREADS_MAX`].
+    pub threads: Vec<u32>,
+}
+
+/// Every trace's summary, and the joined sockets per conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Joined {
+    pub traces: Vec<TraceSummary>,
+    pub sockets: BTreeMap<u64, Vec<SocketCalls>>,
+}
+
+/// One trace to read.
+pub struct TraceInput<R> {
+    pub name: String,
+    pub input: R,
+    pub clock: Clock,
+}
+
+impl<R> std::fmt::Debug for TraceInput<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TraceInput")
+            .field("name", &self.name)
+            .finish()
+    }
+}
+
+/// Join every trace to `convs`.
+pub fn join<R: BufRead>(convs: &[&ConversationRecord], traces: Vec<TraceInput<R>>) -> Joined {
+    let index = ConvIndex::new(convs);
+    let mut joined = Joined::default();
+    for (n, trace) in traces.into_iter().enumerate() {
+        let mut follow = Follower::new(n, &index);
+        let result = read::calls(trace.input, trace.clock, |call| follow.call(call));
+        let mut summary = follow.finish(&mut joined.sockets);
+        summary.name = trace.name;
+        match result {
+            Ok(stats) => summary.read = stats,
+            Err(e) => summary.error = Some(e.to_string()),
+        }
+        joined.traces.push(summary);
+    }
+    joined
+}
+
+/// The capture's TCP conversations by address.
+struct ConvIndex<'a> {
+    by_pair: HashMap<(SocketAddr, SocketAddr), Vec<&'a ConversationRecord>>,
+    by_server: HashMap<SocketAddr, Vec<&'a ConversationRecord>>,
+}
+
+impl<'a> ConvIndex<'a> {
+    fn new(convs: &[&'a ConversationRecord]) -> ConvIndex<'a> {
+        let mut by_pair: HashMap<_, Vec<_>> = HashMap::new();
+        let mut by_server: HashMap<_, Vec<_>> = HashMap::new();
+        for c in convs {
+            if c.transport != crate::event::TransportKind::Tcp {
+                continue;
+            }
+            if let (Ok(client), Ok(server)) = (c.client.parse(), c.server.parse()) {
+                by_pair.entry((client, server)).or_default().push(*c);
+                by_server.entry(server).or_default().push(*c);
+            }
+        }
+        ConvIndex { by_pair, by_server }
+    }
+
+    /// The conversation of a socket with these addresses first used at `first` (µs);
+    /// `Err(true)` when the addresses match one but the time does not.
+    fn find(&self, s: &OpenSocket) -> Result<(u64, Side), bool> {
+        let remote = s.remote.ok_or(false)?;
+        let near = |c: &ConversationRecord| {
+            let start = (c.start_ts * 1e6) as u64;
+            let end = (c.end_ts * 1e6) as u64;
+            s.first + SLACK_US >= start && s.first <= end + SLACK_US
+        };
+        let mut wrong_time = false;
+        // The server's socket: peer = client, local = server (or its wildcard bind).
+        for ((client, server), list) in &self.by_pair {
+            if *client != remote {
+                continue;
+            }
+            let local_ok = s.local.is_none_or(|l| {
+                l.port() == server.port() && (l.ip() == server.ip() || l.ip().is_unspecified())
+            });
+            if !local_ok {
+                continue;
+            }
+            match list.iter().find(|c| near(c)) {
+                Some(c) => return Ok((c.conv, Side::Server)),
+                None => wrong_time = true,
+            }
+        }
+        // The client's socket: peer = server, local = client when known, else the
+        // conversation whose SYN came right after connect().
+        if let Some(local) = s.local.filter(|l| !l.ip().is_unspecified() && l.port() != 0) {
+            if let Some(list) = self.by_pair.get(&(local, remote)) {
+                return match list.iter().find(|c| near(c)) {
+                    Some(c) => Ok((c.conv, Side::Client)),
+                    None => Err(true),
+                };
+            }
+        } else if let (Some(list), Some(at)) = (self.by_server.get(&remote), s.connect_at) {
+            let syn = |c: &ConversationRecord| c.tcp.as_ref().and_then(|t| t.syn_ts);
+            let best = list
+                .iter()
+                .filter_map(|c| Some((c, (syn(c)? * 1e6) as u64)))
+                .filter(|(_, syn)| *syn + 1_000 >= at && *syn <= at + SLACK_US)
+                .min_by_key(|(_, syn)| syn.abs_diff(at));
+            return match best {
+                Some((c, _)) => Ok((c.conv, Side::Client)),
+                None => Err(true),
+            };
+        }
+        Err(wrong_time)
+    }
+}
+
+/// A socket fd being followed.
+#[derive(Debug, Default)]
+struct OpenSocket {
+    fd: i64,
+    transport: Option<Transport>,
+    local: Option<SocketAddr>,
+    remote: Option<SocketAddr>,
+    /// First call, µs.
+    first: u64,
+    connect_at: Option<u64>,
+    calls: Vec<SockCall>,
+    dropped: u64,
+}
+
+impl OpenSocket {
+    fn push(&mut self, call: SockCall) {
+        if self.calls.len() < CALLS_PER_SOCKET {
+            self.calls.push(call);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// One trace's fd table and epoll registrations.
+struct Follower<'i, 'a> {
+    trace: usize,
+    index: &'i ConvIndex<'a>,
+    open: HashMap<i64, OpenSocket>,
+    /// epoll data → fd, from epoll_ctl.
+    epoll: HashMap<u64, i64>,
+    joined: Vec<SocketCalls>,
+    summary: TraceSummary,
+}
+
+/// The names this module follows, as static strings (kept in every [`SockCall`]).
+const NAMES: &[&str] = &[
+    "socket",
+    "bind",
+    "listen",
+    "connect",
+    "accept",
+    "accept4",
+    "getsockname",
+    "getpeername",
+    "send",
+    "sendto",
+    "sendmsg",
+    "write",
+    "writev",
+    "recv",
+    "recvfrom",
+    "recvmsg",
+    "read",
+    "readv",
+    "shutdown",
+    "close",
+    "epoll_ctl",
+    "epoll_wait",
+    "epoll_pwait",
+    "poll",
+    "ppoll",
+    "select",
+    "pselect6",
+];
+
+impl<'i, 'a> Follower<'i, 'a> {
+    fn new(trace: usize, index: &'i ConvIndex<'a>) -> Follower<'i, 'a> {
+        Follower {
+            trace,
+            index,
+            open: HashMap::new(),
+            epoll: HashMap::new(),
+            joined: Vec::new(),
+            summary: TraceSummary::default(),
+        }
+    }
+
+    fn call(&mut self, c: &Call<'_>) {
+        let Some(name) = NAMES.iter().copied().find(|n| *n == c.name) else {
+            return;
+        };
+        if let Some(tid) = c.tid {
+            if self.summary.threads.len() < THREADS_MAX && !self.summary.threads.contains(&tid) {
+                self.summary.threads.push(tid);
+            }
+        }
+        let first_fd = c.args.first().and_then(|a| parse::fd(a));
+        // -yy: the annotation is the socket's current addresses.
+        if let Some((fd, Some(tag))) = first_fd {
+            self.annotate(fd, tag, c.ts);
+        }
+        let fd = first_fd.map(|(fd, _)| fd);
+        let ok = c.ret.is_some_and(|r| r >= 0);
+        let sock = |op, asked: Option<u64>| SockCall {
+            tid: c.tid,
+            ts: c.ts,
+            dur: c.dur,
+            call: name,
+            op,
+            asked,
+            ret: c.ret,
+            errno: c.errno.map(str::to_string),
+        };
+        match name {
+            "socket" => {
+                if let Some(r) = c.ret.filter(|&r| r >= 0) {
+                    self.close(r);
+                    let args = c.args.join(",");
+                    let inet = args.contains("AF_INET");
+                    let transport = if !inet {
+                        None
+                    } else if args.contains("SOCK_STREAM") {
+                        Some(Transport::Tcp)
+                    } else if args.contains("SOCK_DGRAM") {
+                        Some(Transport::Udp)
+                    } else {
+                        None
+                    };
+                    if transport.is_some() {
+                        self.insert(r, transport, c.ts);
+                    }
+                }
+            }
+            "bind" | "getsockname" if ok => {
+                let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
+                if let (Some(s), Some(addr)) = (fd.and_then(|f| self.open.get_mut(&f)), addr) {
+                    s.local = Some(addr);
+                }
+            }
+            "getpeername" if ok => {
+                let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
+                if let (Some(s), Some(addr)) = (fd.and_then(|f| self.open.get_mut(&f)), addr) {
+                    s.remote = Some(addr);
+                }
+            }
+            "connect" => {
+                let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
+                let started = ok || c.errno == Some("EINPROGRESS");
+                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
+                    if started {
+                        s.remote = addr.or(s.remote);
+                        s.connect_at = Some(c.ts);
+                    }
+                    s.push(sock(Op::Connect, None));
+                }
+            }
+            "accept" | "accept4" => {
+                let (Some(lfd), Some(new)) = (fd, c.ret.filter(|&r| r >= 0)) else {
+                    return;
+                };
+                let listen_local = self.open.get(&lfd).and_then(|s| s.local);
+                let transport = self.open.get(&lfd).and_then(|s| s.transport);
+                self.close(new);
+                self.insert(new, transport.or(Some(Transport::Tcp)), c.ts);
+                let peer = c.args.get(1).and_then(|a| parse::sockaddr(a));
+                if let Some(s) = self.open.get_mut(&new) {
+                    s.local = listen_local;
+                    s.remote = peer;
+                    s.push(sock(Op::Accept { listen_fd: lfd }, None));
+                }
+                if let Some(tag) = c.ret_tag {
+                    self.annotate(new, tag, c.ts);
+                }
+            }
+            "send" | "sendto" | "sendmsg" | "write" | "writev" => {
+                let asked = asked(name, &c.args);
+                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
+                    s.push(sock(Op::Send, asked));
+                }
+            }
+            "recv" | "recvfrom" | "recvmsg" | "read" | "readv" => {
+                let asked = asked(name, &c.args);
+                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
+                    s.push(sock(Op::Recv, asked));
+                }
+            }
+            "shutdown" => {
+                let how = match c.args.get(1).copied() {
+                    Some("SHUT_WR") => "SHUT_WR",
+                    Some("SHUT_RD") => "SHUT_RD",
+                    _ => "SHUT_RDWR",
+                };
+                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
+                    s.push(sock(Op::Shutdown { how }, None));
+                }
+            }
+            "close" => {
+                if let Some(fd) = fd {
+                    if let Some(s) = self.open.get_mut(&fd) {
+                        s.push(sock(Op::Close, None));
+                    }
+                    self.close(fd);
+                }
+            }
+            "epoll_ctl" => {
+                // epoll_ctl(epfd, EPOLL_CTL_ADD, fd, {events=..., data={u32=5, u64=5}})
+                let target = c.args.get(2).and_then(|a| parse::fd(a)).map(|(f, _)| f);
+                let data = c.args.get(3).map(|a| parse::fields(a, "u64", 1));
+                if let (Some(target), Some(data)) = (target, data) {
+                    if let Some(&d) = data.first() {
+                        if self.epoll.len() < OPEN_MAX {
+                            self.epoll.insert(d, target);
+                        }
+                    }
+                }
+            }
+            "epoll_wait" | "epoll_pwait" if c.ret.is_some_and(|r| r > 0) => {
+                let events = c.args.get(1).copied().unwrap_or("");
+                for token in parse::fields(events, "u64", 1024) {
+                    let ready = self.epoll.get(&token).copied();
+                    if let Some(s) = ready.and_then(|f| self.open.get_mut(&f)) {
+                        s.push(sock(Op::Ready { token: Some(token) }, None));
+                    }
+                }
+            }
+            "poll" | "ppoll" if c.ret.is_some_and(|r| r > 0) => {
+                let extra = c.extra.unwrap_or("");
+                for ready in parse::fields(extra, "fd", 1024) {
+                    if let Some(s) = self.open.get_mut(&(ready as i64)) {
+                        s.push(sock(Op::Ready { token: None }, None));
+                    }
+                }
+            }
+            "select" | "pselect6" if c.ret.is_some_and(|r| r > 0) => {
+                // `(in [5 6], out [7])`
+                let extra = c.extra.unwrap_or("");
+                let ready = extra
+                    .split(['[', ']', ' ', ',', '('])
+                    .filter_map(|w| w.parse::<i64>().ok());
+                let fds: Vec<i64> = ready.take(1024).collect();
+                for f in fds {
+                    if let Some(s) = self.open.get_mut(&f) {
+                        s.push(sock(Op::Ready { token: None }, None));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn insert(&mut self, fd: i64, transport: Option<Transport>, ts: u64) {
+        if self.open.len() >= OPEN_MAX {
+            return;
+        }
+        self.open.insert(
+            fd,
+            OpenSocket {
+                fd,
+                transport,
+                first: ts,
+                ..OpenSocket::default()
+            },
+        );
+    }
+
+    /// `-yy` told the socket's addresses: create the socket if its creation was not in
+    /// the trace (strace attached late), else update it.
+    fn annotate(&mut self, fd: i64, tag: &str, ts: u64) {
+        let Some(tag) = parse::sock_tag(tag) else {
+            return;
+        };
+        if !self.open.contains_key(&fd) {
+            self.insert(fd, Some(tag.transport), ts);
+        }
+        if let Some(s) = self.open.get_mut(&fd) {
+            s.transport = Some(tag.transport);
+            s.local = tag.local.or(s.local);
+            s.remote = tag.remote.or(s.remote);
+        }
+    }
+
+    /// The fd was closed (or reused): the socket is finished; join it now, so that
+    /// its calls are kept only when joined.
+    fn close(&mut self, fd: i64) {
+        if let Some(s) = self.open.remove(&fd) {
+            self.settle(s);
+        }
+    }
+
+    fn settle(&mut self, s: OpenSocket) {
+        if s.transport != Some(Transport::Tcp) || s.remote.is_none() {
+            return;
+        }
+        self.summary.sockets += 1;
+        match self.index.find(&s) {
+            Ok((conv, side)) => {
+                self.summary.joined += 1;
+                self.joined.push(SocketCalls {
+                    trace: self.trace,
+                    conv,
+                    side,
+                    fd: s.fd,
+                    calls: s.calls,
+                    calls_dropped: s.dropped,
+                });
+            }
+            Err(true) => self.summary.other_time += 1,
+            Err(false) => {}
+        }
+    }
+
+    /// End of the trace: sockets still open are finished too.
+    fn finish(mut self, into: &mut BTreeMap<u64, Vec<SocketCalls>>) -> TraceSummary {
+        let mut open: Vec<OpenSocket> = self.open.drain().map(|(_, s)| s).collect();
+        open.sort_by_key(|s| s.first);
+        for s in open {
+            self.settle(s);
+        }
+        for s in self.joined {
+            into.entry(s.conv).or_default().push(s);
+        }
+        self.summary
+    }
+}
+
+/// Bytes a send/recv call asked to move: the length argument, or the iovecs' lengths.
+fn asked(name: &str, args: &[&str]) -> Option<u64> {
+    match name {
+        "sendmsg" | "recvmsg" | "writev" | "readv" => {
+            let at = if name.ends_with('v') { 1 } else { 1 };
+            let lens = parse::fields(args.get(at)?, "iov_len", 1024);
+            Some(lens.iter().sum())
+        }
+        _ => args.get(2)?.parse().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests;
