@@ -58,7 +58,14 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
     let stdout = std::io::stdout();
     let colour = use_colour(stdout.is_terminal());
     let streaming = cli.json || cli.view == View::Messages;
-    let result = if streaming && cli.svg.is_none() {
+    let traces = Traces {
+        paths: cli.syscalls,
+        clock: match cli.trace_date {
+            Some(midnight) => labsniff::syscalls::Clock::Day(midnight),
+            None => labsniff::syscalls::Clock::Epoch,
+        },
+    };
+    let result = if streaming && cli.svg.is_none() && traces.paths.is_empty() {
         let mut sink: Box<dyn Sink> = if cli.json && !live {
             // Reading a file: JSON text is rendered on a second thread.
             Box::new(PipedJsonSink::new(std::io::stdout())?)
@@ -75,6 +82,7 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
             cli.svg.as_deref(),
             cli.conv,
             cli.json,
+            &traces,
             &source,
             &extras,
             options,
@@ -87,18 +95,65 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
     }
 }
 
+/// The traces of --syscalls.
+struct Traces {
+    paths: Vec<std::path::PathBuf>,
+    clock: labsniff::syscalls::Clock,
+}
+
+impl Traces {
+    /// Read and join every trace to the collected conversations; a trace that cannot
+    /// be opened is reported in the notes, as one that holds nothing useful.
+    fn join(&self, events: &[labsniff::Event]) -> Option<labsniff::syscalls::Joined> {
+        use labsniff::syscalls::{join, TraceInput};
+        if self.paths.is_empty() {
+            return None;
+        }
+        let convs: Vec<&labsniff::event::ConversationRecord> = events
+            .iter()
+            .filter_map(|e| match e {
+                labsniff::Event::Conversation(c) => Some(&**c),
+                _ => None,
+            })
+            .collect();
+        let mut inputs = Vec::new();
+        let mut failed = Vec::new();
+        for path in &self.paths {
+            let name = path.display().to_string();
+            match std::fs::File::open(path) {
+                Ok(f) => inputs.push(TraceInput {
+                    name,
+                    input: std::io::BufReader::new(f),
+                    clock: self.clock,
+                }),
+                Err(e) => failed.push(labsniff::syscalls::TraceSummary {
+                    name,
+                    error: Some(format!("cannot open: {e}")),
+                    ..Default::default()
+                }),
+            }
+        }
+        let mut joined = join(&convs, inputs);
+        joined.traces.extend(failed);
+        Some(joined)
+    }
+}
+
 /// Collect the events (bounded), then render the view and/or the SVG.
+#[allow(clippy::too_many_arguments)]
 fn report_at_end(
     view: &View,
     svg: Option<&std::path::Path>,
     conv: Option<u64>,
     json: bool,
+    traces: &Traces,
     source: &SourceOptions,
     extras: &RunExtras,
     options: Options,
 ) -> Result<(), SourceError> {
     let mut sink = CollectSink::new();
     labsniff::analyze_with(source, extras, options, &mut sink)?;
+    let joined = traces.join(&sink.events);
     if let Some(path) = svg {
         std::fs::write(path, report::render_svg(&sink.events, conv)).map_err(|e| {
             SourceError::Output(std::io::Error::new(
@@ -112,6 +167,10 @@ fn report_at_end(
     if json {
         // --json with --svg: the JSON lines of what was kept.
         for event in &sink.events {
+            // The summary stays the last line: the trace lines go before it.
+            if let (labsniff::Event::Summary(_), Some(j)) = (event, &joined) {
+                labsniff::output::syscalls::write(&mut out, j)?;
+            }
             serde_json::to_writer(&mut out, event).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
@@ -119,7 +178,10 @@ fn report_at_end(
         let style = Style::detect();
         let text = match (view, conv) {
             (View::Flow, Some(n)) => report::render_flow(&sink.events, Some(n), &style),
-            (view, _) => report::render(&sink.events, *view, &style),
+            (view, _) => match &joined {
+                Some(j) => report::render_with_syscalls(&sink.events, *view, &style, j),
+                None => report::render(&sink.events, *view, &style),
+            },
         };
         out.write_all(text.as_bytes())?;
         if sink.messages_dropped > 0 || sink.diagnostics_dropped > 0 {

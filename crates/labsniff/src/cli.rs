@@ -71,10 +71,22 @@ pub struct Cli {
     /// Only this conversation in the flow view and the SVG.
     #[arg(long, value_name = "N")]
     pub conv: Option<u64>,
+    /// strace traces of the lab's programs (server, clients) to join to the capture:
+    /// the output of `strace -f -ttt -T -yy -e trace=%network,read,write,close,shutdown,select,poll,epoll_wait,epoll_ctl -o TRACE PROGRAM`.
+    #[arg(long = "syscalls", value_name = "TRACE", num_args = 1..)]
+    pub syscalls: Vec<PathBuf>,
+    /// The day of traces made with `strace -tt` (time of day, not -ttt), as
+    /// YYYY-MM-DD; run strace with TZ=UTC so that the time of day is UTC.
+    #[arg(long = "trace-date", value_name = "YYYY-MM-DD", value_parser = trace_date)]
+    pub trace_date: Option<u64>,
     /// Live capture as root: once the capture is open, switch to this user
     /// (default `nobody`, as tcpdump does; `-Z root` keeps root).
     #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
     pub drop_to: Option<String>,
+}
+
+fn trace_date(s: &str) -> Result<u64, String> {
+    labsniff::syscalls::parse::midnight(s).ok_or_else(|| format!("'{s}' is not a date YYYY-MM-DD"))
 }
 
 #[derive(Debug, Subcommand)]

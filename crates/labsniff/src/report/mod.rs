@@ -17,6 +17,7 @@ mod loss;
 mod ports;
 mod style;
 mod svg;
+mod syscalls;
 mod table;
 pub mod tcp_analysis;
 mod words;
@@ -153,8 +154,49 @@ pub fn render(events: &[Event], view: View, style: &Style) -> String {
         }
         View::Messages => messages(events, style),
         View::Flow => flow::render(&g, None, style),
-        View::Explain => explain(&g, style),
+        View::Explain => explain(&g, style, None),
     }
+}
+
+/// The explain report with the system calls of `traces` joined in (a "System calls"
+/// section per traced conversation, notes on threads and readiness, and what each
+/// trace gave); other views as [`render`].
+pub fn render_with_syscalls(
+    events: &[Event],
+    view: View,
+    style: &Style,
+    traces: &crate::syscalls::Joined,
+) -> String {
+    match view {
+        View::Explain => explain(&Gathered::new(events), style, Some(traces)),
+        other => render(events, other, style),
+    }
+}
+
+/// The facts of every traced conversation.
+pub fn syscall_facts(
+    events: &[Event],
+    traces: &crate::syscalls::Joined,
+) -> Vec<crate::syscalls::facts::ConvFacts> {
+    let g = Gathered::new(events);
+    conv_facts(&g, traces)
+}
+
+fn conv_facts(
+    g: &Gathered<'_>,
+    traces: &crate::syscalls::Joined,
+) -> Vec<crate::syscalls::facts::ConvFacts> {
+    g.convs
+        .iter()
+        .filter_map(|c| {
+            let sockets = traces.sockets.get(&c.conv)?;
+            Some(crate::syscalls::facts::conversation(
+                c,
+                g.messages_of(c.conv),
+                sockets,
+            ))
+        })
+        .collect()
 }
 
 /// The flow graph of conversation `conv` only (or of all, as [`View::Flow`]).
@@ -165,7 +207,8 @@ pub fn render_flow(events: &[Event], conv: Option<u64>, style: &Style) -> String
 /// Conversations explained one by one; a long capture's others are in the table.
 const SECTIONS_MAX: usize = 100;
 
-fn explain(g: &Gathered<'_>, style: &Style) -> String {
+fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joined>) -> String {
+    let facts = traces.map(|t| conv_facts(g, t)).unwrap_or_default();
     let mut out = table::render(g, style);
     let link = g.summary.and_then(|s| s.link_type);
     // Byte maps: of the first v2 and the first v3 conversation only.
@@ -194,10 +237,16 @@ fn explain(g: &Gathered<'_>, style: &Style) -> String {
             }
             _ => false,
         };
-        out.push_str(&framing::section(conv, messages, byte_map, style));
+        let traced = facts.iter().find(|f| f.conv == conv.conv);
+        // Both programs traced: the calls say how the bytes were written, no guess.
+        let writes_known = traced.is_some_and(|f| f.sides.len() == 2);
+        out.push_str(&framing::section(conv, messages, byte_map, writes_known, style));
         // Nothing was sent: there is nothing to pair.
         if conv.bytes_c2s + conv.bytes_s2c > 0 {
             out.push_str(&echoes::section(conv, messages, style));
+        }
+        if let (Some(f), Some(t)) = (traced, traces) {
+            out.push_str(&syscalls::section(conv, messages, f, t, style));
         }
         let diags = g.diags_of(conv.conv);
         printed_diags += diags.len().min(diagnostics::LIST_MAX);
@@ -210,7 +259,11 @@ fn explain(g: &Gathered<'_>, style: &Style) -> String {
             g.convs.len() - SECTIONS_MAX
         );
     }
-    let notes = capture_notes(g);
+    let mut notes = capture_notes(g);
+    if let Some(t) = traces {
+        let model = crate::syscalls::facts::server_model(&facts);
+        notes.extend(syscalls::capture_notes(&g.convs, &model, t));
+    }
     if !notes.is_empty() || !g.capture_diags.is_empty() {
         out.push('\n');
         let _ = writeln!(out, "{}", style.heading("About the whole capture"));

@@ -122,6 +122,8 @@ pub fn conversation(
         messages: Vec::new(),
     };
     facts.messages = message_calls(c, messages, &facts);
+    // In the report's order (by completion time, both directions merged).
+    facts.messages.sort_by_key(|m| m.message);
     facts
 }
 
@@ -262,9 +264,11 @@ fn message_calls(
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerThread {
     pub tid: u32,
-    /// Conversations it made calls for.
-    pub convs: Vec<u64>,
-    /// First and last call on those sockets, µs.
+    /// Conversations whose socket its accept() returned.
+    pub accepted: Vec<u64>,
+    /// Conversations it sent, received or waited for readiness on.
+    pub served: Vec<u64>,
+    /// First and last of those calls, µs.
     pub span: (u64, u64),
 }
 
@@ -287,18 +291,24 @@ pub fn server_model(all: &[ConvFacts]) -> ServerModel {
         let Some(s) = c.side(Side::Server) else {
             continue;
         };
-        for &tid in &s.threads {
-            match model.threads.iter_mut().find(|t| t.tid == tid) {
-                Some(t) => {
-                    t.convs.push(c.conv);
-                    t.span = (t.span.0.min(s.span.0), t.span.1.max(s.span.1));
-                }
-                None => model.threads.push(ServerThread {
-                    tid,
-                    convs: vec![c.conv],
-                    span: s.span,
-                }),
+        let accept = s.accept.as_ref().and_then(|a| a.tid.map(|t| (t, a.end)));
+        if let Some((tid, end)) = accept {
+            thread(&mut model, tid, (end, end)).accepted.push(c.conv);
+        }
+        // Per thread, the span of its send/recv/readiness calls on this socket.
+        let mut spans: Vec<(u32, u64, u64)> = Vec::new();
+        let io = s.sends.iter().chain(&s.recvs).map(|io| (io.tid, io.ts, io.end));
+        for (tid, from, to) in io {
+            let Some(tid) = tid else { continue };
+            match spans.iter_mut().find(|x| x.0 == tid) {
+                Some(x) => *x = (tid, x.1.min(from), x.2.max(to)),
+                None => spans.push((tid, from, to)),
             }
+        }
+        for (tid, from, to) in spans {
+            let t = thread(&mut model, tid, (from, to));
+            t.span = (t.span.0.min(from), t.span.1.max(to));
+            t.served.push(c.conv);
         }
         for &(_, at, _) in &s.ready {
             if model.wakeups.len() < WAKEUPS_MAX {
@@ -311,3 +321,19 @@ pub fn server_model(all: &[ConvFacts]) -> ServerModel {
     model
 }
 
+
+fn thread(model: &mut ServerModel, tid: u32, span: (u64, u64)) -> &mut ServerThread {
+    let at = match model.threads.iter().position(|t| t.tid == tid) {
+        Some(i) => i,
+        None => {
+            model.threads.push(ServerThread {
+                tid,
+                accepted: Vec::new(),
+                served: Vec::new(),
+                span,
+            });
+            model.threads.len() - 1
+        }
+    };
+    &mut model.threads[at]
+}

@@ -427,5 +427,25 @@ pub fn fields(arg: &str, name: &str, max: usize) -> Vec<u64> {
     out
 }
 
+/// Microseconds since the epoch of `YYYY-MM-DD` 00:00 UTC (for `-tt` traces).
+pub fn midnight(date: &str) -> Option<u64> {
+    let mut it = date.split('-');
+    let y: i64 = it.next()?.parse().ok()?;
+    let m: i64 = it.next()?.parse().ok()?;
+    let d: i64 = it.next()?.parse().ok()?;
+    if it.next().is_some() || !(1..=12).contains(&m) || !(1..=31).contains(&d) || y < 1970 {
+        return None;
+    }
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    u64::try_from(days).ok()?.checked_mul(86_400_000_000)
+}
+
 #[cfg(test)]
 mod tests;

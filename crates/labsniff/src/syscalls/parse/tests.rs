@@ -145,3 +145,11 @@ fn question_mark_return_and_hex() {
     assert_eq!(c.ret, None);
     assert_eq!(integer("0x10"), Some(16));
 }
+
+#[test]
+fn dates_to_midnight() {
+    assert_eq!(midnight("1970-01-01"), Some(0));
+    assert_eq!(midnight("2026-12-01"), Some(1_796_083_200_000_000));
+    assert_eq!(midnight("2026-13-01"), None);
+    assert_eq!(midnight("yesterday"), None);
+}
