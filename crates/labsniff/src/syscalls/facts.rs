@@ -223,14 +223,17 @@ fn message_calls(
             Dir::ClientToServer => c.bytes_c2s,
             Dir::ServerToClient => c.bytes_s2c,
         };
-        let list: Vec<(usize, u64)> = messages
+        let list: Vec<(usize, u64, Option<u64>)> = messages
             .iter()
             .enumerate()
             .filter(|(_, m)| m.dir == dir)
-            .filter_map(|(i, m)| Some((i, m.offset?)))
+            .filter_map(|(i, m)| Some((i, m.offset?, wire_len(m))))
             .collect();
-        for (k, &(i, offset)) in list.iter().enumerate() {
-            let end = list.get(k + 1).map_or(total, |&(_, o)| o).max(offset);
+        for (k, &(i, offset, len)) in list.iter().enumerate() {
+            // Framed messages know their length; text runs to the next message (a gap in
+            // the capture would otherwise stretch a message over it).
+            let next = list.get(k + 1).map_or(total, |&(_, o, _)| o);
+            let end = len.map_or(next, |l| offset + l).max(offset);
             let overlap = |io: &Io| {
                 let (a, b) = (io.offset, io.offset + io.moved);
                 b.min(end).saturating_sub(a.max(offset))
@@ -258,6 +261,15 @@ fn message_calls(
         }
     }
     out
+}
+
+/// Bytes a v2/v3 message takes in the stream (None for text).
+fn wire_len(m: &MessageEvent) -> Option<u64> {
+    match m.proto {
+        "v2" => Some(labproto::v2::MESSAGE_LEN as u64),
+        "v3" => Some(labproto::v3::HEADER_LEN as u64 + u64::from(m.size?)),
+        _ => None,
+    }
 }
 
 /// One server thread's share of the capture.
