@@ -23,6 +23,24 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
     // (e.g. already installed) only loses that nicety.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     let live = cli.interface.is_some();
+    // -w NAME.pcapng (or --pcapng, --annotate) on a file: written by labsniff in a second
+    // pass, not by libpcap during the run (libpcap writes plain pcap only).
+    let pcapng = match &cli.write {
+        Some(path) if cli.annotate || labsniff::annotate::wants_pcapng(path, cli.pcapng) => {
+            if live {
+                return Err(SourceError::Output(std::io::Error::other(format!(
+                    "cannot write pcapng '{}' while capturing live: write a .pcap, then \
+                     labsniff -r FILE.pcap -w OUT.pcapng --annotate",
+                    path.display()
+                ))));
+            }
+            Some(Pcapng {
+                path: path.clone(),
+                annotate: cli.annotate,
+            })
+        }
+        _ => None,
+    };
     let input = match (cli.interface, cli.read) {
         (Some(interface), _) => Input::Live {
             interface,
@@ -34,8 +52,8 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
     };
     let source = SourceOptions {
         input,
-        filter: cli.filter,
-        write: cli.write,
+        filter: cli.filter.clone(),
+        write: if pcapng.is_some() { None } else { cli.write },
         count: cli.count,
         stop,
         ready: Some(|line| eprintln!("labsniff: {line} (Ctrl-C stops and prints the report)")),
@@ -65,7 +83,8 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
             None => labsniff::syscalls::Clock::Epoch,
         },
     };
-    let result = if streaming && cli.svg.is_none() && traces.paths.is_empty() {
+    let collect_all = !traces.paths.is_empty() || pcapng.is_some();
+    let result = if streaming && cli.svg.is_none() && !collect_all {
         let mut sink: Box<dyn Sink> = if cli.json && !live {
             // Reading a file: JSON text is rendered on a second thread.
             Box::new(PipedJsonSink::new(std::io::stdout())?)
@@ -83,6 +102,7 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
             cli.conv,
             cli.json,
             &traces,
+            pcapng.as_ref(),
             &source,
             &extras,
             options,
@@ -92,6 +112,68 @@ pub fn run(cli: Cli) -> Result<(), SourceError> {
         // A closed pipe (`labsniff ... | head`) is the reader's choice, not a failure.
         Err(SourceError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
+    }
+}
+
+/// `-w OUT.pcapng` on a file, with or without --annotate.
+struct Pcapng {
+    path: std::path::PathBuf,
+    annotate: bool,
+}
+
+impl Pcapng {
+    /// The second pass: the input's frames into pcapng, with the verdicts.
+    fn write(
+        &self,
+        source: &SourceOptions,
+        events: &[labsniff::Event],
+        verdicts: &labsniff::annotate::Verdicts,
+    ) -> Result<(), SourceError> {
+        let Input::File(input) = &source.input else {
+            return Ok(());
+        };
+        let fail = |e: std::io::Error| {
+            SourceError::Output(std::io::Error::new(
+                e.kind(),
+                format!("cannot write pcapng '{}': {e}", self.path.display()),
+            ))
+        };
+        let mut summary = events
+            .iter()
+            .find_map(|e| match e {
+                labsniff::Event::Summary(s) => Some(report::summary_line(s)),
+                _ => None,
+            })
+            .unwrap_or_default();
+        summary.insert_str(0, "labsniff: ");
+        for line in report::conversation_lines(events) {
+            summary.push('\n');
+            summary.push_str(&line);
+        }
+        if verdicts.dropped > 0 {
+            summary.push_str(&format!(
+                "\n({} frames beyond the first {} commented frames have no comment)",
+                verdicts.dropped,
+                labsniff::annotate::verdicts::FRAMES_MAX
+            ));
+        }
+        let file = std::fs::File::create(&self.path).map_err(fail)?;
+        let written = labsniff::annotate::pcapng::write(
+            input,
+            source.filter.as_deref(),
+            source.count,
+            BufWriter::new(file),
+            verdicts,
+            &summary,
+        )
+        .map_err(fail)?;
+        eprintln!(
+            "labsniff: {} frames written to {} ({} with labsniff's comment)",
+            written.frames,
+            self.path.display(),
+            written.commented
+        );
+        Ok(())
     }
 }
 
@@ -147,12 +229,25 @@ fn report_at_end(
     conv: Option<u64>,
     json: bool,
     traces: &Traces,
+    pcapng: Option<&Pcapng>,
     source: &SourceOptions,
     extras: &RunExtras,
     options: Options,
 ) -> Result<(), SourceError> {
     let mut sink = CollectSink::new();
-    labsniff::analyze_with(source, extras, options, &mut sink)?;
+    let mut verdicts = labsniff::annotate::Verdicts::new();
+    if pcapng.is_some_and(|p| p.annotate) {
+        let mut tee = labsniff::annotate::Tee {
+            sink: &mut sink,
+            verdicts: &mut verdicts,
+        };
+        labsniff::analyze_with(source, extras, options, &mut tee)?;
+    } else {
+        labsniff::analyze_with(source, extras, options, &mut sink)?;
+    }
+    if let Some(p) = pcapng {
+        p.write(source, &sink.events, &verdicts)?;
+    }
     let joined = traces.join(&sink.events);
     if let Some(path) = svg {
         std::fs::write(path, report::render_svg(&sink.events, conv)).map_err(|e| {

@@ -38,9 +38,17 @@ pub struct Cli {
     /// BPF filter (live default: `port <lab port>`; files: none).
     #[arg(short = 'f', long = "filter", value_name = "BPF")]
     pub filter: Option<String>,
-    /// Also write every frame read to this capture file (pcap).
+    /// Also write every frame read to this capture file (pcap; pcapng when the name
+    /// ends in .pcapng or with --pcapng, reading a file only).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
+    /// With -r and -w: write pcapng with labsniff's verdict as each frame's comment
+    /// (Wireshark's frame.comment) and the summary as the file's comment.
+    #[arg(long, requires = "write", requires = "read")]
+    pub annotate: bool,
+    /// -w writes pcapng even when the name does not end in .pcapng.
+    #[arg(long, requires = "write")]
+    pub pcapng: bool,
     /// Stop after this many frames.
     #[arg(short = 'c', long = "count", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,

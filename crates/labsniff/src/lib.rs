@@ -2,6 +2,7 @@
 //! lab's protocols and hand out [`event::Event`]s.
 pub mod analysis;
 pub mod analyzer;
+pub mod annotate;
 pub mod conversation;
 pub mod dissect;
 pub mod event;

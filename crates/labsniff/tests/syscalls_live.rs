@@ -150,7 +150,8 @@ fn wait_until(limit: Duration, what: &str, mut ok: impl FnMut() -> bool) {
 
 /// The pid strace started (its first child), from /proc.
 fn traced_child(strace: u32) -> Option<u32> {
-    let children = std::fs::read_to_string(format!("/proc/{strace}/task/{strace}/children")).ok()?;
+    let children =
+        std::fs::read_to_string(format!("/proc/{strace}/task/{strace}/children")).ok()?;
     children.split_whitespace().next()?.parse().ok()
 }
 
@@ -257,7 +258,17 @@ fn run(name: &str, server: &[String]) -> Run {
             let _ = traced_child(srv_pid).map(|p| signal(p, "-KILL"));
         }
     }
-    std::thread::sleep(Duration::from_millis(200));
+    // tcpdump may lag behind the kernel (a loaded machine): stopping it drops what it
+    // has not read yet, so wait until the file stops growing (1 s, at most 15 s).
+    let size = || std::fs::metadata(&cap).map_or(0, |m| m.len());
+    let (mut last, mut still) = (size(), 0);
+    let end = Instant::now() + Duration::from_secs(15);
+    while still < 10 && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = size();
+        still = if now == last { still + 1 } else { 0 };
+        last = now;
+    }
     if let Some(t) = kids.0.first_mut() {
         signal(t.id(), "-INT");
         assert!(wait_for(t, Duration::from_secs(10)), "tcpdump did not stop");
@@ -272,7 +283,11 @@ fn run(name: &str, server: &[String]) -> Run {
             cmd.arg("--json");
         }
         let out = cmd.env("NO_COLOR", "1").output().expect("run labsniff");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let report = labsniff(false);
@@ -327,7 +342,10 @@ impl Run {
             let a = accepts[0];
             let returned = Self::micros(&a["ts"]) + Self::micros(&a["dur"]);
             let ack = Self::micros(&c["tcp"]["ack_ts"]);
-            assert!(returned >= ack, "accept returned at {returned}, ACK at {ack}");
+            assert!(
+                returned >= ack,
+                "accept returned at {returned}, ACK at {ack}"
+            );
             // The 100 kB message: bytes [23, 23 + 100009) of the client's stream (the
             // first message is 9 + 8 bytes).
             let first = 9 + 8;
@@ -345,15 +363,23 @@ impl Run {
             reads.push(n);
             // One sendall() of the whole message by each Python client.
             let sends = self.calls(c, "client", "send");
-            assert!(sends.iter().any(|s| s["ret"] == (9 + BIG) as u64), "{sends:?}");
+            assert!(
+                sends.iter().any(|s| s["ret"] == (9 + BIG) as u64),
+                "{sends:?}"
+            );
         }
         assert!(
-            self.report.contains("System calls (from the strace traces)"),
+            self.report
+                .contains("System calls (from the strace traces)"),
             "{}",
             self.report
         );
         assert!(self.report.contains("after the handshake's last ACK"));
-        assert!(self.report.contains("one sendto() of 100,009 bytes"), "{}", self.report);
+        assert!(
+            self.report.contains("one sendto() of 100,009 bytes"),
+            "{}",
+            self.report
+        );
         // No guess about send() left.
         assert!(
             !self.report.contains("not how many send() calls wrote"),
@@ -401,7 +427,10 @@ fn threads_server_one_thread_per_client_accept_after_the_ack() {
     let r = run("threads", &labnet_server("threads"));
     let reads = r.common_checks();
     let convs = r.convs();
-    let (a, b) = (r.server_tids(convs[0], "recv"), r.server_tids(convs[1], "recv"));
+    let (a, b) = (
+        r.server_tids(convs[0], "recv"),
+        r.server_tids(convs[1], "recv"),
+    );
     assert_eq!((a.len(), b.len()), (1, 1), "one thread reads each socket");
     assert_ne!(a, b, "each client has its own thread");
     let acceptor = r.server_tids(convs[0], "accept");
@@ -421,11 +450,17 @@ fn selector_server_one_thread_with_readiness_per_fd() {
     let r = run("selector", &labnet_server("selector"));
     let reads = r.common_checks();
     let convs = r.convs();
-    let (a, b) = (r.server_tids(convs[0], "recv"), r.server_tids(convs[1], "recv"));
+    let (a, b) = (
+        r.server_tids(convs[0], "recv"),
+        r.server_tids(convs[1], "recv"),
+    );
     assert_eq!(a.len(), 1);
     assert_eq!(a, b, "one thread serves both clients");
     for c in &convs {
-        assert!(!r.calls(c, "server", "ready").is_empty(), "epoll_wait woke for {c}");
+        assert!(
+            !r.calls(c, "server", "ready").is_empty(),
+            "epoll_wait woke for {c}"
+        );
     }
     assert!(r.report.contains("from one thread"), "{}", r.report);
     assert!(r.report.contains("epoll_wait returned fd"), "{}", r.report);

@@ -99,14 +99,24 @@ fn bad_traces_give_a_note_and_the_report_without_the_join() {
         let (status, report) = labsniff(&[], &[trace]);
         assert_eq!(status, 0, "{}", trace.display());
         let flat = report.split_whitespace().collect::<Vec<_>>().join(" ");
-        assert!(flat.contains(note), "{note:?} missing for {}:\n{report}", trace.display());
+        assert!(
+            flat.contains(note),
+            "{note:?} missing for {}:\n{report}",
+            trace.display()
+        );
         assert!(!report.contains("System calls (from"), "{report}");
         only_added(&base, &report);
         // JSON: a trace line saying the same, the summary still last.
         let (_, json) = labsniff(&["--json"], &[trace]);
-        let lines: Vec<Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        let lines: Vec<Value> = json
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
         assert_eq!(lines.last().unwrap()["type"], "summary");
-        let t = lines.iter().find(|v| v["type"] == "trace").expect("trace line");
+        let t = lines
+            .iter()
+            .find(|v| v["type"] == "trace")
+            .expect("trace line");
         assert_eq!(t["joined"], 0, "{t}");
         assert!(!lines.iter().any(|v| v["type"] == "syscall"));
     }
@@ -120,10 +130,22 @@ fn a_fitting_trace_cut_in_its_last_line_still_joins() {
     let (status, report) = labsniff(&[], &[&cut]);
     assert_eq!(status, 0);
     let flat = report.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(flat.contains("System calls (from the strace traces)"), "{report}");
-    assert!(flat.contains("thread 500 called accept4() on the listening fd 3, which returned fd 4"), "{report}");
-    assert!(flat.contains("500 µs after the handshake's last ACK"), "{report}");
-    assert!(flat.contains("1 line not strace output (first: line 7, arguments cut off"), "{report}");
+    assert!(
+        flat.contains("System calls (from the strace traces)"),
+        "{report}"
+    );
+    assert!(
+        flat.contains("thread 500 called accept4() on the listening fd 3, which returned fd 4"),
+        "{report}"
+    );
+    assert!(
+        flat.contains("500 µs after the handshake's last ACK"),
+        "{report}"
+    );
+    assert!(
+        flat.contains("1 line not strace output (first: line 7, arguments cut off"),
+        "{report}"
+    );
     // Only the server was traced: the guess about send() stays, said as a guess.
     assert!(flat.contains("not how many send() calls wrote them") || !flat.contains("segments ("));
     let (_, json) = labsniff(&["--json"], &[&cut]);
@@ -152,7 +174,11 @@ fn time_of_day_traces_need_their_date() {
             let (ts, call) = rest.split_once(' ').unwrap();
             let ts: f64 = ts.parse().unwrap();
             let day = ts.rem_euclid(86_400.0);
-            let (h, m, s) = ((day / 3600.0) as u64, (day % 3600.0 / 60.0) as u64, day % 60.0);
+            let (h, m, s) = (
+                (day / 3600.0) as u64,
+                (day % 3600.0 / 60.0) as u64,
+                day % 60.0,
+            );
             format!("{tid} {h:02}:{m:02}:{s:09.6} {call}\n")
         })
         .collect();
@@ -167,7 +193,10 @@ fn time_of_day_traces_need_their_date() {
     let date = String::from_utf8_lossy(&date.stdout).trim().to_string();
     let (status, report) = labsniff(&["--trace-date", &date], &[&path]);
     assert_eq!(status, 0);
-    assert!(report.contains("System calls (from the strace traces)"), "{report}");
+    assert!(
+        report.contains("System calls (from the strace traces)"),
+        "{report}"
+    );
     let (status, _) = labsniff(&["--trace-date", "not-a-date"], &[&path]);
     assert_eq!(status, 2);
 }

@@ -143,6 +143,30 @@ fn merge_directions<'a>(list: &[&'a MessageEvent]) -> Vec<&'a MessageEvent> {
     out
 }
 
+/// `order=1 size=5 "hello"` (v2/v3) or `"hello"` (text), as the report names a message.
+pub fn message_label(m: &MessageEvent) -> String {
+    words::message(m)
+}
+
+/// One line per conversation: what the section header comment of an annotated
+/// capture lists.
+pub fn conversation_lines(events: &[Event]) -> Vec<String> {
+    let g = Gathered::new(events);
+    g.convs
+        .iter()
+        .map(|c| {
+            format!(
+                "{}; {} ({}), {} + {} messages",
+                words::conv_title(c),
+                c.state,
+                words::state(c.transport, c.state).0,
+                c.messages_c2s,
+                c.messages_s2c
+            )
+        })
+        .collect()
+}
+
 /// The text of `view` for a capture's events.
 pub fn render(events: &[Event], view: View, style: &Style) -> String {
     let g = Gathered::new(events);
@@ -240,7 +264,13 @@ fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joi
         let traced = facts.iter().find(|f| f.conv == conv.conv);
         // Both programs traced: the calls say how the bytes were written, no guess.
         let writes_known = traced.is_some_and(|f| f.sides.len() == 2);
-        out.push_str(&framing::section(conv, messages, byte_map, writes_known, style));
+        out.push_str(&framing::section(
+            conv,
+            messages,
+            byte_map,
+            writes_known,
+            style,
+        ));
         // Nothing was sent: there is nothing to pair.
         if conv.bytes_c2s + conv.bytes_s2c > 0 {
             out.push_str(&echoes::section(conv, messages, style));

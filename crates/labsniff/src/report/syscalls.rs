@@ -20,20 +20,23 @@ fn at(us: u64) -> String {
 }
 
 fn thread(tid: Option<u32>) -> String {
-    tid.map_or_else(|| "the traced thread".to_string(), |t| format!("thread {t}"))
+    tid.map_or_else(
+        || "the traced thread".to_string(),
+        |t| format!("thread {t}"),
+    )
 }
 
 fn who(s: &SideFacts, joined: &Joined) -> String {
-    let trace = joined
-        .traces
-        .get(s.trace)
-        .map_or("?", |t| t.name.as_str());
+    let trace = joined.traces.get(s.trace).map_or("?", |t| t.name.as_str());
     let threads = match s.threads.as_slice() {
         [] => String::new(),
         [t] => format!(", thread {t}"),
         list => format!(
             ", threads {}",
-            list.iter().map(u32::to_string).collect::<Vec<_>>().join(", ")
+            list.iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
     format!("{} (trace {trace}{threads}, fd {})", s.side.as_str(), s.fd)
@@ -89,7 +92,10 @@ pub fn section(
                      connect_timeout() make), so the program then waited for it to become writable"
                     .to_string(),
                 Some(e) => format!(" and failed with {e}"),
-                None => format!(", which returned at {} once the SYN-ACK had come", at(k.end)),
+                None => format!(
+                    ", which returned at {} once the SYN-ACK had come",
+                    at(k.end)
+                ),
             };
             out.push_str(&words::bullet(&format!(
                 "{}: {} called connect() at {}{result}{syn}",
@@ -192,7 +198,10 @@ fn sends(idx: &[usize], s: &SideFacts, len: u64) -> String {
         let whole = if first.moved == len {
             "exactly this message".to_string()
         } else {
-            format!("{} bytes with this message among them", thousands(first.moved))
+            format!(
+                "{} bytes with this message among them",
+                thousands(first.moved)
+            )
         };
         return format!(
             "one {name}() of {} bytes at {} ({whole})",
@@ -220,7 +229,10 @@ fn recvs(idx: &[(usize, u64)], s: &SideFacts, len: u64, proto: Option<&str>) -> 
     let name = call_names(&ios);
     if list.len() == 1 {
         let with = if first.moved > len {
-            format!(" (it returned {} bytes: more than this message)", thousands(first.moved))
+            format!(
+                " (it returned {} bytes: more than this message)",
+                thousands(first.moved)
+            )
         } else {
             String::new()
         };
@@ -284,8 +296,12 @@ fn ends(s: &SideFacts, c: &ConversationRecord) -> String {
             "{side}: {}() returned 0 (end of stream: the peer's FIN{}) at {}",
             io.call,
             match (side, c.tcp.as_ref()) {
-                ("server", Some(t)) => t.fin_c2s_frame.map_or(String::new(), |f| format!(", frame {f}")),
-                ("client", Some(t)) => t.fin_s2c_frame.map_or(String::new(), |f| format!(", frame {f}")),
+                ("server", Some(t)) => t
+                    .fin_c2s_frame
+                    .map_or(String::new(), |f| format!(", frame {f}")),
+                ("client", Some(t)) => t
+                    .fin_s2c_frame
+                    .map_or(String::new(), |f| format!(", frame {f}")),
                 _ => String::new(),
             },
             at(io.ts)
@@ -323,7 +339,11 @@ pub fn capture_notes(
             .find(|c| c.conv == conv)
             .map_or_else(|| format!("conversation {conv}"), |c| c.client.clone())
     };
-    let workers: Vec<_> = model.threads.iter().filter(|t| !t.served.is_empty()).collect();
+    let workers: Vec<_> = model
+        .threads
+        .iter()
+        .filter(|t| !t.served.is_empty())
+        .collect();
     if workers.len() > 1 {
         let mut list: Vec<String> = Vec::new();
         for t in &model.threads {
@@ -368,7 +388,9 @@ pub fn capture_notes(
                 t.tid
             );
             if model.wakeups.is_empty() {
-                note.push_str("one after the other or by its own loop (no readiness calls were traced)");
+                note.push_str(
+                    "one after the other or by its own loop (no readiness calls were traced)",
+                );
             } else {
                 let mut fds: Vec<(i64, u64)> = model.wakeups.iter().map(|w| (w.2, w.1)).collect();
                 fds.sort_unstable();
@@ -399,7 +421,10 @@ pub fn capture_notes(
 
 fn trace_note(t: &TraceSummary) -> Option<String> {
     if let Some(e) = &t.error {
-        return Some(format!("trace {}: could not be read to the end ({e})", t.name));
+        return Some(format!(
+            "trace {}: could not be read to the end ({e})",
+            t.name
+        ));
     }
     let bad = match &t.read.first_malformed {
         Some((line, text, why)) => format!(
@@ -444,7 +469,10 @@ fn trace_note(t: &TraceSummary) -> Option<String> {
             t.name,
             words::count(t.joined, "socket"),
             if t.read.unresumed > 0 {
-                format!("; {} never resumed (the trace was cut)", words::count(t.read.unresumed, "unfinished call"))
+                format!(
+                    "; {} never resumed (the trace was cut)",
+                    words::count(t.read.unresumed, "unfinished call")
+                )
             } else {
                 String::new()
             }

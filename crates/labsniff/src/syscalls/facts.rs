@@ -309,7 +309,11 @@ pub fn server_model(all: &[ConvFacts]) -> ServerModel {
         }
         // Per thread, the span of its send/recv/readiness calls on this socket.
         let mut spans: Vec<(u32, u64, u64)> = Vec::new();
-        let io = s.sends.iter().chain(&s.recvs).map(|io| (io.tid, io.ts, io.end));
+        let io = s
+            .sends
+            .iter()
+            .chain(&s.recvs)
+            .map(|io| (io.tid, io.ts, io.end));
         for (tid, from, to) in io {
             let Some(tid) = tid else { continue };
             match spans.iter_mut().find(|x| x.0 == tid) {
@@ -329,10 +333,13 @@ pub fn server_model(all: &[ConvFacts]) -> ServerModel {
         }
     }
     model.wakeups.sort();
-    model.switches = model.wakeups.windows(2).filter(|w| w[0].1 != w[1].1).count();
+    model.switches = model
+        .wakeups
+        .windows(2)
+        .filter(|w| w[0].1 != w[1].1)
+        .count();
     model
 }
-
 
 fn thread(model: &mut ServerModel, tid: u32, span: (u64, u64)) -> &mut ServerThread {
     let at = match model.threads.iter().position(|t| t.tid == tid) {

@@ -44,13 +44,19 @@ impl Side {
 pub enum Op {
     Connect,
     /// The call that returned this socket, on the listening fd.
-    Accept { listen_fd: i64 },
+    Accept {
+        listen_fd: i64,
+    },
     Send,
     Recv,
     /// epoll_wait/poll/select returned with this socket ready; `token`: the epoll data
     /// registered for it (mio's token, Python's fd).
-    Ready { token: Option<u64> },
-    Shutdown { how: &'static str },
+    Ready {
+        token: Option<u64>,
+    },
+    Shutdown {
+        how: &'static str,
+    },
     Close,
 }
 
@@ -200,7 +206,10 @@ impl<'a> ConvIndex<'a> {
         }
         // The client's socket: peer = server, local = client when known, else the
         // conversation whose SYN came right after connect().
-        if let Some(local) = s.local.filter(|l| !l.ip().is_unspecified() && l.port() != 0) {
+        if let Some(local) = s
+            .local
+            .filter(|l| !l.ip().is_unspecified() && l.port() != 0)
+        {
             if let Some(list) = self.by_pair.get(&(local, remote)) {
                 return match list.iter().find(|c| near(c)) {
                     Some(c) => Ok((c.conv, Side::Client)),

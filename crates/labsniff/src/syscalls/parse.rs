@@ -32,7 +32,11 @@ pub enum Record<'a> {
     Call(Call<'a>),
     /// `NAME(ARGS <unfinished ...>`: another thread's line came before its return;
     /// `head` is `NAME(ARGS` to be completed by the matching [`Record::Resumed`].
-    Unfinished { tid: Option<u32>, ts: u64, head: &'a str },
+    Unfinished {
+        tid: Option<u32>,
+        ts: u64,
+        head: &'a str,
+    },
     /// `<... NAME resumed>TAIL`.
     Resumed {
         tid: Option<u32>,
@@ -137,7 +141,10 @@ pub fn call(tid: Option<u32>, ts: u64, text: &str) -> Result<Call<'_>, ParseErro
     }
     let (args, close) = split_args(&text[open + 1..])?;
     let rest = text[open + 1 + close + 1..].trim_start();
-    let rest = rest.strip_prefix('=').ok_or(ParseError::NoReturn)?.trim_start();
+    let rest = rest
+        .strip_prefix('=')
+        .ok_or(ParseError::NoReturn)?
+        .trim_start();
     let (rest, dur) = duration(rest);
     // The value runs to a space or to a `<` annotation.
     let end = rest
@@ -180,7 +187,9 @@ pub fn call(tid: Option<u32>, ts: u64, text: &str) -> Result<Call<'_>, ParseErro
 fn is_errno(word: &str) -> bool {
     word.len() > 1
         && word.starts_with('E')
-        && word.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
 }
 
 /// `1234 ` (strace -f -o) or `[pid  1234] ` (strace -f to a terminal).

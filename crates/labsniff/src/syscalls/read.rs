@@ -76,7 +76,9 @@ pub fn calls<R: BufRead>(
                     stats.unresumed += 1;
                 }
             }
-            Ok(Record::Resumed { tid, name, tail, .. }) => match pending.remove(&tid) {
+            Ok(Record::Resumed {
+                tid, name, tail, ..
+            }) => match pending.remove(&tid) {
                 Some((ts, head)) if head.starts_with(name) => {
                     let joined = format!("{head}{tail}");
                     match parse::call(tid, ts, &joined) {
@@ -87,7 +89,11 @@ pub fn calls<R: BufRead>(
                         Err(e) => stats.bad(stats.lines, text, e.to_string()),
                     }
                 }
-                _ => stats.bad(stats.lines, text, "resumed without its unfinished line".into()),
+                _ => stats.bad(
+                    stats.lines,
+                    text,
+                    "resumed without its unfinished line".into(),
+                ),
             },
             Ok(Record::Signal { .. }) => stats.signals += 1,
             Ok(Record::Exit { tid, .. }) => {

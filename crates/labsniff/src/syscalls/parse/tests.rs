@@ -35,7 +35,10 @@ fn accept4_returns_an_annotated_fd() {
     );
     assert_eq!(c.ret, Some(5));
     assert_eq!(c.ret_tag, Some("TCP:[127.0.0.1:5006->127.0.0.1:37934]"));
-    assert_eq!(sockaddr(c.args[1]), Some("127.0.0.1:37934".parse().unwrap()));
+    assert_eq!(
+        sockaddr(c.args[1]),
+        Some("127.0.0.1:37934".parse().unwrap())
+    );
     assert_eq!(c.dur, Some(20));
 }
 
