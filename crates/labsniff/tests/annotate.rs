@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 //! `-r CAP -w OUT.pcapng --annotate`: tshark shows labsniff's comment on every message
 //! frame and on the handshake frames (`frame.comment`), and every packet is the input's,
 //! byte for byte, with the same timestamp. Skips, saying so, without tshark.
@@ -45,8 +46,8 @@ fn packets(path: &Path) -> Vec<(i64, i64, u32, Vec<u8>)> {
     let mut out = Vec::new();
     while let Ok(p) = cap.next_packet() {
         out.push((
-            p.header.ts.tv_sec as i64,
-            p.header.ts.tv_usec as i64,
+            p.header.ts.tv_sec,
+            p.header.ts.tv_usec,
             p.header.len,
             p.data.to_vec(),
         ));

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 //! System calls beside packets, for real: labnet's threads and selector servers and a
 //! Python selectors server run under strace, two concurrent clients (under strace too)
 //! send a small and a 100 kB v3 message each, tcpdump captures loopback at the same

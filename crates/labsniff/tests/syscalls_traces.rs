@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 //! `--syscalls` with traces that do not fit the capture (garbage, another program's,
 //! another day's, another host's, cut, missing): a clear note in the report, the report
 //! otherwise unchanged, never a failure. And one that fits, without root: a

@@ -552,8 +552,8 @@ impl<'i, 'a> Follower<'i, 'a> {
 fn asked(name: &str, args: &[&str]) -> Option<u64> {
     match name {
         "sendmsg" | "recvmsg" | "writev" | "readv" => {
-            let at = if name.ends_with('v') { 1 } else { 1 };
-            let lens = parse::fields(args.get(at)?, "iov_len", 1024);
+            // sendmsg's msghdr and writev's iovec array are both the second argument.
+            let lens = parse::fields(args.get(1)?, "iov_len", 1024);
             Some(lens.iter().sum())
         }
         _ => args.get(2)?.parse().ok(),

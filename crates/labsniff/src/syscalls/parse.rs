@@ -147,9 +147,7 @@ pub fn call(tid: Option<u32>, ts: u64, text: &str) -> Result<Call<'_>, ParseErro
         .trim_start();
     let (rest, dur) = duration(rest);
     // The value runs to a space or to a `<` annotation.
-    let end = rest
-        .find(|c: char| c == ' ' || c == '<')
-        .unwrap_or(rest.len());
+    let end = rest.find([' ', '<']).unwrap_or(rest.len());
     let value = &rest[..end];
     let ret = if value == "?" {
         None
@@ -317,11 +315,7 @@ fn split_args(text: &str) -> Result<(Vec<&str>, usize), ParseError> {
                 }
                 return Ok((args, i));
             }
-            b')' => {
-                if stack.pop() != Some(b'(') {
-                    return Err(ParseError::Unbalanced);
-                }
-            }
+            b')' if stack.pop() != Some(b'(') => return Err(ParseError::Unbalanced),
             b',' if stack.is_empty() => {
                 args.push(text[start..i].trim());
                 start = i + 1;
