@@ -370,8 +370,7 @@ impl Run {
             );
         }
         assert!(
-            self.report
-                .contains("System calls (from the strace traces)"),
+            self.report.contains("System calls (from the traces)"),
             "{}",
             self.report
         );

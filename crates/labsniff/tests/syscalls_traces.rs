@@ -131,10 +131,7 @@ fn a_fitting_trace_cut_in_its_last_line_still_joins() {
     let (status, report) = labsniff(&[], &[&cut]);
     assert_eq!(status, 0);
     let flat = report.split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(
-        flat.contains("System calls (from the strace traces)"),
-        "{report}"
-    );
+    assert!(flat.contains("System calls (from the traces)"), "{report}");
     assert!(
         flat.contains("thread 500 called accept4() on the listening fd 3, which returned fd 4"),
         "{report}"
@@ -195,7 +192,7 @@ fn time_of_day_traces_need_their_date() {
     let (status, report) = labsniff(&["--trace-date", &date], &[&path]);
     assert_eq!(status, 0);
     assert!(
-        report.contains("System calls (from the strace traces)"),
+        report.contains("System calls (from the traces)"),
         "{report}"
     );
     let (status, _) = labsniff(&["--trace-date", "not-a-date"], &[&path]);

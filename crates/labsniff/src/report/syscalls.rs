@@ -50,7 +50,7 @@ pub fn section(
     joined: &Joined,
     style: &Style,
 ) -> String {
-    let mut out = words::section_title("System calls (from the strace traces)", style);
+    let mut out = words::section_title("System calls (from the traces)", style);
     for s in &facts.sides {
         if let Some(a) = &s.accept {
             let delay = match (a.after_ack, a.ack_frame) {
@@ -68,12 +68,16 @@ pub fn section(
                 ),
                 _ => String::new(),
             };
+            let on = if a.listen_fd >= 0 {
+                format!(" on the listening fd {}", a.listen_fd)
+            } else {
+                String::new()
+            };
             out.push_str(&words::bullet(&format!(
-                "{}: {} called {}() on the listening fd {}, which returned fd {} at {}{delay}",
+                "{}: {} called {}(){on}, which returned fd {} at {}{delay}",
                 who(s, joined),
                 thread(a.tid),
                 a.call,
-                a.listen_fd,
                 a.fd,
                 at(a.end)
             )));

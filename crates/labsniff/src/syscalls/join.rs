@@ -144,7 +144,12 @@ pub fn join<R: BufRead>(convs: &[&ConversationRecord], traces: Vec<TraceInput<R>
     let mut joined = Joined::default();
     for (n, trace) in traces.into_iter().enumerate() {
         let mut follow = Follower::new(n, &index);
-        let result = read::calls(trace.input, trace.clock, |call| follow.call(call));
+        let mut input = trace.input;
+        let result = if read::is_json(&mut input) {
+            read::labnet_events(input, |e| follow.event(e))
+        } else {
+            read::calls(input, trace.clock, |call| follow.call(call))
+        };
         let mut summary = follow.finish(&mut joined.sockets);
         summary.name = trace.name;
         match result {
@@ -470,6 +475,51 @@ impl<'i, 'a> Follower<'i, 'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// One event of labnet's `--trace-events`: the socket's addresses come with it.
+    fn event(&mut self, e: &read::LabnetEvent) {
+        let ts = (e.ts * 1e6).round() as u64;
+        if let Some(tid) = e.tid {
+            if self.summary.threads.len() < THREADS_MAX && !self.summary.threads.contains(&tid) {
+                self.summary.threads.push(tid);
+            }
+        }
+        let (call, op) = match e.call.as_str() {
+            "accept" => ("accept", Op::Accept { listen_fd: -1 }),
+            "connect" => ("connect", Op::Connect),
+            "send" => ("send", Op::Send),
+            "recv" => ("recv", Op::Recv),
+            "ready" => ("mio poll", Op::Ready { token: e.token }),
+            "shutdown" => ("shutdown", Op::Shutdown { how: "SHUT_RDWR" }),
+            "close" => ("close", Op::Close),
+            _ => return,
+        };
+        if matches!(op, Op::Accept { .. } | Op::Connect) || !self.open.contains_key(&e.fd) {
+            self.close(e.fd);
+            self.insert(e.fd, Some(Transport::Tcp), ts);
+        }
+        let Some(s) = self.open.get_mut(&e.fd) else {
+            return;
+        };
+        s.local = e.local.or(s.local);
+        s.remote = e.peer.or(s.remote);
+        if op == Op::Connect {
+            s.connect_at = Some(ts);
+        }
+        s.push(SockCall {
+            tid: e.tid,
+            ts,
+            dur: None,
+            call,
+            op,
+            asked: None,
+            ret: e.bytes.and_then(|b| i64::try_from(b).ok()),
+            errno: None,
+        });
+        if op == Op::Close {
+            self.close(e.fd);
         }
     }
 

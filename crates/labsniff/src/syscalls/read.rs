@@ -109,6 +109,72 @@ pub fn calls<R: BufRead>(
     Ok(stats)
 }
 
+/// One line of labnet's `--trace-events` file.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct LabnetEvent {
+    pub ts: f64,
+    #[serde(default)]
+    pub thread: Option<String>,
+    #[serde(default)]
+    pub tid: Option<u32>,
+    #[serde(default)]
+    pub token: Option<u64>,
+    pub fd: i64,
+    pub call: String,
+    #[serde(default)]
+    pub bytes: Option<u64>,
+    #[serde(default)]
+    pub local: Option<std::net::SocketAddr>,
+    #[serde(default)]
+    pub peer: Option<std::net::SocketAddr>,
+}
+
+/// Whether `input` holds JSON lines (labnet's `--trace-events`) rather than strace
+/// output: its first non-blank byte is `{`.
+pub fn is_json<R: BufRead>(input: &mut R) -> bool {
+    match input.fill_buf() {
+        Ok(buf) => buf
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|&b| b == b'{'),
+        Err(_) => false,
+    }
+}
+
+/// Read labnet's `--trace-events` JSON lines (same bounds and counts as [`calls`]).
+pub fn labnet_events<R: BufRead>(
+    mut input: R,
+    mut on_event: impl FnMut(&LabnetEvent),
+) -> std::io::Result<ReadStats> {
+    let mut stats = ReadStats::default();
+    let mut buf: Vec<u8> = Vec::with_capacity(256);
+    loop {
+        buf.clear();
+        let (n, cut) = read_line(&mut input, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        stats.lines += 1;
+        let text = String::from_utf8_lossy(&buf);
+        let text = text.trim();
+        if cut {
+            stats.bad(stats.lines, text, format!("longer than {LINE_MAX} bytes"));
+            continue;
+        }
+        if text.is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<LabnetEvent>(text) {
+            Ok(e) => {
+                stats.calls += 1;
+                on_event(&e);
+            }
+            Err(e) => stats.bad(stats.lines, text, format!("not a labnet trace event: {e}")),
+        }
+    }
+    Ok(stats)
+}
+
 /// One line into `buf`, at most [`LINE_MAX`] bytes kept; the rest of a longer line is
 /// skipped. Gives the bytes consumed and whether the line was cut.
 fn read_line<R: BufRead>(input: &mut R, buf: &mut Vec<u8>) -> std::io::Result<(usize, bool)> {
