@@ -156,16 +156,26 @@ fn traced_child(strace: u32) -> Option<u32> {
     children.split_whitespace().next()?.parse().ok()
 }
 
+/// How the programs' calls are recorded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// Server and Python clients under strace.
+    Strace,
+    /// labnet's server and clients with --trace-events, no strace.
+    TraceEvents,
+}
+
 /// What one run produced.
 struct Run {
     report: String,
     json: Vec<Value>,
     port: u16,
+    mode: Mode,
 }
 
 /// Capture, serve under strace, run two clients under strace, stop everything, and
 /// run labsniff with the traces.
-fn run(name: &str, server: &[String]) -> Run {
+fn run(name: &str, server: &[String], mode: Mode) -> Run {
     let d = dir(name);
     let port = free_port();
     let mut kids = Children::default();
@@ -205,11 +215,19 @@ fn run(name: &str, server: &[String]) -> Run {
         .iter()
         .map(|a| a.replace("PORT", &port.to_string()))
         .collect();
-    let srv = Command::new("strace")
-        .args(STRACE)
-        .arg("-o")
-        .arg(&srv_trace)
-        .args(&args)
+    let mut srv = match mode {
+        Mode::Strace => {
+            let mut c = Command::new("strace");
+            c.args(STRACE).arg("-o").arg(&srv_trace).args(&args);
+            c
+        }
+        Mode::TraceEvents => {
+            let mut c = Command::new(&args[0]);
+            c.args(&args[1..]).arg("--trace-events").arg(&srv_trace);
+            c
+        }
+    };
+    let srv = srv
         .stdout(std::fs::File::create(&srv_log).unwrap())
         .stderr(Stdio::null())
         .spawn()
@@ -229,17 +247,24 @@ fn run(name: &str, server: &[String]) -> Run {
     let mut clients = Vec::new();
     for i in 0..2 {
         let t = d.join(format!("client{i}.trace"));
-        let c = Command::new("strace")
-            .args(STRACE)
-            .arg("-o")
-            .arg(&t)
-            .arg("python3")
-            .arg(&script)
-            .arg(port.to_string())
-            .arg(BIG.to_string())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("strace a client");
+        let mut cmd = match mode {
+            Mode::Strace => {
+                let mut c = Command::new("strace");
+                c.args(STRACE).arg("-o").arg(&t).arg("python3").arg(&script);
+                c.arg(port.to_string()).arg(BIG.to_string());
+                c
+            }
+            Mode::TraceEvents => {
+                let text = "The quick brown fox jumps over the lazy dog. ".repeat(BIG / 45 + 1);
+                let mut c = Command::new(labnet());
+                c.args(["tcp-client", "--proto", "v3", "--ip", "127.0.0.1", "--port"]);
+                c.arg(port.to_string())
+                    .args(["-m", "hello v3", "-m", &text[..BIG]]);
+                c.arg("--trace-events").arg(&t);
+                c
+            }
+        };
+        let c = cmd.stdout(Stdio::null()).spawn().expect("start a client");
         traces.push(t);
         clients.push(c);
     }
@@ -251,8 +276,13 @@ fn run(name: &str, server: &[String]) -> Run {
         assert!(status.is_some_and(|s| s.success()), "a client failed");
     }
     // Stop the traced server with Ctrl-C (strace passes on to it).
-    if let Some(pid) = traced_child(srv_pid) {
-        signal(pid, "-INT");
+    match mode {
+        Mode::Strace => {
+            if let Some(pid) = traced_child(srv_pid) {
+                signal(pid, "-INT");
+            }
+        }
+        Mode::TraceEvents => signal(srv_pid, "-INT"),
     }
     if let Some(s) = kids.0.iter_mut().find(|c| c.id() == srv_pid) {
         if !wait_for(s, Duration::from_secs(10)) {
@@ -297,7 +327,12 @@ fn run(name: &str, server: &[String]) -> Run {
         .map(|l| serde_json::from_str(l).expect("JSON line"))
         .collect();
     std::fs::write(d.join("report.txt"), &report).unwrap();
-    Run { report, json, port }
+    Run {
+        report,
+        json,
+        port,
+        mode,
+    }
 }
 
 impl Run {
@@ -316,6 +351,11 @@ impl Run {
             .into_iter()
             .filter(|s| s["conv"] == conv["conv"] && s["side"] == side && s["op"] == op)
             .collect()
+    }
+    /// The report contains `text`, wherever its lines were wrapped.
+    fn has(&self, text: &str) -> bool {
+        let flat = self.report.split_whitespace().collect::<Vec<_>>().join(" ");
+        flat.contains(text)
     }
     fn micros(v: &Value) -> i64 {
         (v.as_f64().unwrap() * 1e6).round() as i64
@@ -341,7 +381,13 @@ impl Run {
             let accepts = self.calls(c, "server", "accept");
             assert_eq!(accepts.len(), 1, "{c}");
             let a = accepts[0];
-            let returned = Self::micros(&a["ts"]) + Self::micros(&a["dur"]);
+            // labnet's events carry no duration: their time is the return.
+            let dur = if a["dur"].is_null() {
+                0
+            } else {
+                Self::micros(&a["dur"])
+            };
+            let returned = Self::micros(&a["ts"]) + dur;
             let ack = Self::micros(&c["tcp"]["ack_ts"]);
             assert!(
                 returned >= ack,
@@ -370,19 +416,20 @@ impl Run {
             );
         }
         assert!(
-            self.report.contains("System calls (from the traces)"),
+            self.has("System calls (from the traces)"),
             "{}",
             self.report
         );
-        assert!(self.report.contains("after the handshake's last ACK"));
-        assert!(
-            self.report.contains("one sendto() of 100,009 bytes"),
-            "{}",
-            self.report
-        );
+        assert!(self.has("after the handshake's last ACK"));
+        let send = match self.mode {
+            Mode::Strace => "sendto",
+            Mode::TraceEvents => "send",
+        };
+        let one = format!("one {send}() of 100,009 bytes");
+        assert!(self.has(&one), "{}", self.report);
         // No guess about send() left.
         assert!(
-            !self.report.contains("not how many send() calls wrote"),
+            !self.has("not how many send() calls wrote"),
             "{}",
             self.report
         );
@@ -424,7 +471,7 @@ fn threads_server_one_thread_per_client_accept_after_the_ack() {
     if !ready() {
         return;
     }
-    let r = run("threads", &labnet_server("threads"));
+    let r = run("threads", &labnet_server("threads"), Mode::Strace);
     let reads = r.common_checks();
     let convs = r.convs();
     let (a, b) = (
@@ -435,7 +482,7 @@ fn threads_server_one_thread_per_client_accept_after_the_ack() {
     assert_ne!(a, b, "each client has its own thread");
     let acceptor = r.server_tids(convs[0], "accept");
     assert_ne!(acceptor, a, "the accept thread is not the client's thread");
-    assert!(r.report.contains("a thread per client"), "{}", r.report);
+    assert!(r.has("a thread per client"), "{}", r.report);
     println!(
         "threads (port {}): the server read each 100 kB message with {reads:?} recv() calls",
         r.port
@@ -447,7 +494,7 @@ fn selector_server_one_thread_with_readiness_per_fd() {
     if !ready() {
         return;
     }
-    let r = run("selector", &labnet_server("selector"));
+    let r = run("selector", &labnet_server("selector"), Mode::Strace);
     let reads = r.common_checks();
     let convs = r.convs();
     let (a, b) = (
@@ -462,8 +509,8 @@ fn selector_server_one_thread_with_readiness_per_fd() {
             "epoll_wait woke for {c}"
         );
     }
-    assert!(r.report.contains("from one thread"), "{}", r.report);
-    assert!(r.report.contains("epoll_wait returned fd"), "{}", r.report);
+    assert!(r.has("from one thread"), "{}", r.report);
+    assert!(r.has("epoll_wait returned fd"), "{}", r.report);
     println!(
         "selector (port {}): the server read each 100 kB message with {reads:?} recv() calls",
         r.port
@@ -481,16 +528,46 @@ fn python_selectors_server_under_strace() {
         script.display().to_string(),
         "PORT".to_string(),
     ];
-    let r = run("python", &server);
+    let r = run("python", &server, Mode::Strace);
     let reads = r.common_checks();
     let convs = r.convs();
     assert_eq!(
         r.server_tids(convs[0], "recv"),
         r.server_tids(convs[1], "recv")
     );
-    assert!(r.report.contains("from one thread"), "{}", r.report);
+    assert!(r.has("from one thread"), "{}", r.report);
     println!(
         "python selectors (port {}): the server read each 100 kB message with {reads:?} recv() calls",
+        r.port
+    );
+}
+
+#[test]
+fn labnet_trace_events_join_without_strace() {
+    if !ready() {
+        return;
+    }
+    let r = run("events", &labnet_server("selector"), Mode::TraceEvents);
+    let reads = r.common_checks();
+    let convs = r.convs();
+    let (a, b) = (
+        r.server_tids(convs[0], "recv"),
+        r.server_tids(convs[1], "recv"),
+    );
+    assert_eq!(a.len(), 1);
+    assert_eq!(a, b, "one thread serves both clients");
+    for c in &convs {
+        let ready = r.calls(c, "server", "ready");
+        assert!(!ready.is_empty(), "mio woke for {c}");
+        // The token is labnet's selector token (0 is the listening socket).
+        assert!(
+            ready.iter().all(|e| e["token"].as_u64() > Some(0)),
+            "{ready:?}"
+        );
+    }
+    assert!(r.has("mio poll returned fd"), "{}", r.report);
+    println!(
+        "labnet --trace-events (port {}): the server read each 100 kB message with {reads:?} recv() calls",
         r.port
     );
 }
