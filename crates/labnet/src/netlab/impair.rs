@@ -301,10 +301,8 @@ mod tests {
     fn in_order_frames_never_overtake_and_reordered_ones_are_held_back() {
         let d = run(&lossy(3), 5000);
         let mut last = [Duration::ZERO; 2];
-        let mut i = 0;
-        for x in &d {
+        for (i, x) in d.iter().enumerate() {
             let dir = if i % 3 == 0 { 1 } else { 0 };
-            i += 1;
             if matches!(x.action, Action::Delay | Action::Duplicate) {
                 assert!(x.release >= last[dir]);
                 last[dir] = x.release;
