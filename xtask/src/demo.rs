@@ -165,7 +165,15 @@ pub fn main(_args: &[String]) -> Result<()> {
 }
 
 fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<Outcome> {
-    let server = start_server(tools, ex.server)?;
+    // TCP programs record their socket calls (--trace-events), which the report joins
+    // to the capture: which thread or token served whom, which recv() read what.
+    let tcp = matches!(ex.server, Server::Tcp { .. });
+    let mut traces: Vec<PathBuf> = Vec::new();
+    let server_trace = tools.out.join(format!("ex{}.server.jsonl", ex.id));
+    if tcp {
+        traces.push(server_trace.clone());
+    }
+    let server = start_server(tools, ex.server, tcp.then_some(server_trace.as_path()))?;
     let pcap = tools.out.join(format!("ex{}.pcap", ex.id));
     let _ = std::fs::remove_file(&pcap);
     let sniffer = if *capture_ok {
@@ -199,6 +207,15 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
         };
         for m in messages {
             cmd.arg("-m").arg(m);
+        }
+        if tcp {
+            let trace = tools.out.join(format!(
+                "ex{}.client{}.jsonl",
+                ex.id,
+                (b'A' + i as u8) as char
+            ));
+            cmd.arg("--trace-events").arg(&trace);
+            traces.push(trace);
         }
         clients.push(spawn(&name, &mut cmd)?);
     }
@@ -235,12 +252,29 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
     }
     let checked = check_capture(tools, ex, &pcap)?;
     let report = tools.out.join(format!("ex{}.txt", ex.id));
-    let out = Command::new(&tools.labsniff)
+    let mut cmd = Command::new(&tools.labsniff);
+    cmd.args(["-r"])
+        .arg(&pcap)
+        .args(["--port", &PORT.to_string()]);
+    if !traces.is_empty() {
+        cmd.arg("--syscalls").args(&traces);
+    }
+    let out = cmd.output().context("cannot run labsniff on the capture")?;
+    // The capture with labsniff's verdicts as packet comments, for Wireshark.
+    let annotated = tools.out.join(format!("ex{}.pcapng", ex.id));
+    let status = Command::new(&tools.labsniff)
         .args(["-r"])
         .arg(&pcap)
-        .args(["--port", &PORT.to_string()])
-        .output()
-        .context("cannot run labsniff on the capture")?;
+        .args(["--port", &PORT.to_string(), "-w"])
+        .arg(&annotated)
+        .args(["--annotate", "--view", "conversations"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .context("cannot run labsniff --annotate")?;
+    if !status.success() {
+        bail!("labsniff --annotate failed on {}", pcap.display());
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     std::fs::write(&report, text.as_bytes())?;
     println!(
@@ -256,7 +290,7 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
     })
 }
 
-fn start_server(tools: &Tools, server: Server) -> Result<Running> {
+fn start_server(tools: &Tools, server: Server, trace: Option<&Path>) -> Result<Running> {
     let mut cmd = Command::new(&tools.labnet);
     let port = PORT.to_string();
     match server {
@@ -273,6 +307,9 @@ fn start_server(tools: &Tools, server: Server) -> Result<Running> {
             &port,
         ]),
     };
+    if let Some(trace) = trace {
+        cmd.arg("--trace-events").arg(trace);
+    }
     let mut running = spawn("server", &mut cmd)?;
     running
         .wait_for_line("listening", Duration::from_secs(10))
