@@ -289,9 +289,20 @@ fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joi
             g.convs.len() - SECTIONS_MAX
         );
     }
-    let mut notes = capture_notes(g);
+    let mut notes = ports::capture_notes(&g.convs);
+    let model = crate::syscalls::facts::server_model(&facts);
+    let served: usize = model.threads.iter().map(|t| t.served.len()).sum();
+    // When the trace shows how the server served its clients, the capture's guess that
+    // it served one at a time gives way (the trace note below says it as a fact); a
+    // proof from the packets stays.
+    let guess = matches!(
+        crate::analysis::capture::concurrency(&g.convs),
+        Some(crate::analysis::capture::Concurrency::Iterative { .. })
+    );
+    if served < 2 || !guess {
+        notes.extend(words::concurrency_note(&g.convs));
+    }
     if let Some(t) = traces {
-        let model = crate::syscalls::facts::server_model(&facts);
         notes.extend(syscalls::capture_notes(&g.convs, &model, t));
     }
     if !notes.is_empty() || !g.capture_diags.is_empty() {
@@ -375,15 +386,6 @@ fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
     ));
     }
     out
-}
-
-/// Notes that need several conversations to be said.
-fn capture_notes(g: &Gathered<'_>) -> Vec<String> {
-    let mut notes = ports::capture_notes(&g.convs);
-    if let Some(note) = words::concurrency_note(&g.convs) {
-        notes.push(note);
-    }
-    notes
 }
 
 fn totals(g: &Gathered<'_>) -> String {
