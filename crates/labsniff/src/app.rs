@@ -272,7 +272,10 @@ fn report_at_end(
     } else {
         let style = Style::detect();
         let text = match (view, conv) {
-            (View::Flow, Some(n)) => report::render_flow(&sink.events, Some(n), &style),
+            (View::Flow, Some(n)) => match &joined {
+                Some(j) => report::render_flow_with_syscalls(&sink.events, Some(n), &style, j),
+                None => report::render_flow(&sink.events, Some(n), &style),
+            },
             (view, _) => match &joined {
                 Some(j) => report::render_with_syscalls(&sink.events, *view, &style, j),
                 None => report::render(&sink.events, *view, &style),

@@ -198,3 +198,24 @@ fn time_of_day_traces_need_their_date() {
     let (status, _) = labsniff(&["--trace-date", "not-a-date"], &[&path]);
     assert_eq!(status, 2);
 }
+
+#[test]
+fn flow_graph_gets_application_lanes() {
+    let trace = write("lanes.trace", &server_trace(0.0, "10.55.0.2:54350"));
+    let (status, base) = labsniff(&["--view", "flow"], &[]);
+    assert_eq!(status, 0);
+    let (status, flow) = labsniff(&["--view", "flow"], &[&trace]);
+    assert_eq!(status, 0);
+    // The server's calls in its (right) lane, the packets unchanged around them.
+    assert!(flow.contains("accept4() → fd 4 t500 ·|"), "{flow}");
+    assert!(flow.contains("recvfrom() 23 B t501 ·|"), "{flow}");
+    assert!(flow.contains("sendto() 23 B t501 ·|"), "{flow}");
+    only_added(&base, &flow);
+    // The accept returned after the handshake's ACK: its row comes after the ACK's.
+    let ack = flow.find("-- ACK --").unwrap();
+    let accept = flow.find("accept4() → fd 4").unwrap();
+    assert!(accept > ack, "{flow}");
+    // Conversation filter too.
+    let (_, one) = labsniff(&["--view", "flow", "--conv", "1"], &[&trace]);
+    assert!(one.contains("accept4() → fd 4 t500 ·|"), "{one}");
+}

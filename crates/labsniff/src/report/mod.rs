@@ -193,8 +193,25 @@ pub fn render_with_syscalls(
 ) -> String {
     match view {
         View::Explain => explain(&Gathered::new(events), style, Some(traces)),
+        View::Flow => render_flow_with_syscalls(events, None, style, traces),
         other => render(events, other, style),
     }
+}
+
+/// The flow graph with an application lane on each side: the traced programs' calls
+/// at their time among the packets.
+pub fn render_flow_with_syscalls(
+    events: &[Event],
+    conv: Option<u64>,
+    style: &Style,
+    traces: &crate::syscalls::Joined,
+) -> String {
+    let lanes: BTreeMap<u64, Vec<flow::LaneCall>> = traces
+        .sockets
+        .iter()
+        .map(|(conv, sockets)| (*conv, flow::lane_calls(sockets)))
+        .collect();
+    flow::render_lanes(&Gathered::new(events), conv, style, Some(&lanes))
 }
 
 /// The facts of every traced conversation.
