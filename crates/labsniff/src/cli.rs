@@ -18,6 +18,8 @@ use std::path::PathBuf;
     labsniff -r ex5.pcap                  explain a capture (ports, handshakes, framing, echoes)\n  \
     labsniff -r ex5.pcap --view flow      ladder diagram, like Wireshark's Flow Graph\n  \
     labsniff -r ex5.pcap --json           one JSON object per line (crates/labsniff/SCHEMA.md)\n  \
+    labsniff -r ex5.pcap --syscalls server.trace client.trace   join strace traces: threads, accept(), recv()s\n  \
+    labsniff -r ex5.pcap -w ex5.pcapng --annotate   labsniff's verdicts as Wireshark packet comments\n  \
     sudo labsniff -i lo -w ex5.pcap       capture live on loopback, save for Wireshark\n  \
     labsniff lua-dissector > lab.lua      a Wireshark dissector for the lab's messages"
 )]
