@@ -246,18 +246,18 @@ local e_partial = ProtoExpert.new("labproto.partial",
     "Message continues in later segments (TCP reassembly is off)",
     expert.group.REASSEMBLE, expert.severity.NOTE)
 local e_v2_truncated = ProtoExpert.new("labproto.v2_truncated",
-    "v2 message truncated: struct '!BII20s' keeps only the first 20 payload bytes",
+    "v2 message truncated: the struct's fixed payload field keeps only its first bytes",
     expert.group.PROTOCOL, expert.severity.WARN)
 local e_little_endian = ProtoExpert.new("labproto.struct_little_endian",
-    "header packed little-endian ('<BII'), not in network byte order ('!BII')",
+    "header packed little-endian ('<' or native order), not in network byte order ('!')",
     expert.group.PROTOCOL, expert.severity.WARN)
 labproto.experts = { e_size_over_limit, e_partial, e_v2_truncated, e_little_endian }
 
 -- A size field that is absurd in network byte order but fits read little-endian: the
 -- sender packed with '<' (or native order) instead of '!'.
-local function little_endian_size(tvb, at, limit)
-    local le = tvb:range(at, 4):le_uint()
-    if tvb:range(at, 4):uint() > limit and le <= limit then
+local function little_endian_size(tvb, at, len, limit)
+    local le = tvb:range(at, len):le_uint()
+    if tvb:range(at, len):uint() > limit and le <= limit then
         return le
     end
     return nil
@@ -466,16 +466,17 @@ local function dissect_v2(tvb, at, tree)
     local size_range = tvb:range(at + V2_SIZE_OFFSET, V2_SIZE_LEN)
     local size_item = t:add(f_size, size_range)
     local size = size_range:uint()
-    -- A little-endian size (e.g. 5 read as 83886080) is a struct mistake, not a cut.
-    local le_size = little_endian_size(tvb, at + V2_SIZE_OFFSET, 65535)
+    -- A little-endian size (a small size read big-endian is huge) is a struct mistake,
+    -- not a cut.
+    local le_size = little_endian_size(tvb, at + V2_SIZE_OFFSET, V2_SIZE_LEN, V2_MAX_PLAUSIBLE_SIZE)
     local truncated = size > V2_PAYLOAD_LEN and le_size == nil
     t:add(f_truncated, size_range, truncated):set_generated()
     if le_size ~= nil then
         size_item:add_proto_expert_info(e_little_endian, "v2 size " .. size
-            .. " in network byte order is " .. le_size .. " read little-endian: the sender packed with '<BII20s' or 'BII20s', not '!BII20s'")
+            .. " in network byte order is " .. le_size .. " read little-endian: the sender packed with '<' or native order, not '!'")
     elseif truncated then
         size_item:add_proto_expert_info(e_v2_truncated, "v2 size " .. size
-            .. " but the message carries only " .. V2_PAYLOAD_LEN .. " payload bytes: struct '20s' cut the rest")
+            .. " but the message carries only " .. V2_PAYLOAD_LEN .. " payload bytes: the struct's payload field cut the rest")
     end
     local text = add_payload(t, tvb, at + V2_PAYLOAD_OFFSET, math.min(size, V2_PAYLOAD_LEN))
     local info = "v2 order=" .. order_range:uint() .. " size=" .. size .. " " .. preview(text)
@@ -501,10 +502,10 @@ local function dissect_v3(tvb, at, pinfo, tree)
     if size > MAX_V3_SIZE then
         size_item:add_proto_expert_info(e_size_over_limit, "v3 size " .. size
             .. " is above the limit of " .. MAX_V3_SIZE .. " bytes: framing stops here")
-        local le_size = little_endian_size(tvb, at + V3_SIZE_OFFSET, MAX_V3_SIZE)
+        local le_size = little_endian_size(tvb, at + V3_SIZE_OFFSET, V3_SIZE_LEN, MAX_V3_SIZE)
         if le_size ~= nil then
             size_item:add_proto_expert_info(e_little_endian, "v3 size " .. size
-                .. " in network byte order is " .. le_size .. " read little-endian: the sender packed with '<BII' or 'BII', not '!BII'")
+                .. " in network byte order is " .. le_size .. " read little-endian: the sender packed with '<' or native order, not '!'")
         end
         info = info .. " (size over limit)"
     elseif carried < size then
