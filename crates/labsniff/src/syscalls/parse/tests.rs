@@ -156,3 +156,23 @@ fn dates_to_midnight() {
     assert_eq!(midnight("2026-13-01"), None);
     assert_eq!(midnight("yesterday"), None);
 }
+
+proptest::proptest! {
+    /// Any line, however cut or garbled, parses or fails; it never panics.
+    #[test]
+    fn any_line_parses_or_fails(line_text in "\\PC{0,200}") {
+        let _ = line(&line_text, E);
+        let _ = line(&line_text, Clock::Day(0));
+    }
+
+    /// A real line cut anywhere (a trace truncated mid-write) never panics either.
+    #[test]
+    fn real_lines_cut_anywhere(cut in 0usize..400) {
+        let full = r#"[pid  9567] 1796116210.688749 accept4(4<TCP:[127.0.0.1:5006]>, {sa_family=AF_INET, sin_port=htons(37934), sin_addr=inet_addr("127.0.0.1")}, [16], SOCK_CLOEXEC) = 5<TCP:[127.0.0.1:5006->127.0.0.1:37934]> <0.000020>"#;
+        let mut at = cut.min(full.len());
+        while !full.is_char_boundary(at) {
+            at -= 1;
+        }
+        let _ = line(&full[..at], E);
+    }
+}
