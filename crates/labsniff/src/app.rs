@@ -250,7 +250,11 @@ fn report_at_end(
     }
     let joined = traces.join(&sink.events);
     if let Some(path) = svg {
-        std::fs::write(path, report::render_svg(&sink.events, conv)).map_err(|e| {
+        let svg = match &joined {
+            Some(j) => report::render_svg_with_syscalls(&sink.events, conv, j),
+            None => report::render_svg(&sink.events, conv),
+        };
+        std::fs::write(path, svg).map_err(|e| {
             SourceError::Output(std::io::Error::new(
                 e.kind(),
                 format!("cannot write SVG '{}': {e}", path.display()),

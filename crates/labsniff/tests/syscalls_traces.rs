@@ -218,4 +218,20 @@ fn flow_graph_gets_application_lanes() {
     // Conversation filter too.
     let (_, one) = labsniff(&["--view", "flow", "--conv", "1"], &[&trace]);
     assert!(one.contains("accept4() → fd 4 t500 ·|"), "{one}");
+    // And the SVG: the calls in the server's lane, the arrows as without traces.
+    let svg = write("lanes.svg", "");
+    let plain = write("plain.svg", "");
+    let svg_arg = svg.display().to_string();
+    let plain_arg = plain.display().to_string();
+    labsniff(&["--view", "flow", "--svg", &svg_arg], &[&trace]);
+    labsniff(&["--view", "flow", "--svg", &plain_arg], &[]);
+    let (svg, plain) = (
+        std::fs::read_to_string(&svg).unwrap(),
+        std::fs::read_to_string(&plain).unwrap(),
+    );
+    assert!(svg.contains(r#"<g class="call server">"#), "{svg}");
+    assert!(svg.contains("accept4() → fd 4 t500"), "{svg}");
+    let arrows = |s: &str| s.matches(r#"<g class="arrow"#).count();
+    assert_eq!(arrows(&svg), arrows(&plain));
+    assert!(!plain.contains(r#"class="call"#));
 }

@@ -24,7 +24,7 @@ mod words;
 
 pub use flow::{ladders, Arrow, ArrowKind, Ladder};
 pub use style::Style;
-pub use svg::render_svg;
+pub use svg::{render_svg, render_svg_lanes};
 pub use tcp_analysis::analysis_text;
 
 use crate::event::{AnalysisEvent, ConversationRecord, Diagnostic, Event, MessageEvent, Summary};
@@ -206,12 +206,25 @@ pub fn render_flow_with_syscalls(
     style: &Style,
     traces: &crate::syscalls::Joined,
 ) -> String {
-    let lanes: BTreeMap<u64, Vec<flow::LaneCall>> = traces
+    flow::render_lanes(&Gathered::new(events), conv, style, Some(&lanes(traces)))
+}
+
+/// Each traced conversation's calls, as lane rows.
+fn lanes(traces: &crate::syscalls::Joined) -> BTreeMap<u64, Vec<flow::LaneCall>> {
+    traces
         .sockets
         .iter()
         .map(|(conv, sockets)| (*conv, flow::lane_calls(sockets)))
-        .collect();
-    flow::render_lanes(&Gathered::new(events), conv, style, Some(&lanes))
+        .collect()
+}
+
+/// The SVG flow graph with each side's system calls in its lane.
+pub fn render_svg_with_syscalls(
+    events: &[Event],
+    conv: Option<u64>,
+    traces: &crate::syscalls::Joined,
+) -> String {
+    svg::render_svg_lanes(events, conv, Some(&lanes(traces)))
 }
 
 /// The facts of every traced conversation.
