@@ -1,5 +1,5 @@
 //! System dependencies: libpcap (needed to build labsniff) and, for the tests that
-//! compare against real tools, tshark, tcpdump and Chromium.
+//! compare against real tools, tshark, tcpdump, strace and Chromium.
 //!
 //! On Debian/Ubuntu as root they are installed with apt-get; elsewhere the exact
 //! command to run is printed and libpcap's absence is an error.
@@ -29,6 +29,10 @@ const TOOLS: &[Package] = &[
     Package {
         name: "tcpdump",
         present: || have("tcpdump"),
+    },
+    Package {
+        name: "strace",
+        present: || have("strace"),
     },
     Package {
         name: "chromium",
