@@ -4,11 +4,13 @@
 //!
 //! - [`parse`]: the line grammar, into plain records.
 //! - [`read`]: streams a trace, pairs unfinished/resumed calls.
-//! - [`join`]: fds to sockets to conversations.
+//! - `follow`: one trace's fd table, socket by socket.
+//! - [`join`]: finished sockets to conversations.
 //! - [`facts`]: what the joined calls prove, per conversation (no words: the report
 //!   renders them).
 
 pub mod facts;
+mod follow;
 pub mod join;
 pub mod parse;
 pub mod read;
