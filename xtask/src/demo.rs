@@ -182,7 +182,26 @@ pub fn main(args: &[String]) -> Result<()> {
 }
 
 fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<Outcome> {
-    let server = start_server(tools, ex.server)?;
+    // TCP programs record their socket calls (--trace-events), which the report joins
+    // to the capture: which thread or token served whom, which recv() read what.
+    // Exercise 3's selector server runs under strace instead, when strace is installed
+    // (`cargo xtask test` installs it as root): the same facts from the kernel's side.
+    let tcp = matches!(ex.server, Server::Tcp { .. });
+    let strace = tcp && ex.id == 3 && util::have("strace");
+    let mut traces: Vec<PathBuf> = Vec::new();
+    let server_trace = if strace {
+        tools.out.join(format!("ex{}.server.trace", ex.id))
+    } else {
+        tools.out.join(format!("ex{}.server.jsonl", ex.id))
+    };
+    if tcp {
+        traces.push(server_trace.clone());
+    }
+    let server = if strace {
+        start_server_strace(tools, ex.server, &server_trace)?
+    } else {
+        start_server(tools, ex.server, tcp.then_some(server_trace.as_path()))?
+    };
     let pcap = tools.out.join(format!("ex{}.pcap", ex.id));
     let _ = std::fs::remove_file(&pcap);
     let sniffer = if *capture_ok {
@@ -217,6 +236,15 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
         for m in messages {
             cmd.arg("-m").arg(m);
         }
+        if tcp {
+            let trace = tools.out.join(format!(
+                "ex{}.client{}.jsonl",
+                ex.id,
+                (b'A' + i as u8) as char
+            ));
+            cmd.arg("--trace-events").arg(&trace);
+            traces.push(trace);
+        }
         let hold = ex.hold_first && i == 0;
         if hold {
             cmd.args(["--pause-ms", "500"]);
@@ -246,6 +274,14 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
             lines.join("\n"),
         )?;
     }
+    if strace {
+        // Ctrl-C to strace would only detach it: stop the traced server itself.
+        if let Some(pid) = traced_child(server.pid()) {
+            let _ = Command::new("kill")
+                .args(["-INT", &pid.to_string()])
+                .status();
+        }
+    }
     for line in server.stop(Duration::from_secs(5))? {
         println!("  server   | {}", shorten(&line));
     }
@@ -260,12 +296,29 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
     }
     let checked = check_capture(tools, ex, &pcap)?;
     let report = tools.out.join(format!("ex{}.txt", ex.id));
-    let out = Command::new(&tools.labsniff)
+    let mut cmd = Command::new(&tools.labsniff);
+    cmd.args(["-r"])
+        .arg(&pcap)
+        .args(["--port", &PORT.to_string()]);
+    if !traces.is_empty() {
+        cmd.arg("--syscalls").args(&traces);
+    }
+    let out = cmd.output().context("cannot run labsniff on the capture")?;
+    // The capture with labsniff's verdicts as packet comments, for Wireshark.
+    let annotated = tools.out.join(format!("ex{}.pcapng", ex.id));
+    let status = Command::new(&tools.labsniff)
         .args(["-r"])
         .arg(&pcap)
-        .args(["--port", &PORT.to_string()])
-        .output()
-        .context("cannot run labsniff on the capture")?;
+        .args(["--port", &PORT.to_string(), "-w"])
+        .arg(&annotated)
+        .args(["--annotate", "--view", "conversations"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .context("cannot run labsniff --annotate")?;
+    if !status.success() {
+        bail!("labsniff --annotate failed on {}", pcap.display());
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     std::fs::write(&report, text.as_bytes())?;
     println!(
@@ -281,7 +334,7 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
     })
 }
 
-fn start_server(tools: &Tools, server: Server) -> Result<Running> {
+fn start_server(tools: &Tools, server: Server, trace: Option<&Path>) -> Result<Running> {
     let mut cmd = Command::new(&tools.labnet);
     let port = PORT.to_string();
     match server {
@@ -298,11 +351,46 @@ fn start_server(tools: &Tools, server: Server) -> Result<Running> {
             &port,
         ]),
     };
+    if let Some(trace) = trace {
+        cmd.arg("--trace-events").arg(trace);
+    }
     let mut running = spawn("server", &mut cmd)?;
     running
         .wait_for_line("listening", Duration::from_secs(10))
         .context("the server did not start")?;
     Ok(running)
+}
+
+/// The server under `strace -f -ttt -T -yy ... -o trace` (the command README documents).
+fn start_server_strace(tools: &Tools, server: Server, trace: &Path) -> Result<Running> {
+    let Server::Tcp { model, proto } = server else {
+        bail!("only TCP servers are traced");
+    };
+    let mut cmd = Command::new("strace");
+    cmd.args([
+        "-f",
+        "-ttt",
+        "-T",
+        "-yy",
+        "-e",
+        "trace=%network,read,write,close,shutdown,select,poll,epoll_wait,epoll_ctl",
+        "-o",
+    ])
+    .arg(trace)
+    .arg(&tools.labnet)
+    .args(["tcp-server", "--model", model, "--proto", proto])
+    .args(["--bind", "127.0.0.1", "--port", &PORT.to_string()]);
+    let mut running = spawn("server", &mut cmd)?;
+    running
+        .wait_for_line("listening", Duration::from_secs(10))
+        .context("the server under strace did not start")?;
+    Ok(running)
+}
+
+/// The first child of `pid` (the program strace runs), from /proc.
+fn traced_child(pid: u32) -> Option<u32> {
+    let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).ok()?;
+    children.split_whitespace().next()?.parse().ok()
 }
 
 /// Start labsniff on loopback writing `pcap`. Without capture permission, say so once,

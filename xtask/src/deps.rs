@@ -1,6 +1,6 @@
 //! System dependencies: libpcap (needed to build labsniff) and, for the tests that
-//! compare against real tools, tshark, tcpdump and Chromium, and for netlab's root tests
-//! iproute2 and ethtool.
+//! compare against real tools, tshark, tcpdump, strace and Chromium, and for netlab's root
+//! tests iproute2 and ethtool.
 //!
 //! On Debian/Ubuntu as root they are installed with apt-get; elsewhere the exact
 //! command to run is printed and libpcap's absence is an error.
@@ -30,6 +30,10 @@ const TOOLS: &[Package] = &[
     Package {
         name: "tcpdump",
         present: || have("tcpdump"),
+    },
+    Package {
+        name: "strace",
+        present: || have("strace"),
     },
     Package {
         name: "chromium",

@@ -83,7 +83,7 @@ fn tcp_server(a: TcpServerArgs, stop: Arc<AtomicBool>) -> Result<(), NetError> {
         model,
         a.proto,
         SocketAddr::new(a.bind, a.port),
-        Log::stdout(a.quiet),
+        Log::stdout(a.quiet).with_trace(trace_events(a.trace_events.as_deref())?),
     );
     config.echo = !a.no_echo;
     config.max_size = a.max_size;
@@ -92,6 +92,21 @@ fn tcp_server(a: TcpServerArgs, stop: Arc<AtomicBool>) -> Result<(), NetError> {
         .map(|n| usize::try_from(n).unwrap_or(usize::MAX));
     config.max_pending = a.max_pending;
     start_tcp_server(config, stop)?.wait()
+}
+
+/// `--trace-events FILE`, created now so that a bad path fails before serving.
+fn trace_events(
+    path: Option<&std::path::Path>,
+) -> Result<Option<crate::trace_events::TraceEvents>, NetError> {
+    let Some(path) = path else { return Ok(None) };
+    crate::trace_events::TraceEvents::create(path)
+        .map(Some)
+        .map_err(|e| {
+            NetError::Usage(format!(
+                "cannot create --trace-events '{}': {e}",
+                path.display()
+            ))
+        })
 }
 
 fn seconds(s: f64) -> Duration {
@@ -106,6 +121,7 @@ fn tcp_client(a: TcpClientArgs) -> Result<(), NetError> {
         expect_echo: !a.no_echo,
         timeout: seconds(a.timeout),
         pause: Duration::from_millis(a.pause_ms),
+        trace: trace_events(a.trace_events.as_deref())?,
     };
     crate::client::run(config, &a.messages)
 }

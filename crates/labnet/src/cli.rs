@@ -183,6 +183,11 @@ pub enum ModelArg {
 
 #[derive(Debug, Args)]
 pub struct TcpServerArgs {
+    /// Write every socket call (accept, connect, recv, send, readiness, shutdown, close)
+    /// as a JSON line to FILE: time, thread, token, fd, call, bytes, addresses; give it
+    /// to `labsniff -r CAP --syscalls FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub trace_events: Option<std::path::PathBuf>,
     #[arg(long, value_enum)]
     pub model: ModelArg,
     /// text, v2 or v3.
@@ -212,6 +217,11 @@ pub struct TcpServerArgs {
 
 #[derive(Debug, Args)]
 pub struct TcpClientArgs {
+    /// Write every socket call (accept, connect, recv, send, readiness, shutdown, close)
+    /// as a JSON line to FILE: time, thread, token, fd, call, bytes, addresses; give it
+    /// to `labsniff -r CAP --syscalls FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub trace_events: Option<std::path::PathBuf>,
     /// text, v2 or v3.
     #[arg(long)]
     pub proto: Proto,

@@ -1,6 +1,7 @@
 //! The TCP client of exercises 2–5: sends text, v2 or v3 messages and prints the echoes.
 
 use crate::error::NetError;
+use crate::trace_events::{record, Call, Sock};
 use labproto::framer::decoder_for;
 use labproto::{Framer, Message, Proto};
 use std::io::{self, Read, Write};
@@ -20,6 +21,8 @@ pub struct ClientConfig {
     /// Pause between messages, as a student typing at the prompt: keeps the
     /// connection open while other clients are served.
     pub pause: Duration,
+    /// `--trace-events`: the socket calls as JSON lines.
+    pub trace: Option<crate::trace_events::TraceEvents>,
 }
 
 /// A connected client; orders start at 1 and increase with every message.
@@ -50,12 +53,24 @@ impl Client {
             }
         })?;
         let framer = Framer::new(decoder_for(config.proto, u32::MAX));
+        let sock = Sock::of(&stream, stream.local_addr().ok(), Some(server), None);
+        record(config.trace.as_ref(), &sock, Call::Connect, None);
         Ok(Client {
             stream,
             config,
             next_order: 1,
             framer,
         })
+    }
+
+    /// The socket as `--trace-events` names it.
+    fn sock(&self) -> Sock {
+        Sock::of(
+            &self.stream,
+            self.stream.local_addr().ok(),
+            Some(self.config.server),
+            None,
+        )
     }
 
     pub fn local_addr(&self) -> Result<SocketAddr, NetError> {
@@ -74,13 +89,21 @@ impl Client {
         self.next_order = order.wrapping_add(1);
         let wire = message.encode();
         let server = self.config.server;
-        self.stream
-            .write_all(&wire)
-            .map_err(|source| NetError::Io {
-                what: "sending a message",
-                addr: server,
-                source,
-            })?;
+        let sent = self.stream.write_all(&wire);
+        if sent.is_ok() {
+            // One sendall(): write_all's writes, as one call of all the bytes.
+            record(
+                self.config.trace.as_ref(),
+                &self.sock(),
+                Call::Send,
+                Some(wire.len() as u64),
+            );
+        }
+        sent.map_err(|source| NetError::Io {
+            what: "sending a message",
+            addr: server,
+            source,
+        })?;
         if !self.config.expect_echo {
             return Ok((message, None));
         }
@@ -139,7 +162,16 @@ impl Client {
                 });
             }
             let _ = self.stream.set_read_timeout(Some(left));
-            match self.stream.read(&mut buf) {
+            let read = self.stream.read(&mut buf);
+            if let Ok(n) = &read {
+                record(
+                    self.config.trace.as_ref(),
+                    &self.sock(),
+                    Call::Recv,
+                    Some(*n as u64),
+                );
+            }
+            match read {
                 Ok(0) => {
                     return Err(NetError::EchoCut {
                         addr: server,
@@ -197,4 +229,14 @@ pub fn run(config: ClientConfig, messages: &[String]) -> Result<(), NetError> {
         Ok(())
     };
     crate::sockets::for_each_message(messages, one)
+}
+
+impl Drop for Client {
+    /// The socket closes with the client: say so in the trace.
+    fn drop(&mut self) {
+        if self.config.trace.is_some() {
+            let sock = self.sock();
+            record(self.config.trace.as_ref(), &sock, Call::Close, None);
+        }
+    }
 }

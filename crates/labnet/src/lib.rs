@@ -18,6 +18,7 @@ pub mod server;
 pub mod sockets;
 pub mod tcp_selector;
 pub mod tcp_threads;
+pub mod trace_events;
 pub mod udp;
 
 pub use error::NetError;

@@ -82,6 +82,8 @@ enum Sink {
 pub struct Log {
     sink: Sink,
     quiet: bool,
+    /// `--trace-events`: the socket calls as JSON lines, beside the log.
+    trace: Option<crate::trace_events::TraceEvents>,
 }
 
 impl Log {
@@ -90,6 +92,7 @@ impl Log {
         Log {
             sink: Sink::Stdout,
             quiet,
+            trace: None,
         }
     }
 
@@ -100,9 +103,21 @@ impl Log {
             Log {
                 sink: Sink::Memory(Arc::clone(&lines)),
                 quiet,
+                trace: None,
             },
             lines,
         )
+    }
+
+    /// Also write the socket calls to `trace` (`--trace-events`).
+    pub fn with_trace(mut self, trace: Option<crate::trace_events::TraceEvents>) -> Log {
+        self.trace = trace;
+        self
+    }
+
+    /// Where the socket calls go, if anywhere.
+    pub fn trace(&self) -> Option<&crate::trace_events::TraceEvents> {
+        self.trace.as_ref()
     }
 
     /// An event that is always shown (accept, close, errors, start, stop).

@@ -8,6 +8,7 @@ use crate::connection::Connection;
 use crate::error::{plain, NetError};
 use crate::log::Log;
 use crate::server::{banner, close_summary, ServerHandle, TcpServerConfig, STOP_CHECK};
+use crate::trace_events::{record, Call, Sock, TraceEvents};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use std::collections::HashMap;
@@ -40,6 +41,9 @@ struct Client {
     peer_done: bool,
     /// Interest currently registered, to re-register only on change.
     wants_write: bool,
+    /// `--trace-events`: this socket's identity and where its calls go.
+    sock: Sock,
+    trace: Option<TraceEvents>,
 }
 
 impl Client {
@@ -133,6 +137,9 @@ impl EventLoop {
                 if event.token() == LISTENER {
                     self.accept_all();
                 } else {
+                    if let Some(c) = self.clients.get(&event.token()) {
+                        record(c.trace.as_ref(), &c.sock, Call::Ready, None);
+                    }
                     let readiness = if event.is_read_closed() || event.is_error() {
                         // The FIN (or an error) is already here: read up to it.
                         Readiness::ReadToEnd
@@ -191,6 +198,10 @@ impl EventLoop {
                     );
                     let conn =
                         Connection::new(self.config.proto, self.config.max_size, self.config.echo);
+                    let sock =
+                        Sock::of(&stream, stream.local_addr().ok(), Some(peer), Some(token.0));
+                    let trace = self.config.log.trace().cloned();
+                    record(trace.as_ref(), &sock, Call::Accept, None);
                     self.clients.insert(
                         token,
                         Client {
@@ -201,6 +212,8 @@ impl EventLoop {
                             written: 0,
                             peer_done: false,
                             wants_write: false,
+                            sock,
+                            trace,
                         },
                     );
                 }
@@ -279,6 +292,7 @@ impl EventLoop {
         if let Some(mut client) = self.clients.remove(&token) {
             let _ = self.poll.registry().deregister(&mut client.stream);
             let _ = client.stream.shutdown(std::net::Shutdown::Both);
+            record(client.trace.as_ref(), &client.sock, Call::Shutdown, None);
             self.config.log.event(
                 &TokenLabel(token),
                 format_args!(
@@ -287,6 +301,9 @@ impl EventLoop {
                     client.peer
                 ),
             );
+            let (trace, sock) = (client.trace.take(), client.sock);
+            drop(client);
+            record(trace.as_ref(), &sock, Call::Close, None);
         }
     }
 }
@@ -340,7 +357,16 @@ fn step(
                 break;
             }
             reads += 1;
-            let n = match client.stream.read(read_buf) {
+            let read = client.stream.read(read_buf);
+            if let Ok(n) = &read {
+                record(
+                    client.trace.as_ref(),
+                    &client.sock,
+                    Call::Recv,
+                    Some(*n as u64),
+                );
+            }
+            let n = match read {
                 Ok(0) => {
                     client.peer_done = true;
                     if let Err(e) = client.conn.finish() {
@@ -451,6 +477,12 @@ fn flush(client: &mut Client) -> io::Result<()> {
         match client.stream.write(&client.out[client.written..]) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             Ok(n) => {
+                record(
+                    client.trace.as_ref(),
+                    &client.sock,
+                    Call::Send,
+                    Some(n as u64),
+                );
                 client.written += n;
                 client.conn.record_sent(n);
             }

@@ -6,6 +6,7 @@ use crate::connection::Connection;
 use crate::error::{plain, NetError};
 use crate::log::Log;
 use crate::server::{banner, close_summary, ServerHandle, TcpServerConfig, STOP_CHECK};
+use crate::trace_events::{record, Call, Sock};
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -81,6 +82,8 @@ fn accept_loop(
         }
         match listener.accept() {
             Ok((stream, peer)) => {
+                let sock = Sock::of(&stream, stream.local_addr().ok(), Some(peer), None);
+                record(log.trace(), &sock, Call::Accept, None);
                 let name = format!("client-{peer}");
                 active.fetch_add(1, Ordering::SeqCst);
                 log.event(
@@ -184,9 +187,13 @@ fn serve_client(
     let _ = stream.set_write_timeout(Some(STOP_CHECK));
     let mut conn = Connection::new(config.proto, config.max_size, config.echo);
     log.event(&label, format_args!("serving {peer}"));
-    let closed_by = serve_loop(&mut stream, &mut conn, stop, &label, log);
+    let sock = Sock::of(&stream, stream.local_addr().ok(), Some(peer), None);
+    let closed_by = serve_loop(&mut stream, &mut conn, stop, &label, log, &sock);
     let _ = stream.shutdown(std::net::Shutdown::Both);
+    record(log.trace(), &sock, Call::Shutdown, None);
     log.event(&label, format_args!("{}", close_summary(closed_by, &conn)));
+    drop(stream);
+    record(log.trace(), &sock, Call::Close, None);
 }
 
 /// Returns who closed the connection.
@@ -196,6 +203,7 @@ fn serve_loop(
     stop: &AtomicBool,
     label: &ThreadLabel<'_>,
     log: &Log,
+    sock: &Sock,
 ) -> &'static str {
     let mut buf = vec![0u8; 64 * 1024];
     let (mut messages, mut echo) = (Vec::new(), Vec::new());
@@ -203,7 +211,11 @@ fn serve_loop(
         if stop.load(Ordering::SeqCst) {
             return "server (shutting down)";
         }
-        let n = match stream.read(&mut buf) {
+        let read = stream.read(&mut buf);
+        if let Ok(n) = &read {
+            record(log.trace(), sock, Call::Recv, Some(*n as u64));
+        }
+        let n = match read {
             Ok(0) => {
                 if let Err(e) = conn.finish() {
                     log.event(label, format_args!("error: {e}"));
@@ -239,6 +251,8 @@ fn serve_loop(
         if !echo.is_empty() {
             match write_all_until_stop(stream, &echo, stop) {
                 Ok(()) => {
+                    // One sendall(): write_all's writes, as one call of all the bytes.
+                    record(log.trace(), sock, Call::Send, Some(echo.len() as u64));
                     conn.record_sent(echo.len());
                     log.message(label, format_args!("echoed {} bytes", echo.len()));
                 }

@@ -245,7 +245,23 @@ local e_size_over_limit = ProtoExpert.new("labproto.size_over_limit",
 local e_partial = ProtoExpert.new("labproto.partial",
     "Message continues in later segments (TCP reassembly is off)",
     expert.group.REASSEMBLE, expert.severity.NOTE)
-labproto.experts = { e_size_over_limit, e_partial }
+local e_v2_truncated = ProtoExpert.new("labproto.v2_truncated",
+    "v2 message truncated: the struct's fixed payload field keeps only its first bytes",
+    expert.group.PROTOCOL, expert.severity.WARN)
+local e_little_endian = ProtoExpert.new("labproto.struct_little_endian",
+    "header packed little-endian ('<' or native order), not in network byte order ('!')",
+    expert.group.PROTOCOL, expert.severity.WARN)
+labproto.experts = { e_size_over_limit, e_partial, e_v2_truncated, e_little_endian }
+
+-- A size field that is absurd in network byte order but fits read little-endian: the
+-- sender packed with '<' (or native order) instead of '!'.
+local function little_endian_size(tvb, at, len, limit)
+    local le = tvb:range(at, len):le_uint()
+    if tvb:range(at, len):uint() > limit and le <= limit then
+        return le
+    end
+    return nil
+end
 
 labproto.prefs.port = Pref.uint("Port", DEFAULT_PORT, "TCP and UDP port of the lab servers")
 labproto.prefs.tcp_format = Pref.enum("TCP format", FORMAT_AUTO,
@@ -448,10 +464,20 @@ local function dissect_v2(tvb, at, tree)
     local order_range = tvb:range(at + V2_ORDER_OFFSET, V2_ORDER_LEN)
     t:add(f_order, order_range)
     local size_range = tvb:range(at + V2_SIZE_OFFSET, V2_SIZE_LEN)
-    t:add(f_size, size_range)
+    local size_item = t:add(f_size, size_range)
     local size = size_range:uint()
-    local truncated = size > V2_PAYLOAD_LEN
+    -- A little-endian size (a small size read big-endian is huge) is a struct mistake,
+    -- not a cut.
+    local le_size = little_endian_size(tvb, at + V2_SIZE_OFFSET, V2_SIZE_LEN, V2_MAX_PLAUSIBLE_SIZE)
+    local truncated = size > V2_PAYLOAD_LEN and le_size == nil
     t:add(f_truncated, size_range, truncated):set_generated()
+    if le_size ~= nil then
+        size_item:add_proto_expert_info(e_little_endian, "v2 size " .. size
+            .. " in network byte order is " .. le_size .. " read little-endian: the sender packed with '<' or native order, not '!'")
+    elseif truncated then
+        size_item:add_proto_expert_info(e_v2_truncated, "v2 size " .. size
+            .. " but the message carries only " .. V2_PAYLOAD_LEN .. " payload bytes: the struct's payload field cut the rest")
+    end
     local text = add_payload(t, tvb, at + V2_PAYLOAD_OFFSET, math.min(size, V2_PAYLOAD_LEN))
     local info = "v2 order=" .. order_range:uint() .. " size=" .. size .. " " .. preview(text)
     if truncated then
@@ -476,6 +502,11 @@ local function dissect_v3(tvb, at, pinfo, tree)
     if size > MAX_V3_SIZE then
         size_item:add_proto_expert_info(e_size_over_limit, "v3 size " .. size
             .. " is above the limit of " .. MAX_V3_SIZE .. " bytes: framing stops here")
+        local le_size = little_endian_size(tvb, at + V3_SIZE_OFFSET, V3_SIZE_LEN, MAX_V3_SIZE)
+        if le_size ~= nil then
+            size_item:add_proto_expert_info(e_little_endian, "v3 size " .. size
+                .. " in network byte order is " .. le_size .. " read little-endian: the sender packed with '<' or native order, not '!'")
+        end
         info = info .. " (size over limit)"
     elseif carried < size then
         t:add_proto_expert_info(e_partial, "only " .. carried .. " of " .. size

@@ -633,3 +633,65 @@ fn short_first_segment_waits_for_more_and_preference_forces_format() {
         format!("{frame}|v2|1|1|5|hello")
     );
 }
+
+/// Expert info for the struct mistakes the dissector can see in one message: a v2
+/// message cut to 20 payload bytes, and v2/v3 headers packed little-endian.
+#[test]
+fn expert_info_for_v2_truncation_and_little_endian_headers() {
+    if !tshark_installed() {
+        return;
+    }
+    let scratch = Scratch::new("experts");
+    let long = v2::Repr::new(1, 1, b"abcdefghijklmnopqrstuvwxyz").to_bytes();
+    let mut le_v2 = v2::Repr::new(1, 2, b"hello").to_bytes();
+    le_v2[5..9].copy_from_slice(&5u32.to_le_bytes());
+    let mut cap = Capture::new();
+    let mut flow = TcpFlow::new(CLIENT_PORT, LAB_PORT);
+    flow.handshake(&mut cap);
+    let cut = flow.client_sends(&mut cap, &long);
+    let le = flow.client_sends(&mut cap, &le_v2);
+    let lines = tshark_fields(
+        &scratch,
+        &LuaOptions::default(),
+        &cap,
+        &["frame.number", "_ws.expert.message"],
+        &["-o", "labproto.tcp_format:v2"],
+    );
+    let line = |f: u32| lines[usize::try_from(f).unwrap() - 1].clone();
+    assert_eq!(
+        line(cut),
+        format!("{cut}|v2 size 26 but the message carries only 20 payload bytes: the struct's payload field cut the rest")
+    );
+    assert_eq!(
+        line(le),
+        format!("{le}|v2 size 83886080 in network byte order is 5 read little-endian: the sender packed with '<' or native order, not '!'")
+    );
+
+    // v3, little-endian header: the size is over the limit in network byte order.
+    let scratch = Scratch::new("experts-v3");
+    let mut le_v3 = v3::Repr {
+        version: 1,
+        order: 1,
+        payload: b"hello",
+    }
+    .to_vec()
+    .unwrap();
+    le_v3[5..9].copy_from_slice(&5u32.to_le_bytes());
+    let mut cap = Capture::new();
+    let mut flow = TcpFlow::new(CLIENT_PORT, LAB_PORT);
+    flow.handshake(&mut cap);
+    let le = flow.client_sends(&mut cap, &le_v3);
+    let lines = tshark_fields(
+        &scratch,
+        &LuaOptions::default(),
+        &cap,
+        &["frame.number", "_ws.expert.message"],
+        &["-o", "labproto.tcp_format:v3"],
+    );
+    let got = lines[usize::try_from(le).unwrap() - 1].clone();
+    assert!(got.contains("is above the limit"), "{got}");
+    assert!(
+        got.contains("in network byte order is 5 read little-endian: the sender packed with '<' or native order, not '!'"),
+        "{got}"
+    );
+}

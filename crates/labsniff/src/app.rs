@@ -40,6 +40,24 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
     // (e.g. already installed) only loses that nicety.
     let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
     let live = cli.interface.is_some();
+    // -w NAME.pcapng (or --pcapng, --annotate) on a file: written by labsniff in a second
+    // pass, not by libpcap during the run (libpcap writes plain pcap only).
+    let pcapng = match &cli.write {
+        Some(path) if cli.annotate || labsniff::annotate::wants_pcapng(path, cli.pcapng) => {
+            if live {
+                return Err(SourceError::Output(std::io::Error::other(format!(
+                    "cannot write pcapng '{}' while capturing live: write a .pcap, then \
+                     labsniff -r FILE.pcap -w OUT.pcapng --annotate",
+                    path.display()
+                ))));
+            }
+            Some(Pcapng {
+                path: path.clone(),
+                annotate: cli.annotate,
+            })
+        }
+        _ => None,
+    };
     let input = match (cli.interface, cli.read) {
         (Some(interface), _) => Input::Live {
             interface,
@@ -51,8 +69,8 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
     };
     let source = SourceOptions {
         input,
-        filter: cli.filter,
-        write: cli.write,
+        filter: cli.filter.clone(),
+        write: if pcapng.is_some() { None } else { cli.write },
         count: cli.count,
         stop,
         ready: Some(|line| eprintln!("labsniff: {line} (Ctrl-C stops and prints the report)")),
@@ -75,7 +93,15 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
     let stdout = std::io::stdout();
     let colour = use_colour(stdout.is_terminal());
     let streaming = cli.json || cli.view == View::Messages;
-    let result = if streaming && cli.svg.is_none() {
+    let traces = Traces {
+        paths: cli.syscalls,
+        clock: match cli.trace_date {
+            Some(midnight) => labsniff::syscalls::Clock::Day(midnight),
+            None => labsniff::syscalls::Clock::Epoch,
+        },
+    };
+    let collect_all = !traces.paths.is_empty() || pcapng.is_some();
+    let result = if streaming && cli.svg.is_none() && !collect_all {
         let mut sink: Box<dyn Sink> = if cli.json && !live {
             // Reading a file: JSON text is rendered on a second thread.
             Box::new(PipedJsonSink::new(std::io::stdout())?)
@@ -93,6 +119,8 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
             cli.conv,
             cli.json,
             live && !cli.json,
+            &traces,
+            pcapng.as_ref(),
             &source,
             &extras,
             options,
@@ -142,6 +170,112 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
     })
 }
 
+/// `-w OUT.pcapng` on a file, with or without --annotate.
+struct Pcapng {
+    path: std::path::PathBuf,
+    annotate: bool,
+}
+
+impl Pcapng {
+    /// The second pass: the input's frames into pcapng, with the verdicts.
+    fn write(
+        &self,
+        source: &SourceOptions,
+        events: &[labsniff::Event],
+        verdicts: &labsniff::annotate::Verdicts,
+    ) -> Result<(), SourceError> {
+        let Input::File(input) = &source.input else {
+            return Ok(());
+        };
+        let fail = |e: std::io::Error| {
+            SourceError::Output(std::io::Error::new(
+                e.kind(),
+                format!("cannot write pcapng '{}': {e}", self.path.display()),
+            ))
+        };
+        let mut summary = events
+            .iter()
+            .find_map(|e| match e {
+                labsniff::Event::Summary(s) => Some(report::summary_line(s)),
+                _ => None,
+            })
+            .unwrap_or_default();
+        summary.insert_str(0, "labsniff: ");
+        for line in report::conversation_lines(events) {
+            summary.push('\n');
+            summary.push_str(&line);
+        }
+        if verdicts.dropped > 0 {
+            summary.push_str(&format!(
+                "\n({} frames beyond the first {} commented frames have no comment)",
+                verdicts.dropped,
+                labsniff::annotate::verdicts::FRAMES_MAX
+            ));
+        }
+        let file = std::fs::File::create(&self.path).map_err(fail)?;
+        let written = labsniff::annotate::pcapng::write(
+            input,
+            source.filter.as_deref(),
+            source.count,
+            BufWriter::new(file),
+            verdicts,
+            &summary,
+        )
+        .map_err(fail)?;
+        eprintln!(
+            "labsniff: {} frames written to {} ({} with labsniff's comment)",
+            written.frames,
+            self.path.display(),
+            written.commented
+        );
+        Ok(())
+    }
+}
+
+/// The traces of --syscalls.
+struct Traces {
+    paths: Vec<std::path::PathBuf>,
+    clock: labsniff::syscalls::Clock,
+}
+
+impl Traces {
+    /// Read and join every trace to the collected conversations; a trace that cannot
+    /// be opened is reported in the notes, as one that holds nothing useful.
+    fn join(&self, events: &[labsniff::Event]) -> Option<labsniff::syscalls::Joined> {
+        use labsniff::syscalls::{join, TraceInput};
+        if self.paths.is_empty() {
+            return None;
+        }
+        let convs: Vec<&labsniff::event::ConversationRecord> = events
+            .iter()
+            .filter_map(|e| match e {
+                labsniff::Event::Conversation(c) => Some(&**c),
+                _ => None,
+            })
+            .collect();
+        let mut inputs = Vec::new();
+        let mut failed = Vec::new();
+        for path in &self.paths {
+            let name = path.display().to_string();
+            match std::fs::File::open(path) {
+                Ok(f) => inputs.push(TraceInput {
+                    name,
+                    input: std::io::BufReader::new(f),
+                    clock: self.clock,
+                }),
+                Err(e) => failed.push(labsniff::syscalls::TraceSummary {
+                    name,
+                    error: Some(format!("cannot open: {e}")),
+                    ..Default::default()
+                }),
+            }
+        }
+        let mut joined = join(&convs, inputs);
+        joined.traces.extend(failed);
+        Some(joined)
+    }
+}
+
 /// Collect the events (bounded), then render the view and/or the SVG.
 #[allow(clippy::too_many_arguments)]
 fn report_at_end(
@@ -150,11 +284,13 @@ fn report_at_end(
     conv: Option<u64>,
     json: bool,
     follow: bool,
+    traces: &Traces,
+    pcapng: Option<&Pcapng>,
     source: &SourceOptions,
     extras: &RunExtras,
     options: Options,
 ) -> Result<(), SourceError> {
-    let sink = if follow {
+    let mut sink = if follow {
         // Live: each message and finding as it happens, the report at Ctrl-C.
         let stdout = std::io::stdout();
         let colour = use_colour(stdout.is_terminal());
@@ -164,12 +300,30 @@ fn report_at_end(
         writeln!(out)?;
         follow.collected
     } else {
-        let mut sink = CollectSink::new();
-        labsniff::analyze_with(source, extras, options, &mut sink)?;
-        sink
+        CollectSink::new()
     };
+    let mut verdicts = labsniff::annotate::Verdicts::new();
+    if follow {
+        // Analysed above, live.
+    } else if pcapng.is_some_and(|p| p.annotate) {
+        let mut tee = labsniff::annotate::Tee {
+            sink: &mut sink,
+            verdicts: &mut verdicts,
+        };
+        labsniff::analyze_with(source, extras, options, &mut tee)?;
+    } else {
+        labsniff::analyze_with(source, extras, options, &mut sink)?;
+    }
+    if let Some(p) = pcapng {
+        p.write(source, &sink.events, &verdicts)?;
+    }
+    let joined = traces.join(&sink.events);
     if let Some(path) = svg {
-        std::fs::write(path, report::render_svg(&sink.events, conv)).map_err(|e| {
+        let svg = match &joined {
+            Some(j) => report::render_svg_with_syscalls(&sink.events, conv, j),
+            None => report::render_svg(&sink.events, conv),
+        };
+        std::fs::write(path, svg).map_err(|e| {
             SourceError::Output(std::io::Error::new(
                 e.kind(),
                 format!("cannot write SVG '{}': {e}", path.display()),
@@ -181,14 +335,24 @@ fn report_at_end(
     if json {
         // --json with --svg: the JSON lines of what was kept.
         for event in &sink.events {
+            // The summary stays the last line: the trace lines go before it.
+            if let (labsniff::Event::Summary(_), Some(j)) = (event, &joined) {
+                labsniff::output::syscalls::write(&mut out, j)?;
+            }
             serde_json::to_writer(&mut out, event).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
     } else {
         let style = Style::detect();
         let text = match (view, conv) {
-            (View::Flow, Some(n)) => report::render_flow(&sink.events, Some(n), &style),
-            (view, _) => report::render(&sink.events, *view, &style),
+            (View::Flow, Some(n)) => match &joined {
+                Some(j) => report::render_flow_with_syscalls(&sink.events, Some(n), &style, j),
+                None => report::render_flow(&sink.events, Some(n), &style),
+            },
+            (view, _) => match &joined {
+                Some(j) => report::render_with_syscalls(&sink.events, *view, &style, j),
+                None => report::render(&sink.events, *view, &style),
+            },
         };
         out.write_all(text.as_bytes())?;
         if sink.messages_dropped > 0 || sink.diagnostics_dropped > 0 {

@@ -18,6 +18,8 @@ use std::path::PathBuf;
     labsniff -r ex5.pcap                  explain a capture (ports, handshakes, framing, echoes)\n  \
     labsniff -r ex5.pcap --view flow      ladder diagram, like Wireshark's Flow Graph\n  \
     labsniff -r ex5.pcap --json           one JSON object per line (crates/labsniff/SCHEMA.md)\n  \
+    labsniff -r ex5.pcap --syscalls server.trace client.trace   join strace traces: threads, accept(), recv()s\n  \
+    labsniff -r ex5.pcap -w ex5.pcapng --annotate   labsniff's verdicts as Wireshark packet comments\n  \
     sudo labsniff -i lo -w ex5.pcap       capture live on loopback, save for Wireshark\n  \
     labsniff lua-dissector > lab.lua      a Wireshark dissector for the lab's messages\n\n\
     Exit codes (crates/labsniff/EXIT_CODES.md):\n  \
@@ -43,9 +45,17 @@ pub struct Cli {
     /// BPF filter (live default: `port <lab port>`; files: none).
     #[arg(short = 'f', long = "filter", value_name = "BPF")]
     pub filter: Option<String>,
-    /// Also write every frame read to this capture file (pcap).
+    /// Also write every frame read to this capture file (pcap; pcapng when the name
+    /// ends in .pcapng or with --pcapng, reading a file only).
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
+    /// With -r and -w: write pcapng with labsniff's verdict as each frame's comment
+    /// (Wireshark's frame.comment) and the summary as the file's comment.
+    #[arg(long, requires = "write", requires = "read")]
+    pub annotate: bool,
+    /// -w writes pcapng even when the name does not end in .pcapng.
+    #[arg(long, requires = "write")]
+    pub pcapng: bool,
     /// Stop after this many frames.
     #[arg(short = 'c', long = "count", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
@@ -76,10 +86,22 @@ pub struct Cli {
     /// Only this conversation in the flow view and the SVG.
     #[arg(long, value_name = "N")]
     pub conv: Option<u64>,
+    /// strace traces of the lab's programs (server, clients) to join to the capture:
+    /// the output of `strace -f -ttt -T -yy -e trace=%network,read,write,close,shutdown,select,poll,epoll_wait,epoll_ctl -o TRACE PROGRAM`.
+    #[arg(long = "syscalls", value_name = "TRACE", num_args = 1..)]
+    pub syscalls: Vec<PathBuf>,
+    /// The day of traces made with `strace -tt` (time of day, not -ttt), as
+    /// YYYY-MM-DD; run strace with TZ=UTC so that the time of day is UTC.
+    #[arg(long = "trace-date", value_name = "YYYY-MM-DD", value_parser = trace_date)]
+    pub trace_date: Option<u64>,
     /// Live capture as root: once the capture is open, switch to this user
     /// (default `nobody`, as tcpdump does; `-Z root` keeps root).
     #[arg(short = 'Z', long = "relinquish-privileges", value_name = "USER")]
     pub drop_to: Option<String>,
+}
+
+fn trace_date(s: &str) -> Result<u64, String> {
+    labsniff::syscalls::parse::midnight(s).ok_or_else(|| format!("'{s}' is not a date YYYY-MM-DD"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@
 //! lab's protocols and hand out [`event::Event`]s.
 pub mod analysis;
 pub mod analyzer;
+pub mod annotate;
 pub mod capfile;
 pub mod conversation;
 pub mod defrag;
@@ -20,6 +21,7 @@ pub mod queue;
 pub mod reassembly;
 pub mod report;
 pub mod source;
+pub mod syscalls;
 
 pub use analyzer::{Analyzer, Options};
 pub use event::{Event, Sink};

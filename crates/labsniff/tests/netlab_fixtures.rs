@@ -19,7 +19,9 @@ use std::sync::Arc;
 fn fixtures() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for sub in ["netlab", "tcpflags"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(sub);
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(sub);
         files.extend(
             std::fs::read_dir(&dir)
                 .unwrap()
@@ -28,7 +30,10 @@ fn fixtures() -> Vec<PathBuf> {
         );
     }
     files.sort();
-    assert!(files.len() >= 40, "expected the netlab and tcpflags fixtures");
+    assert!(
+        files.len() >= 40,
+        "expected the netlab and tcpflags fixtures"
+    );
     files
 }
 

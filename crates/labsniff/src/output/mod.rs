@@ -4,6 +4,7 @@ pub mod follow;
 pub mod json;
 pub mod json_pipe;
 pub mod plain;
+pub mod syscalls;
 
 /// Colour only on a terminal, and never when NO_COLOR is set (any value).
 pub fn use_colour(is_terminal: bool) -> bool {

@@ -277,8 +277,70 @@ pub fn arrows(
 /// Width of the arrow between the two columns.
 const SPAN: usize = 30;
 
+/// One system call drawn in a side's application lane: when, which side, what.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LaneCall {
+    pub ts: f64,
+    pub dir_of_side: Dir,
+    pub text: String,
+}
+
+/// Calls drawn per conversation; the rest are counted.
+const LANE_CALLS_MAX: usize = 200;
+
+/// The lane rows of one conversation from its joined calls.
+pub fn lane_calls(sockets: &[crate::syscalls::SocketCalls]) -> Vec<LaneCall> {
+    use crate::syscalls::join::Op;
+    let mut out = Vec::new();
+    for s in sockets {
+        // The client's lane is the left bar (arrows leave it c→s).
+        let side = match s.side {
+            crate::syscalls::Side::Client => Dir::ClientToServer,
+            crate::syscalls::Side::Server => Dir::ServerToClient,
+        };
+        for c in &s.calls {
+            let tid = c.tid.map_or(String::new(), |t| format!(" t{t}"));
+            let text = match c.op {
+                Op::Send | Op::Recv => match (c.ret, &c.errno) {
+                    (Some(r), _) if r >= 0 => format!("{}() {r} B{tid}", c.call),
+                    (_, Some(e)) => format!("{}() {e}{tid}", c.call),
+                    _ => format!("{}() failed{tid}", c.call),
+                },
+                Op::Accept { .. } => format!("{}() → fd {}{tid}", c.call, s.fd),
+                Op::Ready { .. } => format!("{}: fd {} ready{tid}", c.call, s.fd),
+                Op::Connect => format!("connect(){tid}"),
+                Op::Shutdown { how } => format!("shutdown({how}){tid}"),
+                Op::Close => format!("close(){tid}"),
+            };
+            // Returned bytes and new sockets matter when the call returns.
+            let at = match c.op {
+                Op::Recv | Op::Accept { .. } | Op::Ready { .. } => c.end(),
+                _ => c.ts,
+            };
+            out.push(LaneCall {
+                ts: crate::event::seconds(at),
+                dir_of_side: side,
+                text,
+            });
+        }
+    }
+    out.sort_by(|a, b| a.ts.total_cmp(&b.ts));
+    out
+}
+
 /// The flow graph as terminal text.
 pub fn render(g: &Gathered<'_>, conv: Option<u64>, style: &Style) -> String {
+    render_lanes(g, conv, style, None)
+}
+
+/// The flow graph with each side's system calls in its application lane, at their
+/// time among the packets.
+pub fn render_lanes(
+    g: &Gathered<'_>,
+    conv: Option<u64>,
+    style: &Style,
+    lanes: Option<&std::collections::BTreeMap<u64, Vec<LaneCall>>>,
+) -> String {
     let ladders = ladders_of(g, conv);
     let mut out = String::new();
     if ladders.is_empty() {
@@ -310,7 +372,25 @@ pub fn render(g: &Gathered<'_>, conv: Option<u64>, style: &Style) -> String {
             l.server,
             w = span + 2
         );
+        let calls = lanes
+            .and_then(|m| m.get(&l.conv))
+            .map_or(&[][..], Vec::as_slice);
+        let mut pending = calls.iter().take(LANE_CALLS_MAX).peekable();
+        let lane_row = |out: &mut String, c: &LaneCall| {
+            let time = words::relative(c.ts, origin);
+            let text: String = c.text.chars().take(span.saturating_sub(2)).collect();
+            let row = match c.dir_of_side {
+                Dir::ClientToServer => format!("|· {text:<w$}|", w = span.saturating_sub(2)),
+                Dir::ServerToClient => format!("|{text:>w$} ·|", w = span.saturating_sub(2)),
+            };
+            let _ = writeln!(out, "{time:>10} {:>7}  {}", "", style.dim(&row));
+        };
         for a in &l.arrows {
+            if let Some(t) = a.ts {
+                while let Some(c) = pending.next_if(|c| c.ts <= t) {
+                    lane_row(&mut out, c);
+                }
+            }
             let time = a.ts.map_or("-".to_string(), |t| words::relative(t, origin));
             let frames = match (a.frames.first(), a.frames.last()) {
                 (Some(x), Some(y)) if x != y => format!("{x}-{y}"),
@@ -324,6 +404,23 @@ pub fn render(g: &Gathered<'_>, conv: Option<u64>, style: &Style) -> String {
                 _ => style.dim(&line),
             };
             let _ = writeln!(out, "{time:>10} {frames:>7}  {line}  {}", a.detail);
+        }
+        for c in pending {
+            lane_row(&mut out, c);
+        }
+        if calls.len() > LANE_CALLS_MAX {
+            let _ = writeln!(
+                out,
+                "  ... and {} more system calls (the explain report and --json have them)",
+                calls.len() - LANE_CALLS_MAX
+            );
+        }
+        if !calls.is_empty() {
+            let _ = writeln!(
+                out,
+                "  |· call: the client program's system call (left lane); call ·|: the server's \
+                 (right lane); tN: thread id; bytes sent, or returned by a recv"
+            );
         }
     }
     out.lines().map(|l| format!("{}\n", l.trim_end())).collect()

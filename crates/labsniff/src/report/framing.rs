@@ -42,6 +42,7 @@ pub fn section(
     c: &ConversationRecord,
     messages: &[&MessageEvent],
     byte_map: bool,
+    writes_known: bool,
     style: &Style,
 ) -> String {
     let mut out = words::section_title("Framing", style);
@@ -96,7 +97,7 @@ pub fn section(
         ));
     }
     if c.transport == TransportKind::Tcp {
-        let notes = notes(c, messages);
+        let notes = notes(c, messages, writes_known);
         for note in notes.iter().take(NOTES_MAX) {
             out.push_str(&words::bullet(note));
         }
@@ -156,7 +157,7 @@ fn segment_size_notes(c: &ConversationRecord) -> Vec<String> {
 
 /// Split and coalesced messages of a TCP conversation, in frame order, then what can
 /// make segments differ from the sender's writes.
-fn notes(c: &ConversationRecord, messages: &[&MessageEvent]) -> Vec<String> {
+fn notes(c: &ConversationRecord, messages: &[&MessageEvent], writes_known: bool) -> Vec<String> {
     let mut notes = Vec::new();
     let text = c.proto == Some("text");
     for m in messages.iter().filter(|m| m.frames.len() > 1) {
@@ -197,7 +198,13 @@ fn notes(c: &ConversationRecord, messages: &[&MessageEvent]) -> Vec<String> {
             labels.join(", ")
         ));
     }
-    if !notes.is_empty() {
+    if !notes.is_empty() && writes_known {
+        notes.push(
+            "how many send() calls wrote these bytes and how many recv() calls read them is no guess \
+             here: the System calls section below lists them, from both programs' traces"
+                .to_string(),
+        );
+    } else if !notes.is_empty() {
         let announced = |o: Option<crate::event::SynOptions>| o.and_then(|o| o.mss);
         let (by_client, by_server) = c.tcp.as_ref().map_or((None, None), |t| {
             (announced(t.client_options), announced(t.server_options))

@@ -18,13 +18,14 @@ pub mod no_lab;
 mod ports;
 mod style;
 mod svg;
+mod syscalls;
 mod table;
 pub mod tcp_analysis;
 pub(crate) mod words;
 
 pub use flow::{ladders, Arrow, ArrowKind, Ladder};
 pub use style::Style;
-pub use svg::render_svg;
+pub use svg::{render_svg, render_svg_lanes};
 pub use tcp_analysis::analysis_text;
 
 use crate::event::{AnalysisEvent, ConversationRecord, Diagnostic, Event, MessageEvent, Summary};
@@ -143,6 +144,30 @@ fn merge_directions<'a>(list: &[&'a MessageEvent]) -> Vec<&'a MessageEvent> {
     out
 }
 
+/// `order=1 size=5 "hello"` (v2/v3) or `"hello"` (text), as the report names a message.
+pub fn message_label(m: &MessageEvent) -> String {
+    words::message(m)
+}
+
+/// One line per conversation: what the section header comment of an annotated
+/// capture lists.
+pub fn conversation_lines(events: &[Event]) -> Vec<String> {
+    let g = Gathered::new(events);
+    g.convs
+        .iter()
+        .map(|c| {
+            format!(
+                "{}; {} ({}), {} + {} messages",
+                words::conv_title(c),
+                c.state,
+                words::state(c.transport, c.state).0,
+                c.messages_c2s,
+                c.messages_s2c
+            )
+        })
+        .collect()
+}
+
 /// The text of `view` for a capture's events.
 pub fn render(events: &[Event], view: View, style: &Style) -> String {
     let g = Gathered::new(events);
@@ -154,8 +179,79 @@ pub fn render(events: &[Event], view: View, style: &Style) -> String {
         }
         View::Messages => messages(events, style),
         View::Flow => flow::render(&g, None, style),
-        View::Explain => explain(&g, style),
+        View::Explain => explain(&g, style, None),
     }
+}
+
+/// The explain report with the system calls of `traces` joined in (a "System calls"
+/// section per traced conversation, notes on threads and readiness, and what each
+/// trace gave); other views as [`render`].
+pub fn render_with_syscalls(
+    events: &[Event],
+    view: View,
+    style: &Style,
+    traces: &crate::syscalls::Joined,
+) -> String {
+    match view {
+        View::Explain => explain(&Gathered::new(events), style, Some(traces)),
+        View::Flow => render_flow_with_syscalls(events, None, style, traces),
+        other => render(events, other, style),
+    }
+}
+
+/// The flow graph with an application lane on each side: the traced programs' calls
+/// at their time among the packets.
+pub fn render_flow_with_syscalls(
+    events: &[Event],
+    conv: Option<u64>,
+    style: &Style,
+    traces: &crate::syscalls::Joined,
+) -> String {
+    flow::render_lanes(&Gathered::new(events), conv, style, Some(&lanes(traces)))
+}
+
+/// Each traced conversation's calls, as lane rows.
+fn lanes(traces: &crate::syscalls::Joined) -> BTreeMap<u64, Vec<flow::LaneCall>> {
+    traces
+        .sockets
+        .iter()
+        .map(|(conv, sockets)| (*conv, flow::lane_calls(sockets)))
+        .collect()
+}
+
+/// The SVG flow graph with each side's system calls in its lane.
+pub fn render_svg_with_syscalls(
+    events: &[Event],
+    conv: Option<u64>,
+    traces: &crate::syscalls::Joined,
+) -> String {
+    svg::render_svg_lanes(events, conv, Some(&lanes(traces)))
+}
+
+/// The facts of every traced conversation.
+pub fn syscall_facts(
+    events: &[Event],
+    traces: &crate::syscalls::Joined,
+) -> Vec<crate::syscalls::facts::ConvFacts> {
+    let g = Gathered::new(events);
+    conv_facts(&g, traces)
+}
+
+fn conv_facts(
+    g: &Gathered<'_>,
+    traces: &crate::syscalls::Joined,
+) -> Vec<crate::syscalls::facts::ConvFacts> {
+    g.convs
+        .iter()
+        .filter_map(|c| {
+            let sockets = traces.sockets.get(&c.conv)?;
+            Some(crate::syscalls::facts::conversation(
+                c,
+                g.messages_of(c.conv),
+                sockets,
+            ))
+        })
+        .collect()
 }
 
 /// The flow graph of conversation `conv` only (or of all, as [`View::Flow`]).
@@ -166,7 +262,8 @@ pub fn render_flow(events: &[Event], conv: Option<u64>, style: &Style) -> String
 /// Conversations explained one by one; a long capture's others are in the table.
 const SECTIONS_MAX: usize = 100;
 
-fn explain(g: &Gathered<'_>, style: &Style) -> String {
+fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joined>) -> String {
+    let facts = traces.map(|t| conv_facts(g, t)).unwrap_or_default();
     let mut out = table::render(g, style);
     let link = g.summary.and_then(|s| s.link_type);
     // Byte maps: of the first v2 and the first v3 conversation only.
@@ -195,10 +292,22 @@ fn explain(g: &Gathered<'_>, style: &Style) -> String {
             }
             _ => false,
         };
-        out.push_str(&framing::section(conv, messages, byte_map, style));
+        let traced = facts.iter().find(|f| f.conv == conv.conv);
+        // Both programs traced: the calls say how the bytes were written, no guess.
+        let writes_known = traced.is_some_and(|f| f.sides.len() == 2);
+        out.push_str(&framing::section(
+            conv,
+            messages,
+            byte_map,
+            writes_known,
+            style,
+        ));
         // Nothing was sent: there is nothing to pair.
         if conv.bytes_c2s + conv.bytes_s2c > 0 {
             out.push_str(&echoes::section(conv, messages, style));
+        }
+        if let (Some(f), Some(t)) = (traced, traces) {
+            out.push_str(&syscalls::section(conv, messages, f, t, style));
         }
         let diags = g.diags_of(conv.conv);
         printed_diags += diags.len().min(diagnostics::LIST_MAX);
@@ -211,7 +320,22 @@ fn explain(g: &Gathered<'_>, style: &Style) -> String {
             g.convs.len() - SECTIONS_MAX
         );
     }
-    let notes = capture_notes(g);
+    let mut notes = ports::capture_notes(&g.convs);
+    let model = crate::syscalls::facts::server_model(&facts);
+    let served: usize = model.threads.iter().map(|t| t.served.len()).sum();
+    // When the trace shows how the server served its clients, the capture's guess that
+    // it served one at a time gives way (the trace note below says it as a fact); a
+    // proof from the packets stays.
+    let guess = matches!(
+        crate::analysis::capture::concurrency(&g.convs),
+        Some(crate::analysis::capture::Concurrency::Iterative { .. })
+    );
+    if served < 2 || !guess {
+        notes.extend(words::concurrency_note(&g.convs));
+    }
+    if let Some(t) = traces {
+        notes.extend(syscalls::capture_notes(&g.convs, &model, t));
+    }
     if !notes.is_empty() || !g.capture_diags.is_empty() {
         out.push('\n');
         let _ = writeln!(out, "{}", style.heading("About the whole capture"));
@@ -293,15 +417,6 @@ fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
     ));
     }
     out
-}
-
-/// Notes that need several conversations to be said.
-fn capture_notes(g: &Gathered<'_>) -> Vec<String> {
-    let mut notes = ports::capture_notes(&g.convs);
-    if let Some(note) = words::concurrency_note(&g.convs) {
-        notes.push(note);
-    }
-    notes
 }
 
 fn totals(g: &Gathered<'_>) -> String {

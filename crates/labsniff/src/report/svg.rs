@@ -1,9 +1,10 @@
 //! The flow graph as a standalone SVG a browser shows: per conversation two columns
 //! headed by host:port, one `<g class="arrow" data-frame="N">` per packet shown.
 
-use super::flow::{ladders, ArrowKind};
+use super::flow::{ladders, Arrow, ArrowKind, LaneCall};
 use super::words;
 use crate::event::{Dir, Event};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 const WIDTH: u32 = 1000;
@@ -30,14 +31,56 @@ fn escape(text: &str) -> String {
     out
 }
 
+/// One row of a ladder: a packet, or a system call in a side's lane.
+enum Row<'a> {
+    Arrow(&'a Arrow),
+    Call(&'a LaneCall),
+}
+
+/// Arrows in their order, each side's calls placed before the first arrow sent after
+/// them (as the terminal ladder does).
+fn rows<'a>(arrows: &'a [Arrow], calls: &'a [LaneCall]) -> Vec<Row<'a>> {
+    let mut out = Vec::with_capacity(arrows.len() + calls.len());
+    let mut pending = calls.iter().take(LANE_CALLS_MAX).peekable();
+    for a in arrows {
+        if let Some(t) = a.ts {
+            while let Some(c) = pending.next_if(|c| c.ts <= t) {
+                out.push(Row::Call(c));
+            }
+        }
+        out.push(Row::Arrow(a));
+    }
+    out.extend(pending.map(Row::Call));
+    out
+}
+
+/// Calls drawn per conversation (as in the terminal ladder).
+const LANE_CALLS_MAX: usize = 200;
+
 /// The flow graph of conversation `conv` (or of all) as an SVG document.
 pub fn render_svg(events: &[Event], conv: Option<u64>) -> String {
+    render_svg_lanes(events, conv, None)
+}
+
+/// [`render_svg`] with each side's system calls in its lane (`<g class="call client">`
+/// beside the client's column, `<g class="call server">` beside the server's).
+pub fn render_svg_lanes(
+    events: &[Event],
+    conv: Option<u64>,
+    lanes: Option<&BTreeMap<u64, Vec<LaneCall>>>,
+) -> String {
     let ladders = ladders(events, conv);
+    let no_calls: Vec<LaneCall> = Vec::new();
+    let calls_of = |c: u64| lanes.and_then(|m| m.get(&c)).unwrap_or(&no_calls);
     let origin = ladders
         .iter()
         .map(|l| l.start_ts)
         .fold(f64::INFINITY, f64::min);
-    let rows: u32 = ladders.iter().map(|l| l.arrows.len() as u32).sum();
+    let rows_of: Vec<Vec<Row<'_>>> = ladders
+        .iter()
+        .map(|l| rows(&l.arrows, calls_of(l.conv)))
+        .collect();
+    let rows: u32 = rows_of.iter().map(|r| r.len() as u32).sum();
     let height = 20 + ladders.len() as u32 * (HEADER + GAP) + rows * ROW + 20;
     let mut body = String::new();
     let mut y = 20;
@@ -47,9 +90,9 @@ pub fn render_svg(events: &[Event], conv: Option<u64>) -> String {
             r#"<text x="20" y="40">no conversation to draw</text>"#
         );
     }
-    for l in &ladders {
+    for (l, list) in ladders.iter().zip(&rows_of) {
         let top = y;
-        let bottom = top + HEADER + l.arrows.len() as u32 * ROW + 10;
+        let bottom = top + HEADER + list.len() as u32 * ROW + 10;
         let _ = writeln!(body, r#"<g class="conversation" data-conv="{}">"#, l.conv);
         let _ = writeln!(
             body,
@@ -78,8 +121,26 @@ pub fn render_svg(events: &[Event], conv: Option<u64>) -> String {
                 top + 56
             );
         }
-        for (i, a) in l.arrows.iter().enumerate() {
+        for (i, row) in list.iter().enumerate() {
             let row_y = top + HEADER + i as u32 * ROW + ROW / 2;
+            let a = match row {
+                Row::Arrow(a) => a,
+                Row::Call(c) => {
+                    let (side, x, anchor) = match c.dir_of_side {
+                        Dir::ClientToServer => ("client", CLIENT_X + 8, "start"),
+                        Dir::ServerToClient => ("server", SERVER_X - 8, "end"),
+                    };
+                    let _ = writeln!(
+                        body,
+                        r#"<g class="call {side}"><text class="time" x="20" y="{}">{}</text><text class="lane" x="{x}" y="{}" text-anchor="{anchor}">{}</text></g>"#,
+                        row_y + 4,
+                        words::relative(c.ts, origin),
+                        row_y + 4,
+                        escape(&c.text)
+                    );
+                    continue;
+                }
+            };
             let (x1, x2) = match a.dir {
                 Dir::ClientToServer => (CLIENT_X, SERVER_X - 4),
                 Dir::ServerToClient => (SERVER_X, CLIENT_X + 4),
@@ -112,7 +173,7 @@ pub fn render_svg(events: &[Event], conv: Option<u64>) -> String {
         r##"<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="monospace" font-size="13">
 <defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>
-<style>.title{{font-weight:bold;font-size:15px}} .head{{font-weight:bold}} .column{{stroke:#999;stroke-width:2}} .arrow line{{stroke:#333;stroke-width:1.5}} .control line{{stroke:#777;stroke-dasharray:4 3}} .data .label{{fill:#0a4d8c}} .analysis line{{stroke:#b00020}} .analysis .label{{fill:#b00020}} .time{{fill:#555}}</style>
+<style>.title{{font-weight:bold;font-size:15px}} .head{{font-weight:bold}} .column{{stroke:#999;stroke-width:2}} .arrow line{{stroke:#333;stroke-width:1.5}} .control line{{stroke:#777;stroke-dasharray:4 3}} .data .label{{fill:#0a4d8c}} .analysis line{{stroke:#b00020}} .analysis .label{{fill:#b00020}} .time{{fill:#555}} .lane{{fill:#2e7d32;font-style:italic}}</style>
 <rect width="100%" height="100%" fill="white"/>
 {body}</svg>
 "##

@@ -1,0 +1,385 @@
+//! One trace's fd table: follows each socket fd through strace's calls (socket, bind,
+//! connect, accept4, getsockname/getpeername, `-yy` annotations, epoll_ctl data) or
+//! labnet's `--trace-events`, keeps the calls made on it (capped), and hands each
+//! finished socket to the conversation index.
+
+use super::join::{
+    ConvIndex, Op, SockCall, SocketCalls, TraceSummary, CALLS_PER_SOCKET, OPEN_MAX, THREADS_MAX,
+};
+use super::parse::{self, Call, Transport};
+use super::read;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+/// A socket fd being followed.
+#[derive(Debug, Default)]
+pub(super) struct OpenSocket {
+    pub(super) fd: i64,
+    pub(super) transport: Option<Transport>,
+    pub(super) local: Option<SocketAddr>,
+    pub(super) remote: Option<SocketAddr>,
+    /// First call, µs.
+    pub(super) first: u64,
+    pub(super) connect_at: Option<u64>,
+    pub(super) calls: Vec<SockCall>,
+    pub(super) dropped: u64,
+}
+
+impl OpenSocket {
+    fn push(&mut self, call: SockCall) {
+        if self.calls.len() < CALLS_PER_SOCKET {
+            self.calls.push(call);
+        } else {
+            self.dropped += 1;
+        }
+    }
+}
+
+/// One trace's fd table and epoll registrations.
+pub(super) struct Follower<'i, 'a> {
+    trace: usize,
+    index: &'i ConvIndex<'a>,
+    open: HashMap<i64, OpenSocket>,
+    /// epoll data → fd, from epoll_ctl.
+    epoll: HashMap<u64, i64>,
+    joined: Vec<SocketCalls>,
+    summary: TraceSummary,
+}
+
+/// The names this module follows, as static strings (kept in every [`SockCall`]).
+const NAMES: &[&str] = &[
+    "socket",
+    "bind",
+    "listen",
+    "connect",
+    "accept",
+    "accept4",
+    "getsockname",
+    "getpeername",
+    "send",
+    "sendto",
+    "sendmsg",
+    "write",
+    "writev",
+    "recv",
+    "recvfrom",
+    "recvmsg",
+    "read",
+    "readv",
+    "shutdown",
+    "close",
+    "epoll_ctl",
+    "epoll_wait",
+    "epoll_pwait",
+    "poll",
+    "ppoll",
+    "select",
+    "pselect6",
+];
+
+impl<'i, 'a> Follower<'i, 'a> {
+    pub(super) fn new(trace: usize, index: &'i ConvIndex<'a>) -> Follower<'i, 'a> {
+        Follower {
+            trace,
+            index,
+            open: HashMap::new(),
+            epoll: HashMap::new(),
+            joined: Vec::new(),
+            summary: TraceSummary::default(),
+        }
+    }
+
+    pub(super) fn call(&mut self, c: &Call<'_>) {
+        let Some(name) = NAMES.iter().copied().find(|n| *n == c.name) else {
+            return;
+        };
+        if let Some(tid) = c.tid {
+            if self.summary.threads.len() < THREADS_MAX && !self.summary.threads.contains(&tid) {
+                self.summary.threads.push(tid);
+            }
+        }
+        let first_fd = c.args.first().and_then(|a| parse::fd(a));
+        // -yy: the annotation is the socket's current addresses.
+        if let Some((fd, Some(tag))) = first_fd {
+            self.annotate(fd, tag, c.ts);
+        }
+        let fd = first_fd.map(|(fd, _)| fd);
+        let ok = c.ret.is_some_and(|r| r >= 0);
+        let sock = |op, asked: Option<u64>| SockCall {
+            tid: c.tid,
+            ts: c.ts,
+            dur: c.dur,
+            call: name,
+            op,
+            asked,
+            ret: c.ret,
+            errno: c.errno.map(str::to_string),
+        };
+        match name {
+            "socket" => {
+                if let Some(r) = c.ret.filter(|&r| r >= 0) {
+                    self.close(r);
+                    let args = c.args.join(",");
+                    let inet = args.contains("AF_INET");
+                    let transport = if !inet {
+                        None
+                    } else if args.contains("SOCK_STREAM") {
+                        Some(Transport::Tcp)
+                    } else if args.contains("SOCK_DGRAM") {
+                        Some(Transport::Udp)
+                    } else {
+                        None
+                    };
+                    if transport.is_some() {
+                        self.insert(r, transport, c.ts);
+                    }
+                }
+            }
+            "bind" | "getsockname" if ok => {
+                let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
+                if let (Some(s), Some(addr)) = (fd.and_then(|f| self.open.get_mut(&f)), addr) {
+                    s.local = Some(addr);
+                }
+            }
+            "getpeername" if ok => {
+                let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
+                if let (Some(s), Some(addr)) = (fd.and_then(|f| self.open.get_mut(&f)), addr) {
+                    s.remote = Some(addr);
+                }
+            }
+            "connect" => {
+                let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
+                let started = ok || c.errno == Some("EINPROGRESS");
+                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
+                    if started {
+                        s.remote = addr.or(s.remote);
+                        s.connect_at = Some(c.ts);
+                    }
+                    s.push(sock(Op::Connect, None));
+                }
+            }
+            "accept" | "accept4" => {
+                let (Some(lfd), Some(new)) = (fd, c.ret.filter(|&r| r >= 0)) else {
+                    return;
+                };
+                let listen_local = self.open.get(&lfd).and_then(|s| s.local);
+                let transport = self.open.get(&lfd).and_then(|s| s.transport);
+                self.close(new);
+                self.insert(new, transport.or(Some(Transport::Tcp)), c.ts);
+                let peer = c.args.get(1).and_then(|a| parse::sockaddr(a));
+                if let Some(s) = self.open.get_mut(&new) {
+                    s.local = listen_local;
+                    s.remote = peer;
+                    s.push(sock(Op::Accept { listen_fd: lfd }, None));
+                }
+                if let Some(tag) = c.ret_tag {
+                    self.annotate(new, tag, c.ts);
+                }
+            }
+            "send" | "sendto" | "sendmsg" | "write" | "writev" => {
+                let asked = asked(name, &c.args);
+                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
+                    s.push(sock(Op::Send, asked));
+                }
+            }
+            "recv" | "recvfrom" | "recvmsg" | "read" | "readv" => {
+                let asked = asked(name, &c.args);
+                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
+                    s.push(sock(Op::Recv, asked));
+                }
+            }
+            "shutdown" => {
+                let how = match c.args.get(1).copied() {
+                    Some("SHUT_WR") => "SHUT_WR",
+                    Some("SHUT_RD") => "SHUT_RD",
+                    _ => "SHUT_RDWR",
+                };
+                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
+                    s.push(sock(Op::Shutdown { how }, None));
+                }
+            }
+            "close" => {
+                if let Some(fd) = fd {
+                    if let Some(s) = self.open.get_mut(&fd) {
+                        s.push(sock(Op::Close, None));
+                    }
+                    self.close(fd);
+                }
+            }
+            "epoll_ctl" => {
+                // epoll_ctl(epfd, EPOLL_CTL_ADD, fd, {events=..., data={u32=5, u64=5}})
+                let target = c.args.get(2).and_then(|a| parse::fd(a)).map(|(f, _)| f);
+                let data = c.args.get(3).map(|a| parse::fields(a, "u64", 1));
+                if let (Some(target), Some(data)) = (target, data) {
+                    if let Some(&d) = data.first() {
+                        if self.epoll.len() < OPEN_MAX {
+                            self.epoll.insert(d, target);
+                        }
+                    }
+                }
+            }
+            "epoll_wait" | "epoll_pwait" if c.ret.is_some_and(|r| r > 0) => {
+                let events = c.args.get(1).copied().unwrap_or("");
+                for token in parse::fields(events, "u64", 1024) {
+                    let ready = self.epoll.get(&token).copied();
+                    if let Some(s) = ready.and_then(|f| self.open.get_mut(&f)) {
+                        s.push(sock(Op::Ready { token: Some(token) }, None));
+                    }
+                }
+            }
+            "poll" | "ppoll" if c.ret.is_some_and(|r| r > 0) => {
+                let extra = c.extra.unwrap_or("");
+                for ready in parse::fields(extra, "fd", 1024) {
+                    if let Some(s) = self.open.get_mut(&(ready as i64)) {
+                        s.push(sock(Op::Ready { token: None }, None));
+                    }
+                }
+            }
+            "select" | "pselect6" if c.ret.is_some_and(|r| r > 0) => {
+                // `(in [5 6], out [7])`
+                let extra = c.extra.unwrap_or("");
+                let ready = extra
+                    .split(['[', ']', ' ', ',', '('])
+                    .filter_map(|w| w.parse::<i64>().ok());
+                let fds: Vec<i64> = ready.take(1024).collect();
+                for f in fds {
+                    if let Some(s) = self.open.get_mut(&f) {
+                        s.push(sock(Op::Ready { token: None }, None));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// One event of labnet's `--trace-events`: the socket's addresses come with it.
+    pub(super) fn event(&mut self, e: &read::LabnetEvent) {
+        let ts = (e.ts * 1e6).round() as u64;
+        if let Some(tid) = e.tid {
+            if self.summary.threads.len() < THREADS_MAX && !self.summary.threads.contains(&tid) {
+                self.summary.threads.push(tid);
+            }
+        }
+        let (call, op) = match e.call.as_str() {
+            "accept" => ("accept", Op::Accept { listen_fd: -1 }),
+            "connect" => ("connect", Op::Connect),
+            "send" => ("send", Op::Send),
+            "recv" => ("recv", Op::Recv),
+            "ready" => ("mio poll", Op::Ready { token: e.token }),
+            "shutdown" => ("shutdown", Op::Shutdown { how: "SHUT_RDWR" }),
+            "close" => ("close", Op::Close),
+            _ => return,
+        };
+        if matches!(op, Op::Accept { .. } | Op::Connect) || !self.open.contains_key(&e.fd) {
+            self.close(e.fd);
+            self.insert(e.fd, Some(Transport::Tcp), ts);
+        }
+        let Some(s) = self.open.get_mut(&e.fd) else {
+            return;
+        };
+        s.local = e.local.or(s.local);
+        s.remote = e.peer.or(s.remote);
+        if op == Op::Connect {
+            s.connect_at = Some(ts);
+        }
+        s.push(SockCall {
+            tid: e.tid,
+            ts,
+            dur: None,
+            call,
+            op,
+            asked: None,
+            ret: e.bytes.and_then(|b| i64::try_from(b).ok()),
+            errno: None,
+        });
+        if op == Op::Close {
+            self.close(e.fd);
+        }
+    }
+
+    fn insert(&mut self, fd: i64, transport: Option<Transport>, ts: u64) {
+        if self.open.len() >= OPEN_MAX {
+            return;
+        }
+        self.open.insert(
+            fd,
+            OpenSocket {
+                fd,
+                transport,
+                first: ts,
+                ..OpenSocket::default()
+            },
+        );
+    }
+
+    /// `-yy` told the socket's addresses: create the socket if its creation was not in
+    /// the trace (strace attached late), else update it.
+    fn annotate(&mut self, fd: i64, tag: &str, ts: u64) {
+        let Some(tag) = parse::sock_tag(tag) else {
+            return;
+        };
+        if !self.open.contains_key(&fd) {
+            self.insert(fd, Some(tag.transport), ts);
+        }
+        if let Some(s) = self.open.get_mut(&fd) {
+            s.transport = Some(tag.transport);
+            s.local = tag.local.or(s.local);
+            s.remote = tag.remote.or(s.remote);
+        }
+    }
+
+    /// The fd was closed (or reused): the socket is finished; join it now, so that
+    /// its calls are kept only when joined.
+    fn close(&mut self, fd: i64) {
+        if let Some(s) = self.open.remove(&fd) {
+            self.settle(s);
+        }
+    }
+
+    fn settle(&mut self, s: OpenSocket) {
+        if s.transport != Some(Transport::Tcp) || s.remote.is_none() {
+            return;
+        }
+        self.summary.sockets += 1;
+        match self.index.find(&s) {
+            Ok((conv, side)) => {
+                self.summary.joined += 1;
+                self.joined.push(SocketCalls {
+                    trace: self.trace,
+                    conv,
+                    side,
+                    fd: s.fd,
+                    calls: s.calls,
+                    calls_dropped: s.dropped,
+                });
+            }
+            Err(true) => self.summary.other_time += 1,
+            Err(false) => {}
+        }
+    }
+
+    /// End of the trace: sockets still open are finished too.
+    pub(super) fn finish(mut self, into: &mut BTreeMap<u64, Vec<SocketCalls>>) -> TraceSummary {
+        let mut open: Vec<OpenSocket> = self.open.drain().map(|(_, s)| s).collect();
+        open.sort_by_key(|s| s.first);
+        for s in open {
+            self.settle(s);
+        }
+        for s in self.joined {
+            into.entry(s.conv).or_default().push(s);
+        }
+        self.summary
+    }
+}
+
+/// Bytes a send/recv call asked to move: the length argument, or the iovecs' lengths.
+fn asked(name: &str, args: &[&str]) -> Option<u64> {
+    match name {
+        "sendmsg" | "recvmsg" | "writev" | "readv" => {
+            // sendmsg's msghdr and writev's iovec array are both the second argument.
+            let lens = parse::fields(args.get(1)?, "iov_len", 1024);
+            Some(lens.iter().sum())
+        }
+        _ => args.get(2)?.parse().ok(),
+    }
+}

@@ -1,0 +1,22 @@
+//! System calls beside packets: read `strace -f -ttt -T -yy` traces (and labnet's
+//! `--trace-events` JSON lines), follow each socket, and join its calls to the
+//! capture's conversations by address and time.
+//!
+//! - [`parse`]: the line grammar, into plain records.
+//! - [`read`]: streams a trace, pairs unfinished/resumed calls.
+//! - `follow`: one trace's fd table, socket by socket.
+//! - [`join`]: finished sockets to conversations.
+//! - [`facts`]: what the joined calls prove, per conversation (no words: the report
+//!   renders them).
+
+pub mod facts;
+mod follow;
+pub mod join;
+pub mod parse;
+pub mod read;
+
+pub use join::{join, Joined, Side, SockCall, SocketCalls, TraceInput, TraceSummary};
+pub use parse::Clock;
+
+/// The exact command the lab's traces are expected from (README, SCHEMA.md).
+pub const STRACE_COMMAND: &str = "strace -f -ttt -T -yy -e trace=%network,read,write,close,shutdown,select,poll,epoll_wait,epoll_ctl -o TRACE PROGRAM";
