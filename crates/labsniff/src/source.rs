@@ -124,14 +124,17 @@ pub fn run_with<S: Sink + ?Sized>(
                 interface: interface.clone(),
                 reason: reason(&e),
             };
+            let ring = batch::env_size("LABSNIFF_RING_BYTES")
+                .and_then(|n| i32::try_from(n).ok())
+                .unwrap_or(live::RING_BYTES);
+            // No immediate mode: libpcap's TPACKET_V3 block ring holds frames at their
+            // real size (see `live`), handed over per block or per read timeout.
             let mut cap = pcap::Capture::from_device(interface.as_str())
                 .map_err(open_error)?
                 .snaplen(*snaplen)
-                // In immediate mode each ring slot holds a whole snaplen: 2 MiB (the
-                // default) would be only 8 frames of 256 KiB.
-                .buffer_size(64 << 20)
-                .timeout(200)
-                .immediate_mode(true)
+                .buffer_size(ring)
+                .timeout(live::READ_TIMEOUT_MS)
+                .immediate_mode(false)
                 .open()
                 .map_err(open_error)?;
             let filter = source
@@ -149,8 +152,7 @@ pub fn run_with<S: Sink + ?Sized>(
                     "listening on {interface}, link type {name}, snapshot length {snaplen} bytes, filter '{filter}'"
                 ));
             }
-            let mut frames = frames::LiveFrames::new(cap);
-            pump(&mut frames, source, extras, None, options, sink)
+            pump_live(cap, source, extras, options, sink)
         }
     }
 }
@@ -263,5 +265,109 @@ fn pump<F: frames::Frames, S: Sink + ?Sized>(
     Ok(analyzer.finish(interrupted, dropped, sink)?)
 }
 
+/// Live: open `-w`, give up root, start the capture thread, analyse what it hands
+/// over (flushing the sink whenever the queue is empty), then the summary.
+fn pump_live<S: Sink + ?Sized>(
+    cap: pcap::Capture<pcap::Active>,
+    source: &SourceOptions,
+    extras: &RunExtras,
+    options: Options,
+    sink: &mut S,
+) -> Result<Summary, SourceError> {
+    use frames::Frames;
+    use std::sync::mpsc::TryRecvError;
+    let mut frames = frames::LiveFrames::new(cap);
+    let dlt = frames.first_dlt();
+    let savefile = match &source.write {
+        Some(path) => Some(save::Copy::open(path, &mut frames)?),
+        None => None,
+    };
+    // Everything privileged (the capture, the -w file) is open now; dropped before
+    // the capture thread exists, so no thread keeps root.
+    if let Some(user) = &extras.drop_to {
+        if let Some(account) = crate::privileges::drop_to(user)? {
+            eprintln!(
+                "labsniff: dropped root privileges: now running as user '{}' (uid {}); use -Z root to keep them",
+                account.name, account.uid
+            );
+        }
+    }
+    let batches = batch::env_size("LABSNIFF_QUEUE_BATCHES").unwrap_or(batch::QUEUE_BATCHES);
+    let (pool, free) = batch::Pool::new(batches);
+    let (tx, rx) = std::sync::mpsc::sync_channel(batches);
+    let done = Arc::new(AtomicBool::new(false));
+    let capturer = live::Capturer {
+        cap: frames.into_capture(),
+        save: savefile,
+        dlt,
+        tx,
+        pool,
+        count: source.count,
+        stop: Arc::clone(&source.stop),
+        done: Arc::clone(&done),
+    };
+    let thread = std::thread::Builder::new()
+        .name("labsniff-capture".to_string())
+        .spawn(move || capturer.run())?;
+    let mut analyzer = Analyzer::new(options, dlt);
+    let mut links = frames::LinkCache::default();
+    let analysed = (|| -> std::io::Result<()> {
+        loop {
+            let batch = match rx.try_recv() {
+                Ok(b) => b,
+                Err(TryRecvError::Empty) => {
+                    // Caught up: what the sink holds goes out now (live follow).
+                    sink.flush()?;
+                    match rx.recv() {
+                        Ok(b) => b,
+                        Err(_) => return Ok(()),
+                    }
+                }
+                Err(TryRecvError::Disconnected) => return Ok(()),
+            };
+            for item in &batch.items {
+                match item {
+                    batch::Item::Frame {
+                        bytes,
+                        ts,
+                        orig_len,
+                    } => {
+                        let data = batch.data.get(bytes.clone()).unwrap_or_default();
+                        analyzer.frame_with_link(links.kind(dlt), data, *ts, *orig_len, sink)?;
+                    }
+                    batch::Item::Dropped(d) => analyzer.capture_dropped(*d),
+                    batch::Item::Problem(text) => {
+                        analyzer.input_problem("capture_error", text.clone(), sink)?;
+                    }
+                }
+            }
+            // The capture thread may have ended: then the batch is simply freed.
+            let _ = free.send(batch);
+        }
+    })();
+    // An output error stops the capture too; its thread ends within a read timeout.
+    done.store(true, Ordering::SeqCst);
+    drop(rx);
+    let ended = thread.join().unwrap_or_default();
+    analysed?;
+    if let Some(e) = ended.save_error {
+        return Err(e);
+    }
+    if std::env::var_os("LABSNIFF_CAPTURE_STATS").is_some() {
+        eprintln!(
+            "labsniff: capture: {} frames read, {} dropped by the kernel, {} by the queue; queue peak {} batches of {} MiB",
+            ended.read,
+            ended.kernel_dropped.unwrap_or(0),
+            ended.queue_dropped,
+            ended.peak_batches,
+            batch::BATCH_BYTES >> 20
+        );
+    }
+    let interrupted = source.stop.load(Ordering::SeqCst);
+    Ok(analyzer.finish(interrupted, ended.kernel_dropped, sink)?)
+}
+
+mod batch;
 mod frames;
+mod live;
 mod save;
