@@ -296,8 +296,12 @@ fn pump_live<S: Sink + ?Sized>(
     let (pool, free) = batch::Pool::new(batches);
     let (tx, rx) = std::sync::mpsc::sync_channel(batches);
     let done = Arc::new(AtomicBool::new(false));
+    let idle = Arc::new(AtomicBool::new(false));
+    let holding = Arc::new(AtomicBool::new(false));
+    let mut cap = frames.into_capture();
+    let breaker = cap.breakloop_handle();
     let capturer = live::Capturer {
-        cap: frames.into_capture(),
+        cap,
         save: savefile,
         dlt,
         tx,
@@ -305,6 +309,34 @@ fn pump_live<S: Sink + ?Sized>(
         count: source.count,
         stop: Arc::clone(&source.stop),
         done: Arc::clone(&done),
+        idle: Arc::clone(&idle),
+        holding: Arc::clone(&holding),
+    };
+    // libpcap's TPACKET_V3 read waits in poll() without a timeout, so a read on a
+    // quiet interface only wakes for pcap_breakloop(): the watcher calls it for
+    // Ctrl-C, for the analysis stopping, and when the analysis is idle while the
+    // capture thread holds frames (the last frames of a burst), every 20 ms at most.
+    let finished = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (stop, done, finished, idle, holding) = (
+            Arc::clone(&source.stop),
+            Arc::clone(&done),
+            Arc::clone(&finished),
+            Arc::clone(&idle),
+            Arc::clone(&holding),
+        );
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) || done.load(Ordering::SeqCst) {
+                    breaker.breakloop();
+                    return;
+                }
+                if idle.load(Ordering::Relaxed) && holding.load(Ordering::Relaxed) {
+                    breaker.breakloop();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        })
     };
     let thread = std::thread::Builder::new()
         .name("labsniff-capture".to_string())
@@ -318,7 +350,10 @@ fn pump_live<S: Sink + ?Sized>(
                 Err(TryRecvError::Empty) => {
                     // Caught up: what the sink holds goes out now (live follow).
                     sink.flush()?;
-                    match rx.recv() {
+                    idle.store(true, Ordering::Relaxed);
+                    let got = rx.recv();
+                    idle.store(false, Ordering::Relaxed);
+                    match got {
                         Ok(b) => b,
                         Err(_) => return Ok(()),
                     }
@@ -349,6 +384,9 @@ fn pump_live<S: Sink + ?Sized>(
     done.store(true, Ordering::SeqCst);
     drop(rx);
     let ended = thread.join().unwrap_or_default();
+    finished.store(true, Ordering::SeqCst);
+    // The watcher only sleeps and reads flags: its result does not matter.
+    let _ = watcher.join();
     analysed?;
     if let Some(e) = ended.save_error {
         return Err(e);

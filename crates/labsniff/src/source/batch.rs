@@ -106,13 +106,10 @@ impl Pool {
         None
     }
 
-    /// A batch for the last items after the capture ended: waits (bounded) for one.
-    pub fn take_waiting(&mut self) -> Option<Batch> {
+    /// [`Pool::take`], waiting up to `wait` for the analysis to return one.
+    pub fn take_waiting(&mut self, wait: std::time::Duration) -> Option<Batch> {
         self.take().or_else(|| {
-            let mut b = self
-                .free
-                .recv_timeout(std::time::Duration::from_secs(2))
-                .ok()?;
+            let mut b = self.free.recv_timeout(wait).ok()?;
             b.data.clear();
             b.items.clear();
             Some(b)

@@ -23,15 +23,23 @@ use std::time::{Duration, Instant};
 /// did not run meanwhile. `LABSNIFF_RING_BYTES` overrides it (tests forcing drops).
 pub const RING_BYTES: i32 = 64 << 20;
 /// libpcap's read timeout, which is also the TPACKET_V3 block retire timeout: a block
-/// holding a single frame is handed over after at most this long, and the batch with
-/// it at the next timeout, so a message line appears within about 2 × 50 ms (live
-/// follow's target is 200 ms).
+/// holding a single frame is handed over after at most this long, and its batch at
+/// once when the analysis is idle, so a message line appears within about 50 ms (live
+/// follow's target is 200 ms). libpcap then waits in poll() with no timeout (the
+/// kernel retires blocks), so a quiet interface blocks the read: Ctrl-C wakes it with
+/// pcap_breakloop() from a watcher thread.
 pub const READ_TIMEOUT_MS: i32 = 50;
 /// libpcap's statistics are read every this many frames (and at each timeout): one
 /// getsockopt() per 1,024 frames is noise, and it bounds how far before the note a
 /// kernel drop can lie.
 const STATS_EVERY: u64 = 1024;
-/// A batch that has waited this long for more frames is handed over anyway.
+/// With every batch in use, the capture thread waits this long for one before it
+/// drops frames (counted as the queue's): meanwhile the kernel ring (64 MiB: ~0.5 s of
+/// the bench burst) absorbs the traffic, so a short stall of the analysis loses
+/// nothing, while a stalled reader (a full stdout pipe) does not stop `-w`.
+const QUEUE_WAIT: Duration = Duration::from_millis(250);
+/// A batch that has waited this long for more frames is handed over anyway (while the
+/// analysis is busy; an idle analysis gets each frame at once).
 const BATCH_AGE: Duration = Duration::from_millis(10);
 
 /// What the capture thread hands back when it ends.
@@ -67,6 +75,12 @@ struct Queue {
     pending: Option<CaptureDrop>,
     /// The analysis is gone: stop.
     gone: bool,
+    /// The analysis waits for a batch: hand over at once (live follow's latency).
+    idle: Arc<AtomicBool>,
+    /// A non-empty batch is held here (the watcher wakes the read to hand it over).
+    holding: Arc<AtomicBool>,
+    /// The last wait for a batch timed out: drop without waiting until one is back.
+    starved: bool,
 }
 
 impl Queue {
@@ -100,7 +114,12 @@ impl Queue {
             self.hand_over();
         }
         if self.current.is_none() {
-            self.current = self.pool.take();
+            self.current = if self.starved {
+                self.pool.take()
+            } else {
+                self.pool.take_waiting(QUEUE_WAIT)
+            };
+            self.starved = self.current.is_none();
         }
         self.current.as_mut().filter(|b| b.has_room(len))
     }
@@ -117,10 +136,11 @@ impl Queue {
             batch.items.push(Item::Dropped(p));
         }
         batch.push_frame(data, ts, orig_len);
+        self.holding.store(true, Ordering::Relaxed);
         self.pending = None;
         self.queued += 1;
         let since = *self.since.get_or_insert_with(Instant::now);
-        if since.elapsed() >= BATCH_AGE {
+        if self.idle.load(Ordering::Relaxed) || since.elapsed() >= BATCH_AGE {
             self.hand_over();
         }
     }
@@ -136,7 +156,10 @@ impl Queue {
             return;
         }
         match self.tx.try_send(batch) {
-            Ok(()) => self.since = None,
+            Ok(()) => {
+                self.since = None;
+                self.holding.store(false, Ordering::Relaxed);
+            }
             Err(TrySendError::Full(b)) => self.current = Some(b),
             Err(TrySendError::Disconnected(_)) => self.gone = true,
         }
@@ -146,7 +169,7 @@ impl Queue {
     fn finish(&mut self, last: Option<Item>) {
         if self.pending.is_some() || last.is_some() {
             if self.current.is_none() {
-                self.current = self.pool.take_waiting();
+                self.current = self.pool.take_waiting(Duration::from_secs(2));
             }
             if let Some(b) = self.current.as_mut() {
                 if let Some(p) = self.pending.take() {
@@ -185,6 +208,10 @@ pub(super) struct Capturer {
     pub stop: Arc<AtomicBool>,
     /// The analysis stopped (an output error).
     pub done: Arc<AtomicBool>,
+    /// Set by the analysis while it waits for a batch.
+    pub idle: Arc<AtomicBool>,
+    /// Set here while a non-empty batch waits to be handed over.
+    pub holding: Arc<AtomicBool>,
 }
 
 impl Capturer {
@@ -199,6 +226,8 @@ impl Capturer {
             count,
             stop,
             done,
+            idle,
+            holding,
         } = self;
         let mut q = Queue {
             tx,
@@ -212,6 +241,9 @@ impl Capturer {
             kernel_seen: 0,
             pending: None,
             gone: false,
+            idle,
+            holding,
+            starved: false,
         };
         let mut last = None;
         while !q.gone && !stop.load(Ordering::SeqCst) && !done.load(Ordering::SeqCst) {
@@ -241,7 +273,9 @@ impl Capturer {
                     q.poll(&mut cap);
                     q.hand_over();
                 }
-                Err(pcap::Error::NoMorePackets) => break,
+                // pcap_breakloop(): Ctrl-C or the analysis ending (the loop's test
+                // stops), or the watcher's nudge to hand over a held batch.
+                Err(pcap::Error::NoMorePackets) => q.hand_over(),
                 Err(e) => {
                     last = Some(Item::Problem(format!(
                         "capture stopped: {}",
