@@ -7,7 +7,9 @@
 //!    floor (a bare libpcap `next_packet()` loop) and, where installed, tshark and tcpdump;
 //! 3. the v3 threads and selector servers under `labnet bench`, next to a Python
 //!    `selectors` server (bench/selectors_v3_server.py) under the same load;
-//! 4. scale: 10,000 concurrent connections on the selector server, 1,000 on threads.
+//! 4. scale: 10,000 concurrent connections on the selector server, 1,000 on threads;
+//! 5. live capture (`--only live`, root only): labsniff `-i lo` (report and `--json`)
+//!    beside `tcpdump -i lo -w` under the issue-17 bench load, at 32 and 8 connections.
 //!
 //! `cargo xtask bench [--quick]`: --quick uses a 10× smaller capture and fewer messages
 //! (a smoke run, not the figures to report).
@@ -69,6 +71,13 @@ pub fn main(args: &[String]) -> Result<()> {
             quick,
         )?);
         report.push_str(&crate::bench_servers::servers_bench(&bins.labnet, quick)?);
+    }
+    if only.is_none() || only == Some("live") {
+        report.push_str(&crate::bench_live::live_bench(
+            &bins.labnet,
+            &bins.labsniff,
+            quick,
+        )?);
     }
     if only.is_none() || only == Some("scale") {
         report.push_str(&crate::bench_servers::scale_bench(&bins.labnet, quick)?);

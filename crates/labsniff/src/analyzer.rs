@@ -284,7 +284,8 @@ impl Analyzer {
         sink: &mut S,
     ) -> std::io::Result<Summary> {
         self.defrag.finish();
-        self.events.set_capture_dropped(self.drops.marks(self.frames));
+        self.events
+            .set_capture_dropped(self.drops.marks(self.frames));
         self.report_dropped(self.frames);
         if self.frames == 0 {
             self.push_diag(

@@ -672,7 +672,8 @@ fn dir_from(index: usize) -> Dir {
 }
 
 /// A gap found just after the capture dropped frames: its cause, not the network's.
-const CAPTURE_DROPPED_GAP: &str = "the capture dropped frames here (labsniff or the kernel fell behind), \
+const CAPTURE_DROPPED_GAP: &str =
+    "the capture dropped frames here (labsniff or the kernel fell behind), \
      so these bytes were most likely sent and received but not captured: not a loss on the network";
 
 /// Routes reassembled pieces of one direction to the dissector and reports gaps.

@@ -42,7 +42,8 @@ pub(super) struct Drops {
 impl Drops {
     /// Whether frame `n` follows a drop closely enough to be marked.
     pub fn marks(&self, n: u64) -> bool {
-        self.marked.is_some_and(|(from, until)| n >= from && n <= until)
+        self.marked
+            .is_some_and(|(from, until)| n >= from && n <= until)
     }
 
     pub fn queue_total(&self) -> u64 {
