@@ -16,7 +16,7 @@ use crate::analyzer::CaptureDrop;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The kernel ring. The issue-17 burst is ~80,000 frames of ~720 bytes (57 MB) in
 /// 0.5 s; the ring plus the queue (64 + 80 MiB) hold all of it even if the analysis
@@ -35,12 +35,12 @@ pub const READ_TIMEOUT_MS: i32 = 50;
 const STATS_EVERY: u64 = 1024;
 /// With every batch in use, the capture thread waits this long for one before it
 /// drops frames (counted as the queue's): meanwhile the kernel ring (64 MiB: ~0.5 s of
-/// the bench burst) absorbs the traffic, so a short stall of the analysis loses
-/// nothing, while a stalled reader (a full stdout pipe) does not stop `-w`.
-const QUEUE_WAIT: Duration = Duration::from_millis(250);
-/// A batch that has waited this long for more frames is handed over anyway (while the
-/// analysis is busy; an idle analysis gets each frame at once).
-const BATCH_AGE: Duration = Duration::from_millis(10);
+/// the bench burst) absorbs the traffic, so a stall of the analysis (a busy machine,
+/// a slow reader of stdout) loses nothing, while a reader stalled for longer does not
+/// stop `-w`. 250 ms lost 18,000–27,000 frames of the report at the issue-17 load on
+/// the shared 2-core machine; 1 s lost none in the runs of tests/live_load.rs.
+/// `LABSNIFF_QUEUE_WAIT_MS` overrides it (tests that force queue drops).
+const QUEUE_WAIT: Duration = Duration::from_secs(1);
 
 /// What the capture thread hands back when it ends.
 #[derive(Debug, Default)]
@@ -61,8 +61,6 @@ struct Queue {
     tx: SyncSender<Batch>,
     pool: Pool,
     current: Option<Batch>,
-    /// When the current batch got its first item.
-    since: Option<Instant>,
     /// Frames read from libpcap (queued or dropped by the queue).
     read: u64,
     /// Frames put into batches: the analyzer numbers them 1, 2, ...
@@ -81,6 +79,8 @@ struct Queue {
     holding: Arc<AtomicBool>,
     /// The last wait for a batch timed out: drop without waiting until one is back.
     starved: bool,
+    /// [`QUEUE_WAIT`], or the environment's.
+    wait: Duration,
 }
 
 impl Queue {
@@ -117,7 +117,7 @@ impl Queue {
             self.current = if self.starved {
                 self.pool.take()
             } else {
-                self.pool.take_waiting(QUEUE_WAIT)
+                self.pool.take_waiting(self.wait)
             };
             self.starved = self.current.is_none();
         }
@@ -139,8 +139,9 @@ impl Queue {
         self.holding.store(true, Ordering::Relaxed);
         self.pending = None;
         self.queued += 1;
-        let since = *self.since.get_or_insert_with(Instant::now);
-        if self.idle.load(Ordering::Relaxed) || since.elapsed() >= BATCH_AGE {
+        // A busy analysis gets full batches (every batch slot holds 1 MiB of frames);
+        // an idle one each frame at once (live follow's latency).
+        if self.idle.load(Ordering::Relaxed) {
             self.hand_over();
         }
     }
@@ -157,7 +158,6 @@ impl Queue {
         }
         match self.tx.try_send(batch) {
             Ok(()) => {
-                self.since = None;
                 self.holding.store(false, Ordering::Relaxed);
             }
             Err(TrySendError::Full(b)) => self.current = Some(b),
@@ -233,7 +233,6 @@ impl Capturer {
             tx,
             pool,
             current: None,
-            since: None,
             read: 0,
             queued: 0,
             queue_dropped: 0,
@@ -244,6 +243,8 @@ impl Capturer {
             idle,
             holding,
             starved: false,
+            wait: super::batch::env_size("LABSNIFF_QUEUE_WAIT_MS")
+                .map_or(QUEUE_WAIT, |ms| Duration::from_millis(ms as u64)),
         };
         let mut last = None;
         while !q.gone && !stop.load(Ordering::SeqCst) && !done.load(Ordering::SeqCst) {
