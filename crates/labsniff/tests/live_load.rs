@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 //! Issue 17: live capture under the lab bench load (root only: live capture on lo).
 //!
 //! 1. At `labnet bench --proto v3 --conns 32 --messages 20000 --size 32 --window 16`
