@@ -199,7 +199,7 @@ pub fn live_bench(labnet: &Path, labsniff: &Path, quick: bool) -> Result<String>
             let rows = one_run(labnet, labsniff, conns, messages)?;
             let names = [
                 "labsniff -i lo (report)",
-                "labsniff -i lo --json | reader",
+                "labsniff -i lo --json (piped to a reader)",
                 "tcpdump -i lo -w (then labsniff -r)",
             ];
             for (name, r) in names.iter().zip(rows.iter()) {
