@@ -1,7 +1,8 @@
 //! Where frames come from: a capture file (pcap, pcapng, gzip-compressed or not,
 //! through [`crate::capfile`]) or a live interface (libpcap); optionally copied to a
-//! savefile (`-w`); stopped by `-c` or Ctrl-C. Both inputs sit behind [`frames::Frames`],
-//! so the loop that feeds the analyzer is one.
+//! savefile (`-w`); stopped by `-c` or Ctrl-C. A file is read and analysed on one
+//! thread ([`pump`], over [`frames::Frames`]); a live capture on two ([`pump_live`]: a
+//! capture thread that only moves frames, see `live`, and the analysis here).
 
 use crate::analyzer::{Analyzer, Options};
 use crate::event::{Sink, Summary};
