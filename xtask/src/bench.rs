@@ -11,6 +11,8 @@
 //! 5. (root) the netlab forwarder at 100 Mbit/s of lab traffic: its own drops and
 //!    added latency, against a direct veth pair (`bench_netlab`; skipped, saying why,
 //!    without root).
+//! 6. live capture (`--only live`, root only): labsniff `-i lo` (report and `--json`)
+//!    beside `tcpdump -i lo -w` under the issue-17 bench load, at 32 and 8 connections.
 //!
 //! `cargo xtask bench [--quick]`: --quick uses a 10× smaller capture and fewer messages
 //! (a smoke run, not the figures to report).
@@ -81,6 +83,13 @@ pub fn main(args: &[String]) -> Result<()> {
             quick,
         )?);
         report.push_str(&crate::bench_servers::servers_bench(&bins.labnet, quick)?);
+    }
+    if only.is_none() || only == Some("live") {
+        report.push_str(&crate::bench_live::live_bench(
+            &bins.labnet,
+            &bins.labsniff,
+            quick,
+        )?);
     }
     if only.is_none() || only == Some("scale") {
         report.push_str(&crate::bench_servers::scale_bench(&bins.labnet, quick)?);

@@ -2,6 +2,7 @@
 //! (the cargo alias lives in `.cargo/config.toml`).
 
 mod bench;
+mod bench_live;
 mod bench_netlab;
 mod bench_servers;
 mod compare_tshark;

@@ -153,6 +153,34 @@ pub fn spawn(name: &str, cmd: &mut Command) -> Result<Running> {
     })
 }
 
+/// [`spawn`], with stdout read by `reader` on its own thread instead of collected
+/// (a live labsniff --json prints hundreds of MB: only what `reader` keeps stays).
+pub fn spawn_reading<T: Send + 'static>(
+    name: &str,
+    cmd: &mut Command,
+    reader: impl FnOnce(std::process::ChildStdout) -> T + Send + 'static,
+) -> Result<(Running, thread::JoinHandle<T>)> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot start {name} ({:?})", cmd.get_program()))?;
+    let (tx, rx) = mpsc::channel();
+    let out = child.stdout.take().context("no stdout pipe")?;
+    let handle = thread::spawn(move || reader(out));
+    if let Some(err) = child.stderr.take() {
+        forward(err, tx);
+    }
+    let running = Running {
+        name: name.to_string(),
+        child,
+        lines: rx,
+        seen: Vec::new(),
+    };
+    Ok((running, handle))
+}
+
 fn forward(stream: impl Read + Send + 'static, tx: mpsc::Sender<String>) {
     thread::spawn(move || {
         for line in BufReader::new(stream).lines() {

@@ -79,9 +79,13 @@ pub struct Analyzer {
     undecoded: crate::link::encap::Tally,
     /// Other ports' conversations, for the summary.
     census: crate::port_census::PortCensus,
+    /// Frames the live capture dropped, and which frames follow them.
+    drops: drops::Drops,
 }
 
+mod drops;
 mod fragments;
+pub use drops::{CaptureDrop, DROP_WINDOW_FRAMES};
 
 /// Wireshark's `tcp.stream` numbering: every TCP conversation in the capture, on any
 /// port, numbered from 0 in order of its first packet. Lab conversations take their
@@ -169,6 +173,7 @@ impl Analyzer {
             unsupported_said: Vec::new(),
             undecoded: Default::default(),
             census: Default::default(),
+            drops: Default::default(),
         }
     }
 
@@ -206,6 +211,7 @@ impl Analyzer {
     ) -> std::io::Result<()> {
         self.frames += 1;
         let number = self.frames;
+        self.events.set_capture_dropped(self.drops.marks(number));
         // The one branch unfragmented traffic pays: no datagram waits, nothing expires.
         if self.defrag.in_progress() != 0 {
             self.defrag.expire(ts);
@@ -278,6 +284,8 @@ impl Analyzer {
         sink: &mut S,
     ) -> std::io::Result<Summary> {
         self.defrag.finish();
+        self.events
+            .set_capture_dropped(self.drops.marks(self.frames));
         self.report_dropped(self.frames);
         if self.frames == 0 {
             self.push_diag(
@@ -309,6 +317,7 @@ impl Analyzer {
             diagnostics: 0,
             interrupted,
             dropped,
+            queue_dropped: dropped.map(|_| self.drops.queue_total()),
             link_type: self.link.as_ref().ok().map(|k| k.name()),
             lab_port: self.options.port,
             other_ports: self.census.top(),

@@ -507,6 +507,7 @@ impl Conversation {
             duplicate_ack: analysis.duplicate_ack,
             retransmitted: analysis.retransmitted,
             capture_point: self.details.capture_point,
+            capture_dropped_before: out.capture_dropped(),
         }));
     }
 
@@ -670,6 +671,11 @@ fn dir_from(index: usize) -> Dir {
     }
 }
 
+/// A gap found just after the capture dropped frames: its cause, not the network's.
+const CAPTURE_DROPPED_GAP: &str =
+    "the capture dropped frames here (labsniff or the kernel fell behind), \
+     so these bytes were most likely sent and received but not captured: not a loss on the network";
+
 /// Routes reassembled pieces of one direction to the dissector and reports gaps.
 struct Router<'s> {
     id: u64,
@@ -708,17 +714,23 @@ impl Router<'_> {
             GapReason::Truncated => "truncated",
             GapReason::Flush => "flush",
         };
+        let capture_dropped = self.out.capture_dropped();
         self.gaps.push(GapRecord {
             dir,
             bytes: len,
             offset,
             reason: reason_name,
+            capture_dropped_before: capture_dropped,
         });
+        let why = if capture_dropped {
+            CAPTURE_DROPPED_GAP
+        } else {
+            reason.explain()
+        };
         let mut text = format!(
-            "frame {frame}: {len} bytes of the {}'s stream (stream offsets {offset} to {}) are missing from the capture: {}",
+            "frame {frame}: {len} bytes of the {}'s stream (stream offsets {offset} to {}) are missing from the capture: {why}",
             dir.sender(),
             offset + len - 1,
-            reason.explain()
         );
         if reason == GapReason::Overflow {
             text.push_str(&format!(

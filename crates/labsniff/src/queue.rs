@@ -101,6 +101,10 @@ pub struct EventQueue {
     items: Vec<Queued>,
     bytes: Vec<u8>,
     frames: Vec<u64>,
+    /// The frame being analysed follows a capture drop (see
+    /// [`Analyzer::capture_dropped`](crate::analyzer::Analyzer::capture_dropped)):
+    /// gaps and analysis flags found now carry `capture_dropped_before`.
+    capture_dropped: bool,
 }
 
 impl EventQueue {
@@ -110,6 +114,16 @@ impl EventQueue {
 
     pub fn push(&mut self, event: Event) {
         self.items.push(Queued::Event(event));
+    }
+
+    /// Set by the analyzer before each frame.
+    pub fn set_capture_dropped(&mut self, yes: bool) {
+        self.capture_dropped = yes;
+    }
+
+    /// Whether the frame being analysed follows a capture drop.
+    pub fn capture_dropped(&self) -> bool {
+        self.capture_dropped
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,7 +1,8 @@
 //! Where frames come from: a capture file (pcap, pcapng, gzip-compressed or not,
 //! through [`crate::capfile`]) or a live interface (libpcap); optionally copied to a
-//! savefile (`-w`); stopped by `-c` or Ctrl-C. Both inputs sit behind [`frames::Frames`],
-//! so the loop that feeds the analyzer is one.
+//! savefile (`-w`); stopped by `-c` or Ctrl-C. A file is read and analysed on one
+//! thread ([`pump`], over [`frames::Frames`]); a live capture on two ([`pump_live`]: a
+//! capture thread that only moves frames, see `live`, and the analysis here).
 
 use crate::analyzer::{Analyzer, Options};
 use crate::event::{Sink, Summary};
@@ -124,14 +125,17 @@ pub fn run_with<S: Sink + ?Sized>(
                 interface: interface.clone(),
                 reason: reason(&e),
             };
+            let ring = batch::env_size("LABSNIFF_RING_BYTES")
+                .and_then(|n| i32::try_from(n).ok())
+                .unwrap_or(live::RING_BYTES);
+            // No immediate mode: libpcap's TPACKET_V3 block ring holds frames at their
+            // real size (see `live`), handed over per block or per read timeout.
             let mut cap = pcap::Capture::from_device(interface.as_str())
                 .map_err(open_error)?
                 .snaplen(*snaplen)
-                // In immediate mode each ring slot holds a whole snaplen: 2 MiB (the
-                // default) would be only 8 frames of 256 KiB.
-                .buffer_size(64 << 20)
-                .timeout(200)
-                .immediate_mode(true)
+                .buffer_size(ring)
+                .timeout(live::READ_TIMEOUT_MS)
+                .immediate_mode(false)
                 .open()
                 .map_err(open_error)?;
             let filter = source
@@ -149,8 +153,7 @@ pub fn run_with<S: Sink + ?Sized>(
                     "listening on {interface}, link type {name}, snapshot length {snaplen} bytes, filter '{filter}'"
                 ));
             }
-            let mut frames = frames::LiveFrames::new(cap);
-            pump(&mut frames, source, extras, None, options, sink)
+            pump_live(cap, source, extras, options, sink)
         }
     }
 }
@@ -263,5 +266,147 @@ fn pump<F: frames::Frames, S: Sink + ?Sized>(
     Ok(analyzer.finish(interrupted, dropped, sink)?)
 }
 
+/// Live: open `-w`, give up root, start the capture thread, analyse what it hands
+/// over (flushing the sink whenever the queue is empty), then the summary.
+fn pump_live<S: Sink + ?Sized>(
+    cap: pcap::Capture<pcap::Active>,
+    source: &SourceOptions,
+    extras: &RunExtras,
+    options: Options,
+    sink: &mut S,
+) -> Result<Summary, SourceError> {
+    use frames::Frames;
+    use std::sync::mpsc::TryRecvError;
+    let mut frames = frames::LiveFrames::new(cap);
+    let dlt = frames.first_dlt();
+    let savefile = match &source.write {
+        Some(path) => Some(save::Copy::open(path, &mut frames)?),
+        None => None,
+    };
+    // Everything privileged (the capture, the -w file) is open now; dropped before
+    // the capture thread exists, so no thread keeps root.
+    if let Some(user) = &extras.drop_to {
+        if let Some(account) = crate::privileges::drop_to(user)? {
+            eprintln!(
+                "labsniff: dropped root privileges: now running as user '{}' (uid {}); use -Z root to keep them",
+                account.name, account.uid
+            );
+        }
+    }
+    let batches = batch::env_size("LABSNIFF_QUEUE_BATCHES").unwrap_or(batch::QUEUE_BATCHES);
+    let (pool, free) = batch::Pool::new(batches);
+    let (tx, rx) = std::sync::mpsc::sync_channel(batches);
+    let done = Arc::new(AtomicBool::new(false));
+    let idle = Arc::new(AtomicBool::new(false));
+    let holding = Arc::new(AtomicBool::new(false));
+    let mut cap = frames.into_capture();
+    let breaker = cap.breakloop_handle();
+    let capturer = live::Capturer {
+        cap,
+        save: savefile,
+        dlt,
+        tx,
+        pool,
+        count: source.count,
+        stop: Arc::clone(&source.stop),
+        done: Arc::clone(&done),
+        idle: Arc::clone(&idle),
+        holding: Arc::clone(&holding),
+    };
+    // libpcap's TPACKET_V3 read waits in poll() without a timeout, so a read on a
+    // quiet interface only wakes for pcap_breakloop(): the watcher calls it for
+    // Ctrl-C, for the analysis stopping, and when the analysis is idle while the
+    // capture thread holds frames (the last frames of a burst), every 20 ms at most.
+    let finished = Arc::new(AtomicBool::new(false));
+    let watcher = {
+        let (stop, done, finished, idle, holding) = (
+            Arc::clone(&source.stop),
+            Arc::clone(&done),
+            Arc::clone(&finished),
+            Arc::clone(&idle),
+            Arc::clone(&holding),
+        );
+        std::thread::spawn(move || {
+            while !finished.load(Ordering::SeqCst) {
+                if stop.load(Ordering::SeqCst) || done.load(Ordering::SeqCst) {
+                    breaker.breakloop();
+                    return;
+                }
+                if idle.load(Ordering::Relaxed) && holding.load(Ordering::Relaxed) {
+                    breaker.breakloop();
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        })
+    };
+    let thread = std::thread::Builder::new()
+        .name("labsniff-capture".to_string())
+        .spawn(move || capturer.run())?;
+    let mut analyzer = Analyzer::new(options, dlt);
+    let mut links = frames::LinkCache::default();
+    let analysed = (|| -> std::io::Result<()> {
+        loop {
+            let batch = match rx.try_recv() {
+                Ok(b) => b,
+                Err(TryRecvError::Empty) => {
+                    // Caught up: what the sink holds goes out now (live follow).
+                    sink.flush()?;
+                    idle.store(true, Ordering::Relaxed);
+                    let got = rx.recv();
+                    idle.store(false, Ordering::Relaxed);
+                    match got {
+                        Ok(b) => b,
+                        Err(_) => return Ok(()),
+                    }
+                }
+                Err(TryRecvError::Disconnected) => return Ok(()),
+            };
+            for item in &batch.items {
+                match item {
+                    batch::Item::Frame {
+                        bytes,
+                        ts,
+                        orig_len,
+                    } => {
+                        let data = batch.data.get(bytes.clone()).unwrap_or_default();
+                        analyzer.frame_with_link(links.kind(dlt), data, *ts, *orig_len, sink)?;
+                    }
+                    batch::Item::Dropped(d) => analyzer.capture_dropped(*d),
+                    batch::Item::Problem(text) => {
+                        analyzer.input_problem("capture_error", text.clone(), sink)?;
+                    }
+                }
+            }
+            // The capture thread may have ended: then the batch is simply freed.
+            let _ = free.send(batch);
+        }
+    })();
+    // An output error stops the capture too; its thread ends within a read timeout.
+    done.store(true, Ordering::SeqCst);
+    drop(rx);
+    let ended = thread.join().unwrap_or_default();
+    finished.store(true, Ordering::SeqCst);
+    // The watcher only sleeps and reads flags: its result does not matter.
+    let _ = watcher.join();
+    analysed?;
+    if let Some(e) = ended.save_error {
+        return Err(e);
+    }
+    if std::env::var_os("LABSNIFF_CAPTURE_STATS").is_some() {
+        eprintln!(
+            "labsniff: capture: {} frames read, {} dropped by the kernel, {} by the queue; queue peak {} batches of {} MiB",
+            ended.read,
+            ended.kernel_dropped.unwrap_or(0),
+            ended.queue_dropped,
+            ended.peak_batches,
+            batch::BATCH_BYTES >> 20
+        );
+    }
+    let interrupted = source.stop.load(Ordering::SeqCst);
+    Ok(analyzer.finish(interrupted, ended.kernel_dropped, sink)?)
+}
+
+mod batch;
 mod frames;
+mod live;
 mod save;

@@ -257,7 +257,7 @@ fn gap_is_reported_and_decoding_resumes_at_next_message() {
     let c = run.conversations()[0];
     assert_eq!(
         c["gaps"],
-        json!([{"dir": "c2s", "bytes": lost, "offset": 17, "reason": "acked"}])
+        json!([{"dir": "c2s", "bytes": lost, "offset": 17, "reason": "acked", "capture_dropped_before": false}])
     );
     let resync: Vec<_> = run
         .problems()
@@ -541,7 +541,7 @@ fn gap_at_end_of_input_without_ack_is_flushed() {
     let c = run.conversations()[0];
     assert_eq!(
         c["gaps"],
-        json!([{"dir": "c2s", "bytes": 12, "offset": 12, "reason": "flush"}])
+        json!([{"dir": "c2s", "bytes": 12, "offset": 12, "reason": "flush", "capture_dropped_before": false}])
     );
     assert_eq!(c["state"], "S1");
 }
@@ -867,7 +867,7 @@ fn snaplen_cut_payload_is_a_gap_and_decoding_resumes() {
     );
     assert_eq!(
         run.conversations()[0]["gaps"],
-        json!([{"dir": "c2s", "bytes": cut, "offset": 34, "reason": "truncated"}])
+        json!([{"dir": "c2s", "bytes": cut, "offset": 34, "reason": "truncated", "capture_dropped_before": false}])
     );
 }
 

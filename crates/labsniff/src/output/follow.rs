@@ -25,6 +25,10 @@ impl<W: Write> FollowSink<W> {
 }
 
 impl<W: Write> Sink for FollowSink<W> {
+    fn flush(&mut self) -> std::io::Result<()> {
+        Sink::flush(&mut self.lines)
+    }
+
     fn emit(&mut self, event: Event) -> std::io::Result<()> {
         match &event {
             Event::Message(m) => self.lines.message_line(m)?,

@@ -15,7 +15,8 @@ const BLOCK: usize = 64 * 1024;
 #[derive(Debug)]
 pub struct JsonSink<W: Write> {
     out: W,
-    /// Flush after every line (live captures: lines appear as they happen).
+    /// Live captures: write out and flush at each [`Sink::flush`] (each batch of
+    /// frames), so lines appear as they happen.
     flush_each: bool,
     /// Lines not yet handed to `out`. Messages are rendered straight into it: no
     /// per-line copy between a line buffer and a `BufWriter`.
@@ -33,7 +34,7 @@ impl<W: Write> JsonSink<W> {
 
     fn line_done(&mut self, flush: bool) -> std::io::Result<()> {
         self.pending.push(b'\n');
-        if flush || self.flush_each {
+        if flush {
             self.write_pending()?;
             self.out.flush()?;
         } else if self.pending.len() >= BLOCK {
@@ -68,6 +69,14 @@ impl<W: Write> Sink for JsonSink<W> {
     fn message(&mut self, message: &MessageRef<'_>) -> std::io::Result<()> {
         write_message(&mut self.pending, message)?;
         self.line_done(false)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.flush_each {
+            self.write_pending()?;
+            self.out.flush()?;
+        }
+        Ok(())
     }
 }
 

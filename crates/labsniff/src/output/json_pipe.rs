@@ -330,6 +330,7 @@ mod tests {
             diagnostics: 1,
             interrupted: false,
             dropped: None,
+            queue_dropped: None,
             link_type: Some("ethernet"),
             lab_port: 5005,
             other_ports: Vec::new(),

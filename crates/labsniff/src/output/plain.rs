@@ -15,6 +15,7 @@ const KEEP_MAX: usize = 1000;
 pub struct PlainSink<W: Write> {
     out: W,
     colour: bool,
+    /// Live: flush at each [`Sink::flush`] (each batch of frames).
     flush_each: bool,
     header_done: bool,
     diagnostics: Vec<Diagnostic>,
@@ -84,9 +85,6 @@ impl<W: Write> PlainSink<W> {
             m.conv,
             m.proto
         )?;
-        if self.flush_each {
-            self.out.flush()?;
-        }
         Ok(())
     }
 
@@ -99,9 +97,6 @@ impl<W: Write> PlainSink<W> {
     pub fn note_line(&mut self, text: &str) -> std::io::Result<()> {
         let line = self.paint(text, "33");
         writeln!(self.out, "{line}")?;
-        if self.flush_each {
-            self.out.flush()?;
-        }
         Ok(())
     }
 
@@ -188,6 +183,13 @@ impl<W: Write> PlainSink<W> {
 }
 
 impl<W: Write> Sink for PlainSink<W> {
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.flush_each {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
     fn emit(&mut self, event: Event) -> std::io::Result<()> {
         match event {
             Event::Message(m) => self.message(&m)?,

@@ -213,7 +213,24 @@ fn direction_notes(
     let mut notes = Vec::new();
     let lost = count(Flag::LostSegment);
     if lost > 0 {
-        let place = lost_where(dir, t.capture_point);
+        let marked = events
+            .iter()
+            .filter(|e| {
+                e.dir == dir && e.flags.contains(Flag::LostSegment) && e.capture_dropped_before
+            })
+            .count() as u32;
+        let place = if marked >= lost {
+            "the capture dropped frames here, so the capture missed those bytes, not the network"
+                .to_string()
+        } else if marked > 0 {
+            format!(
+                "{marked} of them follow frames the capture dropped (the capture dropped frames here, \
+                 not the network); for the others, {}",
+                lost_where(dir, t.capture_point)
+            )
+        } else {
+            lost_where(dir, t.capture_point)
+        };
         notes.push(format!(
             "{} of the {sender} came after bytes the capture never showed (Wireshark: \"Previous segment \
              not captured\", {}): {place}",

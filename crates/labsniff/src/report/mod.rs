@@ -171,7 +171,8 @@ pub fn conversation_lines(events: &[Event]) -> Vec<String> {
 /// The text of `view` for a capture's events.
 pub fn render(events: &[Event], view: View, style: &Style) -> String {
     let g = Gathered::new(events);
-    match view {
+    let mut out = g.summary.and_then(drop_warning).unwrap_or_default();
+    out.push_str(&match view {
         View::Conversations => {
             let mut out = table::render(&g, style);
             out.push_str(&totals(&g));
@@ -180,7 +181,25 @@ pub fn render(events: &[Event], view: View, style: &Style) -> String {
         View::Messages => messages(events, style),
         View::Flow => flow::render(&g, None, style),
         View::Explain => explain(&g, style, None),
+    });
+    out
+}
+
+/// The capture-wide warning at the top of the report when a live capture dropped
+/// frames: what it means for everything below.
+pub fn drop_warning(s: &Summary) -> Option<String> {
+    let kernel = u64::from(s.dropped.unwrap_or(0));
+    let queue = s.queue_dropped.unwrap_or(0);
+    if kernel + queue == 0 {
+        return None;
     }
+    Some(format!(
+        "WARNING: the capture dropped {} ({kernel} by the kernel, {queue} by labsniff's queue): \
+         labsniff fell behind the traffic, so messages in those frames are missing, and gaps, lost \
+         segments and TCP analysis flags marked \"the capture dropped frames here\" come from the \
+         capture, not from the network.\n\n",
+        words::count(kernel + queue, "frame")
+    ))
 }
 
 /// The explain report with the system calls of `traces` joined in (a "System calls"
@@ -438,6 +457,9 @@ pub fn summary_line(s: &Summary) -> String {
     );
     if let Some(d) = s.dropped {
         let _ = write!(line, ", {d} dropped by the kernel");
+    }
+    if let Some(q) = s.queue_dropped {
+        let _ = write!(line, ", {q} dropped by labsniff's queue");
     }
     if s.interrupted {
         line.push_str(" (interrupted)");

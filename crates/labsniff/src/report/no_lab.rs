@@ -53,6 +53,7 @@ mod tests {
             diagnostics: 0,
             interrupted: false,
             dropped: None,
+            queue_dropped: None,
             link_type: Some("ethernet"),
             lab_port: 5005,
             other_ports: ports

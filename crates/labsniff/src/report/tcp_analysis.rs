@@ -183,6 +183,10 @@ pub fn analysis_text(e: &AnalysisEvent) -> String {
              at timing: within one round trip of the later data)",
             bytes(e)
         ),
+        Flag::LostSegment if e.capture_dropped_before => format!(
+            "bytes of the {sender} before this segment were never captured: the capture dropped \
+             frames here, so the capture missed them, not the network"
+        ),
         Flag::LostSegment => format!(
             "bytes of the {sender} before this segment were never captured: {}",
             lost_where(e.dir, e.capture_point)
@@ -226,5 +230,12 @@ pub fn analysis_text(e: &AnalysisEvent) -> String {
         ),
         Flag::KeepAliveAck => format!("the {sender} answered a keep-alive: it is still there"),
     };
+    if e.capture_dropped_before && flag != Flag::LostSegment {
+        return format!(
+            "frame {}: {name}: {body} (but the capture dropped frames here, so this flag may come \
+             from frames the capture missed, not from the network)",
+            e.frame
+        );
+    }
     format!("frame {}: {name}: {body}", e.frame)
 }

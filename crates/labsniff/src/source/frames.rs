@@ -191,6 +191,11 @@ impl LiveFrames {
         let dlt = cap.get_datalink().0;
         LiveFrames { cap, dlt }
     }
+
+    /// The capture, for the capture thread (once `-w` is open).
+    pub fn into_capture(self) -> pcap::Capture<pcap::Active> {
+        self.cap
+    }
 }
 
 fn micros(ts: &libc::timeval) -> u64 {
