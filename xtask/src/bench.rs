@@ -121,7 +121,7 @@ fn sniff_bench(bins: &Bins, dir: &Path, quick: bool) -> Result<String> {
             measure::Stdout::Null,
         ),
         (
-            "labsniff -r --json | reader",
+            "labsniff -r --json into a drained pipe",
             lab(&["--json"]),
             measure::Stdout::Drained,
         ),
