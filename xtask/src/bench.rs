@@ -150,7 +150,9 @@ fn sniff_bench(bins: &Bins, dir: &Path, quick: bool) -> Result<String> {
     for run in 0..runs {
         for (i, (name, cmd, out)) in commands.iter_mut().enumerate() {
             eprintln!("xtask: measuring {name} ({}/{runs})", run + 1);
-            rows[i].runs.push(measure::run_with(name, cmd, timeout, *out)?);
+            rows[i]
+                .runs
+                .push(measure::run_with(name, cmd, timeout, *out)?);
         }
     }
     if have("tshark") && std::env::var_os("BENCH_NO_TSHARK").is_none() {
@@ -262,7 +264,9 @@ fn args_runs() -> Option<String> {
 }
 
 fn runs_arg(v: Option<String>) -> usize {
-    v.and_then(|s| s.parse().ok()).filter(|n| *n >= 1).unwrap_or(3)
+    v.and_then(|s| s.parse().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(3)
 }
 
 /// The floor program prints the packet count it read.
