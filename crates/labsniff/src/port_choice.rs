@@ -1,7 +1,9 @@
 //! Which port to analyse a capture file on (`--port auto`, the default for `-r`).
 //!
-//! A first, bounded pass over the file: each TCP/UDP conversation's first
-//! [`PROBE_BYTES`] bytes each way are kept and scored with [`labproto::detect`]. A
+//! A first, bounded pass over the file: each TCP/UDP conversation's first payloads
+//! each way (whole, up to [`PROBE_BYTES`] and [`PROBE_PAYLOADS`]: a v3 chain cut in
+//! the middle of a message would not score high) are kept and scored with
+//! [`labproto::detect`]. A
 //! conversation is lab-like when its first sender's bytes are v2 or v3 with a score of
 //! at least [`HIGH_CONFIDENCE`], or text with that score whose answer echoes it (any
 //! printable protocol, HTTP or SMTP, is "text"; the lab's servers echo). It counts
@@ -24,8 +26,10 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 
-/// Bytes kept per direction of a conversation.
-pub const PROBE_BYTES: usize = 64;
+/// Bytes kept per direction of a conversation (a longer first payload is cut here).
+pub const PROBE_BYTES: usize = 256;
+/// Payloads kept per direction.
+pub const PROBE_PAYLOADS: u8 = 3;
 /// Lowest `labproto::detect` score that counts.
 pub const HIGH_CONFIDENCE: u8 = 90;
 /// Conversations probed at most; later ones are not looked at.
@@ -213,6 +217,8 @@ struct Conv {
     /// The first payload's destination port.
     to_port: u16,
     bytes: [Vec<u8>; 2],
+    /// Payloads kept each way; `PROBE_PAYLOADS + 1` once no more are wanted.
+    payloads: [u8; 2],
     /// TCP: the next sequence number expected each way (retransmissions skipped).
     next_seq: [Option<u32>; 2],
     /// Scored already (both ways full): its buffers are freed.
@@ -264,6 +270,7 @@ impl Probe {
                     syn_port: None,
                     to_port: 0,
                     bytes: [Vec::new(), Vec::new()],
+                    payloads: [0; 2],
                     next_seq: [None; 2],
                     decided: false,
                 },
@@ -301,10 +308,21 @@ impl Probe {
             }
             conv.next_seq[d] = Some(seg.seq.wrapping_add(payload.len() as u32));
         }
-        let room = PROBE_BYTES - conv.bytes[d].len();
-        let take = room.min(payload.len());
-        conv.bytes[d].extend_from_slice(&payload[..take]);
-        if conv.bytes.iter().all(|b| b.len() >= PROBE_BYTES) {
+        if conv.payloads[d] >= PROBE_PAYLOADS {
+            return;
+        }
+        let kept = &mut conv.bytes[d];
+        if kept.is_empty() {
+            kept.extend_from_slice(&payload[..payload.len().min(PROBE_BYTES)]);
+            conv.payloads[d] += 1;
+        } else if kept.len() + payload.len() <= PROBE_BYTES {
+            kept.extend_from_slice(payload);
+            conv.payloads[d] += 1;
+        } else {
+            // Whole payloads only: this one would be cut.
+            conv.payloads[d] = PROBE_PAYLOADS;
+        }
+        if conv.payloads.iter().all(|&n| n >= PROBE_PAYLOADS) {
             let verdict = lab_like(&conv.bytes, self.max_size);
             let port = conv.server_port();
             conv.decided = true;
