@@ -5,7 +5,7 @@
 //!
 //! Input layout:
 //! ```text
-//! [conv: u8] [lab_port: u16 BE] [how: u8 % 5] [flags: u8] [conversations: u32 BE]
+//! [conv: u8, high bit: colour] [lab_port: u16 BE] [how: u8 % 5] [flags: u8] [conversations: u32 BE]
 //! [ts shift: u32 BE] [other ports: u8 % 12] [sniff_frames input...]
 //! ```
 
@@ -88,17 +88,19 @@ pub fn check(input: &[u8]) {
             _ => {}
         }
     }
-    for style in [Style { color: false }, Style { color: true }] {
-        for view in [View::Explain, View::Conversations, View::Messages, View::Flow] {
-            let text = report::render(&events, view, &style);
-            assert!(
-                events.is_empty() || !text.is_empty(),
-                "{view:?}: no text for {} events",
-                events.len()
-            );
-        }
-        let _ = report::render_flow(&events, Some(conv), &style);
+    // One style per input (the conv byte's high bit): both render the same words.
+    let style = Style {
+        color: conv & 0x80 != 0,
+    };
+    for view in [View::Explain, View::Conversations, View::Messages, View::Flow] {
+        let text = report::render(&events, view, &style);
+        assert!(
+            events.is_empty() || !text.is_empty(),
+            "{view:?}: no text for {} events",
+            events.len()
+        );
     }
+    let _ = report::render_flow(&events, Some(conv & 0x7f), &style);
     let svg = report::render_svg(&events, Some(conv).filter(|c| *c != 0));
     assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "not an SVG");
 }
