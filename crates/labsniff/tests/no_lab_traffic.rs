@@ -217,3 +217,22 @@ fn no_lab_like_traffic_anywhere_says_so_and_exits_0() {
     let live = labsniff(&["-i", "lo", "--port", "auto"]);
     assert_eq!(live.status, 2, "{}", live.stderr);
 }
+
+/// UDP text echoes on a high port with a lower client port: the server port is where
+/// the first datagram went, not the lower of the two.
+#[test]
+fn udp_text_echo_on_a_high_port_is_found_by_where_the_first_datagram_went() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    for i in 0..4u16 {
+        let client = addr(&format!("10.0.0.2:{}", 2000 + i));
+        cap.udp(client, addr("10.0.0.1:50123"), b"hello udp\n");
+        cap.udp(addr("10.0.0.1:50123"), client, b"hello udp\n");
+    }
+    let run = run_capture("udp-high", &cap, FileFormat::Pcap, &[]);
+    assert_eq!(run.status, 0);
+    assert_eq!(run.summary()["lab_port"], 50123);
+    assert_eq!(run.summary()["port_choice"]["transport"], "udp");
+    assert_eq!(run.summary()["port_choice"]["proto"], "text");
+    assert_eq!(run.summary()["port_choice"]["conversations"], 4);
+    assert_eq!(run.messages().len(), 8);
+}
