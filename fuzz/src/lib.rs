@@ -10,4 +10,5 @@ pub mod capfile;
 pub mod framer;
 pub mod reader;
 pub mod reassembler;
+pub mod report;
 pub mod sniff_frames;

@@ -49,6 +49,7 @@ impl<'a> Case<'a> {
                 proto,
                 max_ooo_bytes,
                 max_size,
+                ..Options::default()
             },
             frames,
         }

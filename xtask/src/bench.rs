@@ -127,81 +127,172 @@ fn sniff_bench(bins: &Bins, dir: &Path, quick: bool) -> Result<String> {
     let packets = count_packets(&bins.read_floor, &pcap)?;
     let size_mb = std::fs::metadata(&pcap)?.len() as f64 / 1e6;
     let timeout = Duration::from_secs(1200);
-    let mut rows: Vec<(String, Measured)> = Vec::new();
-    let mut measure = |name: &str, cmd: &mut Command| -> Result<()> {
-        eprintln!("xtask: measuring {name}");
-        let m = measure::run(name, cmd, timeout)?;
-        rows.push((name.to_string(), m));
-        Ok(())
+    // Each command RUNS times, alternating, so that a burst of load from other users
+    // of the machine hits every command alike; medians and ranges are reported.
+    let runs = runs_arg(args_runs());
+    let mut rows: Vec<Row> = Vec::new();
+    let lab = |extra: &[&str]| {
+        let mut c = Command::new(&bins.labsniff);
+        c.arg("-r").arg(&pcap).args(extra);
+        c
     };
-    measure(
-        "libpcap read loop (floor)",
-        Command::new(&bins.read_floor).arg(&pcap),
-    )?;
-    measure(
-        "labsniff -r --json > /dev/null",
-        Command::new(&bins.labsniff)
-            .arg("-r")
-            .arg(&pcap)
-            .arg("--json"),
-    )?;
-    measure(
-        "labsniff -r (default report)",
-        Command::new(&bins.labsniff).arg("-r").arg(&pcap),
-    )?;
-    if have("tshark") {
-        measure(
-            "tshark -q -z conv,tcp",
+    let mut commands: Vec<(&str, Command, measure::Stdout)> = vec![
+        (
+            "libpcap read loop (floor)",
+            {
+                let mut c = Command::new(&bins.read_floor);
+                c.arg(&pcap);
+                c
+            },
+            measure::Stdout::Null,
+        ),
+        (
+            "labsniff -r --json into a drained pipe",
+            lab(&["--json"]),
+            measure::Stdout::Drained,
+        ),
+        (
+            "labsniff -r --json > /dev/null",
+            lab(&["--json"]),
+            measure::Stdout::Null,
+        ),
+        (
+            "labsniff -r (explain report)",
+            lab(&[]),
+            measure::Stdout::Null,
+        ),
+    ];
+    if have("tcpdump") {
+        let mut c = Command::new("tcpdump");
+        c.arg("-r").arg(&pcap).args(["-w", "/dev/null"]);
+        commands.push(("tcpdump -r FILE -w /dev/null", c, measure::Stdout::Null));
+    }
+    for (name, _, _) in &commands {
+        rows.push(Row {
+            name: name.to_string(),
+            runs: Vec::new(),
+        });
+    }
+    for run in 0..runs {
+        for (i, (name, cmd, out)) in commands.iter_mut().enumerate() {
+            eprintln!("xtask: measuring {name} ({}/{runs})", run + 1);
+            rows[i]
+                .runs
+                .push(measure::run_with(name, cmd, timeout, *out)?);
+        }
+    }
+    if have("tshark") && std::env::var_os("BENCH_NO_TSHARK").is_none() {
+        // Once: 20 s and more than a GB of memory per run.
+        eprintln!("xtask: measuring tshark");
+        let m = measure::run(
+            "tshark",
             Command::new("tshark")
                 .arg("-r")
                 .arg(&pcap)
                 .args(["-q", "-z", "conv,tcp"]),
+            timeout,
         )?;
+        rows.push(Row {
+            name: "tshark -q -z conv,tcp (1 run)".to_string(),
+            runs: vec![m],
+        });
     }
-    if have("tcpdump") {
-        measure(
-            "tcpdump -w /dev/null",
-            Command::new("tcpdump")
-                .arg("-r")
-                .arg(&pcap)
-                .args(["-w", "/dev/null"]),
-        )?;
-    }
-    let floor = rows[0].1.wall.as_secs_f64();
-    let json = rows[1].1.wall.as_secs_f64();
+    let floor = rows[0].wall();
+    let json = rows[2].wall();
     let data_segments = u64::from(conns) * u64::from(pairs) * 2;
     let mut out = format!(
         "## labsniff over a lab capture\n\ncapture: {} ({packets} packets, {size_mb:.0} MB, {conns} v3 connections × {pairs} request/echo pairs)\n\
-         each pair is two data segments (request, echo): {data_segments} packets; the other {} are handshakes, ACKs and teardowns\n\n",
+         each pair is two data segments (request, echo): {data_segments} packets; the other {} are handshakes, ACKs and teardowns\n\
+         {runs} runs of each command, interleaved; medians, CPU range in brackets; CPU = user + system of the command's own process\n\n",
         pcap.display(),
         packets.saturating_sub(data_segments)
     );
-    out.push_str("| command | wall s | CPU s | packets/s | peak RSS MB | × floor | labsniff --json faster by |\n|---|---:|---:|---:|---:|---:|---:|\n");
-    for (name, m) in &rows {
-        let wall = m.wall.as_secs_f64();
+    let tcpdump_cpu = rows
+        .iter()
+        .find(|r| r.name.starts_with("tcpdump"))
+        .map(Row::cpu);
+    out.push_str("| command | wall s | CPU s [range] | packets/s | peak RSS MB | wall × floor | CPU × tcpdump |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for row in &rows {
+        let wall = row.wall();
+        let (lo, hi) = row.cpu_range();
         out.push_str(&format!(
-            "| {name} | {wall:.2} | {:.2} | {:.0} | {:.1} | {:.2} | {:.1}× |\n",
-            m.cpu_secs,
+            "| {} | {wall:.2} | {:.2} [{lo:.2}–{hi:.2}] | {:.0} | {:.1} | {:.2} | {} |\n",
+            row.name,
+            row.cpu(),
             packets as f64 / wall,
-            m.peak_rss_kib as f64 / 1024.0,
+            row.rss_mb(),
             wall / floor,
-            wall / json,
+            tcpdump_cpu
+                .filter(|t| *t > 0.0)
+                .map(|t| format!("{:.2}", row.cpu() / t))
+                .unwrap_or_else(|| "-".to_string()),
         ));
     }
-    let json_rss_mb = rows[1].1.peak_rss_kib as f64 / 1024.0;
-    out.push_str(&format!(
-        "\ntargets: labsniff --json {:.1}× the floor (target ≤ 4×); peak RSS {json_rss_mb:.1} MB (target ≤ 64 MB)",
-        json / floor
-    ));
-    if let Some((_, tshark)) = rows.iter().find(|(name, _)| name.starts_with("tshark")) {
+    if let Some(t) = tcpdump_cpu.filter(|t| *t > 0.0) {
+        let report = &rows[3];
+        let pipe = &rows[1];
+        out.push_str(&format!(
+            "\ntargets: explain report CPU {:.2}× tcpdump's (target ≤ 2.5×), peak RSS {:.1} MB (target ≤ 64 MB); \
+             --json into a drained pipe CPU {:.2}× tcpdump's (target ≤ 4×)",
+            report.cpu() / t,
+            report.rss_mb(),
+            pipe.cpu() / t,
+        ));
+    }
+    if let Some(tshark) = rows.iter().find(|r| r.name.starts_with("tshark")) {
         out.push_str(&format!(
             "; {:.1}× faster than tshark's conversation table (target ≥ 25×)",
-            tshark.wall.as_secs_f64() / json
+            tshark.wall() / json
         ));
     }
     out.push('\n');
     println!("{out}");
     Ok(out)
+}
+
+/// One command's runs.
+struct Row {
+    name: String,
+    runs: Vec<Measured>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    match v.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+impl Row {
+    fn wall(&self) -> f64 {
+        median(self.runs.iter().map(|m| m.wall.as_secs_f64()).collect())
+    }
+    fn cpu(&self) -> f64 {
+        median(self.runs.iter().map(|m| m.cpu_secs).collect())
+    }
+    fn cpu_range(&self) -> (f64, f64) {
+        let cpus = self.runs.iter().map(|m| m.cpu_secs);
+        (
+            cpus.clone().fold(f64::INFINITY, f64::min),
+            cpus.fold(0.0, f64::max),
+        )
+    }
+    fn rss_mb(&self) -> f64 {
+        self.runs.iter().map(|m| m.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0
+    }
+}
+
+/// `BENCH_RUNS` (default 3).
+fn args_runs() -> Option<String> {
+    std::env::var("BENCH_RUNS").ok()
+}
+
+fn runs_arg(v: Option<String>) -> usize {
+    v.and_then(|s| s.parse().ok())
+        .filter(|n| *n >= 1)
+        .unwrap_or(3)
 }
 
 /// The floor program prints the packet count it read.

@@ -14,7 +14,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 /// The fuzz targets, in the order they run (see `fuzz/Cargo.toml`).
-const TARGETS: [&str; 4] = ["framer", "sniff_frames", "reassembler", "capfile"];
+const TARGETS: [&str; 5] = ["framer", "sniff_frames", "reassembler", "capfile", "report"];
 const DEFAULT_SECONDS: u64 = 60;
 
 /// How one target's run ended.
@@ -252,7 +252,7 @@ mod tests {
         let err = parse_args(&args(&["fast"])).unwrap_err().to_string();
         assert_eq!(
             err,
-            "'fast' is neither a number of seconds nor a fuzz target (framer, sniff_frames, reassembler, capfile)"
+            "'fast' is neither a number of seconds nor a fuzz target (framer, sniff_frames, reassembler, capfile, report)"
         );
     }
 

@@ -29,7 +29,7 @@ commands:
   compare-tshark [--port P] [--zeek CONN_LOG] FILE...
                         per TCP stream: labsniff's reassembled bytes vs tshark's follow,tcp,raw
                         (and states vs a Zeek conn.log); non-zero exit when any differs
-  fuzz [SECS] [TARGET]  the fuzz targets (framer, sniff_frames, reassembler, capfile), SECS each (default 60)
+  fuzz [SECS] [TARGET]  the fuzz targets (framer, sniff_frames, reassembler, capfile, report), SECS each (default 60)
   help                  this text";
 
 fn main() -> ExitCode {

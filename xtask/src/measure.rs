@@ -15,15 +15,48 @@ pub struct Measured {
     pub cpu_secs: f64,
 }
 
+/// Where the measured program's standard output goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stdout {
+    /// /dev/null (a write costs the program nothing but the system call).
+    Null,
+    /// A pipe that a thread of ours drains (what `labsniff ... | consumer` costs).
+    Drained,
+}
+
 /// Run `cmd` with stdout discarded; fail with its stderr when it fails.
 pub fn run(name: &str, cmd: &mut Command, timeout: Duration) -> Result<Measured> {
+    run_with(name, cmd, timeout, Stdout::Null)
+}
+
+/// [`run`] with the standard output `out`. CPU time is read from /proc once the
+/// program has exited and before it is reaped (a zombie's stat holds its final user
+/// and system time, all threads included), so it is the whole run's, in clock ticks.
+pub fn run_with(name: &str, cmd: &mut Command, timeout: Duration, out: Stdout) -> Result<Measured> {
     let started = Instant::now();
     let mut child = cmd
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        .stdout(match out {
+            Stdout::Null => Stdio::null(),
+            Stdout::Drained => Stdio::piped(),
+        })
         .stderr(Stdio::piped())
         .spawn()
         .with_context(|| format!("cannot start {name}"))?;
+    let drain = child.stdout.take().map(|mut pipe| {
+        std::thread::spawn(move || {
+            use std::io::Read;
+            let mut buf = vec![0u8; 1 << 16];
+            let mut total = 0u64;
+            while let Ok(n) = pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                total += n as u64;
+            }
+            total
+        })
+    });
     let pid = child.id();
     let mut peak = 0;
     let mut cpu = 0.0;
@@ -33,6 +66,12 @@ pub fn run(name: &str, cmd: &mut Command, timeout: Duration) -> Result<Measured>
         }
         if let Some(c) = proc_cpu_secs(pid) {
             cpu = c;
+        }
+        if proc_is_zombie(pid) {
+            if let Some(c) = proc_cpu_secs(pid) {
+                cpu = c;
+            }
+            break child.wait()?;
         }
         if let Some(status) = child.try_wait()? {
             break status;
@@ -45,6 +84,9 @@ pub fn run(name: &str, cmd: &mut Command, timeout: Duration) -> Result<Measured>
         std::thread::sleep(Duration::from_millis(5));
     };
     let wall = started.elapsed();
+    if let Some(d) = drain {
+        let _ = d.join();
+    }
     if !status.success() {
         let mut err = String::new();
         if let Some(mut e) = child.stderr.take() {
@@ -79,6 +121,17 @@ fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
         .nth(1)?
         .parse()
         .ok()
+}
+
+/// The process has exited and waits to be reaped.
+fn proc_is_zombie(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next().map(|s| s == "Z"))
+        })
+        .unwrap_or(false)
 }
 
 /// utime + stime of a live process, seconds (assumes the usual 100 clock ticks/s).

@@ -23,6 +23,8 @@ pub struct Options {
     pub max_ooo_bytes: usize,
     /// Largest v3 size field accepted.
     pub max_size: u32,
+    /// How `port` was chosen (for the summary).
+    pub port_choice: crate::port_choice::PortChoice,
 }
 
 impl Default for Options {
@@ -32,6 +34,7 @@ impl Default for Options {
             proto: None,
             max_ooo_bytes: 1 << 20,
             max_size: labproto::DEFAULT_MAX_SIZE,
+            port_choice: crate::port_choice::PortChoice::plain(crate::port_choice::How::Default),
         }
     }
 }
@@ -321,6 +324,7 @@ impl Analyzer {
             link_type: self.link.as_ref().ok().map(|k| k.name()),
             lab_port: self.options.port,
             other_ports: self.census.top(),
+            port_choice: self.options.port_choice,
         };
         self.drain(sink)?;
         let summary = Summary {

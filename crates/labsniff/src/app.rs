@@ -5,6 +5,7 @@ use labsniff::output::json_pipe::PipedJsonSink;
 use labsniff::output::{
     collect::CollectSink, follow::FollowSink, json::JsonSink, plain::PlainSink, use_colour,
 };
+use labsniff::port_choice::{How, PortChoice};
 use labsniff::report::{self, Style, View};
 use labsniff::{Input, Options, RunExtras, Sink, SourceError, SourceOptions};
 use std::io::Write;
@@ -75,8 +76,20 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
         stop,
         ready: Some(|line| eprintln!("labsniff: {line} (Ctrl-C stops and prints the report)")),
     };
+    let (port, port_choice) = match (&source.input, cli.port) {
+        (Input::File(path), request) => labsniff::port_choice::choose(
+            path,
+            request.unwrap_or(labsniff::port_choice::Request::AutoDefault),
+            cli.max_size,
+        ),
+        (Input::Live { .. }, Some(labsniff::port_choice::Request::Port(p))) => {
+            (p, PortChoice::plain(How::Given))
+        }
+        (Input::Live { .. }, _) => (labproto::LAB_PORT, PortChoice::plain(How::Default)),
+    };
     let options = Options {
-        port: cli.port,
+        port,
+        port_choice,
         proto: cli.proto,
         max_ooo_bytes: cli.max_ooo_bytes,
         max_size: cli.max_size,

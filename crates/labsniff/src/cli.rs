@@ -59,9 +59,10 @@ pub struct Cli {
     /// Stop after this many frames.
     #[arg(short = 'c', long = "count", value_parser = clap::value_parser!(u64).range(1..))]
     pub count: Option<u64>,
-    /// The lab port.
-    #[arg(long, default_value_t = labproto::LAB_PORT, value_parser = clap::value_parser!(u16).range(1..))]
-    pub port: u16,
+    /// The lab port, or `auto`: the port whose conversations carry text, v2 or v3.
+    /// Files default to auto, which keeps 5005 when it is used; live capture: 5005.
+    #[arg(long, value_name = "PORT|auto")]
+    pub port: Option<labsniff::port_choice::Request>,
     /// Decode as this protocol instead of detecting it: text, v2 or v3.
     #[arg(long)]
     pub proto: Option<Proto>,

@@ -451,6 +451,8 @@ pub struct Summary {
     pub lab_port: u16,
     /// The busiest other TCP/UDP ports, by conversations (at most 10).
     pub other_ports: Vec<PortCount>,
+    /// How `lab_port` was chosen (`--port auto`: found by its traffic) and why.
+    pub port_choice: crate::port_choice::PortChoice,
 }
 
 /// Conversations on one port that is not the lab port (see `port_census`).

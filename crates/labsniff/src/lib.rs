@@ -15,6 +15,7 @@ pub mod link;
 pub mod output;
 pub mod packet;
 pub mod port_census;
+pub mod port_choice;
 pub mod privileges;
 mod progress;
 pub mod queue;

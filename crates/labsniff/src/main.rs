@@ -9,6 +9,15 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     // Usage errors exit with 2 (clap).
     let cli = cli::Cli::parse();
+    if cli.interface.is_some() && cli.port == Some(labsniff::port_choice::Request::Auto) {
+        use clap::CommandFactory;
+        cli::Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "--port auto reads a capture file twice; a live capture needs a port (default 5005)",
+            )
+            .exit();
+    }
     match app::run(cli) {
         Ok(app::Done::Ok) => ExitCode::SUCCESS,
         Ok(app::Done::GradeFailed { failed, total }) => {

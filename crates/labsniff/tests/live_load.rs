@@ -452,10 +452,21 @@ fn forced_drops_are_said_and_never_blamed_on_the_network() {
         .iter()
         .find(|l| l.starts_with("WARNING: the capture dropped"));
     assert!(warning.is_some(), "no drop warning in the report");
-    for l in &run.report {
-        for network in ["lost on the way", "lost between the", "lost on the network"] {
-            assert!(!l.contains(network), "blamed on the network: {l}");
-        }
+    // A kernel drop is known only to within a statistics poll, so a loss a few frames
+    // before the noted drop can stay unmarked; its words must then still name the
+    // capture as a cause ("..., or the capture dropped them"), never the network alone.
+    // Report lines are wrapped: read it as one text.
+    let text = run.report.join(" ");
+    let text: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    for (at, _) in text.match_indices("lost between the") {
+        let sentence: String = text[at..].chars().take(160).collect();
+        assert!(
+            sentence.contains("or the capture dropped them"),
+            "blamed on the network: {sentence}"
+        );
+    }
+    for network in ["lost on the way", "lost on the network"] {
+        assert!(!text.contains(network), "blamed on the network: {network}");
     }
     let _ = std::fs::remove_file(&run.pcap);
 }

@@ -30,6 +30,13 @@ fn write_all(dir: &Path) -> std::io::Result<usize> {
         ("sniff_frames", sniff_seeds()),
         ("reassembler", reassembler_seeds()),
         ("capfile", capfile_seeds()),
+        (
+            "report",
+            sniff_seeds()
+                .iter()
+                .map(|s| labsockets_fuzz::report::encode(s))
+                .collect(),
+        ),
     ];
     let mut n = 0;
     for (target, seeds) in sets {

@@ -729,6 +729,7 @@ pub fn grade_file(path: &Path, exercise: &'static Exercise, port: u16) -> Grade 
         proto: None,
         max_ooo_bytes: 1 << 20,
         max_size: labproto::DEFAULT_MAX_SIZE,
+        port_choice: crate::port_choice::PortChoice::plain(crate::port_choice::How::Given),
     };
     let mut sink = CollectSink::new();
     let file = path.display().to_string();

@@ -24,9 +24,9 @@ pub const ANALYSIS_CONVERSATIONS: usize = 100;
 #[derive(Debug, Default)]
 pub struct CollectSink {
     pub events: Vec<Event>,
-    kept_messages: HashMap<u64, usize>,
+    kept_messages: HashMap<u64, usize, crate::flow_hash::FlowHashBuilder>,
     diagnostics: usize,
-    kept_analysis: HashMap<u64, usize>,
+    kept_analysis: HashMap<u64, usize, crate::flow_hash::FlowHashBuilder>,
     /// Analysis events not kept because of the caps.
     pub analysis_dropped: u64,
     /// Messages not kept because of the caps.

@@ -334,6 +334,7 @@ mod tests {
             link_type: Some("ethernet"),
             lab_port: 5005,
             other_ports: Vec::new(),
+            port_choice: crate::port_choice::PortChoice::plain(crate::port_choice::How::Default),
         })
     }
 

@@ -36,6 +36,9 @@ pub fn sentence(s: &Summary) -> String {
         line.push_str(" and maybe more");
     }
     line.push_str(&format!("; try --port {}", first.port));
+    if s.port_choice.how == crate::port_choice::How::NoneFound {
+        line.push_str(" (--port auto: none of them carries text, v2 or v3)");
+    }
     line
 }
 
@@ -64,6 +67,7 @@ mod tests {
                     conversations,
                 })
                 .collect(),
+            port_choice: crate::port_choice::PortChoice::plain(crate::port_choice::How::Default),
         }
     }
 

@@ -13,6 +13,12 @@ pub fn render(g: &Gathered<'_>, style: &Style) -> String {
         }
         return out;
     }
+    if let Some(why) = g
+        .summary
+        .and_then(|s| s.port_choice.sentence(s.lab_port).map(|w| (s.lab_port, w)))
+    {
+        out.push_str(&format!("  lab port {}: {}\n", why.0, why.1));
+    }
     let mut table = Table::new();
     table.load_preset(presets::NOTHING);
     // Same text whatever the terminal: no wrapping, no width detection.
