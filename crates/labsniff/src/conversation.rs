@@ -9,7 +9,7 @@ use crate::event::{
     GapRecord, Severity, SynAttempt, SynOptions, TcpDetails, TransportKind,
 };
 use crate::packet::{Packet, TcpSegment};
-use crate::queue::EventQueue;
+use crate::queue::Out;
 use crate::reassembly::{GapReason, Piece, Reassembler, SegmentKind};
 use labproto::Proto;
 use std::net::SocketAddr;
@@ -89,9 +89,11 @@ pub struct Conversation {
     /// Wireshark's `tcp.stream` (set by the analyzer).
     tcp_stream: Option<u64>,
     /// Per direction: the first and the last frame that carried payload.
-    payload_at: [Option<(FrameAt, FrameAt)>; 2],
+    payload_at: [Option<(PayloadAt, PayloadAt)>; 2],
     /// A reassembled IP datagram of this conversation was explained already.
     reassembly_noted: bool,
+    /// `details.irtt` in microseconds, as the flow analysis last gave it.
+    irtt_micros: Option<u64>,
 }
 
 impl Conversation {
@@ -144,6 +146,7 @@ impl Conversation {
             tcp_stream: None,
             payload_at: [None; 2],
             reassembly_noted: false,
+            irtt_micros: None,
         }
     }
 
@@ -160,9 +163,9 @@ impl Conversation {
 
     /// A frame of `dir` carried payload.
     fn payload_seen(&mut self, dir: Dir, pkt: &Packet<'_>) {
-        let at = FrameAt {
+        let at = PayloadAt {
             frame: pkt.frame,
-            ts: seconds(pkt.ts),
+            ts: pkt.ts,
         };
         let slot = &mut self.payload_at[dir.index()];
         match slot {
@@ -199,7 +202,7 @@ impl Conversation {
 
     /// A UDP datagram: one message. `fragments`: the frames of its IP fragments, in
     /// capture order, when it was reassembled (they all carried the message).
-    pub fn udp(&mut self, dir: Dir, pkt: &Packet<'_>, fragments: &[u64], out: &mut EventQueue) {
+    pub fn udp(&mut self, dir: Dir, pkt: &Packet<'_>, fragments: &[u64], out: &mut Out<'_>) {
         self.count(dir, pkt);
         let (payload, wire_len) = pkt.payload();
         if payload.len() < wire_len {
@@ -236,7 +239,7 @@ impl Conversation {
         dir: Dir,
         pkt: &Packet<'_>,
         seg: &TcpSegment<'_>,
-        out: &mut EventQueue,
+        out: &mut Out<'_>,
     ) -> bool {
         self.count(dir, pkt);
         // Before this frame's bytes: a window that has passed ends before them.
@@ -441,7 +444,7 @@ impl Conversation {
 
     /// Give up acknowledged bytes that did not show up within the window, and forget
     /// waits whose bytes arrived.
-    fn expire_ack_waits(&mut self, pkt: &Packet<'_>, out: &mut EventQueue) {
+    fn expire_ack_waits(&mut self, pkt: &Packet<'_>, out: &mut Out<'_>) {
         for i in 0..2 {
             let Some(mut wait) = self.ack_wait[i] else {
                 continue;
@@ -474,11 +477,15 @@ impl Conversation {
         dir: Dir,
         pkt: &Packet<'_>,
         seg: &TcpSegment<'_>,
-        out: &mut EventQueue,
+        out: &mut Out<'_>,
     ) {
         let analysis = self.flow.segment(dir, pkt.frame, pkt.ts, seg);
-        if let Some(rtt) = self.flow.initial_rtt() {
-            self.details.irtt = Some(seconds(rtt));
+        // Converted to seconds only when it changes (once, at the handshake's end):
+        // an f64 division on every segment was a fifth of this function's time.
+        let rtt = self.flow.initial_rtt();
+        if rtt.is_some() && rtt != self.irtt_micros {
+            self.irtt_micros = rtt;
+            self.details.irtt = rtt.map(seconds);
         }
         if analysis.flags.is_empty() {
             return;
@@ -568,12 +575,12 @@ impl Conversation {
 
     /// Split borrows: the reassemblers, and a router that hands their pieces to the
     /// dissector (no copy of the bytes).
-    fn router<'s>(
+    fn router<'s, 'o>(
         &'s mut self,
         dir: Dir,
         frame: u64,
-        out: &'s mut EventQueue,
-    ) -> (&'s mut [Option<Reassembler<Tag>>; 2], Router<'s>) {
+        out: &'s mut Out<'o>,
+    ) -> (&'s mut [Option<Reassembler<Tag>>; 2], Router<'s, 'o>) {
         (
             &mut self.reassemblers,
             Router {
@@ -590,7 +597,7 @@ impl Conversation {
     }
 
     /// Close the conversation: flush reassembly, finish dissection, build the record.
-    pub fn finish(mut self, frame: u64, out: &mut EventQueue) -> ConversationRecord {
+    pub fn finish(mut self, frame: u64, out: &mut Out<'_>) -> ConversationRecord {
         for i in 0..2 {
             if let Some(wait) = self.ack_wait[i].take() {
                 let (reassemblers, mut router) = self.router(dir_from(i), wait.frame, out);
@@ -640,10 +647,10 @@ impl Conversation {
             out_of_order: details.out_of_order_c2s + details.out_of_order_s2c,
             tcp: tcp.then(|| details.clone()),
             tcp_stream: self.tcp_stream,
-            first_payload_c2s: self.payload_at[0].map(|(first, _)| first),
-            last_payload_c2s: self.payload_at[0].map(|(_, last)| last),
-            first_payload_s2c: self.payload_at[1].map(|(first, _)| first),
-            last_payload_s2c: self.payload_at[1].map(|(_, last)| last),
+            first_payload_c2s: self.payload_at[0].map(|(first, _)| first.said()),
+            last_payload_c2s: self.payload_at[0].map(|(_, last)| last.said()),
+            first_payload_s2c: self.payload_at[1].map(|(first, _)| first.said()),
+            last_payload_s2c: self.payload_at[1].map(|(_, last)| last.said()),
         }
     }
 
@@ -676,8 +683,25 @@ const CAPTURE_DROPPED_GAP: &str =
     "the capture dropped frames here (labsniff or the kernel fell behind), \
      so these bytes were most likely sent and received but not captured: not a loss on the network";
 
+/// A frame that carried payload, with its capture time in microseconds: seconds
+/// (an f64 division) only when the record is built, not for every segment.
+#[derive(Debug, Clone, Copy)]
+struct PayloadAt {
+    frame: u64,
+    ts: u64,
+}
+
+impl PayloadAt {
+    fn said(self) -> FrameAt {
+        FrameAt {
+            frame: self.frame,
+            ts: seconds(self.ts),
+        }
+    }
+}
+
 /// Routes reassembled pieces of one direction to the dissector and reports gaps.
-struct Router<'s> {
+struct Router<'s, 'o> {
     id: u64,
     max_ooo_bytes: usize,
     dir: Dir,
@@ -686,10 +710,10 @@ struct Router<'s> {
     dissector: &'s mut Dissector,
     bytes: &'s mut [u64; 2],
     gaps: &'s mut Vec<GapRecord>,
-    out: &'s mut EventQueue,
+    out: &'s mut Out<'o>,
 }
 
-impl Router<'_> {
+impl Router<'_, '_> {
     fn take(&mut self, piece: Piece<'_, Tag>) {
         match piece {
             Piece::Data { offset, bytes, tag } => {

@@ -3,7 +3,7 @@
 //! them, resynchronise after gaps and report `struct` mistakes.
 
 use crate::event::{Diagnostic, Dir, Event, Severity, TransportKind};
-use crate::queue::{EventQueue, MessageView};
+use crate::queue::{MessageView, Out};
 use labproto::{detect, framer::decoder_for, mistakes, Decoder, Framer, Proto};
 use std::collections::VecDeque;
 
@@ -143,7 +143,7 @@ impl Dissector {
         bytes: &[u8],
         frame: u64,
         ts: u64,
-        out: &mut EventQueue,
+        out: &mut Out<'_>,
     ) {
         let side = &mut self.sides[dir.index()];
         side.first_frame.get_or_insert(frame);
@@ -181,7 +181,7 @@ impl Dissector {
         bytes: &[u8],
         frames: &[u64],
         ts: u64,
-        out: &mut EventQueue,
+        out: &mut Out<'_>,
     ) {
         let frame = frames.last().copied().unwrap_or(0);
         let proto = self.proto.unwrap_or(Proto::Text);
@@ -227,14 +227,7 @@ impl Dissector {
 
     /// `len` bytes of `dir` at `offset` are missing. Returns the bytes of an unfinished
     /// message that had to be dropped because of it.
-    pub fn gap(
-        &mut self,
-        dir: Dir,
-        offset: u64,
-        len: u64,
-        frame: u64,
-        out: &mut EventQueue,
-    ) -> usize {
+    pub fn gap(&mut self, dir: Dir, offset: u64, len: u64, frame: u64, out: &mut Out<'_>) -> usize {
         let side = &mut self.sides[dir.index()];
         side.head_open = false;
         if self.proto.is_none() {
@@ -250,7 +243,7 @@ impl Dissector {
 
     /// End of the conversation (or of the input): decide, decode what is left, report
     /// unfinished messages.
-    pub fn finish(&mut self, frame: u64, out: &mut EventQueue) {
+    pub fn finish(&mut self, frame: u64, out: &mut Out<'_>) {
         if self.proto.is_none() {
             self.try_decide(true, frame, out);
         }
@@ -299,7 +292,7 @@ impl Dissector {
         }
     }
 
-    fn try_decide(&mut self, at_end: bool, frame: u64, out: &mut EventQueue) {
+    fn try_decide(&mut self, at_end: bool, frame: u64, out: &mut Out<'_>) {
         let mut decided = None;
         for dir in Dir::BOTH {
             let head = &self.sides[dir.index()].head;
@@ -365,7 +358,7 @@ impl Dissector {
         }
     }
 
-    fn check_mistakes(&mut self, dir: Dir, at_end: bool, out: &mut EventQueue) {
+    fn check_mistakes(&mut self, dir: Dir, at_end: bool, out: &mut Out<'_>) {
         let side = &self.sides[dir.index()];
         let Some(proto) = self.proto else { return };
         if side.mistakes_done || side.head.is_empty() {
@@ -414,7 +407,7 @@ impl Dissector {
         bytes: &[u8],
         frame: u64,
         ts: u64,
-        out: &mut EventQueue,
+        out: &mut Out<'_>,
     ) {
         let side = &mut self.sides[dir.index()];
         let Some(framer) = side.framer.as_mut() else {
@@ -431,7 +424,7 @@ impl Dissector {
     }
 
     /// Take every whole message out of `dir`'s framer.
-    fn pump(&mut self, dir: Dir, frame: u64, out: &mut EventQueue) {
+    fn pump(&mut self, dir: Dir, frame: u64, out: &mut Out<'_>) {
         let max_size = self.max_size;
         loop {
             let side = &mut self.sides[dir.index()];

@@ -29,20 +29,20 @@ pub use event::{Event, Sink};
 pub use source::{Input, RunExtras, SourceError, SourceOptions};
 
 /// Read or capture as `source` says, analyse with `options`, send every event to `sink`.
-pub fn analyze<S: Sink + ?Sized>(
+pub fn analyze(
     source: &SourceOptions,
     options: Options,
-    sink: &mut S,
+    sink: &mut dyn Sink,
 ) -> Result<event::Summary, SourceError> {
     source::run(source, options, sink)
 }
 
 /// [`analyze`] with the command-line program's extras (progress bar, privilege drop).
-pub fn analyze_with<S: Sink + ?Sized>(
+pub fn analyze_with(
     source: &SourceOptions,
     extras: &RunExtras,
     options: Options,
-    sink: &mut S,
+    sink: &mut dyn Sink,
 ) -> Result<event::Summary, SourceError> {
     source::run_with(source, extras, options, sink)
 }

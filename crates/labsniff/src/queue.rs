@@ -6,6 +6,10 @@
 //! Once the arenas have grown to the largest frame's needs, queueing and draining a
 //! message allocates nothing. The endpoint names are shared with the conversation
 //! (`Arc<str>`), not copied.
+//!
+//! Most messages do not wait at all: [`Out`] hands a message straight to the sink,
+//! borrowed from the framer, when nothing is queued ahead of it (the order stays that
+//! of the events), and queues it only behind an event that is waiting.
 
 use crate::dissect::ConvInfo;
 use crate::event::{Dir, Event, MessageRef, Sink, TransportKind};
@@ -231,5 +235,222 @@ impl EventQueue {
             }
         }
         Ok(())
+    }
+}
+
+/// Where the analysis puts the events of one frame: straight into the sink while
+/// nothing waits in the queue, else behind what waits.
+///
+/// A message is the only event delivered directly (the others are rare): it is
+/// handed to the sink borrowed, with no copy of its payload, its frame numbers or its
+/// endpoint names. The first error from the sink is kept, later messages are queued
+/// (the run stops at that error anyway), and [`Out::done`] returns it.
+pub struct Out<'a> {
+    queue: &'a mut EventQueue,
+    sink: Option<&'a mut dyn Sink>,
+    error: Option<std::io::Error>,
+    /// Messages handed to the sink directly.
+    direct: u64,
+}
+
+impl std::fmt::Debug for Out<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Out")
+            .field("queue", &self.queue)
+            .field("sink", &self.sink.is_some())
+            .field("error", &self.error)
+            .field("direct", &self.direct)
+            .finish()
+    }
+}
+
+impl<'a> Out<'a> {
+    /// Events for `queue`, messages straight to `sink` while `queue` is empty.
+    pub fn new(queue: &'a mut EventQueue, sink: &'a mut dyn Sink) -> Out<'a> {
+        Out {
+            queue,
+            sink: Some(sink),
+            error: None,
+            direct: 0,
+        }
+    }
+
+    /// Everything into `queue` (no sink at hand).
+    pub fn queued(queue: &'a mut EventQueue) -> Out<'a> {
+        Out {
+            queue,
+            sink: None,
+            error: None,
+            direct: 0,
+        }
+    }
+
+    pub fn push(&mut self, event: Event) {
+        self.queue.push(event);
+    }
+
+    /// Whether the frame being analysed follows a capture drop.
+    pub fn capture_dropped(&self) -> bool {
+        self.queue.capture_dropped()
+    }
+
+    /// One message of conversation `info`; `frames` need not be sorted.
+    pub fn message(
+        &mut self,
+        info: &ConvInfo,
+        dir: Dir,
+        view: &MessageView<'_>,
+        frames: impl IntoIterator<Item = u64>,
+        ts_micros: u64,
+        offset: Option<u64>,
+    ) {
+        match self.sink.as_mut() {
+            Some(sink) if self.queue.is_empty() && self.error.is_none() => {
+                // The queue's frame arena is empty with the queue, and keeps its
+                // capacity: sorting the numbers there allocates nothing.
+                let numbers = &mut self.queue.frames;
+                numbers.extend(frames);
+                numbers.sort_unstable();
+                numbers.dedup();
+                let message = MessageRef {
+                    conv: info.conv,
+                    transport: info.transport,
+                    proto: view.proto.as_str(),
+                    dir,
+                    client: &info.client,
+                    server: &info.server,
+                    version: view.version,
+                    order: view.order,
+                    size: view.size,
+                    payload: view.payload,
+                    truncated: view.truncated,
+                    frames: numbers,
+                    ts_micros,
+                    offset,
+                };
+                self.direct += 1;
+                if let Err(e) = sink.message(&message) {
+                    self.error = Some(e);
+                }
+                self.queue.frames.clear();
+            }
+            _ => self
+                .queue
+                .message(info, dir, view, frames, ts_micros, offset),
+        }
+    }
+
+    /// Messages handed to the sink directly, or the sink's first error.
+    pub fn done(self) -> std::io::Result<u64> {
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(self.direct),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Diagnostic, Severity};
+
+    fn info() -> ConvInfo {
+        ConvInfo {
+            conv: 7,
+            transport: TransportKind::Tcp,
+            client: Arc::from("10.0.0.2:40000"),
+            server: Arc::from("10.0.0.1:5005"),
+        }
+    }
+
+    fn view(payload: &[u8]) -> MessageView<'_> {
+        MessageView {
+            proto: labproto::Proto::Text,
+            version: None,
+            order: None,
+            size: None,
+            payload,
+            truncated: false,
+        }
+    }
+
+    fn note(frame: u64) -> Event {
+        Event::Diagnostic(Diagnostic {
+            severity: Severity::Note,
+            code: "test",
+            frame: Some(frame),
+            conv: None,
+            text: format!("note {frame}"),
+        })
+    }
+
+    /// What the sink saw, in order: "m:PAYLOAD:FRAMES" or "d:FRAME".
+    fn seen(events: &[Event]) -> Vec<String> {
+        events
+            .iter()
+            .map(|e| match e {
+                Event::Message(m) => format!("m:{}:{:?}", m.payload, m.frames),
+                Event::Diagnostic(d) => format!("d:{}", d.frame.unwrap_or(0)),
+                _ => "other".to_string(),
+            })
+            .collect()
+    }
+
+    /// Messages go straight to the sink until an event waits; after it they queue,
+    /// and draining keeps the order in which they were produced. Frames come sorted
+    /// and without repeats either way.
+    #[test]
+    fn direct_until_an_event_waits_then_in_order() {
+        let mut queue = EventQueue::new();
+        let mut sink: Vec<Event> = Vec::new();
+        let info = info();
+        let mut out = Out::new(&mut queue, &mut sink);
+        out.message(&info, Dir::ClientToServer, &view(b"a"), [3, 1, 3], 1, None);
+        out.push(note(4));
+        out.message(&info, Dir::ServerToClient, &view(b"b"), [5, 4], 2, None);
+        assert_eq!(out.done().unwrap(), 1);
+        assert_eq!(seen(&sink), ["m:a:[1, 3]"]);
+        let drained = queue.drain(&mut sink).unwrap();
+        assert_eq!(drained, Drained { messages: 1, diagnostics: 1 });
+        assert_eq!(seen(&sink), ["m:a:[1, 3]", "d:4", "m:b:[4, 5]"]);
+        // Empty again: the next frame's message is direct.
+        let mut out = Out::new(&mut queue, &mut sink);
+        out.message(&info, Dir::ClientToServer, &view(b"c"), [6], 3, None);
+        assert_eq!(out.done().unwrap(), 1);
+        assert!(queue.is_empty());
+        assert_eq!(seen(&sink).last().map(String::as_str), Some("m:c:[6]"));
+    }
+
+    /// A failing sink: its error comes back from `done`, later messages are queued.
+    #[test]
+    fn the_sinks_first_error_is_kept() {
+        struct Failing;
+        impl Sink for Failing {
+            fn emit(&mut self, _: Event) -> std::io::Result<()> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+        }
+        let mut queue = EventQueue::new();
+        let mut sink = Failing;
+        let info = info();
+        let mut out = Out::new(&mut queue, &mut sink);
+        out.message(&info, Dir::ClientToServer, &view(b"a"), [1], 1, None);
+        out.message(&info, Dir::ClientToServer, &view(b"b"), [2], 2, None);
+        let err = out.done().unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe);
+        assert_eq!(queue.len(), 1);
+    }
+
+    /// Without a sink everything waits in the queue.
+    #[test]
+    fn queued_out_queues_everything() {
+        let mut queue = EventQueue::new();
+        let info = info();
+        let mut out = Out::queued(&mut queue);
+        out.message(&info, Dir::ClientToServer, &view(b"a"), [2, 1], 1, None);
+        assert_eq!(out.done().unwrap(), 0);
+        let mut sink: Vec<Event> = Vec::new();
+        queue.drain(&mut sink).unwrap();
+        assert_eq!(seen(&sink), ["m:a:[1, 2]"]);
     }
 }

@@ -70,20 +70,20 @@ fn reason(e: &pcap::Error) -> String {
 }
 
 /// Read or capture until the end, `count`, or `stop`; events go to `sink`.
-pub fn run<S: Sink + ?Sized>(
+pub fn run(
     source: &SourceOptions,
     options: Options,
-    sink: &mut S,
+    sink: &mut dyn Sink,
 ) -> Result<Summary, SourceError> {
     run_with(source, &RunExtras::default(), options, sink)
 }
 
 /// [`run`] with the program's extras (progress bar, privilege drop).
-pub fn run_with<S: Sink + ?Sized>(
+pub fn run_with(
     source: &SourceOptions,
     extras: &RunExtras,
     options: Options,
-    sink: &mut S,
+    sink: &mut dyn Sink,
 ) -> Result<Summary, SourceError> {
     match &source.input {
         Input::File(path) => {
@@ -161,13 +161,13 @@ pub fn run_with<S: Sink + ?Sized>(
 /// Files smaller than this read in well under a second: no progress bar.
 const PROGRESS_MIN_BYTES: u64 = 16 << 20;
 
-fn pump<F: frames::Frames, S: Sink + ?Sized>(
+fn pump<F: frames::Frames>(
     frames: &mut F,
     source: &SourceOptions,
     extras: &RunExtras,
     progress: Option<&indicatif::ProgressBar>,
     options: Options,
-    sink: &mut S,
+    sink: &mut dyn Sink,
 ) -> Result<Summary, SourceError> {
     let live = frames.live();
     let mut savefile = match &source.write {
@@ -268,12 +268,12 @@ fn pump<F: frames::Frames, S: Sink + ?Sized>(
 
 /// Live: open `-w`, give up root, start the capture thread, analyse what it hands
 /// over (flushing the sink whenever the queue is empty), then the summary.
-fn pump_live<S: Sink + ?Sized>(
+fn pump_live(
     cap: pcap::Capture<pcap::Active>,
     source: &SourceOptions,
     extras: &RunExtras,
     options: Options,
-    sink: &mut S,
+    sink: &mut dyn Sink,
 ) -> Result<Summary, SourceError> {
     use frames::Frames;
     use std::sync::mpsc::TryRecvError;

@@ -14,16 +14,23 @@ const PROTO_UDP: u8 = 17;
 
 impl Analyzer {
     /// One IP fragment, in frame `frame`.
-    pub(super) fn fragment(&mut self, frag: &Fragment<'_>, frame: u64, ts: Micros) {
+    pub(super) fn fragment(
+        &mut self,
+        frag: &Fragment<'_>,
+        frame: u64,
+        ts: Micros,
+    ) -> std::io::Result<()> {
         // Taken out so that the packet borrowing it can be analysed with `&mut self`;
         // put back after, keeping its buffers' capacity.
         let mut out = std::mem::take(&mut self.assembled);
         let done = self.defrag.fragment(frag, frame, ts, &mut out);
+        let mut result = Ok(());
         self.report_dropped(frame);
         if let Some(dg) = done {
             match packet::decode_reassembled(frame, ts, &out.packet) {
                 Ok(Some(pkt)) => {
-                    self.packet(&pkt, &out.frames);
+                    // No sink: its messages are queued (fragments are rare).
+                    result = self.packet(&pkt, &out.frames, None);
                     self.explain_reassembled(&pkt, &out.frames, &dg, out.packet.len());
                 }
                 Ok(None) => {}
@@ -34,6 +41,7 @@ impl Analyzer {
             }
         }
         self.assembled = out;
+        result
     }
 
     /// One `fragments_dropped` warning per datagram the defragmenter gave up, at `frame`.

@@ -5,7 +5,8 @@
 //! [`Event::Message`] (a test holds the two together), without building the owned
 //! event first. Every other event goes through serde.
 
-use crate::event::{seconds, Event, MessageRef, Sink};
+use crate::event::{seconds, Dir, Event, MessageRef, Sink, TransportKind};
+use std::collections::HashMap;
 use std::io::Write;
 
 /// Lines are gathered here and handed to the writer in blocks of about this size.
@@ -21,6 +22,7 @@ pub struct JsonSink<W: Write> {
     /// Lines not yet handed to `out`. Messages are rendered straight into it: no
     /// per-line copy between a line buffer and a `BufWriter`.
     pending: Vec<u8>,
+    prefixes: Prefixes,
 }
 
 impl<W: Write> JsonSink<W> {
@@ -29,6 +31,7 @@ impl<W: Write> JsonSink<W> {
             out,
             flush_each,
             pending: Vec::with_capacity(BLOCK + 4096),
+            prefixes: Prefixes::default(),
         }
     }
 
@@ -67,7 +70,7 @@ impl<W: Write> Sink for JsonSink<W> {
     }
 
     fn message(&mut self, message: &MessageRef<'_>) -> std::io::Result<()> {
-        write_message(&mut self.pending, message)?;
+        write_message_with(&mut self.pending, message, &mut self.prefixes)?;
         self.line_done(false)
     }
 
@@ -82,21 +85,90 @@ impl<W: Write> Sink for JsonSink<W> {
 
 /// `message` as serde_json writes `Event::Message(message.to_event())`.
 pub fn write_message(out: &mut Vec<u8>, m: &MessageRef<'_>) -> std::io::Result<()> {
+    write_message_with(out, m, &mut Prefixes::default())
+}
+
+/// The text every message line of one conversation and direction starts with, up to
+/// `"version":`: the same for each of that conversation's messages, so it is rendered
+/// once per conversation and direction instead of once per line. A lab capture
+/// interleaves many conversations (the bench capture: 5,000 at once), so the texts
+/// are kept by conversation, up to [`PREFIXES_KEPT`] at a time.
+#[derive(Debug, Default)]
+pub struct Prefixes {
+    by_key: HashMap<(u64, Dir), Prefix, crate::flow_hash::FlowHashBuilder>,
+}
+
+/// Prefixes kept at most; past it they are all forgotten and rendered again as
+/// needed (a bound on memory, not a cache policy that matters).
+pub const PREFIXES_KEPT: usize = 16_384;
+
+#[derive(Debug)]
+struct Prefix {
+    transport: TransportKind,
+    proto: &'static str,
+    client: String,
+    server: String,
+    text: Vec<u8>,
+}
+
+impl Prefix {
+    fn is_for(&self, m: &MessageRef<'_>) -> bool {
+        self.transport == m.transport
+            && self.proto == m.proto
+            && self.client == m.client
+            && self.server == m.server
+    }
+
+    fn new(m: &MessageRef<'_>) -> Prefix {
+        let mut text = Vec::with_capacity(96 + m.client.len() + m.server.len());
+        let mut numbers = itoa::Buffer::new();
+        text.extend_from_slice(b"{\"type\":\"message\",\"conv\":");
+        text.extend_from_slice(numbers.format(m.conv).as_bytes());
+        text.extend_from_slice(b",\"transport\":\"");
+        text.extend_from_slice(m.transport.as_str().as_bytes());
+        text.extend_from_slice(b"\",\"proto\":");
+        string(&mut text, m.proto.as_bytes());
+        text.extend_from_slice(b",\"dir\":\"");
+        text.extend_from_slice(m.dir.as_str().as_bytes());
+        text.extend_from_slice(b"\",\"client\":");
+        string(&mut text, m.client.as_bytes());
+        text.extend_from_slice(b",\"server\":");
+        string(&mut text, m.server.as_bytes());
+        text.extend_from_slice(b",\"version\":");
+        Prefix {
+            transport: m.transport,
+            proto: m.proto,
+            client: m.client.to_string(),
+            server: m.server.to_string(),
+            text,
+        }
+    }
+}
+
+impl Prefixes {
+    /// The prefix of `m`'s line, rendered now if it is not kept (or was kept for
+    /// other endpoints: a conversation number is only trusted with the same names).
+    fn get(&mut self, m: &MessageRef<'_>) -> &[u8] {
+        let key = (m.conv, m.dir);
+        if !self.by_key.get(&key).is_some_and(|p| p.is_for(m)) {
+            if self.by_key.len() >= PREFIXES_KEPT {
+                self.by_key.clear();
+            }
+            self.by_key.insert(key, Prefix::new(m));
+        }
+        self.by_key.get(&key).map_or(&[], |p| p.text.as_slice())
+    }
+}
+
+/// [`write_message`] with the line prefixes kept in `prefixes` between calls.
+pub fn write_message_with(
+    out: &mut Vec<u8>,
+    m: &MessageRef<'_>,
+    prefixes: &mut Prefixes,
+) -> std::io::Result<()> {
     out.reserve(192 + m.client.len() + m.server.len() + 3 * m.payload.len() + 21 * m.frames.len());
     let mut numbers = itoa::Buffer::new();
-    out.extend_from_slice(b"{\"type\":\"message\",\"conv\":");
-    out.extend_from_slice(numbers.format(m.conv).as_bytes());
-    out.extend_from_slice(b",\"transport\":\"");
-    out.extend_from_slice(m.transport.as_str().as_bytes());
-    out.extend_from_slice(b"\",\"proto\":");
-    string(out, m.proto.as_bytes());
-    out.extend_from_slice(b",\"dir\":\"");
-    out.extend_from_slice(m.dir.as_str().as_bytes());
-    out.extend_from_slice(b"\",\"client\":");
-    string(out, m.client.as_bytes());
-    out.extend_from_slice(b",\"server\":");
-    string(out, m.server.as_bytes());
-    out.extend_from_slice(b",\"version\":");
+    out.extend_from_slice(prefixes.get(m));
     optional(out, &mut numbers, m.version.map(u64::from));
     out.extend_from_slice(b",\"order\":");
     optional(out, &mut numbers, m.order.map(u64::from));
@@ -124,11 +196,46 @@ pub fn write_message(out: &mut Vec<u8>, m: &MessageRef<'_>) -> std::io::Result<(
         out.extend_from_slice(numbers.format(*frame).as_bytes());
     }
     out.extend_from_slice(b"],\"ts\":");
-    // serde_json's own float formatting (shortest round-trip), so the text matches.
-    serde_json::to_writer(&mut *out, &seconds(m.ts_micros))?;
+    timestamp(out, &mut numbers, m.ts_micros)?;
     out.extend_from_slice(b",\"offset\":");
     optional(out, &mut numbers, m.offset);
     out.push(b'}');
+    Ok(())
+}
+
+/// The whole seconds for which [`timestamp`] writes the digits itself: 2^13 s (1970,
+/// 2 h 16 min) to 2^32 s (the year 2106). `seconds` adds the rounded fraction to the
+/// seconds; from 2^13 s on, no `s.uuuuuu` lies within that rounding error (2^-54) of a
+/// midpoint between two f64s (its distance from one is at least 2^(e-47)/10^6 at
+/// magnitude 2^e), so the sum is the f64 nearest to `s.uuuuuu`. Below 2^32 s the f64
+/// ulp is under 1 µs, so no other decimal of 6 or fewer fraction digits lies within
+/// half an ulp of it, and its shortest round-trip form is `s.uuuuuu` with trailing
+/// zeros cut. (At 1 s the sum is not the nearest f64: 1.545902 comes out as
+/// 1.5459019999999999.)
+const DIGITS_FOR: std::ops::Range<u64> = (1 << 13)..(1 << 32);
+
+/// `seconds(micros)` as serde_json writes the f64 (its shortest round-trip form):
+/// written from the integer in [`DIGITS_FOR`], through serde_json otherwise.
+fn timestamp(out: &mut Vec<u8>, numbers: &mut itoa::Buffer, micros: u64) -> std::io::Result<()> {
+    let (secs, frac) = (micros / 1_000_000, micros % 1_000_000);
+    if !DIGITS_FOR.contains(&secs) {
+        serde_json::to_writer(&mut *out, &seconds(micros))?;
+        return Ok(());
+    }
+    out.extend_from_slice(numbers.format(secs).as_bytes());
+    out.push(b'.');
+    if frac == 0 {
+        out.push(b'0');
+        return Ok(());
+    }
+    let mut digits = [0u8; 6];
+    let mut rest = frac;
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    let len = 6 - digits.iter().rev().take_while(|&&d| d == b'0').count();
+    out.extend_from_slice(&digits[..len]);
     Ok(())
 }
 
@@ -228,7 +335,6 @@ fn needs_escape(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Dir, TransportKind};
     use proptest::prelude::*;
 
     fn message<'a>(payload: &'a [u8], frames: &'a [u64], ts_micros: u64) -> MessageRef<'a> {
@@ -294,6 +400,21 @@ mod tests {
         assert!(text.contains("\"version\":null,\"order\":null,\"size\":null"));
     }
 
+    /// Every 7th microsecond of a second at both ends of the digits' range and today.
+    #[test]
+    fn timestamps_across_whole_seconds() {
+        let mut numbers = itoa::Buffer::new();
+        for secs in [DIGITS_FOR.start, 1_700_000_000, DIGITS_FOR.end - 1] {
+            for frac in (0..1_000_000).step_by(7) {
+                let micros = secs * 1_000_000 + frac;
+                let mut mine = Vec::new();
+                timestamp(&mut mine, &mut numbers, micros).unwrap();
+                let serde = serde_json::to_vec(&seconds(micros)).unwrap();
+                assert_eq!(mine, serde, "{micros} µs");
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn same_bytes_as_serde_for_long_ascii(
@@ -304,6 +425,45 @@ mod tests {
         ) {
             let m = message(&payload, &[3], 1);
             prop_assert_eq!(by_hand(&m), by_serde(&m));
+        }
+
+        #[test]
+        fn timestamps_as_serde_writes_them(
+            micros in prop_oneof![
+                0..10_000_000u64,
+                (DIGITS_FOR.start - 10) * 1_000_000..(DIGITS_FOR.start + 10) * 1_000_000,
+                1_000_000..(DIGITS_FOR.end + 10) * 1_000_000,
+                (DIGITS_FOR.end - 10) * 1_000_000..(DIGITS_FOR.end + 10) * 1_000_000,
+                1_500_000_000_000_000..1_900_000_000_000_000u64,
+                any::<u64>(),
+            ],
+        ) {
+            let mut mine = Vec::new();
+            timestamp(&mut mine, &mut itoa::Buffer::new(), micros).unwrap();
+            let serde = serde_json::to_string(&seconds(micros)).unwrap();
+            prop_assert_eq!(String::from_utf8(mine).unwrap(), serde);
+        }
+
+        /// One `Prefixes` across messages of several conversations, directions and
+        /// endpoints gives each line exactly serde's bytes.
+        #[test]
+        fn prefixes_kept_across_lines_change_nothing(
+            picks in proptest::collection::vec((0u64..3, any::<bool>(), 0usize..3, 0usize..2), 1..40),
+        ) {
+            let mut prefixes = Prefixes::default();
+            let clients = ["10.0.0.2:40000", "[::1]:1", "a\"b"];
+            for (conv, c2s, client, proto) in picks {
+                let m = MessageRef {
+                    conv,
+                    dir: if c2s { Dir::ClientToServer } else { Dir::ServerToClient },
+                    client: clients[client],
+                    proto: ["v2", "v3"][proto],
+                    ..message(b"x", &[1], 1_700_000_000_000_001)
+                };
+                let mut out = Vec::new();
+                write_message_with(&mut out, &m, &mut prefixes).unwrap();
+                prop_assert_eq!(String::from_utf8(out).unwrap(), by_serde(&m));
+            }
         }
 
         #[test]
