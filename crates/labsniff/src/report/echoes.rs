@@ -3,7 +3,8 @@
 
 use super::{words, Style};
 use crate::event::{ConversationRecord, Dir, MessageEvent, TransportKind};
-use std::collections::{HashMap, VecDeque};
+use std::collections::hash_map::{Entry, HashMap};
+use std::fmt::Write as _;
 
 /// Pairs listed per conversation; the rest are counted.
 const LIST_MAX: usize = 50;
@@ -37,9 +38,26 @@ fn key<'a>(m: &'a MessageEvent) -> Key<'a> {
 /// differently on the way back), the server message, and how they match.
 #[derive(Debug)]
 struct Echo {
-    clients: Vec<usize>,
+    clients: Clients,
     server: usize,
     how: &'static str,
+}
+
+/// The client messages of an [`Echo`]: v2, v3 and UDP echoes repeat one, without a
+/// `Vec` for it (a capture has thousands).
+#[derive(Debug)]
+enum Clients {
+    One([usize; 1]),
+    Many(Vec<usize>),
+}
+
+impl Clients {
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Clients::One(one) => one,
+            Clients::Many(many) => many,
+        }
+    }
 }
 
 /// Every echo, in server order.
@@ -49,9 +67,13 @@ struct Echo {
 /// message began and was complete before the server message was (a server that
 /// echoes what each recv() returns starts a large echo before the request is whole). Text over TCP is a stream, so the server's bytes are
 /// compared with the client's bytes at the same stream offsets instead.
-/// Linear in the number of messages: client messages wait in one queue per key.
+/// Linear in the number of messages: client messages wait in one queue per key, a
+/// list linked through `next` (no allocation per key).
 fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
-    let mut waiting: HashMap<Key<'_>, VecDeque<usize>> = HashMap::new();
+    // Per key, the (first, last) waiting client message; `first` NONE when all were answered.
+    let mut waiting: HashMap<Key<'_>, (usize, usize), crate::flow_hash::FlowHashBuilder> =
+        HashMap::default();
+    let mut next = vec![NONE; messages.len()];
     // Client text-over-TCP messages by stream offset (stream order is offset order).
     let mut stream: Vec<(u64, usize)> = Vec::new();
     let mut echoes = Vec::new();
@@ -61,14 +83,27 @@ fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
         if m.dir == Dir::ClientToServer {
             match (text_stream, m.offset) {
                 (true, Some(offset)) => stream.push((offset, i)),
-                _ => waiting.entry(key(m)).or_default().push_back(i),
+                _ => match waiting.entry(key(m)) {
+                    Entry::Occupied(mut queue) => {
+                        let (first, last) = queue.get_mut();
+                        if *first == NONE {
+                            *first = i;
+                        } else if let Some(link) = next.get_mut(*last) {
+                            *link = i;
+                        }
+                        *last = i;
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert((i, i));
+                    }
+                },
             }
             continue;
         }
         if text_stream {
             if let Some(clients) = same_stream_bytes(messages, &stream, m) {
                 echoes.push(Echo {
-                    clients,
+                    clients: Clients::Many(clients),
                     server: i,
                     how: "same bytes, same stream position",
                 });
@@ -76,10 +111,10 @@ fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
             continue;
         }
         let starts = m.frames.first().copied().unwrap_or(0);
-        let Some(queue) = waiting.get_mut(&key(m)) else {
+        let Some((first, _)) = waiting.get_mut(&key(m)) else {
             continue;
         };
-        let Some(&ci) = queue.front() else { continue };
+        let ci = *first;
         let Some(c) = messages.get(ci) else { continue };
         let c_first = c.frames.first().copied().unwrap_or(0);
         let (c_last, m_last) = (
@@ -90,9 +125,9 @@ fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
             continue;
         }
         if let Some(how) = answers(c, m) {
-            queue.pop_front();
+            *first = next.get(ci).copied().unwrap_or(NONE);
             echoes.push(Echo {
-                clients: vec![ci],
+                clients: Clients::One([ci]),
                 server: i,
                 how,
             });
@@ -100,6 +135,9 @@ fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
     }
     echoes
 }
+
+/// No message: the end of a waiting list.
+const NONE: usize = usize::MAX;
 
 /// The client messages whose bytes, at the server message's stream offsets, equal the
 /// server message's bytes, each begun before it began and complete before it was;
@@ -164,44 +202,74 @@ pub fn section(c: &ConversationRecord, messages: &[&MessageEvent], style: &Style
         return out;
     }
     let echoes = pair(messages);
+    // One line buffer for the frame columns and one for the text, reused row after row.
+    let (mut lead, mut text) = (String::new(), String::new());
+    let mut frames_buf: Vec<u64> = Vec::new();
     for e in echoes.iter().take(LIST_MAX) {
         let Some(s) = messages.get(e.server) else {
             continue;
         };
-        let mut client_frames: Vec<u64> = e
-            .clients
-            .iter()
-            .filter_map(|&i| messages.get(i))
-            .flat_map(|m| m.frames.iter().copied())
-            .collect();
-        client_frames.sort_unstable();
-        client_frames.dedup();
+        let clients = || e.clients.as_slice().iter().filter_map(|&i| messages.get(i));
+        // The frames of the messages echoed, in order, each once: a message's own list
+        // when it is the only one and already so (the usual case), else sorted.
+        let single = match e.clients.as_slice() {
+            [one] => messages
+                .get(*one)
+                .map(|m| m.frames.as_slice())
+                .filter(|f| f.is_sorted_by(|a, b| a < b)),
+            _ => None,
+        };
+        let client_frames: &[u64] = match single {
+            Some(frames) => frames,
+            None => {
+                frames_buf.clear();
+                frames_buf.extend(clients().flat_map(|m| m.frames.iter().copied()));
+                frames_buf.sort_unstable();
+                frames_buf.dedup();
+                &frames_buf
+            }
+        };
         let answered = e
             .clients
+            .as_slice()
             .last()
             .and_then(|&i| messages.get(i))
             .map_or(s.ts, |c| c.ts);
-        let first = format!(
-            "    {:<12} → {:<12} after {:<10} ",
-            words::frames(&client_frames),
-            words::frames(&s.frames),
-            words::duration(s.ts - answered)
-        );
-        let text = format!("{} — {}", words::message(s), e.how);
-        out.push_str(&words::columns(&first, &text));
+        // "    {:<12} → {:<12} after {:<10} "
+        lead.clear();
+        lead.push_str("    ");
+        words::frames_into(&mut lead, client_frames);
+        words::pad_from(&mut lead, 4, 12);
+        lead.push_str(" → ");
+        let at = lead.len();
+        words::frames_into(&mut lead, &s.frames);
+        words::pad_from(&mut lead, at, 12);
+        lead.push_str(" after ");
+        let at = lead.len();
+        words::duration_into(&mut lead, s.ts - answered);
+        words::pad_from(&mut lead, at, 10);
+        lead.push(' ');
+        text.clear();
+        words::message_into(&mut text, s);
+        text.push_str(" — ");
+        text.push_str(e.how);
+        words::columns_into(&mut out, &lead, &text);
     }
     if echoes.len() > LIST_MAX {
-        out.push_str(&format!("    ... and {} more\n", echoes.len() - LIST_MAX));
+        let _ = writeln!(out, "    ... and {} more", echoes.len() - LIST_MAX);
     }
-    let mut echoed: Vec<usize> = echoes
-        .iter()
-        .flat_map(|e| e.clients.iter().copied())
-        .collect();
-    echoed.sort_unstable();
-    echoed.dedup();
+    // Client messages echoed at least once.
+    let mut seen = vec![false; messages.len()];
+    let mut echoed = 0usize;
+    for &i in echoes.iter().flat_map(|e| e.clients.as_slice()) {
+        if let Some(flag) = seen.get_mut(i) {
+            echoed += usize::from(!*flag);
+            *flag = true;
+        }
+    }
     let mut summary = format!(
         "{} of {} echoed by the server",
-        echoed.len(),
+        echoed,
         words::count(from_client as u64, "client message")
     );
     if from_server > echoes.len() {

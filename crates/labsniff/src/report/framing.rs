@@ -4,7 +4,7 @@
 
 use super::{bytes, words, Style};
 use crate::event::{ConversationRecord, Dir, MessageEvent, TransportKind};
-use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 /// Messages listed per conversation; the rest are counted.
 const LIST_MAX: usize = 50;
@@ -58,36 +58,53 @@ pub fn section(
     if let Some(rule) = rule(c) {
         out.push_str(&words::bullet(rule));
     }
-    let listed: Vec<(&&MessageEvent, String)> = messages
-        .iter()
-        .take(LIST_MAX)
-        .map(|m| (m, words::frames(&m.frames)))
-        .collect();
-    let width = listed
-        .iter()
-        .map(|(_, f)| f.chars().count())
-        .filter(|&w| w <= FRAMES_WIDTH_MAX)
-        .max()
-        .unwrap_or(0)
-        .max(12);
+    // Every listed message's frames, written once into one buffer (ends kept), to
+    // take the column's width and then to print them.
+    let mut frame_text = String::new();
+    let mut ends: Vec<usize> = Vec::with_capacity(messages.len().min(LIST_MAX));
+    let mut width = 12;
+    for m in messages.iter().take(LIST_MAX) {
+        let at = frame_text.len();
+        words::frames_into(&mut frame_text, &m.frames);
+        let w = frame_text.get(at..).map_or(0, |f| f.chars().count());
+        if w <= FRAMES_WIDTH_MAX {
+            width = width.max(w);
+        }
+        ends.push(frame_text.len());
+    }
     let tcp = c.transport == TransportKind::Tcp;
-    for (m, frames) in &listed {
+    let (mut lead, mut text) = (String::new(), String::new());
+    let mut at = 0;
+    for (m, &end) in messages.iter().zip(&ends) {
+        let frames = frame_text.get(at..end).unwrap_or_default();
+        at = end;
         let arrow = match m.dir {
             Dir::ClientToServer => "c→s",
             Dir::ServerToClient => "s→c",
         };
+        // "    {arrow} {frames:<width$} {seq}", seq being "seq {:<7} " or nothing.
+        lead.clear();
+        lead.push_str("    ");
+        lead.push_str(arrow);
+        lead.push(' ');
+        let start = lead.len();
+        lead.push_str(frames);
+        words::pad_from(&mut lead, start, width);
+        lead.push(' ');
         // Wireshark's relative sequence number of the message's first byte.
-        let seq = match m.offset.filter(|_| tcp) {
-            Some(offset) => format!("seq {:<7} ", offset + 1),
-            None => String::new(),
-        };
-        out.push_str(&words::columns(
-            &format!("    {arrow} {frames:<width$} {seq}"),
-            &words::message(m),
-        ));
+        if let Some(offset) = m.offset.filter(|_| tcp) {
+            lead.push_str("seq ");
+            let start = lead.len();
+            lead.push_str(itoa::Buffer::new().format(offset + 1));
+            words::pad_from(&mut lead, start, 7);
+            lead.push(' ');
+        }
+        text.clear();
+        words::message_into(&mut text, m);
+        words::columns_into(&mut out, &lead, &text);
     }
     if messages.len() > LIST_MAX {
-        out.push_str(&format!("    ... and {} more\n", messages.len() - LIST_MAX));
+        let _ = writeln!(out, "    ... and {} more", messages.len() - LIST_MAX);
     }
     if tcp {
         out.push_str(&words::bullet(
@@ -98,14 +115,14 @@ pub fn section(
     }
     if c.transport == TransportKind::Tcp {
         let notes = notes(c, messages, writes_known);
-        for note in notes.iter().take(NOTES_MAX) {
-            out.push_str(&words::bullet(note));
+        for note in &notes.shown {
+            words::bullet_into(&mut out, note);
         }
-        if notes.len() > NOTES_MAX {
-            out.push_str(&words::bullet(&format!(
-                "... and {} more like these",
-                notes.len() - NOTES_MAX
-            )));
+        if notes.count > NOTES_MAX {
+            words::bullet_into(
+                &mut out,
+                &format!("... and {} more like these", notes.count - NOTES_MAX),
+            );
         }
         for note in segment_size_notes(c) {
             out.push_str(&words::bullet(&note));
@@ -155,55 +172,87 @@ fn segment_size_notes(c: &ConversationRecord) -> Vec<String> {
     )]
 }
 
+/// The notes of [`notes`]: the first [`NOTES_MAX`] written out, all of them counted
+/// (a conversation can have thousands, and only the count of the others is printed).
+#[derive(Debug, Default)]
+struct Notes {
+    shown: Vec<String>,
+    count: usize,
+}
+
+impl Notes {
+    fn push(&mut self, note: impl FnOnce() -> String) {
+        if self.shown.len() < NOTES_MAX {
+            self.shown.push(note());
+        }
+        self.count += 1;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
 /// Split and coalesced messages of a TCP conversation, in frame order, then what can
 /// make segments differ from the sender's writes.
-fn notes(c: &ConversationRecord, messages: &[&MessageEvent], writes_known: bool) -> Vec<String> {
-    let mut notes = Vec::new();
+fn notes(c: &ConversationRecord, messages: &[&MessageEvent], writes_known: bool) -> Notes {
+    let mut notes = Notes::default();
     let text = c.proto == Some("text");
     for m in messages.iter().filter(|m| m.frames.len() > 1) {
-        let mut note = format!(
-            "the {}'s message {} was carried by {} segments ({}): ",
-            m.dir.sender(),
-            words::message(m),
-            m.frames.len(),
-            words::frames_span(&m.frames)
-        );
-        note.push_str(if text {
-            "the receiver gets it in pieces"
-        } else {
-            "the receiver must keep reading until the whole message has arrived"
+        notes.push(|| {
+            let mut note = format!(
+                "the {}'s message {} was carried by {} segments ({}): ",
+                m.dir.sender(),
+                words::message(m),
+                m.frames.len(),
+                words::frames_span(&m.frames)
+            );
+            note.push_str(if text {
+                "the receiver gets it in pieces"
+            } else {
+                "the receiver must keep reading until the whole message has arrived"
+            });
+            note
         });
-        notes.push(note);
     }
-    // (direction, frame) → the messages that frame carried.
-    let mut shared: BTreeMap<(u64, usize), Vec<&MessageEvent>> = BTreeMap::new();
-    for m in messages {
-        for &f in &m.frames {
-            shared.entry((f, m.dir.index())).or_default().push(m);
+    // (frame, direction, message) of every frame of every message, sorted: the
+    // messages each frame carried, by frame then direction, each frame's in message
+    // order (a sorted list, not a map of lists: one allocation).
+    let mut carried: Vec<(u64, usize, usize)> = messages
+        .iter()
+        .enumerate()
+        .flat_map(|(i, m)| m.frames.iter().map(move |&f| (f, m.dir.index(), i)))
+        .collect();
+    carried.sort_unstable();
+    for group in carried.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        if group.len() < 2 {
+            continue;
         }
-    }
-    for ((frame, _), list) in shared.into_iter().filter(|(_, l)| l.len() > 1) {
-        let sender = list.first().map_or("sender", |m| m.dir.sender());
-        // A segment can hold hundreds of small messages: name the first few.
-        let mut labels: Vec<String> = list.iter().take(3).map(|m| words::message(m)).collect();
-        if list.len() > 3 {
-            labels.push(format!("{} more", list.len() - 3));
-        }
-        let whole = list.iter().all(|m| m.frames.len() == 1);
-        notes.push(format!(
-            "frame {frame} carried {}{} messages of the {sender} ({}) in one segment; one recv() can \
-             return them together, and the receiver separates them by the format's lengths",
-            if whole { "" } else { "parts of " },
-            list.len(),
-            labels.join(", ")
-        ));
+        let frame = group.first().map_or(0, |g| g.0);
+        let list = || group.iter().filter_map(|&(_, _, i)| messages.get(i));
+        notes.push(|| {
+            let sender = list().next().map_or("sender", |m| m.dir.sender());
+            // A segment can hold hundreds of small messages: name the first few.
+            let mut labels: Vec<String> = list().take(3).map(|m| words::message(m)).collect();
+            if group.len() > 3 {
+                labels.push(format!("{} more", group.len() - 3));
+            }
+            let whole = list().all(|m| m.frames.len() == 1);
+            format!(
+                "frame {frame} carried {}{} messages of the {sender} ({}) in one segment; one recv() can \
+                 return them together, and the receiver separates them by the format's lengths",
+                if whole { "" } else { "parts of " },
+                group.len(),
+                labels.join(", ")
+            )
+        });
     }
     if !notes.is_empty() && writes_known {
-        notes.push(
+        notes.push(|| {
             "how many send() calls wrote these bytes and how many recv() calls read them is no guess \
              here: the System calls section below lists them, from both programs' traces"
-                .to_string(),
-        );
+                .to_string()
+        });
     } else if !notes.is_empty() {
         let announced = |o: Option<crate::event::SynOptions>| o.and_then(|o| o.mss);
         let (by_client, by_server) = c.tcp.as_ref().map_or((None, None), |t| {
@@ -217,7 +266,7 @@ fn notes(c: &ConversationRecord, messages: &[&MessageEvent], writes_known: bool)
             (Some(m), None) | (None, Some(m)) => format!(" ({m} bytes announced here)"),
             (None, None) => String::new(),
         };
-        notes.push(format!(
+        notes.push(|| format!(
             "a capture shows how the bytes were cut into segments, not how many send() calls wrote \
              them: TCP cuts a large write into segments of at most the MSS the peer announced{mss}, \
              and may put several small writes into one segment (Nagle's algorithm holds back small \
@@ -226,10 +275,10 @@ fn notes(c: &ConversationRecord, messages: &[&MessageEvent], writes_known: bool)
              larger than the MSS, which the network card cuts later"
         ));
     } else if !text {
-        notes.push(
+        notes.push(|| {
             "every message travelled in a segment of its own here; TCP does not promise that"
-                .to_string(),
-        );
+                .to_string()
+        });
     }
     notes
 }

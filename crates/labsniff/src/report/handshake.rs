@@ -32,11 +32,7 @@ fn options(o: Option<SynOptions>) -> String {
 fn row(out: &mut String, frame: Option<u64>, packet: &str, dir: &str, text: &str) {
     let frame = frame.map_or("-".to_string(), |f| f.to_string());
     let first = format!("    frame {frame:<4} {packet:<7} {dir:<15}  ");
-    out.push_str(&words::wrap(
-        &first,
-        &" ".repeat(first.chars().count()),
-        text,
-    ));
+    words::wrap_under(out, &first, text);
 }
 
 /// The "Handshake and teardown" section of a TCP conversation.

@@ -18,14 +18,22 @@ pub fn count(n: u64, thing: &str) -> String {
 
 /// A duration in seconds, rounded to the microsecond: `30 µs`, `1.250 ms`, `2.000 s`.
 pub fn duration(seconds: f64) -> String {
+    let mut out = String::new();
+    duration_into(&mut out, seconds);
+    out
+}
+
+/// [`duration`], appended to `out` (tables and listings write thousands of them).
+pub fn duration_into(out: &mut String, seconds: f64) {
     let micros = (seconds * 1e6).round();
-    if micros < 1000.0 {
-        format!("{} µs", micros.max(0.0) as u64)
+    // Writing into a String cannot fail.
+    let _ = if micros < 1000.0 {
+        write!(out, "{} µs", micros.max(0.0) as u64)
     } else if micros < 1e6 {
-        format!("{:.3} ms", micros / 1e3)
+        write!(out, "{:.3} ms", micros / 1e3)
     } else {
-        format!("{:.3} s", micros / 1e6)
-    }
+        write!(out, "{:.3} s", micros / 1e6)
+    };
 }
 
 /// Seconds since `origin`, microsecond resolution: `0.000040`.
@@ -185,33 +193,87 @@ pub fn conv_title(c: &ConversationRecord) -> String {
 /// Payload characters shown; longer payloads are cut and end in `…`.
 pub const PAYLOAD_SHOWN: usize = 48;
 
+/// Bytes of a payload escaped to decide what is shown. Every UTF-8 sequence (valid or
+/// not) is at most 4 bytes and escapes to at least one character, and only the last 3
+/// bytes of a cut can decode differently from the whole payload, so the escape of this
+/// many bytes begins with the same `PAYLOAD_SHOWN + 1` characters as the escape of
+/// all of them: enough to cut a long payload without escaping all of it (a v3 message
+/// can carry megabytes).
+const PAYLOAD_ESCAPED: usize = 4 * (PAYLOAD_SHOWN + 1) + 3;
+
 /// The payload, escaped for a terminal, quoted, at most [`PAYLOAD_SHOWN`] characters.
 pub fn payload(bytes: &[u8]) -> String {
-    let escaped = labproto::text::escape(bytes);
-    if escaped.chars().count() <= PAYLOAD_SHOWN {
-        format!("\"{escaped}\"")
-    } else {
-        let cut: String = escaped.chars().take(PAYLOAD_SHOWN).collect();
-        format!("\"{cut}\"…")
+    let mut out = String::new();
+    payload_into(&mut out, bytes);
+    out
+}
+
+/// [`payload`], appended to `out`.
+pub fn payload_into(out: &mut String, bytes: &[u8]) {
+    let head = bytes.get(..PAYLOAD_ESCAPED).unwrap_or(bytes);
+    // Printable ASCII other than `\` and `"` (most payloads) escapes to itself, one
+    // character a byte: no escaping, no counting.
+    let plain = |b: &u8| matches!(b, b' '..=b'~') && !matches!(b, b'\\' | b'"');
+    if head.iter().all(plain) {
+        if let Ok(text) = std::str::from_utf8(head) {
+            out.push('"');
+            match text
+                .get(..PAYLOAD_SHOWN)
+                .filter(|_| text.len() > PAYLOAD_SHOWN)
+            {
+                None => {
+                    out.push_str(text);
+                    out.push('"');
+                }
+                Some(cut) => {
+                    out.push_str(cut);
+                    out.push_str("\"…");
+                }
+            }
+            return;
+        }
+    }
+    let escaped = labproto::text::escape(head);
+    out.push('"');
+    // The byte index of the first character past PAYLOAD_SHOWN, if there is one (there
+    // always is when `head` is a cut, see PAYLOAD_ESCAPED).
+    match escaped.char_indices().nth(PAYLOAD_SHOWN) {
+        None => {
+            out.push_str(&escaped);
+            out.push('"');
+        }
+        Some((cut, _)) => {
+            out.push_str(escaped.get(..cut).unwrap_or_default());
+            out.push_str("\"…");
+        }
     }
 }
 
 /// `order=1 size=5 "hello"` (v2/v3) or `"hello"` (text); v2 truncation said.
 pub fn message(m: &MessageEvent) -> String {
     let mut s = String::new();
+    message_into(&mut s, m);
+    s
+}
+
+/// [`message`], appended to `out`.
+pub fn message_into(out: &mut String, m: &MessageEvent) {
     if let (Some(o), Some(z)) = (m.order, m.size) {
-        let _ = write!(s, "order={o} size={z} ");
+        out.push_str("order=");
+        out.push_str(itoa::Buffer::new().format(o));
+        out.push_str(" size=");
+        out.push_str(itoa::Buffer::new().format(z));
+        out.push(' ');
     }
-    s.push_str(&payload(&m.payload_bytes));
+    payload_into(out, &m.payload_bytes);
     if m.truncated {
         let _ = write!(
-            s,
+            out,
             " (truncated: {} of {} bytes)",
             m.payload_bytes.len(),
             m.size.unwrap_or(0)
         );
     }
-    s
 }
 
 /// Lists longer than this are written as ranges with a segment count.
@@ -226,6 +288,17 @@ const RANGES_SHOWN: usize = 6;
 /// `frames 8–106 (70 segments)`, with `, ` between ranges where the frames pause.
 pub fn frames(list: &[u64]) -> String {
     frames_said(list, true)
+}
+
+/// [`frames`], appended to `out`; a single frame (most messages) without allocating.
+pub fn frames_into(out: &mut String, list: &[u64]) {
+    match list {
+        [one] => {
+            out.push_str("frame ");
+            out.push_str(itoa::Buffer::new().format(*one));
+        }
+        _ => out.push_str(&frames_said(list, true)),
+    }
 }
 
 /// [`frames`] without the segment count (for sentences that give it already).
@@ -277,17 +350,35 @@ fn frames_said(list: &[u64], counted: bool) -> String {
     }
 }
 
+/// Leads of [`columns_into`] at most this many characters wide keep the text beside them.
+const LEAD_MAX: usize = 54;
+/// Indents of continuation lines are cut from here (no allocation per row).
+const SPACES: &str = "                                                                ";
+/// Where [`columns_into`] continues a text that starts on the line after a wide lead.
+const COLUMNS_INDENT: &str = "          ";
+
 /// A row that starts with `lead` (frame columns) and goes on with `text` wrapped under
-/// its own column; when `lead` is too wide, `text` starts on the next line instead.
-pub fn columns(lead: &str, text: &str) -> String {
-    const LEAD_MAX: usize = 54;
-    if lead.chars().count() <= LEAD_MAX {
-        return wrap(lead, &" ".repeat(lead.chars().count()), text);
+/// its own column, appended to `out`; when `lead` is too wide, `text` starts on the
+/// next line instead.
+pub fn columns_into(out: &mut String, lead: &str, text: &str) {
+    let width = chars(lead);
+    if width <= LEAD_MAX {
+        // SPACES is ASCII and longer than LEAD_MAX, so this slice is `width` characters.
+        let indent = SPACES.get(..width).unwrap_or(SPACES);
+        return wrap_after(out, lead, width, indent, text);
     }
-    let mut out = lead.trim_end().to_string();
+    out.push_str(lead.trim_end());
     out.push('\n');
-    out.push_str(&wrap("          ", "          ", text));
-    out
+    wrap_into(out, COLUMNS_INDENT, COLUMNS_INDENT, text);
+}
+
+/// [`wrap_into`] with continuation lines indented as wide as `first`.
+pub fn wrap_under(out: &mut String, first: &str, text: &str) {
+    let width = chars(first);
+    match SPACES.get(..width) {
+        Some(indent) => wrap_after(out, first, width, indent, text),
+        None => wrap_after(out, first, width, &" ".repeat(width), text),
+    }
 }
 
 /// A section title line.
@@ -300,28 +391,102 @@ pub fn bullet(text: &str) -> String {
     wrap("    - ", "      ", text)
 }
 
+/// [`bullet`], appended to `out`.
+pub fn bullet_into(out: &mut String, text: &str) {
+    wrap_into(out, "    - ", "      ", text);
+}
+
 /// `text` wrapped after `first` (first line) and `rest` (continuations), newline-ended.
 pub fn wrap(first: &str, rest: &str, text: &str) -> String {
     let mut out = String::new();
-    let mut line = first.to_string();
+    wrap_into(&mut out, first, rest, text);
+    out
+}
+
+/// [`wrap`], appended to `out`: the words (split at spaces, empty ones dropped) joined
+/// by one space, a new line started with `rest` when the next word would pass [`WRAP`]
+/// characters, every line's end trimmed. The line is written in place and its width
+/// kept as it grows, rather than counted again for every word.
+pub fn wrap_into(out: &mut String, first: &str, rest: &str, text: &str) {
+    wrap_after(out, first, chars(first), rest, text);
+}
+
+/// [`wrap_into`] for a `first` known to be `width` characters wide.
+fn wrap_after(out: &mut String, first: &str, width: usize, rest: &str, text: &str) {
+    let mut start = out.len();
+    out.push_str(first);
+    let mut width = width;
     let mut empty = true;
-    for word in text.split(' ').filter(|w| !w.is_empty()) {
-        let width = line.chars().count();
-        if !empty && width + 1 + word.chars().count() > WRAP {
-            out.push_str(line.trim_end());
-            out.push('\n');
-            line = rest.to_string();
+    for (word, w) in Words(text) {
+        if !empty && width + 1 + w > WRAP {
+            end_line(out, start);
+            start = out.len();
+            out.push_str(rest);
+            width = chars(rest);
             empty = true;
         }
         if !empty {
-            line.push(' ');
+            out.push(' ');
+            width += 1;
         }
-        line.push_str(word);
+        out.push_str(word);
+        width += w;
         empty = false;
     }
-    out.push_str(line.trim_end());
+    end_line(out, start);
+}
+
+/// The words of a text split at spaces, empty ones dropped, each with its width in
+/// characters: one pass over the bytes (report words are short, and a search per
+/// word costs more than the word).
+struct Words<'a>(&'a str);
+
+impl<'a> Iterator for Words<'a> {
+    type Item = (&'a str, usize);
+
+    fn next(&mut self) -> Option<(&'a str, usize)> {
+        let bytes = self.0.as_bytes();
+        let start = bytes.iter().position(|&b| b != b' ')?;
+        let mut end = start;
+        let mut width = 0;
+        for &b in bytes.get(start..).unwrap_or_default() {
+            if b == b' ' {
+                break;
+            }
+            // A character per byte that does not continue a UTF-8 sequence.
+            width += usize::from(b & 0xC0 != 0x80);
+            end += 1;
+        }
+        // Spaces are ASCII, so `start` and `end` are character boundaries.
+        let word = self.0.get(start..end)?;
+        self.0 = self.0.get(end..).unwrap_or_default();
+        Some((word, width))
+    }
+}
+
+/// Pads what was written to `out` since byte `start` with spaces to `width`
+/// characters, as `{:<width$}` does.
+pub fn pad_from(out: &mut String, start: usize, width: usize) {
+    let have = out.get(start..).map_or(0, chars);
+    for _ in have..width {
+        out.push(' ');
+    }
+}
+
+/// Trims the end of the line that starts at byte `start` of `out`, and ends it.
+fn end_line(out: &mut String, start: usize) {
+    let kept = out.get(start..).map_or(0, |line| line.trim_end().len());
+    out.truncate(start + kept);
     out.push('\n');
-    out
+}
+
+/// The characters of `s` (its bytes when it is ASCII, as most words are).
+fn chars(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().count()
+    }
 }
 
 /// `tcp.stream eq 3` / `tcp.stream eq 0 || tcp.stream eq 1` for conversations `convs`
@@ -541,5 +706,96 @@ mod tests {
         assert!(out.lines().all(|l| l.chars().count() <= WRAP));
         assert!(out.lines().skip(1).all(|l| l.starts_with("      word")));
         assert_eq!(out.matches("word").count(), 40);
+    }
+
+    /// `wrap` and `payload` as they were before they wrote in place: the text they
+    /// must still give, byte for byte.
+    mod reference {
+        pub fn wrap(first: &str, rest: &str, text: &str) -> String {
+            let mut out = String::new();
+            let mut line = first.to_string();
+            let mut empty = true;
+            for word in text.split(' ').filter(|w| !w.is_empty()) {
+                let width = line.chars().count();
+                if !empty && width + 1 + word.chars().count() > super::WRAP {
+                    out.push_str(line.trim_end());
+                    out.push('\n');
+                    line = rest.to_string();
+                    empty = true;
+                }
+                if !empty {
+                    line.push(' ');
+                }
+                line.push_str(word);
+                empty = false;
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+            out
+        }
+
+        pub fn payload(bytes: &[u8]) -> String {
+            let escaped = labproto::text::escape(bytes);
+            if escaped.chars().count() <= super::PAYLOAD_SHOWN {
+                format!("\"{escaped}\"")
+            } else {
+                let cut: String = escaped.chars().take(super::PAYLOAD_SHOWN).collect();
+                format!("\"{cut}\"…")
+            }
+        }
+    }
+
+    /// Words, spaces (several, leading, trailing), wide and combining characters,
+    /// tabs and newlines (whitespace that trimming removes but splitting keeps).
+    fn report_text() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex("[a-z →µé中\t\n\u{301}.,-]{0,260}").expect("a valid regex")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn wrap_gives_the_text_it_always_gave(
+            first in "[ a-z→-]{0,60}",
+            rest in "[ a-z]{0,12}",
+            text in report_text(),
+        ) {
+            proptest::prop_assert_eq!(wrap(&first, &rest, &text), reference::wrap(&first, &rest, &text));
+            let mut under = String::from("kept\n");
+            wrap_under(&mut under, &first, &text);
+            let indent = " ".repeat(first.chars().count());
+            let expected = format!("kept\n{}", reference::wrap(&first, &indent, &text));
+            proptest::prop_assert_eq!(under, expected);
+        }
+
+        #[test]
+        fn payload_gives_the_text_it_always_gave(
+            bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400),
+            ascii in "[ -~]{0,300}",
+            text in report_text(),
+        ) {
+            for b in [&bytes[..], ascii.as_bytes(), text.as_bytes()] {
+                proptest::prop_assert_eq!(payload(b), reference::payload(b));
+            }
+        }
+    }
+
+    #[test]
+    fn payload_cut_at_every_length_and_inside_characters() {
+        // Multi-byte characters and escapes on both sides of PAYLOAD_ESCAPED.
+        for unit in ["a", "é", "中", "\u{1F600}", "\n", "\"", "\u{7f}", "\u{0}"] {
+            for n in 0..120 {
+                let text = unit.repeat(n);
+                for cut in [text.len(), text.len().saturating_sub(1), text.len() / 2] {
+                    let bytes = &text.as_bytes()[..cut];
+                    assert_eq!(
+                        payload(bytes),
+                        reference::payload(bytes),
+                        "{unit:?} × {n}, {cut}"
+                    );
+                }
+            }
+        }
+        let mut invalid = vec![0xf0u8; 300];
+        invalid.extend_from_slice(&[0x9f, 0x98, 0x80]);
+        assert_eq!(payload(&invalid), reference::payload(&invalid));
     }
 }
