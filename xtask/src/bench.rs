@@ -77,11 +77,13 @@ pub fn main(args: &[String]) -> Result<()> {
     if only.is_none() || only == Some("sniff") {
         report.push_str(&sniff_bench(&bins, &dir, quick)?);
     }
-    if only.is_none() || only == Some("servers") {
+    if only.is_none() || only == Some("servers") || only == Some("first-echo") {
         report.push_str(&crate::bench_servers::first_echo_bench(
             &bins.labnet,
             quick,
         )?);
+    }
+    if only.is_none() || only == Some("servers") {
         report.push_str(&crate::bench_servers::servers_bench(&bins.labnet, quick)?);
     }
     if only.is_none() || only == Some("live") {

@@ -157,6 +157,7 @@ pub fn first_echo_bench(labnet: &Path, quick: bool) -> Result<String> {
             t / s
         ));
     }
+    println!("{out}");
     Ok(out)
 }
 

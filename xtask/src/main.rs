@@ -24,7 +24,7 @@ commands:
   demo [--net]          the whole lab end to end on loopback, with labsniff's reports;
                         --net: across two hosts (netlab, root), 20 ms RTT, loss in exercise 5
   test [--no-demo]      install missing system packages, then fmt check, clippy, all tests, the demo
-  bench [--quick] [--only sniff|servers|scale|netlab]
+  bench [--quick] [--only sniff|servers|first-echo|live|scale|netlab]
                         performance figures (labsniff vs libpcap/tshark, servers vs Python)
   compare-tshark [--port P] [--zeek CONN_LOG] FILE...
                         per TCP stream: labsniff's reassembled bytes vs tshark's follow,tcp,raw

@@ -411,7 +411,13 @@ mod tests {
         assert_eq!(out.done().unwrap(), 1);
         assert_eq!(seen(&sink), ["m:a:[1, 3]"]);
         let drained = queue.drain(&mut sink).unwrap();
-        assert_eq!(drained, Drained { messages: 1, diagnostics: 1 });
+        assert_eq!(
+            drained,
+            Drained {
+                messages: 1,
+                diagnostics: 1
+            }
+        );
         assert_eq!(seen(&sink), ["m:a:[1, 3]", "d:4", "m:b:[4, 5]"]);
         // Empty again: the next frame's message is direct.
         let mut out = Out::new(&mut queue, &mut sink);
