@@ -3,8 +3,8 @@
 //! Each module owns one target: how a fuzz input is laid out (so `bin/seeds.rs` can
 //! write inputs in the same layout from real lab traffic) and `check`, which runs the
 //! code under test on one input and panics when an invariant breaks. The targets in
-//! `fuzz_targets/` only call `check`; keeping the logic here lets `cargo test` in this
-//! folder run every seed through it without libFuzzer.
+//! `fuzz_targets/` only call `check`; keeping the logic here lets `bin/seeds.rs` share
+//! the input layouts, and lets a crash input be replayed by calling `check` directly.
 
 pub mod capfile;
 pub mod framer;

@@ -1,13 +1,16 @@
 //! Target `report`: the report renderer. Events in (those the analyzer makes of a
 //! `sniff_frames` input, then bent by the fuzzer: the summary's ports, port choice and
-//! totals, conversation and message numbers and timestamps), text out. Every view, the
+//! totals, conversation and message numbers and timestamps), text out. Each view, the
 //! flow graph of one conversation and the SVG must render without panicking.
 //!
 //! Input layout:
 //! ```text
-//! [conv: u8, high bit: colour] [lab_port: u16 BE] [how: u8 % 5] [flags: u8] [conversations: u32 BE]
-//! [ts shift: u32 BE] [other ports: u8 % 12] [sniff_frames input...]
+//! [conv: u8, high bit: colour] [lab_port: u16 BE] [how: u8: % 5 the port choice, / 5 % 6 the rendering]
+//! [flags: u8] [conversations: u32 BE] [ts shift: u32 BE] [other ports: u8 % 12] [sniff_frames input...]
 //! ```
+//! One rendering per input (one of the four views, the flow graph of one
+//! conversation, the SVG), chosen by the `how` byte: rendering all six for every
+//! input made each execution six times as long for the same coverage.
 
 use crate::reader::Reader;
 use labsniff::event::{Event, PortCount, TransportKind};
@@ -26,9 +29,14 @@ const HOW: [How; 5] = [
 /// Bytes before the `sniff_frames` input.
 pub const HEADER: usize = 14;
 
-/// The input for events made of a `sniff_frames` input, with a neutral header.
-pub fn encode(sniff_frames_input: &[u8]) -> Vec<u8> {
-    let mut out = vec![1, 0x13, 0x8d, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0];
+/// Renderings an input can choose (see the module doc).
+pub const RENDERINGS: u8 = 6;
+
+/// The input for events made of a `sniff_frames` input, with a neutral header and
+/// rendering `rendering` (0..RENDERINGS).
+pub fn encode(sniff_frames_input: &[u8], rendering: u8) -> Vec<u8> {
+    let how = 1 + 5 * (rendering % RENDERINGS);
+    let mut out = vec![1, 0x13, 0x8d, how, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0];
     out.extend_from_slice(sniff_frames_input);
     out
 }
@@ -37,7 +45,9 @@ pub fn check(input: &[u8]) {
     let mut r = Reader::new(input);
     let conv = u64::from(r.u8());
     let lab_port = r.u16();
-    let how = HOW[usize::from(r.u8() % 5)];
+    let how_byte = r.u8();
+    let how = HOW[usize::from(how_byte % 5)];
+    let rendering = how_byte / 5 % RENDERINGS;
     let flags = r.u8();
     let conversations = u64::from(r.u32());
     let shift = f64::from(r.u32()) / 1000.0;
@@ -92,15 +102,23 @@ pub fn check(input: &[u8]) {
     let style = Style {
         color: conv & 0x80 != 0,
     };
-    for view in [View::Explain, View::Conversations, View::Messages, View::Flow] {
-        let text = report::render(&events, view, &style);
-        assert!(
-            events.is_empty() || !text.is_empty(),
-            "{view:?}: no text for {} events",
-            events.len()
-        );
+    let views = [View::Explain, View::Conversations, View::Messages, View::Flow];
+    match usize::from(rendering) {
+        v if v < views.len() => {
+            let text = report::render(&events, views[v], &style);
+            assert!(
+                events.is_empty() || !text.is_empty(),
+                "{:?}: no text for {} events",
+                views[v],
+                events.len()
+            );
+        }
+        4 => {
+            let _ = report::render_flow(&events, Some(conv & 0x7f), &style);
+        }
+        _ => {
+            let svg = report::render_svg(&events, Some(conv).filter(|c| *c != 0));
+            assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "not an SVG");
+        }
     }
-    let _ = report::render_flow(&events, Some(conv & 0x7f), &style);
-    let svg = report::render_svg(&events, Some(conv).filter(|c| *c != 0));
-    assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "not an SVG");
 }

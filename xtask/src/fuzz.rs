@@ -5,6 +5,9 @@
 //! stopped short is marked so. Fails when a target crashes, naming the input that
 //! crashed it.
 //!
+//! Inputs that once crashed a target are kept in `fuzz/regressions/<target>/` and
+//! replayed at the start of every run of it.
+//!
 //! Sanitizer: none by default, with debug assertions (integer overflow checks) on. The
 //! code under test is safe Rust (the only `unsafe` blocks are libc calls in labnet's
 //! rlimit and labsniff's privilege drop, neither reached by a target), so AddressSanitizer
@@ -171,7 +174,14 @@ fn run_target(dir: &Path, target: &str, args: &Args) -> Result<Outcome> {
     if !args.asan {
         fuzz.args(["--sanitizer", "none", "--debug-assertions"]);
     }
-    fuzz.args([target, "--"])
+    fuzz.arg(target);
+    // The inputs of crashes found before (fuzz/regressions/TARGET, committed) run first,
+    // as a second corpus: a regression fails at once. New inputs go to the first.
+    let regressions = dir.join("regressions").join(target);
+    if regressions.is_dir() {
+        fuzz.arg(Path::new("corpus").join(target)).arg(&regressions);
+    }
+    fuzz.arg("--")
         .arg(format!("-max_total_time={seconds}"))
         .arg("-print_final_stats=1");
     if let Some(n) = args.runs {

@@ -136,11 +136,17 @@ fn proc_is_zombie(pid: u32) -> bool {
 
 /// utime + stime of a live process, seconds (assumes the usual 100 clock ticks/s).
 pub fn proc_cpu_secs(pid: u32) -> Option<f64> {
+    proc_cpu_user_sys(pid).map(|(user, sys)| user + sys)
+}
+
+/// User and system CPU seconds of process `pid` so far (all its threads, the ones
+/// that have exited included), from /proc/PID/stat (10 ms ticks).
+pub fn proc_cpu_user_sys(pid: u32) -> Option<(f64, f64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may contain spaces.
     let rest = stat.rsplit_once(')')?.1;
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let utime: f64 = fields.get(11)?.parse().ok()?;
     let stime: f64 = fields.get(12)?.parse().ok()?;
-    Some((utime + stime) / 100.0)
+    Some((utime / 100.0, stime / 100.0))
 }

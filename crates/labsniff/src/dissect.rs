@@ -198,6 +198,27 @@ impl Dissector {
                 out.push(d);
             }
         }
+        // The size limit holds for datagrams as for streams (the v3 framing rule checks
+        // it there, and a datagram does not go through it). Said in datagram words: the
+        // stream error's "cannot be framed past this point" is not true of UDP.
+        if proto == Proto::V3 && bytes.len() >= labproto::v3::HEADER_LEN {
+            let field = &bytes[labproto::v3::field::SIZE];
+            let size = u32::from_be_bytes([field[0], field[1], field[2], field[3]]);
+            if size > self.max_size {
+                let d = self.diag(
+                    Severity::Error,
+                    "size_over_limit",
+                    frame,
+                    format!(
+                        "this {}-byte datagram is not one v3 message: its size field says {size} bytes, more than the limit of {} bytes (--max-size)",
+                        bytes.len(),
+                        self.max_size
+                    ),
+                );
+                out.push(d);
+                return;
+            }
+        }
         match MessageView::decode(proto, bytes) {
             Ok(m) => {
                 self.sides[dir.index()].messages += 1;

@@ -1660,6 +1660,30 @@ fn udp_forced_v3_decodes_each_datagram() {
     assert_eq!(run.messages()[1]["offset"], 12);
 }
 
+/// `--max-size` holds for datagrams as for streams (found by the sniff_frames fuzz
+/// target, 2026-12-01: a UDP v3 datagram over the limit was reported as a message).
+#[test]
+fn udp_v3_datagram_over_max_size_is_an_error_not_a_message() {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let (client, server) = (addr(CLIENT), addr(SERVER));
+    cap.udp(client, server, &lab::v3(1, b"four"));
+    cap.udp(client, server, &lab::v3(2, b"fifty"));
+    let run = run_capture(
+        "udpv3max",
+        &cap,
+        FileFormat::Pcap,
+        &["--proto", "v3", "--max-size", "4"],
+    );
+    assert_eq!(run.payloads(), vec![msg("c2s", Some(1), "four")]);
+    let d = run.problems();
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        d[0]["text"],
+        "frame 2: this 14-byte datagram is not one v3 message: its size field says 5 bytes, more than the limit of 4 bytes (--max-size)"
+    );
+    assert_eq!(d[0]["code"], "size_over_limit");
+}
+
 #[test]
 fn v3_message_that_also_fits_v2_waits_for_more_bytes() {
     let mut cap = Capture::new(LinkType::Ethernet);

@@ -34,7 +34,10 @@ fn write_all(dir: &Path) -> std::io::Result<usize> {
             "report",
             sniff_seeds()
                 .iter()
-                .map(|s| labsockets_fuzz::report::encode(s))
+                .flat_map(|s| {
+                    (0..labsockets_fuzz::report::RENDERINGS)
+                        .map(|r| labsockets_fuzz::report::encode(s, r))
+                })
                 .collect(),
         ),
     ];
