@@ -44,7 +44,7 @@ impl Default for Options {
 /// endpoints in a fixed order, packed into integers. Hashing and comparing it is a
 /// few integer operations, where a `(TransportKind, SocketAddr, SocketAddr)` tuple
 /// hashed each address field by field (perf: 6.6% of `labsniff -r --json`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct FlowKey {
     /// The two addresses, lower endpoint first; IPv4 in the low 32 bits.
     ips: [u128; 2],
@@ -52,6 +52,16 @@ struct FlowKey {
     /// and whether the addresses are IPv6 (bit 33): an IPv4 address and the IPv6
     /// address with the same 128-bit value are different endpoints.
     rest: u64,
+}
+
+impl std::hash::Hash for FlowKey {
+    /// Three integer writes (the derived hash of `[u128; 2]` hashed it as a byte slice,
+    /// through the hasher's slower path for byte strings).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u128(self.ips[0]);
+        state.write_u128(self.ips[1]);
+        state.write_u64(self.rest);
+    }
 }
 
 /// An endpoint as one comparable integer pair.

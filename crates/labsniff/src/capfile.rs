@@ -412,7 +412,12 @@ fn span(base: usize, part: &[u8]) -> (usize, usize) {
 /// saturating, so that a damaged timestamp cannot overflow.
 fn micros(secs: u64, fraction: u64, iface: &Interface) -> Micros {
     let secs = secs.saturating_add_signed(iface.offset);
-    let frac = u128::from(fraction) * 1_000_000 / u128::from(iface.units.max(1));
+    // The two usual resolutions without a 128-bit division (one per frame).
+    let frac = match iface.units {
+        1_000_000 => u128::from(fraction),
+        1_000_000_000 => u128::from(fraction / 1000),
+        units => u128::from(fraction) * 1_000_000 / u128::from(units.max(1)),
+    };
     secs.saturating_mul(1_000_000)
         .saturating_add(u64::try_from(frac).unwrap_or(u64::MAX))
 }

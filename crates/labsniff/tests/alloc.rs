@@ -13,7 +13,6 @@
 use labfixtures::{lab, Capture, Dir, LinkType, TcpFlow};
 use labsniff::event::{Event, MessageRef, Sink};
 use labsniff::output::json::JsonSink;
-use labsniff::output::json_pipe::PipedJsonSink;
 use labsniff::{Analyzer, Options};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -238,23 +237,6 @@ fn json_lines_sink_allocates_nothing_per_packet() {
 /// The sink `labsniff -r FILE --json` uses: the analysing thread copies messages
 /// into recycled batches, a writer thread renders them (its allocations are not
 /// counted here: the counter is per thread; it renders into buffers it keeps).
-#[test]
-fn piped_json_sink_allocates_nothing_per_packet_on_the_analysing_thread() {
-    let mut sink = PipedJsonSink::new(std::io::sink()).unwrap();
-    let counted = run(&mut sink);
-    for kind in [Kind::PureAck, Kind::DataIncomplete, Kind::DataCompleting] {
-        let (frames, total, _) = per_kind(&counted, kind);
-        assert!(frames > 0);
-        assert_eq!(
-            total, 0,
-            "{kind:?}: {total} allocations over {frames} frames"
-        );
-    }
-}
-
-/// A sink that takes owned events pays for building them, and only then: six
-/// allocations per message (client, server, payload, payload_hex, frames,
-/// payload_bytes); nothing for packets that complete no message.
 #[test]
 fn owned_message_events_cost_six_allocations_each() {
     let mut sink = Owned { messages: 0 };

@@ -2,7 +2,6 @@
 pub mod collect;
 pub mod follow;
 pub mod json;
-pub mod json_pipe;
 pub mod plain;
 pub mod syscalls;
 
