@@ -161,6 +161,10 @@ pub fn first_echo_bench(labnet: &Path, quick: bool) -> Result<String> {
     Ok(out)
 }
 
+/// One server's figures for one load: messages/s, CPU µs per message, its user part.
+type ServerFigures = (f64, f64, f64);
+
+/// (conns, window) -> [selector, python] figures.
 pub fn servers_bench(labnet: &Path, quick: bool) -> Result<String> {
     let conn_counts: &[u32] = if quick { &[1, 64] } else { &[1, 8, 64, 512] };
     let windows = [1u32, 64];
