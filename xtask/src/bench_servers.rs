@@ -164,7 +164,7 @@ pub fn first_echo_bench(labnet: &Path, quick: bool) -> Result<String> {
 /// One server's figures for one load: messages/s, CPU µs per message, its user part.
 type ServerFigures = (f64, f64, f64);
 
-/// (conns, window) -> [selector, python] figures.
+/// The servers under `labnet bench` loads, and the selector-vs-Python ratios.
 pub fn servers_bench(labnet: &Path, quick: bool) -> Result<String> {
     let conn_counts: &[u32] = if quick { &[1, 64] } else { &[1, 8, 64, 512] };
     let windows = [1u32, 64];
@@ -177,7 +177,7 @@ pub fn servers_bench(labnet: &Path, quick: bool) -> Result<String> {
          | server | conns | window | messages/s | p50 µs | p99 µs | max µs | errors | server CPU µs/msg | of which system |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     // (conns, window) -> [selector, python] × (messages/s, CPU µs per message, user part)
-    let mut best: std::collections::BTreeMap<(u32, u32), [(f64, f64, f64); 2]> = Default::default();
+    let mut best: std::collections::BTreeMap<(u32, u32), [ServerFigures; 2]> = Default::default();
     for kind in ["threads", "selector", "python"] {
         let port = free_port()?;
         let server = start_server(labnet, kind, port)?;
