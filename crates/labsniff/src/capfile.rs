@@ -203,6 +203,11 @@ impl CaptureFile {
         // Each pass either returns, consumes a non-frame block, or refills/grows the
         // buffer; refills end when the input does, so the loop is bounded by the file.
         loop {
+            if let Some(len) = self.short_block() {
+                return self.fatal(format!(
+                    "the block says it is {len} bytes long, less than the 12 bytes of any pcapng block (its type and two lengths): the file is damaged here"
+                ));
+            }
             // Where the buffer starts: a frame's bytes are handed out as a range of it,
             // since the parsed block cannot outlive this match (next() does not move it).
             let base = self.reader.data().as_ptr() as usize;
@@ -345,6 +350,21 @@ impl CaptureFile {
     }
 
     /// The length field of the record at the buffer's start, as the file states it.
+    /// The length of the pcapng block at the front of the buffer when it is under 12
+    /// bytes. Checked before pcap-parser sees the block: for a block type whose own
+    /// header is shorter (a Process Information Block's is 4), pcap-parser 0.17
+    /// computes `length - 12` and overflows (a panic with overflow checks on, a
+    /// 4 GiB "incomplete" read without them; found by the capfile fuzz target).
+    /// A Section Header Block is left to pcap-parser: its byte order comes with it.
+    fn short_block(&self) -> Option<usize> {
+        const SHB: [u8; 4] = [0x0a, 0x0d, 0x0d, 0x0a];
+        let data = self.reader.data();
+        if !self.section.pcapng || data.len() < 8 || data[..4] == SHB {
+            return None;
+        }
+        Some(self.claimed_len()).filter(|&len| len < 12)
+    }
+
     fn claimed_len(&self) -> usize {
         let data = self.reader.data();
         let field = |at: usize| -> Option<u32> {

@@ -355,35 +355,51 @@ fn damaged_pcapng_names_frame_and_offset_and_keeps_earlier_frames() {
         "10.0.0.1:5005",
         b"damaged",
     );
-    let mut ng = PcapNg::new();
-    ng.section(false).interface(1, 65535, None);
-    for f in &cap.frame_list()[..6] {
-        ng.enhanced(0, f.ts_micros, &f.data, f.orig_len);
+    // (block type, length, what is said): an EPB whose length is not a multiple of 4;
+    // an EPB and a Process Information Block (whose own header is 4 bytes: pcap-parser
+    // 0.17 overflowed computing `length - 12`, found by the capfile fuzz target)
+    // shorter than any block.
+    let cases: [(u32, u32, &str); 3] = [
+        (6, 20, "this block is damaged"),
+        (
+            6,
+            7,
+            "the block says it is 7 bytes long, less than the 12 bytes of any pcapng block",
+        ),
+        (
+            0x8000_0001,
+            5,
+            "the block says it is 5 bytes long, less than the 12 bytes of any pcapng block",
+        ),
+    ];
+    for (block_type, len, said) in cases {
+        let mut ng = PcapNg::new();
+        ng.section(false).interface(1, 65535, None);
+        for f in &cap.frame_list()[..6] {
+            ng.enhanced(0, f.ts_micros, &f.data, f.orig_len);
+        }
+        let at = ng.len();
+        ng.raw_u32(block_type).raw_u32(len).raw(&[0; 40]);
+        let run = run(&write("damaged", "pcapng", &ng.bytes()), &[]);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        assert_eq!(run.summary()["frames"], 6);
+        assert_eq!(
+            messages(&run).len(),
+            2,
+            "both messages are in frames 4 and 5"
+        );
+        let cut: Vec<_> = run
+            .problems()
+            .into_iter()
+            .filter(|d| d["code"] == "capture_cut")
+            .collect();
+        assert_eq!(cut.len(), 1, "{:?}", run.problems());
+        let text = cut[0]["text"].as_str().unwrap();
+        assert!(
+            text.starts_with(&format!("frame 7 at byte offset {at}: {said}")),
+            "{text}"
+        );
     }
-    let at = ng.len();
-    // Block type EPB, then a length that is not a multiple of 4 and too short.
-    ng.raw_u32(6).raw_u32(7).raw(&[0; 40]);
-    let run = run(&write("damaged", "pcapng", &ng.bytes()), &[]);
-    assert_eq!(run.status, 0, "{}", run.stderr);
-    assert_eq!(run.summary()["frames"], 6);
-    assert_eq!(
-        messages(&run).len(),
-        2,
-        "both messages are in frames 4 and 5"
-    );
-    let cut: Vec<_> = run
-        .problems()
-        .into_iter()
-        .filter(|d| d["code"] == "capture_cut")
-        .collect();
-    assert_eq!(cut.len(), 1);
-    let text = cut[0]["text"].as_str().unwrap();
-    assert!(
-        text.starts_with(&format!(
-            "frame 7 at byte offset {at}: this block is damaged"
-        )),
-        "{text}"
-    );
 }
 
 #[test]
