@@ -205,9 +205,10 @@ fn run_target(dir: &Path, target: &str, args: &Args) -> Result<Outcome> {
     };
     Ok(Outcome {
         target: target.to_string(),
-        seconds,
         runs: args.runs,
         execs: exec_count(&text),
+        // With --runs the run usually ends before the cap: the seconds it really took.
+        seconds: run_seconds(&text).unwrap_or(seconds).max(1),
         crash,
         log,
     })
@@ -230,6 +231,15 @@ fn exec_count(output: &str) -> Option<u64> {
                 .parse()
                 .ok()
         })
+    })
+}
+
+/// The seconds the run took, from libFuzzer's "Done 123 runs in 60 second(s)".
+fn run_seconds(output: &str) -> Option<u64> {
+    output.lines().rev().find_map(|line| {
+        let rest = line.strip_prefix("Done ")?;
+        let (_, after) = rest.split_once(" runs in ")?;
+        after.split_whitespace().next()?.parse().ok()
     })
 }
 
@@ -304,6 +314,8 @@ mod tests {
     fn exec_count_from_done_line_or_stats() {
         let done = "#2\tINITED cov: 1\nDone 2619101 runs in 61 second(s)\nstat::number_of_executed_units: 2619101\n";
         assert_eq!(exec_count(done), Some(2_619_101));
+        assert_eq!(run_seconds(done), Some(61));
+        assert_eq!(run_seconds("Done 7 runs"), None);
         let crashed = "==1== ERROR: libFuzzer: deadly signal\nstat::number_of_executed_units: 43\n";
         assert_eq!(exec_count(crashed), Some(43));
         assert_eq!(exec_count("error: could not compile"), None);
