@@ -198,13 +198,14 @@ impl Dissector {
                 out.push(d);
             }
         }
-        // The size limit holds for datagrams as for streams (the v3 framing rule checks
-        // it there, and a datagram does not go through it). Said in datagram words: the
+        // The size limit holds for datagrams as for streams: the same v3 framing rule
+        // checks it (a datagram is not framed otherwise). Said in datagram words: the
         // stream error's "cannot be framed past this point" is not true of UDP.
-        if proto == Proto::V3 && bytes.len() >= labproto::v3::HEADER_LEN {
-            let field = &bytes[labproto::v3::field::SIZE];
-            let size = u32::from_be_bytes([field[0], field[1], field[2], field[3]]);
-            if size > self.max_size {
+        if proto == Proto::V3 {
+            use labproto::Decoder as _;
+            let rule = labproto::v3::V3Decoder::new(self.max_size);
+            if let Err(labproto::Error::SizeOverLimit { size, .. }) = rule.frame_len(bytes, offset)
+            {
                 let d = self.diag(
                     Severity::Error,
                     "size_over_limit",

@@ -152,17 +152,7 @@ impl EventQueue {
     ) {
         let payload = self.copy(view.payload);
         let start = self.frames.len();
-        self.frames.extend(frames);
-        let mine = &mut self.frames[start..];
-        mine.sort_unstable();
-        let mut kept = 0;
-        for i in 0..mine.len() {
-            if kept == 0 || mine[i] != mine[kept - 1] {
-                mine[kept] = mine[i];
-                kept += 1;
-            }
-        }
-        self.frames.truncate(start + kept);
+        let kept = push_sorted_unique(&mut self.frames, frames);
         self.items.push(Queued::Message(QueuedMessage {
             conv: info.conv,
             transport: info.transport,
@@ -238,6 +228,24 @@ impl EventQueue {
     }
 }
 
+/// Append `frames` to `arena`, sorted and without repeats among themselves (the
+/// arena's earlier numbers are left alone); returns how many were kept.
+fn push_sorted_unique(arena: &mut Vec<u64>, frames: impl IntoIterator<Item = u64>) -> usize {
+    let start = arena.len();
+    arena.extend(frames);
+    let mine = &mut arena[start..];
+    mine.sort_unstable();
+    let mut kept = 0;
+    for i in 0..mine.len() {
+        if kept == 0 || mine[i] != mine[kept - 1] {
+            mine[kept] = mine[i];
+            kept += 1;
+        }
+    }
+    arena.truncate(start + kept);
+    kept
+}
+
 /// Where the analysis puts the events of one frame: straight into the sink while
 /// nothing waits in the queue, else behind what waits.
 ///
@@ -308,10 +316,8 @@ impl<'a> Out<'a> {
             Some(sink) if self.queue.is_empty() && self.error.is_none() => {
                 // The queue's frame arena is empty with the queue, and keeps its
                 // capacity: sorting the numbers there allocates nothing.
-                let numbers = &mut self.queue.frames;
-                numbers.extend(frames);
-                numbers.sort_unstable();
-                numbers.dedup();
+                push_sorted_unique(&mut self.queue.frames, frames);
+                let numbers = &self.queue.frames;
                 let message = MessageRef {
                     conv: info.conv,
                     transport: info.transport,
