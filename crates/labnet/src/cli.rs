@@ -48,7 +48,10 @@ pub enum Command {
     /// Exercises 2-5: the TCP echo server (threads or selector; text, v2 or v3).
     #[command(long_about = "Exercises 2 to 5: the TCP server.\n\n\
         --model threads (serverTCP.py, 2.1; serverTCPv2.py 4.1; serverTCPv3.py 5.1): one named \
-        thread per client; the log shows which thread serves which client address.\n\
+        thread per client; the log shows which thread serves which client address. Unlike \
+        serverTCP.py, whose main thread accepts and then starts the client's thread, the thread \
+        that accepts a client serves it and a waiting thread takes over accept(), so no client \
+        waits for a thread to start.\n\
         --model selector (serverTCPsel.py, 3.1): one thread, one event loop; each connection is a \
         token (a Python selector key); non-blocking reads and writes.\n\n\
         --proto text echoes the bytes read; v2 reads fixed 29-byte messages ('!BII20s'); v3 reads \

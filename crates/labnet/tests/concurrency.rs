@@ -147,3 +147,63 @@ fn selector_serves_others_while_one_client_floods() {
         "the flooding client got all its echoes"
     );
 }
+
+/// Threads in the server process, from /proc.
+fn thread_count(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .count()
+}
+
+/// The threads model keeps a thread whose client has left and hands it the next
+/// client: 30 clients one after another are served by a few threads (the kernel
+/// thread ids in --trace-events), not by 30 new ones; and an idle server's threads
+/// go back to what it had before the first client (idle threads end after 1 s).
+#[test]
+fn threads_model_reuses_threads_for_clients_one_after_another() {
+    let trace = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("reuse-{}.jsonl", std::process::id()));
+    let trace_arg = trace.display().to_string();
+    let server = Server::start(&[
+        "tcp-server",
+        "--model",
+        "threads",
+        "--proto",
+        "v3",
+        "--quiet",
+        "--trace-events",
+        &trace_arg,
+    ]);
+    let (addr, pid) = (server.addr, server.pid());
+    let before = thread_count(pid);
+    const SEQUENTIAL: usize = 30;
+    for id in 0..SEQUENTIAL {
+        wire::v3_round_trip(addr, id, 3);
+    }
+    server.wait_all("30 closes", |lines| server_closes(lines) >= SEQUENTIAL);
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let readers: HashSet<u64> = text
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["call"] == "recv")
+        .filter_map(|v| v["tid"].as_u64())
+        .collect();
+    eprintln!(
+        "{SEQUENTIAL} clients one after another were read by {} threads",
+        readers.len()
+    );
+    assert!(
+        (1..=6).contains(&readers.len()),
+        "{SEQUENTIAL} sequential clients read by {} threads",
+        readers.len()
+    );
+    // Bounded: 10 s for threads that end after 1 s idle.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while thread_count(pid) != before && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(thread_count(pid), before, "idle threads ended");
+    // And the server still answers.
+    wire::v3_round_trip(addr, 99, 1);
+    let _ = std::fs::remove_file(&trace);
+}
