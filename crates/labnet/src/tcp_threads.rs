@@ -7,15 +7,24 @@
 //! thread that accepts a client also serves it: before it starts serving, it hands
 //! the listening socket to a spare thread, started in advance while nobody waits,
 //! which accepts the next client. Every client still has a thread of its own; only
-//! the thread that calls accept() changes from client to client.
+//! the thread that calls accept() changes from client to client. A thread whose
+//! client has left waits (up to a second) to be handed the role again, so clients
+//! one after another do not each start a thread.
+//!
+//! A client's thread blocks in read() and write() with no timeout, so an idle
+//! client costs no wake-ups; a stop shuts every client's socket down, which wakes
+//! those threads at once. The acceptor alone wakes every STOP_CHECK to see the stop
+//! flag (set by a signal handler, which cannot wake anything).
 
 use crate::connection::Connection;
 use crate::error::{plain, NetError};
 use crate::log::Log;
 use crate::server::{banner, close_summary, ServerHandle, TcpServerConfig, STOP_CHECK};
 use crate::trace_events::{record, Call, Sock};
+use std::collections::HashMap;
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -47,6 +56,10 @@ struct Shared {
     counts: Mutex<Counts>,
     /// Signalled when a client is done or a thread ends.
     changed: Condvar,
+    /// The sockets of the clients being served, by thread number: a stopping
+    /// acceptor shuts them down, which wakes their threads from a blocked read or
+    /// write (so no client thread needs a timeout to notice the stop).
+    sockets: Mutex<HashMap<usize, RawFd>>,
     /// Threads waiting to be handed the accept role: each one's number and sender,
     /// the one idle for the shortest time last.
     idle: Mutex<Vec<(usize, SyncSender<Role>)>>,
@@ -100,6 +113,7 @@ pub fn start(config: TcpServerConfig, stop: Arc<AtomicBool>) -> Result<ServerHan
         stop: Arc::clone(&stop),
         counts: Mutex::new(Counts::default()),
         changed: Condvar::new(),
+        sockets: Mutex::new(HashMap::new()),
         idle: Mutex::new(Vec::new()),
         next_thread: AtomicUsize::new(1),
     });
@@ -192,7 +206,7 @@ fn server_thread(shared: &Arc<Shared>, n: usize, role: &Receiver<Role>) {
         let Some((stream, peer)) = accept_one(shared, listening) else {
             return;
         };
-        serve_client(stream, peer, shared, &mut scratch);
+        serve_client(stream, peer, shared, n, &mut scratch);
         lock(&shared.counts).serving -= 1;
         shared.changed.notify_all();
         {
@@ -279,6 +293,7 @@ fn accept_one(shared: &Arc<Shared>, mut listening: Listening) -> Option<(TcpStre
             );
             drop(next);
             lock(&shared.idle).clear();
+            shut_down_all(&lock(&shared.sockets));
             return None;
         }
         match listening.listener.accept() {
@@ -393,24 +408,66 @@ impl std::fmt::Display for ThreadLabel<'_> {
     }
 }
 
-fn serve_client(mut stream: TcpStream, peer: SocketAddr, shared: &Shared, scratch: &mut Scratch) {
+fn serve_client(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    n: usize,
+    scratch: &mut Scratch,
+) {
     let (config, stop) = (&shared.config, &*shared.stop);
     let label = ThreadLabel(&peer);
     let log = &config.log;
-    // Timeouts only so the thread can notice Ctrl-C; they never close a connection.
-    // (The socket is blocking: on Linux, accept() does not pass on O_NONBLOCK.)
-    let _ = stream.set_read_timeout(Some(STOP_CHECK));
-    let _ = stream.set_write_timeout(Some(STOP_CHECK));
     let mut conn = Connection::new(config.proto, config.max_size, config.echo);
     log.event(&label, format_args!("serving {peer}"));
     let local = log.trace().and_then(|_| stream.local_addr().ok());
     let sock = Sock::of(&stream, local, Some(peer), None);
-    let closed_by = serve_loop(&mut stream, &mut conn, stop, &label, log, &sock, scratch);
+    let closed_by = match register(shared, n, &stream) {
+        // The socket is blocking (on Linux accept() does not pass on O_NONBLOCK)
+        // and has no timeouts: a stop wakes it by a shutdown.
+        Ok(()) => {
+            let closed_by = serve_loop(&mut stream, &mut conn, stop, &label, log, &sock, scratch);
+            lock(&shared.sockets).remove(&n);
+            closed_by
+        }
+        Err(Stopping) => SHUTTING_DOWN,
+    };
     let _ = stream.shutdown(std::net::Shutdown::Both);
     record(log.trace(), &sock, Call::Shutdown, None);
     log.event(&label, format_args!("{}", close_summary(closed_by, &conn)));
     drop(stream);
     record(log.trace(), &sock, Call::Close, None);
+}
+
+/// Who closed a connection that the server's stop ended.
+const SHUTTING_DOWN: &str = "server (shutting down)";
+
+/// The server is stopping (a client accepted just then is closed unserved).
+struct Stopping;
+
+/// Put a client's socket where a stopping acceptor shuts it down. The stop flag is
+/// read under the same lock the acceptor takes after it saw the flag, so a socket
+/// is either shut down by the acceptor or never served.
+fn register(shared: &Shared, n: usize, stream: &TcpStream) -> Result<(), Stopping> {
+    let mut sockets = lock(&shared.sockets);
+    if shared.stop.load(Ordering::SeqCst) {
+        return Err(Stopping);
+    }
+    sockets.insert(n, stream.as_raw_fd());
+    Ok(())
+}
+
+/// A stop: shut down every served client's socket, which wakes its thread from a
+/// blocked read (0 bytes) or write (EPIPE).
+#[allow(unsafe_code)]
+fn shut_down_all(sockets: &MutexGuard<'_, HashMap<usize, RawFd>>) {
+    for &fd in sockets.values() {
+        // SAFETY: `fd` stays open while `sockets` is locked: a serving thread takes
+        // its entry out, under this lock, before it drops (closes) its stream, so
+        // the descriptor can be neither closed nor reused during this call.
+        let socket = unsafe { BorrowedFd::borrow_raw(fd) };
+        let _ = socket2::SockRef::from(&socket).shutdown(std::net::Shutdown::Both);
+    }
 }
 
 /// Returns who closed the connection.
@@ -428,15 +485,17 @@ fn serve_loop(
         messages,
         echo,
     } = scratch;
+    let stopping = || stop.load(Ordering::SeqCst);
     loop {
-        if stop.load(Ordering::SeqCst) {
-            return "server (shutting down)";
+        if stopping() {
+            return SHUTTING_DOWN;
         }
         let read = stream.read(buf);
         if let Ok(n) = &read {
             record(log.trace(), sock, Call::Recv, Some(*n as u64));
         }
         let n = match read {
+            Ok(0) if stopping() => return SHUTTING_DOWN,
             Ok(0) => {
                 if let Err(e) = conn.finish() {
                     log.event(label, format_args!("error: {e}"));
@@ -444,7 +503,8 @@ fn serve_loop(
                 return "client";
             }
             Ok(n) => n,
-            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(_) if stopping() => return SHUTTING_DOWN,
             Err(e) => {
                 log.event(label, format_args!("read failed: {}", plain(&e)));
                 return "client (connection reset)";
@@ -470,13 +530,16 @@ fn serve_loop(
             framed
         };
         if !echo.is_empty() {
-            match write_all_until_stop(stream, echo, stop) {
+            // A client that does not read stalls this thread (and only this
+            // thread), as in the Python original, until the server stops.
+            match stream.write_all(echo) {
                 Ok(()) => {
                     // One sendall(): write_all's writes, as one call of all the bytes.
                     record(log.trace(), sock, Call::Send, Some(echo.len() as u64));
                     conn.record_sent(echo.len());
                     log.message(label, format_args!("echoed {} bytes", echo.len()));
                 }
+                Err(_) if stopping() => return SHUTTING_DOWN,
                 Err(e) => {
                     log.event(
                         label,
@@ -491,33 +554,4 @@ fn serve_loop(
             return "server (bad message)";
         }
     }
-}
-
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
-}
-
-/// `write_all` that gives up only when the server stops: a client that does not
-/// read stalls this thread (and only this thread), as in the Python original.
-fn write_all_until_stop(
-    stream: &mut TcpStream,
-    mut data: &[u8],
-    stop: &AtomicBool,
-) -> io::Result<()> {
-    while !data.is_empty() {
-        match stream.write(data) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => data = &data[n..],
-            Err(e) if is_timeout(&e) || e.kind() == io::ErrorKind::Interrupted => {
-                if stop.load(Ordering::SeqCst) {
-                    return Err(e);
-                }
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
 }

@@ -207,3 +207,105 @@ fn threads_model_reuses_threads_for_clients_one_after_another() {
     wire::v3_round_trip(addr, 99, 1);
     let _ = std::fs::remove_file(&trace);
 }
+
+/// Voluntary context switches of all the process's threads so far.
+fn voluntary_switches(pid: u32) -> u64 {
+    std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("status")).ok())
+        .filter_map(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        })
+        .sum()
+}
+
+/// A client thread blocks in its read with no timeout: 50 idle clients do not wake
+/// the threads server up (a 100 ms read timeout per thread would be 500+ wake-ups a
+/// second; the acceptor's own 100 ms poll makes about 10).
+#[test]
+fn threads_model_idle_clients_cost_no_wakeups() {
+    let server = Server::start(&[
+        "tcp-server",
+        "--model",
+        "threads",
+        "--proto",
+        "v3",
+        "--quiet",
+    ]);
+    let (addr, pid) = (server.addr, server.pid());
+    let idle: Vec<_> = (0..50).map(|_| wire::connect(addr)).collect();
+    server.wait_all("50 served", |lines| {
+        lines.iter().filter(|l| l.contains("] serving ")).count() >= 50
+    });
+    // Let the spare threads of the burst time out (1 s idle) first.
+    std::thread::sleep(Duration::from_millis(1500));
+    let before = voluntary_switches(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let woke = voluntary_switches(pid) - before;
+    eprintln!("50 idle clients: {woke} voluntary context switches in 1 s");
+    assert!(woke < 100, "{woke} wake-ups in 1 s with 50 idle clients");
+    drop(idle);
+}
+
+/// Ctrl-C stops a threads server at once whatever its threads are blocked in: a
+/// read with nothing sent, a read with half a message, a write to a client that
+/// does not read. Each is closed as "closed by server (shutting down)".
+#[test]
+fn threads_model_stops_threads_blocked_in_read_and_write() {
+    let server = Server::start(&[
+        "tcp-server",
+        "--model",
+        "threads",
+        "--proto",
+        "v3",
+        "--quiet",
+    ]);
+    let addr = server.addr;
+    let idle = wire::connect(addr);
+    let mut half = wire::connect(addr);
+    half.write_all(&wire::v3(1, b"half a message")[..12])
+        .unwrap();
+    // A client that never reads: small buffers on both sides fill up and the
+    // server's thread blocks writing the echo.
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket
+        .connect_timeout(&addr.into(), Duration::from_secs(5))
+        .unwrap();
+    let mut non_reader: std::net::TcpStream = socket.into();
+    non_reader
+        .set_write_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let chunk: Vec<u8> = (1..=16u32)
+        .flat_map(|o| wire::v3(o, &[b'z'; 1000]))
+        .collect();
+    // Bounded: until our own writes stall (the server stopped reading: it is
+    // blocked writing to us), at most 64 MiB.
+    let mut sent = 0usize;
+    while sent < 64 << 20 {
+        match non_reader.write(&chunk) {
+            Ok(n) => sent += n,
+            Err(_) => break,
+        }
+    }
+    assert!(
+        sent < 64 << 20,
+        "the server kept reading a client that never reads"
+    );
+    server.wait_all("3 served", |lines| {
+        lines.iter().filter(|l| l.contains("] serving ")).count() >= 3
+    });
+    let started = std::time::Instant::now();
+    let (code, log) = server.interrupt_with_log();
+    let took = started.elapsed();
+    let shut = log
+        .iter()
+        .filter(|l| l.contains("closed by server (shutting down)"))
+        .count();
+    assert_eq!(shut, 3, "{log:#?}");
+    assert_eq!(code, Some(0));
+    assert!(took < Duration::from_secs(2), "stopping took {took:?}");
+    drop((idle, half, non_reader));
+}

@@ -134,6 +134,20 @@ impl Server {
         }
         None
     }
+
+    /// Ctrl-C the server; its exit code and its whole log (bounded waits: 5 s for
+    /// the exit, 5 s for the output's last line).
+    pub fn interrupt_with_log(self) -> (Option<i32>, Vec<String>) {
+        let lines = Arc::clone(&self.lines);
+        let code = self.interrupt();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let done = |l: &Vec<String>| l.iter().any(|l| l.contains("stopped listening"));
+        while !done(&lines.lock().unwrap()) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let log = lines.lock().unwrap().clone();
+        (code, log)
+    }
 }
 
 impl Drop for Server {
