@@ -4,7 +4,7 @@
 //! as it joins an strace trace, without strace.
 //!
 //! ```text
-//! {"ts":1796117357.079776,"thread":"accept","tid":30047,"token":null,"fd":4,"call":"accept","bytes":null,"local":"127.0.0.1:5005","peer":"127.0.0.1:41000"}
+//! {"ts":1796117357.079776,"thread":"labnet-1","tid":30047,"token":null,"fd":4,"call":"accept","bytes":null,"local":"127.0.0.1:5005","peer":"127.0.0.1:41000"}
 //! ```
 
 use serde::Serialize;
