@@ -34,6 +34,11 @@ fn start_server(labnet: &Path, kind: &str, port: u16) -> Result<Running> {
             c.arg(root().join("bench/selectors_v3_server.py")).arg(&p);
             c
         }
+        "python-threads" => {
+            let mut c = Command::new("python3");
+            c.arg(root().join("bench/threads_v3_server.py")).arg(&p);
+            c
+        }
         model => {
             let mut c = Command::new(labnet);
             c.args([
@@ -134,7 +139,7 @@ fn first_echo(port: u16, n: usize) -> Result<(f64, f64)> {
     Ok((at(0.5), at(0.99)))
 }
 
-/// The first-echo table: threads, selector and the Python server.
+/// The first-echo table: labnet's threads and selector servers and the two Python ones.
 pub fn first_echo_bench(labnet: &Path, quick: bool) -> Result<String> {
     let n = if quick { 200 } else { 1000 };
     let mut out = format!(
@@ -142,13 +147,22 @@ pub fn first_echo_bench(labnet: &Path, quick: bool) -> Result<String> {
          | server | p50 µs | p99 µs |\n|---|---:|---:|\n"
     );
     let mut p50 = std::collections::BTreeMap::new();
-    for kind in ["threads", "selector", "python"] {
+    let servers = [
+        ("threads", "labnet threads"),
+        ("selector", "labnet selector"),
+        (
+            "python-threads",
+            "Python threads (bench/threads_v3_server.py)",
+        ),
+        ("python", "Python selectors (bench/selectors_v3_server.py)"),
+    ];
+    for (kind, label) in servers {
         let port = free_port()?;
         let server = start_server(labnet, kind, port)?;
-        eprintln!("xtask: first-echo latency, {kind} server");
+        eprintln!("xtask: first-echo latency, {label} server");
         let (a, b) = first_echo(port, n)?;
         drop(server);
-        out.push_str(&format!("| {kind} | {a:.0} | {b:.0} |\n"));
+        out.push_str(&format!("| {label} | {a:.0} | {b:.0} |\n"));
         p50.insert(kind, a);
     }
     if let (Some(t), Some(s)) = (p50.get("threads"), p50.get("selector")) {
