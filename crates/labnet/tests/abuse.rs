@@ -575,31 +575,11 @@ fn wrong_v2_headers_on_both_models() {
 
 const NON_READERS: usize = 3;
 
-/// A client with a tiny receive buffer that sends up to 64 MiB and never reads.
+/// A client with a tiny receive buffer that sends up to 64 MiB and never reads;
+/// stalled writes give up after 1 s (the test's time bound).
 fn non_reader(addr: SocketAddr) -> std::thread::JoinHandle<u64> {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    socket
-        .connect_timeout(&addr.into(), Duration::from_secs(5))
-        .unwrap();
-    let mut stream: TcpStream = socket.into();
-    // Stalled writes give up after 1 s: the test's time bound.
-    stream
-        .set_write_timeout(Some(Duration::from_secs(1)))
-        .unwrap();
-    std::thread::spawn(move || {
-        let chunk: Vec<u8> = (1..=16u32)
-            .flat_map(|o| wire::v3(o, &[b'n'; 4000]))
-            .collect();
-        let mut sent = 0u64;
-        while sent < 64 << 20 {
-            match stream.write(&chunk) {
-                Ok(n) => sent += n as u64,
-                Err(_) => break,
-            }
-        }
-        sent
-    })
+    let mut stream = wire::non_reader(addr, Duration::from_secs(1));
+    std::thread::spawn(move || wire::write_until_stalled(&mut stream, b'n', 4000, 64 << 20))
 }
 
 fn non_readers(model: &str) {

@@ -14,8 +14,15 @@ use std::time::Duration;
 
 const CLIENTS: usize = 50;
 
+/// A quiet v3 server of `model` with `extra` arguments.
+fn v3_server(model: &str, extra: &[&str]) -> Server {
+    let mut args = vec!["tcp-server", "--model", model, "--proto", "v3", "--quiet"];
+    args.extend_from_slice(extra);
+    Server::start(&args)
+}
+
 fn fifty_clients(model: &str) {
-    let server = Server::start(&["tcp-server", "--model", model, "--proto", "v3", "--quiet"]);
+    let server = v3_server(model, &[]);
     let addr = server.addr;
     let threads: Vec<_> = (0..CLIENTS)
         .map(|id| std::thread::spawn(move || wire::v3_round_trip(addr, id, 40)))
@@ -164,16 +171,7 @@ fn threads_model_reuses_threads_for_clients_one_after_another() {
     let trace = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("reuse-{}.jsonl", std::process::id()));
     let trace_arg = trace.display().to_string();
-    let server = Server::start(&[
-        "tcp-server",
-        "--model",
-        "threads",
-        "--proto",
-        "v3",
-        "--quiet",
-        "--trace-events",
-        &trace_arg,
-    ]);
+    let server = v3_server("threads", &["--trace-events", &trace_arg]);
     let (addr, pid) = (server.addr, server.pid());
     let before = thread_count(pid);
     const SEQUENTIAL: usize = 30;
@@ -226,14 +224,7 @@ fn voluntary_switches(pid: u32) -> u64 {
 /// second; the acceptor's own 100 ms poll makes about 10).
 #[test]
 fn threads_model_idle_clients_cost_no_wakeups() {
-    let server = Server::start(&[
-        "tcp-server",
-        "--model",
-        "threads",
-        "--proto",
-        "v3",
-        "--quiet",
-    ]);
+    let server = v3_server("threads", &[]);
     let (addr, pid) = (server.addr, server.pid());
     let idle: Vec<_> = (0..50).map(|_| wire::connect(addr)).collect();
     server.wait_all("50 served", |lines| {
@@ -254,42 +245,18 @@ fn threads_model_idle_clients_cost_no_wakeups() {
 /// does not read. Each is closed as "closed by server (shutting down)".
 #[test]
 fn threads_model_stops_threads_blocked_in_read_and_write() {
-    let server = Server::start(&[
-        "tcp-server",
-        "--model",
-        "threads",
-        "--proto",
-        "v3",
-        "--quiet",
-    ]);
+    let server = v3_server("threads", &[]);
     let addr = server.addr;
     let idle = wire::connect(addr);
     let mut half = wire::connect(addr);
     half.write_all(&wire::v3(1, b"half a message")[..12])
         .unwrap();
     // A client that never reads: small buffers on both sides fill up and the
-    // server's thread blocks writing the echo.
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    socket
-        .connect_timeout(&addr.into(), Duration::from_secs(5))
-        .unwrap();
-    let mut non_reader: std::net::TcpStream = socket.into();
-    non_reader
-        .set_write_timeout(Some(Duration::from_millis(500)))
-        .unwrap();
-    let chunk: Vec<u8> = (1..=16u32)
-        .flat_map(|o| wire::v3(o, &[b'z'; 1000]))
-        .collect();
-    // Bounded: until our own writes stall (the server stopped reading: it is
-    // blocked writing to us), at most 64 MiB.
-    let mut sent = 0usize;
-    while sent < 64 << 20 {
-        match non_reader.write(&chunk) {
-            Ok(n) => sent += n,
-            Err(_) => break,
-        }
-    }
+    // server's thread blocks writing the echo. Bounded: until our own writes stall
+    // for 500 ms (the server stopped reading: it is blocked writing to us), at most
+    // 64 MiB.
+    let mut non_reader = wire::non_reader(addr, Duration::from_millis(500));
+    let sent = wire::write_until_stalled(&mut non_reader, b'z', 1000, 64 << 20);
     assert!(
         sent < 64 << 20,
         "the server kept reading a client that never reads"

@@ -190,32 +190,13 @@ fn no_echo_servers_send_nothing_back() {
     no_echo("selector");
 }
 
-/// A client with a tiny receive buffer that sends forever and never reads.
+/// A client with a tiny receive buffer that sends (at most 256 MiB, or until the
+/// server closes it or stops reading for 2 s) and never reads.
 fn start_non_reader(addr: SocketAddr) -> (u16, std::thread::JoinHandle<u64>) {
-    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    socket
-        .connect_timeout(&addr.into(), Duration::from_secs(5))
-        .unwrap();
-    let port = socket.local_addr().unwrap().as_socket().unwrap().port();
-    let mut stream: TcpStream = socket.into();
-    stream
-        .set_write_timeout(Some(Duration::from_secs(2)))
-        .unwrap();
-    let writer = std::thread::spawn(move || {
-        let chunk: Vec<u8> = (1..=16u32)
-            .flat_map(|o| wire::v3(o, &[b'z'; 1000]))
-            .collect();
-        let mut sent = 0u64;
-        // Bounded: at most 256 MiB, or until the server closes us / stops reading.
-        while sent < 256 << 20 {
-            match stream.write(&chunk) {
-                Ok(n) => sent += n as u64,
-                Err(_) => break,
-            }
-        }
-        sent
-    });
+    let mut stream = wire::non_reader(addr, Duration::from_secs(2));
+    let port = wire::port_of(&stream);
+    let writer =
+        std::thread::spawn(move || wire::write_until_stalled(&mut stream, b'z', 1000, 256 << 20));
     (port, writer)
 }
 

@@ -44,3 +44,32 @@ pub fn v3_round_trip(addr: SocketAddr, id: usize, count: u32) {
 pub fn port_of(s: &TcpStream) -> u16 {
     s.local_addr().unwrap().port()
 }
+
+/// A client that will never read: a 4 KiB receive buffer, so the server's echoes
+/// soon fill both sides' buffers; its writes give up after `stall`.
+pub fn non_reader(addr: SocketAddr, stall: Duration) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    socket
+        .connect_timeout(&addr.into(), Duration::from_secs(5))
+        .unwrap();
+    let stream: TcpStream = socket.into();
+    stream.set_write_timeout(Some(stall)).unwrap();
+    stream
+}
+
+/// Write 16 v3 messages of `payload_len` bytes again and again until a write fails
+/// (the server stopped reading us, or closed us) or `max` bytes went; bytes written.
+pub fn write_until_stalled(s: &mut TcpStream, payload: u8, payload_len: usize, max: u64) -> u64 {
+    let chunk: Vec<u8> = (1..=16u32)
+        .flat_map(|o| v3(o, &vec![payload; payload_len]))
+        .collect();
+    let mut sent = 0u64;
+    while sent < max {
+        match s.write(&chunk) {
+            Ok(n) => sent += n as u64,
+            Err(_) => break,
+        }
+    }
+    sent
+}
