@@ -107,15 +107,17 @@ pub fn start_tcp_server(
 
 /// The one-line summary both models print when a connection ends.
 pub fn close_summary(closed_by: &str, conn: &crate::connection::Connection) -> String {
-    let messages = if conn.messages == 1 {
-        "1 message".to_string()
-    } else {
-        format!("{} messages", conn.messages)
-    };
+    let messages = counted(conn.messages, "message", "messages");
     format!(
         "closed by {closed_by}: {} bytes in ({messages}), {} bytes out",
         conn.bytes_in, conn.bytes_out
     )
+}
+
+/// `1 message`, `0 messages`, `2 messages`.
+pub fn counted(n: impl Into<u64>, one: &str, many: &str) -> String {
+    let n = n.into();
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// How the server describes what it is about to serve.
@@ -134,6 +136,16 @@ pub fn banner(config: &TcpServerConfig, local: SocketAddr) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_singular_only_for_one() {
+        assert_eq!(counted(0u64, "message", "messages"), "0 messages");
+        assert_eq!(counted(1u64, "message", "messages"), "1 message");
+        assert_eq!(
+            counted(2u64, "client connection", "client connections"),
+            "2 client connections"
+        );
+    }
     use labproto::Message;
     use std::io::{Read, Write};
 

@@ -7,7 +7,7 @@
 use crate::connection::Connection;
 use crate::error::{plain, NetError};
 use crate::log::Log;
-use crate::server::{banner, close_summary, ServerHandle, TcpServerConfig, STOP_CHECK};
+use crate::server::{banner, close_summary, counted, ServerHandle, TcpServerConfig, STOP_CHECK};
 use crate::trace_events::{record, Call, Sock, TraceEvents};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
@@ -157,7 +157,14 @@ impl EventLoop {
         let tokens: Vec<Token> = self.clients.keys().copied().collect();
         self.log().event(
             &TokenLabel(LISTENER),
-            format_args!("stopping: closing {} client connection(s)", tokens.len()),
+            format_args!(
+                "stopping: closing {}",
+                counted(
+                    tokens.len() as u64,
+                    "client connection",
+                    "client connections"
+                )
+            ),
         );
         for token in tokens {
             self.close(token, "server (shutting down)");

@@ -19,7 +19,7 @@
 use crate::connection::Connection;
 use crate::error::{plain, NetError};
 use crate::log::Log;
-use crate::server::{banner, close_summary, ServerHandle, TcpServerConfig, STOP_CHECK};
+use crate::server::{banner, close_summary, counted, ServerHandle, TcpServerConfig, STOP_CHECK};
 use crate::trace_events::{record, Call, Sock};
 use std::collections::HashMap;
 use std::io::{self, Read, Write};
@@ -289,7 +289,10 @@ fn accept_one(shared: &Arc<Shared>, mut listening: Listening) -> Option<(TcpStre
             let serving = lock(&shared.counts).serving;
             log.event(
                 &ACCEPTOR,
-                format_args!("stopping: closing {serving} client connection(s)"),
+                format_args!(
+                    "stopping: closing {}",
+                    counted(serving as u64, "client connection", "client connections")
+                ),
             );
             drop(next);
             lock(&shared.idle).clear();
@@ -314,9 +317,8 @@ fn accept_one(shared: &Arc<Shared>, mut listening: Listening) -> Option<(TcpStre
                 log.event(
                     &ACCEPTOR,
                     format_args!(
-                        "accepted {peer} (client's ephemeral port {}): the thread that \
-                         accepted it serves it as thread client-{peer}; another thread \
-                         accepts the next client",
+                        "accepted {peer} (client's ephemeral port {}); this thread now serves \
+                         it as thread client-{peer}, and another thread takes over accept()",
                         peer.port()
                     ),
                 );
