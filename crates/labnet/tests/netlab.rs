@@ -7,174 +7,13 @@
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_labnet");
+#[path = "common/netlab.rs"]
+mod netlab;
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|ids| ids.split_whitespace().nth(1).map(|u| u == "0"))
-        })
-        .unwrap_or(false)
-}
-
-fn have(tool: &str, arg: &str) -> bool {
-    Command::new(tool)
-        .arg(arg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-macro_rules! require_root {
-    () => {
-        if !is_root() {
-            println!("skipped: needs root (network namespaces)");
-            return;
-        }
-        // `cargo xtask test` installs them as root; elsewhere say what is missing.
-        for (tool, arg) in [("ip", "-V"), ("ethtool", "--version")] {
-            if !have(tool, arg) {
-                println!("skipped: needs {tool} (apt-get install -y iproute2 ethtool)");
-                return;
-            }
-        }
-    };
-}
-
-/// One lab per test (tests run in parallel), removed on drop even if the test fails.
-struct Lab {
-    name: String,
-    dir: PathBuf,
-}
-
-impl Lab {
-    fn new(tag: &str) -> Lab {
-        let name = format!("t{tag}{}", std::process::id() % 100_000);
-        let dir = std::env::temp_dir().join(format!("labnet-netlab-test-{name}"));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("temp dir");
-        Lab { name, dir }
-    }
-
-    fn log(&self) -> PathBuf {
-        self.dir.join("frames.jsonl")
-    }
-
-    fn netlab(&self, args: &[&str]) -> Output {
-        let out = run_bounded(
-            Command::new(BIN)
-                .args(["netlab", "--lab", &self.name])
-                .args(args),
-            Duration::from_secs(60),
-        );
-        out
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.netlab(args);
-        assert!(
-            out.status.success(),
-            "labnet netlab {args:?} failed ({}): {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn status(&self) -> Value {
-        serde_json::from_str(&self.ok(&["status", "--json"])).expect("status --json is JSON")
-    }
-
-    fn spawn_server(&self, args: &[&str]) -> ServerGuard {
-        // In its guard at once: a panic below still kills and reaps it.
-        let guard = ServerGuard(
-            Command::new(BIN)
-                .args(["netlab", "--lab", &self.name, "exec", "server", "--", BIN])
-                .args(args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("start the server in the lab"),
-        );
-        // Wait (bounded) until it listens, seen from inside the server host.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let out = self.netlab(&["exec", "server", "--", "ss", "-Hltn", "sport = :5005"]);
-            if !out.stdout.is_empty() {
-                return guard;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not listen within 10 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn namespaces_left(&self) -> Vec<String> {
-        let out = run_bounded(
-            Command::new("ip").args(["netns", "list"]),
-            Duration::from_secs(10),
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| l.split_whitespace().next())
-            .filter(|n| n.starts_with(&format!("{}-", self.name)))
-            .map(str::to_string)
-            .collect()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.netlab(&["down"]);
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// A server in the lab, killed (and reaped) when dropped.
-struct ServerGuard(Child);
-
-impl Drop for ServerGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Run a command, killing it if it outlives `limit`.
-fn run_bounded(command: &mut Command, limit: Duration) -> Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait().expect("try_wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!(
-                "{command:?} did not finish within {limit:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
+use netlab::{have, run_bounded, ChildGuard, Lab, BIN};
 /// Whether `pid` runs (a zombie waiting for init to reap it does not).
 fn running(pid: u64) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
@@ -202,7 +41,9 @@ fn counter(status: &Value, dir: &str, name: &str) -> u64 {
 
 #[test]
 fn lossy_v3_echo_crosses_the_lab_and_the_log_matches_the_counters() {
-    require_root!();
+    if !netlab::ready() {
+        return;
+    }
     let lab = Lab::new("e");
     let log = lab.log();
     let log_arg = log.to_string_lossy().into_owned();
@@ -313,7 +154,9 @@ fn lossy_v3_echo_crosses_the_lab_and_the_log_matches_the_counters() {
 
 #[test]
 fn a_killed_forwarder_is_a_leftover_that_up_and_down_clean() {
-    require_root!();
+    if !netlab::ready() {
+        return;
+    }
     let lab = Lab::new("k");
     lab.ok(&["up", "--seed", "1"]);
     let pid = lab.status()["forwarder_pid"]
@@ -344,7 +187,9 @@ fn a_killed_forwarder_is_a_leftover_that_up_and_down_clean() {
 
 #[test]
 fn the_same_seed_gives_the_same_fates() {
-    require_root!();
+    if !netlab::ready() {
+        return;
+    }
     let mut runs = Vec::new();
     for round in 0..2 {
         let lab = Lab::new(&format!("s{round}"));
@@ -415,7 +260,9 @@ fn the_same_seed_gives_the_same_fates() {
 /// not touched), then checked with tshark by the fixtures' check.py.
 #[test]
 fn the_fixture_script_reproduces_its_phenomena() {
-    require_root!();
+    if !netlab::ready() {
+        return;
+    }
     for tool in ["tcpdump", "tshark", "python3"] {
         if !have(tool, "--version") {
             println!("skipped: needs {tool} (regen.sh installs it as root)");
@@ -453,16 +300,6 @@ fn the_fixture_script_reproduces_its_phenomena() {
     );
     assert!(stdout.contains("'fast_retransmission': 1"), "{stdout}");
     assert!(lab.namespaces_left().is_empty());
-}
-
-/// A child killed (SIGKILL) and reaped when dropped, on every path.
-struct ChildGuard(Child);
-
-impl Drop for ChildGuard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// tcpdump on the lab's server host, its stderr read by a thread (the "listening
@@ -632,7 +469,9 @@ impl Covered {
 /// missing at the server are as many as the log's dropped data segments.
 #[test]
 fn lossy_100k_v3_drop_log_matches_the_server_capture() {
-    require_root!();
+    if !netlab::ready() {
+        return;
+    }
     for tool in ["tcpdump", "tshark"] {
         if !have(tool, "--version") {
             println!("skipped: needs {tool} (apt-get install -y tcpdump tshark)");

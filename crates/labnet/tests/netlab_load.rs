@@ -7,142 +7,32 @@
 //! (cargo runs test binaries one after another). Not root: prints why and passes.
 
 use serde_json::Value;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_labnet");
+#[path = "common/netlab.rs"]
+mod netlab;
+
+use netlab::{Lab, BIN};
 /// The bench's load (xtask/src/bench_netlab.rs): 10 connections, one 1,250-byte v3
 /// message (9-byte header + 1,241) per millisecond each: 100 Mbit/s each way.
 const CONNS: u64 = 10;
 const MESSAGES: u64 = 3_000;
 const SIZE: u64 = 1241;
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .and_then(|ids| ids.split_whitespace().nth(1).map(|u| u == "0"))
-        })
-        .unwrap_or(false)
-}
-
-fn have(tool: &str, arg: &str) -> bool {
-    Command::new(tool)
-        .arg(arg)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// Run a command, killing it if it outlives `limit`.
-fn run_bounded(command: &mut Command, limit: Duration) -> Output {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = Instant::now() + limit;
-    loop {
-        if child.try_wait().expect("try_wait").is_some() {
-            return child.wait_with_output().expect("output");
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().expect("output");
-            panic!(
-                "{command:?} did not finish within {limit:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-/// The lab, removed on drop (also when an assertion fails).
-struct Lab(String);
-
-impl Lab {
-    fn netlab(&self, args: &[&str]) -> Output {
-        run_bounded(
-            Command::new(BIN)
-                .args(["netlab", "--lab", &self.0])
-                .args(args),
-            Duration::from_secs(60),
-        )
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.netlab(args);
-        assert!(
-            out.status.success(),
-            "labnet netlab {args:?} failed ({}): {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Lab {
-    fn drop(&mut self) {
-        let _ = self.netlab(&["down"]);
-    }
-}
-
-/// The server on the server host, killed and reaped when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn the_forwarder_carries_100_mbit_per_second_with_no_drops_of_its_own() {
-    if !is_root() {
-        println!("skipped: needs root (network namespaces)");
+    if !netlab::ready() {
         return;
     }
-    for (tool, arg) in [("ip", "-V"), ("ethtool", "--version")] {
-        if !have(tool, arg) {
-            println!("skipped: needs {tool} (apt-get install -y iproute2 ethtool)");
-            return;
-        }
-    }
-    let lab = Lab(format!("tl{}", std::process::id() % 100_000));
+    let lab = Lab::new("l");
     let up = lab.ok(&["up", "--delay", "0"]);
-    let server = Server(
-        Command::new(BIN)
-            .args(["netlab", "--lab", &lab.0, "exec", "server", "--", BIN])
-            .args([
-                "tcp-server",
-                "--model",
-                "selector",
-                "--proto",
-                "v3",
-                "--quiet",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the server in the lab"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while lab
-        .netlab(&["exec", "server", "--", "ss", "-Hltn", "sport = :5005"])
-        .stdout
-        .is_empty()
-    {
-        assert!(Instant::now() < deadline, "the server did not listen");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let server = lab.spawn_server(&[
+        "tcp-server",
+        "--model",
+        "selector",
+        "--proto",
+        "v3",
+        "--quiet",
+    ]);
     let out = lab.netlab(&[
         "exec",
         "client",
