@@ -110,6 +110,7 @@ impl<D: Decoder> Framer<D> {
     ///
     /// After an error every call returns the same error until [`Framer::skip`] or
     /// [`Framer::reset`]: the framer never guesses where the next frame starts.
+    #[inline]
     pub fn next_frame(&mut self) -> Result<Option<Frame<'_>>, Error> {
         if let Some(error) = &self.error {
             return Err(error.clone());

@@ -2,9 +2,12 @@
 //! direction with labproto's framers, map messages back to the frames that carried
 //! them, resynchronise after gaps and report `struct` mistakes.
 
+mod decoder;
+
 use crate::event::{Diagnostic, Dir, Event, Severity, TransportKind};
 use crate::queue::{MessageView, Out};
-use labproto::{detect, framer::decoder_for, mistakes, Decoder, Framer, Proto};
+use decoder::InlineDecoder;
+use labproto::{detect, mistakes, Framer, Proto};
 use std::collections::VecDeque;
 
 /// Bytes of the start of each direction kept for detection and mistake recognition.
@@ -17,8 +20,6 @@ const BACKLOG_MAX: usize = 64 * 1024;
 const RESYNC_WINDOW: usize = 64 * 1024;
 /// Consecutive whole messages that prove a boundary after a gap.
 const RESYNC_MIN_FRAMES: usize = 2;
-
-type BoxedDecoder = Box<dyn Decoder + Send + Sync>;
 
 /// Who the conversation is, for the events the dissector makes.
 #[derive(Debug, Clone)]
@@ -55,7 +56,7 @@ struct Span {
 
 #[derive(Default)]
 struct Side {
-    framer: Option<Framer<BoxedDecoder>>,
+    framer: Option<Framer<InlineDecoder>>,
     backlog_bytes: usize,
     head: Vec<u8>,
     head_open: bool,
@@ -121,7 +122,7 @@ impl Dissector {
     fn set_proto(&mut self, proto: Proto) {
         self.proto = Some(proto);
         for side in &mut self.sides {
-            side.framer = Some(Framer::new(decoder_for(proto, self.max_size)));
+            side.framer = Some(Framer::new(InlineDecoder::new(proto, self.max_size)));
         }
     }
 

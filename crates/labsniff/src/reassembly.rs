@@ -95,15 +95,36 @@ pub struct Reassembler<T> {
     seq0: u32,
     /// Stream offset of the next byte to deliver.
     next: u64,
+    /// Out-of-order bytes and cut ranges, once the stream has had any.
+    held: Option<Box<Held<T>>>,
+    /// The highest stream offset the peer acknowledged, while it is beyond `next`:
+    /// bytes below it that the capture has not shown yet (maybe still to come).
+    acked_to: Option<u64>,
+    cap: usize,
+}
+
+/// What a stream seldom has: out-of-order bytes, and ranges the capture cut. Boxed and
+/// made only when first needed, so that a reassembler is 48 bytes, not 96: the two of
+/// every open conversation are read for each of its segments (in order, and these
+/// empty, in all but a few), and with thousands of conversations each read misses
+/// the cache.
+#[derive(Debug, Clone)]
+struct Held<T> {
     /// Out-of-order bytes by stream offset; entries never overlap and all start past `next`.
     buffered: BTreeMap<u64, (Vec<u8>, T)>,
     buffered_bytes: usize,
     /// Ranges (start -> end) the capture is known to have cut off.
     lost: BTreeMap<u64, u64>,
-    /// The highest stream offset the peer acknowledged, while it is beyond `next`:
-    /// bytes below it that the capture has not shown yet (maybe still to come).
-    acked_to: Option<u64>,
-    cap: usize,
+}
+
+impl<T> Default for Held<T> {
+    fn default() -> Self {
+        Held {
+            buffered: BTreeMap::new(),
+            buffered_bytes: 0,
+            lost: BTreeMap::new(),
+        }
+    }
 }
 
 /// Sequence distances beyond this are treated as nonsense rather than as data.
@@ -116,9 +137,7 @@ impl<T: Copy> Reassembler<T> {
         Reassembler {
             seq0: first_seq,
             next: 0,
-            buffered: BTreeMap::new(),
-            buffered_bytes: 0,
-            lost: BTreeMap::new(),
+            held: None,
             acked_to: None,
             cap,
         }
@@ -142,7 +161,18 @@ impl<T: Copy> Reassembler<T> {
 
     /// Out-of-order bytes waiting.
     pub fn buffered_bytes(&self) -> usize {
-        self.buffered_bytes
+        self.held.as_ref().map_or(0, |h| h.buffered_bytes)
+    }
+
+    fn held_mut(&mut self) -> &mut Held<T> {
+        self.held.get_or_insert_with(Box::default)
+    }
+
+    /// Stream offset of the first out-of-order segment waiting.
+    fn first_buffered(&self) -> Option<u64> {
+        self.held
+            .as_ref()
+            .and_then(|h| h.buffered.keys().next().copied())
     }
 
     /// The stream offset of `seq`, unwrapped around the next expected byte (may be negative).
@@ -172,7 +202,7 @@ impl<T: Copy> Reassembler<T> {
         {
             let lost_start = end.max(self.next as i64) as u64;
             let lost_end = wire_end as u64;
-            let entry = self.lost.entry(lost_start).or_insert(lost_end);
+            let entry = self.held_mut().lost.entry(lost_start).or_insert(lost_end);
             *entry = (*entry).max(lost_end);
         }
         if data.is_empty() {
@@ -193,7 +223,11 @@ impl<T: Copy> Reassembler<T> {
         let skip = (next as i64 - start).max(0) as usize;
         let new_start = start.max(next as i64) as u64;
         let fresh = &data[skip..];
-        let new_bytes = if new_start == next && self.buffered.is_empty() && self.lost.is_empty() {
+        let nothing_held = self
+            .held
+            .as_ref()
+            .is_none_or(|h| h.buffered.is_empty() && h.lost.is_empty());
+        let new_bytes = if new_start == next && nothing_held {
             // Fast path: the usual in-order segment, delivered straight from the frame.
             self.next += fresh.len() as u64;
             self.forget_reached_ack();
@@ -215,7 +249,7 @@ impl<T: Copy> Reassembler<T> {
         } else {
             SegmentKind::InOrder
         };
-        while self.buffered_bytes > self.cap {
+        while self.buffered_bytes() > self.cap {
             self.give_up_first_hole(GapReason::Overflow, out);
         }
         Inserted { kind, new_bytes }
@@ -249,10 +283,14 @@ impl<T: Copy> Reassembler<T> {
     pub fn flush<F: FnMut(Piece<'_, T>)>(&mut self, end_seq: Option<u32>, out: &mut F) -> u64 {
         // Bytes the peer acknowledged are missing for that reason, not for the end.
         let mut gaps = self.declare_acked(out);
-        while self.buffered_bytes > 0 {
+        while self.buffered_bytes() > 0 {
             gaps += self.give_up_first_hole(GapReason::Flush, out);
         }
-        let mut end = self.lost.values().copied().max().unwrap_or(0);
+        let mut end = self
+            .held
+            .as_ref()
+            .and_then(|h| h.lost.values().copied().max())
+            .unwrap_or(0);
         if let Some(seq) = end_seq {
             let fin = self.offset_of(seq);
             if fin > 0 && (fin as u64).saturating_sub(self.next) <= MAX_JUMP {
@@ -262,7 +300,9 @@ impl<T: Copy> Reassembler<T> {
         if end > self.next {
             gaps += self.skip_to(end, GapReason::Flush, out);
         }
-        self.lost.clear();
+        if let Some(held) = self.held.as_mut() {
+            held.lost.clear();
+        }
         gaps
     }
 
@@ -276,7 +316,7 @@ impl<T: Copy> Reassembler<T> {
     ) -> u64 {
         let mut gaps = 0;
         while self.next < target {
-            let first = self.buffered.keys().next().copied();
+            let first = self.first_buffered();
             match first {
                 Some(s) if s == self.next => self.deliver_first(out),
                 _ => {
@@ -301,7 +341,7 @@ impl<T: Copy> Reassembler<T> {
         reason: GapReason,
         out: &mut F,
     ) -> u64 {
-        match self.buffered.keys().next().copied() {
+        match self.first_buffered() {
             Some(s) if s > self.next => self.skip_to(s, reason, out),
             Some(_) => {
                 self.drain(out);
@@ -314,12 +354,13 @@ impl<T: Copy> Reassembler<T> {
     /// Store the bytes of `[start, start + data.len())` not already buffered.
     fn store(&mut self, start: u64, data: &[u8], tag: T) -> usize {
         let end = start + data.len() as u64;
+        let held = self.held_mut();
         let mut cursor = start;
-        if let Some((&s, (bytes, _))) = self.buffered.range(..start).next_back() {
+        if let Some((&s, (bytes, _))) = held.buffered.range(..start).next_back() {
             cursor = cursor.max(s + bytes.len() as u64);
         }
         let mut pieces: Vec<(u64, u64)> = Vec::new();
-        for (&s, (bytes, _)) in self.buffered.range(start..end) {
+        for (&s, (bytes, _)) in held.buffered.range(start..end) {
             if s > cursor {
                 pieces.push((cursor, s));
             }
@@ -332,15 +373,18 @@ impl<T: Copy> Reassembler<T> {
         for (s, e) in pieces {
             let bytes = data[(s - start) as usize..(e - start) as usize].to_vec();
             added += bytes.len();
-            self.buffered.insert(s, (bytes, tag));
+            held.buffered.insert(s, (bytes, tag));
         }
-        self.buffered_bytes += added;
+        held.buffered_bytes += added;
         added
     }
 
     fn deliver_first<F: FnMut(Piece<'_, T>)>(&mut self, out: &mut F) {
-        if let Some((offset, (bytes, tag))) = self.buffered.pop_first() {
-            self.buffered_bytes -= bytes.len();
+        let Some(held) = self.held.as_mut() else {
+            return;
+        };
+        if let Some((offset, (bytes, tag))) = held.buffered.pop_first() {
+            held.buffered_bytes -= bytes.len();
             self.next = offset + bytes.len() as u64;
             out(Piece::Data {
                 offset,
@@ -352,23 +396,20 @@ impl<T: Copy> Reassembler<T> {
 
     /// Deliver whatever is contiguous with `next`, and known-lost ranges reached.
     fn drain<F: FnMut(Piece<'_, T>)>(&mut self, out: &mut F) {
-        loop {
-            while self
-                .lost
-                .first_key_value()
-                .is_some_and(|(_, &e)| e <= self.next)
-            {
-                self.lost.pop_first();
+        while let Some(held) = self.held.as_mut() {
+            let next = self.next;
+            while held.lost.first_key_value().is_some_and(|(_, &e)| e <= next) {
+                held.lost.pop_first();
             }
-            let first = self.buffered.keys().next().copied();
-            if first == Some(self.next) {
+            let first = held.buffered.keys().next().copied();
+            if first == Some(next) {
                 self.deliver_first(out);
                 continue;
             }
-            let lost_here = self
+            let lost_here = held
                 .lost
                 .iter()
-                .find(|(&s, &e)| s <= self.next && e > self.next)
+                .find(|(&s, &e)| s <= next && e > next)
                 .map(|(_, &e)| e);
             match lost_here {
                 Some(lost_end) => {

@@ -252,8 +252,10 @@ enum WinScale {
 }
 
 /// How many unacknowledged segments a direction keeps with their frame and time:
-/// 256 × 1448 bytes cover 370 kB in flight. Fixed, so that the state does not grow
-/// with the segments (6 kB per direction, allocated at its first data, SYN or FIN).
+/// 256 × 1448 bytes cover 370 kB in flight. Bounded, so that the state does not grow
+/// with the segments (at most 6 kB per direction; a vector that grows with the
+/// outstanding segments, since a request/echo exchange has one or two: a full 6 kB
+/// block allocated and zeroed per direction cost 12 kB per open conversation).
 pub const UNACKED_KEPT: usize = 256;
 
 /// One unacknowledged segment.
@@ -281,8 +283,8 @@ enum Eldest {
 /// drops them all.
 #[derive(Debug, Clone)]
 struct Unacked {
-    kept: Option<Box<[Sent; UNACKED_KEPT]>>,
-    len: usize,
+    /// At most [`UNACKED_KEPT`].
+    kept: Vec<Sent>,
     over: u32,
     over_furthest: u32,
 }
@@ -290,20 +292,15 @@ struct Unacked {
 impl Unacked {
     const fn new() -> Unacked {
         Unacked {
-            kept: None,
-            len: 0,
+            kept: Vec::new(),
             over: 0,
             over_furthest: 0,
         }
     }
 
     fn push(&mut self, sent: Sent) {
-        let kept = self
-            .kept
-            .get_or_insert_with(|| Box::new([Sent::default(); UNACKED_KEPT]));
-        if self.over == 0 && self.len < UNACKED_KEPT {
-            kept[self.len] = sent;
-            self.len += 1;
+        if self.over == 0 && self.kept.len() < UNACKED_KEPT {
+            self.kept.push(sent);
         } else {
             if self.over == 0 || gt(sent.nextseq, self.over_furthest) {
                 self.over_furthest = sent.nextseq;
@@ -313,10 +310,10 @@ impl Unacked {
     }
 
     fn eldest(&self) -> Eldest {
-        match (self.kept.as_deref(), self.len, self.over) {
-            (_, 0, 0) => Eldest::Empty,
-            (Some(kept), 1.., _) => Eldest::Known(kept[0]),
-            _ => Eldest::Unknown,
+        match (self.kept.first(), self.over) {
+            (Some(first), _) => Eldest::Known(*first),
+            (None, 0) => Eldest::Empty,
+            (None, _) => Eldest::Unknown,
         }
     }
 
@@ -325,20 +322,12 @@ impl Unacked {
     /// when none does, `Err` when only a counted-only segment could be it.
     fn acknowledge(&mut self, ack: u32) -> Result<Option<Sent>, Unknown> {
         let mut acked = None;
-        if let Some(kept) = self.kept.as_deref_mut() {
-            let mut keep = 0;
-            for i in 0..self.len.min(UNACKED_KEPT) {
-                let s = kept[i];
-                if s.nextseq == ack && acked.is_none() {
-                    acked = Some(s);
-                }
-                if gt(s.nextseq, ack) {
-                    kept[keep] = s;
-                    keep += 1;
-                }
+        self.kept.retain(|s| {
+            if s.nextseq == ack && acked.is_none() {
+                acked = Some(*s);
             }
-            self.len = keep;
-        }
+            gt(s.nextseq, ack)
+        });
         let over_before = self.over;
         if self.over > 0 && le(self.over_furthest, ack) {
             self.over = 0;
