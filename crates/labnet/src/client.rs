@@ -30,7 +30,7 @@ pub struct Client {
     stream: TcpStream,
     config: ClientConfig,
     next_order: u32,
-    framer: Framer<Box<dyn labproto::Decoder + Send + Sync>>,
+    framer: Framer<labproto::framer::LabDecoder>,
 }
 
 impl std::fmt::Debug for Client {

@@ -1,15 +1,15 @@
 //! Per-connection state shared by both server models: the framer (the read buffer),
 //! the echo rule and the byte/message counters. Pure: no sockets, no logging.
 
-use labproto::framer::decoder_for;
-use labproto::{Decoder, Framer, Message, Proto};
+use labproto::framer::{decoder_for, LabDecoder};
+use labproto::{Framer, Message, Proto};
 
 /// The version byte every program of the lab writes in v2/v3 headers.
 pub const LAB_VERSION: u8 = 1;
 
 /// What one connection has seen so far and how to answer it.
 pub struct Connection {
-    framer: Framer<Box<dyn Decoder + Send + Sync>>,
+    framer: Framer<LabDecoder>,
     echo: bool,
     /// Bytes read from the client.
     pub bytes_in: u64,

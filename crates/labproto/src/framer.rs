@@ -200,12 +200,49 @@ fn needed(proto: Proto, pending: &[u8]) -> (Part, usize) {
     }
 }
 
-/// A framer for any of the three protocols, chosen at run time.
-pub fn decoder_for(proto: Proto, max_size: u32) -> Box<dyn Decoder + Send + Sync> {
+/// The framing rule of one of the three protocols, chosen at run time and held
+/// inline (no box: a framer reads its rule for every chunk it frames, and with
+/// thousands of open conversations a separate heap block per rule was one more cache
+/// miss per segment in labsniff).
+#[derive(Debug, Clone, Copy)]
+pub enum LabDecoder {
+    Text(crate::text::TextDecoder),
+    V2(crate::v2::V2Decoder),
+    V3(crate::v3::V3Decoder),
+}
+
+impl Decoder for LabDecoder {
+    fn proto(&self) -> Proto {
+        match self {
+            LabDecoder::Text(d) => d.proto(),
+            LabDecoder::V2(d) => d.proto(),
+            LabDecoder::V3(d) => d.proto(),
+        }
+    }
+
+    fn frame_len(&self, buf: &[u8], offset: u64) -> Result<Option<usize>, Error> {
+        match self {
+            LabDecoder::Text(d) => d.frame_len(buf, offset),
+            LabDecoder::V2(d) => d.frame_len(buf, offset),
+            LabDecoder::V3(d) => d.frame_len(buf, offset),
+        }
+    }
+
+    fn min_len(&self) -> usize {
+        match self {
+            LabDecoder::Text(d) => d.min_len(),
+            LabDecoder::V2(d) => d.min_len(),
+            LabDecoder::V3(d) => d.min_len(),
+        }
+    }
+}
+
+/// The framing rule of `proto`; `max_size` bounds a v3 size field.
+pub fn decoder_for(proto: Proto, max_size: u32) -> LabDecoder {
     match proto {
-        Proto::Text => Box::new(crate::text::TextDecoder),
-        Proto::V2 => Box::new(crate::v2::V2Decoder),
-        Proto::V3 => Box::new(crate::v3::V3Decoder::new(max_size)),
+        Proto::Text => LabDecoder::Text(crate::text::TextDecoder),
+        Proto::V2 => LabDecoder::V2(crate::v2::V2Decoder),
+        Proto::V3 => LabDecoder::V3(crate::v3::V3Decoder::new(max_size)),
     }
 }
 
@@ -213,6 +250,41 @@ pub fn decoder_for(proto: Proto, max_size: u32) -> Box<dyn Decoder + Send + Sync
 mod tests {
     use super::*;
     use crate::v3::{Repr, V3Decoder};
+
+    /// `decoder_for` picks each protocol's own rule, with the v3 size limit given.
+    #[test]
+    fn decoder_for_answers_as_each_protocols_rule() {
+        let mut v3 = Vec::new();
+        Repr {
+            version: 1,
+            order: 7,
+            payload: b"hello",
+        }
+        .emit_to_vec(&mut v3)
+        .unwrap();
+        let inputs: [&[u8]; 5] = [b"", b"abc", &[0u8; 29], &v3, &v3[..4]];
+        for max_size in [0, 4, 1 << 20] {
+            let rules: [(Proto, &dyn Decoder); 3] = [
+                (Proto::Text, &crate::text::TextDecoder),
+                (Proto::V2, &crate::v2::V2Decoder),
+                (Proto::V3, &V3Decoder::new(max_size)),
+            ];
+            for (proto, own) in rules {
+                let chosen = decoder_for(proto, max_size);
+                assert_eq!(chosen.proto(), proto);
+                assert_eq!(chosen.min_len(), own.min_len());
+                for input in inputs {
+                    assert_eq!(chosen.frame_len(input, 3), own.frame_len(input, 3));
+                }
+            }
+        }
+        // The limit is the one given: 5 bytes of payload are over 4, not over 2^20.
+        assert!(decoder_for(Proto::V3, 4).frame_len(&v3, 0).is_err());
+        assert_eq!(
+            decoder_for(Proto::V3, 1 << 20).frame_len(&v3, 0),
+            Ok(Some(14))
+        );
+    }
 
     #[test]
     fn need_more_is_not_an_error() {

@@ -2,11 +2,9 @@
 //! direction with labproto's framers, map messages back to the frames that carried
 //! them, resynchronise after gaps and report `struct` mistakes.
 
-mod decoder;
-
 use crate::event::{Diagnostic, Dir, Event, Severity, TransportKind};
 use crate::queue::{MessageView, Out};
-use decoder::InlineDecoder;
+use labproto::framer::{decoder_for, LabDecoder};
 use labproto::{detect, mistakes, Framer, Proto};
 use std::collections::VecDeque;
 
@@ -56,7 +54,7 @@ struct Span {
 
 #[derive(Default)]
 struct Side {
-    framer: Option<Framer<InlineDecoder>>,
+    framer: Option<Framer<LabDecoder>>,
     backlog_bytes: usize,
     head: Vec<u8>,
     head_open: bool,
@@ -122,7 +120,7 @@ impl Dissector {
     fn set_proto(&mut self, proto: Proto) {
         self.proto = Some(proto);
         for side in &mut self.sides {
-            side.framer = Some(Framer::new(InlineDecoder::new(proto, self.max_size)));
+            side.framer = Some(Framer::new(decoder_for(proto, self.max_size)));
         }
     }
 
