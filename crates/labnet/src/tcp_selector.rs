@@ -205,9 +205,11 @@ impl EventLoop {
                     );
                     let conn =
                         Connection::new(self.config.proto, self.config.max_size, self.config.echo);
-                    let sock =
-                        Sock::of(&stream, stream.local_addr().ok(), Some(peer), Some(token.0));
                     let trace = self.config.log.trace().cloned();
+                    // The local address is only written to the trace: no getsockname()
+                    // per accept without one (as in the threads model).
+                    let local = trace.as_ref().and_then(|_| stream.local_addr().ok());
+                    let sock = Sock::of(&stream, local, Some(peer), Some(token.0));
                     record(trace.as_ref(), &sock, Call::Accept, None);
                     self.clients.insert(
                         token,

@@ -13,6 +13,7 @@ use super::explain::{lab_format, mistake, mistake_fix};
 use super::probe::{hex, ms};
 use super::CheckResult;
 use crate::error::NetError;
+use crate::server::counted;
 use labproto::mistakes::Mistake;
 use labproto::{v2, Proto};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
@@ -555,7 +556,7 @@ fn format_check(c: &ClientCheck, s: &Session) -> CheckResult {
             name,
             format!(
                 "{}, each {} ({}), first {}",
-                plural(s.messages.len(), "message"),
+                counted(s.messages.len() as u64, "message", "messages"),
                 lab_format(c.proto),
                 match c.proto {
                     Proto::V2 => "29 bytes".to_string(),
@@ -653,7 +654,7 @@ fn reads_check(c: &ClientCheck, s: &Session) -> CheckResult {
             name,
             format!(
                 "{} ({} bytes) sent{how}; {reset}: the client closed with echo bytes unread",
-                echoes(s.echoes),
+                counted(s.echoes as u64, "echo", "echoes"),
                 s.echo_bytes
             ),
             match c.proto {
@@ -671,7 +672,7 @@ fn reads_check(c: &ClientCheck, s: &Session) -> CheckResult {
             name,
             format!(
                 "{} ({} bytes) sent{how}; the client was still connected after {}",
-                echoes(s.echoes),
+                counted(s.echoes as u64, "echo", "echoes"),
                 s.echo_bytes,
                 ms(c.timeout)
             ),
@@ -682,7 +683,7 @@ fn reads_check(c: &ClientCheck, s: &Session) -> CheckResult {
         name,
         format!(
             "{} ({} bytes) sent{how}; the client closed with FIN, nothing left unread",
-            echoes(s.echoes),
+            counted(s.echoes as u64, "echo", "echoes"),
             s.echo_bytes
         ),
     )
@@ -720,22 +721,6 @@ fn closes_check(c: &ClientCheck, s: &Session, exit: &Option<(Option<i32>, String
             format!("{ended}; the program was still running {} later", ms(EXIT)),
             "end the program after closing the socket",
         ),
-    }
-}
-
-fn echoes(n: usize) -> String {
-    if n == 1 {
-        "1 echo".to_string()
-    } else {
-        format!("{n} echoes")
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 
