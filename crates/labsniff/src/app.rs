@@ -94,7 +94,10 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
         max_size: cli.max_size,
     };
     let extras = RunExtras {
-        progress: std::io::stderr().is_terminal(),
+        progress: std::io::stderr().is_terminal().then(|| {
+            std::sync::Arc::new(labsniff::progress::Bar::default())
+                as std::sync::Arc<dyn labsniff::Progress + Send + Sync>
+        }),
         // As tcpdump: root gives up its privileges once the capture is open.
         drop_to: match cli.drop_to {
             Some(user) => Some(user),
@@ -352,7 +355,8 @@ fn report_at_end(
             if let (labsniff::Event::Summary(_), Some(j)) = (event, &joined) {
                 labsniff::output::syscalls::write(&mut out, j)?;
             }
-            serde_json::to_writer(&mut out, event).map_err(std::io::Error::from)?;
+            labsniff::output::json_event::to_writer(&mut out, event)
+                .map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
     } else {

@@ -21,31 +21,27 @@ fn says_permission(reason: &str) -> bool {
     r.contains("permission") || r.contains("not permitted")
 }
 
-impl SourceError {
-    /// The process exit code for this failure.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            SourceError::OpenFile { path, reason } => {
-                let p = Path::new(path);
-                if says_permission(reason) {
-                    PERMISSION_DENIED
-                } else if p.is_dir() {
-                    IS_A_DIRECTORY
-                } else if !p.exists() {
-                    FILE_MISSING
-                } else {
-                    NOT_A_CAPTURE
-                }
-            }
-            SourceError::OpenInterface { reason, .. } if says_permission(reason) => {
+/// The process exit code for this failure.
+pub fn of(error: &SourceError) -> u8 {
+    match error {
+        SourceError::OpenFile { path, reason } => {
+            let p = Path::new(path);
+            if says_permission(reason) {
                 PERMISSION_DENIED
+            } else if p.is_dir() {
+                IS_A_DIRECTORY
+            } else if !p.exists() {
+                FILE_MISSING
+            } else {
+                NOT_A_CAPTURE
             }
-            SourceError::OpenInterface { .. } => NO_SUCH_INTERFACE,
-            SourceError::Filter { .. } => BAD_FILTER,
-            SourceError::WriteFile { .. } => CANNOT_WRITE,
-            SourceError::Privileges(_) => PRIVILEGES,
-            SourceError::Output(_) => RUNTIME,
         }
+        SourceError::OpenInterface { reason, .. } if says_permission(reason) => PERMISSION_DENIED,
+        SourceError::OpenInterface { .. } => NO_SUCH_INTERFACE,
+        SourceError::Filter { .. } => BAD_FILTER,
+        SourceError::WriteFile { .. } => CANNOT_WRITE,
+        SourceError::Privileges(_) => PRIVILEGES,
+        SourceError::Output(_) => RUNTIME,
     }
 }
 
@@ -63,20 +59,19 @@ mod tests {
     #[test]
     fn each_kind_has_its_code() {
         assert_eq!(
-            file(
+            of(&file(
                 "/no/such/file.pcap",
                 "No such file or directory (os error 2)"
-            )
-            .exit_code(),
+            )),
             FILE_MISSING
         );
-        assert_eq!(file("/", "it is a directory").exit_code(), IS_A_DIRECTORY);
+        assert_eq!(of(&file("/", "it is a directory")), IS_A_DIRECTORY);
         assert_eq!(
-            file("/etc/hostname", "Permission denied (os error 13)").exit_code(),
+            of(&file("/etc/hostname", "Permission denied (os error 13)")),
             PERMISSION_DENIED
         );
         assert_eq!(
-            file("/etc/hostname", "unknown file format").exit_code(),
+            of(&file("/etc/hostname", "unknown file format")),
             NOT_A_CAPTURE
         );
         let iface = |reason: &str| SourceError::OpenInterface {
@@ -84,12 +79,9 @@ mod tests {
             reason: reason.into(),
         };
         assert_eq!(
-            iface("You don't have permission to capture on that device (socket: Operation not permitted)").exit_code(),
+            of(&iface("You don't have permission to capture on that device (socket: Operation not permitted)")),
             PERMISSION_DENIED
         );
-        assert_eq!(
-            iface("No such device exists").exit_code(),
-            NO_SUCH_INTERFACE
-        );
+        assert_eq!(of(&iface("No such device exists")), NO_SUCH_INTERFACE);
     }
 }

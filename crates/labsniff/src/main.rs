@@ -26,7 +26,7 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("labsniff: {e}");
-            ExitCode::from(e.exit_code())
+            ExitCode::from(labsniff::exit_code::of(&e))
         }
     }
 }

@@ -65,7 +65,7 @@ impl<W: Write> Drop for JsonSink<W> {
 
 impl<W: Write> Sink for JsonSink<W> {
     fn emit(&mut self, event: Event) -> std::io::Result<()> {
-        serde_json::to_writer(&mut self.pending, &event)?;
+        super::json_event::to_writer(&mut self.pending, &event)?;
         self.line_done(matches!(event, Event::Summary(_)))
     }
 
@@ -373,7 +373,9 @@ mod tests {
     }
 
     fn by_serde(m: &MessageRef<'_>) -> String {
-        serde_json::to_string(&Event::Message(m.to_event())).unwrap()
+        let mut line = Vec::new();
+        crate::output::json_event::to_writer(&mut line, &Event::Message(m.to_event())).unwrap();
+        String::from_utf8(line).unwrap()
     }
 
     fn by_hand(m: &MessageRef<'_>) -> String {

@@ -2,6 +2,7 @@
 pub mod collect;
 pub mod follow;
 pub mod json;
+pub mod json_event;
 pub mod plain;
 pub mod syscalls;
 

@@ -7,34 +7,8 @@ use std::fmt::Write as _;
 /// Report lines are wrapped to this many columns (a bullet's words, not tables).
 const WRAP: usize = 100;
 
-/// `n thing` / `n things`.
-pub fn count(n: u64, thing: &str) -> String {
-    if n == 1 {
-        format!("1 {thing}")
-    } else {
-        format!("{n} {thing}s")
-    }
-}
-
-/// A duration in seconds, rounded to the microsecond: `30 µs`, `1.250 ms`, `2.000 s`.
-pub fn duration(seconds: f64) -> String {
-    let mut out = String::new();
-    duration_into(&mut out, seconds);
-    out
-}
-
-/// [`duration`], appended to `out` (tables and listings write thousands of them).
-pub fn duration_into(out: &mut String, seconds: f64) {
-    let micros = (seconds * 1e6).round();
-    // Writing into a String cannot fail.
-    let _ = if micros < 1000.0 {
-        write!(out, "{} µs", micros.max(0.0) as u64)
-    } else if micros < 1e6 {
-        write!(out, "{:.3} ms", micros / 1e3)
-    } else {
-        write!(out, "{:.3} s", micros / 1e6)
-    };
-}
+use labfacts::phrasing::frames_said;
+pub use labfacts::phrasing::{count, duration, duration_into, frames_span};
 
 /// Seconds since `origin`, microsecond resolution: `0.000040`.
 pub fn relative(ts: f64, origin: f64) -> String {
@@ -276,14 +250,6 @@ pub fn message_into(out: &mut String, m: &MessageEvent) {
     }
 }
 
-/// Lists longer than this are written as ranges with a segment count.
-const FRAMES_LISTED: usize = 6;
-/// In a long list, frames at most this far apart share a range (the frames in between
-/// carried the other direction's ACKs or other conversations' packets).
-const RANGE_STEP: u64 = 10;
-/// Ranges shown of a long list: the first few and the last.
-const RANGES_SHOWN: usize = 6;
-
 /// `frame 4` / `frames 4, 6` / `frames 4–6` (consecutive) / for long lists
 /// `frames 8–106 (70 segments)`, with `, ` between ranges where the frames pause.
 pub fn frames(list: &[u64]) -> String {
@@ -298,55 +264,6 @@ pub fn frames_into(out: &mut String, list: &[u64]) {
             out.push_str(itoa::Buffer::new().format(*one));
         }
         _ => out.push_str(&frames_said(list, true)),
-    }
-}
-
-/// [`frames`] without the segment count (for sentences that give it already).
-pub fn frames_span(list: &[u64]) -> String {
-    frames_said(list, false)
-}
-
-fn frames_said(list: &[u64], counted: bool) -> String {
-    let Some(&first) = list.first() else {
-        return "no frame".to_string();
-    };
-    if list.len() == 1 {
-        return format!("frame {first}");
-    }
-    let long = list.len() > FRAMES_LISTED;
-    let step = if long { RANGE_STEP } else { 1 };
-    let mut runs: Vec<(u64, u64, usize)> = Vec::new();
-    for &f in list {
-        match runs.last_mut() {
-            Some((_, end, n)) if f > *end && f - *end <= step => {
-                *end = f;
-                *n += 1;
-            }
-            _ => runs.push((f, f, 1)),
-        }
-    }
-    let exact = runs.iter().all(|&(a, b, n)| b - a + 1 == n as u64);
-    let run = |&(a, b, n): &(u64, u64, usize)| match n {
-        1 => a.to_string(),
-        2 if b == a + 1 => format!("{a}, {b}"),
-        _ => format!("{a}–{b}"),
-    };
-    let mut parts: Vec<String> = if runs.len() > RANGES_SHOWN {
-        let mut p: Vec<String> = runs.iter().take(RANGES_SHOWN - 1).map(run).collect();
-        p.push("…".to_string());
-        p.extend(runs.last().map(run));
-        p
-    } else {
-        runs.iter().map(run).collect()
-    };
-    if runs.len() == 1 && exact && !long {
-        return format!("frames {}", parts.remove(0));
-    }
-    let listed = parts.join(", ");
-    if counted && (long || !exact) {
-        format!("frames {listed} ({} segments)", list.len())
-    } else {
-        format!("frames {listed}")
     }
 }
 

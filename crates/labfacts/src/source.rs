@@ -35,13 +35,33 @@ pub struct SourceOptions {
     pub ready: Option<fn(&str)>,
 }
 
+/// Told how far the reading of a large capture file has got (the program draws a bar).
+pub trait Progress {
+    /// Reading starts; the file holds `total_bytes`.
+    fn start(&self, total_bytes: u64);
+    /// `bytes` of the file have been read.
+    fn at(&self, bytes: u64);
+    /// Reading ended (at the end, on an error or on Ctrl-C).
+    fn finish(&self);
+}
+
 /// Extras of the command-line program that a library caller rarely wants.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RunExtras {
-    /// Show a progress bar on stderr while reading a file.
-    pub progress: bool,
+    /// Told the progress of reading a file (not of a gzip file, whose offsets are of the
+    /// decompressed data, nor of files under 16 MiB, which take well under a second).
+    pub progress: Option<Arc<dyn Progress + Send + Sync>>,
     /// Live capture: switch to this user once the capture (and `-w` file) is open.
     pub drop_to: Option<String>,
+}
+
+impl std::fmt::Debug for RunExtras {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RunExtras")
+            .field("progress", &self.progress.is_some())
+            .field("drop_to", &self.drop_to)
+            .finish()
+    }
 }
 
 /// Why the input could not be used at all.
@@ -105,18 +125,16 @@ pub fn run_with(
             let compressed = file.compressed();
             let mut frames = frames::FileFrames::new(file, source.filter.as_deref())?;
             // A gzip file's offsets are of the decompressed data: no bar against its size.
-            let progress = (extras.progress && !compressed && meta.len() >= PROGRESS_MIN_BYTES)
-                .then(|| crate::progress::bar(meta.len()));
-            let result = pump(
-                &mut frames,
-                source,
-                extras,
-                progress.as_ref(),
-                options,
-                sink,
-            );
-            if let Some(bar) = progress {
-                bar.finish_and_clear();
+            let progress = extras
+                .progress
+                .as_deref()
+                .filter(|_| !compressed && meta.len() >= PROGRESS_MIN_BYTES);
+            if let Some(progress) = progress {
+                progress.start(meta.len());
+            }
+            let result = pump(&mut frames, source, extras, progress, options, sink);
+            if let Some(progress) = progress {
+                progress.finish();
             }
             result
         }
@@ -165,7 +183,7 @@ fn pump<F: frames::Frames>(
     frames: &mut F,
     source: &SourceOptions,
     extras: &RunExtras,
-    progress: Option<&indicatif::ProgressBar>,
+    progress: Option<&(dyn Progress + Send + Sync)>,
     options: Options,
     sink: &mut dyn Sink,
 ) -> Result<Summary, SourceError> {
@@ -215,10 +233,9 @@ fn pump<F: frames::Frames>(
         }
         match frames.next_frame()? {
             frames::Got::Frame(frame) => {
-                if let Some(bar) = progress {
-                    // Drawing is rate-limited by indicatif; the atomic store is cheap.
+                if let Some(progress) = progress {
                     if analyzer.frames() % 4096 == 0 {
-                        bar.set_position(frame.offset);
+                        progress.at(frame.offset);
                     }
                 }
                 if let Some(save) = savefile.as_mut() {

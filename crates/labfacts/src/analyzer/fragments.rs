@@ -6,7 +6,7 @@ use super::{flow_key, Analyzer};
 use crate::defrag::{Datagram, DropReason, Dropped, Fragment};
 use crate::event::{Diagnostic, Event, Severity, TransportKind};
 use crate::packet::{self, Micros, Packet, Transport};
-use crate::report::words;
+use crate::phrasing as words;
 use std::net::SocketAddr;
 
 const PROTO_TCP: u8 = 6;

@@ -3,9 +3,9 @@
 
 use serde::Serialize;
 
-/// One output event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
+/// One output event. Not `Serialize` itself: its JSON line carries words (an analysis
+/// line's `text`), which the renderer adds (`labsniff::output::json`).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Message(MessageEvent),
     /// Wireshark's TCP analysis flags for one frame (only frames with a flag).
@@ -101,7 +101,7 @@ pub struct MessageEvent {
 }
 
 /// One frame that Wireshark's TCP analysis flags (`tcp.analysis.*`): the facts; the
-/// words (`text` in JSON) are rendered by [`crate::report::analysis_text`].
+/// words (`text` in JSON) are rendered by the `labsniff` crate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalysisEvent {
     pub frame: u64,
@@ -130,35 +130,6 @@ pub struct AnalysisEvent {
     /// The capture (kernel or labsniff's queue) dropped frames shortly before this
     /// one: the flag may come from frames the capture missed, not from the network.
     pub capture_dropped_before: bool,
-}
-
-impl Serialize for AnalysisEvent {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let flags: Vec<&'static str> = self.flags.iter().map(|f| f.name()).collect();
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("frame", &self.frame)?;
-        m.serialize_entry("conv", &self.conv)?;
-        m.serialize_entry("dir", &self.dir)?;
-        m.serialize_entry("flags", &flags)?;
-        m.serialize_entry("text", &crate::report::analysis_text(self))?;
-        m.serialize_entry("ts", &self.ts)?;
-        m.serialize_entry("seq", &self.seq)?;
-        m.serialize_entry("seq_rel", &self.seq_rel)?;
-        m.serialize_entry("ack", &self.ack)?;
-        m.serialize_entry("ack_rel", &self.ack_rel)?;
-        m.serialize_entry("len", &self.len)?;
-        m.serialize_entry("syn", &self.syn)?;
-        m.serialize_entry("fin", &self.fin)?;
-        m.serialize_entry("window", &self.window)?;
-        m.serialize_entry("duplicate_ack_num", &self.duplicate_ack.map(|d| d.num))?;
-        m.serialize_entry("duplicate_ack_frame", &self.duplicate_ack.map(|d| d.frame))?;
-        m.serialize_entry("rto", &self.retransmitted.map(|r| r.rto as f64 / 1e6))?;
-        m.serialize_entry("rto_frame", &self.retransmitted.map(|r| r.rto_frame))?;
-        m.serialize_entry("capture_point", &self.capture_point)?;
-        m.serialize_entry("capture_dropped_before", &self.capture_dropped_before)?;
-        m.end()
-    }
 }
 
 /// A capture gap in one direction.
