@@ -3,37 +3,11 @@
 //! labnet's `--trace-events`, keeps the calls made on it (capped), and hands each
 //! finished socket to the conversation index.
 
-use super::join::{
-    ConvIndex, Op, SockCall, SocketCalls, TraceSummary, CALLS_PER_SOCKET, OPEN_MAX, THREADS_MAX,
-};
+use super::calls::{Op, OpenSocket, SockCall, SocketCalls, TraceSummary, OPEN_MAX, THREADS_MAX};
+use super::conv_index::ConvIndex;
 use super::parse::{self, Call, Transport};
 use super::read;
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
-
-/// A socket fd being followed.
-#[derive(Debug, Default)]
-pub(super) struct OpenSocket {
-    pub(super) fd: i64,
-    pub(super) transport: Option<Transport>,
-    pub(super) local: Option<SocketAddr>,
-    pub(super) remote: Option<SocketAddr>,
-    /// First call, µs.
-    pub(super) first: u64,
-    pub(super) connect_at: Option<u64>,
-    pub(super) calls: Vec<SockCall>,
-    pub(super) dropped: u64,
-}
-
-impl OpenSocket {
-    fn push(&mut self, call: SockCall) {
-        if self.calls.len() < CALLS_PER_SOCKET {
-            self.calls.push(call);
-        } else {
-            self.dropped += 1;
-        }
-    }
-}
 
 /// One trace's fd table and epoll registrations.
 pub(super) struct Follower<'i, 'a> {

@@ -451,9 +451,11 @@ pub fn conv_filter(c: &ConversationRecord) -> String {
 }
 
 /// What the capture shows about how the server served its TCP clients.
-pub fn concurrency_note(convs: &[&ConversationRecord]) -> Option<String> {
-    use crate::analysis::capture::{concurrency, Concurrency};
-    let fact = concurrency(convs)?;
+pub fn concurrency_note(
+    fact: crate::analysis::capture::Concurrency,
+    convs: &[&ConversationRecord],
+) -> Option<String> {
+    use crate::analysis::capture::Concurrency;
     let filter = |list: &[u64]| {
         stream_filter(convs, list)
             .map(|f| format!(". Wireshark filter: {f}"))
