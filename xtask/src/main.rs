@@ -11,6 +11,7 @@ mod demo_net;
 mod deps;
 mod fuzz;
 mod measure;
+mod outputs_diff;
 mod procs;
 mod test;
 mod util;
@@ -29,6 +30,11 @@ commands:
   compare-tshark [--port P] [--zeek CONN_LOG] FILE...
                         per TCP stream: labsniff's reassembled bytes vs tshark's follow,tcp,raw
                         (and states vs a Zeek conn.log); non-zero exit when any differs
+  outputs-diff [--base REV] [--keep] [--only MODE,...] [--timeout SECS] [CAPTURE...]
+                        labsniff built at REV (default HEAD) vs the working tree, on every kept
+                        capture in every mode (report, json, flow, conversations, messages,
+                        svg, grade, annotate): stdout, stderr, exit code and files written must
+                        be byte-identical; non-zero exit when any differs
   fuzz [SECS] [TARGET]  the fuzz targets (framer, sniff_frames, reassembler, capfile, report), SECS each (default 60)
   help                  this text";
 
@@ -40,6 +46,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("compare-tshark") => compare_tshark::main(&args[1..]),
+        Some("outputs-diff") => outputs_diff::main(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
