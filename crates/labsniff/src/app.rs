@@ -212,7 +212,7 @@ impl Pcapng {
         let mut summary = events
             .iter()
             .find_map(|e| match e {
-                labsniff::Event::Summary(s) => Some(report::summary_line(s)),
+                labsniff::Event::Summary(s) => Some(labsniff::words::summary::line(s)),
                 _ => None,
             })
             .unwrap_or_default();

@@ -14,7 +14,6 @@ mod flow;
 mod framing;
 mod handshake;
 mod loss;
-pub mod no_lab;
 mod ports;
 mod style;
 mod svg;
@@ -371,31 +370,9 @@ fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
 
 fn totals(g: &Gathered<'_>) -> String {
     match g.summary {
-        Some(s) => format!("\n{}\n", summary_line(s)),
+        Some(s) => format!("\n{}\n", crate::words::summary::line(s)),
         None => String::new(),
     }
-}
-
-/// The last line of every human output: "9 frames, 9 lab packets, 1 conversation, ...".
-pub fn summary_line(s: &Summary) -> String {
-    let mut line = format!(
-        "{}, {}, {}, {}, {}",
-        words::count(s.frames, "frame"),
-        words::count(s.lab_packets, "lab packet"),
-        words::count(s.conversations, "conversation"),
-        words::count(s.messages, "message"),
-        words::count(s.diagnostics, "diagnostic")
-    );
-    if let Some(d) = s.dropped {
-        let _ = write!(line, ", {d} dropped by the kernel");
-    }
-    if let Some(q) = s.queue_dropped {
-        let _ = write!(line, ", {q} dropped by labsniff's queue");
-    }
-    if s.interrupted {
-        line.push_str(" (interrupted)");
-    }
-    line
 }
 
 /// The per-message listing, exactly as the plain output prints it.

@@ -718,3 +718,78 @@ mod tests {
         assert_eq!(payload(&invalid), reference::payload(&invalid));
     }
 }
+
+/// `5000` as `5,000` (the one thousands separator of labsniff's words).
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Why `port` was analysed, when it was not simply given or the default in use:
+/// "port 5005 unused; 5,000 TCP conversations on port 15099 carry v3".
+pub fn port_choice(choice: &crate::event::PortChoice, port: u16) -> Option<String> {
+    use crate::event::How;
+    let found = || {
+        let transport = choice.transport.map(|t| t.as_str().to_uppercase());
+        let (noun, verb) = if choice.conversations == 1 {
+            ("conversation", "carries")
+        } else {
+            ("conversations", "carry")
+        };
+        format!(
+            "{} {} {noun} on port {port} {verb} {}",
+            thousands(choice.conversations),
+            transport.unwrap_or_default(),
+            choice.proto.unwrap_or("lab messages")
+        )
+    };
+    match choice.how {
+        How::Given => None,
+        How::Default if choice.conversations == 0 => None,
+        How::Default => Some(found()),
+        How::Found => {
+            let default = if choice.default_port_used {
+                format!("port {} has fewer lab-like conversations", choice.default_port)
+            } else {
+                format!("port {} unused", choice.default_port)
+            };
+            Some(format!("{default}; {}", found()))
+        }
+        How::NoneFound => Some(format!(
+            "no conversation on any port carries text, v2 or v3 (port {port}, the default, analysed)"
+        )),
+        How::NotSearched => Some(format!(
+            "port {port}: the input cannot be read twice, so no other port was searched"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod port_choice_tests {
+    use crate::event::{How, PortChoice, TransportKind};
+
+    #[test]
+    fn the_sentence_names_port_count_and_protocol() {
+        let mut c = PortChoice::plain(How::Found);
+        c.transport = Some(TransportKind::Tcp);
+        c.conversations = 5000;
+        c.proto = Some("v3");
+        assert_eq!(
+            super::port_choice(&c, 15099).as_deref(),
+            Some("port 5005 unused; 5,000 TCP conversations on port 15099 carry v3")
+        );
+        assert_eq!(
+            super::port_choice(&PortChoice::plain(How::Default), 5005),
+            None
+        );
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+        assert_eq!(super::thousands(999), "999");
+    }
+}
