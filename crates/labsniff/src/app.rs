@@ -34,82 +34,21 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
         Some(Command::Grade(args)) => return grade(args),
         None => {}
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    // Without a handler Ctrl-C would kill us before the summary; failing to install one
-    // (e.g. already installed) only loses that nicety.
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    sniff(cli)
+}
+
+/// Read or capture, then print what the command line asked for.
+fn sniff(cli: Cli) -> Result<Done, SourceError> {
     let live = cli.interface.is_some();
-    // -w NAME.pcapng (or --pcapng, --annotate) on a file: written by labsniff in a second
-    // pass, not by libpcap during the run (libpcap writes plain pcap only).
-    let pcapng = match &cli.write {
-        Some(path) if cli.annotate || labsniff::annotate::wants_pcapng(path, cli.pcapng) => {
-            if live {
-                return Err(SourceError::Output(std::io::Error::other(format!(
-                    "cannot write pcapng '{}' while capturing live: write a .pcap, then \
-                     labsniff -r FILE.pcap -w OUT.pcapng --annotate",
-                    path.display()
-                ))));
-            }
-            Some(Pcapng {
-                path: path.clone(),
-                annotate: cli.annotate,
-            })
-        }
-        _ => None,
-    };
-    let input = match (cli.interface, cli.read) {
-        (Some(interface), _) => Input::Live {
-            interface,
-            snaplen: cli.snaplen,
-        },
-        (None, Some(path)) => Input::File(path),
-        // clap requires one of them.
-        (None, None) => Input::File("-".into()),
-    };
-    let source = SourceOptions {
-        input,
-        filter: cli.filter.clone(),
-        write: if pcapng.is_some() { None } else { cli.write },
-        count: cli.count,
-        stop,
-        ready: Some(|line| eprintln!("labsniff: {line} (Ctrl-C stops and prints the report)")),
-    };
-    let (port, port_choice) = match (&source.input, cli.port) {
-        (Input::File(path), request) => labsniff::port_choice::choose(
-            path,
-            request.unwrap_or(labsniff::port_choice::Request::AutoDefault),
-            cli.max_size,
-        ),
-        (Input::Live { .. }, Some(labsniff::port_choice::Request::Port(p))) => {
-            (p, PortChoice::plain(How::Given))
-        }
-        (Input::Live { .. }, _) => (labproto::LAB_PORT, PortChoice::plain(How::Default)),
-    };
-    let options = Options {
-        port,
-        port_choice,
-        proto: cli.proto,
-        max_ooo_bytes: cli.max_ooo_bytes,
-        max_size: cli.max_size,
-    };
-    let extras = RunExtras {
-        progress: std::io::stderr().is_terminal().then(|| {
-            std::sync::Arc::new(labsniff::progress::Bar::default())
-                as std::sync::Arc<dyn labsniff::Progress + Send + Sync>
-        }),
-        // As tcpdump: root gives up its privileges once the capture is open.
-        drop_to: match cli.drop_to {
-            Some(user) => Some(user),
-            None if live && labsniff::privileges::is_root() => Some("nobody".to_string()),
-            None => None,
-        },
-    };
+    let pcapng = pcapng_request(&cli, live)?;
+    let source = source_options(&cli, pcapng.is_some());
+    let options = analysis_options(&cli, &source);
+    let extras = run_extras(&cli, live);
     let stdout = std::io::stdout();
     let colour = use_colour(stdout.is_terminal());
     let streaming = cli.json || cli.view == View::Messages;
     let traces = Traces {
-        paths: cli.syscalls,
+        paths: cli.syscalls.clone(),
         clock: match cli.trace_date {
             Some(midnight) => labsniff::syscalls::Clock::Day(midnight),
             None => labsniff::syscalls::Clock::Epoch,
@@ -146,6 +85,91 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
         // A closed pipe (`labsniff ... | head`) is the reader's choice, not a failure.
         Err(SourceError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Done::Ok),
         other => other.map(|()| Done::Ok),
+    }
+}
+
+/// -w NAME.pcapng (or --pcapng, --annotate) on a file: written by labsniff in a second
+/// pass, not by libpcap during the run (libpcap writes plain pcap only).
+fn pcapng_request(cli: &Cli, live: bool) -> Result<Option<Pcapng>, SourceError> {
+    match &cli.write {
+        Some(path) if cli.annotate || labsniff::annotate::wants_pcapng(path, cli.pcapng) => {
+            if live {
+                return Err(SourceError::Output(std::io::Error::other(format!(
+                    "cannot write pcapng '{}' while capturing live: write a .pcap, then \
+                     labsniff -r FILE.pcap -w OUT.pcapng --annotate",
+                    path.display()
+                ))));
+            }
+            Ok(Some(Pcapng {
+                path: path.clone(),
+                annotate: cli.annotate,
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Where frames come from, and the Ctrl-C flag that stops them.
+fn source_options(cli: &Cli, pcapng: bool) -> SourceOptions {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    // Without a handler Ctrl-C would kill us before the summary; failing to install one
+    // (e.g. already installed) only loses that nicety.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let input = match (&cli.interface, &cli.read) {
+        (Some(interface), _) => Input::Live {
+            interface: interface.clone(),
+            snaplen: cli.snaplen,
+        },
+        (None, Some(path)) => Input::File(path.clone()),
+        // clap requires one of them.
+        (None, None) => Input::File("-".into()),
+    };
+    SourceOptions {
+        input,
+        filter: cli.filter.clone(),
+        write: if pcapng { None } else { cli.write.clone() },
+        count: cli.count,
+        stop,
+        ready: Some(|line| eprintln!("labsniff: {line} (Ctrl-C stops and prints the report)")),
+    }
+}
+
+/// The analysis settings, with the lab port chosen as `--port` asks.
+fn analysis_options(cli: &Cli, source: &SourceOptions) -> Options {
+    let (port, port_choice) = match (&source.input, cli.port) {
+        (Input::File(path), request) => labsniff::port_choice::choose(
+            path,
+            request.unwrap_or(labsniff::port_choice::Request::AutoDefault),
+            cli.max_size,
+        ),
+        (Input::Live { .. }, Some(labsniff::port_choice::Request::Port(p))) => {
+            (p, PortChoice::plain(How::Given))
+        }
+        (Input::Live { .. }, _) => (labproto::LAB_PORT, PortChoice::plain(How::Default)),
+    };
+    Options {
+        port,
+        port_choice,
+        proto: cli.proto,
+        max_ooo_bytes: cli.max_ooo_bytes,
+        max_size: cli.max_size,
+    }
+}
+
+/// The progress bar on a terminal, and the privilege drop of a live capture as root.
+fn run_extras(cli: &Cli, live: bool) -> RunExtras {
+    RunExtras {
+        progress: std::io::stderr().is_terminal().then(|| {
+            Arc::new(labsniff::progress::Bar::default())
+                as Arc<dyn labsniff::Progress + Send + Sync>
+        }),
+        // As tcpdump: root gives up its privileges once the capture is open.
+        drop_to: match &cli.drop_to {
+            Some(user) => Some(user.clone()),
+            None if live && labsniff::privileges::is_root() => Some("nobody".to_string()),
+            None => None,
+        },
     }
 }
 
