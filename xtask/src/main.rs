@@ -10,6 +10,7 @@ mod demo;
 mod demo_net;
 mod deps;
 mod fuzz;
+mod layers;
 mod measure;
 mod outputs_diff;
 mod procs;
@@ -35,6 +36,10 @@ commands:
                         capture in every mode (report, json, flow, conversations, messages,
                         svg, grade, annotate): stdout, stderr, exit code and files written must
                         be byte-identical; non-zero exit when any differs
+  layers [--edges] [--count-ancestor-edges]
+                        the layering rules: no import circles between a crate's modules
+                        (known ones listed in xtask/layers-allow.txt), labfacts depends on
+                        no renderer or program crate; non-zero exit when one is broken
   fuzz [SECS] [TARGET]  the fuzz targets (framer, sniff_frames, reassembler, capfile, report), SECS each (default 60)
   help                  this text";
 
@@ -47,6 +52,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("compare-tshark") => compare_tshark::main(&args[1..]),
         Some("outputs-diff") => outputs_diff::main(&args[1..]),
+        Some("layers") => layers::main(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
