@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+pub mod dir;
+pub use dir::Dir;
+
 /// One output event. Not `Serialize` itself: its JSON line carries words (an analysis
 /// line's `text`), which the renderer adds (`labsniff::output::json`).
 #[derive(Debug, Clone, PartialEq)]
@@ -30,39 +33,6 @@ impl TransportKind {
             TransportKind::Udp => "udp",
         }
     }
-}
-
-/// Direction of a message, relative to the client (the side that sent the SYN).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum Dir {
-    #[serde(rename = "c2s")]
-    ClientToServer,
-    #[serde(rename = "s2c")]
-    ServerToClient,
-}
-
-impl Dir {
-    /// 0 for client-to-server, 1 for server-to-client (index into per-direction arrays).
-    pub fn index(self) -> usize {
-        match self {
-            Dir::ClientToServer => 0,
-            Dir::ServerToClient => 1,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dir::ClientToServer => "c2s",
-            Dir::ServerToClient => "s2c",
-        }
-    }
-    /// Who sends in this direction.
-    pub fn sender(self) -> &'static str {
-        match self {
-            Dir::ClientToServer => "client",
-            Dir::ServerToClient => "server",
-        }
-    }
-    pub const BOTH: [Dir; 2] = [Dir::ClientToServer, Dir::ServerToClient];
 }
 
 /// Seconds since the epoch as a float with microsecond resolution.

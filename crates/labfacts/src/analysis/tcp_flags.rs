@@ -99,7 +99,7 @@
 //!   gives it from the completing ACK on.
 //! - Differences from Wireshark that remain are listed in labsniff's SCHEMA.md
 //!   ("TCP analysis flags: differences from Wireshark").
-use crate::event::Dir;
+use crate::event::dir::Dir;
 use crate::packet::{Micros, TcpSegment};
 
 mod rules;
