@@ -29,6 +29,7 @@
 //! `Packet::new_checked` (or the framers, which only hand out whole frames) for
 //! untrusted input.
 
+mod chain;
 pub mod detect;
 mod error;
 pub mod framer;

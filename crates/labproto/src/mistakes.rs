@@ -12,7 +12,8 @@
 //! Each recogniser looks at the first message of a stream and only reports what the
 //! bytes prove; `recognise` returns an empty list for well-formed messages.
 
-use crate::{detect, v2, v3, Proto};
+use crate::chain::v3_chain;
+use crate::{v2, v3, Proto};
 use std::fmt;
 
 /// A recognised `struct` mistake, with the numbers that prove it.
@@ -205,7 +206,7 @@ fn native_bii_v3(b: &[u8], max_size: u32, at_end: bool) -> Option<Mistake> {
         expected_len: v3::HEADER_LEN,
         size: u64::from(size),
     })
-    .filter(|_| detect::v3_chain(b, max_size).consumed != b.len() || !at_end)
+    .filter(|_| v3_chain(b, max_size).consumed != b.len() || !at_end)
 }
 
 fn little_endian(proto: Option<Proto>, b: &[u8], max_size: u32, at_end: bool) -> Option<Mistake> {
@@ -263,7 +264,7 @@ fn size_mismatch(proto: Option<Proto>, b: &[u8], max_size: u32, at_end: bool) ->
             })
         }
         Some(Proto::V3) if at_end => {
-            let chain = detect::v3_chain(b, max_size);
+            let chain = v3_chain(b, max_size);
             let rest = &b[chain.consumed..];
             if rest.len() >= v3::HEADER_LEN {
                 let p = v3::Packet::new_unchecked(rest);
