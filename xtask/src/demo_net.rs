@@ -17,7 +17,7 @@
 //! guard whose drop runs `netlab down` (which also kills whatever still runs in the
 //! namespaces), and Ctrl-C removes the current lab before exiting.
 
-use crate::demo::{check_capture, exercises, shorten, Exercise, Server, Tools, PORT};
+use crate::exercises::{check_capture, exercises, shorten, Exercise, Server, Tools, PORT};
 use crate::procs::{spawn, Running};
 use crate::util::{cargo, have, is_root, root, run};
 use anyhow::{bail, Context, Result};
