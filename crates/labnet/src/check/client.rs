@@ -15,9 +15,11 @@ use super::CheckResult;
 use crate::error::NetError;
 use crate::server::counted;
 use labproto::mistakes::Mistake;
-use labproto::{v2, Proto};
+use labproto::native::{bii, bii20s, bll20s};
+use labproto::{v2, v3, Proto};
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::ops::Range;
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -134,42 +136,55 @@ struct Layout {
 }
 
 impl Layout {
+    /// The lab's own layout, from labproto's `v2::field` and `v3::field` (text is
+    /// never framed; it is given v3's).
     fn lab(proto: Proto) -> Layout {
-        Layout {
-            header: 9,
-            order: (1, 4),
-            size: (5, 4),
-            little: false,
-            fixed: (proto == Proto::V2).then_some(v2::MESSAGE_LEN),
+        match proto {
+            Proto::V2 => Layout {
+                header: v2::field::PAYLOAD.start,
+                order: span(v2::field::ORDER),
+                size: span(v2::field::SIZE),
+                little: false,
+                fixed: Some(v2::MESSAGE_LEN),
+            },
+            Proto::V3 | Proto::Text => Layout {
+                header: v3::HEADER_LEN,
+                order: span(v3::field::ORDER),
+                size: span(v3::field::SIZE),
+                little: false,
+                fixed: None,
+            },
         }
     }
 
     /// The layout a recognised struct mistake implies, so the messages can still be
-    /// framed, echoed and checked the student's way.
+    /// framed, echoed and checked the student's way (labproto's `native` offsets).
     fn of_mistake(proto: Proto, m: &Mistake) -> Layout {
         match m {
             Mistake::NativeAlignment {
-                format: "BLL20s", ..
+                format: bll20s::FORMAT,
+                ..
             } => Layout {
-                header: 24,
-                order: (8, 8),
-                size: (16, 8),
+                header: bll20s::PAYLOAD.start,
+                order: span(bll20s::ORDER),
+                size: span(bll20s::SIZE),
                 little: true,
-                fixed: Some(44),
+                fixed: Some(bll20s::MESSAGE_LEN),
             },
             Mistake::NativeAlignment {
-                format: "BII20s", ..
+                format: bii20s::FORMAT,
+                ..
             } => Layout {
-                header: 12,
-                order: (4, 4),
-                size: (8, 4),
+                header: bii20s::PAYLOAD.start,
+                order: span(bii20s::ORDER),
+                size: span(bii20s::SIZE),
                 little: true,
-                fixed: Some(32),
+                fixed: Some(bii20s::MESSAGE_LEN),
             },
             Mistake::NativeAlignment { .. } => Layout {
-                header: 12,
-                order: (4, 4),
-                size: (8, 4),
+                header: bii::HEADER_LEN,
+                order: span(bii::ORDER),
+                size: span(bii::SIZE),
                 little: true,
                 fixed: None,
             },
@@ -209,6 +224,11 @@ impl Layout {
         };
         Ok((b.len() >= len).then_some(len))
     }
+}
+
+/// A field's byte range as (offset, width).
+fn span(range: Range<usize>) -> (usize, usize) {
+    (range.start, range.len())
 }
 
 /// One message the client sent.
@@ -371,7 +391,7 @@ fn serve(c: &ClientCheck, mut s: TcpStream, deadline: Instant, session: &mut Ses
             let needed = if c.proto == Proto::V2 {
                 v2::MESSAGE_LEN
             } else {
-                labproto::v3::HEADER_LEN
+                v3::HEADER_LEN
             };
             if pending.len() < needed {
                 continue;
