@@ -87,6 +87,42 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
     // (`cargo xtask test` installs it as root): the same facts from the kernel's side.
     let tcp = matches!(ex.server, Server::Tcp { .. });
     let strace = tcp && ex.id == 3 && util::have("strace");
+    let (server, mut traces) = start_traced_server(tools, ex, tcp, strace)?;
+    let pcap = tools.out.join(format!("ex{}.pcap", ex.id));
+    let _ = std::fs::remove_file(&pcap);
+    let sniffer = if *capture_ok {
+        start_capture(tools, &pcap, capture_ok)?
+    } else {
+        None
+    };
+    run_clients(tools, ex, &mut traces)?;
+    stop_all(tools, ex, sniffer, server, strace)?;
+    if !pcap.exists() {
+        return Ok(Outcome {
+            id: ex.id,
+            capture: None,
+            report: None,
+            checked: "not captured (no capture permission)".into(),
+        });
+    }
+    let checked = check_capture(tools, ex, &pcap)?;
+    let report = report(tools, ex, &pcap, &traces)?;
+    Ok(Outcome {
+        id: ex.id,
+        capture: Some(pcap),
+        report: Some(report),
+        checked,
+    })
+}
+
+/// The exercise's server, under strace or recording its own socket calls when it is a
+/// TCP server; with the trace files the report joins to the capture (the server's).
+fn start_traced_server(
+    tools: &Tools,
+    ex: &Exercise,
+    tcp: bool,
+    strace: bool,
+) -> Result<(Running, Vec<PathBuf>)> {
     let mut traces: Vec<PathBuf> = Vec::new();
     let server_trace = if strace {
         tools.out.join(format!("ex{}.server.trace", ex.id))
@@ -101,14 +137,13 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
     } else {
         start_server(tools, ex.server, tcp.then_some(server_trace.as_path()))?
     };
-    let pcap = tools.out.join(format!("ex{}.pcap", ex.id));
-    let _ = std::fs::remove_file(&pcap);
-    let sniffer = if *capture_ok {
-        start_capture(tools, &pcap, capture_ok)?
-    } else {
-        None
-    };
+    Ok((server, traces))
+}
 
+/// Run the exercise's clients and print what each wrote; a TCP client's trace file
+/// is added to `traces`.
+fn run_clients(tools: &Tools, ex: &Exercise, traces: &mut Vec<PathBuf>) -> Result<()> {
+    let tcp = matches!(ex.server, Server::Tcp { .. });
     // Clients run at the same time, as several students would.
     let mut clients = Vec::new();
     for (i, messages) in ex.clients.iter().enumerate() {
@@ -164,6 +199,18 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
             bail!("{name} failed ({status})");
         }
     }
+    Ok(())
+}
+
+/// Stop the capture, keeping what labsniff printed live, then the server, printing
+/// its lines.
+fn stop_all(
+    tools: &Tools,
+    ex: &Exercise,
+    sniffer: Option<Running>,
+    server: Running,
+    strace: bool,
+) -> Result<()> {
     // Let the last FIN/ACKs cross before stopping the capture.
     std::thread::sleep(Duration::from_millis(300));
     if let Some(sniffer) = sniffer {
@@ -184,30 +231,27 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
     for line in server.stop(Duration::from_secs(5))? {
         println!("  server   | {}", shorten(&line));
     }
+    Ok(())
+}
 
-    if !pcap.exists() {
-        return Ok(Outcome {
-            id: ex.id,
-            capture: None,
-            report: None,
-            checked: "not captured (no capture permission)".into(),
-        });
-    }
-    let checked = check_capture(tools, ex, &pcap)?;
+/// labsniff's report on the capture, joined to the trace files, printed and written
+/// to `exN.txt` (its path is returned); and the capture with labsniff's verdicts as
+/// packet comments, for Wireshark, in `exN.pcapng`.
+fn report(tools: &Tools, ex: &Exercise, pcap: &Path, traces: &[PathBuf]) -> Result<PathBuf> {
     let report = tools.out.join(format!("ex{}.txt", ex.id));
     let mut cmd = Command::new(&tools.labsniff);
     cmd.args(["-r"])
-        .arg(&pcap)
+        .arg(pcap)
         .args(["--port", &PORT.to_string()]);
     if !traces.is_empty() {
-        cmd.arg("--syscalls").args(&traces);
+        cmd.arg("--syscalls").args(traces);
     }
     let out = cmd.output().context("cannot run labsniff on the capture")?;
     // The capture with labsniff's verdicts as packet comments, for Wireshark.
     let annotated = tools.out.join(format!("ex{}.pcapng", ex.id));
     let status = Command::new(&tools.labsniff)
         .args(["-r"])
-        .arg(&pcap)
+        .arg(pcap)
         .args(["--port", &PORT.to_string(), "-w"])
         .arg(&annotated)
         .args(["--annotate", "--view", "conversations"])
@@ -225,12 +269,7 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
         ex.id,
         text.trim_end()
     );
-    Ok(Outcome {
-        id: ex.id,
-        capture: Some(pcap),
-        report: Some(report),
-        checked,
-    })
+    Ok(report)
 }
 
 fn start_server(tools: &Tools, server: Server, trace: Option<&Path>) -> Result<Running> {
