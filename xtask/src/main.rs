@@ -9,6 +9,7 @@ mod compare_tshark;
 mod demo;
 mod demo_net;
 mod deps;
+mod exercises;
 mod fuzz;
 mod layers;
 mod measure;
