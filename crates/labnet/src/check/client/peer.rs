@@ -219,7 +219,9 @@ fn note_late_rst(s: &mut TcpStream, session: &mut Session) {
     }
 }
 
-/// Write one echo the adversarial way; false when the connection failed.
+/// Write one echo the adversarial way. Returns true (go on reading) even when the write
+/// fails: the failure is kept in `session` (`echo_failed`, `reset`), and the bytes the
+/// client sent before its RST are still queued to be read.
 fn write_echo(s: &mut TcpStream, session: &mut Session, echo: &[u8], split: bool) -> bool {
     if session.echo_failed {
         return true;
