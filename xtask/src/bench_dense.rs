@@ -70,6 +70,11 @@ pub fn dense_bench(
     base: Option<&str>,
 ) -> Result<String> {
     let dir = root().join("target/bench");
+    if let Some(why) = crate::bench_dense_capture::unavailable(&dir, quick) {
+        let out = format!("## labsniff over a message-dense loopback capture\n\nskipped: {why}\n");
+        println!("{out}");
+        return Ok(out);
+    }
     let capture = crate::bench_dense_capture::ensure(labnet, labsniff, &dir, quick)?;
     let bins = binaries(labsniff, base)?;
     let runs = crate::bench::runs_arg(std::env::var("BENCH_RUNS").ok());

@@ -110,21 +110,34 @@ fn sidecar(pcap: &Path) -> PathBuf {
     pcap.with_extension("pcap.json")
 }
 
+fn cached(dir: &Path, plan: Plan) -> Option<PathBuf> {
+    let path = dir.join(plan.file_name());
+    (path.is_file() && sidecar(&path).is_file()).then_some(path)
+}
+
+/// Why the capture can be neither read from the cache nor made here, if so.
+pub fn unavailable(dir: &Path, quick: bool) -> Option<String> {
+    let plan = Plan::new(quick);
+    if cached(dir, plan).is_some() || (crate::util::is_root() && crate::util::have("tcpdump")) {
+        return None;
+    }
+    Some(format!(
+        "{} is missing and making it needs root and tcpdump (a capture on lo): run \
+         `sudo -E cargo xtask bench --only dense` once",
+        dir.join(plan.file_name()).display()
+    ))
+}
+
 /// The cached capture, made first when it (or its sidecar) is missing.
 pub fn ensure(labnet: &Path, labsniff: &Path, dir: &Path, quick: bool) -> Result<Dense> {
     let plan = Plan::new(quick);
-    let path = dir.join(plan.file_name());
-    if path.is_file() && sidecar(&path).is_file() {
+    if let Some(path) = cached(dir, plan) {
         return load(&path, plan);
     }
-    if !crate::util::is_root() || !crate::util::have("tcpdump") {
-        bail!(
-            "{} is missing and making it needs root and tcpdump (a capture on lo): \
-             run `sudo -E cargo xtask bench --only dense` once",
-            path.display()
-        );
+    if let Some(why) = unavailable(dir, quick) {
+        bail!("{why}");
     }
-    make(labnet, labsniff, &path, plan)
+    make(labnet, labsniff, &dir.join(plan.file_name()), plan)
 }
 
 fn load(path: &Path, plan: Plan) -> Result<Dense> {

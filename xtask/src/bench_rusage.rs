@@ -150,7 +150,8 @@ mod tests {
     fn measures_a_command_and_redirects_its_stdout() {
         let dir = std::env::temp_dir().join(format!("xtask-rusage-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let mut job = Job::new("sh", &[&"-c", &"echo hello"]);
+        // Long enough for a VmHWM sample (one taking less than 5 ms may show 0).
+        let mut job = Job::new("sh", &[&"-c", &"echo hello; sleep 0.1"]);
         job.stdout = Some(dir.join("out"));
         let u = run("sh", &job, &dir.join("report"), Duration::from_secs(30)).unwrap();
         assert_eq!(std::fs::read_to_string(dir.join("out")).unwrap(), "hello\n");
