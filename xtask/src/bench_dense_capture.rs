@@ -5,12 +5,12 @@
 //! Made for real, once, and cached under `target/bench/`: the Python `selectors` v3
 //! server (`bench/selectors_v3_server.py`) on the lab port 5005 when it is free, else on
 //! any free port, `tcpdump -i lo -s 262144 -B KiB -w FILE 'tcp port P'` (buffering
-//! normally; stopped with SIGINT and waited for),
-//! and `labnet bench --proto v3 --size 32 --window 1` over 8 connections. Window 1 on
-//! purpose: against this server a window of W sends W messages per segment (measured:
-//! window 2 gives 2 messages a frame, window 4 gives 4), while window 1 gives one request
-//! per segment, one echo per segment, the ACKs riding on them. A sidecar file
-//! (`FILE.json`) records how it was made and what it holds. A capture whose tcpdump
+//! normally; stopped with SIGINT and waited for), and `labnet bench --proto v3 --size 32
+//! --window 1` over 8 connections. Window 1 on purpose: against this server a window of
+//! W sends W messages per segment (measured: window 2 gives 2 messages a frame, window 4
+//! gives 4), while window 1 gives one request per segment, one echo per segment, the
+//! ACKs riding on them. A sidecar file (`NAME.pcap.json` beside `NAME.pcap`) records how
+//! it was made and what it holds. A capture whose tcpdump
 //! reports kernel drops is not used: the next attempt has a larger `-B` buffer.
 //! `labsniff -r FILE --json` must find every message sent and echoed, or it is not used.
 //!
