@@ -13,9 +13,14 @@
 //!    without root).
 //! 6. live capture (`--only live`, root only): labsniff `-i lo` (report and `--json`)
 //!    beside `tcpdump -i lo -w` under the issue-17 bench load, at 32 and 8 connections.
+//! 7. a message-dense loopback capture (`--only dense`, [`crate::bench_dense`]): the
+//!    Python selectors server under `labnet bench`, about one message per frame, made
+//!    once (root) and cached; labsniff's report and `--json` into a file against
+//!    `tcpdump -r`, and with `--base REV` REV's labsniff in the same runs.
 //!
-//! `cargo xtask bench [--quick]`: --quick uses a 10× smaller capture and fewer messages
-//! (a smoke run, not the figures to report).
+//! `cargo xtask bench [--quick] [--only PART] [--base REV]`: --quick uses a 10× smaller
+//! capture and fewer messages (a smoke run, not the figures to report); --base is read
+//! by the dense part only.
 
 use crate::measure::{self, Measured};
 use crate::util::{cargo, have, root, run};
@@ -38,6 +43,12 @@ pub fn main(args: &[String]) -> Result<()> {
         .position(|a| a == "--only")
         .and_then(|i| args.get(i + 1))
         .map(String::as_str);
+    let base: Option<&str> = args
+        .iter()
+        .position(|a| a == "--base")
+        .map(|i| args.get(i + 1).map(String::as_str))
+        .map(|rev| rev.ok_or_else(|| anyhow::anyhow!("--base needs a revision")))
+        .transpose()?;
     if only == Some("netlab") && !crate::util::is_root() {
         // Said before building anything: there is nothing to measure without root.
         println!("netlab bench skipped: it needs root (network namespaces): run `sudo -E cargo xtask bench --only netlab`");
@@ -47,6 +58,8 @@ pub fn main(args: &[String]) -> Result<()> {
     // The netlab figures need only labnet: on a shared 2-core machine, build no more.
     let crates: &[&str] = if only == Some("netlab") {
         &["-p", "labnet"]
+    } else if only == Some("dense") {
+        &["-p", "labsniff", "-p", "labnet"]
     } else {
         &[
             "-p",
@@ -100,6 +113,14 @@ pub fn main(args: &[String]) -> Result<()> {
         // 10 s at 10,000 messages/s (--quick: 2 s).
         let per_conn = if quick { 2_000 } else { 10_000 };
         report.push_str(&crate::bench_netlab::netlab_bench(&bins.labnet, per_conn)?);
+    }
+    if only.is_none() || only == Some("dense") {
+        report.push_str(&crate::bench_dense::dense_bench(
+            &bins.labnet,
+            &bins.labsniff,
+            quick,
+            base,
+        )?);
     }
     let out = dir.join("results.md");
     std::fs::write(&out, &report)?;
@@ -253,12 +274,12 @@ fn sniff_bench(bins: &Bins, dir: &Path, quick: bool) -> Result<String> {
 }
 
 /// One command's runs.
-struct Row {
-    name: String,
-    runs: Vec<Measured>,
+pub(crate) struct Row {
+    pub(crate) name: String,
+    pub(crate) runs: Vec<Measured>,
 }
 
-fn median(mut v: Vec<f64>) -> f64 {
+pub(crate) fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     match v.len() {
         0 => 0.0,
@@ -268,20 +289,20 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 impl Row {
-    fn wall(&self) -> f64 {
+    pub(crate) fn wall(&self) -> f64 {
         median(self.runs.iter().map(|m| m.wall.as_secs_f64()).collect())
     }
-    fn cpu(&self) -> f64 {
+    pub(crate) fn cpu(&self) -> f64 {
         median(self.runs.iter().map(|m| m.cpu_secs).collect())
     }
-    fn cpu_range(&self) -> (f64, f64) {
+    pub(crate) fn cpu_range(&self) -> (f64, f64) {
         let cpus = self.runs.iter().map(|m| m.cpu_secs);
         (
             cpus.clone().fold(f64::INFINITY, f64::min),
             cpus.fold(0.0, f64::max),
         )
     }
-    fn rss_mb(&self) -> f64 {
+    pub(crate) fn rss_mb(&self) -> f64 {
         self.runs.iter().map(|m| m.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0
     }
 }
@@ -291,7 +312,7 @@ fn args_runs() -> Option<String> {
     std::env::var("BENCH_RUNS").ok()
 }
 
-fn runs_arg(v: Option<String>) -> usize {
+pub(crate) fn runs_arg(v: Option<String>) -> usize {
     v.and_then(|s| s.parse().ok())
         .filter(|n| *n >= 1)
         .unwrap_or(3)

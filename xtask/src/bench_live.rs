@@ -24,7 +24,7 @@ struct Row {
 }
 
 /// What a JSON reader keeps: message lines counted, the summary line.
-fn read_json(out: impl Read) -> (u64, Option<serde_json::Value>) {
+pub(crate) fn read_json(out: impl Read) -> (u64, Option<serde_json::Value>) {
     let mut messages = 0;
     let mut summary = None;
     for line in BufReader::new(out).lines().map_while(Result::ok) {

@@ -26,7 +26,7 @@ fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
-fn start_server(labnet: &Path, kind: &str, port: u16) -> Result<Running> {
+pub(crate) fn start_server(labnet: &Path, kind: &str, port: u16) -> Result<Running> {
     let p = port.to_string();
     let mut cmd = match kind {
         "python" => {

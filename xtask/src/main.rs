@@ -2,8 +2,12 @@
 //! (the cargo alias lives in `.cargo/config.toml`).
 
 mod bench;
+mod bench_dense;
+mod bench_dense_callgrind;
+mod bench_dense_capture;
 mod bench_live;
 mod bench_netlab;
+mod bench_rusage;
 mod bench_servers;
 mod compare_tshark;
 mod demo;
@@ -27,8 +31,9 @@ commands:
   demo [--net]          the whole lab end to end on loopback, with labsniff's reports;
                         --net: across two hosts (netlab, root), 20 ms RTT, loss in exercise 5
   test [--no-demo]      install missing system packages, then fmt check, clippy, all tests, the demo
-  bench [--quick] [--only sniff|servers|first-echo|live|scale|netlab]
-                        performance figures (labsniff vs libpcap/tshark, servers vs Python)
+  bench [--quick] [--only sniff|servers|first-echo|live|scale|netlab|dense] [--base REV]
+                        performance figures (labsniff vs libpcap/tshark, servers vs Python);
+                        dense: a message-dense loopback capture, --base REV's labsniff beside
   compare-tshark [--port P] [--zeek CONN_LOG] FILE...
                         per TCP stream: labsniff's reassembled bytes vs tshark's follow,tcp,raw
                         (and states vs a Zeek conn.log); non-zero exit when any differs
