@@ -25,13 +25,8 @@ use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// outputs-diff's builder. Its module is private to `outputs_diff` (a file this branch
-/// does not edit), so the same file is compiled here as a second module rather than
-/// copied; `synthetic` is outputs-diff's own. Once `outputs_diff` says `pub(crate) mod
-/// build;`, this becomes `use crate::outputs_diff::build as base_build;`.
-#[allow(dead_code, clippy::duplicate_mod)]
-#[path = "outputs_diff/build.rs"]
-mod base_build;
+/// outputs-diff's builder: the base revision's labsniff, built once and cached.
+use crate::outputs_diff::build as base_build;
 
 /// The targets for the dense capture.
 const REPORT_MAX: f64 = 2.5;

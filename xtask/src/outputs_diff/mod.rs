@@ -21,7 +21,7 @@
 //! Each difference is printed with its first differing lines; the exit status is
 //! non-zero when anything differs, so the command can gate a merge.
 
-mod build;
+pub(crate) mod build;
 mod compare;
 mod inputs;
 mod linediff;
