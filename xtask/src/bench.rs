@@ -22,7 +22,8 @@
 //! capture and fewer messages (a smoke run, not the figures to report); --base is read
 //! by the dense part only.
 
-use crate::measure::{self, Measured};
+use crate::bench_stats::{runs_arg, Row};
+use crate::measure;
 use crate::util::{cargo, have, root, run};
 use anyhow::{bail, Context, Result};
 use std::path::{Path, PathBuf};
@@ -273,49 +274,9 @@ fn sniff_bench(bins: &Bins, dir: &Path, quick: bool) -> Result<String> {
     Ok(out)
 }
 
-/// One command's runs.
-pub(crate) struct Row {
-    pub(crate) name: String,
-    pub(crate) runs: Vec<Measured>,
-}
-
-pub(crate) fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    match v.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => v[n / 2],
-        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
-    }
-}
-
-impl Row {
-    pub(crate) fn wall(&self) -> f64 {
-        median(self.runs.iter().map(|m| m.wall.as_secs_f64()).collect())
-    }
-    pub(crate) fn cpu(&self) -> f64 {
-        median(self.runs.iter().map(|m| m.cpu_secs).collect())
-    }
-    pub(crate) fn cpu_range(&self) -> (f64, f64) {
-        let cpus = self.runs.iter().map(|m| m.cpu_secs);
-        (
-            cpus.clone().fold(f64::INFINITY, f64::min),
-            cpus.fold(0.0, f64::max),
-        )
-    }
-    pub(crate) fn rss_mb(&self) -> f64 {
-        self.runs.iter().map(|m| m.peak_rss_kib).max().unwrap_or(0) as f64 / 1024.0
-    }
-}
-
 /// `BENCH_RUNS` (default 3).
 fn args_runs() -> Option<String> {
     std::env::var("BENCH_RUNS").ok()
-}
-
-pub(crate) fn runs_arg(v: Option<String>) -> usize {
-    v.and_then(|s| s.parse().ok())
-        .filter(|n| *n >= 1)
-        .unwrap_or(3)
 }
 
 /// The floor program prints the packet count it read.

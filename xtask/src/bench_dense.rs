@@ -16,9 +16,9 @@
 //! in one table, and callgrind counts both binaries' instructions
 //! ([`crate::bench_dense_callgrind`]).
 
-use crate::bench::Row;
 use crate::bench_dense_capture::Dense;
 use crate::bench_rusage::Job;
+use crate::bench_stats::Row;
 use crate::measure::Measured;
 use crate::util::root;
 use anyhow::Result;
@@ -72,7 +72,7 @@ pub fn dense_bench(
     }
     let capture = crate::bench_dense_capture::ensure(labnet, labsniff, &dir, quick)?;
     let bins = binaries(labsniff, base)?;
-    let runs = crate::bench::runs_arg(std::env::var("BENCH_RUNS").ok());
+    let runs = crate::bench_stats::runs_arg(std::env::var("BENCH_RUNS").ok());
     let mut entries = entries(&capture.path, &bins, &dir.join("dense.jsonl"));
     measure_rounds(&mut entries, runs)?;
     let mut out = header(&capture, &bins, runs);
@@ -222,7 +222,7 @@ fn table(entries: &[Entry]) -> String {
             e.row.name,
             e.build,
             e.row.cpu(),
-            crate::bench::median(e.sys.clone()),
+            crate::bench_stats::median(e.sys.clone()),
             ratio(&e.row, &floor.row),
             e.row.rss_mb(),
             e.row.wall(),

@@ -9,6 +9,7 @@ mod bench_live;
 mod bench_netlab;
 mod bench_rusage;
 mod bench_servers;
+mod bench_stats;
 mod compare_tshark;
 mod demo;
 mod demo_net;
