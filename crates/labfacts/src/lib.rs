@@ -27,7 +27,6 @@ pub mod event;
 pub mod flow_hash;
 pub mod link;
 pub mod packet;
-pub mod phrasing;
 pub mod port_census;
 pub mod port_choice;
 pub mod privileges;

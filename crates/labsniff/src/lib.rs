@@ -11,6 +11,7 @@ pub mod grade;
 pub mod output;
 pub mod progress;
 pub mod report;
+pub mod words;
 
 pub use labfacts::{
     analysis, analyze, analyze_with, analyzer, capfile, conversation, defrag, dissect, event,

@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 /// Report lines are wrapped to this many columns (a bullet's words, not tables).
 const WRAP: usize = 100;
 
-use labfacts::phrasing::frames_said;
-pub use labfacts::phrasing::{count, duration, duration_into, frames_span};
+use crate::words::frames_said;
+pub use crate::words::{count, duration, duration_into, frames_span};
 
 /// Seconds since `origin`, microsecond resolution: `0.000040`.
 pub fn relative(ts: f64, origin: f64) -> String {

@@ -1,6 +1,13 @@
-//! TRANSITIONAL (removed when diagnostics become typed facts): the few phrasing helpers
-//! that engine diagnostics still use to write their sentences. `labsniff`'s words
-//! re-export them, so each rule exists once.
+//! The words for the facts `labfacts` computes, where more than one renderer says
+//! them: the phrasing rules shared by every view (counts, durations, frame lists,
+//! grouped numbers) and each diagnostic's sentence ([`diagnostic`], once for the
+//! report, the JSON lines' `text`, the plain stream, pcapng comments and grading).
+//! The report's own phrasing is `report::words`, which re-exports the shared rules.
+
+pub mod diagnostic;
+mod dissect;
+mod fragments;
+pub mod link;
 
 use std::fmt::Write as _;
 
@@ -33,6 +40,19 @@ pub fn duration_into(out: &mut String, seconds: f64) {
     };
 }
 
+/// `1,234,567`.
+pub fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Lists longer than this are written as ranges with a segment count.
 const FRAMES_LISTED: usize = 6;
 /// In a long list, frames at most this far apart share a range (the frames in between
@@ -41,11 +61,14 @@ const RANGE_STEP: u64 = 10;
 /// Ranges shown of a long list: the first few and the last.
 const RANGES_SHOWN: usize = 6;
 
-/// [`frames`] without the segment count (for sentences that give it already).
+/// `report::words::frames` without the segment count (for sentences that give it
+/// already).
 pub fn frames_span(list: &[u64]) -> String {
     frames_said(list, false)
 }
 
+/// A list of frames: `frame 3`, `frames 3–5`, `frames 3, 7, 9`, long lists as ranges
+/// (`counted`: with the segment count when the ranges are not exact).
 pub fn frames_said(list: &[u64], counted: bool) -> String {
     let Some(&first) = list.first() else {
         return "no frame".to_string();
@@ -87,5 +110,18 @@ pub fn frames_said(list: &[u64], counted: bool) -> String {
         format!("frames {listed} ({} segments)", list.len())
     } else {
         format!("frames {listed}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_grouped() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(4028), "4,028");
+        assert_eq!(grouped(1234567), "1,234,567");
     }
 }
