@@ -6,121 +6,20 @@
 //! capture holds every message, and print labsniff's report for it.
 //! Every child process is stopped on every path (see `procs`).
 
+use crate::exercises::{check_capture, exercises, shorten, Exercise, Server, Tools, PORT};
 use crate::procs::{spawn, Running};
 use crate::util::{cargo, root, run};
 use crate::{deps, util};
 use anyhow::{bail, Context, Result};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// The lab's port.
-pub(crate) const PORT: u16 = 5005;
 const LOOPBACK_IFACE: &str = if cfg!(target_os = "macos") {
     "lo0"
 } else {
     "lo"
 };
-
-/// How the server of an exercise runs.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Server {
-    Udp,
-    Tcp {
-        model: &'static str,
-        proto: &'static str,
-    },
-}
-
-#[derive(Debug)]
-pub(crate) struct Exercise {
-    pub(crate) id: u8,
-    pub(crate) title: &'static str,
-    pub(crate) server: Server,
-    /// One list of messages per client; clients run at the same time.
-    pub(crate) clients: Vec<Vec<String>>,
-    /// Client A pauses between its messages and client B starts once A got its first
-    /// echo: the server then answers B while A, answered before, is still connected,
-    /// which is what proves a concurrent server in the capture (`labsniff grade`).
-    pub(crate) hold_first: bool,
-}
-
-pub(crate) fn exercises() -> Vec<Exercise> {
-    let big: String = "The quick brown fox jumps over the lazy dog. "
-        .repeat(2300)
-        .chars()
-        .take(100_000)
-        .collect();
-    let s = |v: &[&str]| v.iter().map(|m| m.to_string()).collect::<Vec<_>>();
-    vec![
-        Exercise {
-            id: 1,
-            title: "UDP text datagrams, two clients (ephemeral source ports)",
-            server: Server::Udp,
-            hold_first: false,
-            clients: vec![
-                s(&["hello from client A", "client A again"]),
-                s(&["hello from client B"]),
-            ],
-        },
-        Exercise {
-            id: 2,
-            title: "TCP text, one thread per client, with echo",
-            server: Server::Tcp {
-                model: "threads",
-                proto: "text",
-            },
-            hold_first: true,
-            clients: vec![
-                s(&["hello over TCP", "second line"]),
-                s(&["client B says hi"]),
-            ],
-        },
-        Exercise {
-            id: 3,
-            title: "TCP text, selector (one thread, one token per client), with echo",
-            server: Server::Tcp {
-                model: "selector",
-                proto: "text",
-            },
-            hold_first: true,
-            clients: vec![
-                s(&["selector client A", "client A again"]),
-                s(&["selector client B", "bye"]),
-            ],
-        },
-        Exercise {
-            id: 4,
-            title: "v2 fixed 29-byte binary messages (!BII20s), with echo",
-            server: Server::Tcp {
-                model: "threads",
-                proto: "v2",
-            },
-            hold_first: false,
-            clients: vec![
-                s(&["hello", "a v2 message longer than twenty bytes"]),
-                s(&["from client B"]),
-            ],
-        },
-        Exercise {
-            id: 5,
-            title: "v3 variable-size binary messages (!BII + payload), with echo",
-            server: Server::Tcp {
-                model: "selector",
-                proto: "v3",
-            },
-            hold_first: false,
-            clients: vec![vec!["hello v3".into(), big], s(&["short one", "another"])],
-        },
-    ]
-}
-
-pub(crate) struct Tools {
-    pub(crate) labnet: PathBuf,
-    pub(crate) labsniff: PathBuf,
-    pub(crate) out: PathBuf,
-}
 
 /// What one exercise produced.
 struct Outcome {
@@ -188,6 +87,42 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
     // (`cargo xtask test` installs it as root): the same facts from the kernel's side.
     let tcp = matches!(ex.server, Server::Tcp { .. });
     let strace = tcp && ex.id == 3 && util::have("strace");
+    let (server, mut traces) = start_traced_server(tools, ex, tcp, strace)?;
+    let pcap = tools.out.join(format!("ex{}.pcap", ex.id));
+    let _ = std::fs::remove_file(&pcap);
+    let sniffer = if *capture_ok {
+        start_capture(tools, &pcap, capture_ok)?
+    } else {
+        None
+    };
+    run_clients(tools, ex, &mut traces)?;
+    stop_all(tools, ex, sniffer, server, strace)?;
+    if !pcap.exists() {
+        return Ok(Outcome {
+            id: ex.id,
+            capture: None,
+            report: None,
+            checked: "not captured (no capture permission)".into(),
+        });
+    }
+    let checked = check_capture(tools, ex, &pcap)?;
+    let report = report(tools, ex, &pcap, &traces)?;
+    Ok(Outcome {
+        id: ex.id,
+        capture: Some(pcap),
+        report: Some(report),
+        checked,
+    })
+}
+
+/// The exercise's server, under strace or recording its own socket calls when it is a
+/// TCP server; with the trace files the report joins to the capture (the server's).
+fn start_traced_server(
+    tools: &Tools,
+    ex: &Exercise,
+    tcp: bool,
+    strace: bool,
+) -> Result<(Running, Vec<PathBuf>)> {
     let mut traces: Vec<PathBuf> = Vec::new();
     let server_trace = if strace {
         tools.out.join(format!("ex{}.server.trace", ex.id))
@@ -202,14 +137,13 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
     } else {
         start_server(tools, ex.server, tcp.then_some(server_trace.as_path()))?
     };
-    let pcap = tools.out.join(format!("ex{}.pcap", ex.id));
-    let _ = std::fs::remove_file(&pcap);
-    let sniffer = if *capture_ok {
-        start_capture(tools, &pcap, capture_ok)?
-    } else {
-        None
-    };
+    Ok((server, traces))
+}
 
+/// Run the exercise's clients and print what each wrote; a TCP client's trace file
+/// is added to `traces`.
+fn run_clients(tools: &Tools, ex: &Exercise, traces: &mut Vec<PathBuf>) -> Result<()> {
+    let tcp = matches!(ex.server, Server::Tcp { .. });
     // Clients run at the same time, as several students would.
     let mut clients = Vec::new();
     for (i, messages) in ex.clients.iter().enumerate() {
@@ -265,6 +199,18 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
             bail!("{name} failed ({status})");
         }
     }
+    Ok(())
+}
+
+/// Stop the capture, keeping what labsniff printed live, then the server, printing
+/// its lines.
+fn stop_all(
+    tools: &Tools,
+    ex: &Exercise,
+    sniffer: Option<Running>,
+    server: Running,
+    strace: bool,
+) -> Result<()> {
     // Let the last FIN/ACKs cross before stopping the capture.
     std::thread::sleep(Duration::from_millis(300));
     if let Some(sniffer) = sniffer {
@@ -285,30 +231,27 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
     for line in server.stop(Duration::from_secs(5))? {
         println!("  server   | {}", shorten(&line));
     }
+    Ok(())
+}
 
-    if !pcap.exists() {
-        return Ok(Outcome {
-            id: ex.id,
-            capture: None,
-            report: None,
-            checked: "not captured (no capture permission)".into(),
-        });
-    }
-    let checked = check_capture(tools, ex, &pcap)?;
+/// labsniff's report on the capture, joined to the trace files, printed and written
+/// to `exN.txt` (its path is returned); and the capture with labsniff's verdicts as
+/// packet comments, for Wireshark, in `exN.pcapng`.
+fn report(tools: &Tools, ex: &Exercise, pcap: &Path, traces: &[PathBuf]) -> Result<PathBuf> {
     let report = tools.out.join(format!("ex{}.txt", ex.id));
     let mut cmd = Command::new(&tools.labsniff);
     cmd.args(["-r"])
-        .arg(&pcap)
+        .arg(pcap)
         .args(["--port", &PORT.to_string()]);
     if !traces.is_empty() {
-        cmd.arg("--syscalls").args(&traces);
+        cmd.arg("--syscalls").args(traces);
     }
     let out = cmd.output().context("cannot run labsniff on the capture")?;
     // The capture with labsniff's verdicts as packet comments, for Wireshark.
     let annotated = tools.out.join(format!("ex{}.pcapng", ex.id));
     let status = Command::new(&tools.labsniff)
         .args(["-r"])
-        .arg(&pcap)
+        .arg(pcap)
         .args(["--port", &PORT.to_string(), "-w"])
         .arg(&annotated)
         .args(["--annotate", "--view", "conversations"])
@@ -326,12 +269,7 @@ fn run_exercise(tools: &Tools, ex: &Exercise, capture_ok: &mut bool) -> Result<O
         ex.id,
         text.trim_end()
     );
-    Ok(Outcome {
-        id: ex.id,
-        capture: Some(pcap),
-        report: Some(report),
-        checked,
-    })
+    Ok(report)
 }
 
 fn start_server(tools: &Tools, server: Server, trace: Option<&Path>) -> Result<Running> {
@@ -424,76 +362,5 @@ fn start_capture(tools: &Tools, pcap: &Path, capture_ok: &mut bool) -> Result<Op
                 Err(e.context("labsniff did not start capturing"))
             }
         }
-    }
-}
-
-/// Read the capture back with `labsniff --json` and check every scripted message is in it.
-pub(crate) fn check_capture(tools: &Tools, ex: &Exercise, pcap: &Path) -> Result<String> {
-    let out = Command::new(&tools.labsniff)
-        .arg("-r")
-        .arg(pcap)
-        .args(["--port", &PORT.to_string(), "--json"])
-        .output()
-        .context("cannot run labsniff --json")?;
-    if !out.status.success() {
-        bail!(
-            "labsniff --json failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    std::fs::write(pcap.with_extension("jsonl"), &out.stdout)?;
-    // Payload bytes per (conversation, direction), in order.
-    let mut streams: BTreeMap<(u64, String), Vec<u8>> = BTreeMap::new();
-    let mut count = 0;
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Ok(record) = serde_json::from_str::<serde_json::Value>(line) else {
-            bail!("labsniff --json printed a line that is not JSON: {line}");
-        };
-        if record["type"] != "message" {
-            continue;
-        }
-        count += 1;
-        let conv = record["conv"].as_u64().unwrap_or(0);
-        let dir = record["dir"].as_str().unwrap_or("").to_string();
-        let payload = util::unhex(record["payload_hex"].as_str().unwrap_or(""));
-        streams
-            .entry((conv, dir))
-            .or_default()
-            .extend_from_slice(&payload);
-    }
-    let echo = matches!(ex.server, Server::Tcp { .. });
-    for (i, messages) in ex.clients.iter().enumerate() {
-        let expected: Vec<u8> = messages
-            .iter()
-            .flat_map(|m| match ex.server {
-                Server::Tcp { proto: "v2", .. } => m.as_bytes()[..m.len().min(20)].to_vec(),
-                _ => m.as_bytes().to_vec(),
-            })
-            .collect();
-        let c2s = streams
-            .iter()
-            .any(|((_, d), bytes)| d == "c2s" && *bytes == expected);
-        let s2c = !echo
-            || streams
-                .iter()
-                .any(|((_, d), bytes)| d == "s2c" && *bytes == expected);
-        if !(c2s && s2c) {
-            bail!(
-                "the capture {} lacks client {}'s messages{}",
-                pcap.display(),
-                (b'A' + i as u8) as char,
-                if c2s { " (the echo is missing)" } else { "" }
-            );
-        }
-    }
-    Ok(format!("{count} messages captured, all present"))
-}
-
-pub(crate) fn shorten(line: &str) -> String {
-    if line.chars().count() > 150 {
-        let head: String = line.chars().take(140).collect();
-        format!("{head}… ({} chars)", line.chars().count())
-    } else {
-        line.to_string()
     }
 }

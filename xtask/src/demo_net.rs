@@ -17,7 +17,7 @@
 //! guard whose drop runs `netlab down` (which also kills whatever still runs in the
 //! namespaces), and Ctrl-C removes the current lab before exiting.
 
-use crate::demo::{check_capture, exercises, shorten, Exercise, Server, Tools, PORT};
+use crate::exercises::{check_capture, exercises, shorten, Exercise, Server, Tools, PORT};
 use crate::procs::{spawn, Running};
 use crate::util::{cargo, have, is_root, root, run};
 use anyhow::{bail, Context, Result};
@@ -252,9 +252,7 @@ pub fn main(_args: &[String]) -> Result<()> {
 }
 
 fn run_exercise(tools: &Tools, name: &str, ex: &Exercise) -> Result<Outcome> {
-    let out = &tools.out;
-    let file = |what: &str| out.join(format!("ex{}.{what}", ex.id));
-    let log = file("frames.jsonl");
+    let log = ex_file(tools, ex, "frames.jsonl");
     let log_arg = log.to_string_lossy().into_owned();
     let mut up = vec!["--delay", DELAY_MS, "--log", &log_arg];
     if ex.id == 5 {
@@ -265,11 +263,57 @@ fn run_exercise(tools: &Tools, name: &str, ex: &Exercise) -> Result<Outcome> {
 
     let server = start_server(tools, &lab, ex.server)?;
     let pcaps = [
-        ("server", "veth-s", file("server.pcap")),
-        ("client", "veth-c", file("client.pcap")),
+        ("server", "veth-s", ex_file(tools, ex, "server.pcap")),
+        ("client", "veth-c", ex_file(tools, ex, "client.pcap")),
     ];
+    let sniffers = start_captures(tools, &lab, &pcaps)?;
+    run_clients(tools, &lab, ex)?;
+    // The last FIN/ACKs take a round trip (20 ms) and, after a loss, a retransmission
+    // timeout (at least 200 ms): let them cross before stopping the captures.
+    std::thread::sleep(Duration::from_millis(600));
+    for (host, sniffer) in sniffers {
+        let lines = sniffer.stop(Duration::from_secs(5))?;
+        std::fs::write(
+            ex_file(tools, ex, &format!("{host}.live.txt")),
+            lines.join("\n"),
+        )?;
+    }
+    for line in server.stop(Duration::from_secs(5))? {
+        println!("  server   | {}", shorten(&line));
+    }
+    let status = lab.status()?;
+    drop(lab);
+    let forwarder = forwarder_summary(&status);
+
+    let mut checks = Vec::new();
+    let mut analysis = Vec::new();
+    for (host, _, pcap) in &pcaps {
+        let (checked, analysed) = check_side(tools, ex, host, pcap)?;
+        checks.push(checked);
+        analysis.push(analysed);
+    }
+    Ok(Outcome {
+        id: ex.id,
+        server_check: checks[0].clone(),
+        client_check: checks[1].clone(),
+        forwarder,
+        analysis: analysis.join("; "),
+    })
+}
+
+/// A file of this exercise's under the demo's folder: `exN.{what}`.
+fn ex_file(tools: &Tools, ex: &Exercise, what: &str) -> PathBuf {
+    tools.out.join(format!("ex{}.{what}", ex.id))
+}
+
+/// labsniff capturing on each (host, device, file) of `pcaps`, once it listens.
+fn start_captures<'a>(
+    tools: &Tools,
+    lab: &Lab,
+    pcaps: &'a [(&'a str, &str, PathBuf)],
+) -> Result<Vec<(&'a str, Running)>> {
     let mut sniffers = Vec::new();
-    for (host, dev, pcap) in &pcaps {
+    for (host, dev, pcap) in pcaps {
         let _ = std::fs::remove_file(pcap);
         let mut cmd = lab.exec(host, &tools.labsniff);
         cmd.args(["-i", dev, "-f", &format!("port {PORT}")])
@@ -281,7 +325,11 @@ fn run_exercise(tools: &Tools, name: &str, ex: &Exercise) -> Result<Outcome> {
             .with_context(|| format!("labsniff did not start capturing on the {host} host"))?;
         sniffers.push((*host, sniffer));
     }
+    Ok(sniffers)
+}
 
+/// Run the exercise's clients on the client host and print what each wrote.
+fn run_clients(tools: &Tools, lab: &Lab, ex: &Exercise) -> Result<()> {
     // Clients run at the same time, as several students would.
     let mut clients = Vec::new();
     for (i, messages) in ex.clients.iter().enumerate() {
@@ -317,59 +365,41 @@ fn run_exercise(tools: &Tools, name: &str, ex: &Exercise) -> Result<Outcome> {
             bail!("{who} failed ({status})");
         }
     }
-    // The last FIN/ACKs take a round trip (20 ms) and, after a loss, a retransmission
-    // timeout (at least 200 ms): let them cross before stopping the captures.
-    std::thread::sleep(Duration::from_millis(600));
-    for (host, sniffer) in sniffers {
-        let lines = sniffer.stop(Duration::from_secs(5))?;
-        std::fs::write(file(&format!("{host}.live.txt")), lines.join("\n"))?;
-    }
-    for line in server.stop(Duration::from_secs(5))? {
-        println!("  server   | {}", shorten(&line));
-    }
-    let status = lab.status()?;
-    drop(lab);
-    let forwarder = forwarder_summary(&status);
+    Ok(())
+}
 
-    let mut checks = Vec::new();
-    let mut analysis = Vec::new();
-    for (host, _, pcap) in &pcaps {
-        if !pcap.exists() {
-            bail!(
-                "labsniff wrote no capture on the {host} host ({})",
-                pcap.display()
-            );
-        }
-        let checked =
-            check_capture(tools, ex, pcap).with_context(|| format!("the {host}-side capture"))?;
-        checks.push(checked);
-        analysis.push(format!(
-            "{host} side: {}",
-            analysis_summary(&pcap.with_extension("jsonl"))
-        ));
-        let report = file(&format!("{host}.txt"));
-        let text = labsniff_report(tools, pcap)?;
-        std::fs::write(&report, text.as_bytes())?;
-        // The server side is the lab's capture point; the client side of the lossy
-        // exercise is shown too, since loss looks different from there.
-        if *host == "server" || ex.id == 5 {
-            println!(
-                "\n--- labsniff report, exercise {}, {host}-side capture ({}) ---\n{}",
-                ex.id,
-                pcap.display(),
-                text.trim_end()
-            );
-        } else {
-            println!("\n(the {host}-side report is in {})", report.display());
-        }
+/// One host's capture: checked to hold every message, summarised from its JSON lines,
+/// and labsniff's report on it written to `exN.{host}.txt` (and printed for the
+/// server side, and for the client side of the lossy exercise).
+fn check_side(tools: &Tools, ex: &Exercise, host: &str, pcap: &Path) -> Result<(String, String)> {
+    if !pcap.exists() {
+        bail!(
+            "labsniff wrote no capture on the {host} host ({})",
+            pcap.display()
+        );
     }
-    Ok(Outcome {
-        id: ex.id,
-        server_check: checks[0].clone(),
-        client_check: checks[1].clone(),
-        forwarder,
-        analysis: analysis.join("; "),
-    })
+    let checked =
+        check_capture(tools, ex, pcap).with_context(|| format!("the {host}-side capture"))?;
+    let analysed = format!(
+        "{host} side: {}",
+        analysis_summary(&pcap.with_extension("jsonl"))
+    );
+    let report = ex_file(tools, ex, &format!("{host}.txt"));
+    let text = labsniff_report(tools, pcap)?;
+    std::fs::write(&report, text.as_bytes())?;
+    // The server side is the lab's capture point; the client side of the lossy
+    // exercise is shown too, since loss looks different from there.
+    if host == "server" || ex.id == 5 {
+        println!(
+            "\n--- labsniff report, exercise {}, {host}-side capture ({}) ---\n{}",
+            ex.id,
+            pcap.display(),
+            text.trim_end()
+        );
+    } else {
+        println!("\n(the {host}-side report is in {})", report.display());
+    }
+    Ok((checked, analysed))
 }
 
 fn start_server(tools: &Tools, lab: &Lab, server: Server) -> Result<Running> {

@@ -9,8 +9,11 @@ mod compare_tshark;
 mod demo;
 mod demo_net;
 mod deps;
+mod exercises;
 mod fuzz;
+mod layers;
 mod measure;
+mod outputs_diff;
 mod procs;
 mod test;
 mod util;
@@ -29,6 +32,15 @@ commands:
   compare-tshark [--port P] [--zeek CONN_LOG] FILE...
                         per TCP stream: labsniff's reassembled bytes vs tshark's follow,tcp,raw
                         (and states vs a Zeek conn.log); non-zero exit when any differs
+  outputs-diff [--base REV] [--keep] [--only MODE,...] [--timeout SECS] [CAPTURE...]
+                        labsniff built at REV (default HEAD) vs the working tree, on every kept
+                        capture in every mode (report, json, flow, conversations, messages,
+                        svg, grade, annotate): stdout, stderr, exit code and files written must
+                        be byte-identical; non-zero exit when any differs
+  layers [--edges] [--count-ancestor-edges]
+                        the layering rules: no import circles between a crate's modules
+                        (known ones listed in xtask/layers-allow.txt), labfacts depends on
+                        no renderer or program crate; non-zero exit when one is broken
   fuzz [SECS] [TARGET]  the fuzz targets (framer, sniff_frames, reassembler, capfile, report), SECS each (default 60)
   help                  this text";
 
@@ -40,6 +52,8 @@ fn main() -> ExitCode {
         Some("bench") => bench::main(&args[1..]),
         Some("fuzz") => fuzz::main(&args[1..]),
         Some("compare-tshark") => compare_tshark::main(&args[1..]),
+        Some("outputs-diff") => outputs_diff::main(&args[1..]),
+        Some("layers") => layers::main(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -3,8 +3,10 @@
 //! 1. system dependencies (libpcap; tshark, tcpdump, Chromium for comparison tests),
 //! 2. `cargo fmt --check`,
 //! 3. `cargo clippy --workspace --all-targets -- -D warnings`,
-//! 4. every test of the workspace, and a build check of the fuzz targets (`fuzz/`),
-//! 5. the demo end to end (`cargo xtask demo`), which checks that every exercise's
+//! 4. `cargo xtask layers`: no new import circle between a crate's modules, labfacts
+//!    depending on no renderer or program crate (fast: it reads sources, builds nothing),
+//! 5. every test of the workspace, and a build check of the fuzz targets (`fuzz/`),
+//! 6. the demo end to end (`cargo xtask demo`), which checks that every exercise's
 //!    capture holds all its messages (skip with `--no-demo`), then, as root, the same
 //!    across two hosts (`cargo xtask demo --net`).
 
@@ -29,6 +31,8 @@ pub fn run_all(skip_tools: bool, demo: bool) -> Result<()> {
             "warnings",
         ]),
     )?;
+    eprintln!("xtask: layers (module circles, labfacts' dependencies)");
+    crate::layers::main(&[])?;
     step("cargo test", cargo().args(["test", "--workspace"]))?;
     // The fuzz targets live outside the workspace: check that they still build
     // against the crates' current APIs (they are run by `cargo xtask fuzz`).

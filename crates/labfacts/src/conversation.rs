@@ -3,13 +3,14 @@
 
 use crate::analysis::conn_state::{ConnState, SegmentFlags};
 use crate::analysis::TcpFlowAnalysis;
-use crate::dissect::{ConvInfo, Dissector};
+use crate::dissect::Dissector;
 use crate::event::{
     seconds, AnalysisEvent, CapturePoint, ConversationRecord, Diagnostic, DiagnosticKind, Dir,
     Event, FrameAt, GapRecord, RstRefused, Severity, SynAttempt, SynOptions, TcpDetails,
     TransportKind,
 };
 use crate::packet::{Packet, TcpSegment};
+use crate::queue::ConvInfo;
 use crate::queue::Out;
 use crate::reassembly::{GapReason, Piece, Reassembler, SegmentKind};
 use labproto::Proto;

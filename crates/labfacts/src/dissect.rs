@@ -2,10 +2,8 @@
 //! direction with labproto's framers, map messages back to the frames that carried
 //! them, resynchronise after gaps and report `struct` mistakes.
 
-use crate::event::{
-    Detection, DetectionBasis, Diagnostic, DiagnosticKind, Dir, Event, Severity, TransportKind,
-};
-use crate::queue::{MessageView, Out};
+use crate::event::{Detection, DetectionBasis, Diagnostic, DiagnosticKind, Dir, Event, Severity};
+use crate::queue::{ConvInfo, MessageView, Out};
 use labproto::framer::{decoder_for, LabDecoder};
 use labproto::{detect, mistakes, Framer, Proto};
 use std::collections::VecDeque;
@@ -20,16 +18,6 @@ const BACKLOG_MAX: usize = 64 * 1024;
 const RESYNC_WINDOW: usize = 64 * 1024;
 /// Consecutive whole messages that prove a boundary after a gap.
 const RESYNC_MIN_FRAMES: usize = 2;
-
-/// Who the conversation is, for the events the dissector makes.
-#[derive(Debug, Clone)]
-pub struct ConvInfo {
-    pub conv: u64,
-    pub transport: TransportKind,
-    /// Shared with every queued message of the conversation (no copy per message).
-    pub client: std::sync::Arc<str>,
-    pub server: std::sync::Arc<str>,
-}
 
 #[derive(Debug)]
 enum Backlog {
@@ -521,15 +509,4 @@ pub fn basis_of(g: &detect::Guess, head: &[u8], max_size: u32, at_end: bool) -> 
 fn binary_tie(head: &[u8], max_size: u32) -> bool {
     let p = detect::plausibility(head, max_size, false);
     p.v2 >= 50 && p.v3 >= 50 && p.v2.abs_diff(p.v3) < 20
-}
-
-/// Lower-case hex, two digits per byte.
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
 }

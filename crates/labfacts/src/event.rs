@@ -4,7 +4,9 @@
 use serde::Serialize;
 
 mod diagnostic;
+pub mod dir;
 pub use diagnostic::{Detection, DetectionBasis, Diagnostic, DiagnosticKind, RstRefused};
+pub use dir::Dir;
 
 /// One output event. Not `Serialize` itself: its JSON line carries words (an analysis
 /// or diagnostic line's `text`), which the renderer adds (`labsniff::output::json`).
@@ -35,42 +37,20 @@ impl TransportKind {
     }
 }
 
-/// Direction of a message, relative to the client (the side that sent the SYN).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum Dir {
-    #[serde(rename = "c2s")]
-    ClientToServer,
-    #[serde(rename = "s2c")]
-    ServerToClient,
-}
-
-impl Dir {
-    /// 0 for client-to-server, 1 for server-to-client (index into per-direction arrays).
-    pub fn index(self) -> usize {
-        match self {
-            Dir::ClientToServer => 0,
-            Dir::ServerToClient => 1,
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dir::ClientToServer => "c2s",
-            Dir::ServerToClient => "s2c",
-        }
-    }
-    /// Who sends in this direction.
-    pub fn sender(self) -> &'static str {
-        match self {
-            Dir::ClientToServer => "client",
-            Dir::ServerToClient => "server",
-        }
-    }
-    pub const BOTH: [Dir; 2] = [Dir::ClientToServer, Dir::ServerToClient];
-}
-
 /// Seconds since the epoch as a float with microsecond resolution.
 pub fn seconds(micros: u64) -> f64 {
     (micros / 1_000_000) as f64 + (micros % 1_000_000) as f64 / 1e6
+}
+
+/// Lower-case hex, two digits per byte.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        s.push(DIGITS[usize::from(b >> 4)] as char);
+        s.push(DIGITS[usize::from(b & 15)] as char);
+    }
+    s
 }
 
 /// One decoded lab message.
@@ -415,7 +395,50 @@ pub struct Summary {
     /// The busiest other TCP/UDP ports, by conversations (at most 10).
     pub other_ports: Vec<PortCount>,
     /// How `lab_port` was chosen (`--port auto`: found by its traffic) and why.
-    pub port_choice: crate::port_choice::PortChoice,
+    pub port_choice: PortChoice,
+}
+
+/// How the port was chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum How {
+    /// `--port N`.
+    Given,
+    /// The default port: live capture, or a file with traffic on it.
+    Default,
+    /// Found: the port with the most lab-like conversations.
+    Found,
+    /// Nothing lab-like on any port: the default port, unused.
+    NoneFound,
+    /// The input cannot be read twice (standard input, a pipe): the default port.
+    NotSearched,
+}
+
+/// The summary's `port_choice`: which port was analysed and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PortChoice {
+    pub how: How,
+    /// The port searched first (5005); whether any TCP/UDP packet used it.
+    pub default_port: u16,
+    pub default_port_used: bool,
+    /// `found`: the transport, number and most common protocol of the lab-like
+    /// conversations on the chosen port.
+    pub transport: Option<TransportKind>,
+    pub conversations: u64,
+    pub proto: Option<&'static str>,
+}
+
+impl PortChoice {
+    pub fn plain(how: How) -> PortChoice {
+        PortChoice {
+            how,
+            default_port: labproto::LAB_PORT,
+            default_port_used: false,
+            transport: None,
+            conversations: 0,
+            proto: None,
+        }
+    }
 }
 
 /// Conversations on one port that is not the lab port (see `port_census`).
@@ -464,7 +487,7 @@ impl MessageRef<'_> {
             order: self.order,
             size: self.size,
             payload: String::from_utf8_lossy(self.payload).into_owned(),
-            payload_hex: crate::dissect::hex(self.payload),
+            payload_hex: hex(self.payload),
             truncated: self.truncated,
             frames: self.frames.to_vec(),
             ts: seconds(self.ts_micros),

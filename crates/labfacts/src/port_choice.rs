@@ -21,7 +21,6 @@ use crate::flow_hash::FlowHashBuilder;
 use crate::link::LinkKind;
 use crate::packet::{self, Decoded, Packet, Transport};
 use labproto::Proto;
-use serde::Serialize;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
@@ -35,99 +34,7 @@ pub const HIGH_CONFIDENCE: u8 = 90;
 /// Conversations probed at most; later ones are not looked at.
 pub const CONVERSATIONS_MAX: usize = 1 << 16;
 
-/// How the port was chosen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum How {
-    /// `--port N`.
-    Given,
-    /// The default port: live capture, or a file with traffic on it.
-    Default,
-    /// Found: the port with the most lab-like conversations.
-    Found,
-    /// Nothing lab-like on any port: the default port, unused.
-    NoneFound,
-    /// The input cannot be read twice (standard input, a pipe): the default port.
-    NotSearched,
-}
-
-/// The summary's `port_choice`: which port was analysed and why.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct PortChoice {
-    pub how: How,
-    /// The port searched first (5005); whether any TCP/UDP packet used it.
-    pub default_port: u16,
-    pub default_port_used: bool,
-    /// `found`: the transport, number and most common protocol of the lab-like
-    /// conversations on the chosen port.
-    pub transport: Option<TransportKind>,
-    pub conversations: u64,
-    pub proto: Option<&'static str>,
-}
-
-impl PortChoice {
-    pub fn plain(how: How) -> PortChoice {
-        PortChoice {
-            how,
-            default_port: labproto::LAB_PORT,
-            default_port_used: false,
-            transport: None,
-            conversations: 0,
-            proto: None,
-        }
-    }
-
-    /// The reason in words when the port was not simply given or the default in use:
-    /// "port 5005 unused; 5,000 TCP conversations on port 15099 carry v3".
-    pub fn sentence(&self, port: u16) -> Option<String> {
-        let found = || {
-            let transport = self.transport.map(|t| t.as_str().to_uppercase());
-            let (noun, verb) = if self.conversations == 1 {
-                ("conversation", "carries")
-            } else {
-                ("conversations", "carry")
-            };
-            format!(
-                "{} {} {noun} on port {port} {verb} {}",
-                thousands(self.conversations),
-                transport.unwrap_or_default(),
-                self.proto.unwrap_or("lab messages")
-            )
-        };
-        match self.how {
-            How::Given => None,
-            How::Default if self.conversations == 0 => None,
-            How::Default => Some(found()),
-            How::Found => {
-                let default = if self.default_port_used {
-                    format!("port {} has fewer lab-like conversations", self.default_port)
-                } else {
-                    format!("port {} unused", self.default_port)
-                };
-                Some(format!("{default}; {}", found()))
-            }
-            How::NoneFound => Some(format!(
-                "no conversation on any port carries text, v2 or v3 (port {port}, the default, analysed)"
-            )),
-            How::NotSearched => Some(format!(
-                "port {port}: the input cannot be read twice, so no other port was searched"
-            )),
-        }
-    }
-}
-
-/// `5000` as `5,000`.
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+pub use crate::event::{How, PortChoice};
 
 /// What the command line asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -444,18 +351,5 @@ mod tests {
         assert_eq!("15099".parse::<Request>(), Ok(Request::Port(15099)));
         assert!("0".parse::<Request>().is_err());
         assert!("x".parse::<Request>().is_err());
-    }
-
-    #[test]
-    fn the_sentence_names_port_count_and_protocol() {
-        let mut c = PortChoice::plain(How::Found);
-        c.transport = Some(TransportKind::Tcp);
-        c.conversations = 5000;
-        c.proto = Some("v3");
-        assert_eq!(
-            c.sentence(15099).as_deref(),
-            Some("port 5005 unused; 5,000 TCP conversations on port 15099 carry v3")
-        );
-        assert_eq!(PortChoice::plain(How::Default).sentence(5005), None);
     }
 }

@@ -11,10 +11,19 @@
 //! borrowed from the framer, when nothing is queued ahead of it (the order stays that
 //! of the events), and queues it only behind an event that is waiting.
 
-use crate::dissect::ConvInfo;
 use crate::event::{Dir, Event, MessageRef, Sink, TransportKind};
 use std::ops::Range;
 use std::sync::Arc;
+
+/// Who the conversation is, for the events the dissector makes and the queue holds.
+#[derive(Debug, Clone)]
+pub struct ConvInfo {
+    pub conv: u64,
+    pub transport: TransportKind,
+    /// Shared with every queued message of the conversation (no copy per message).
+    pub client: std::sync::Arc<str>,
+    pub server: std::sync::Arc<str>,
+}
 
 /// A decoded message whose payload is still borrowed from the framer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +117,7 @@ pub struct EventQueue {
     bytes: Vec<u8>,
     frames: Vec<u64>,
     /// The frame being analysed follows a capture drop (see
-    /// [`Analyzer::capture_dropped`](crate::analyzer::Analyzer::capture_dropped)):
+    /// `Analyzer::capture_dropped`):
     /// gaps and analysis flags found now carry `capture_dropped_before`.
     capture_dropped: bool,
 }

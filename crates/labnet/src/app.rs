@@ -3,7 +3,8 @@
 use crate::cli::{BenchArgs, CheckCommand, Command, ModelArg, TcpClientArgs, TcpServerArgs};
 use crate::error::NetError;
 use crate::log::Log;
-use crate::server::{start_tcp_server, Model, TcpServerConfig};
+use crate::server::{Model, TcpServerConfig};
+use crate::tcp_server::start_tcp_server;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;

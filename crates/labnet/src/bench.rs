@@ -5,7 +5,7 @@
 use crate::error::{plain, NetError};
 use labproto::Proto;
 use mio::net::TcpStream;
-use mio::{Events, Interest, Poll, Token};
+use mio::{Events, Interest, Poll, Registry, Token};
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -183,8 +183,41 @@ fn encode_into(
 
 /// Open the connections and run to completion (or the timeout).
 pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
-    let poll_err = |source| NetError::Poll { source };
     let mut poll = Poll::new().map_err(poll_err)?;
+    let (mut conns, failed) = connect_all(config, &poll)?;
+    let mut run = Run::start(config, conns.len(), failed);
+    let mut events = Events::with_capacity(4096);
+    while run.active > 0 && Instant::now() < run.deadline {
+        let tick = if config.interval.is_some() { 20 } else { 200 };
+        let wait = run
+            .deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_millis(tick));
+        if let Err(e) = poll.poll(&mut events, Some(wait)) {
+            if e.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(poll_err(e));
+        }
+        let now = Instant::now();
+        for (id, read_to_end) in ready(&events, &conns, config, run.start, now) {
+            let Some(conn) = conns.get_mut(id) else {
+                continue;
+            };
+            run.serve(conn, config, read_to_end, now, poll.registry());
+        }
+    }
+    run.report(config, &conns)
+}
+
+fn poll_err(source: io::Error) -> NetError {
+    NetError::Poll { source }
+}
+
+/// Start connecting all `config.conns` connections (non-blocking), each registered
+/// with `poll`: the connections, and how many could not even start. The first one
+/// failing is an error: the server is not there.
+fn connect_all(config: &BenchConfig, poll: &Poll) -> Result<(Vec<BenchConn>, u64), NetError> {
     let mut conns = Vec::with_capacity(config.conns);
     let mut failed = 0u64;
     for id in 0..config.conns {
@@ -225,116 +258,154 @@ pub fn run_bench(config: &BenchConfig) -> Result<BenchReport, NetError> {
             }
         }
     }
-    let start = Instant::now();
-    let deadline = start + config.timeout;
-    let mut latencies: Vec<u64> = Vec::with_capacity(config.conns * config.messages as usize);
-    let mut mismatches = 0u64;
-    let mut events = Events::with_capacity(4096);
-    let mut scratch = Scratch {
-        read: vec![0u8; 256 * 1024],
-        text: Vec::with_capacity(config.size),
-    };
-    let mut active = conns.len();
-    let mut last_echo = start;
-    let mut first_connect_error: Option<io::Error> = None;
-    while active > 0 && Instant::now() < deadline {
-        let tick = if config.interval.is_some() { 20 } else { 200 };
-        let wait = deadline
-            .saturating_duration_since(Instant::now())
-            .min(Duration::from_millis(tick));
-        if let Err(e) = poll.poll(&mut events, Some(wait)) {
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(poll_err(e));
+    Ok((conns, failed))
+}
+
+/// The connections with work after a poll, each with whether to read to WouldBlock.
+fn ready(
+    events: &Events,
+    conns: &[BenchConn],
+    config: &BenchConfig,
+    start: Instant,
+    now: Instant,
+) -> Vec<(usize, bool)> {
+    // (connection, read to WouldBlock): a short read empties a socket, and bytes
+    // arriving after it raise a new edge; but a reported FIN or error, or a paced
+    // wake-up, reads to the end.
+    let mut ready: Vec<(usize, bool)> = events
+        .iter()
+        .map(|e| (e.token().0, e.is_read_closed() || e.is_error()))
+        .collect();
+    if config.interval.is_some() {
+        // Paced connections have work when their next message falls due, not
+        // only when a socket is ready.
+        ready.extend(
+            conns
+                .iter()
+                .filter(|c| c.connected && !c.failed && c.queued < allowed(c, config, start, now))
+                .map(|c| (c.id, true)),
+        );
+    }
+    ready
+}
+
+/// A run in progress: its clock, what it measured so far, and how many connections
+/// are still going.
+struct Run {
+    start: Instant,
+    deadline: Instant,
+    /// Round-trip times in microseconds, in arrival order.
+    latencies: Vec<u64>,
+    mismatches: u64,
+    scratch: Scratch,
+    /// Connections neither failed nor done.
+    active: usize,
+    failed: u64,
+    last_echo: Instant,
+    first_connect_error: Option<io::Error>,
+}
+
+impl Run {
+    /// The clock starts now, once every connection is started.
+    fn start(config: &BenchConfig, conns: usize, failed: u64) -> Run {
+        let start = Instant::now();
+        Run {
+            start,
+            deadline: start + config.timeout,
+            latencies: Vec::with_capacity(config.conns * config.messages as usize),
+            mismatches: 0,
+            scratch: Scratch {
+                read: vec![0u8; 256 * 1024],
+                text: Vec::with_capacity(config.size),
+            },
+            active: conns,
+            failed,
+            last_echo: start,
+            first_connect_error: None,
         }
-        let now = Instant::now();
-        // (connection, read to WouldBlock): a short read empties a socket, and bytes
-        // arriving after it raise a new edge; but a reported FIN or error, or a paced
-        // wake-up, reads to the end.
-        let mut ready: Vec<(usize, bool)> = events
-            .iter()
-            .map(|e| (e.token().0, e.is_read_closed() || e.is_error()))
-            .collect();
-        if config.interval.is_some() {
-            // Paced connections have work when their next message falls due, not
-            // only when a socket is ready.
-            ready.extend(
-                conns
-                    .iter()
-                    .filter(|c| {
-                        c.connected && !c.failed && c.queued < allowed(c, config, start, now)
-                    })
-                    .map(|c| (c.id, true)),
-            );
+    }
+
+    /// Drive one ready connection; a failed or finished one leaves the poll.
+    fn serve(
+        &mut self,
+        conn: &mut BenchConn,
+        config: &BenchConfig,
+        read_to_end: bool,
+        now: Instant,
+        registry: &Registry,
+    ) {
+        if conn.failed || conn.echoed == config.messages {
+            return;
         }
-        for (id, read_to_end) in ready {
-            let Some(conn) = conns.get_mut(id) else {
-                continue;
-            };
-            if conn.failed || conn.echoed == config.messages {
-                continue;
-            }
-            let before = conn.echoed;
-            let due = allowed(conn, config, start, now);
-            let result = drive(
-                conn,
-                config,
-                due,
-                read_to_end,
-                &mut scratch,
-                &mut latencies,
-                &mut mismatches,
-            );
-            if conn.echoed > before {
-                last_echo = Instant::now();
-            }
-            if let Err(e) = result {
-                report_failure(failed, &format!("connection {}: {e}", conn.id));
-                if first_connect_error.is_none() {
-                    if let ConnFailure::Connect(io) = e {
-                        first_connect_error = Some(io);
-                    }
+        let before = conn.echoed;
+        let due = allowed(conn, config, self.start, now);
+        let result = drive(
+            conn,
+            config,
+            due,
+            read_to_end,
+            &mut self.scratch,
+            &mut self.latencies,
+            &mut self.mismatches,
+        );
+        if conn.echoed > before {
+            self.last_echo = Instant::now();
+        }
+        if let Err(e) = result {
+            report_failure(self.failed, &format!("connection {}: {e}", conn.id));
+            if self.first_connect_error.is_none() {
+                if let ConnFailure::Connect(io) = e {
+                    self.first_connect_error = Some(io);
                 }
-                conn.failed = true;
-                failed += 1;
-                active -= 1;
-                let _ = poll.registry().deregister(&mut conn.stream);
-            } else if conn.echoed == config.messages {
-                active -= 1;
-                let _ = poll.registry().deregister(&mut conn.stream);
-                let _ = conn.stream.shutdown(std::net::Shutdown::Both);
             }
+            conn.failed = true;
+            self.failed += 1;
+            self.active -= 1;
+            let _ = registry.deregister(&mut conn.stream);
+        } else if conn.echoed == config.messages {
+            self.active -= 1;
+            let _ = registry.deregister(&mut conn.stream);
+            let _ = conn.stream.shutdown(std::net::Shutdown::Both);
         }
     }
-    if let (true, Some(source)) = (conns.iter().all(|c| !c.connected), first_connect_error) {
-        // Not one connection worked: that is a connect error, not a benchmark result.
-        return Err(NetError::Connect {
-            addr: config.server,
-            source,
-        });
-    }
-    latencies.sort_unstable();
-    let pct = |p: f64| -> u64 {
-        if latencies.is_empty() {
-            return 0;
+
+    /// The figures of the finished run; an error when not one connection connected.
+    fn report(
+        mut self,
+        config: &BenchConfig,
+        conns: &[BenchConn],
+    ) -> Result<BenchReport, NetError> {
+        if let (true, Some(source)) = (conns.iter().all(|c| !c.connected), self.first_connect_error)
+        {
+            // Not one connection worked: that is a connect error, not a benchmark result.
+            return Err(NetError::Connect {
+                addr: config.server,
+                source,
+            });
         }
-        let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
-        latencies[i]
-    };
-    Ok(BenchReport {
-        config_proto: config.proto,
-        conns: config.conns,
-        connected: conns.iter().filter(|c| c.connected).count(),
-        failed_conns: failed,
-        sent: conns.iter().map(|c| c.queued).sum(),
-        echoed: conns.iter().map(|c| c.echoed).sum(),
-        mismatches,
-        elapsed: last_echo - start,
-        p50_us: pct(0.50),
-        p99_us: pct(0.99),
-        max_us: latencies.last().copied().unwrap_or(0),
-    })
+        let latencies = &mut self.latencies;
+        latencies.sort_unstable();
+        let pct = |p: f64| -> u64 {
+            if latencies.is_empty() {
+                return 0;
+            }
+            let i = ((latencies.len() as f64 * p).ceil() as usize).clamp(1, latencies.len()) - 1;
+            latencies[i]
+        };
+        Ok(BenchReport {
+            config_proto: config.proto,
+            conns: config.conns,
+            connected: conns.iter().filter(|c| c.connected).count(),
+            failed_conns: self.failed,
+            sent: conns.iter().map(|c| c.queued).sum(),
+            echoed: conns.iter().map(|c| c.echoed).sum(),
+            mismatches: self.mismatches,
+            elapsed: self.last_echo - self.start,
+            p50_us: pct(0.50),
+            p99_us: pct(0.99),
+            max_us: latencies.last().copied().unwrap_or(0),
+        })
+    }
 }
 
 /// Failures shown on stderr before the rest are only counted (10,000 refused

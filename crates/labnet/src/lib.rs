@@ -17,10 +17,12 @@ pub mod rlimit;
 pub mod server;
 pub mod sockets;
 pub mod tcp_selector;
+pub mod tcp_server;
 pub mod tcp_threads;
 pub mod trace_events;
 pub mod udp;
 
 pub use error::NetError;
-pub use server::{start_tcp_server, Model, ServerHandle, TcpServerConfig};
+pub use server::{Model, ServerHandle, TcpServerConfig};
+pub use tcp_server::start_tcp_server;
 pub use udp::start_udp_server;

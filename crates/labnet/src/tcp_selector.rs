@@ -348,114 +348,22 @@ fn step(
     messages: &mut Vec<labproto::Message>,
     config: &TcpServerConfig,
 ) -> Step {
-    let log = &config.log;
     let label = TokenLabel(token);
-    let mut budget_left = true;
     let readable = readiness != Readiness::Write;
     let writable = matches!(
         readiness,
         Readiness::Read { writable: true } | Readiness::Write
     ) || readiness == Readiness::ReadToEnd;
+    let mut after_read = Step::KeepOpen;
     if readable && !client.peer_done {
-        // mio is edge-triggered: read until WouldBlock or we will not hear again;
-        // but after READ_BUDGET reads let the others have a turn (see `unfinished`).
-        let mut reads = 0;
-        loop {
-            if reads == READ_BUDGET {
-                budget_left = false;
-                break;
-            }
-            reads += 1;
-            let read = client.stream.read(read_buf);
-            if let Ok(n) = &read {
-                record(
-                    client.trace.as_ref(),
-                    &client.sock,
-                    Call::Recv,
-                    Some(*n as u64),
-                );
-            }
-            let n = match read {
-                Ok(0) => {
-                    client.peer_done = true;
-                    if let Err(e) = client.conn.finish() {
-                        log.event(&label, format_args!("error: {e}"));
-                    }
-                    break;
-                }
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => {
-                    log.event(&label, format_args!("read failed: {}", plain(&e)));
-                    return Step::Close("client (connection reset)");
-                }
-            };
-            messages.clear();
-            if client.written == client.out.len() {
-                client.out.clear();
-                client.written = 0;
-            }
-            let before = client.out.len();
-            let framed = if log.is_quiet() {
-                // No per-message lines: frame and echo without building messages.
-                let mut warning = None;
-                let framed =
-                    client
-                        .conn
-                        .receive_quiet(&read_buf[..n], &mut client.out, &mut warning);
-                if let Some(warning) = warning {
-                    log.event(&label, format_args!("{warning}"));
-                }
-                framed
-            } else {
-                let framed = client
-                    .conn
-                    .receive(&read_buf[..n], messages, &mut client.out);
-                for m in messages.iter() {
-                    log.message(&label, format_args!("received {m}"));
-                    if let Some(warning) = client.conn.version_warning(m) {
-                        log.event(&label, format_args!("{warning}"));
-                    }
-                }
-                let queued = client.out.len() - before;
-                if queued > 0 {
-                    log.message(&label, format_args!("queued {queued} echo bytes"));
-                }
-                framed
-            };
-            if let Err(e) = framed {
-                // Send the echoes of the good messages before closing.
-                let _ = flush(client);
-                log.event(&label, format_args!("error: {e}; closing this connection"));
-                return Step::Close("server (bad message)");
-            }
-            if let Err(e) = flush(client) {
-                log.event(
-                    &label,
-                    format_args!("writing the echo failed: {}", plain(&e)),
-                );
-                return Step::Close("client (while we were writing)");
-            }
-            if client.pending_out() > config.max_pending {
-                log.event(
-                    &label,
-                    format_args!(
-                        "client is not reading its echoes: {} bytes pending, over the --max-pending cap of {} bytes; closing this connection",
-                        client.pending_out(),
-                        config.max_pending
-                    ),
-                );
-                return Step::Close("server (client not reading)");
-            }
-            if n < read_buf.len() && readiness != Readiness::ReadToEnd {
-                break;
-            }
+        after_read = read_available(client, &label, readiness, read_buf, messages, config);
+        if matches!(after_read, Step::Close(_)) {
+            return after_read;
         }
     }
     if writable && client.pending_out() > 0 {
         if let Err(e) = flush(client) {
-            log.event(
+            config.log.event(
                 &label,
                 format_args!("writing the echo failed: {}", plain(&e)),
             );
@@ -465,10 +373,137 @@ fn step(
     if client.peer_done && client.pending_out() == 0 {
         return Step::Close("client");
     }
-    if budget_left {
-        Step::KeepOpen
+    after_read
+}
+
+/// Read until WouldBlock or the client's FIN, taking in each read as it comes:
+/// KeepOpen, ReadAgain when the read budget ran out first, or Close.
+fn read_available(
+    client: &mut Client,
+    label: &TokenLabel,
+    readiness: Readiness,
+    read_buf: &mut [u8],
+    messages: &mut Vec<labproto::Message>,
+    config: &TcpServerConfig,
+) -> Step {
+    let log = &config.log;
+    // mio is edge-triggered: read until WouldBlock or we will not hear again;
+    // but after READ_BUDGET reads let the others have a turn (see `unfinished`).
+    let mut reads = 0;
+    loop {
+        if reads == READ_BUDGET {
+            return Step::ReadAgain;
+        }
+        reads += 1;
+        let read = client.stream.read(read_buf);
+        if let Ok(n) = &read {
+            record(
+                client.trace.as_ref(),
+                &client.sock,
+                Call::Recv,
+                Some(*n as u64),
+            );
+        }
+        let n = match read {
+            Ok(0) => {
+                client.peer_done = true;
+                if let Err(e) = client.conn.finish() {
+                    log.event(label, format_args!("error: {e}"));
+                }
+                return Step::KeepOpen;
+            }
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Step::KeepOpen,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                log.event(label, format_args!("read failed: {}", plain(&e)));
+                return Step::Close("client (connection reset)");
+            }
+        };
+        if let Err(closed_by) = take_in(client, label, &read_buf[..n], messages, config) {
+            return Step::Close(closed_by);
+        }
+        if n < read_buf.len() && readiness != Readiness::ReadToEnd {
+            return Step::KeepOpen;
+        }
+    }
+}
+
+/// Frame the bytes of one read, queue their echoes and write what the kernel takes.
+/// Err: the connection must close; who closed it, for the summary line.
+fn take_in(
+    client: &mut Client,
+    label: &TokenLabel,
+    data: &[u8],
+    messages: &mut Vec<labproto::Message>,
+    config: &TcpServerConfig,
+) -> Result<(), &'static str> {
+    let log = &config.log;
+    messages.clear();
+    if client.written == client.out.len() {
+        client.out.clear();
+        client.written = 0;
+    }
+    if let Err(e) = frame(client, label, data, messages, log) {
+        // Send the echoes of the good messages before closing.
+        let _ = flush(client);
+        log.event(label, format_args!("error: {e}; closing this connection"));
+        return Err("server (bad message)");
+    }
+    if let Err(e) = flush(client) {
+        log.event(
+            label,
+            format_args!("writing the echo failed: {}", plain(&e)),
+        );
+        return Err("client (while we were writing)");
+    }
+    if client.pending_out() > config.max_pending {
+        log.event(
+            label,
+            format_args!(
+                "client is not reading its echoes: {} bytes pending, over the --max-pending cap of {} bytes; closing this connection",
+                client.pending_out(),
+                config.max_pending
+            ),
+        );
+        return Err("server (client not reading)");
+    }
+    Ok(())
+}
+
+/// Frame `data` into the connection, its echoes appended to `client.out`; each
+/// message is logged unless the log is quiet.
+fn frame(
+    client: &mut Client,
+    label: &TokenLabel,
+    data: &[u8],
+    messages: &mut Vec<labproto::Message>,
+    log: &Log,
+) -> Result<(), labproto::Error> {
+    let before = client.out.len();
+    if log.is_quiet() {
+        // No per-message lines: frame and echo without building messages.
+        let mut warning = None;
+        let framed = client
+            .conn
+            .receive_quiet(data, &mut client.out, &mut warning);
+        if let Some(warning) = warning {
+            log.event(label, format_args!("{warning}"));
+        }
+        framed
     } else {
-        Step::ReadAgain
+        let framed = client.conn.receive(data, messages, &mut client.out);
+        for m in messages.iter() {
+            log.message(label, format_args!("received {m}"));
+            if let Some(warning) = client.conn.version_warning(m) {
+                log.event(label, format_args!("{warning}"));
+            }
+        }
+        let queued = client.out.len() - before;
+        if queued > 0 {
+            log.message(label, format_args!("queued {queued} echo bytes"));
+        }
+        framed
     }
 }
 

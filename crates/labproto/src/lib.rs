@@ -21,6 +21,8 @@
 //!   how to find a provable message boundary again after a capture gap.
 //! - [`mistakes`]: recognisers for the classic `struct` mistakes (native alignment,
 //!   little-endian headers, a size field that disagrees with the data).
+//! - [`native`]: the field offsets of the lab's messages packed with native alignment
+//!   (the formats without `!`), declared once as the `field` modules are.
 //! - [`Error`]: every failure, carrying its numbers, printing a plain explanation.
 //!
 //! ## Panics
@@ -29,12 +31,14 @@
 //! `Packet::new_checked` (or the framers, which only hand out whole frames) for
 //! untrusted input.
 
+mod chain;
 pub mod detect;
 mod error;
 pub mod framer;
 pub mod lua;
 mod message;
 pub mod mistakes;
+pub mod native;
 pub mod text;
 pub mod v2;
 pub mod v3;

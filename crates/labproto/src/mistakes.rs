@@ -12,7 +12,9 @@
 //! Each recogniser looks at the first message of a stream and only reports what the
 //! bytes prove; `recognise` returns an empty list for well-formed messages.
 
-use crate::{detect, v2, v3, Proto};
+use crate::chain::v3_chain;
+use crate::native::{bii, bii20s, bll20s};
+use crate::{v2, v3, Proto};
 use std::fmt;
 
 /// A recognised `struct` mistake, with the numbers that prove it.
@@ -134,18 +136,17 @@ fn zeros(b: &[u8]) -> bool {
 
 /// `struct.pack('BLL20s', ...)` on x86-64 Linux: B, 7 pad, Q order, Q size, 20s = 44 bytes.
 fn native_blll20s(b: &[u8]) -> Option<Mistake> {
-    const LEN: usize = 44;
-    if b.len() < LEN || !zeros(&b[1..8]) {
+    if b.len() < bll20s::MESSAGE_LEN || !zeros(&b[bll20s::PADDING]) {
         return None;
     }
-    let size = le_u64(&b[16..24]);
-    let carried = (size as usize).min(20);
-    let payload = &b[24..LEN];
+    let size = le_u64(&b[bll20s::SIZE]);
+    let carried = (size as usize).min(v2::PAYLOAD_LEN);
+    let payload = &b[bll20s::PAYLOAD];
     // A real payload must be non-empty and NUL-padded after `size` bytes.
     (size > 0 && size <= 1 << 24 && payload[0] != 0 && zeros(&payload[carried..])).then_some(
         Mistake::NativeAlignment {
-            format: "BLL20s",
-            message_len: LEN,
+            format: bll20s::FORMAT,
+            message_len: bll20s::MESSAGE_LEN,
             expected_len: v2::MESSAGE_LEN,
             size,
         },
@@ -154,23 +155,22 @@ fn native_blll20s(b: &[u8]) -> Option<Mistake> {
 
 /// `struct.pack('BII20s', ...)`: B, 3 pad, I order, I size (little-endian), 20s = 32 bytes.
 fn native_bii20s(b: &[u8]) -> Option<Mistake> {
-    const LEN: usize = 32;
-    if b.len() < LEN || !zeros(&b[1..4]) {
+    if b.len() < bii20s::MESSAGE_LEN || !zeros(&b[bii20s::PADDING]) {
         return None;
     }
-    let size = le_u32(&b[8..12]);
-    let carried = (size as usize).min(20);
-    let payload = &b[12..LEN];
+    let size = le_u32(&b[bii20s::SIZE]);
+    let carried = (size as usize).min(v2::PAYLOAD_LEN);
+    let payload = &b[bii20s::PAYLOAD];
     // In a correct v2 message bytes 9..12 would be the first payload bytes; here they
     // are the size's high bytes (zero) while real payload starts at byte 12.
     (size > 0
         && size <= 1 << 24
         && payload[0] != 0
-        && zeros(&b[9..12])
+        && zeros(&b[v2::field::PAYLOAD.start..bii20s::PAYLOAD.start])
         && zeros(&payload[carried..]))
     .then_some(Mistake::NativeAlignment {
-        format: "BII20s",
-        message_len: LEN,
+        format: bii20s::FORMAT,
+        message_len: bii20s::MESSAGE_LEN,
         expected_len: v2::MESSAGE_LEN,
         size: u64::from(size),
     })
@@ -178,11 +178,11 @@ fn native_bii20s(b: &[u8]) -> Option<Mistake> {
 
 /// `struct.pack('BII', ...) + payload`: a 12-byte little-endian header.
 fn native_bii_v3(b: &[u8], max_size: u32, at_end: bool) -> Option<Mistake> {
-    const HEADER: usize = 12;
-    if b.len() < HEADER || !zeros(&b[1..4]) {
+    const HEADER: usize = bii::HEADER_LEN;
+    if b.len() < HEADER || !zeros(&b[bii::PADDING]) {
         return None;
     }
-    let size = le_u32(&b[8..12]);
+    let size = le_u32(&b[bii::SIZE]);
     let big = v3::Packet::new_unchecked(b).size();
     // Read the lab's way, bytes 5..9 hold the order's high byte and the size's low
     // bytes: implausible unless tiny. Read natively, the header + size must fit.
@@ -200,24 +200,24 @@ fn native_bii_v3(b: &[u8], max_size: u32, at_end: bool) -> Option<Mistake> {
         && b[HEADER] != 0
         && !zeros(&b[HEADER..HEADER + (size as usize).min(b.len() - HEADER)]))
     .then_some(Mistake::NativeAlignment {
-        format: "BII",
+        format: bii::FORMAT,
         message_len: HEADER,
         expected_len: v3::HEADER_LEN,
         size: u64::from(size),
     })
-    .filter(|_| detect::v3_chain(b, max_size).consumed != b.len() || !at_end)
+    .filter(|_| v3_chain(b, max_size).consumed != b.len() || !at_end)
 }
 
 fn little_endian(proto: Option<Proto>, b: &[u8], max_size: u32, at_end: bool) -> Option<Mistake> {
     let big = v3::Packet::new_unchecked(b).size();
-    let little = le_u32(&b[5..9]);
+    let little = le_u32(&b[v3::field::SIZE]);
     if big == little || little > max_size {
         return None;
     }
     // v2 read big-endian: sizes that are absurd for a lab message.
     if proto != Some(Proto::V3) && b.len() >= v2::MESSAGE_LEN && big > 1 << 24 {
-        let carried = (little as usize).min(20);
-        if zeros(&b[9 + carried..v2::MESSAGE_LEN]) {
+        let carried = (little as usize).min(v2::PAYLOAD_LEN);
+        if zeros(&b[v2::field::PAYLOAD.start + carried..v2::MESSAGE_LEN]) {
             return Some(Mistake::LittleEndian {
                 proto: Proto::V2,
                 size_big_endian: big,
@@ -263,7 +263,7 @@ fn size_mismatch(proto: Option<Proto>, b: &[u8], max_size: u32, at_end: bool) ->
             })
         }
         Some(Proto::V3) if at_end => {
-            let chain = detect::v3_chain(b, max_size);
+            let chain = v3_chain(b, max_size);
             let rest = &b[chain.consumed..];
             if rest.len() >= v3::HEADER_LEN {
                 let p = v3::Packet::new_unchecked(rest);

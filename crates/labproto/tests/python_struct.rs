@@ -97,3 +97,50 @@ fn orders_and_sizes_at_the_u32_edges() {
     let r3 = v3::Repr::parse(&bytes[29..]).unwrap();
     assert_eq!((r3.version, r3.order, r3.payload.len()), (0, 0, 0));
 }
+
+/// The native-alignment offsets `native` declares are where CPython's `struct` puts
+/// the fields when the format has no `!` (on the little-endian 64-bit Linux of the lab).
+#[test]
+fn native_layouts_match_python() {
+    use labproto::native::{bii, bii20s, bll20s};
+    use std::ops::Range;
+    if !cfg!(all(
+        target_os = "linux",
+        target_pointer_width = "64",
+        target_endian = "little"
+    )) {
+        return;
+    }
+    let le = |b: &[u8], r: Range<usize>| {
+        b[r].iter()
+            .rev()
+            .fold(0u64, |a, &x| (a << 8) | u64::from(x))
+    };
+    let fixed = [
+        (bll20s::FORMAT, bll20s::ORDER, bll20s::SIZE, bll20s::PAYLOAD),
+        (bii20s::FORMAT, bii20s::ORDER, bii20s::SIZE, bii20s::PAYLOAD),
+    ];
+    for (format, order, size, payload) in fixed {
+        let Some(bytes) = python(&format!(
+            "import struct,sys; sys.stdout.buffer.write(struct.pack('{format}',1,7,5,b'hello'))"
+        )) else {
+            return;
+        };
+        assert_eq!(bytes.len(), payload.end, "{format}");
+        assert_eq!((le(&bytes, order), le(&bytes, size)), (7, 5), "{format}");
+        assert_eq!(
+            &bytes[payload.start..payload.start + 5],
+            b"hello",
+            "{format}"
+        );
+    }
+    let Some(bytes) = python(&format!(
+        "import struct,sys; sys.stdout.buffer.write(struct.pack('{}',1,7,5)+b'hello')",
+        bii::FORMAT
+    )) else {
+        return;
+    };
+    assert_eq!(bytes.len(), bii::HEADER_LEN + 5);
+    assert_eq!((le(&bytes, bii::ORDER), le(&bytes, bii::SIZE)), (7, 5));
+    assert_eq!(&bytes[bii::PAYLOAD], b"hello");
+}

@@ -34,82 +34,21 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
         Some(Command::Grade(args)) => return grade(args),
         None => {}
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let flag = Arc::clone(&stop);
-    // Without a handler Ctrl-C would kill us before the summary; failing to install one
-    // (e.g. already installed) only loses that nicety.
-    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    sniff(cli)
+}
+
+/// Read or capture, then print what the command line asked for.
+fn sniff(cli: Cli) -> Result<Done, SourceError> {
     let live = cli.interface.is_some();
-    // -w NAME.pcapng (or --pcapng, --annotate) on a file: written by labsniff in a second
-    // pass, not by libpcap during the run (libpcap writes plain pcap only).
-    let pcapng = match &cli.write {
-        Some(path) if cli.annotate || labsniff::annotate::wants_pcapng(path, cli.pcapng) => {
-            if live {
-                return Err(SourceError::Output(std::io::Error::other(format!(
-                    "cannot write pcapng '{}' while capturing live: write a .pcap, then \
-                     labsniff -r FILE.pcap -w OUT.pcapng --annotate",
-                    path.display()
-                ))));
-            }
-            Some(Pcapng {
-                path: path.clone(),
-                annotate: cli.annotate,
-            })
-        }
-        _ => None,
-    };
-    let input = match (cli.interface, cli.read) {
-        (Some(interface), _) => Input::Live {
-            interface,
-            snaplen: cli.snaplen,
-        },
-        (None, Some(path)) => Input::File(path),
-        // clap requires one of them.
-        (None, None) => Input::File("-".into()),
-    };
-    let source = SourceOptions {
-        input,
-        filter: cli.filter.clone(),
-        write: if pcapng.is_some() { None } else { cli.write },
-        count: cli.count,
-        stop,
-        ready: Some(|line| eprintln!("labsniff: {line} (Ctrl-C stops and prints the report)")),
-    };
-    let (port, port_choice) = match (&source.input, cli.port) {
-        (Input::File(path), request) => labsniff::port_choice::choose(
-            path,
-            request.unwrap_or(labsniff::port_choice::Request::AutoDefault),
-            cli.max_size,
-        ),
-        (Input::Live { .. }, Some(labsniff::port_choice::Request::Port(p))) => {
-            (p, PortChoice::plain(How::Given))
-        }
-        (Input::Live { .. }, _) => (labproto::LAB_PORT, PortChoice::plain(How::Default)),
-    };
-    let options = Options {
-        port,
-        port_choice,
-        proto: cli.proto,
-        max_ooo_bytes: cli.max_ooo_bytes,
-        max_size: cli.max_size,
-    };
-    let extras = RunExtras {
-        progress: std::io::stderr().is_terminal().then(|| {
-            std::sync::Arc::new(labsniff::progress::Bar::default())
-                as std::sync::Arc<dyn labsniff::Progress + Send + Sync>
-        }),
-        // As tcpdump: root gives up its privileges once the capture is open.
-        drop_to: match cli.drop_to {
-            Some(user) => Some(user),
-            None if live && labsniff::privileges::is_root() => Some("nobody".to_string()),
-            None => None,
-        },
-    };
+    let pcapng = pcapng_request(&cli, live)?;
+    let source = source_options(&cli, pcapng.is_some());
+    let options = analysis_options(&cli, &source);
+    let extras = run_extras(&cli, live);
     let stdout = std::io::stdout();
     let colour = use_colour(stdout.is_terminal());
     let streaming = cli.json || cli.view == View::Messages;
     let traces = Traces {
-        paths: cli.syscalls,
+        paths: cli.syscalls.clone(),
         clock: match cli.trace_date {
             Some(midnight) => labsniff::syscalls::Clock::Day(midnight),
             None => labsniff::syscalls::Clock::Epoch,
@@ -129,23 +68,111 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
         };
         labsniff::analyze_with(&source, &extras, options, sink.as_mut()).map(|_| ())
     } else {
-        report_at_end(
-            &cli.view,
-            cli.svg.as_deref(),
-            cli.conv,
-            cli.json,
-            live && !cli.json,
-            &traces,
-            pcapng.as_ref(),
-            &source,
-            &extras,
+        let at_end = AtEnd {
+            view: cli.view,
+            svg: cli.svg.as_deref(),
+            conv: cli.conv,
+            json: cli.json,
+            follow: live && !cli.json,
+            traces: &traces,
+            pcapng: pcapng.as_ref(),
+        };
+        let run = Run {
+            source: &source,
+            extras: &extras,
             options,
-        )
+        };
+        report_at_end(&at_end, &run)
     };
     match result {
         // A closed pipe (`labsniff ... | head`) is the reader's choice, not a failure.
         Err(SourceError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(Done::Ok),
         other => other.map(|()| Done::Ok),
+    }
+}
+
+/// -w NAME.pcapng (or --pcapng, --annotate) on a file: written by labsniff in a second
+/// pass, not by libpcap during the run (libpcap writes plain pcap only).
+fn pcapng_request(cli: &Cli, live: bool) -> Result<Option<Pcapng>, SourceError> {
+    match &cli.write {
+        Some(path) if cli.annotate || labsniff::annotate::wants_pcapng(path, cli.pcapng) => {
+            if live {
+                return Err(SourceError::Output(std::io::Error::other(format!(
+                    "cannot write pcapng '{}' while capturing live: write a .pcap, then \
+                     labsniff -r FILE.pcap -w OUT.pcapng --annotate",
+                    path.display()
+                ))));
+            }
+            Ok(Some(Pcapng {
+                path: path.clone(),
+                annotate: cli.annotate,
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Where frames come from, and the Ctrl-C flag that stops them.
+fn source_options(cli: &Cli, pcapng: bool) -> SourceOptions {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    // Without a handler Ctrl-C would kill us before the summary; failing to install one
+    // (e.g. already installed) only loses that nicety.
+    let _ = ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst));
+    let input = match (&cli.interface, &cli.read) {
+        (Some(interface), _) => Input::Live {
+            interface: interface.clone(),
+            snaplen: cli.snaplen,
+        },
+        (None, Some(path)) => Input::File(path.clone()),
+        // clap requires one of them.
+        (None, None) => Input::File("-".into()),
+    };
+    SourceOptions {
+        input,
+        filter: cli.filter.clone(),
+        write: if pcapng { None } else { cli.write.clone() },
+        count: cli.count,
+        stop,
+        ready: Some(|line| eprintln!("labsniff: {line} (Ctrl-C stops and prints the report)")),
+    }
+}
+
+/// The analysis settings, with the lab port chosen as `--port` asks.
+fn analysis_options(cli: &Cli, source: &SourceOptions) -> Options {
+    let (port, port_choice) = match (&source.input, cli.port) {
+        (Input::File(path), request) => labsniff::port_choice::choose(
+            path,
+            request.unwrap_or(labsniff::port_choice::Request::AutoDefault),
+            cli.max_size,
+        ),
+        (Input::Live { .. }, Some(labsniff::port_choice::Request::Port(p))) => {
+            (p, PortChoice::plain(How::Given))
+        }
+        (Input::Live { .. }, _) => (labproto::LAB_PORT, PortChoice::plain(How::Default)),
+    };
+    Options {
+        port,
+        port_choice,
+        proto: cli.proto,
+        max_ooo_bytes: cli.max_ooo_bytes,
+        max_size: cli.max_size,
+    }
+}
+
+/// The progress bar on a terminal, and the privilege drop of a live capture as root.
+fn run_extras(cli: &Cli, live: bool) -> RunExtras {
+    RunExtras {
+        progress: std::io::stderr().is_terminal().then(|| {
+            Arc::new(labsniff::progress::Bar::default())
+                as Arc<dyn labsniff::Progress + Send + Sync>
+        }),
+        // As tcpdump: root gives up its privileges once the capture is open.
+        drop_to: match &cli.drop_to {
+            Some(user) => Some(user.clone()),
+            None if live && labsniff::privileges::is_root() => Some("nobody".to_string()),
+            None => None,
+        },
     }
 }
 
@@ -212,7 +239,7 @@ impl Pcapng {
         let mut summary = events
             .iter()
             .find_map(|e| match e {
-                labsniff::Event::Summary(s) => Some(report::summary_line(s)),
+                labsniff::Event::Summary(s) => Some(labsniff::words::summary::line(s)),
                 _ => None,
             })
             .unwrap_or_default();
@@ -292,63 +319,37 @@ impl Traces {
     }
 }
 
-/// Collect the events (bounded), then render the view and/or the SVG.
-#[allow(clippy::too_many_arguments)]
-fn report_at_end(
-    view: &View,
-    svg: Option<&std::path::Path>,
+/// What to print at the end of a run that collects the events first.
+struct AtEnd<'a> {
+    view: View,
+    svg: Option<&'a std::path::Path>,
     conv: Option<u64>,
     json: bool,
+    /// Live, not --json: each message and finding as it happens, the report at Ctrl-C.
     follow: bool,
-    traces: &Traces,
-    pcapng: Option<&Pcapng>,
-    source: &SourceOptions,
-    extras: &RunExtras,
+    traces: &'a Traces,
+    pcapng: Option<&'a Pcapng>,
+}
+
+/// The input and how to analyse it.
+struct Run<'a> {
+    source: &'a SourceOptions,
+    extras: &'a RunExtras,
     options: Options,
-) -> Result<(), SourceError> {
-    let mut sink = if follow {
-        // Live: each message and finding as it happens, the report at Ctrl-C.
-        let stdout = std::io::stdout();
-        let colour = use_colour(stdout.is_terminal());
-        let mut follow = FollowSink::new(stdout.lock(), colour);
-        labsniff::analyze_with(source, extras, options, &mut follow)?;
-        let mut out = std::io::stdout().lock();
-        writeln!(out)?;
-        follow.collected
-    } else {
-        CollectSink::new()
-    };
-    let mut verdicts = labsniff::annotate::Verdicts::new();
-    if follow {
-        // Analysed above, live.
-    } else if pcapng.is_some_and(|p| p.annotate) {
-        let mut tee = labsniff::annotate::Tee {
-            sink: &mut sink,
-            verdicts: &mut verdicts,
-        };
-        labsniff::analyze_with(source, extras, options, &mut tee)?;
-    } else {
-        labsniff::analyze_with(source, extras, options, &mut sink)?;
+}
+
+/// Collect the events (bounded), then render the view and/or the SVG.
+fn report_at_end(at_end: &AtEnd<'_>, run: &Run<'_>) -> Result<(), SourceError> {
+    let (sink, verdicts) = collect(at_end, run)?;
+    if let Some(p) = at_end.pcapng {
+        p.write(run.source, &sink.events, &verdicts)?;
     }
-    if let Some(p) = pcapng {
-        p.write(source, &sink.events, &verdicts)?;
-    }
-    let joined = traces.join(&sink.events);
-    if let Some(path) = svg {
-        let svg = match &joined {
-            Some(j) => report::render_svg_with_syscalls(&sink.events, conv, j),
-            None => report::render_svg(&sink.events, conv),
-        };
-        std::fs::write(path, svg).map_err(|e| {
-            SourceError::Output(std::io::Error::new(
-                e.kind(),
-                format!("cannot write SVG '{}': {e}", path.display()),
-            ))
-        })?;
-        eprintln!("labsniff: flow graph written to {}", path.display());
+    let joined = at_end.traces.join(&sink.events);
+    if let Some(path) = at_end.svg {
+        write_svg(path, &sink.events, at_end.conv, joined.as_ref())?;
     }
     let mut out = BufWriter::new(std::io::stdout().lock());
-    if json {
+    if at_end.json {
         // --json with --svg: the JSON lines of what was kept.
         for event in &sink.events {
             // The summary stays the last line: the trace lines go before it.
@@ -360,29 +361,92 @@ fn report_at_end(
             out.write_all(b"\n")?;
         }
     } else {
-        let style = Style::detect();
-        let text = match (view, conv) {
-            (View::Flow, Some(n)) => match &joined {
-                Some(j) => report::render_flow_with_syscalls(&sink.events, Some(n), &style, j),
-                None => report::render_flow(&sink.events, Some(n), &style),
-            },
-            (view, _) => match &joined {
-                Some(j) => report::render_with_syscalls(&sink.events, *view, &style, j),
-                None => report::render(&sink.events, *view, &style),
-            },
-        };
-        out.write_all(text.as_bytes())?;
-        if sink.messages_dropped > 0 || sink.diagnostics_dropped > 0 {
-            writeln!(
-                out,
-                "\n(report detail limited: {} messages and {} diagnostics beyond the first {} conversations / {} messages each are counted in the table but not listed; use --json for all)",
-                sink.messages_dropped,
-                sink.diagnostics_dropped,
-                labsniff::output::collect::CONVERSATIONS_DETAILED,
-                labsniff::output::collect::MESSAGES_PER_CONVERSATION
-            )?;
-        }
+        write_view(&mut out, at_end, &sink, joined.as_ref())?;
     }
     out.flush()?;
+    Ok(())
+}
+
+/// Analyse into the bounded collector (live: through the follow sink, which prints as it
+/// goes), with the verdicts for pcapng comments when --annotate asks for them.
+fn collect(
+    at_end: &AtEnd<'_>,
+    run: &Run<'_>,
+) -> Result<(CollectSink, labsniff::annotate::Verdicts), SourceError> {
+    let analyze =
+        |sink: &mut dyn Sink| labsniff::analyze_with(run.source, run.extras, run.options, sink);
+    let mut verdicts = labsniff::annotate::Verdicts::new();
+    if at_end.follow {
+        let stdout = std::io::stdout();
+        let colour = use_colour(stdout.is_terminal());
+        let mut follow = FollowSink::new(stdout.lock(), colour);
+        analyze(&mut follow)?;
+        let mut out = std::io::stdout().lock();
+        writeln!(out)?;
+        return Ok((follow.collected, verdicts));
+    }
+    let mut sink = CollectSink::new();
+    if at_end.pcapng.is_some_and(|p| p.annotate) {
+        let mut tee = labsniff::annotate::Tee {
+            sink: &mut sink,
+            verdicts: &mut verdicts,
+        };
+        analyze(&mut tee)?;
+    } else {
+        analyze(&mut sink)?;
+    }
+    Ok((sink, verdicts))
+}
+
+/// `--svg FILE`: the flow graph, with the traced calls in their lanes when joined.
+fn write_svg(
+    path: &std::path::Path,
+    events: &[labsniff::Event],
+    conv: Option<u64>,
+    joined: Option<&labsniff::syscalls::Joined>,
+) -> Result<(), SourceError> {
+    let svg = match joined {
+        Some(j) => report::render_svg_with_syscalls(events, conv, j),
+        None => report::render_svg(events, conv),
+    };
+    std::fs::write(path, svg).map_err(|e| {
+        SourceError::Output(std::io::Error::new(
+            e.kind(),
+            format!("cannot write SVG '{}': {e}", path.display()),
+        ))
+    })?;
+    eprintln!("labsniff: flow graph written to {}", path.display());
+    Ok(())
+}
+
+/// The text view, and what the collector's bounds left out.
+fn write_view(
+    out: &mut impl Write,
+    at_end: &AtEnd<'_>,
+    sink: &CollectSink,
+    joined: Option<&labsniff::syscalls::Joined>,
+) -> Result<(), SourceError> {
+    let style = Style::detect();
+    let text = match (at_end.view, at_end.conv) {
+        (View::Flow, Some(n)) => match joined {
+            Some(j) => report::render_flow_with_syscalls(&sink.events, Some(n), &style, j),
+            None => report::render_flow(&sink.events, Some(n), &style),
+        },
+        (view, _) => match joined {
+            Some(j) => report::render_with_syscalls(&sink.events, view, &style, j),
+            None => report::render(&sink.events, view, &style),
+        },
+    };
+    out.write_all(text.as_bytes())?;
+    if sink.messages_dropped > 0 || sink.diagnostics_dropped > 0 {
+        writeln!(
+            out,
+            "\n(report detail limited: {} messages and {} diagnostics beyond the first {} conversations / {} messages each are counted in the table but not listed; use --json for all)",
+            sink.messages_dropped,
+            sink.diagnostics_dropped,
+            labsniff::output::collect::CONVERSATIONS_DETAILED,
+            labsniff::output::collect::MESSAGES_PER_CONVERSATION
+        )?;
+    }
     Ok(())
 }

@@ -10,10 +10,13 @@
 //!   `conn_state`, `history`).
 //! - [`capture`]: facts that need several conversations (how the server served its
 //!   clients: concurrently, one at a time, or cannot tell).
+//! - [`recovery`]: one direction's loss and recovery (losses after capture drops,
+//!   retransmissions by timer or by ACKs, the capture point's side).
 //! - [`teardown`]: how one TCP conversation ended (half-close, who closed first and so
 //!   holds TIME_WAIT, resets and refusals) and the Python exception each failure raised.
 pub mod capture;
 pub mod conn_state;
+pub mod recovery;
 pub mod tcp_flags;
 pub mod teardown;
 

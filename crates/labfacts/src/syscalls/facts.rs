@@ -1,7 +1,7 @@
 //! What the joined calls prove about one conversation, and about the server across
 //! conversations: plain values, no words (the report's `syscalls` section says them).
 
-use super::join::{Op, Side, SockCall, SocketCalls};
+use super::calls::{Op, Side, SockCall, SocketCalls};
 use crate::event::{ConversationRecord, Dir, MessageEvent};
 
 /// Microseconds since the epoch of a capture timestamp.

@@ -3,35 +3,23 @@
 //! labnet's `--trace-events`, keeps the calls made on it (capped), and hands each
 //! finished socket to the conversation index.
 
-use super::join::{
-    ConvIndex, Op, SockCall, SocketCalls, TraceSummary, CALLS_PER_SOCKET, OPEN_MAX, THREADS_MAX,
-};
+use super::calls::{Op, OpenSocket, SockCall, SocketCalls, TraceSummary, OPEN_MAX, THREADS_MAX};
+use super::conv_index::ConvIndex;
 use super::parse::{self, Call, Transport};
 use super::read;
 use std::collections::{BTreeMap, HashMap};
-use std::net::SocketAddr;
 
-/// A socket fd being followed.
-#[derive(Debug, Default)]
-pub(super) struct OpenSocket {
-    pub(super) fd: i64,
-    pub(super) transport: Option<Transport>,
-    pub(super) local: Option<SocketAddr>,
-    pub(super) remote: Option<SocketAddr>,
-    /// First call, µs.
-    pub(super) first: u64,
-    pub(super) connect_at: Option<u64>,
-    pub(super) calls: Vec<SockCall>,
-    pub(super) dropped: u64,
-}
-
-impl OpenSocket {
-    fn push(&mut self, call: SockCall) {
-        if self.calls.len() < CALLS_PER_SOCKET {
-            self.calls.push(call);
-        } else {
-            self.dropped += 1;
-        }
+/// One call on a followed socket, as the trace gave it.
+fn sock_call(c: &Call<'_>, name: &'static str, op: Op, asked: Option<u64>) -> SockCall {
+    SockCall {
+        tid: c.tid,
+        ts: c.ts,
+        dur: c.dur,
+        call: name,
+        op,
+        asked,
+        ret: c.ret,
+        errno: c.errno.map(str::to_string),
     }
 }
 
@@ -105,88 +93,18 @@ impl<'i, 'a> Follower<'i, 'a> {
         }
         let fd = first_fd.map(|(fd, _)| fd);
         let ok = c.ret.is_some_and(|r| r >= 0);
-        let sock = |op, asked: Option<u64>| SockCall {
-            tid: c.tid,
-            ts: c.ts,
-            dur: c.dur,
-            call: name,
-            op,
-            asked,
-            ret: c.ret,
-            errno: c.errno.map(str::to_string),
-        };
+        let ready = c.ret.is_some_and(|r| r > 0);
         match name {
-            "socket" => {
-                if let Some(r) = c.ret.filter(|&r| r >= 0) {
-                    self.close(r);
-                    let args = c.args.join(",");
-                    let inet = args.contains("AF_INET");
-                    let transport = if !inet {
-                        None
-                    } else if args.contains("SOCK_STREAM") {
-                        Some(Transport::Tcp)
-                    } else if args.contains("SOCK_DGRAM") {
-                        Some(Transport::Udp)
-                    } else {
-                        None
-                    };
-                    if transport.is_some() {
-                        self.insert(r, transport, c.ts);
-                    }
-                }
-            }
-            "bind" | "getsockname" if ok => {
-                let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
-                if let (Some(s), Some(addr)) = (fd.and_then(|f| self.open.get_mut(&f)), addr) {
-                    s.local = Some(addr);
-                }
-            }
-            "getpeername" if ok => {
-                let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
-                if let (Some(s), Some(addr)) = (fd.and_then(|f| self.open.get_mut(&f)), addr) {
-                    s.remote = Some(addr);
-                }
-            }
-            "connect" => {
-                let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
-                let started = ok || c.errno == Some("EINPROGRESS");
-                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
-                    if started {
-                        s.remote = addr.or(s.remote);
-                        s.connect_at = Some(c.ts);
-                    }
-                    s.push(sock(Op::Connect, None));
-                }
-            }
-            "accept" | "accept4" => {
-                let (Some(lfd), Some(new)) = (fd, c.ret.filter(|&r| r >= 0)) else {
-                    return;
-                };
-                let listen_local = self.open.get(&lfd).and_then(|s| s.local);
-                let transport = self.open.get(&lfd).and_then(|s| s.transport);
-                self.close(new);
-                self.insert(new, transport.or(Some(Transport::Tcp)), c.ts);
-                let peer = c.args.get(1).and_then(|a| parse::sockaddr(a));
-                if let Some(s) = self.open.get_mut(&new) {
-                    s.local = listen_local;
-                    s.remote = peer;
-                    s.push(sock(Op::Accept { listen_fd: lfd }, None));
-                }
-                if let Some(tag) = c.ret_tag {
-                    self.annotate(new, tag, c.ts);
-                }
-            }
+            "socket" => self.socket(c),
+            "bind" | "getsockname" if ok => self.address(fd, c, false),
+            "getpeername" if ok => self.address(fd, c, true),
+            "connect" => self.connect(fd, c, ok),
+            "accept" | "accept4" => self.accept(fd, c, name),
             "send" | "sendto" | "sendmsg" | "write" | "writev" => {
-                let asked = asked(name, &c.args);
-                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
-                    s.push(sock(Op::Send, asked));
-                }
+                self.push(fd, sock_call(c, name, Op::Send, asked(name, &c.args)));
             }
             "recv" | "recvfrom" | "recvmsg" | "read" | "readv" => {
-                let asked = asked(name, &c.args);
-                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
-                    s.push(sock(Op::Recv, asked));
-                }
+                self.push(fd, sock_call(c, name, Op::Recv, asked(name, &c.args)));
             }
             "shutdown" => {
                 let how = match c.args.get(1).copied() {
@@ -194,61 +112,143 @@ impl<'i, 'a> Follower<'i, 'a> {
                     Some("SHUT_RD") => "SHUT_RD",
                     _ => "SHUT_RDWR",
                 };
-                if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
-                    s.push(sock(Op::Shutdown { how }, None));
-                }
+                self.push(fd, sock_call(c, name, Op::Shutdown { how }, None));
             }
             "close" => {
                 if let Some(fd) = fd {
-                    if let Some(s) = self.open.get_mut(&fd) {
-                        s.push(sock(Op::Close, None));
-                    }
+                    self.push(Some(fd), sock_call(c, name, Op::Close, None));
                     self.close(fd);
                 }
             }
-            "epoll_ctl" => {
-                // epoll_ctl(epfd, EPOLL_CTL_ADD, fd, {events=..., data={u32=5, u64=5}})
-                let target = c.args.get(2).and_then(|a| parse::fd(a)).map(|(f, _)| f);
-                let data = c.args.get(3).map(|a| parse::fields(a, "u64", 1));
-                if let (Some(target), Some(data)) = (target, data) {
-                    if let Some(&d) = data.first() {
-                        if self.epoll.len() < OPEN_MAX {
-                            self.epoll.insert(d, target);
-                        }
-                    }
-                }
-            }
-            "epoll_wait" | "epoll_pwait" if c.ret.is_some_and(|r| r > 0) => {
-                let events = c.args.get(1).copied().unwrap_or("");
-                for token in parse::fields(events, "u64", 1024) {
-                    let ready = self.epoll.get(&token).copied();
-                    if let Some(s) = ready.and_then(|f| self.open.get_mut(&f)) {
-                        s.push(sock(Op::Ready { token: Some(token) }, None));
-                    }
-                }
-            }
-            "poll" | "ppoll" if c.ret.is_some_and(|r| r > 0) => {
-                let extra = c.extra.unwrap_or("");
-                for ready in parse::fields(extra, "fd", 1024) {
-                    if let Some(s) = self.open.get_mut(&(ready as i64)) {
-                        s.push(sock(Op::Ready { token: None }, None));
-                    }
-                }
-            }
-            "select" | "pselect6" if c.ret.is_some_and(|r| r > 0) => {
-                // `(in [5 6], out [7])`
-                let extra = c.extra.unwrap_or("");
-                let ready = extra
-                    .split(['[', ']', ' ', ',', '('])
-                    .filter_map(|w| w.parse::<i64>().ok());
-                let fds: Vec<i64> = ready.take(1024).collect();
-                for f in fds {
-                    if let Some(s) = self.open.get_mut(&f) {
-                        s.push(sock(Op::Ready { token: None }, None));
-                    }
-                }
-            }
+            "epoll_ctl" => self.epoll_ctl(c),
+            "epoll_wait" | "epoll_pwait" if ready => self.epoll_ready(c, name),
+            "poll" | "ppoll" | "select" | "pselect6" if ready => self.fds_ready(c, name),
             _ => {}
+        }
+    }
+
+    /// The call on `fd`, when it is a socket followed.
+    fn push(&mut self, fd: Option<i64>, call: SockCall) {
+        if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
+            s.push(call);
+        }
+    }
+
+    /// socket(): an internet TCP or UDP socket starts being followed.
+    fn socket(&mut self, c: &Call<'_>) {
+        let Some(r) = c.ret.filter(|&r| r >= 0) else {
+            return;
+        };
+        self.close(r);
+        let args = c.args.join(",");
+        let transport = if !args.contains("AF_INET") {
+            None
+        } else if args.contains("SOCK_STREAM") {
+            Some(Transport::Tcp)
+        } else if args.contains("SOCK_DGRAM") {
+            Some(Transport::Udp)
+        } else {
+            None
+        };
+        if transport.is_some() {
+            self.insert(r, transport, c.ts);
+        }
+    }
+
+    /// bind()/getsockname() give the local address, getpeername() the remote one.
+    fn address(&mut self, fd: Option<i64>, c: &Call<'_>, remote: bool) {
+        let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
+        if let (Some(s), Some(addr)) = (fd.and_then(|f| self.open.get_mut(&f)), addr) {
+            if remote {
+                s.remote = Some(addr);
+            } else {
+                s.local = Some(addr);
+            }
+        }
+    }
+
+    /// connect(): the remote address and when the handshake started (also when
+    /// non-blocking: EINPROGRESS).
+    fn connect(&mut self, fd: Option<i64>, c: &Call<'_>, ok: bool) {
+        let addr = c.args.get(1).and_then(|a| parse::sockaddr(a));
+        let started = ok || c.errno == Some("EINPROGRESS");
+        if let Some(s) = fd.and_then(|f| self.open.get_mut(&f)) {
+            if started {
+                s.remote = addr.or(s.remote);
+                s.connect_at = Some(c.ts);
+            }
+            s.push(sock_call(c, "connect", Op::Connect, None));
+        }
+    }
+
+    /// accept()/accept4(): a new socket with the listener's local address and the
+    /// peer's, its first call the accept.
+    fn accept(&mut self, fd: Option<i64>, c: &Call<'_>, name: &'static str) {
+        let (Some(lfd), Some(new)) = (fd, c.ret.filter(|&r| r >= 0)) else {
+            return;
+        };
+        let listen_local = self.open.get(&lfd).and_then(|s| s.local);
+        let transport = self.open.get(&lfd).and_then(|s| s.transport);
+        self.close(new);
+        self.insert(new, transport.or(Some(Transport::Tcp)), c.ts);
+        let peer = c.args.get(1).and_then(|a| parse::sockaddr(a));
+        if let Some(s) = self.open.get_mut(&new) {
+            s.local = listen_local;
+            s.remote = peer;
+            s.push(sock_call(c, name, Op::Accept { listen_fd: lfd }, None));
+        }
+        if let Some(tag) = c.ret_tag {
+            self.annotate(new, tag, c.ts);
+        }
+    }
+
+    /// epoll_ctl(epfd, EPOLL_CTL_ADD, fd, {events=..., data={u32=5, u64=5}}): which
+    /// socket an epoll token stands for.
+    fn epoll_ctl(&mut self, c: &Call<'_>) {
+        let target = c.args.get(2).and_then(|a| parse::fd(a)).map(|(f, _)| f);
+        let data = c.args.get(3).map(|a| parse::fields(a, "u64", 1));
+        if let (Some(target), Some(data)) = (target, data) {
+            if let Some(&d) = data.first() {
+                if self.epoll.len() < OPEN_MAX {
+                    self.epoll.insert(d, target);
+                }
+            }
+        }
+    }
+
+    /// epoll_wait() returned: each ready token's socket was ready.
+    fn epoll_ready(&mut self, c: &Call<'_>, name: &'static str) {
+        let events = c.args.get(1).copied().unwrap_or("");
+        for token in parse::fields(events, "u64", 1024) {
+            let ready = self.epoll.get(&token).copied();
+            self.push(
+                ready,
+                sock_call(c, name, Op::Ready { token: Some(token) }, None),
+            );
+        }
+    }
+
+    /// poll() (`[{fd=5, revents=POLLIN}]`) or select() (`(in [5 6], out [7])`)
+    /// returned: each fd it names was ready.
+    fn fds_ready(&mut self, c: &Call<'_>, name: &'static str) {
+        let extra = c.extra.unwrap_or("");
+        let fds: Vec<i64> = if name.ends_with("poll") {
+            parse::fields(extra, "fd", 1024)
+                .into_iter()
+                .map(|fd| fd as i64)
+                .collect()
+        } else {
+            extra
+                .split(['[', ']', ' ', ',', '('])
+                .filter_map(|w| w.parse::<i64>().ok())
+                .take(1024)
+                .collect()
+        };
+        for fd in fds {
+            self.push(
+                Some(fd),
+                sock_call(c, name, Op::Ready { token: None }, None),
+            );
         }
     }
 

@@ -4,18 +4,23 @@
 //!
 //! - [`parse`]: the line grammar, into plain records.
 //! - [`read`]: streams a trace, pairs unfinished/resumed calls.
+//! - [`calls`]: the plain facts of traced sockets and their calls.
 //! - `follow`: one trace's fd table, socket by socket.
+//! - `conv_index`: the capture's conversations by address and time.
 //! - [`join`]: finished sockets to conversations.
 //! - [`facts`]: what the joined calls prove, per conversation (no words: the report
 //!   renders them).
 
+pub mod calls;
+mod conv_index;
 pub mod facts;
 mod follow;
 pub mod join;
 pub mod parse;
 pub mod read;
 
-pub use join::{join, Joined, Side, SockCall, SocketCalls, TraceInput, TraceSummary};
+pub use calls::{Op, Side, SockCall, SocketCalls, TraceSummary};
+pub use join::{join, Joined, TraceInput};
 pub use parse::Clock;
 
 /// The exact command the lab's traces are expected from (README, SCHEMA.md).

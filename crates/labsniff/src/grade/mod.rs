@@ -8,12 +8,14 @@
 
 pub mod output;
 
-use crate::analysis::capture::{concurrency, Concurrency};
+use crate::analysis::capture::Concurrency;
 use crate::event::{
     ConversationRecord, Diagnostic, Dir, Event, MessageEvent, Summary, TransportKind,
 };
 use crate::output::collect::CollectSink;
 use crate::{Input, Options, SourceOptions};
+use labfacts::echoes::{Echo, EchoMatch};
+use labfacts::index::CaptureIndex;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -180,38 +182,31 @@ pub struct Grade {
     pub requirements: Vec<Verdict>,
 }
 
-/// What the analysis of one capture said, as the requirements read it.
+/// What the analysis of one capture said, as the requirements read it: labfacts' one
+/// index of the events, with its derived facts (echo pairs, concurrency).
 #[derive(Debug)]
 pub struct Facts<'a> {
     pub port: u16,
-    pub convs: Vec<&'a ConversationRecord>,
-    pub messages: Vec<&'a MessageEvent>,
+    pub index: CaptureIndex<'a>,
     pub diagnostics: Vec<&'a Diagnostic>,
 }
 
 impl<'a> Facts<'a> {
     pub fn of(events: &'a [Event], port: u16) -> Facts<'a> {
-        let mut f = Facts {
+        let index = CaptureIndex::new(events);
+        let mut diagnostics: Vec<&Diagnostic> = index.conv_diags().collect();
+        diagnostics.extend(index.capture_diags.iter().copied());
+        Facts {
             port,
-            convs: Vec::new(),
-            messages: Vec::new(),
-            diagnostics: Vec::new(),
-        };
-        for e in events {
-            match e {
-                Event::Conversation(c) => f.convs.push(c),
-                Event::Message(m) => f.messages.push(m),
-                Event::Diagnostic(d) => f.diagnostics.push(d),
-                _ => {}
-            }
+            index,
+            diagnostics,
         }
-        f.convs.sort_by_key(|c| c.conv);
-        f
     }
 
     /// Conversations to the lab port over `transport`.
     fn lab(&self, transport: TransportKind) -> Vec<&'a ConversationRecord> {
-        self.convs
+        self.index
+            .convs
             .iter()
             .copied()
             .filter(|c| c.transport == transport && port_of(&c.server) == Some(self.port))
@@ -219,11 +214,7 @@ impl<'a> Facts<'a> {
     }
 
     fn messages_of(&self, conv: u64, dir: Dir) -> Vec<&'a MessageEvent> {
-        self.messages
-            .iter()
-            .copied()
-            .filter(|m| m.conv == conv && m.dir == dir)
-            .collect()
+        self.index.messages_in(conv, dir).collect()
     }
 
     /// The struct-mistake and framing diagnostics of `conv` (what labproto named).
@@ -371,16 +362,6 @@ fn text_echoed(f: &Facts) -> Verdict {
     }
     let mut frames = Vec::new();
     for c in &convs {
-        let sent: Vec<u8> = f
-            .messages_of(c.conv, Dir::ClientToServer)
-            .iter()
-            .flat_map(|m| m.payload_bytes.iter().copied())
-            .collect();
-        let back: Vec<u8> = f
-            .messages_of(c.conv, Dir::ServerToClient)
-            .iter()
-            .flat_map(|m| m.payload_bytes.iter().copied())
-            .collect();
         if c.proto != Some("text") {
             return Verdict::fail(
                 format!(
@@ -392,20 +373,23 @@ fn text_echoed(f: &Facts) -> Verdict {
                 vec![c.first_frame],
             );
         }
-        if sent != back {
+        let bytes = |dir| -> usize {
+            f.index
+                .messages_in(c.conv, dir)
+                .map(|m| m.payload_bytes.len())
+                .sum()
+        };
+        let (sent, back) = (bytes(Dir::ClientToServer), bytes(Dir::ServerToClient));
+        // Every server message an echo, at the client's stream offsets, and as many
+        // bytes back as sent: every byte echoed.
+        if sent != back || !all_answer(f.index.messages_of(c.conv), f.index.echoes_of(c.conv)) {
             let at = c.first_payload_s2c.map_or(c.first_frame, |p| p.frame);
             return Verdict::fail(
                 format!(
-                    "conversation {} ({}): {} bytes sent, {} echoed{}",
+                    "conversation {} ({}): {sent} bytes sent, {back} echoed{}",
                     c.conv,
                     c.client,
-                    sent.len(),
-                    back.len(),
-                    if back.is_empty() {
-                        ""
-                    } else {
-                        " and they differ"
-                    }
+                    if back == 0 { "" } else { " and they differ" }
                 ),
                 vec![at],
             );
@@ -424,9 +408,18 @@ fn text_echoed(f: &Facts) -> Verdict {
     )
 }
 
+/// Every server message is an echo (labfacts' pairs: for text over TCP, the same
+/// bytes at the same stream offsets as the client's).
+fn all_answer(messages: &[&MessageEvent], echoes: &[Echo]) -> bool {
+    let servers = messages
+        .iter()
+        .filter(|m| m.dir == Dir::ServerToClient)
+        .count();
+    servers == echoes.len()
+}
+
 fn served_concurrently(f: &Facts) -> Verdict {
-    let convs = f.lab(TransportKind::Tcp);
-    match concurrency(&convs) {
+    match f.index.concurrency() {
         Some(Concurrency::Proven {
             earlier,
             earlier_answer,
@@ -596,67 +589,28 @@ fn binary_echoed(f: &Facts, proto: &str) -> Verdict {
     let mut frames = Vec::new();
     let mut count = 0;
     for c in &convs {
-        let sent = f.messages_of(c.conv, Dir::ClientToServer);
-        let back = f.messages_of(c.conv, Dir::ServerToClient);
-        for (i, m) in sent.iter().enumerate() {
-            let Some(e) = back.get(i) else {
-                return Verdict::fail(
-                    format!(
-                        "conversation {}: message order={} (frame {}) was never echoed",
-                        c.conv,
-                        m.order.unwrap_or(0),
-                        first_frame(m)
-                    ),
-                    vec![first_frame(m)],
-                );
-            };
-            let mut changed = Vec::new();
-            if m.version != e.version {
-                changed.push(format!("version {:?} → {:?}", m.version, e.version));
-            }
-            if m.order != e.order {
-                changed.push(format!(
-                    "order {} → {}",
-                    m.order.unwrap_or(0),
-                    e.order.unwrap_or(0)
-                ));
-            }
-            if m.size != e.size {
-                changed.push(format!(
-                    "size {} → {}",
-                    m.size.unwrap_or(0),
-                    e.size.unwrap_or(0)
-                ));
-            }
-            if m.payload_bytes != e.payload_bytes {
-                changed.push("payload differs".to_string());
-            }
-            if !changed.is_empty() {
-                return Verdict::fail(
-                    format!(
-                        "conversation {}: the echo (frame {}) of message order={} (frame {}) \
-                         changed it: {}",
-                        c.conv,
-                        first_frame(e),
-                        m.order.unwrap_or(0),
-                        first_frame(m),
-                        changed.join(", ")
-                    ),
-                    vec![first_frame(m), first_frame(e)],
-                );
-            }
-            frames.push(first_frame(e));
-            count += 1;
+        let messages = f.index.messages_of(c.conv);
+        let echoes = f.index.echoes_of(c.conv);
+        if let Err(v) = each_echoed(c.conv, messages, echoes, &mut frames) {
+            return v;
         }
-        if back.len() > sent.len() {
+        count += echoes.len();
+        let sent = messages
+            .iter()
+            .filter(|m| m.dir == Dir::ClientToServer)
+            .count();
+        let back = messages.len() - sent;
+        if back > echoes.len() {
             return Verdict::fail(
                 format!(
-                    "conversation {}: {} messages sent but {} came back",
-                    c.conv,
-                    sent.len(),
-                    back.len()
+                    "conversation {}: {sent} messages sent but {back} came back",
+                    c.conv
                 ),
-                back.iter().map(|m| first_frame(m)).collect(),
+                messages
+                    .iter()
+                    .filter(|m| m.dir == Dir::ServerToClient)
+                    .map(|m| first_frame(m))
+                    .collect(),
             );
         }
     }
@@ -670,6 +624,80 @@ fn binary_echoed(f: &Facts, proto: &str) -> Verdict {
         ),
         frames,
     )
+}
+
+/// Every client message of one conversation has an echo that repeats it unchanged
+/// (labfacts' echo pairs); the first that has none, or a changed one, is the verdict.
+fn each_echoed(
+    conv: u64,
+    messages: &[&MessageEvent],
+    echoes: &[Echo],
+    frames: &mut Vec<u64>,
+) -> Result<(), Verdict> {
+    // Each client message's first echo, by message index.
+    let mut echo_of: Vec<Option<&Echo>> = vec![None; messages.len()];
+    for e in echoes {
+        for &i in e.clients.as_slice() {
+            if let Some(slot @ None) = echo_of.get_mut(i) {
+                *slot = Some(e);
+            }
+        }
+    }
+    for (i, m) in messages.iter().enumerate() {
+        if m.dir != Dir::ClientToServer {
+            continue;
+        }
+        let Some((e, back)) = echo_of
+            .get(i)
+            .copied()
+            .flatten()
+            .and_then(|e| Some((e, messages.get(e.server)?)))
+        else {
+            return Err(Verdict::fail(
+                format!(
+                    "conversation {conv}: message order={} (frame {}) was never echoed",
+                    m.order.unwrap_or(0),
+                    first_frame(m)
+                ),
+                vec![first_frame(m)],
+            ));
+        };
+        let changed = changes(m, back, e.how);
+        if !changed.is_empty() {
+            return Err(Verdict::fail(
+                format!(
+                    "conversation {conv}: the echo (frame {}) of message order={} (frame {}) \
+                     changed it: {}",
+                    first_frame(back),
+                    m.order.unwrap_or(0),
+                    first_frame(m),
+                    changed.join(", ")
+                ),
+                vec![first_frame(m), first_frame(back)],
+            ));
+        }
+        frames.push(first_frame(back));
+    }
+    Ok(())
+}
+
+/// What an echo changed of the message it answers (the pairing keeps the order field).
+fn changes(m: &MessageEvent, back: &MessageEvent, how: EchoMatch) -> Vec<String> {
+    let mut changed = Vec::new();
+    if m.version != back.version {
+        changed.push(format!("version {:?} → {:?}", m.version, back.version));
+    }
+    if m.size != back.size {
+        changed.push(format!(
+            "size {} → {}",
+            m.size.unwrap_or(0),
+            back.size.unwrap_or(0)
+        ));
+    }
+    if how == EchoMatch::SameOrderOtherPayload {
+        changed.push("payload differs".to_string());
+    }
+    changed
 }
 
 fn v2_echoed(f: &Facts) -> Verdict {
@@ -688,9 +716,10 @@ fn v3_several_segments(f: &Facts) -> Verdict {
     let multi = convs
         .iter()
         .flat_map(|c| {
-            f.messages
+            f.index
+                .messages_of(c.conv)
                 .iter()
-                .filter(move |m| m.conv == c.conv && m.frames.len() > 1)
+                .filter(|m| m.frames.len() > 1)
         })
         .next();
     match multi {

@@ -52,6 +52,15 @@ fn row(out: &mut String, offsets: &str, bytes: &str, field: &str, code: &str, va
     ));
 }
 
+/// `1–4`: the byte offsets of a field, as the map lists them (inclusive).
+fn span(range: std::ops::Range<usize>) -> String {
+    match range.len() {
+        0 => "-".to_string(),
+        1 => range.start.to_string(),
+        _ => format!("{}–{}", range.start, range.end - 1),
+    }
+}
+
 /// The byte map of `m` (a v2 or v3 message of conversation `c`); empty for text.
 pub fn map(c: &ConversationRecord, m: &MessageEvent) -> String {
     let (Some(version), Some(order), Some(size)) = (m.version, m.order, m.size) else {
@@ -59,9 +68,9 @@ pub fn map(c: &ConversationRecord, m: &MessageEvent) -> String {
     };
     let v2 = m.proto == "v2";
     let (fmt, data) = if v2 {
-        ("!BII20s", "data")
+        (labproto::v2::STRUCT_FORMAT, "data")
     } else {
-        ("!BII", "data[:9]")
+        (labproto::v3::STRUCT_FORMAT, "data[:9]")
     };
     let arrow = match m.dir {
         Dir::ClientToServer => "c→s",
@@ -77,76 +86,104 @@ pub fn map(c: &ConversationRecord, m: &MessageEvent) -> String {
         ),
     );
     row(&mut out, "offset", "bytes (hex)", "field", "code", "value");
+    header_rows(&mut out, version, order, size, v2);
+    if v2 {
+        v2_payload_row(&mut out, &m.payload_bytes);
+    } else {
+        v3_payload_row(&mut out, &m.payload_bytes, size);
+    }
+    for n in notes(c, m, fmt, data, (version, order, size)) {
+        out.push_str(&words::wrap("      - ", "        ", &n));
+    }
+    out
+}
+
+/// The three header fields, at the offsets labproto's `field` modules give (v2 and
+/// v3 share them).
+fn header_rows(out: &mut String, version: u8, order: u32, size: u32, v2: bool) {
+    use labproto::v3::field;
+    let version_at = field::VERSION..field::VERSION + 1;
     row(
-        &mut out,
-        "0",
+        out,
+        &span(version_at),
         &hex(&[version]),
         "version",
         "B",
         &version.to_string(),
     );
     row(
-        &mut out,
-        "1–4",
+        out,
+        &span(field::ORDER),
         &hex(&order.to_be_bytes()),
         "order",
         "I",
         &order.to_string(),
     );
-    let size_value = if v2 && size > 20 {
+    let size_value = if v2 && size as usize > labproto::v2::PAYLOAD_LEN {
         format!("{size} (the original length; only 20 bytes travel)")
     } else {
         size.to_string()
     };
     row(
-        &mut out,
-        "5–8",
+        out,
+        &span(field::SIZE),
         &hex(&size.to_be_bytes()),
         "size",
         "I",
         &size_value,
     );
-    let payload = &m.payload_bytes;
-    if v2 {
-        let pad = 20usize.saturating_sub(payload.len());
-        let value = if pad > 0 {
-            format!(
-                "{}, then {pad} more {} that unpack returns too, since 20s always reads 20 bytes \
-                 (struct.pack fills a short string up with NUL bytes; strip them with \
-                 .rstrip(b'\\0'))",
-                py_bytes(payload),
-                if pad == 1 { "byte" } else { "bytes" }
-            )
-        } else {
-            py_bytes(payload)
-        };
-        let shown = if pad > 0 && payload.len() <= HEX_SHOWN {
-            format!("{} … (20)", hex(payload))
-        } else {
-            format!("{} (20)", hex(payload))
-        };
-        row(&mut out, "9–28", &shown, "payload", "20s", &value);
+}
+
+/// v2's `20s`: always 20 bytes, NUL-padded.
+fn v2_payload_row(out: &mut String, payload: &[u8]) {
+    let pad = labproto::v2::PAYLOAD_LEN.saturating_sub(payload.len());
+    let value = if pad > 0 {
+        format!(
+            "{}, then {pad} more {} that unpack returns too, since 20s always reads 20 bytes \
+             (struct.pack fills a short string up with NUL bytes; strip them with \
+             .rstrip(b'\\0'))",
+            py_bytes(payload),
+            if pad == 1 { "byte" } else { "bytes" }
+        )
     } else {
-        let end = 9 + payload.len();
-        let offsets = match payload.len() {
-            0 => "-".to_string(),
-            1 => "9".to_string(),
-            _ => format!("9–{}", end - 1),
-        };
-        let value = format!(
-            "{}: not part of the struct; the receiver reads exactly size = {size} more bytes after the \
-             9-byte header",
-            py_bytes(payload)
-        );
-        row(
-            &mut out,
-            &offsets,
-            &format!("{} ({})", hex(payload), payload.len()),
-            "payload",
-            "",
-            &value,
-        );
-    }
+        py_bytes(payload)
+    };
+    let shown = if pad > 0 && payload.len() <= HEX_SHOWN {
+        format!("{} … (20)", hex(payload))
+    } else {
+        format!("{} (20)", hex(payload))
+    };
+    let at = span(labproto::v2::field::PAYLOAD);
+    row(out, &at, &shown, "payload", "20s", &value);
+}
+
+/// v3's payload: `size` bytes after the header, not part of the struct.
+fn v3_payload_row(out: &mut String, payload: &[u8], size: u32) {
+    let start = labproto::v3::HEADER_LEN;
+    let value = format!(
+        "{}: not part of the struct; the receiver reads exactly size = {size} more bytes after the \
+         9-byte header",
+        py_bytes(payload)
+    );
+    row(
+        out,
+        &span(start..start + payload.len()),
+        &format!("{} ({})", hex(payload), payload.len()),
+        "payload",
+        "",
+        &value,
+    );
+}
+
+/// What `!` and the codes mean, and where the message sits in the stream.
+fn notes(
+    c: &ConversationRecord,
+    m: &MessageEvent,
+    fmt: &str,
+    data: &str,
+    (version, order, size): (u8, u32, u32),
+) -> Vec<String> {
+    let v2 = m.proto == "v2";
     let mut notes = vec![format!(
         "'!' means network byte order (big-endian: the most significant byte first) and no padding \
          between fields; B is one unsigned byte, I an unsigned 4-byte integer{}, so \
@@ -173,8 +210,5 @@ pub fn map(c: &ConversationRecord, m: &MessageEvent) -> String {
             offset + 1
         ));
     }
-    for n in notes {
-        out.push_str(&words::wrap("      - ", "        ", &n));
-    }
-    out
+    notes
 }

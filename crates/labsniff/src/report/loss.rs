@@ -7,6 +7,7 @@
 
 use super::tcp_analysis::{analysis_text, lost_where, LINUX_RTO_MIN};
 use super::{words, Style};
+use crate::analysis::recovery::DirectionRecovery;
 use crate::analysis::Flag;
 use crate::event::{AnalysisEvent, CapturePoint, ConversationRecord, Dir, TcpDetails};
 use std::fmt::Write as _;
@@ -201,25 +202,11 @@ fn direction_notes(
         Dir::ClientToServer => "server",
         Dir::ServerToClient => "client",
     };
-    let count = |flag| t.analysis.get(dir, flag);
-    let frames = |flag| {
-        let list: Vec<u64> = events
-            .iter()
-            .filter(|e| e.dir == dir && e.flags.contains(flag) && !e.syn)
-            .map(|e| e.frame)
-            .collect();
-        span(&list)
-    };
+    let r = DirectionRecovery::of(t, events, dir);
     let mut notes = Vec::new();
-    let lost = count(Flag::LostSegment);
-    if lost > 0 {
-        let marked = events
-            .iter()
-            .filter(|e| {
-                e.dir == dir && e.flags.contains(Flag::LostSegment) && e.capture_dropped_before
-            })
-            .count() as u32;
-        let place = if marked >= lost {
+    if r.lost > 0 {
+        let marked = r.lost_after_capture_drop;
+        let place = if marked >= r.lost {
             "the capture dropped frames here, so the capture missed those bytes, not the network"
                 .to_string()
         } else if marked > 0 {
@@ -234,35 +221,16 @@ fn direction_notes(
         notes.push(format!(
             "{} of the {sender} came after bytes the capture never showed (Wireshark: \"Previous segment \
              not captured\", {}): {place}",
-            words::count(u64::from(lost), "segment"),
-            frames(Flag::LostSegment)
+            words::count(u64::from(r.lost), "segment"),
+            span(&r.lost_frames)
         ) + &filter("lost_segment"));
     }
-    // SYN retransmissions are the lost-SYN note's.
-    let syn_retrans = events
-        .iter()
-        .filter(|e| e.dir == dir && e.syn && e.flags.contains(Flag::Retransmission))
-        .count() as u32;
-    let retrans = count(Flag::Retransmission).saturating_sub(syn_retrans);
-    if retrans > 0 {
-        let fast = count(Flag::FastRetransmission);
-        let spurious = count(Flag::SpuriousRetransmission);
-        let timer = events
-            .iter()
-            .filter(|e| {
-                e.dir == dir
-                    && !e.syn
-                    && e.flags.contains(Flag::Retransmission)
-                    && !e.flags.contains(Flag::FastRetransmission)
-                    && !e.flags.contains(Flag::SpuriousRetransmission)
-                    && e.retransmitted
-                        .is_some_and(|r| r.rto as f64 / 1e6 >= LINUX_RTO_MIN)
-            })
-            .count();
+    if r.retransmitted > 0 {
+        let (fast, spurious, timer) = (r.fast, r.spurious, r.timer);
         let mut text = format!(
             "the {sender} retransmitted {} ({})",
-            words::count(u64::from(retrans), "segment"),
-            frames(Flag::Retransmission)
+            words::count(u64::from(r.retransmitted), "segment"),
+            span(&r.retransmitted_frames)
         );
         let mut how = Vec::new();
         if fast > 0 {
@@ -287,7 +255,7 @@ fn direction_notes(
         if !how.is_empty() {
             let _ = write!(text, ": {}", how.join("; "));
         }
-        if t.capture_point.as_str() == sender {
+        if r.captured_at_sender {
             let _ = write!(
                 text,
                 ". Captured at the {sender}, the first copies were seen leaving: they (or their ACKs) \
@@ -297,26 +265,25 @@ fn direction_notes(
         text.push_str(&filter("retransmission"));
         notes.push(text);
     }
-    let dups = count(Flag::DuplicateAck);
+    let dups = r.duplicate_acks;
     if dups > 0 {
         notes.push(format!(
             "the {sender} sent {} ({}): each repeats the last byte it is waiting for, which a receiver \
              does for every segment that arrives beyond a hole; with SACK it also says which later \
              bytes it has. Three of them (or SACK blocks showing a hole) make the {receiver} resend at once (fast retransmission)",
             words::count(u64::from(dups), "duplicate ACK"),
-            frames(Flag::DuplicateAck)
+            span(&r.duplicate_ack_frames)
         ) + &filter("duplicate_ack"));
     }
-    let ooo = count(Flag::OutOfOrder);
+    let ooo = r.out_of_order;
     if ooo > 0 {
-        let at_sender = t.capture_point.as_str() == sender;
-        notes.push(if at_sender {
+        notes.push(if r.captured_at_sender {
             format!(
                 "Wireshark marks {} of the {sender} \"Out-Of-Order\" ({}): captured at the {sender} \
                  itself, {} of missing bytes soon after later data, not reordering on the network (a \
                  sender does not send out of order)",
                 words::count(u64::from(ooo), "segment"),
-                frames(Flag::OutOfOrder),
+                span(&r.out_of_order_frames),
                 if ooo == 1 { "it is a resend" } else { "they are resends" }
             ) + &filter("out_of_order")
         } else {
@@ -324,28 +291,28 @@ fn direction_notes(
                 "{} of the {sender} arrived after later ones (Wireshark: \"Out-Of-Order\", {}): \
                  probably reordered by the network, or resent soon after a loss",
                 words::count(u64::from(ooo), "segment"),
-                frames(Flag::OutOfOrder)
+                span(&r.out_of_order_frames)
             ) + &filter("out_of_order")
         });
     }
-    let zero = count(Flag::ZeroWindow);
+    let zero = r.zero_windows;
     if zero > 0 {
         notes.push(
             format!(
             "the {sender} announced a zero window {} ({}): its receive buffer was full, probably \
              because its program was not reading; the {receiver} had to stop and probe",
             words::count(u64::from(zero), "time"),
-            frames(Flag::ZeroWindow)
+            span(&r.zero_window_frames)
         ) + &filter("zero_window"),
         );
     }
-    let keep = count(Flag::KeepAlive);
+    let keep = r.keep_alives;
     if keep > 0 {
         notes.push(format!(
             "the {sender} sent {} on the idle connection ({}): SO_KEEPALIVE checks that the peer is \
              still there",
             words::count(u64::from(keep), "keep-alive"),
-            frames(Flag::KeepAlive)
+            span(&r.keep_alive_frames)
         ) + &filter("keep_alive"));
     }
     notes

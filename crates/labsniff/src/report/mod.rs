@@ -14,7 +14,6 @@ mod flow;
 mod framing;
 mod handshake;
 mod loss;
-pub mod no_lab;
 mod ports;
 mod style;
 mod svg;
@@ -28,7 +27,7 @@ pub use style::Style;
 pub use svg::{render_svg, render_svg_lanes};
 pub use tcp_analysis::analysis_text;
 
-use crate::event::{AnalysisEvent, ConversationRecord, Diagnostic, Event, MessageEvent, Summary};
+use crate::event::{Event, MessageEvent, Summary};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -68,81 +67,8 @@ impl std::str::FromStr for View {
     }
 }
 
-/// The events of a capture, sorted per conversation.
-#[derive(Debug, Default)]
-pub(crate) struct Gathered<'a> {
-    /// In conversation-id order.
-    pub convs: Vec<&'a ConversationRecord>,
-    /// Per conversation, in the order of the frame that completed each message.
-    pub messages: BTreeMap<u64, Vec<&'a MessageEvent>>,
-    /// Per conversation.
-    pub diags: BTreeMap<u64, Vec<&'a Diagnostic>>,
-    /// Per conversation, in frame order: Wireshark's analysis flags.
-    pub analysis: BTreeMap<u64, Vec<&'a AnalysisEvent>>,
-    /// About the capture, not one conversation.
-    pub capture_diags: Vec<&'a Diagnostic>,
-    pub summary: Option<&'a Summary>,
-}
-
-impl<'a> Gathered<'a> {
-    pub fn new(events: &'a [Event]) -> Gathered<'a> {
-        let mut g = Gathered::default();
-        for event in events {
-            match event {
-                Event::Conversation(c) => g.convs.push(c),
-                Event::Message(m) => g.messages.entry(m.conv).or_default().push(m),
-                Event::Diagnostic(d) => match d.conv {
-                    Some(conv) => g.diags.entry(conv).or_default().push(d),
-                    None => g.capture_diags.push(d),
-                },
-                Event::Summary(s) => g.summary = Some(s),
-                Event::Analysis(a) => g.analysis.entry(a.conv).or_default().push(a),
-            }
-        }
-        g.convs.sort_by_key(|c| c.conv);
-        // Each direction's messages come in stream order, but the two directions can
-        // come out of step (e.g. held back until the protocol was detected): merge them
-        // by completion time, never reordering within a direction.
-        for list in g.messages.values_mut() {
-            *list = merge_directions(list);
-        }
-        g
-    }
-
-    pub fn messages_of(&self, conv: u64) -> &[&'a MessageEvent] {
-        self.messages.get(&conv).map_or(&[], Vec::as_slice)
-    }
-
-    pub fn diags_of(&self, conv: u64) -> &[&'a Diagnostic] {
-        self.diags.get(&conv).map_or(&[], Vec::as_slice)
-    }
-
-    pub fn analysis_of(&self, conv: u64) -> &[&'a AnalysisEvent] {
-        self.analysis.get(&conv).map_or(&[], Vec::as_slice)
-    }
-}
-
-/// Merge the client's and the server's messages by (time, last frame), keeping each
-/// direction's own order.
-fn merge_directions<'a>(list: &[&'a MessageEvent]) -> Vec<&'a MessageEvent> {
-    let key = |m: &MessageEvent| (m.ts, m.frames.last().copied().unwrap_or(0));
-    let (c2s, s2c): (Vec<&MessageEvent>, Vec<&MessageEvent>) = list
-        .iter()
-        .partition(|m| m.dir == crate::event::Dir::ClientToServer);
-    let (mut a, mut b) = (c2s.into_iter().peekable(), s2c.into_iter().peekable());
-    let mut out = Vec::with_capacity(list.len());
-    loop {
-        let take_a = match (a.peek(), b.peek()) {
-            (Some(x), Some(y)) => key(x).partial_cmp(&key(y)) != Some(std::cmp::Ordering::Greater),
-            (Some(_), None) => true,
-            (None, Some(_)) => false,
-            (None, None) => break,
-        };
-        let next = if take_a { a.next() } else { b.next() };
-        out.extend(next);
-    }
-    out
-}
+/// The report reads the capture through labfacts' one index.
+pub(crate) use labfacts::index::CaptureIndex as Gathered;
 
 /// `order=1 size=5 "hello"` (v2/v3) or `"hello"` (text), as the report names a message.
 pub fn message_label(m: &MessageEvent) -> String {
@@ -323,7 +249,12 @@ fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joi
         ));
         // Nothing was sent: there is nothing to pair.
         if conv.bytes_c2s + conv.bytes_s2c > 0 {
-            out.push_str(&echoes::section(conv, messages, style));
+            out.push_str(&echoes::section(
+                conv,
+                messages,
+                g.echoes_of(conv.conv),
+                style,
+            ));
         }
         if let (Some(f), Some(t)) = (traced, traces) {
             out.push_str(&syscalls::section(conv, messages, f, t, style));
@@ -345,12 +276,13 @@ fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joi
     // When the trace shows how the server served its clients, the capture's guess that
     // it served one at a time gives way (the trace note below says it as a fact); a
     // proof from the packets stays.
+    let concurrency = g.concurrency();
     let guess = matches!(
-        crate::analysis::capture::concurrency(&g.convs),
+        concurrency,
         Some(crate::analysis::capture::Concurrency::Iterative { .. })
     );
     if served < 2 || !guess {
-        notes.extend(words::concurrency_note(&g.convs));
+        notes.extend(concurrency.and_then(|fact| words::concurrency_note(fact, &g.convs)));
     }
     if let Some(t) = traces {
         notes.extend(syscalls::capture_notes(&g.convs, &model, t));
@@ -403,11 +335,7 @@ fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
             words::transport(t)
         )));
     }
-    let detected = g
-        .diags
-        .values()
-        .flatten()
-        .any(|d| d.kind.has_detection_scores());
+    let detected = g.conv_diags().any(|d| d.kind.has_detection_scores());
     if detected {
         out.push_str(&words::bullet(
             "detection scores (0–100): how well the first bytes of a direction fit each lab format; v2 \
@@ -440,31 +368,9 @@ fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
 
 fn totals(g: &Gathered<'_>) -> String {
     match g.summary {
-        Some(s) => format!("\n{}\n", summary_line(s)),
+        Some(s) => format!("\n{}\n", crate::words::summary::line(s)),
         None => String::new(),
     }
-}
-
-/// The last line of every human output: "9 frames, 9 lab packets, 1 conversation, ...".
-pub fn summary_line(s: &Summary) -> String {
-    let mut line = format!(
-        "{}, {}, {}, {}, {}",
-        words::count(s.frames, "frame"),
-        words::count(s.lab_packets, "lab packet"),
-        words::count(s.conversations, "conversation"),
-        words::count(s.messages, "message"),
-        words::count(s.diagnostics, "diagnostic")
-    );
-    if let Some(d) = s.dropped {
-        let _ = write!(line, ", {d} dropped by the kernel");
-    }
-    if let Some(q) = s.queue_dropped {
-        let _ = write!(line, ", {q} dropped by labsniff's queue");
-    }
-    if s.interrupted {
-        line.push_str(" (interrupted)");
-    }
-    line
 }
 
 /// The per-message listing, exactly as the plain output prints it.

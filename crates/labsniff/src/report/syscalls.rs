@@ -144,7 +144,7 @@ pub fn section(
             "{} {} ({} bytes, {}) — {}",
             mc.dir.sender(),
             words::message(m),
-            thousands(mc.len),
+            words::thousands(mc.len),
             words::frames(&m.frames),
             parts.join("; ")
         )));
@@ -174,18 +174,6 @@ fn plural(n: usize, call: &str) -> String {
     }
 }
 
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    out
-}
-
 fn call_names(list: &[&Io]) -> String {
     let mut names: Vec<&str> = list.iter().map(|io| io.call).collect();
     names.dedup();
@@ -204,12 +192,12 @@ fn sends(idx: &[usize], s: &SideFacts, len: u64) -> String {
         } else {
             format!(
                 "{} bytes with this message among them",
-                thousands(first.moved)
+                words::thousands(first.moved)
             )
         };
         return format!(
             "one {name}() of {} bytes at {} ({whole})",
-            thousands(first.moved),
+            words::thousands(first.moved),
             at(first.ts)
         );
     }
@@ -235,7 +223,7 @@ fn recvs(idx: &[(usize, u64)], s: &SideFacts, len: u64, proto: Option<&str>) -> 
         let with = if first.moved > len {
             format!(
                 " (it returned {} bytes: more than this message)",
-                thousands(first.moved)
+                words::thousands(first.moved)
             )
         } else {
             String::new()
@@ -245,7 +233,7 @@ fn recvs(idx: &[(usize, u64)], s: &SideFacts, len: u64, proto: Option<&str>) -> 
     let mut sizes: Vec<String> = list
         .iter()
         .take(SIZES_MAX)
-        .map(|(_, n)| thousands(*n))
+        .map(|(_, n)| words::thousands(*n))
         .collect();
     if list.len() > SIZES_MAX {
         sizes.push("…".to_string());

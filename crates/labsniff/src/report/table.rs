@@ -36,15 +36,14 @@ pub fn render(g: &Gathered<'_>, style: &Style) -> String {
     let mut out = format!("{}\n", style.heading("Conversations"));
     if g.convs.is_empty() {
         match g.summary {
-            Some(s) => out.push_str(&format!("  {}\n", super::no_lab::sentence(s))),
+            Some(s) => out.push_str(&format!("  {}\n", crate::words::summary::no_lab_traffic(s))),
             None => out.push_str("  no TCP or UDP conversation with the lab port was seen\n"),
         }
         return out;
     }
-    if let Some(why) = g
-        .summary
-        .and_then(|s| s.port_choice.sentence(s.lab_port).map(|w| (s.lab_port, w)))
-    {
+    if let Some(why) = g.summary.and_then(|s| {
+        super::words::port_choice(&s.port_choice, s.lab_port).map(|w| (s.lab_port, w))
+    }) {
         out.push_str(&format!("  lab port {}: {}\n", why.0, why.1));
     }
     let cells = Cells::of(g);

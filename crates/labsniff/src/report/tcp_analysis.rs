@@ -3,12 +3,13 @@
 //! lines and the lines of the report's loss section).
 
 use super::words;
+use crate::analysis::recovery::{ResendTiming, LINUX_RTO_MIN_MICROS};
 use crate::analysis::Flag;
 use crate::event::{AnalysisEvent, CapturePoint, Dir};
 
-/// Linux's smallest retransmission timeout (TCP_RTO_MIN): a retransmission sooner than
-/// this after the last new data was not triggered by the timer.
-pub const LINUX_RTO_MIN: f64 = 0.200;
+/// Linux's smallest retransmission timeout in seconds (labfacts' rule for telling the
+/// timer from ACK-driven recovery, [`ResendTiming`]).
+pub const LINUX_RTO_MIN: f64 = LINUX_RTO_MIN_MICROS as f64 / 1e6;
 
 /// The flag a frame is named by, most specific first (as Wireshark's Info column).
 pub fn primary(e: &AnalysisEvent) -> Option<Flag> {
@@ -97,27 +98,18 @@ fn bytes(e: &AnalysisEvent) -> String {
     }
 }
 
-/// The capture was made at the host that sent this frame.
-pub fn captured_at_sender(e: &AnalysisEvent) -> bool {
-    matches!(
-        (e.capture_point, e.dir),
-        (CapturePoint::Client, Dir::ClientToServer) | (CapturePoint::Server, Dir::ServerToClient)
-    )
-}
-
 /// Where bytes missing before a segment of `dir` were lost, as far as the capture
 /// point tells.
 pub fn lost_where(dir: Dir, point: CapturePoint) -> String {
     let sender = dir.sender();
-    match (point, dir) {
-        (CapturePoint::Client, Dir::ClientToServer)
-        | (CapturePoint::Server, Dir::ServerToClient) => {
+    match point {
+        _ if point.at_sender_of(dir) => {
             format!(
                 "the capture was made at the {sender}, which sent them, so the capture itself probably \
                  dropped them (a network loss would have happened after the capture point)"
             )
         }
-        (CapturePoint::Unknown, _) => format!(
+        CapturePoint::Unknown => format!(
             "they were lost between the {sender} and the capture point, or the capture dropped them"
         ),
         _ => format!(
@@ -156,7 +148,7 @@ pub fn analysis_text(e: &AnalysisEvent) -> String {
                     words::duration(rto),
                     r.rto_frame
                 ));
-                if rto >= LINUX_RTO_MIN {
+                if r.timing() == ResendTiming::Timer {
                     text.push_str(
                         ": no acknowledgement came in time, so the retransmission timer probably ran out",
                     );
@@ -170,7 +162,7 @@ pub fn analysis_text(e: &AnalysisEvent) -> String {
             }
             text
         }
-        Flag::OutOfOrder if captured_at_sender(e) => format!(
+        Flag::OutOfOrder if e.captured_at_sender() => format!(
             "this segment of the {sender} ({}) went out after later bytes of the same stream; captured \
              at the {sender} itself, that is not reordering on the network but a resend of bytes that \
              went missing (Wireshark's out-of-order rule only looks at timing: within one round trip \

@@ -8,20 +8,12 @@ use std::fmt::Write as _;
 const WRAP: usize = 100;
 
 use crate::words::frames_said;
-pub use crate::words::{count, duration, duration_into, frames_span};
+pub use crate::words::{count, duration, duration_into, frames_span, thousands, transport};
 
 /// Seconds since `origin`, microsecond resolution: `0.000040`.
 pub fn relative(ts: f64, origin: f64) -> String {
     let micros = ((ts - origin) * 1e6).round().max(0.0) as u64;
     format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
-}
-
-/// `TCP` / `UDP`.
-pub fn transport(t: TransportKind) -> &'static str {
-    match t {
-        TransportKind::Tcp => "TCP",
-        TransportKind::Udp => "UDP",
-    }
 }
 
 /// The port part of `host:port` (IPv6 hosts are bracketed, so the last colon splits).
@@ -451,9 +443,11 @@ pub fn conv_filter(c: &ConversationRecord) -> String {
 }
 
 /// What the capture shows about how the server served its TCP clients.
-pub fn concurrency_note(convs: &[&ConversationRecord]) -> Option<String> {
-    use crate::analysis::capture::{concurrency, Concurrency};
-    let fact = concurrency(convs)?;
+pub fn concurrency_note(
+    fact: crate::analysis::capture::Concurrency,
+    convs: &[&ConversationRecord],
+) -> Option<String> {
+    use crate::analysis::capture::Concurrency;
     let filter = |list: &[u64]| {
         stream_filter(convs, list)
             .map(|f| format!(". Wireshark filter: {f}"))
@@ -714,5 +708,67 @@ mod tests {
         let mut invalid = vec![0xf0u8; 300];
         invalid.extend_from_slice(&[0x9f, 0x98, 0x80]);
         assert_eq!(payload(&invalid), reference::payload(&invalid));
+    }
+}
+
+/// Why `port` was analysed, when it was not simply given or the default in use:
+/// "port 5005 unused; 5,000 TCP conversations on port 15099 carry v3".
+pub fn port_choice(choice: &crate::event::PortChoice, port: u16) -> Option<String> {
+    use crate::event::How;
+    let found = || {
+        let transport = choice.transport.map(|t| t.as_str().to_uppercase());
+        let (noun, verb) = if choice.conversations == 1 {
+            ("conversation", "carries")
+        } else {
+            ("conversations", "carry")
+        };
+        format!(
+            "{} {} {noun} on port {port} {verb} {}",
+            thousands(choice.conversations),
+            transport.unwrap_or_default(),
+            choice.proto.unwrap_or("lab messages")
+        )
+    };
+    match choice.how {
+        How::Given => None,
+        How::Default if choice.conversations == 0 => None,
+        How::Default => Some(found()),
+        How::Found => {
+            let default = if choice.default_port_used {
+                format!("port {} has fewer lab-like conversations", choice.default_port)
+            } else {
+                format!("port {} unused", choice.default_port)
+            };
+            Some(format!("{default}; {}", found()))
+        }
+        How::NoneFound => Some(format!(
+            "no conversation on any port carries text, v2 or v3 (port {port}, the default, analysed)"
+        )),
+        How::NotSearched => Some(format!(
+            "port {port}: the input cannot be read twice, so no other port was searched"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod port_choice_tests {
+    use crate::event::{How, PortChoice, TransportKind};
+
+    #[test]
+    fn the_sentence_names_port_count_and_protocol() {
+        let mut c = PortChoice::plain(How::Found);
+        c.transport = Some(TransportKind::Tcp);
+        c.conversations = 5000;
+        c.proto = Some("v3");
+        assert_eq!(
+            super::port_choice(&c, 15099).as_deref(),
+            Some("port 5005 unused; 5,000 TCP conversations on port 15099 carry v3")
+        );
+        assert_eq!(
+            super::port_choice(&PortChoice::plain(How::Default), 5005),
+            None
+        );
+        assert_eq!(super::thousands(1_234_567), "1,234,567");
+        assert_eq!(super::thousands(999), "999");
     }
 }

@@ -2,13 +2,9 @@
 //! (`reassembled`), fragments that overlapped (`fragments_overlap`) and datagrams given
 //! up (`fragments_dropped`), from the defragmenter's facts.
 
-use super::{count, duration, frames_span, grouped};
+use super::{count, duration, frames_span, thousands, transport};
 use crate::event::TransportKind;
 use labfacts::defrag::{Datagram, DropReason, Dropped};
-
-fn name(t: TransportKind) -> &'static str {
-    crate::report::words::transport(t)
-}
 
 fn family(v6: bool) -> &'static str {
     if v6 {
@@ -22,12 +18,12 @@ fn bytes(n: usize) -> String {
     if n == 1 {
         "1 byte".to_string()
     } else {
-        format!("{} bytes", grouped(n as u64))
+        format!("{} bytes", thousands(n as u64))
     }
 }
 
 fn grouped_usize(n: usize) -> String {
-    grouped(n as u64)
+    thousands(n as u64)
 }
 
 /// The MTU a fragment size shows: fragment data is a multiple of 8, so a sender with
@@ -46,14 +42,14 @@ fn mtu(largest: usize) -> String {
 
 /// `reassembled` (no frame prefix: it starts with the fragments' frames).
 pub fn reassembled(
-    transport: TransportKind,
+    t: TransportKind,
     fragments: &[u64],
     ip_len: usize,
     payload: usize,
     dg: &Datagram,
     completed_in: u64,
 ) -> String {
-    let name = name(transport);
+    let name = transport(t);
     format!(
         "{} carried one {}-byte {} datagram ({name}, {} of payload) in {} ({}); \
          Wireshark shows it reassembled in frame {completed_in}: only the first fragment carries the \
@@ -68,13 +64,13 @@ pub fn reassembled(
 }
 
 /// `fragments_overlap`, after "frame N: ".
-pub fn overlap(transport: TransportKind, fragments: &[u64], dg: &Datagram) -> String {
+pub fn overlap(t: TransportKind, fragments: &[u64], dg: &Datagram) -> String {
     format!(
         "the fragments of this {} datagram ({}) overlapped: {} arrived more \
          than once, {} of them with other contents; labsniff kept the first copy of each \
          byte, but Linux (4.19 and later) discards a datagram whose fragments overlap, so \
          the receiver may never have had this one",
-        name(transport),
+        transport(t),
         frames_span(fragments),
         bytes(dg.overlap_bytes),
         grouped_usize(dg.differing_bytes),
@@ -82,10 +78,10 @@ pub fn overlap(transport: TransportKind, fragments: &[u64], dg: &Datagram) -> St
 }
 
 /// `fragments_dropped`, after "frame N: ".
-pub fn dropped(gone: &Dropped, transport: Option<TransportKind>) -> String {
+pub fn dropped(gone: &Dropped, carried: Option<TransportKind>) -> String {
     let key = gone.key;
-    let what = match (gone.ports, transport) {
-        (Some((s, d)), Some(t)) => format!(", {} {s} → {d}", name(t)),
+    let what = match (gone.ports, carried) {
+        (Some((s, d)), Some(t)) => format!(", {} {s} → {d}", transport(t)),
         _ => String::new(),
     };
     let arrived = match gone.end {

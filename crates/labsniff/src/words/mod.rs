@@ -1,13 +1,20 @@
-//! The words for the facts `labfacts` computes, where more than one renderer says
-//! them: the phrasing rules shared by every view (counts, durations, frame lists,
-//! grouped numbers) and each diagnostic's sentence ([`diagnostic`], once for the
-//! report, the JSON lines' `text`, the plain stream, pcapng comments and grading).
-//! The report's own phrasing is `report::words`, which re-exports the shared rules.
+//! labsniff's words for people, by subject; the renderers arrange them.
+//!
+//! - [`summary`]: the run as a whole (the last line, no lab traffic);
+//! - [`diagnostic`]: each diagnostic's sentence, once for the report, the JSON lines'
+//!   `text`, the plain stream, pcapng comments and grading (its subjects: [`link`],
+//!   `fragments`, `dissect`);
+//! - here: the phrasing rules every view shares (counts, durations, frame lists,
+//!   thousands, transport names); `report::words`, the report's own phrasing,
+//!   re-exports them.
 
 pub mod diagnostic;
 mod dissect;
 mod fragments;
 pub mod link;
+pub mod summary;
+
+use crate::event::TransportKind;
 
 use std::fmt::Write as _;
 
@@ -40,8 +47,8 @@ pub fn duration_into(out: &mut String, seconds: f64) {
     };
 }
 
-/// `1,234,567`.
-pub fn grouped(n: u64) -> String {
+/// `5000` as `5,000` (the one thousands separator of labsniff's words).
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
@@ -51,6 +58,14 @@ pub fn grouped(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// `TCP` / `UDP`.
+pub fn transport(t: TransportKind) -> &'static str {
+    match t {
+        TransportKind::Tcp => "TCP",
+        TransportKind::Udp => "UDP",
+    }
 }
 
 /// Lists longer than this are written as ranges with a segment count.
@@ -118,10 +133,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn numbers_are_grouped() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(4028), "4,028");
-        assert_eq!(grouped(1234567), "1,234,567");
+    fn numbers_have_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(4028), "4,028");
+        assert_eq!(thousands(1234567), "1,234,567");
     }
 }

@@ -1,11 +1,37 @@
-//! The line for a capture with no lab traffic: which port was looked for, which ports
-//! were there instead (the summary's `other_ports`), and the `--port` to try.
+//! The words about a whole run: the last line of every human output (frames, packets,
+//! conversations, messages, diagnostics, drops), and the line for a capture with no lab
+//! traffic (which port was looked for, which ports were there instead, the `--port` to
+//! try).
 
+use super::count;
 use crate::event::Summary;
+use std::fmt::Write as _;
+
+/// The last line of every human output: "9 frames, 9 lab packets, 1 conversation, ...".
+pub fn line(s: &Summary) -> String {
+    let mut line = format!(
+        "{}, {}, {}, {}, {}",
+        count(s.frames, "frame"),
+        count(s.lab_packets, "lab packet"),
+        count(s.conversations, "conversation"),
+        count(s.messages, "message"),
+        count(s.diagnostics, "diagnostic")
+    );
+    if let Some(d) = s.dropped {
+        let _ = write!(line, ", {d} dropped by the kernel");
+    }
+    if let Some(q) = s.queue_dropped {
+        let _ = write!(line, ", {q} dropped by labsniff's queue");
+    }
+    if s.interrupted {
+        line.push_str(" (interrupted)");
+    }
+    line
+}
 
 /// "no TCP or UDP traffic to or from port 5005; the capture has TCP port 80 (12
 /// conversations), UDP port 53 (3); try --port 80".
-pub fn sentence(s: &Summary) -> String {
+pub fn no_lab_traffic(s: &Summary) -> String {
     let mut line = format!("no TCP or UDP traffic to or from port {}", s.lab_port);
     if s.frames == 0 {
         line.push_str(": the capture holds no frames");
@@ -74,20 +100,20 @@ mod tests {
     #[test]
     fn names_the_lab_port_the_ports_present_and_what_to_try() {
         assert_eq!(
-            sentence(&summary(
+            no_lab_traffic(&summary(
                 40,
                 &[(TransportKind::Tcp, 80, 12), (TransportKind::Udp, 53, 3)]
             )),
             "no TCP or UDP traffic to or from port 5005; the capture has TCP port 80 (12 conversations), UDP port 53 (3); try --port 80"
         );
         assert_eq!(
-            sentence(&summary(4, &[(TransportKind::Udp, 6000, 1)])),
+            no_lab_traffic(&summary(4, &[(TransportKind::Udp, 6000, 1)])),
             "no TCP or UDP traffic to or from port 5005; the capture has UDP port 6000 (1 conversation); try --port 6000"
         );
         assert_eq!(
-            sentence(&summary(0, &[])),
+            no_lab_traffic(&summary(0, &[])),
             "no TCP or UDP traffic to or from port 5005: the capture holds no frames"
         );
-        assert!(sentence(&summary(3, &[])).contains("nor on any other port"));
+        assert!(no_lab_traffic(&summary(3, &[])).contains("nor on any other port"));
     }
 }

@@ -1,0 +1,313 @@
+//! Echoes: each server message paired with the client message(s) it repeats — the one
+//! rule the report, grading and every other view use.
+//!
+//! The rule (see [`pair`]): v2, v3 and UDP messages pair by their key — the order field
+//! when the format has one, else the bytes — with the earliest client message of that
+//! key that no earlier server message answered, if it began before the server message
+//! began and was complete before the server message was; text over TCP is a stream, so
+//! a server message pairs with the client bytes at the same stream offsets.
+
+use crate::event::{Dir, MessageEvent, TransportKind};
+use std::collections::hash_map::{Entry, HashMap};
+
+/// What a server message shares with the client message(s) it answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EchoMatch {
+    /// v2/v3: the order field and the payload bytes.
+    SameOrderSamePayload,
+    /// v2/v3: the order field only; the payload was changed.
+    SameOrderOtherPayload,
+    /// A datagram (UDP text) with the same bytes.
+    SameBytes,
+    /// Text over TCP: the same bytes at the same stream offsets.
+    SameStreamBytes,
+}
+
+/// How a server message answers a client message, if it does.
+fn answers(client: &MessageEvent, server: &MessageEvent) -> Option<EchoMatch> {
+    let same_bytes = client.payload_bytes == server.payload_bytes;
+    match (client.order, server.order) {
+        (Some(a), Some(b)) if a == b && same_bytes => Some(EchoMatch::SameOrderSamePayload),
+        (Some(a), Some(b)) if a == b => Some(EchoMatch::SameOrderOtherPayload),
+        (None, None) if same_bytes => Some(EchoMatch::SameBytes),
+        _ => None,
+    }
+}
+
+/// What a client message and its echo share: the order field (v2, v3) or the bytes (text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key<'a> {
+    Order(u32),
+    Bytes(&'a [u8]),
+}
+
+fn key<'a>(m: &'a MessageEvent) -> Key<'a> {
+    match m.order {
+        Some(o) => Key::Order(o),
+        None => Key::Bytes(&m.payload_bytes),
+    }
+}
+
+/// One echo: the client messages it repeats (several when a text stream was cut
+/// differently on the way back), the server message, and how they match.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Echo {
+    /// Indices of the client messages repeated, in stream order.
+    pub clients: Clients,
+    /// Index of the server message.
+    pub server: usize,
+    pub how: EchoMatch,
+}
+
+/// The client messages of an [`Echo`]: v2, v3 and UDP echoes repeat one, without a
+/// `Vec` for it (a capture has thousands).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Clients {
+    One([usize; 1]),
+    Many(Vec<usize>),
+}
+
+impl Clients {
+    pub fn as_slice(&self) -> &[usize] {
+        match self {
+            Clients::One(one) => one,
+            Clients::Many(many) => many,
+        }
+    }
+}
+
+/// Every echo, in server order.
+///
+/// v2/v3 and UDP text: a server message answers the earliest client message with its
+/// key that no earlier server message answered, if that one began before the server
+/// message began and was complete before the server message was (a server that
+/// echoes what each recv() returns starts a large echo before the request is whole). Text over TCP is a stream, so the server's bytes are
+/// compared with the client's bytes at the same stream offsets instead.
+/// Linear in the number of messages: client messages wait in one queue per key, a
+/// list linked through `next` (no allocation per key).
+pub fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
+    // Per key, the (first, last) waiting client message; `first` NONE when all were answered.
+    let mut waiting: HashMap<Key<'_>, (usize, usize), crate::flow_hash::FlowHashBuilder> =
+        HashMap::default();
+    let mut next = vec![NONE; messages.len()];
+    // Client text-over-TCP messages by stream offset (stream order is offset order).
+    let mut stream: Vec<(u64, usize)> = Vec::new();
+    let mut echoes = Vec::new();
+    for (i, m) in messages.iter().enumerate() {
+        // (UDP messages carry offsets too, but each datagram stands alone.)
+        let text_stream = m.order.is_none() && m.transport == TransportKind::Tcp;
+        if m.dir == Dir::ClientToServer {
+            match (text_stream, m.offset) {
+                (true, Some(offset)) => stream.push((offset, i)),
+                _ => match waiting.entry(key(m)) {
+                    Entry::Occupied(mut queue) => {
+                        let (first, last) = queue.get_mut();
+                        if *first == NONE {
+                            *first = i;
+                        } else if let Some(link) = next.get_mut(*last) {
+                            *link = i;
+                        }
+                        *last = i;
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert((i, i));
+                    }
+                },
+            }
+            continue;
+        }
+        if text_stream {
+            if let Some(clients) = same_stream_bytes(messages, &stream, m) {
+                echoes.push(Echo {
+                    clients: Clients::Many(clients),
+                    server: i,
+                    how: EchoMatch::SameStreamBytes,
+                });
+            }
+            continue;
+        }
+        let starts = m.frames.first().copied().unwrap_or(0);
+        let Some((first, _)) = waiting.get_mut(&key(m)) else {
+            continue;
+        };
+        let ci = *first;
+        let Some(c) = messages.get(ci) else { continue };
+        let c_first = c.frames.first().copied().unwrap_or(0);
+        let (c_last, m_last) = (
+            c.frames.last().copied().unwrap_or(0),
+            m.frames.last().copied().unwrap_or(0),
+        );
+        if c_first >= starts || c_last > m_last {
+            continue;
+        }
+        if let Some(how) = answers(c, m) {
+            *first = next.get(ci).copied().unwrap_or(NONE);
+            echoes.push(Echo {
+                clients: Clients::One([ci]),
+                server: i,
+                how,
+            });
+        }
+    }
+    echoes
+}
+
+/// No message: the end of a waiting list.
+const NONE: usize = usize::MAX;
+
+/// The client messages whose bytes, at the server message's stream offsets, equal the
+/// server message's bytes, each begun before it began and complete before it was;
+/// `None` if any byte differs or is missing.
+fn same_stream_bytes(
+    messages: &[&MessageEvent],
+    stream: &[(u64, usize)],
+    server: &MessageEvent,
+) -> Option<Vec<usize>> {
+    let start = server.offset?;
+    let bytes = &server.payload_bytes;
+    let end = start + bytes.len() as u64;
+    let starts = server.frames.first().copied().unwrap_or(0);
+    // First client message that ends after `start`.
+    let first = stream.partition_point(|&(offset, i)| {
+        offset + messages.get(i).map_or(0, |m| m.payload_bytes.len() as u64) <= start
+    });
+    let mut covered = start;
+    let mut clients = Vec::new();
+    for &(offset, i) in stream.get(first..)? {
+        if covered >= end {
+            break;
+        }
+        let c = messages.get(i)?;
+        let c_end = offset + c.payload_bytes.len() as u64;
+        let c_first = c.frames.first().copied().unwrap_or(0);
+        let c_last = c.frames.last().copied().unwrap_or(0);
+        let server_last = server.frames.last().copied().unwrap_or(0);
+        if offset > covered || c_first >= starts || c_last > server_last {
+            return None;
+        }
+        let upto = c_end.min(end);
+        let mine = bytes
+            .get(usize::try_from(covered - start).ok()?..usize::try_from(upto - start).ok()?)?;
+        let theirs = c
+            .payload_bytes
+            .get(usize::try_from(covered - offset).ok()?..usize::try_from(upto - offset).ok()?)?;
+        if mine != theirs {
+            return None;
+        }
+        clients.push(i);
+        covered = upto;
+    }
+    (covered == end && !clients.is_empty()).then_some(clients)
+}
+
+/// Client messages (indices into the messages paired) that at least one echo repeats.
+pub fn echoed_clients(echoes: &[Echo], messages: usize) -> Vec<bool> {
+    let mut seen = vec![false; messages];
+    for &i in echoes.iter().flat_map(|e| e.clients.as_slice()) {
+        if let Some(flag) = seen.get_mut(i) {
+            *flag = true;
+        }
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A message of `dir` carried by `frames`, at stream `offset`.
+    fn msg(
+        dir: Dir,
+        order: Option<u32>,
+        bytes: &[u8],
+        frames: &[u64],
+        offset: u64,
+    ) -> MessageEvent {
+        MessageEvent {
+            conv: 1,
+            transport: TransportKind::Tcp,
+            proto: if order.is_some() { "v3" } else { "text" },
+            dir,
+            client: "10.0.0.2:40000".into(),
+            server: "10.0.0.1:5005".into(),
+            version: order.map(|_| 1),
+            order,
+            size: order.map(|_| bytes.len() as u32),
+            payload: String::from_utf8_lossy(bytes).into_owned(),
+            payload_hex: String::new(),
+            truncated: false,
+            frames: frames.to_vec(),
+            ts: frames.last().copied().unwrap_or(0) as f64,
+            offset: Some(offset),
+            payload_bytes: bytes.to_vec(),
+        }
+    }
+
+    const C: Dir = Dir::ClientToServer;
+    const S: Dir = Dir::ServerToClient;
+
+    fn pairs(list: &[MessageEvent]) -> Vec<(Vec<usize>, usize, EchoMatch)> {
+        let refs: Vec<&MessageEvent> = list.iter().collect();
+        pair(&refs)
+            .into_iter()
+            .map(|e| (e.clients.as_slice().to_vec(), e.server, e.how))
+            .collect()
+    }
+
+    #[test]
+    fn binary_echoes_pair_by_order_not_by_position() {
+        let list = [
+            msg(C, Some(1), b"one", &[4], 0),
+            msg(C, Some(2), b"two", &[5], 12),
+            // The server answers 2 before 1, and changes 1's payload.
+            msg(S, Some(2), b"two", &[6], 0),
+            msg(S, Some(1), b"ONE", &[7], 12),
+        ];
+        assert_eq!(
+            pairs(&list),
+            vec![
+                (vec![1], 2, EchoMatch::SameOrderSamePayload),
+                (vec![0], 3, EchoMatch::SameOrderOtherPayload),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_answer_that_began_before_its_request_is_no_echo() {
+        // The server's message starts at frame 3, before the client's began (frame 4).
+        let list = [
+            msg(C, Some(1), b"x", &[4], 0),
+            msg(S, Some(1), b"x", &[3, 5], 0),
+        ];
+        assert!(pairs(&list).is_empty());
+        // A second answer to an order already answered pairs with nothing.
+        let list = [
+            msg(C, Some(1), b"x", &[4], 0),
+            msg(S, Some(1), b"x", &[5], 0),
+            msg(S, Some(1), b"x", &[6], 10),
+        ];
+        assert_eq!(pairs(&list).len(), 1);
+    }
+
+    #[test]
+    fn text_echoes_pair_by_stream_position_across_message_boundaries() {
+        let list = [
+            msg(C, None, b"hello ", &[4], 0),
+            msg(C, None, b"world", &[5], 6),
+            // The echo came back cut differently: one message for both.
+            msg(S, None, b"hello world", &[6], 0),
+        ];
+        assert_eq!(
+            pairs(&list),
+            vec![(vec![0, 1], 2, EchoMatch::SameStreamBytes)]
+        );
+        // A byte that differs: no echo.
+        let list = [
+            msg(C, None, b"hello", &[4], 0),
+            msg(S, None, b"hellO", &[6], 0),
+        ];
+        assert!(pairs(&list).is_empty());
+        let echoed = echoed_clients(&[], 2);
+        assert_eq!(echoed, vec![false, false]);
+    }
+}

@@ -1,0 +1,259 @@
+//! The checks of `labnet check client`, judged from what the conversation showed:
+//! connects, format, order, size, reads_echoes, closes (see `battery`), each with its
+//! evidence and its one-line fix.
+
+use super::session::Session;
+use super::{ClientCheck, EXIT, HEX};
+use crate::check::battery;
+use crate::check::explain::{lab_format, mistake_fix};
+use crate::check::probe::{hex, ms};
+use crate::check::CheckResult;
+use crate::server::counted;
+use labproto::mistakes::Mistake;
+use labproto::{v2, Proto};
+use std::net::SocketAddr;
+
+/// One result per check of the client battery, from what the conversation showed.
+pub(super) fn judge(
+    c: &ClientCheck,
+    s: &Session,
+    exit: Option<(Option<i32>, String)>,
+    addr: SocketAddr,
+) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    let Some(peer) = s.peer else {
+        let fix = format!(
+            "connect to port {} (the lab server's address and port)",
+            addr.port()
+        );
+        let evidence = match &exit {
+            Some((Some(code), err)) => {
+                format!("the program exited with status {code} without connecting: {err}")
+            }
+            _ => format!("no client connected to {addr} within {}", ms(c.timeout)),
+        };
+        return battery::client(c.proto)
+            .into_iter()
+            .map(|check| CheckResult::fail(check.name, evidence.clone(), fix.clone()))
+            .collect();
+    };
+    for check in battery::client(c.proto) {
+        out.push(match check.name {
+            "connects" => CheckResult::pass(
+                check.name,
+                format!(
+                    "connected from {peer} {} after the start",
+                    ms(s.accepted_after)
+                ),
+            ),
+            "format" => format_check(c, s),
+            "order" => order_check(s),
+            "size" => size_check(c, s),
+            "reads_echoes" => reads_check(c, s),
+            "closes" => closes_check(c, s, &exit),
+            _ => CheckResult::fail(check.name, "not implemented", ""),
+        });
+    }
+    out
+}
+
+fn format_check(c: &ClientCheck, s: &Session) -> CheckResult {
+    let name = battery::FORMAT.name;
+    match &s.mistake {
+        Some(m @ (Mistake::NativeAlignment { .. } | Mistake::LittleEndian { .. })) => {
+            CheckResult::fail(
+                name,
+                format!(
+                    "first message {}: {m}",
+                    hex(
+                        s.messages.first().map_or(&s.received[..], |x| &x.bytes),
+                        HEX
+                    )
+                ),
+                mistake_fix(m),
+            )
+        }
+        _ if s.messages.is_empty() => CheckResult::fail(
+            name,
+            format!(
+                "no whole {} message arrived ({} bytes: {})",
+                c.proto,
+                s.received.len(),
+                hex(&s.received, HEX)
+            ),
+            format!(
+                "pack each message with struct.pack({})",
+                lab_format(c.proto)
+            ),
+        ),
+        _ => CheckResult::pass(
+            name,
+            format!(
+                "{}, each {} ({}), first {}",
+                counted(s.messages.len() as u64, "message", "messages"),
+                lab_format(c.proto),
+                match c.proto {
+                    Proto::V2 => "29 bytes".to_string(),
+                    _ => "9-byte header + size bytes".to_string(),
+                },
+                hex(&s.messages[0].bytes, HEX)
+            ),
+        ),
+    }
+}
+
+fn order_check(s: &Session) -> CheckResult {
+    let name = battery::ORDER.name;
+    let orders: Vec<u64> = s.messages.iter().map(|m| m.order).collect();
+    let shown = orders
+        .iter()
+        .take(12)
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if orders.is_empty() {
+        return CheckResult::fail(name, "no whole message arrived", "");
+    }
+    if orders.iter().zip(1..).all(|(&o, want)| o == want) {
+        CheckResult::pass(name, format!("orders {shown}"))
+    } else {
+        CheckResult::fail(
+            name,
+            format!("orders {shown}"),
+            "number the messages from 1, adding 1 for each message sent",
+        )
+    }
+}
+
+fn size_check(c: &ClientCheck, s: &Session) -> CheckResult {
+    let name = battery::SIZE.name;
+    let fix = "put the original message's length in the size field: len(message) before packing";
+    if let Some(Mistake::SizeMismatch { .. }) = &s.mistake {
+        if let Some(m) = &s.mistake {
+            return CheckResult::fail(name, format!("first message: {m}"), fix);
+        }
+    }
+    for (i, m) in s.messages.iter().enumerate() {
+        let carried = (m.size as usize).min(v2::PAYLOAD_LEN);
+        let bad = match c.proto {
+            // The 20s field holds the message cut to 20 bytes, NUL-padded.
+            Proto::V2 => m.payload > m.size as usize || (m.payload > 0 && m.payload < carried),
+            _ => false,
+        };
+        if bad {
+            return CheckResult::fail(
+                name,
+                format!(
+                    "message {}: the size field says {} but {} payload bytes travelled ({})",
+                    i + 1,
+                    m.size,
+                    m.payload,
+                    hex(&m.bytes, HEX)
+                ),
+                fix,
+            );
+        }
+    }
+    if let Some(why) = &s.unframed {
+        return CheckResult::fail(
+            name,
+            format!("after {} whole messages: {why}", s.messages.len()),
+            fix,
+        );
+    }
+    if s.messages.is_empty() {
+        return CheckResult::fail(name, "no whole message arrived", "");
+    }
+    let sizes = s
+        .messages
+        .iter()
+        .take(12)
+        .map(|m| m.size.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    CheckResult::pass(name, format!("sizes {sizes}, each matching its payload"))
+}
+
+fn reads_check(c: &ClientCheck, s: &Session) -> CheckResult {
+    let name = battery::READS_ECHOES.name;
+    let how = match s.echoes {
+        _ if c.proto == Proto::Text => String::new(),
+        0 => String::new(),
+        1 => " (split after 4 bytes, 100 ms between the halves)".to_string(),
+        _ => " (the 1st split after 4 bytes, the 2nd in the middle, 100 ms between halves)"
+            .to_string(),
+    };
+    if let Some(reset) = &s.reset {
+        return CheckResult::fail(
+            name,
+            format!(
+                "{} ({} bytes) sent{how}; {reset}: the client closed with echo bytes unread",
+                counted(s.echoes as u64, "echo", "echoes"),
+                s.echo_bytes
+            ),
+            match c.proto {
+                Proto::V3 => {
+                    "read every echo whole: loop on recv() until you have 9 header \
+                              bytes, then size more"
+                }
+                Proto::V2 => "read every echo whole: loop on recv() until you have all 29 bytes",
+                Proto::Text => "read the echo before closing: loop on recv() until it is all there",
+            },
+        );
+    }
+    if s.fin_after.is_none() {
+        return CheckResult::fail(
+            name,
+            format!(
+                "{} ({} bytes) sent{how}; the client was still connected after {}",
+                counted(s.echoes as u64, "echo", "echoes"),
+                s.echo_bytes,
+                ms(c.timeout)
+            ),
+            "after each message read exactly one echo (header, then size bytes), then go on",
+        );
+    }
+    CheckResult::pass(
+        name,
+        format!(
+            "{} ({} bytes) sent{how}; the client closed with FIN, nothing left unread",
+            counted(s.echoes as u64, "echo", "echoes"),
+            s.echo_bytes
+        ),
+    )
+}
+
+fn closes_check(c: &ClientCheck, s: &Session, exit: &Option<(Option<i32>, String)>) -> CheckResult {
+    let name = battery::CLOSES.name;
+    let ended = match (&s.fin_after, &s.reset) {
+        (Some(after), _) => format!("the client closed (FIN) {} after connecting", ms(*after)),
+        (None, Some(_)) => "the client ended the connection (RST)".to_string(),
+        (None, None) => {
+            return CheckResult::fail(
+                name,
+                format!("the connection was still open after {}", ms(c.timeout)),
+                "close() the socket after the last echo",
+            )
+        }
+    };
+    match exit {
+        Some((Some(0), _)) | None => CheckResult::pass(
+            name,
+            if exit.is_some() {
+                format!("{ended}; the program exited 0")
+            } else {
+                ended
+            },
+        ),
+        Some((Some(code), err)) => CheckResult::fail(
+            name,
+            format!("{ended}; the program exited with status {code}: {err}"),
+            "run it by hand and read the traceback: it often comes from an echo read in part",
+        ),
+        Some((None, _)) => CheckResult::fail(
+            name,
+            format!("{ended}; the program was still running {} later", ms(EXIT)),
+            "end the program after closing the socket",
+        ),
+    }
+}
