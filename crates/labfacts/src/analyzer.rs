@@ -3,7 +3,9 @@
 
 use crate::conversation::{ConvConfig, Conversation};
 use crate::defrag::{Assembled, Defragmenter, Limits};
-use crate::event::{Diagnostic, Dir, Event, Severity, Sink, Summary, TransportKind};
+use crate::event::{
+    Diagnostic, DiagnosticKind, Dir, Event, Severity, Sink, Summary, TransportKind,
+};
 use crate::flow_hash::FlowHashBuilder;
 use crate::link::{LinkError, LinkKind};
 use crate::packet::{self, Decoded, Micros, Packet, Transport};
@@ -267,12 +269,14 @@ impl Analyzer {
             },
             Err(e) => {
                 if !self.unsupported_said.contains(&e) && self.unsupported_said.len() < 64 {
-                    let text = if number == 1 {
-                        format!("{e}; no frame can be decoded")
-                    } else {
-                        format!("frame {number}: {e}; no frame of this link type can be decoded")
-                    };
-                    self.push_diag(Severity::Error, e.code(), None, text);
+                    if let LinkError::UnsupportedLinkType { dlt, name } = &e {
+                        let kind = DiagnosticKind::LinkUnsupported {
+                            dlt: *dlt,
+                            name: name.clone(),
+                            at_frame: number,
+                        };
+                        self.push_diag(Severity::Error, None, kind);
+                    }
                     self.unsupported_said.push(e);
                 }
             }
@@ -280,36 +284,14 @@ impl Analyzer {
         self.drain(sink)
     }
 
-    /// A problem reading the input at frame `frame` (e.g. the file ends inside it).
+    /// A problem reading the input at the next frame (e.g. the file ends inside it).
     pub fn input_problem<S: Sink + ?Sized>(
         &mut self,
-        code: &'static str,
-        text: String,
-        sink: &mut S,
-    ) -> std::io::Result<()> {
-        self.input_problem_at(code, None, text, sink)
-    }
-
-    /// [`Analyzer::input_problem`] naming where in the file the record starts:
-    /// "frame 7 at byte offset 1234: ...".
-    pub fn input_problem_at<S: Sink + ?Sized>(
-        &mut self,
-        code: &'static str,
-        offset: Option<u64>,
-        text: String,
+        kind: DiagnosticKind,
         sink: &mut S,
     ) -> std::io::Result<()> {
         let frame = self.frames + 1;
-        let at = offset
-            .map(|o| format!(" at byte offset {o}"))
-            .unwrap_or_default();
-        self.events.push(Event::Diagnostic(Diagnostic {
-            severity: Severity::Error,
-            code,
-            frame: Some(frame),
-            conv: None,
-            text: format!("frame {frame}{at}: {text}"),
-        }));
+        self.push_diag(Severity::Error, Some(frame), kind);
         self.drain(sink)
     }
 
@@ -325,20 +307,16 @@ impl Analyzer {
             .set_capture_dropped(self.drops.marks(self.frames));
         self.report_dropped(self.frames);
         if self.frames == 0 {
-            self.push_diag(
-                Severity::Note,
-                "empty_capture",
-                None,
-                "the capture holds no frames".to_string(),
-            );
+            self.push_diag(Severity::Note, None, DiagnosticKind::EmptyCapture);
         }
-        for (first, text) in self.undecoded.sentences() {
-            self.push_diag(
-                Severity::Warning,
-                "encapsulation_undecoded",
-                Some(first),
-                text,
-            );
+        let undecoded: Vec<_> = self.undecoded.met().collect();
+        for (what, frames, first) in undecoded {
+            let kind = DiagnosticKind::EncapsulationUndecoded {
+                what,
+                frames,
+                first,
+            };
+            self.push_diag(Severity::Warning, Some(first), kind);
         }
         let mut open: Vec<Conversation> = self.open.drain().map(|(_, c)| c).collect();
         open.sort_by_key(|c| c.id);
@@ -370,35 +348,22 @@ impl Analyzer {
         Ok(summary)
     }
 
-    fn push_diag(
-        &mut self,
-        severity: Severity,
-        code: &'static str,
-        frame: Option<u64>,
-        text: String,
-    ) {
+    fn push_diag(&mut self, severity: Severity, frame: Option<u64>, kind: DiagnosticKind) {
         self.events.push(Event::Diagnostic(Diagnostic {
             severity,
-            code,
             frame,
             conv: None,
-            text,
+            kind,
         }));
     }
 
     fn frame_error(&mut self, frame: u64, e: &LinkError, captured: usize, orig_len: u32) {
-        let mut text = format!("frame {frame}: {e}");
-        if (captured as u64) < u64::from(orig_len) {
-            text.push_str(&format!(
-                " (the capture kept {captured} of the frame's {orig_len} bytes: snaplen)"
-            ));
-        }
-        let code = if matches!(e, LinkError::Truncated { .. }) {
-            "frame_truncated"
-        } else {
-            e.code()
+        let kind = DiagnosticKind::FrameUnreadable {
+            error: e.clone(),
+            captured,
+            orig_len,
         };
-        self.push_diag(Severity::Warning, code, Some(frame), text);
+        self.push_diag(Severity::Warning, Some(frame), kind);
     }
 
     /// Inlined: almost every frame leaves nothing queued, and then this is one test,

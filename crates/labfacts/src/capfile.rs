@@ -41,9 +41,49 @@ pub struct Frame<'a> {
 pub struct Fault {
     /// Byte offset where the bad record or block starts.
     pub offset: u64,
-    pub text: String,
+    pub kind: FileFault,
     /// Nothing after it can be read (otherwise only this record is skipped).
     pub fatal: bool,
+}
+
+/// What is wrong with a record or block of a capture file (the words are labsniff's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileFault {
+    /// A pcapng block whose length field says `len`, under the 12 bytes of any block.
+    BlockTooShort { len: usize },
+    /// A pcap record before the file header.
+    RecordBeforeHeader,
+    /// The gzip data stopped between records; `reason` is flate2's message (data).
+    GzipCut { reason: String },
+    /// The gzip data stopped inside a record; `reason` is flate2's message (data).
+    GzipCutInsideRecord { reason: String },
+    /// The (uncompressed) file ends inside a record.
+    EndsInsideRecord,
+    /// Reading the gzip data failed.
+    GzipUnreadable,
+    /// Reading the file failed.
+    Unreadable,
+    /// pcap-parser refused the record or block (`pcapng`: a block); `parser` is its
+    /// error's name (data, e.g. `Verify`).
+    Damaged { pcapng: bool, parser: String },
+    /// A length field claims `claimed` bytes, more than [`MAX_BLOCK`] (`max`): for
+    /// pcapng the block's length, for pcap the frame's.
+    TooLong {
+        pcapng: bool,
+        claimed: usize,
+        max: usize,
+    },
+    /// The parser's buffer could not grow to the record.
+    RecordTooLong,
+    /// The parsed record lies outside the parser's buffer.
+    RecordNotLocated,
+    /// A pcapng interface whose `if_tsresol` cannot be used.
+    BadTimestampResolution { interface: usize, tsresol: u8 },
+    /// An obsolete Packet Block too short for its fields (skipped).
+    ObsoletePacketBlockTooShort,
+    /// A packet block naming interface `id` of a section that describes `described`
+    /// interfaces (skipped).
+    UnknownInterface { id: u32, described: usize },
 }
 
 /// What [`CaptureFile::next_frame`] found.
@@ -160,10 +200,10 @@ impl CaptureFile {
         (self.reader.consumed() + self.pending) as u64
     }
 
-    fn fault(&self, text: String, fatal: bool) -> Fault {
+    fn fault(&self, kind: FileFault, fatal: bool) -> Fault {
         Fault {
             offset: self.reader.consumed() as u64,
-            text,
+            kind,
             fatal,
         }
     }
@@ -213,9 +253,7 @@ impl CaptureFile {
         // buffer; refills end when the input does, so the loop is bounded by the file.
         loop {
             if let Some(len) = self.short_block() {
-                return self.fatal(format!(
-                    "the block says it is {len} bytes long, less than the 12 bytes of any pcapng block (its type and two lengths): the file is damaged here"
-                ));
+                return self.fatal(FileFault::BlockTooShort { len });
             }
             // Where the buffer starts: a frame's bytes are handed out as a range of it,
             // since the parsed block cannot outlive this match (next() does not move it).
@@ -236,21 +274,17 @@ impl CaptureFile {
                         }];
                         Step::Consume(len)
                     }
-                    PcapBlockOwned::Legacy(b) => {
-                        match self.section.interfaces.first().copied() {
-                            Some(iface) => {
-                                let ts = micros(u64::from(b.ts_sec), u64::from(b.ts_usec), &iface);
-                                Step::Frame(len, span(base, b.data), ts, b.origlen, iface.dlt)
-                            }
-                            None => Step::Fatal("a record before the file header".into()),
+                    PcapBlockOwned::Legacy(b) => match self.section.interfaces.first().copied() {
+                        Some(iface) => {
+                            let ts = micros(u64::from(b.ts_sec), u64::from(b.ts_usec), &iface);
+                            Step::Frame(len, span(base, b.data), ts, b.origlen, iface.dlt)
                         }
-                    }
+                        None => Step::Fatal(FileFault::RecordBeforeHeader),
+                    },
                     PcapBlockOwned::NG(block) => self.section.ng_block(len, base, &block),
                 },
                 Err(PcapError::Eof) => match self.gzip_error() {
-                    Some(why) => Step::Fatal(format!(
-                        "the gzip data is damaged or cut here ({why}); frames after it cannot be read"
-                    )),
+                    Some(reason) => Step::Fatal(FileFault::GzipCut { reason }),
                     None => {
                         self.done = true;
                         return Next::End;
@@ -259,22 +293,18 @@ impl CaptureFile {
                 Err(PcapError::Incomplete(_)) => Step::Refill,
                 Err(PcapError::BufferTooSmall) => Step::Grow,
                 Err(PcapError::UnexpectedEof) => Step::Fatal(match self.gzip_error() {
-                    Some(why) => format!(
-                        "the gzip data is damaged or cut inside this record ({why}); frames after it cannot be read"
-                    ),
-                    None => "the file ends inside this record".to_string(),
+                    Some(reason) => FileFault::GzipCutInsideRecord { reason },
+                    None => FileFault::EndsInsideRecord,
                 }),
                 Err(PcapError::ReadError) => Step::Fatal(if self.compressed {
-                    "the gzip data is damaged or cut here; records after it cannot be read"
-                        .to_string()
+                    FileFault::GzipUnreadable
                 } else {
-                    "the file could not be read here".to_string()
+                    FileFault::Unreadable
                 }),
-                Err(e) => Step::Fatal(format!(
-                    "this {} is damaged ({}); records after it cannot be read",
-                    if self.section.pcapng { "block" } else { "record" },
-                    short_error(&e)
-                )),
+                Err(e) => Step::Fatal(FileFault::Damaged {
+                    pcapng: self.section.pcapng,
+                    parser: short_error(&e),
+                }),
             };
             if prime {
                 match step {
@@ -293,41 +323,37 @@ impl CaptureFile {
                 Step::Consume(len) => self.consume(len),
                 Step::Refill => {
                     if self.reader.refill().is_err() {
-                        return self.fatal("the file could not be read here".into());
+                        return self.fatal(FileFault::Unreadable);
                     }
                 }
                 Step::Grow => {
                     let claimed = self.claimed_len();
                     if claimed > MAX_BLOCK {
-                        let what = if self.section.pcapng {
-                            format!("the block says it is {claimed} bytes long")
-                        } else {
-                            format!("the record says its frame has {claimed} bytes")
-                        };
-                        return self.fatal(format!(
-                            "{what}, more than any capture holds ({} MiB at most): the file is damaged here",
-                            MAX_BLOCK >> 20
-                        ));
+                        return self.fatal(FileFault::TooLong {
+                            pcapng: self.section.pcapng,
+                            claimed,
+                            max: MAX_BLOCK,
+                        });
                     }
                     // `claimed` is at most MAX_BLOCK, so the buffer stays bounded.
                     let size = claimed + BUFFER;
                     if !self.reader.grow(size) {
-                        return self.fatal("the record is too long to be read".into());
+                        return self.fatal(FileFault::RecordTooLong);
                     }
                 }
-                Step::Skip(len, text) => {
-                    let fault = self.fault(text, false);
+                Step::Skip(len, kind) => {
+                    let fault = self.fault(kind, false);
                     self.consume(len);
                     return Next::Skipped(fault);
                 }
-                Step::Fatal(text) => return self.fatal(text),
+                Step::Fatal(kind) => return self.fatal(kind),
                 Step::Frame(len, (start, size), ts, orig_len, dlt) => {
                     let range = start..start.saturating_add(size);
                     // Asked with a borrow that ends here, so that a frame read past can
                     // be consumed (the frame returned below borrows the buffer again).
                     let kept = match self.reader.data().get(range.clone()) {
                         Some(d) => keep(dlt, d),
-                        None => return self.fatal("the record could not be located".into()),
+                        None => return self.fatal(FileFault::RecordNotLocated),
                     };
                     if !kept {
                         self.consume(len);
@@ -353,9 +379,9 @@ impl CaptureFile {
             .and_then(|f| f.lock().ok().and_then(|g| g.clone()))
     }
 
-    fn fatal(&mut self, text: String) -> Next<'_> {
+    fn fatal(&mut self, kind: FileFault) -> Next<'_> {
         self.done = true;
-        Next::Fatal(self.fault(text, true))
+        Next::Fatal(self.fault(kind, true))
     }
 
     /// The length field of the record at the buffer's start, as the file states it.
@@ -413,8 +439,8 @@ enum Step {
     Consume(usize),
     Refill,
     Grow,
-    Skip(usize, String),
-    Fatal(String),
+    Skip(usize, FileFault),
+    Fatal(FileFault),
     /// Block length, the frame's bytes (start and length in the buffer), timestamp,
     /// original length, link type.
     Frame(usize, (usize, usize), Micros, u32, i32),
@@ -451,7 +477,7 @@ fn micros(secs: u64, fraction: u64, iface: &Interface) -> Micros {
         .saturating_add(u64::try_from(frac).unwrap_or(u64::MAX))
 }
 
-/// pcap-parser's error without the bytes it carries.
+/// pcap-parser's error without the bytes it carries: its name (data for the words).
 fn short_error(e: &PcapError<&[u8]>) -> String {
     match e {
         PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {

@@ -5,8 +5,9 @@ use crate::analysis::conn_state::{ConnState, SegmentFlags};
 use crate::analysis::TcpFlowAnalysis;
 use crate::dissect::Dissector;
 use crate::event::{
-    seconds, AnalysisEvent, CapturePoint, ConversationRecord, Diagnostic, Dir, Event, FrameAt,
-    GapRecord, Severity, SynAttempt, SynOptions, TcpDetails, TransportKind,
+    seconds, AnalysisEvent, CapturePoint, ConversationRecord, Diagnostic, DiagnosticKind, Dir,
+    Event, FrameAt, GapRecord, RstRefused, Severity, SynAttempt, SynOptions, TcpDetails,
+    TransportKind,
 };
 use crate::packet::{Packet, TcpSegment};
 use crate::queue::ConvInfo;
@@ -230,15 +231,12 @@ impl Conversation {
         if payload.len() < wire_len {
             out.push(Event::Diagnostic(Diagnostic {
                 severity: Severity::Warning,
-                code: "frame_truncated",
                 frame: Some(pkt.frame),
                 conv: Some(self.id),
-                text: format!(
-                    "frame {}: the capture kept {} of the {} bytes of this UDP datagram (snaplen); the message below is cut short",
-                    pkt.frame,
-                    payload.len(),
-                    wire_len
-                ),
+                kind: DiagnosticKind::UdpTruncated {
+                    captured: payload.len(),
+                    wire_len,
+                },
             }));
         }
         self.payload_seen(dir, pkt);
@@ -275,14 +273,9 @@ impl Conversation {
                 self.cold.details.rsts_ignored += 1;
                 out.push(Event::Diagnostic(Diagnostic {
                     severity: Severity::Warning,
-                    code: "rst_ignored",
                     frame: Some(pkt.frame),
                     conv: Some(self.id),
-                    text: format!(
-                        "frame {}: a RST from the {} that its peer's TCP ignores: {why}; the conversation goes on",
-                        pkt.frame,
-                        dir.sender()
-                    ),
+                    kind: DiagnosticKind::RstIgnored { dir, why },
                 }));
                 return false;
             }
@@ -541,20 +534,19 @@ impl Conversation {
     /// 3.10.7.3 and RFC 5961 3.2), or `None` when it would be. In SYN-SENT a RST counts
     /// only if it acknowledges the SYN; afterwards its sequence number must fall in the
     /// receiver's window, starting at the next byte expected from the RST's sender.
-    fn unacceptable_rst(&self, dir: Dir, seg: &TcpSegment<'_>) -> Option<String> {
+    fn unacceptable_rst(&self, dir: Dir, seg: &TcpSegment<'_>) -> Option<RstRefused> {
         let (i, peer) = (dir.index(), 1 - dir.index());
         if dir == Dir::ServerToClient && self.cold.details.syn_ack_frame.is_none() {
             let isn = self.cold.details.client_isn?;
             let wanted = isn.wrapping_add(1);
             return if !seg.flags.ack {
-                Some(format!(
-                    "it answers the client's SYN without acknowledging it (a RST in SYN-SENT must carry ACK {wanted}, RFC 9293 3.10.7.3)"
-                ))
+                Some(RstRefused::SynSentNoAck { wanted })
             } else if seg.ack != wanted {
-                Some(format!(
-                    "its ACK {} does not acknowledge the client's SYN (ISN {isn}, so ACK {wanted} was needed, RFC 9293 3.10.7.3)",
-                    seg.ack
-                ))
+                Some(RstRefused::SynSentWrongAck {
+                    ack: seg.ack,
+                    isn,
+                    wanted,
+                })
             } else {
                 None
             };
@@ -580,11 +572,11 @@ impl Conversation {
         if offset >= -1 && i64::from(offset) <= i64::from(window.max(1)) {
             None
         } else {
-            Some(format!(
-                "its sequence number {} lies outside the {}'s receive window (next expected {expected}, window {window} bytes, RFC 5961 3.2)",
-                seg.seq,
-                if peer == 0 { "client" } else { "server" }
-            ))
+            Some(RstRefused::OutsideWindow {
+                seq: seg.seq,
+                expected,
+                window,
+            })
         }
     }
 
@@ -703,10 +695,6 @@ fn dir_from(index: usize) -> Dir {
 }
 
 /// A gap found just after the capture dropped frames: its cause, not the network's.
-const CAPTURE_DROPPED_GAP: &str =
-    "the capture dropped frames here (labsniff or the kernel fell behind), \
-     so these bytes were most likely sent and received but not captured: not a loss on the network";
-
 /// A frame that carried payload, with its capture time in microseconds: seconds
 /// (an f64 division) only when the record is built, not for every segment.
 #[derive(Debug, Clone, Copy)]
@@ -770,37 +758,19 @@ impl Router<'_, '_> {
             reason: reason_name,
             capture_dropped_before: capture_dropped,
         });
-        let why = if capture_dropped {
-            CAPTURE_DROPPED_GAP
-        } else {
-            reason.explain()
-        };
-        let mut text = format!(
-            "frame {frame}: {len} bytes of the {}'s stream (stream offsets {offset} to {}) are missing from the capture: {why}",
-            dir.sender(),
-            offset + len - 1,
-        );
-        if reason == GapReason::Overflow {
-            text.push_str(&format!(
-                " (cap {} bytes, --max-ooo-bytes)",
-                self.max_ooo_bytes
-            ));
-        }
-        if dropped > 0 {
-            text.push_str(&format!(
-                "; the unfinished message before the gap ({dropped} bytes) is dropped"
-            ));
-        }
         self.out.push(Event::Diagnostic(Diagnostic {
             severity: Severity::Warning,
-            code: if reason == GapReason::Overflow {
-                "ooo_overflow"
-            } else {
-                "gap"
-            },
             frame: Some(frame),
             conv: Some(self.id),
-            text,
+            kind: DiagnosticKind::Gap {
+                dir,
+                offset,
+                bytes: len,
+                reason,
+                capture_dropped,
+                max_ooo_bytes: self.max_ooo_bytes,
+                unfinished: dropped,
+            },
         }));
     }
 }

@@ -2,7 +2,7 @@
 //! direction with labproto's framers, map messages back to the frames that carried
 //! them, resynchronise after gaps and report `struct` mistakes.
 
-use crate::event::{Diagnostic, Dir, Event, Severity};
+use crate::event::{Detection, DetectionBasis, Diagnostic, DiagnosticKind, Dir, Event, Severity};
 use crate::queue::{ConvInfo, MessageView, Out};
 use labproto::framer::{decoder_for, LabDecoder};
 use labproto::{detect, mistakes, Framer, Proto};
@@ -114,13 +114,12 @@ impl Dissector {
         }
     }
 
-    fn diag(&self, severity: Severity, code: &'static str, frame: u64, text: String) -> Event {
+    fn diag(&self, severity: Severity, frame: u64, kind: DiagnosticKind) -> Event {
         Event::Diagnostic(Diagnostic {
             severity,
-            code,
             frame: Some(frame),
             conv: Some(self.info.conv),
-            text: format!("frame {frame}: {text}"),
+            kind,
         })
     }
 
@@ -177,14 +176,13 @@ impl Dissector {
         let side = &mut self.sides[dir.index()];
         if !side.mistakes_done && proto != Proto::Text {
             side.mistakes_done = true;
-            for m in mistakes::recognise(Some(proto), bytes, self.max_size, true) {
-                let d = self.diag(
-                    Severity::Warning,
-                    m.code(),
-                    frame,
-                    format!("the {}'s first datagram: {m}", dir.sender()),
-                );
-                out.push(d);
+            for mistake in mistakes::recognise(Some(proto), bytes, self.max_size, true) {
+                let kind = DiagnosticKind::StructMistake {
+                    dir,
+                    mistake,
+                    datagram: true,
+                };
+                out.push(self.diag(Severity::Warning, frame, kind));
             }
         }
         // The size limit holds for datagrams as for streams: the same v3 framing rule
@@ -195,17 +193,12 @@ impl Dissector {
             let rule = labproto::v3::V3Decoder::new(self.max_size);
             if let Err(labproto::Error::SizeOverLimit { size, .. }) = rule.frame_len(bytes, offset)
             {
-                let d = self.diag(
-                    Severity::Error,
-                    "size_over_limit",
-                    frame,
-                    format!(
-                        "this {}-byte datagram is not one v3 message: its size field says {size} bytes, more than the limit of {} bytes (--max-size)",
-                        bytes.len(),
-                        self.max_size
-                    ),
-                );
-                out.push(d);
+                let kind = DiagnosticKind::DatagramOverLimit {
+                    len: bytes.len(),
+                    size,
+                    limit: self.max_size,
+                };
+                out.push(self.diag(Severity::Error, frame, kind));
                 return;
             }
         }
@@ -221,17 +214,13 @@ impl Dissector {
                     Some(offset),
                 );
             }
-            Err(e) => {
-                let d = self.diag(
-                    Severity::Error,
-                    e.code(),
-                    frame,
-                    format!(
-                        "this {}-byte datagram is not one {proto} message: {e}",
-                        bytes.len()
-                    ),
-                );
-                out.push(d);
+            Err(error) => {
+                let kind = DiagnosticKind::DatagramNotMessage {
+                    len: bytes.len(),
+                    proto,
+                    error,
+                };
+                out.push(self.diag(Severity::Error, frame, kind));
             }
         }
     }
@@ -265,40 +254,20 @@ impl Dissector {
                 continue;
             };
             let mut events = Vec::new();
-            if let Err(e) = framer.finish() {
+            if let Err(error) = framer.finish() {
                 let last = side.spans.back().map_or(frame, |s| s.frame);
-                events.push((
-                    Severity::Warning,
-                    e.code(),
-                    last,
-                    format!("{} {}", dir.sender(), e),
-                ));
+                events.push((last, DiagnosticKind::StreamEnded { dir, error }));
             }
             if side.unframed_dropped > 0 {
-                events.push((
-                    Severity::Warning,
-                    "unframed",
-                    frame,
-                    format!(
-                        "{} of the {}'s stream could not be framed as {} and {} skipped",
-                        if side.unframed_dropped == 1 {
-                            "1 byte".to_string()
-                        } else {
-                            format!("{} bytes", side.unframed_dropped)
-                        },
-                        dir.sender(),
-                        framer.proto(),
-                        if side.unframed_dropped == 1 {
-                            "was"
-                        } else {
-                            "were"
-                        }
-                    ),
-                ));
+                let kind = DiagnosticKind::Unframed {
+                    dir,
+                    bytes: side.unframed_dropped,
+                    proto: framer.proto(),
+                };
+                events.push((frame, kind));
             }
-            for (sev, code, f, text) in events {
-                let d = self.diag(sev, code, f, text);
-                out.push(d);
+            for (f, kind) in events {
+                out.push(self.diag(Severity::Warning, f, kind));
             }
         }
     }
@@ -312,9 +281,10 @@ impl Dissector {
             }
             let ambiguous = !at_end && head.len() < HEAD_MAX && binary_tie(head, self.max_size);
             if let Some(g) = detect::guess(head, self.max_size, at_end).filter(|_| !ambiguous) {
+                let basis = basis_of(&g, head, self.max_size, at_end);
                 decided = Some((
                     g.proto,
-                    format!("the {}'s first bytes: {}", dir.sender(), g.reason),
+                    Detection::FirstBytes { dir, basis },
                     self.sides[dir.index()].first_frame,
                 ));
                 break;
@@ -331,24 +301,19 @@ impl Dissector {
                 return;
             }
             let first = self.sides.iter().filter_map(|s| s.first_frame).min();
-            decided = Some((
-                Proto::Text,
-                "no binary lab format fits the first bytes".to_string(),
-                first,
-            ));
+            decided = Some((Proto::Text, Detection::NoBinaryFormat, first));
         }
-        let Some((proto, reason, first)) = decided else {
+        let Some((proto, detection, first)) = decided else {
             return;
         };
         self.set_proto(proto);
         // About the frame with the first bytes, not the later one that let them be read.
-        let d = self.diag(
-            Severity::Note,
-            "proto_detected",
-            first.unwrap_or(frame),
-            format!("conversation {} carries {proto}: {reason}", self.info.conv),
-        );
-        out.push(d);
+        let kind = DiagnosticKind::ProtoDetected {
+            conv: self.info.conv,
+            proto,
+            detection,
+        };
+        out.push(self.diag(Severity::Note, first.unwrap_or(frame), kind));
         for side in &mut self.sides {
             side.backlog_bytes = 0;
         }
@@ -387,14 +352,13 @@ impl Dissector {
         );
         let frame = side.first_frame.unwrap_or(0);
         self.sides[dir.index()].mistakes_done = true;
-        for m in found {
-            let d = self.diag(
-                Severity::Warning,
-                m.code(),
-                frame,
-                format!("the {}'s first message: {m}", dir.sender()),
-            );
-            out.push(d);
+        for mistake in found {
+            let kind = DiagnosticKind::StructMistake {
+                dir,
+                mistake,
+                datagram: false,
+            };
+            out.push(self.diag(Severity::Warning, frame, kind));
         }
     }
 
@@ -455,13 +419,13 @@ impl Dissector {
                         framer.skip(skip);
                         side.resync = false;
                         side.unframed_dropped += skip as u64;
-                        let text = format!(
-                            "the {}'s stream resynchronised at stream offset {at}, the next provable {proto} message boundary{}",
-                            dir.sender(),
-                            if skip > 0 { format!(" ({skip} bytes skipped)") } else { String::new() }
-                        );
-                        let d = self.diag(Severity::Note, "resync", frame, text);
-                        out.push(d);
+                        let kind = DiagnosticKind::Resync {
+                            dir,
+                            offset: at,
+                            proto,
+                            skipped: skip,
+                        };
+                        out.push(self.diag(Severity::Note, frame, kind));
                         continue;
                     }
                     None => {
@@ -492,9 +456,9 @@ impl Dissector {
                             let frames = side.spans.iter().filter(carried).map(|s| s.frame);
                             out.message(&self.info, dir, &m, frames, last.1, Some(offset));
                         }
-                        Err(e) => {
-                            let d = self.diag(Severity::Error, e.code(), last.0, e.to_string());
-                            out.push(d);
+                        Err(error) => {
+                            let kind = DiagnosticKind::MessageInvalid { error };
+                            out.push(self.diag(Severity::Error, last.0, kind));
                         }
                     }
                     let side = &mut self.sides[dir.index()];
@@ -503,16 +467,40 @@ impl Dissector {
                     }
                 }
                 Ok(None) => return,
-                Err(e) => {
-                    let text = format!("the {}'s stream: {e}", dir.sender());
+                Err(error) => {
                     framer.skip(1);
                     side.unframed_dropped += 1;
                     side.resync = true;
-                    let d = self.diag(Severity::Error, e.code(), frame, text);
-                    out.push(d);
+                    let kind = DiagnosticKind::StreamUnframeable { dir, error };
+                    out.push(self.diag(Severity::Error, frame, kind));
                 }
             }
         }
+    }
+}
+
+/// Which of [`detect::guess`]'s rules decided `g` on `head`, with its numbers. labproto
+/// says it only in words (`Guess::reason`), so this asks the functions `guess` itself
+/// asks, in its order: a `struct` mistake decides when neither binary format scores 90,
+/// otherwise the highest score. (labsniff's words are checked against `Guess::reason`
+/// on many inputs: `labsniff::words::dissect` tests.)
+pub fn basis_of(g: &detect::Guess, head: &[u8], max_size: u32, at_end: bool) -> DetectionBasis {
+    let scores = detect::plausibility(head, max_size, at_end);
+    if scores.v2.max(scores.v3) < 90 {
+        if let Some(m) = mistakes::recognise(None, head, max_size, at_end)
+            .into_iter()
+            .next()
+        {
+            return DetectionBasis::WrongStruct(m);
+        }
+    }
+    match g.proto {
+        Proto::Text => DetectionBasis::Text {
+            percent: g.score,
+            bytes: head.len(),
+        },
+        Proto::V2 => DetectionBasis::V2(scores),
+        Proto::V3 => DetectionBasis::V3(scores),
     }
 }
 

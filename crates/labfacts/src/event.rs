@@ -3,11 +3,13 @@
 
 use serde::Serialize;
 
+mod diagnostic;
 pub mod dir;
+pub use diagnostic::{Detection, DetectionBasis, Diagnostic, DiagnosticKind, RstRefused};
 pub use dir::Dir;
 
 /// One output event. Not `Serialize` itself: its JSON line carries words (an analysis
-/// line's `text`), which the renderer adds (`labsniff::output::json`).
+/// or diagnostic line's `text`), which the renderer adds (`labsniff::output::json`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Message(MessageEvent),
@@ -366,17 +368,6 @@ impl Severity {
             Severity::Note => "note",
         }
     }
-}
-
-/// Something worth telling about the capture or the traffic.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Diagnostic {
-    pub severity: Severity,
-    pub code: &'static str,
-    /// The frame it is about (null when about the whole capture).
-    pub frame: Option<u64>,
-    pub conv: Option<u64>,
-    pub text: String,
 }
 
 /// The last event: totals.

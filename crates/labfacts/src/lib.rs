@@ -29,7 +29,6 @@ pub mod flow_hash;
 pub mod index;
 pub mod link;
 pub mod packet;
-pub mod phrasing;
 pub mod port_census;
 pub mod port_choice;
 pub mod privileges;

@@ -34,31 +34,71 @@ pub enum LinkKind {
 const AF_INET6_VALUES: [u32; 4] = [10, 24, 28, 30];
 const AF_INET: u32 = 2;
 
-/// Why a frame could not be turned into an IP packet.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Which header of a frame a [`LinkError`] is about (the words naming it are
+/// labsniff's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Header {
+    Ethernet,
+    /// An 802.1Q / 802.1ad tag, as the encapsulation walk meets it.
+    VlanTag,
+    /// A VLAN tag as etherparse slices it.
+    Vlan,
+    VnTag,
+    /// 802.1ah PBB I-TAG.
+    PbbItag,
+    MplsLabelStack,
+    /// The first byte after the bottom of an MPLS label stack.
+    IpAfterMpls,
+    PppoeSession,
+    /// 802.2 LLC after an 802.3 length field.
+    Llc,
+    /// 802.2 SNAP after LLC.
+    Snap,
+    LinuxSll,
+    LinuxSll2,
+    /// BSD NULL/LOOP.
+    BsdNull,
+    /// The IP header, version not yet known.
+    Ip,
+    Ipv4,
+    Ipv4Packet,
+    IpAuthentication,
+    Ipv6,
+    Ipv6Packet,
+    Ipv6Extension,
+    Udp,
+    UdpPayload,
+    Tcp,
+    /// A layer etherparse names that labsniff does not tell apart.
+    Other,
+}
+
+/// Why a frame could not be turned into an IP packet: the facts; the words are
+/// labsniff's (`labsniff::words::link`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkError {
-    #[error(
-        "link type {dlt}{name} is not supported: labsniff reads Ethernet (1), Linux cooked \
-         SLL (113) and SLL2 (276), BSD NULL (0) and LOOP (108), and raw IP (12, 14, 101, 228, 229)"
-    )]
+    /// A link type labsniff does not read.
     UnsupportedLinkType {
         dlt: i32,
-        /// " (NAME)" when libpcap knows the type, else empty.
-        name: String,
+        /// libpcap's name of the type (data, e.g. `IEEE802_11`), when it knows one.
+        name: Option<String>,
     },
-    #[error("the {layer} needs {required_len} bytes, only {len} were captured")]
+    /// The capture cut the frame inside `layer`.
     Truncated {
-        layer: &'static str,
+        layer: Header,
         required_len: usize,
         len: usize,
     },
-    #[error("the {layer} carries protocol 0x{protocol:04x}, which is not IPv4 or IPv6")]
-    NotIp { layer: &'static str, protocol: u32 },
-    #[error("the {layer} could not be parsed: {reason}")]
-    Malformed { layer: &'static str, reason: String },
+    /// `layer` carries something other than IPv4 or IPv6.
+    NotIp { layer: Header, protocol: u32 },
+    /// `layer` could not be parsed.
+    Malformed {
+        layer: Header,
+        /// etherparse's description of what is wrong (data: the library's message).
+        reason: String,
+    },
     /// An encapsulation labsniff recognises but does not decode (counted per
     /// capture, not reported per frame).
-    #[error("the frame carries {}: not decoded", .0.words())]
     Undecoded(encap::Undecoded),
 }
 
@@ -90,10 +130,7 @@ impl LinkKind {
             other => {
                 return Err(LinkError::UnsupportedLinkType {
                     dlt: other,
-                    name: pcap::Linktype(other)
-                        .get_name()
-                        .map(|n| format!(" ({n})"))
-                        .unwrap_or_default(),
+                    name: pcap::Linktype(other).get_name().ok(),
                 })
             }
         })
@@ -134,7 +171,7 @@ fn ethernet(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
     match encap::ethernet(frame)? {
         encap::Walk::Ip { plain: true, .. } => {
             LaxSlicedPacket::from_ethernet(frame).map_err(|e| LinkError::Truncated {
-                layer: "Ethernet header",
+                layer: Header::Ethernet,
                 required_len: e.required_len,
                 len: e.len,
             })
@@ -144,19 +181,19 @@ fn ethernet(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
         } => match frame.get(offset..) {
             Some(payload) => Ok(LaxSlicedPacket::from_ether_type(ether_type, payload)),
             None => Err(LinkError::Truncated {
-                layer: "IP header",
+                layer: Header::Ip,
                 required_len: offset + 1,
                 len: frame.len(),
             }),
         },
         encap::Walk::NotIp { protocol } => Err(LinkError::NotIp {
-            layer: "Ethernet header",
+            layer: Header::Ethernet,
             protocol,
         }),
     }
 }
 
-fn need(layer: &'static str, frame: &[u8], required_len: usize) -> Result<(), LinkError> {
+fn need(layer: Header, frame: &[u8], required_len: usize) -> Result<(), LinkError> {
     if frame.len() < required_len {
         return Err(LinkError::Truncated {
             layer,
@@ -170,26 +207,26 @@ fn need(layer: &'static str, frame: &[u8], required_len: usize) -> Result<(), Li
 fn from_ip(data: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
     if data.is_empty() {
         return Err(LinkError::Truncated {
-            layer: "IP header",
+            layer: Header::Ip,
             required_len: 1,
             len: 0,
         });
     }
     LaxSlicedPacket::from_ip(data).map_err(|e| match e {
         etherparse::err::ip::LaxHeaderSliceError::Len(l) => LinkError::Truncated {
-            layer: "IP header",
+            layer: Header::Ip,
             required_len: l.required_len,
             len: l.len,
         },
         etherparse::err::ip::LaxHeaderSliceError::Content(c) => LinkError::Malformed {
-            layer: "IP header",
+            layer: Header::Ip,
             reason: c.to_string(),
         },
     })
 }
 
 fn from_ether_type<'a>(
-    layer: &'static str,
+    layer: Header,
     protocol: u16,
     payload: &'a [u8],
 ) -> Result<LaxSlicedPacket<'a>, LinkError> {
@@ -207,7 +244,7 @@ fn from_ether_type<'a>(
 /// Parsed by hand: etherparse 0.18's SLL parser refuses ARPHRD 772 (loopback), which
 /// is exactly what `tcpdump -i any` records for `lo`.
 fn linux_sll(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
-    const LAYER: &str = "Linux cooked (SLL) header";
+    const LAYER: Header = Header::LinuxSll;
     need(LAYER, frame, 16)?;
     let protocol = u16::from_be_bytes([frame[14], frame[15]]);
     from_ether_type(LAYER, protocol, &frame[16..])
@@ -216,7 +253,7 @@ fn linux_sll(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
 /// SLL v2: protocol (u16), reserved, interface index, ARPHRD, packet type, address
 /// length, 8 address bytes (20 bytes). etherparse has no SLL2 parser.
 fn linux_sll2(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
-    const LAYER: &str = "Linux cooked (SLL2) header";
+    const LAYER: Header = Header::LinuxSll2;
     need(LAYER, frame, 20)?;
     let protocol = u16::from_be_bytes([frame[0], frame[1]]);
     from_ether_type(LAYER, protocol, &frame[20..])
@@ -225,7 +262,7 @@ fn linux_sll2(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
 /// NULL/LOOP: a 4-byte address family. NULL stores it in the capturing host's byte
 /// order, which may not be ours, so both orders are tried (the values are small).
 fn null_header(frame: &[u8], network_order: bool) -> Result<LaxSlicedPacket<'_>, LinkError> {
-    const LAYER: &str = "BSD loopback (NULL) header";
+    const LAYER: Header = Header::BsdNull;
     need(LAYER, frame, 4)?;
     let raw = [frame[0], frame[1], frame[2], frame[3]];
     let be = u32::from_be_bytes(raw);

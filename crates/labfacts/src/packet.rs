@@ -1,7 +1,7 @@
 //! One captured frame decoded to what labsniff needs: addresses, ports, TCP header
 //! fields and options, and the transport payload (a slice of the frame, not a copy).
 
-use crate::link::{LinkError, LinkKind};
+use crate::link::{Header, LinkError, LinkKind};
 use etherparse::{LaxNetSlice, TcpOptionElement, TransportSlice};
 use std::net::{IpAddr, SocketAddr};
 
@@ -290,27 +290,27 @@ fn decode_any(
     }))
 }
 
-fn layer_name(layer: etherparse::err::Layer) -> &'static str {
+fn header_of(layer: etherparse::err::Layer) -> Header {
     use etherparse::err::Layer::*;
     match layer {
-        LinuxSllHeader => "Linux cooked (SLL) header",
-        Ethernet2Header => "Ethernet header",
-        VlanHeader => "VLAN tag",
-        IpHeader => "IP header",
-        Ipv4Header => "IPv4 header",
-        Ipv4Packet => "IPv4 packet",
-        IpAuthHeader => "IP authentication header",
-        Ipv6Header => "IPv6 header",
-        Ipv6Packet => "IPv6 packet",
+        LinuxSllHeader => Header::LinuxSll,
+        Ethernet2Header => Header::Ethernet,
+        VlanHeader => Header::Vlan,
+        IpHeader => Header::Ip,
+        Ipv4Header => Header::Ipv4,
+        Ipv4Packet => Header::Ipv4Packet,
+        IpAuthHeader => Header::IpAuthentication,
+        Ipv6Header => Header::Ipv6,
+        Ipv6Packet => Header::Ipv6Packet,
         Ipv6ExtHeader
         | Ipv6HopByHopHeader
         | Ipv6DestOptionsHeader
         | Ipv6RouteHeader
-        | Ipv6FragHeader => "IPv6 extension header",
-        UdpHeader => "UDP header",
-        UdpPayload => "UDP payload",
-        TcpHeader => "TCP header",
-        _ => "link or network header",
+        | Ipv6FragHeader => Header::Ipv6Extension,
+        UdpHeader => Header::Udp,
+        UdpPayload => Header::UdpPayload,
+        TcpHeader => Header::Tcp,
+        _ => Header::Other,
     }
 }
 
@@ -319,7 +319,7 @@ fn stop_error(
     layer: etherparse::err::Layer,
 ) -> LinkError {
     use etherparse::err::packet::SliceError;
-    let layer = layer_name(layer);
+    let layer = header_of(layer);
     match err {
         SliceError::Len(l) => LinkError::Truncated {
             layer,

@@ -367,7 +367,7 @@ impl<'a> Out<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::{Diagnostic, Severity};
+    use crate::event::{Diagnostic, DiagnosticKind, Severity};
 
     fn info() -> ConvInfo {
         ConvInfo {
@@ -392,10 +392,9 @@ mod tests {
     fn note(frame: u64) -> Event {
         Event::Diagnostic(Diagnostic {
             severity: Severity::Note,
-            code: "test",
             frame: Some(frame),
             conv: None,
-            text: format!("note {frame}"),
+            kind: DiagnosticKind::EmptyCapture,
         })
     }
 

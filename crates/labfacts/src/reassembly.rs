@@ -35,21 +35,6 @@ pub enum GapReason {
     Flush,
 }
 
-impl GapReason {
-    /// Plain words for diagnostics.
-    pub fn explain(self) -> &'static str {
-        match self {
-            GapReason::Acked => {
-                "the peer acknowledged them in this frame, so they were sent and received, but the \
-                 capture did not show them (within 64 frames or 1 s of the ACK)"
-            }
-            GapReason::Overflow => "the out-of-order buffer overflowed while waiting for them",
-            GapReason::Truncated => "the capture cut the frame that carried them (snaplen)",
-            GapReason::Flush => "the conversation or the capture ended without them",
-        }
-    }
-}
-
 /// What the reassembler hands out, strictly in stream order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Piece<'a, T> {

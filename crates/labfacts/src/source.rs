@@ -5,7 +5,7 @@
 //! capture thread that only moves frames, see `live`, and the analysis here).
 
 use crate::analyzer::{Analyzer, Options};
-use crate::event::{Sink, Summary};
+use crate::event::{DiagnosticKind, Sink, Summary};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -239,8 +239,8 @@ fn pump<F: frames::Frames>(
                     }
                 }
                 if let Some(save) = savefile.as_mut() {
-                    if let Some(text) = save.write(&frame) {
-                        analyzer.input_problem("frames_not_copied", text, sink)?;
+                    if let Some(kind) = save.write(&frame) {
+                        analyzer.input_problem(kind, sink)?;
                     }
                 }
                 analyzer.frame_with_link(
@@ -257,13 +257,8 @@ fn pump<F: frames::Frames>(
                 interrupted = source.stop.load(Ordering::SeqCst);
                 break;
             }
-            frames::Got::Problem {
-                code,
-                offset,
-                text,
-                fatal,
-            } => {
-                analyzer.input_problem_at(code, offset, text, sink)?;
+            frames::Got::Problem { kind, fatal } => {
+                analyzer.input_problem(kind, sink)?;
                 if fatal {
                     break;
                 }
@@ -389,8 +384,11 @@ fn pump_live(
                         analyzer.frame_with_link(links.kind(dlt), data, *ts, *orig_len, sink)?;
                     }
                     batch::Item::Dropped(d) => analyzer.capture_dropped(*d),
-                    batch::Item::Problem(text) => {
-                        analyzer.input_problem("capture_error", text.clone(), sink)?;
+                    batch::Item::Problem(reason) => {
+                        let kind = DiagnosticKind::CaptureError {
+                            reason: reason.clone(),
+                        };
+                        analyzer.input_problem(kind, sink)?;
                     }
                 }
             }

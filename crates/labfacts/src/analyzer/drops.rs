@@ -4,7 +4,7 @@
 //! analysis flags found there are put down to the capture, not the network.
 
 use super::Analyzer;
-use crate::event::Severity;
+use crate::event::{DiagnosticKind, Severity};
 
 /// A drop the capture noticed: `kernel` frames dropped by the kernel (libpcap's
 /// statistics went up) and `queue` frames labsniff's own queue had no room for, all
@@ -72,18 +72,12 @@ impl Analyzer {
             return;
         }
         d.said += 1;
-        let mut parts = Vec::new();
-        if drop.kernel > 0 {
-            parts.push(format!("{} by the kernel", drop.kernel));
-        }
-        if drop.queue > 0 {
-            parts.push(format!("{} by labsniff's queue", drop.queue));
-        }
-        let text = format!(
-            "frames {from} to {next}: the capture dropped frames here ({}): it fell behind the \
-             traffic, so gaps and TCP analysis flags near here come from the capture, not the network",
-            parts.join(", ")
-        );
-        self.push_diag(Severity::Warning, "capture_dropped", Some(next), text);
+        let kind = DiagnosticKind::CaptureDropped {
+            from,
+            to: next,
+            kernel: drop.kernel,
+            queue: drop.queue,
+        };
+        self.push_diag(Severity::Warning, Some(next), kind);
     }
 }

@@ -2,7 +2,7 @@
 //! packet block (Enhanced, Simple, the obsolete Packet Block) as a frame of its
 //! interface.
 
-use super::{micros, span, ts_units, Interface, Step};
+use super::{micros, span, ts_units, FileFault, Interface, Step};
 use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapNGPacketBlock;
 
@@ -29,11 +29,10 @@ impl Section {
             Block::InterfaceDescription(idb) => {
                 let units = ts_units(idb.if_tsresol);
                 let Some(units) = units else {
-                    return Step::Fatal(format!(
-                        "interface {} has a timestamp resolution (if_tsresol {}) that cannot be used",
-                        self.interfaces.len(),
-                        idb.if_tsresol
-                    ));
+                    return Step::Fatal(FileFault::BadTimestampResolution {
+                        interface: self.interfaces.len(),
+                        tsresol: idb.if_tsresol,
+                    });
                 };
                 self.interfaces.push(Interface {
                     dlt: idb.linktype.0,
@@ -83,7 +82,7 @@ impl Section {
                 }) == OBSOLETE_PB =>
             {
                 let Some(pb) = obsolete_packet(b.data, self.big_endian) else {
-                    return Step::Skip(len, "this obsolete Packet Block is too short".into());
+                    return Step::Skip(len, FileFault::ObsoletePacketBlockTooShort);
                 };
                 match self.interface(u32::from(pb.if_id), len) {
                     Ok(iface) => {
@@ -100,20 +99,19 @@ impl Section {
     }
 
     fn interface(&self, id: u32, len: usize) -> Result<Interface, Step> {
-        usize::try_from(id)
+        match usize::try_from(id)
             .ok()
             .and_then(|i| self.interfaces.get(i))
-            .copied()
-            .ok_or_else(|| {
-                Step::Skip(
-                    len,
-                    format!(
-                        "this packet block names interface {id}, but its section describes {} interface{}: the frame is skipped",
-                        self.interfaces.len(),
-                        if self.interfaces.len() == 1 { "" } else { "s" }
-                    ),
-                )
-            })
+        {
+            Some(iface) => Ok(*iface),
+            None => Err(Step::Skip(
+                len,
+                FileFault::UnknownInterface {
+                    id,
+                    described: self.interfaces.len(),
+                },
+            )),
+        }
     }
 }
 

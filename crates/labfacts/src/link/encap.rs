@@ -7,7 +7,7 @@
 //! What cannot be decoded is not a per-frame error: [`Undecoded`] names it, and the
 //! analyzer says it once per capture with the number of frames ([`Tally`]).
 
-use super::LinkError;
+use super::{Header, LinkError};
 use etherparse::EtherType;
 
 const VLAN: [u16; 3] = [0x8100, 0x88a8, 0x9100];
@@ -40,19 +40,13 @@ pub enum Undecoded {
 }
 
 impl Undecoded {
-    /// Words for "N frames carry ...: not decoded".
-    pub fn words(self) -> &'static str {
-        match self {
-            Undecoded::MplsControlWord => "MPLS with a pseudowire control word",
-            Undecoded::MplsOther => {
-                "MPLS with a payload that is neither IPv4 nor IPv6 (by its first nibble)"
-            }
-            Undecoded::SnapOui => {
-                "802.3 LLC/SNAP with a vendor organisation code (not an EtherType)"
-            }
-            Undecoded::TooDeep => "more than 32 nested link headers (VLAN, MPLS, PBB, ...)",
-        }
-    }
+    /// Every kind, in the order the diagnostics are said.
+    pub const ALL: [Undecoded; 4] = [
+        Undecoded::MplsControlWord,
+        Undecoded::MplsOther,
+        Undecoded::SnapOui,
+        Undecoded::TooDeep,
+    ];
 
     fn index(self) -> usize {
         self as usize
@@ -73,7 +67,7 @@ pub enum Walk {
     NotIp { protocol: u32 },
 }
 
-fn be16(frame: &[u8], at: usize, layer: &'static str) -> Result<u16, LinkError> {
+fn be16(frame: &[u8], at: usize, layer: Header) -> Result<u16, LinkError> {
     match frame.get(at..at + 2) {
         Some(b) => Ok(u16::from_be_bytes([b[0], b[1]])),
         None => Err(LinkError::Truncated {
@@ -89,7 +83,7 @@ pub fn ethernet(frame: &[u8]) -> Result<Walk, LinkError> {
     // The type or length field of the outer Ethernet header.
     let mut at = 12;
     let mut plain = true;
-    let mut layer = "Ethernet header";
+    let mut layer = Header::Ethernet;
     for _ in 0..MAX_DEPTH {
         let kind = be16(frame, at, layer)?;
         at += 2;
@@ -99,20 +93,20 @@ pub fn ethernet(frame: &[u8]) -> Result<Walk, LinkError> {
             k if VLAN.contains(&k) => {
                 // Tag control information, then the next type.
                 at += 2;
-                layer = "802.1Q VLAN tag";
+                layer = Header::VlanTag;
             }
             VN_TAG => {
                 // 4 bytes: direction, pointer, destination and source virtual interfaces.
                 at += 4;
                 plain = false;
-                layer = "VN-Tag";
+                layer = Header::VnTag;
             }
             PBB_ITAG => {
                 // I-TAG (priority, flags, 24-bit I-SID), then the customer's Ethernet
                 // header: destination and source addresses, then its type.
                 at += 4 + 12;
                 plain = false;
-                layer = "802.1ah I-TAG";
+                layer = Header::PbbItag;
             }
             MPLS_UNICAST | MPLS_MULTICAST => return mpls(frame, at),
             PPPOE_SESSION => return pppoe(frame, at),
@@ -139,7 +133,7 @@ fn ip(ether_type: EtherType, offset: usize, plain: bool) -> Result<Walk, LinkErr
 /// payload's first nibble says IPv4 (4) or IPv6 (6), as RFC 3032 leaves it to the
 /// label's meaning and every analyser (tshark too) guesses it this way.
 fn mpls(frame: &[u8], mut at: usize) -> Result<Walk, LinkError> {
-    const LAYER: &str = "MPLS label stack";
+    const LAYER: Header = Header::MplsLabelStack;
     for _ in 0..MAX_DEPTH {
         let entry = frame.get(at..at + 4).ok_or(LinkError::Truncated {
             layer: LAYER,
@@ -151,7 +145,7 @@ fn mpls(frame: &[u8], mut at: usize) -> Result<Walk, LinkError> {
             continue;
         }
         let first = *frame.get(at).ok_or(LinkError::Truncated {
-            layer: "IP header after MPLS",
+            layer: Header::IpAfterMpls,
             required_len: at + 1,
             len: frame.len(),
         })?;
@@ -168,7 +162,7 @@ fn mpls(frame: &[u8], mut at: usize) -> Result<Walk, LinkError> {
 /// PPPoE session header (RFC 2516): version/type, code, session id, length (6 bytes),
 /// then the PPP protocol field.
 fn pppoe(frame: &[u8], at: usize) -> Result<Walk, LinkError> {
-    let protocol = be16(frame, at + 6, "PPPoE session header")?;
+    let protocol = be16(frame, at + 6, Header::PppoeSession)?;
     match protocol {
         PPP_IPV4 => ip(EtherType::IPV4, at + 8, false),
         PPP_IPV6 => ip(EtherType::IPV6, at + 8, false),
@@ -182,7 +176,7 @@ fn pppoe(frame: &[u8], at: usize) -> Result<Walk, LinkError> {
 /// 802.2 LLC after an 802.3 length field: SNAP (AA AA 03) with organisation code 0
 /// carries an EtherType, which the walk then follows (RFC 1042).
 fn llc(frame: &[u8], at: usize, plain: &mut bool) -> Result<Walk, LinkError> {
-    const LAYER: &str = "802.2 LLC header";
+    const LAYER: Header = Header::Llc;
     let llc = frame.get(at..at + 3).ok_or(LinkError::Truncated {
         layer: LAYER,
         required_len: at + 3,
@@ -195,7 +189,7 @@ fn llc(frame: &[u8], at: usize, plain: &mut bool) -> Result<Walk, LinkError> {
         });
     }
     let snap = frame.get(at + 3..at + 8).ok_or(LinkError::Truncated {
-        layer: "802.2 SNAP header",
+        layer: Header::Snap,
         required_len: at + 8,
         len: frame.len(),
     })?;
@@ -231,29 +225,12 @@ impl Tally {
         slot.0 += 1;
     }
 
-    /// One sentence per encapsulation met: "142 frames carry MPLS with a pseudowire
-    /// control word: not decoded (the first is frame 3)", with the first frame.
-    pub fn sentences(&self) -> Vec<(u64, String)> {
-        const ALL: [Undecoded; 4] = [
-            Undecoded::MplsControlWord,
-            Undecoded::MplsOther,
-            Undecoded::SnapOui,
-            Undecoded::TooDeep,
-        ];
-        ALL.iter()
-            .filter_map(|&what| {
-                let (n, first) = self.counts[what.index()];
-                (n > 0).then(|| {
-                    let frames = if n == 1 { "frame carries" } else { "frames carry" };
-                    (
-                        first,
-                        format!(
-                            "{n} {frames} {}: not decoded, so any lab traffic inside is not analysed (the first is frame {first})",
-                            what.words()
-                        ),
-                    )
-                })
-            })
-            .collect()
+    /// Per encapsulation met, in [`Undecoded::ALL`]'s order: what, how many frames
+    /// carried it, and the first of them.
+    pub fn met(&self) -> impl Iterator<Item = (Undecoded, u64, u64)> + '_ {
+        Undecoded::ALL.into_iter().filter_map(|what| {
+            let (n, first) = self.counts[what.index()];
+            (n > 0).then_some((what, n, first))
+        })
     }
 }

@@ -30,7 +30,7 @@ pub enum Item {
     },
     /// Frames were dropped before the next frame.
     Dropped(CaptureDrop),
-    /// libpcap failed; nothing follows.
+    /// libpcap failed (its message); nothing follows.
     Problem(String),
 }
 

@@ -4,6 +4,7 @@
 
 use super::{reason, SourceError};
 use crate::capfile::{CaptureFile, Next};
+use crate::event::DiagnosticKind;
 use crate::link::{LinkError, LinkKind};
 use crate::packet::Micros;
 use std::path::Path;
@@ -26,11 +27,10 @@ pub(super) enum Got<'a> {
     /// The live read timed out: look at the stop flag and read again.
     Timeout,
     End,
-    /// A damaged or unreadable record; `fatal`: nothing after it can be read.
+    /// A damaged or unreadable record, or a failed capture; `fatal`: nothing after it
+    /// can be read.
     Problem {
-        code: &'static str,
-        offset: Option<u64>,
-        text: String,
+        kind: DiagnosticKind,
         fatal: bool,
     },
 }
@@ -133,18 +133,20 @@ impl Frames for FileFrames {
             }),
             Next::End => Got::End,
             Next::Skipped(fault) | Next::Fatal(fault) => Got::Problem {
-                code: if fault.fatal {
-                    "capture_cut"
-                } else {
-                    "record_skipped"
-                },
-                offset: Some(fault.offset),
-                text: if compressed {
-                    format!("{} (offset in the decompressed data)", fault.text)
-                } else {
-                    fault.text
-                },
                 fatal: fault.fatal,
+                kind: if fault.fatal {
+                    DiagnosticKind::CaptureCut {
+                        offset: fault.offset,
+                        compressed,
+                        fault: fault.kind,
+                    }
+                } else {
+                    DiagnosticKind::RecordSkipped {
+                        offset: fault.offset,
+                        compressed,
+                        fault: fault.kind,
+                    }
+                },
             },
         })
     }
@@ -217,9 +219,7 @@ impl Frames for LiveFrames {
             Err(pcap::Error::NoMorePackets) => Got::End,
             Err(pcap::Error::TimeoutExpired) => Got::Timeout,
             Err(e) => Got::Problem {
-                code: "capture_error",
-                offset: None,
-                text: format!("capture stopped: {}", reason(&e)),
+                kind: DiagnosticKind::CaptureError { reason: reason(&e) },
                 fatal: true,
             },
         })

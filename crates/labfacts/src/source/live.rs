@@ -279,10 +279,7 @@ impl Capturer {
                 // stops), or the watcher's nudge to hand over a held batch.
                 Err(pcap::Error::NoMorePackets) => q.hand_over(),
                 Err(e) => {
-                    last = Some(Item::Problem(format!(
-                        "capture stopped: {}",
-                        super::reason(&e)
-                    )));
+                    last = Some(Item::Problem(super::reason(&e)));
                     break;
                 }
             }

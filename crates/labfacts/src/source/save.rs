@@ -4,6 +4,7 @@
 
 use super::frames::{Frames, RawFrame};
 use super::{reason, SourceError};
+use crate::event::DiagnosticKind;
 use std::path::{Path, PathBuf};
 
 pub(super) struct Copy {
@@ -42,19 +43,18 @@ impl Copy {
         })
     }
 
-    /// Copy one frame; the words of a diagnostic the first time a link type is refused.
-    pub fn write(&mut self, frame: &RawFrame<'_>) -> Option<String> {
+    /// Copy one frame; a diagnostic the first time a link type is refused.
+    pub fn write(&mut self, frame: &RawFrame<'_>) -> Option<DiagnosticKind> {
         if frame.dlt != self.dlt {
             if self.refused.contains(&frame.dlt) || self.refused.len() >= 64 {
                 return None;
             }
             self.refused.push(frame.dlt);
-            return Some(format!(
-                "this frame's link type ({}) differs from the first interface's ({}): a pcap file holds one link type, so '{}' gets no frame of this link type",
-                frame.dlt,
-                self.dlt,
-                self.path.display()
-            ));
+            return Some(DiagnosticKind::FramesNotCopied {
+                dlt: frame.dlt,
+                first_dlt: self.dlt,
+                path: self.path.clone(),
+            });
         }
         let secs = frame.ts / 1_000_000;
         let header = pcap::PacketHeader {

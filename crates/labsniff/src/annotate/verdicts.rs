@@ -2,7 +2,7 @@
 //! handshake and teardown steps, Wireshark's analysis flags explained, struct mistakes
 //! and other diagnostics about a frame.
 
-use crate::event::{ConversationRecord, Event, MessageRef, Sink};
+use crate::event::{ConversationRecord, DiagnosticKind, Event, MessageRef, Sink};
 use std::collections::BTreeMap;
 
 /// Frames with a comment kept; a capture with more gets the rest uncommented (counted).
@@ -91,12 +91,9 @@ impl Verdicts {
             }
             Event::Conversation(c) => self.conversation(c),
             Event::Diagnostic(d) => {
-                if let Some(frame) = d.frame.filter(|_| d.code != "proto_detected") {
-                    let text = d
-                        .text
-                        .strip_prefix(&format!("frame {frame}: "))
-                        .unwrap_or(&d.text);
-                    self.add(frame, text);
+                let detected = matches!(d.kind, DiagnosticKind::ProtoDetected { .. });
+                if let Some(frame) = d.frame.filter(|_| !detected) {
+                    self.add(frame, &crate::words::diagnostic::text_without_frame(d));
                 }
             }
             Event::Summary(_) => {}

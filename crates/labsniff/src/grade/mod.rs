@@ -222,13 +222,7 @@ impl<'a> Facts<'a> {
         self.diagnostics
             .iter()
             .copied()
-            .filter(|d| {
-                d.conv == Some(conv)
-                    && matches!(
-                        d.code,
-                        "struct_native_alignment" | "struct_little_endian" | "size_mismatch"
-                    )
-            })
+            .filter(|d| d.conv == Some(conv) && d.kind.mistake().is_some())
             .collect()
     }
 }
@@ -494,7 +488,12 @@ fn binary_convs<'a>(f: &Facts<'a>, proto: &str) -> Result<Vec<&'a ConversationRe
     for c in &tcp {
         if let Some(d) = f.format_problems(c.conv).first() {
             return Err(Verdict::fail(
-                format!("conversation {} ({}): {}", c.conv, c.client, d.text),
+                format!(
+                    "conversation {} ({}): {}",
+                    c.conv,
+                    c.client,
+                    crate::words::diagnostic::text(d)
+                ),
                 d.frame.into_iter().collect(),
             ));
         }
@@ -807,10 +806,14 @@ pub fn grade_file(path: &Path, exercise: &'static Exercise, port: u16) -> Grade 
 /// Whether the capture read cleanly: evidence, or the reason it is damaged or foreign.
 fn readable(events: &[Event], summary: &Summary) -> Result<String, String> {
     if let Some(d) = events.iter().find_map(|e| match e {
-        Event::Diagnostic(d) if d.code == "capture_cut" => Some(d),
+        Event::Diagnostic(d)
+            if matches!(d.kind, crate::event::DiagnosticKind::CaptureCut { .. }) =>
+        {
+            Some(d)
+        }
         _ => None,
     }) {
-        return Err(format!("damaged: {}", d.text));
+        return Err(format!("damaged: {}", crate::words::diagnostic::text(d)));
     }
     if summary.link_type.is_none() {
         return Err(format!(

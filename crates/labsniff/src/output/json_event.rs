@@ -1,5 +1,6 @@
 //! The JSON line of an owned [`Event`] (SCHEMA.md): the fact model's fields as serde
-//! writes them, plus the words an analysis line carries (`text`), rendered here.
+//! writes them, plus the words an analysis or diagnostic line carries (`text`),
+//! rendered here.
 
 use labfacts::event::{
     AnalysisEvent, ConversationRecord, Diagnostic, Event, MessageEvent, Summary,
@@ -19,7 +20,7 @@ enum JsonEvent<'a> {
     Message(&'a MessageEvent),
     Analysis(AnalysisJson<'a>),
     Conversation(&'a ConversationRecord),
-    Diagnostic(&'a Diagnostic),
+    Diagnostic(DiagnosticJson<'a>),
     Summary(&'a Summary),
 }
 
@@ -29,7 +30,7 @@ impl<'a> From<&'a Event> for JsonEvent<'a> {
             Event::Message(m) => JsonEvent::Message(m),
             Event::Analysis(a) => JsonEvent::Analysis(AnalysisJson(a)),
             Event::Conversation(c) => JsonEvent::Conversation(c),
-            Event::Diagnostic(d) => JsonEvent::Diagnostic(d),
+            Event::Diagnostic(d) => JsonEvent::Diagnostic(DiagnosticJson(d)),
             Event::Summary(s) => JsonEvent::Summary(s),
         }
     }
@@ -62,6 +63,21 @@ impl Serialize for AnalysisJson<'_> {
         m.serialize_entry("rto_frame", &a.retransmitted.map(|r| r.rto_frame))?;
         m.serialize_entry("capture_point", &a.capture_point)?;
         m.serialize_entry("capture_dropped_before", &a.capture_dropped_before)?;
+        m.end()
+    }
+}
+
+struct DiagnosticJson<'a>(&'a Diagnostic);
+
+impl Serialize for DiagnosticJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("severity", &d.severity)?;
+        m.serialize_entry("code", d.code())?;
+        m.serialize_entry("frame", &d.frame)?;
+        m.serialize_entry("conv", &d.conv)?;
+        m.serialize_entry("text", &crate::words::diagnostic::text(d))?;
         m.end()
     }
 }

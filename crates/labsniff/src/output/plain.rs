@@ -113,7 +113,8 @@ impl<W: Write> PlainSink<W> {
                     Severity::Note => ("note", "36"),
                 };
                 let word = self.paint(&format!("{word:<7}"), colour);
-                writeln!(self.out, "  {word} {:<24} {}", d.code, d.text)?;
+                let text = crate::words::diagnostic::text(d);
+                writeln!(self.out, "  {word} {:<24} {text}", d.code())?;
             }
             if self.diagnostics_not_kept > 0 {
                 writeln!(self.out, "  ... and {} more", self.diagnostics_not_kept)?;

@@ -5,7 +5,10 @@
 //! segments).
 
 use super::{words, Style};
-use crate::event::{ConversationRecord, Diagnostic, MessageEvent, Severity};
+use crate::event::{ConversationRecord, Diagnostic, DiagnosticKind, MessageEvent, Severity};
+use crate::words::diagnostic::text;
+use labfacts::reassembly::GapReason;
+use labproto::mistakes::Mistake;
 
 /// Diagnostics (and truncated messages) listed per conversation; the rest are counted.
 pub(crate) const LIST_MAX: usize = 50;
@@ -22,11 +25,11 @@ fn line(severity: Severity, text: &str, style: &Style) -> String {
     wrapped.replacen(&word, &painted, 1)
 }
 
-/// Extra words for the codes a learner meets most.
-fn advice(code: &str) -> Option<&'static str> {
-    match code {
-        "size_mismatch" => Some("the receiver trusts the size field, so it reads too much or too little"),
-        "gap" => Some("bytes missing from a capture were sent but not recorded (snaplen, drops, or the capture started late)"),
+/// Extra words for the diagnostics a learner meets most (`size_mismatch`, `gap`).
+fn advice(kind: &DiagnosticKind) -> Option<&'static str> {
+    match kind {
+        DiagnosticKind::StructMistake { mistake: Mistake::SizeMismatch { .. }, .. } => Some("the receiver trusts the size field, so it reads too much or too little"),
+        DiagnosticKind::Gap { reason, .. } if *reason != GapReason::Overflow => Some("bytes missing from a capture were sent but not recorded (snaplen, drops, or the capture started late)"),
         _ => None,
     }
 }
@@ -42,7 +45,7 @@ pub fn section(
     let mut any = false;
     let mut advised: Vec<&str> = Vec::new();
     for d in diags.iter().take(LIST_MAX) {
-        let mut text = d.text.clone();
+        let mut text = text(d);
         if let Some(filter) = finding_filter(c, d) {
             text.push_str(&format!(" (Wireshark: {filter})"));
         }
@@ -50,12 +53,12 @@ pub fn section(
         any = true;
     }
     for d in diags.iter().take(LIST_MAX) {
-        if let Some(a) = advice(d.code).filter(|a| !advised.contains(a)) {
+        if let Some(a) = advice(&d.kind).filter(|a| !advised.contains(a)) {
             advised.push(a);
             out.push_str(&words::bullet(a));
         }
     }
-    if diags.iter().any(|d| d.code.starts_with("struct_")) {
+    if diags.iter().any(|d| d.kind.is_struct_mistake()) {
         let text = format!(
             "the messages above were decoded as {} by the lab's rules, which this sender did not follow: \
              their fields are not what the sender meant",
@@ -100,8 +103,8 @@ pub fn section(
 /// A display filter that shows what diagnostic `d` is about in Wireshark.
 fn finding_filter(c: &ConversationRecord, d: &Diagnostic) -> Option<String> {
     let stream = c.tcp_stream;
-    match (d.code, stream, d.frame) {
-        ("gap" | "ooo_overflow", Some(s), _) => Some(format!(
+    match (&d.kind, stream, d.frame) {
+        (DiagnosticKind::Gap { .. }, Some(s), _) => Some(format!(
             "tcp.stream eq {s} && (tcp.analysis.lost_segment || tcp.analysis.ack_lost_segment)"
         )),
         (_, _, Some(f)) => Some(format!("frame.number == {f}")),
@@ -113,6 +116,6 @@ fn finding_filter(c: &ConversationRecord, d: &Diagnostic) -> Option<String> {
 pub fn capture(diags: &[&Diagnostic], style: &Style) -> String {
     diags
         .iter()
-        .map(|d| line(d.severity, &d.text, style))
+        .map(|d| line(d.severity, &text(d), style))
         .collect()
 }

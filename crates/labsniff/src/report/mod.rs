@@ -229,7 +229,7 @@ fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joi
         let mistaken = g
             .diags_of(conv.conv)
             .iter()
-            .any(|d| d.code.starts_with("struct_"));
+            .any(|d| d.kind.is_struct_mistake());
         let byte_map = match conv.proto {
             Some(p @ ("v2" | "v3")) if !mapped.contains(&p) && !mistaken => {
                 mapped.push(p);
@@ -335,9 +335,7 @@ fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
             words::transport(t)
         )));
     }
-    let detected = g
-        .conv_diags()
-        .any(|d| d.code == "proto_detected" && d.text.contains("score"));
+    let detected = g.conv_diags().any(|d| d.kind.has_detection_scores());
     if detected {
         out.push_str(&words::bullet(
             "detection scores (0–100): how well the first bytes of a direction fit each lab format; v2 \

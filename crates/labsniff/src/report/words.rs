@@ -7,21 +7,13 @@ use std::fmt::Write as _;
 /// Report lines are wrapped to this many columns (a bullet's words, not tables).
 const WRAP: usize = 100;
 
-use labfacts::phrasing::frames_said;
-pub use labfacts::phrasing::{count, duration, duration_into, frames_span};
+use crate::words::frames_said;
+pub use crate::words::{count, duration, duration_into, frames_span, thousands, transport};
 
 /// Seconds since `origin`, microsecond resolution: `0.000040`.
 pub fn relative(ts: f64, origin: f64) -> String {
     let micros = ((ts - origin) * 1e6).round().max(0.0) as u64;
     format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
-}
-
-/// `TCP` / `UDP`.
-pub fn transport(t: TransportKind) -> &'static str {
-    match t {
-        TransportKind::Tcp => "TCP",
-        TransportKind::Udp => "UDP",
-    }
 }
 
 /// The port part of `host:port` (IPv6 hosts are bracketed, so the last colon splits).
@@ -717,19 +709,6 @@ mod tests {
         invalid.extend_from_slice(&[0x9f, 0x98, 0x80]);
         assert_eq!(payload(&invalid), reference::payload(&invalid));
     }
-}
-
-/// `5000` as `5,000` (the one thousands separator of labsniff's words).
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Why `port` was analysed, when it was not simply given or the default in use:

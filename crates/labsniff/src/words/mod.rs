@@ -1,4 +1,142 @@
 //! labsniff's words for people, by subject; the renderers arrange them.
 //!
-//! - [`summary`]: the run as a whole (the last line, no lab traffic).
+//! - [`summary`]: the run as a whole (the last line, no lab traffic);
+//! - [`diagnostic`]: each diagnostic's sentence, once for the report, the JSON lines'
+//!   `text`, the plain stream, pcapng comments and grading (its subjects: [`link`],
+//!   `fragments`, `dissect`);
+//! - here: the phrasing rules every view shares (counts, durations, frame lists,
+//!   thousands, transport names); `report::words`, the report's own phrasing,
+//!   re-exports them.
+
+pub mod diagnostic;
+mod dissect;
+mod fragments;
+pub mod link;
 pub mod summary;
+
+use crate::event::TransportKind;
+
+use std::fmt::Write as _;
+
+/// `n thing` / `n things`.
+pub fn count(n: u64, thing: &str) -> String {
+    if n == 1 {
+        format!("1 {thing}")
+    } else {
+        format!("{n} {thing}s")
+    }
+}
+
+/// A duration in seconds, rounded to the microsecond: `30 µs`, `1.250 ms`, `2.000 s`.
+pub fn duration(seconds: f64) -> String {
+    let mut out = String::new();
+    duration_into(&mut out, seconds);
+    out
+}
+
+/// [`duration`], appended to `out` (tables and listings write thousands of them).
+pub fn duration_into(out: &mut String, seconds: f64) {
+    let micros = (seconds * 1e6).round();
+    // Writing into a String cannot fail.
+    let _ = if micros < 1000.0 {
+        write!(out, "{} µs", micros.max(0.0) as u64)
+    } else if micros < 1e6 {
+        write!(out, "{:.3} ms", micros / 1e3)
+    } else {
+        write!(out, "{:.3} s", micros / 1e6)
+    };
+}
+
+/// `5000` as `5,000` (the one thousands separator of labsniff's words).
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `TCP` / `UDP`.
+pub fn transport(t: TransportKind) -> &'static str {
+    match t {
+        TransportKind::Tcp => "TCP",
+        TransportKind::Udp => "UDP",
+    }
+}
+
+/// Lists longer than this are written as ranges with a segment count.
+const FRAMES_LISTED: usize = 6;
+/// In a long list, frames at most this far apart share a range (the frames in between
+/// carried the other direction's ACKs or other conversations' packets).
+const RANGE_STEP: u64 = 10;
+/// Ranges shown of a long list: the first few and the last.
+const RANGES_SHOWN: usize = 6;
+
+/// `report::words::frames` without the segment count (for sentences that give it
+/// already).
+pub fn frames_span(list: &[u64]) -> String {
+    frames_said(list, false)
+}
+
+/// A list of frames: `frame 3`, `frames 3–5`, `frames 3, 7, 9`, long lists as ranges
+/// (`counted`: with the segment count when the ranges are not exact).
+pub fn frames_said(list: &[u64], counted: bool) -> String {
+    let Some(&first) = list.first() else {
+        return "no frame".to_string();
+    };
+    if list.len() == 1 {
+        return format!("frame {first}");
+    }
+    let long = list.len() > FRAMES_LISTED;
+    let step = if long { RANGE_STEP } else { 1 };
+    let mut runs: Vec<(u64, u64, usize)> = Vec::new();
+    for &f in list {
+        match runs.last_mut() {
+            Some((_, end, n)) if f > *end && f - *end <= step => {
+                *end = f;
+                *n += 1;
+            }
+            _ => runs.push((f, f, 1)),
+        }
+    }
+    let exact = runs.iter().all(|&(a, b, n)| b - a + 1 == n as u64);
+    let run = |&(a, b, n): &(u64, u64, usize)| match n {
+        1 => a.to_string(),
+        2 if b == a + 1 => format!("{a}, {b}"),
+        _ => format!("{a}–{b}"),
+    };
+    let mut parts: Vec<String> = if runs.len() > RANGES_SHOWN {
+        let mut p: Vec<String> = runs.iter().take(RANGES_SHOWN - 1).map(run).collect();
+        p.push("…".to_string());
+        p.extend(runs.last().map(run));
+        p
+    } else {
+        runs.iter().map(run).collect()
+    };
+    if runs.len() == 1 && exact && !long {
+        return format!("frames {}", parts.remove(0));
+    }
+    let listed = parts.join(", ");
+    if counted && (long || !exact) {
+        format!("frames {listed} ({} segments)", list.len())
+    } else {
+        format!("frames {listed}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_have_thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(4028), "4,028");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}

@@ -3,8 +3,8 @@
 //! traffic (which port was looked for, which ports were there instead, the `--port` to
 //! try).
 
+use super::count;
 use crate::event::Summary;
-use crate::report::words::count;
 use std::fmt::Write as _;
 
 /// The last line of every human output: "9 frames, 9 lab packets, 1 conversation, ...".
