@@ -7,7 +7,7 @@ use crate::dissect::Dissector;
 use crate::event::{
     seconds, AnalysisEvent, CapturePoint, ConversationRecord, Diagnostic, DiagnosticKind, Dir,
     Event, FrameAt, GapRecord, RstRefused, Severity, SynAttempt, SynOptions, TcpDetails,
-    TransportKind,
+    TransportKind, ZeekState,
 };
 use crate::packet::{Packet, TcpSegment};
 use crate::queue::ConvInfo;
@@ -419,7 +419,7 @@ impl Conversation {
                 *frame = Some(pkt.frame);
                 *ts = Some(seconds(pkt.ts));
             }
-            self.cold.details.first_fin_by.get_or_insert(dir.sender());
+            self.cold.details.first_fin_by.get_or_insert(dir.side());
         }
 
         // The ACK proves what the peer received.
@@ -447,7 +447,7 @@ impl Conversation {
             if self.cold.details.rst_frame.is_none() {
                 self.cold.details.rst_frame = Some(pkt.frame);
                 self.cold.details.rst_ts = Some(seconds(pkt.ts));
-                self.cold.details.rst_by = Some(dir.sender());
+                self.cold.details.rst_by = Some(dir.side());
             }
             return true;
         }
@@ -636,8 +636,8 @@ impl Conversation {
         ConversationRecord {
             conv: self.id,
             transport: self.transport,
-            client: self.client.to_string(),
-            server: self.server.to_string(),
+            client: self.client,
+            server: self.server,
             proto: self
                 .dissector
                 .proto()
@@ -671,17 +671,17 @@ impl Conversation {
     }
 
     /// Zeek's conn_state for TCP (base/protocols/conn/main.zeek), originator = client.
-    fn tcp_state(&self) -> &'static str {
+    fn tcp_state(&self) -> ZeekState {
         self.state.conn_state(self.bytes == [0, 0])
     }
 
     /// Zeek's conn_state for UDP.
-    fn udp_state(&self) -> &'static str {
+    fn udp_state(&self) -> ZeekState {
         match (self.sent[0], self.sent[1]) {
-            (true, true) => "SF",
-            (true, false) => "S0",
-            (false, true) => "SHR",
-            (false, false) => "OTH",
+            (true, true) => ZeekState::Sf,
+            (true, false) => ZeekState::S0,
+            (false, true) => ZeekState::Shr,
+            (false, false) => ZeekState::Oth,
         }
     }
 }
@@ -744,18 +744,12 @@ impl Router<'_, '_> {
     fn gap(&mut self, offset: u64, len: u64, reason: GapReason) {
         let (dir, frame) = (self.dir, self.frame);
         let dropped = self.dissector.gap(dir, offset, len, frame, self.out);
-        let reason_name = match reason {
-            GapReason::Acked => "acked",
-            GapReason::Overflow => "overflow",
-            GapReason::Truncated => "truncated",
-            GapReason::Flush => "flush",
-        };
         let capture_dropped = self.out.capture_dropped();
         self.gaps.push(GapRecord {
             dir,
             bytes: len,
             offset,
-            reason: reason_name,
+            reason,
             capture_dropped_before: capture_dropped,
         });
         self.out.push(Event::Diagnostic(Diagnostic {

@@ -6,7 +6,7 @@ use serde::Serialize;
 mod diagnostic;
 pub mod dir;
 pub use diagnostic::{Detection, DetectionBasis, Diagnostic, DiagnosticKind, RstRefused};
-pub use dir::Dir;
+pub use dir::{Dir, Side};
 
 /// One output event. Not `Serialize` itself: its JSON line carries words (an analysis
 /// or diagnostic line's `text`), which the renderer adds (`labsniff::output::json`).
@@ -122,8 +122,8 @@ pub struct GapRecord {
     pub bytes: u64,
     /// Stream offset where the missing bytes start.
     pub offset: u64,
-    /// "acked", "overflow", "truncated" or "flush" (see SCHEMA.md).
-    pub reason: &'static str,
+    /// Why the bytes were declared missing (see SCHEMA.md).
+    pub reason: crate::reassembly::GapReason,
     /// The capture dropped frames shortly before the gap was found: the bytes were
     /// most likely missed by the capture, not lost on the network.
     pub capture_dropped_before: bool,
@@ -217,12 +217,12 @@ pub struct TcpDetails {
     pub fin_c2s_ts: Option<f64>,
     pub fin_s2c_frame: Option<u64>,
     pub fin_s2c_ts: Option<f64>,
-    /// "client" or "server": who sent the first FIN.
-    pub first_fin_by: Option<&'static str>,
+    /// Who sent the first FIN.
+    pub first_fin_by: Option<Side>,
     pub rst_frame: Option<u64>,
     pub rst_ts: Option<f64>,
-    /// "client" or "server".
-    pub rst_by: Option<&'static str>,
+    /// Who sent the RST.
+    pub rst_by: Option<Side>,
     pub retransmissions_c2s: u64,
     pub retransmissions_s2c: u64,
     pub out_of_order_c2s: u64,
@@ -315,17 +315,98 @@ pub struct FrameAt {
     pub ts: f64,
 }
 
+/// Zeek conn.log's `conn_state` of a conversation (originator = client); written as
+/// Zeek's code in JSON and by [`ZeekState::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum ZeekState {
+    /// Connection attempt seen, no reply.
+    #[serde(rename = "S0")]
+    S0,
+    /// Established, not terminated.
+    #[serde(rename = "S1")]
+    S1,
+    /// Normal establishment and termination.
+    #[serde(rename = "SF")]
+    Sf,
+    /// Connection attempt rejected.
+    #[serde(rename = "REJ")]
+    Rej,
+    /// Established; close attempt by the originator, no reply from the responder.
+    #[serde(rename = "S2")]
+    S2,
+    /// Established; close attempt by the responder, no reply from the originator.
+    #[serde(rename = "S3")]
+    S3,
+    /// Established; the originator aborted (RST).
+    #[serde(rename = "RSTO")]
+    Rsto,
+    /// Responder sent a RST.
+    #[serde(rename = "RSTR")]
+    Rstr,
+    /// Originator sent a SYN followed by a RST; no SYN-ACK from the responder.
+    #[serde(rename = "RSTOS0")]
+    Rstos0,
+    /// Responder sent a SYN-ACK followed by a RST; no SYN from the originator.
+    #[serde(rename = "RSTRH")]
+    Rstrh,
+    /// Originator sent a SYN followed by a FIN; no SYN-ACK from the responder.
+    #[serde(rename = "SH")]
+    Sh,
+    /// Responder sent a SYN-ACK followed by a FIN; no SYN from the originator.
+    #[serde(rename = "SHR")]
+    Shr,
+    /// No SYN seen, just midstream traffic.
+    #[serde(rename = "OTH")]
+    Oth,
+}
+
+impl ZeekState {
+    pub const ALL: [ZeekState; 13] = [
+        ZeekState::S0,
+        ZeekState::S1,
+        ZeekState::Sf,
+        ZeekState::Rej,
+        ZeekState::S2,
+        ZeekState::S3,
+        ZeekState::Rsto,
+        ZeekState::Rstr,
+        ZeekState::Rstos0,
+        ZeekState::Rstrh,
+        ZeekState::Sh,
+        ZeekState::Shr,
+        ZeekState::Oth,
+    ];
+
+    /// Zeek's code: `S0`, `SF`, `REJ`, ...
+    pub fn code(self) -> &'static str {
+        match self {
+            ZeekState::S0 => "S0",
+            ZeekState::S1 => "S1",
+            ZeekState::Sf => "SF",
+            ZeekState::Rej => "REJ",
+            ZeekState::S2 => "S2",
+            ZeekState::S3 => "S3",
+            ZeekState::Rsto => "RSTO",
+            ZeekState::Rstr => "RSTR",
+            ZeekState::Rstos0 => "RSTOS0",
+            ZeekState::Rstrh => "RSTRH",
+            ZeekState::Sh => "SH",
+            ZeekState::Shr => "SHR",
+            ZeekState::Oth => "OTH",
+        }
+    }
+}
+
 /// The record of one conversation, emitted when it ends or at the end of input.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ConversationRecord {
     pub conv: u64,
     pub transport: TransportKind,
-    pub client: String,
-    pub server: String,
+    pub client: std::net::SocketAddr,
+    pub server: std::net::SocketAddr,
     /// Null when no payload was seen.
     pub proto: Option<&'static str>,
-    /// Zeek conn.log state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH.
-    pub state: &'static str,
+    pub state: ZeekState,
     pub bytes_c2s: u64,
     pub bytes_s2c: u64,
     pub messages_c2s: u64,

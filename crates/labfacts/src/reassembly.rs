@@ -26,8 +26,9 @@
 
 use std::collections::BTreeMap;
 
-/// Why bytes were declared missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why bytes were declared missing (JSON: `acked`, `overflow`, `truncated`, `flush`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum GapReason {
     Acked,
     Overflow,

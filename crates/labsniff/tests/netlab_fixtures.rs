@@ -141,7 +141,7 @@ fn irtt_equals_tshark_initial_rtt() {
         let theirs = tshark_irtt(&path).unwrap();
         for c in conversations(&analyse(&path)) {
             let Some(t) = &c.tcp else { continue };
-            let port: u16 = c.client.rsplit(':').next().unwrap().parse().unwrap();
+            let port: u16 = c.client.port();
             let ours = t.irtt.map(|x| (x * 1e6).round() as i64);
             let want = theirs.get(&port).map(|x| (x * 1e6).round() as i64);
             assert_eq!(

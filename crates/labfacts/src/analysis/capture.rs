@@ -96,12 +96,12 @@ impl Conn {
 /// than two accepted TCP connections to one server. Only conversations with the same
 /// server address are compared.
 pub fn concurrency(convs: &[&ConversationRecord]) -> Option<Concurrency> {
-    let mut by_server: Vec<(&str, Vec<Conn>)> = Vec::new();
+    let mut by_server: Vec<(std::net::SocketAddr, Vec<Conn>)> = Vec::new();
     for c in convs.iter().filter(|c| c.transport == TransportKind::Tcp) {
         let Some(conn) = Conn::of(c) else { continue };
         match by_server.iter_mut().find(|(s, _)| *s == c.server) {
             Some((_, list)) => list.push(conn),
-            None => by_server.push((c.server.as_str(), vec![conn])),
+            None => by_server.push((c.server, vec![conn])),
         }
     }
     let mut unknown = None;

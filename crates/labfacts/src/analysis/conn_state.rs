@@ -14,6 +14,8 @@
 //!
 //! Pure: no I/O, no words. Fixed size (the history is at most 16 letters).
 
+use crate::event::ZeekState;
+
 /// An endpoint's state, Zeek's `TCP_ENDPOINT_*`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EndpointState {
@@ -216,49 +218,49 @@ impl ConnState {
 
     /// Zeek's `conn_state`. `no_payload`: neither side sent payload bytes (REJ when
     /// both ends reset).
-    pub fn conn_state(&self, no_payload: bool) -> &'static str {
+    pub fn conn_state(&self, no_payload: bool) -> ZeekState {
         use EndpointState::*;
         let (os, rs) = (self.ends[0].state, self.ends[1].state);
         let o_inactive = matches!(os, Inactive | Partial);
         let r_inactive = matches!(rs, Inactive | Partial);
         if rs == Reset {
             if matches!(os, SynSent | SynAckSent) || (os == Reset && no_payload) {
-                "REJ"
+                ZeekState::Rej
             } else if o_inactive {
-                "RSTRH"
+                ZeekState::Rstrh
             } else {
-                "RSTR"
+                ZeekState::Rstr
             }
         } else if os == Reset {
             if r_inactive {
                 if self.syn_then_reset() {
-                    "RSTOS0"
+                    ZeekState::Rstos0
                 } else {
-                    "OTH"
+                    ZeekState::Oth
                 }
             } else {
-                "RSTO"
+                ZeekState::Rsto
             }
         } else if rs == Closed && os == Closed {
-            "SF"
+            ZeekState::Sf
         } else if os == Closed {
             if r_inactive {
-                "SH"
+                ZeekState::Sh
             } else {
-                "S2"
+                ZeekState::S2
             }
         } else if rs == Closed {
             if o_inactive {
-                "SHR"
+                ZeekState::Shr
             } else {
-                "S3"
+                ZeekState::S3
             }
         } else if os == SynSent && rs == Inactive {
-            "S0"
+            ZeekState::S0
         } else if os == Established && rs == Established {
-            "S1"
+            ZeekState::S1
         } else {
-            "OTH"
+            ZeekState::Oth
         }
     }
 
@@ -330,7 +332,7 @@ mod tests {
             payload |= len > 0;
             c.segment(side, flags, len);
         }
-        (c.conn_state(!payload), c.history().to_string())
+        (c.conn_state(!payload).code(), c.history().to_string())
     }
 
     #[test]

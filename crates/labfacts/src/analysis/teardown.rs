@@ -1,7 +1,7 @@
 //! How one TCP conversation ended, as far as its packets show, and what a Python
 //! program on each side saw of it.
 
-use crate::event::{ConversationRecord, Dir};
+use crate::event::{ConversationRecord, Dir, Side, ZeekState};
 
 /// The client sent FIN, the server's payload still came after it, and the client did not
 /// reset: the client shut down only its sending side (a capture cannot see the call, so
@@ -72,7 +72,7 @@ pub fn teardown(c: &ConversationRecord) -> Teardown {
         .min_by_key(|&(_, f)| f);
     // After close() (not shutdown()), data arriving for the socket draws a RST from the
     // client's kernel: no half-close then.
-    let client_reset = t.rst_by == Some("client");
+    let client_reset = t.rst_by == Some(Side::Client);
     let half_close = match (first_fin, c.last_payload_s2c) {
         (Some((Dir::ClientToServer, fin)), Some(last)) if last.frame > fin && !client_reset => {
             Some(HalfClose {
@@ -88,11 +88,7 @@ pub fn teardown(c: &ConversationRecord) -> Teardown {
         .map(|(d, _)| d);
     let reset = match (t.rst_frame, t.rst_by) {
         (Some(frame), Some(by)) => {
-            let by = if by == "client" {
-                Dir::ClientToServer
-            } else {
-                Dir::ServerToClient
-            };
+            let by = by.sends();
             let kind = if by == Dir::ServerToClient && t.syn_ack_frame.is_none() {
                 ResetKind::Refused
             } else {
@@ -111,7 +107,7 @@ pub fn teardown(c: &ConversationRecord) -> Teardown {
             Some(Failure::Reset { by })
         }
         Some(_) => None,
-        None if c.state == "S0" => Some(Failure::Unanswered),
+        None if c.state == ZeekState::S0 => Some(Failure::Unanswered),
         None => None,
     };
     Teardown {
@@ -131,13 +127,13 @@ mod tests {
     fn record(
         t: TcpDetails,
         last_server_payload: Option<u64>,
-        state: &'static str,
+        state: ZeekState,
     ) -> ConversationRecord {
         ConversationRecord {
             conv: 1,
             transport: TransportKind::Tcp,
-            client: "10.0.0.2:40000".to_string(),
-            server: "10.0.0.1:5005".to_string(),
+            client: std::net::SocketAddr::from(([10, 0, 0, 2], 40000)),
+            server: std::net::SocketAddr::from(([10, 0, 0, 1], 5005)),
             proto: None,
             state,
             bytes_c2s: 0,
@@ -178,7 +174,7 @@ mod tests {
             fin_s2c_frame: Some(8),
             ..established()
         };
-        let f = teardown(&record(t.clone(), Some(7), "SF"));
+        let f = teardown(&record(t.clone(), Some(7), ZeekState::Sf));
         assert_eq!(
             f.half_close,
             Some(HalfClose {
@@ -188,7 +184,10 @@ mod tests {
         );
         assert_eq!(f.time_wait, Some(Dir::ClientToServer));
         // Payload before the FIN only: an ordinary close.
-        assert_eq!(teardown(&record(t, Some(4), "SF")).half_close, None);
+        assert_eq!(
+            teardown(&record(t, Some(4), ZeekState::Sf)).half_close,
+            None
+        );
     }
 
     #[test]
@@ -196,10 +195,10 @@ mod tests {
         let t = TcpDetails {
             fin_c2s_frame: Some(5),
             rst_frame: Some(8),
-            rst_by: Some("client"),
+            rst_by: Some(Side::Client),
             ..established()
         };
-        let f = teardown(&record(t, Some(7), "RSTO"));
+        let f = teardown(&record(t, Some(7), ZeekState::Rsto));
         assert_eq!(f.half_close, None);
         assert_eq!(f.time_wait, None);
         assert_eq!(
@@ -218,7 +217,7 @@ mod tests {
             ..established()
         };
         assert_eq!(
-            teardown(&record(t, Some(4), "SF")).time_wait,
+            teardown(&record(t, Some(4), ZeekState::Sf)).time_wait,
             Some(Dir::ServerToClient)
         );
     }
@@ -228,10 +227,10 @@ mod tests {
         let refused = TcpDetails {
             syn_frame: Some(1),
             rst_frame: Some(2),
-            rst_by: Some("server"),
+            rst_by: Some(Side::Server),
             ..TcpDetails::default()
         };
-        let f = teardown(&record(refused, None, "REJ"));
+        let f = teardown(&record(refused, None, ZeekState::Rej));
         assert_eq!(f.reset.map(|r| r.kind), Some(ResetKind::Refused));
         assert_eq!(f.failure, Some(Failure::Refused));
         let silent = TcpDetails {
@@ -239,7 +238,7 @@ mod tests {
             ..TcpDetails::default()
         };
         assert_eq!(
-            teardown(&record(silent, None, "S0")).failure,
+            teardown(&record(silent, None, ZeekState::S0)).failure,
             Some(Failure::Unanswered)
         );
     }

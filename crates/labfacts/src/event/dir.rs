@@ -1,4 +1,4 @@
-//! The direction of a segment or message: the basic vocabulary of the fact model,
+//! The direction of a segment or message, and the two ends: the basic vocabulary of the fact model,
 //! in its own module so that the analysis the model records (`analysis::tcp_flags`)
 //! can use it without depending on the model itself.
 
@@ -27,12 +27,42 @@ impl Dir {
             Dir::ServerToClient => "s2c",
         }
     }
-    /// Who sends in this direction.
-    pub fn sender(self) -> &'static str {
+    /// The end that sends in this direction.
+    pub fn side(self) -> Side {
         match self {
-            Dir::ClientToServer => "client",
-            Dir::ServerToClient => "server",
+            Dir::ClientToServer => Side::Client,
+            Dir::ServerToClient => Side::Server,
         }
     }
+    /// The name of the end that sends in this direction (`client`, `server`).
+    pub fn sender(self) -> &'static str {
+        self.side().as_str()
+    }
     pub const BOTH: [Dir; 2] = [Dir::ClientToServer, Dir::ServerToClient];
+}
+
+/// One end of a conversation: the client (the side that sent the SYN, or the first
+/// datagram) or the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Side {
+    Client,
+    Server,
+}
+
+impl Side {
+    /// `client` or `server`, as JSON writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Client => "client",
+            Side::Server => "server",
+        }
+    }
+    /// The direction this end sends in.
+    pub fn sends(self) -> Dir {
+        match self {
+            Side::Client => Dir::ClientToServer,
+            Side::Server => Dir::ServerToClient,
+        }
+    }
 }

@@ -15,20 +15,7 @@ pub(super) const OPEN_MAX: usize = 65_536;
 pub(super) const THREADS_MAX: usize = 256;
 
 /// Which end of the conversation a traced socket is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Side {
-    Client,
-    Server,
-}
-
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Client => "client",
-            Side::Server => "server",
-        }
-    }
-}
+pub use crate::event::dir::Side;
 
 /// What a call did to its socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

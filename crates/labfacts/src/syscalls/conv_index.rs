@@ -24,10 +24,8 @@ impl<'a> ConvIndex<'a> {
             if c.transport != TransportKind::Tcp {
                 continue;
             }
-            if let (Ok(client), Ok(server)) = (c.client.parse(), c.server.parse()) {
-                by_pair.entry((client, server)).or_default().push(*c);
-                by_server.entry(server).or_default().push(*c);
-            }
+            by_pair.entry((c.client, c.server)).or_default().push(*c);
+            by_server.entry(c.server).or_default().push(*c);
         }
         ConvIndex { by_pair, by_server }
     }

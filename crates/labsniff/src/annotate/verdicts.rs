@@ -134,7 +134,7 @@ impl Verdicts {
                 "FIN from the server: it will send no more (close() or shutdown(SHUT_WR))",
             );
         }
-        if let (Some(f), Some(by)) = (t.rst_frame, t.rst_by) {
+        if let (Some(f), Some(by)) = (t.rst_frame, t.rst_by.map(|s| s.as_str())) {
             self.add(f, &format!("RST from the {by}: the connection is aborted"));
         }
     }

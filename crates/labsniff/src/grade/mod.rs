@@ -209,7 +209,7 @@ impl<'a> Facts<'a> {
             .convs
             .iter()
             .copied()
-            .filter(|c| c.transport == transport && port_of(&c.server) == Some(self.port))
+            .filter(|c| c.transport == transport && c.server.port() == self.port)
             .collect()
     }
 
@@ -225,10 +225,6 @@ impl<'a> Facts<'a> {
             .filter(|d| d.conv == Some(conv) && d.kind.mistake().is_some())
             .collect()
     }
-}
-
-fn port_of(addr: &str) -> Option<u16> {
-    addr.rsplit(':').next()?.parse().ok()
 }
 
 fn first_frame(m: &MessageEvent) -> u64 {
@@ -284,10 +280,9 @@ fn udp_datagrams(f: &Facts) -> Verdict {
 fn two_source_ports(f: &Facts) -> Verdict {
     let mut ports: Vec<(u16, u64)> = Vec::new();
     for c in f.lab(TransportKind::Udp) {
-        if let Some(p) = port_of(&c.client) {
-            if c.frames_c2s > 0 && !ports.iter().any(|(q, _)| *q == p) {
-                ports.push((p, c.first_frame));
-            }
+        let p = c.client.port();
+        if c.frames_c2s > 0 && !ports.iter().any(|(q, _)| *q == p) {
+            ports.push((p, c.first_frame));
         }
     }
     let text = ports

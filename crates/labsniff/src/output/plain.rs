@@ -146,10 +146,10 @@ impl<W: Write> PlainSink<W> {
                 table.add_row(vec![
                     c.conv.to_string(),
                     format!("{:?}", c.transport).to_lowercase(),
-                    c.client.clone(),
-                    c.server.clone(),
+                    c.client.to_string(),
+                    c.server.to_string(),
                     c.proto.unwrap_or("-").to_string(),
-                    c.state.to_string(),
+                    c.state.code().to_string(),
                     c.bytes_c2s.to_string(),
                     c.bytes_s2c.to_string(),
                     c.messages_c2s.to_string(),

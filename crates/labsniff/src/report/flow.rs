@@ -89,8 +89,8 @@ pub(crate) fn ladders_of(g: &Gathered<'_>, conv: Option<u64>) -> Vec<Ladder> {
         .map(|c| Ladder {
             conv: c.conv,
             title: words::conv_title(c),
-            client: c.client.clone(),
-            server: c.server.clone(),
+            client: c.client.to_string(),
+            server: c.server.to_string(),
             start_ts: c.start_ts,
             arrows: arrows(c, g.messages_of(c.conv), g.analysis_of(c.conv)),
         })
@@ -138,7 +138,11 @@ fn tcp_arrows(c: &ConversationRecord, t: &TcpDetails) -> Vec<Arrow> {
     // conversation is its last frame, whose time is known.
     let at_end = |f: Option<u64>| f.filter(|&f| f == c.last_frame).map(|_| c.end_ts);
     let (c2s, s2c) = (Dir::ClientToServer, Dir::ServerToClient);
-    let rst_dir = if t.rst_by == Some("client") { c2s } else { s2c };
+    let rst_dir = if t.rst_by == Some(crate::event::Side::Client) {
+        c2s
+    } else {
+        s2c
+    };
     [
         control(
             ArrowKind::Syn,

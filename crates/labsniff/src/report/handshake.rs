@@ -45,11 +45,14 @@ pub fn section(c: &ConversationRecord, style: &Style) -> String {
     if let Some(note) = handshake_note(t) {
         out.push_str(&words::bullet(&note));
     }
-    for note in teardown_notes(&facts, words::port_of(&c.client)) {
+    for note in teardown_notes(&facts, Some(c.client.port())) {
         out.push_str(&words::bullet(&note));
     }
     let (_, sentence) = words::state(c.transport, c.state);
-    out.push_str(&words::bullet(&format!("state {}: {sentence}", c.state)));
+    out.push_str(&words::bullet(&format!(
+        "state {}: {sentence}",
+        c.state.code()
+    )));
     if let Some(f) = facts.failure {
         out.push_str(&words::bullet(&failure(f)));
     }

@@ -33,7 +33,7 @@ pub fn section(c: &ConversationRecord, events: &[&AnalysisEvent], style: &Style)
         out.push_str(&words::bullet(&note));
     }
     for dir in Dir::BOTH {
-        let server_port = words::port_of(&c.server).unwrap_or(labproto::LAB_PORT);
+        let server_port = c.server.port();
         for note in direction_notes(t, events, dir, c.tcp_stream, server_port) {
             out.push_str(&words::bullet(&note));
         }

@@ -85,7 +85,7 @@ pub fn conversation_lines(events: &[Event]) -> Vec<String> {
             format!(
                 "{}; {} ({}), {} + {} messages",
                 words::conv_title(c),
-                c.state,
+                c.state.code(),
                 words::state(c.transport, c.state).0,
                 c.messages_c2s,
                 c.messages_s2c
@@ -317,7 +317,7 @@ fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joi
 /// What the table's state codes and the detection scores mean.
 fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
     let mut out = String::new();
-    let mut states: Vec<(crate::event::TransportKind, &str)> = Vec::new();
+    let mut states: Vec<(crate::event::TransportKind, crate::event::ZeekState)> = Vec::new();
     for c in &g.convs {
         if !states.contains(&(c.transport, c.state)) {
             states.push((c.transport, c.state));
@@ -331,8 +331,9 @@ fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
     for (t, state) in states {
         let (_, sentence) = words::state(t, state);
         out.push_str(&words::bullet(&format!(
-            "{} {state} (Zeek's conn_state code): {sentence}",
-            words::transport(t)
+            "{} {} (Zeek's conn_state code): {sentence}",
+            words::transport(t),
+            state.code()
         )));
     }
     let detected = g.conv_diags().any(|d| d.kind.has_detection_scores());

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 /// Whether a server program answered: any packet from the server side, except the
 /// RST of a refused connection (that comes from the kernel, with nothing listening).
 fn server_spoke(c: &ConversationRecord) -> bool {
-    c.frames_s2c > 0 && c.state != "REJ"
+    c.frames_s2c > 0 && c.state != crate::event::ZeekState::Rej
 }
 
 /// The "Ports" section of one conversation; `link` is the capture's link type.
@@ -21,20 +21,21 @@ pub fn section(c: &ConversationRecord, link: Option<&str>, style: &Style) -> Str
              client that calls bind() first, as labnet's client does, gets it at bind())"
         }
     };
-    match words::port_of(&c.client) {
-        Some(port) if words::looks_ephemeral(port, link) => out.push_str(&words::bullet(&format!(
+    let port = c.client.port();
+    if words::looks_ephemeral(port, link) {
+        out.push_str(&words::bullet(&format!(
             "client {}: ephemeral port, picked by the client's kernel from its ephemeral range {when}; {}",
             c.client,
             words::port_range(port, link)
-        ))),
-        Some(port) => out.push_str(&words::bullet(&format!(
+        )));
+    } else {
+        out.push_str(&words::bullet(&format!(
             "client {}: {}",
             c.client,
             words::port_range(port, link)
-        ))),
-        None => out.push_str(&words::bullet(&format!("client {}: the port cannot be read", c.client))),
+        )));
     }
-    let refused = c.state == "REJ";
+    let refused = c.state == crate::event::ZeekState::Rej;
     let server = if refused {
         format!(
             "server {}: the port the client asked for; the answer was a RST, so nothing listened on \
@@ -73,13 +74,14 @@ pub fn section(c: &ConversationRecord, link: Option<&str>, style: &Style) -> Str
 /// were reached at.
 pub fn capture_notes(convs: &[&ConversationRecord]) -> Vec<String> {
     let mut notes = Vec::new();
-    let mut servers: Vec<&str> = Vec::new();
+    let mut servers: Vec<String> = Vec::new();
     for c in convs
         .iter()
-        .filter(|c| server_spoke(c) && !c.server.starts_with('['))
+        .filter(|c| server_spoke(c) && c.server.is_ipv4())
     {
-        if !servers.contains(&c.server.as_str()) {
-            servers.push(&c.server);
+        let server = c.server.to_string();
+        if !servers.contains(&server) {
+            servers.push(server);
         }
     }
     if !servers.is_empty() {
@@ -96,14 +98,8 @@ pub fn capture_notes(convs: &[&ConversationRecord]) -> Vec<String> {
         if clients.len() < 2 {
             continue;
         }
-        let ports: BTreeSet<u16> = clients
-            .iter()
-            .filter_map(|c| words::port_of(&c.client))
-            .collect();
-        let hosts: BTreeSet<&str> = clients
-            .iter()
-            .filter_map(|c| c.client.rsplit_once(':').map(|(h, _)| h))
-            .collect();
+        let ports: BTreeSet<u16> = clients.iter().map(|c| c.client.port()).collect();
+        let hosts: BTreeSet<std::net::IpAddr> = clients.iter().map(|c| c.client.ip()).collect();
         let list: Vec<String> = ports.iter().map(u16::to_string).collect();
         let answered = clients.iter().filter(|c| server_spoke(c)).count();
         let (who, how) = match transport {

@@ -329,7 +329,7 @@ pub fn capture_notes(
         convs
             .iter()
             .find(|c| c.conv == conv)
-            .map_or_else(|| format!("conversation {conv}"), |c| c.client.clone())
+            .map_or_else(|| format!("conversation {conv}"), |c| c.client.to_string())
     };
     let workers: Vec<_> = model
         .threads

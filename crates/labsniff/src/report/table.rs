@@ -77,15 +77,15 @@ impl Cells {
             let (word, _) = words::state(c.transport, c.state);
             cells.text.push_str(n.format(c.conv));
             cells.end();
-            cells.text.push_str(&c.client);
+            let _ = write!(cells.text, "{}", c.client);
             cells.end();
-            cells.text.push_str(&c.server);
+            let _ = write!(cells.text, "{}", c.server);
             cells.end();
             cells.text.push_str(words::transport(c.transport));
             cells.end();
             cells.text.push_str(c.proto.unwrap_or("-"));
             cells.end();
-            let _ = write!(cells.text, "{} ({word})", c.state);
+            let _ = write!(cells.text, "{} ({word})", c.state.code());
             cells.end();
             words::duration_into(&mut cells.text, c.end_ts - c.start_ts);
             cells.end();

@@ -1,7 +1,7 @@
 //! Phrasing shared by the sections: numbers, durations, port ranges, connection
 //! states, message labels and the wrapped bullet lines of the report.
 
-use crate::event::{ConversationRecord, MessageEvent, TransportKind};
+use crate::event::{ConversationRecord, MessageEvent, TransportKind, ZeekState};
 use std::fmt::Write as _;
 
 /// Report lines are wrapped to this many columns (a bullet's words, not tables).
@@ -14,11 +14,6 @@ pub use crate::words::{count, duration, duration_into, frames_span, thousands, t
 pub fn relative(ts: f64, origin: f64) -> String {
     let micros = ((ts - origin) * 1e6).round().max(0.0) as u64;
     format!("{}.{:06}", micros / 1_000_000, micros % 1_000_000)
-}
-
-/// The port part of `host:port` (IPv6 hosts are bracketed, so the last colon splits).
-pub fn port_of(endpoint: &str) -> Option<u16> {
-    endpoint.rsplit_once(':').and_then(|(_, p)| p.parse().ok())
 }
 
 /// Which ephemeral range a client port falls in, and what that suggests; `link` is the
@@ -71,68 +66,68 @@ pub fn looks_ephemeral(port: u16, link: Option<&str>) -> bool {
 }
 
 /// A connection state in words: (short word, sentence).
-pub fn state(transport: TransportKind, state: &str) -> (&'static str, &'static str) {
+pub fn state(transport: TransportKind, state: ZeekState) -> (&'static str, &'static str) {
     match transport {
         TransportKind::Udp => match state {
-            "SF" => (
+            ZeekState::Sf => (
                 "both spoke",
                 "UDP has no connection: the client and the server both sent datagrams, and nothing opens or closes",
             ),
-            "S0" => (
+            ZeekState::S0 => (
                 "no reply",
                 "UDP has no connection: only the client sent datagrams; no reply was seen",
             ),
-            "SHR" => (
+            ZeekState::Shr => (
                 "server only",
                 "UDP has no connection: only the server sent datagrams; the client's were not seen",
             ),
             _ => ("unknown", "UDP has no connection; nothing can be said about this one"),
         },
         TransportKind::Tcp => match state {
-            "S0" => (
+            ZeekState::S0 => (
                 "unanswered",
                 "the client's SYN got no answer: the server's host is down or unreachable, a firewall dropped \
                  the SYN or its answer, or the capture missed the reply (a host that is up with nothing \
                  listening answers with RST instead)",
             ),
-            "S1" => (
+            ZeekState::S1 => (
                 "open",
                 "established and not closed: the capture ended while the connection was still open",
             ),
-            "SF" => ("normal", "normal: established, then closed by both sides with FIN"),
-            "REJ" => (
+            ZeekState::Sf => ("normal", "normal: established, then closed by both sides with FIN"),
+            ZeekState::Rej => (
                 "refused",
                 "refused: the connection attempt was answered with RST",
             ),
-            "S2" => (
+            ZeekState::S2 => (
                 "half-closed",
                 "established, then the client closed (FIN) but no FIN from the server was seen",
             ),
-            "S3" => (
+            ZeekState::S3 => (
                 "half-closed",
                 "established, then the server closed (FIN) but no FIN from the client was seen",
             ),
-            "RSTO" => (
+            ZeekState::Rsto => (
                 "reset",
                 "reset by the client: the client aborted the connection with RST",
             ),
-            "RSTR" => (
+            ZeekState::Rstr => (
                 "reset",
                 "reset by the server: the server aborted the connection with RST",
             ),
-            "RSTOS0" => (
+            ZeekState::Rstos0 => (
                 "half-open, reset",
                 "the client sent a SYN, then a RST; no SYN-ACK from the server was seen",
             ),
-            "RSTRH" => (
+            ZeekState::Rstrh => (
                 "half-open, reset",
                 "the server sent a SYN-ACK, then a RST; the client's SYN was not seen",
             ),
-            "SH" => (
+            ZeekState::Sh => (
                 "half-open",
                 "the client sent a SYN, then a FIN; no SYN-ACK from the server was seen",
             ),
-            "SHR" => (
+            ZeekState::Shr => (
                 "half-open",
                 "the server sent a SYN-ACK, then a FIN; the client's SYN was not seen",
             ),
@@ -425,18 +420,10 @@ pub fn conv_filter(c: &ConversationRecord) -> String {
         TransportKind::Tcp => "tcp",
         TransportKind::Udp => "udp",
     };
-    let host = c
-        .client
-        .rsplit_once(':')
-        .map(|(h, _)| h)
-        .unwrap_or_default();
-    let (ip, host) = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        Some(v6) => ("ipv6", v6),
-        None => ("ip", host),
-    };
-    let ports: Vec<String> = [&c.client, &c.server]
+    let host = c.client.ip();
+    let ip = if host.is_ipv6() { "ipv6" } else { "ip" };
+    let ports: Vec<String> = [c.client.port(), c.server.port()]
         .iter()
-        .filter_map(|e| port_of(e))
         .map(|p| format!("{proto}.port == {p}"))
         .collect();
     format!("{ip}.addr == {host} && {}", ports.join(" && "))
@@ -550,20 +537,21 @@ mod tests {
 
     #[test]
     fn every_zeek_state_has_its_own_words() {
-        let states = [
-            "S0", "S1", "SF", "REJ", "S2", "S3", "RSTO", "RSTR", "RSTOS0", "RSTRH", "SH", "SHR",
-        ];
+        let states: Vec<ZeekState> = ZeekState::ALL
+            .into_iter()
+            .filter(|s| *s != ZeekState::Oth)
+            .collect();
         let mut sentences: Vec<&str> = states
             .iter()
-            .map(|s| state(TransportKind::Tcp, s).1)
+            .map(|s| state(TransportKind::Tcp, *s).1)
             .collect();
         assert!(sentences.iter().all(|s| !s.starts_with("no SYN was seen")));
         sentences.sort_unstable();
         sentences.dedup();
         assert_eq!(sentences.len(), states.len());
-        assert_eq!(state(TransportKind::Tcp, "OTH").0, "mid-stream");
-        assert_eq!(state(TransportKind::Tcp, "REJ").0, "refused");
-        assert_eq!(state(TransportKind::Udp, "S0").0, "no reply");
+        assert_eq!(state(TransportKind::Tcp, ZeekState::Oth).0, "mid-stream");
+        assert_eq!(state(TransportKind::Tcp, ZeekState::Rej).0, "refused");
+        assert_eq!(state(TransportKind::Udp, ZeekState::S0).0, "no reply");
     }
 
     #[test]

@@ -38,10 +38,10 @@ fn record(s: Script) -> ConversationRecord {
     ConversationRecord {
         conv: s.conv,
         transport: TransportKind::Tcp,
-        client: format!("10.0.0.2:{}", 40000 + s.conv),
-        server: "10.0.0.1:5005".to_string(),
+        client: std::net::SocketAddr::from(([10, 0, 0, 2], 40000 + s.conv as u16)),
+        server: std::net::SocketAddr::from(([10, 0, 0, 1], 5005)),
         proto: Some("text"),
-        state: "SF",
+        state: crate::event::ZeekState::Sf,
         bytes_c2s: 5,
         bytes_s2c: 5,
         messages_c2s: 1,
