@@ -78,8 +78,12 @@ pub fn check(input: &[u8]) {
                     1 => Some(TransportKind::Tcp),
                     _ => Some(TransportKind::Udp),
                 };
-                s.port_choice.proto = [None, Some("text"), Some("v2"), Some("v3")]
-                    [usize::from(flags >> 4 & 3)];
+                s.port_choice.proto = [
+                    None,
+                    Some(labproto::Proto::Text),
+                    Some(labproto::Proto::V2),
+                    Some(labproto::Proto::V3),
+                ][usize::from(flags >> 4 & 3)];
                 s.dropped = (flags & 64 != 0).then_some(conversations as u32);
                 s.other_ports = (0..other)
                     .map(|p| PortCount {
@@ -102,7 +106,12 @@ pub fn check(input: &[u8]) {
     let style = Style {
         color: conv & 0x80 != 0,
     };
-    let views = [View::Explain, View::Conversations, View::Messages, View::Flow];
+    let views = [
+        View::Explain,
+        View::Conversations,
+        View::Messages,
+        View::Flow,
+    ];
     match usize::from(rendering) {
         v if v < views.len() => {
             let text = report::render(&events, views[v], &style);
@@ -118,7 +127,10 @@ pub fn check(input: &[u8]) {
         }
         _ => {
             let svg = report::render_svg(&events, Some(conv).filter(|c| *c != 0));
-            assert!(svg.starts_with("<svg") || svg.starts_with("<?xml"), "not an SVG");
+            assert!(
+                svg.starts_with("<svg") || svg.starts_with("<?xml"),
+                "not an SVG"
+            );
         }
     }
 }

@@ -117,7 +117,9 @@ fn check_decode(kind: LinkKind, number: u64, frame: &[u8]) {
             assert_eq!(pkt.truncated(), payload.len() < wire_len);
         }
         Ok(None) => {}
-        Err(e) => assert!(!labsniff::words::link::link_error(&e).is_empty() && !e.code().is_empty()),
+        Err(e) => {
+            assert!(!labsniff::words::link::link_error(&e).is_empty() && !e.code().is_empty())
+        }
     }
 }
 
@@ -132,14 +134,14 @@ fn check_events(case: &Case<'_>, events: &[Event], summary: &Summary) {
                 messages += 1;
                 let bytes = &m.payload_bytes;
                 match (m.proto, m.size) {
-                    ("v3", Some(size)) => {
+                    (labproto::Proto::V3, Some(size)) => {
                         assert_eq!(bytes.len(), size as usize, "v3 payload length");
                         assert!(size <= case.options.max_size, "v3 size over the limit");
                     }
-                    ("v2", Some(size)) => {
+                    (labproto::Proto::V2, Some(size)) => {
                         assert_eq!(bytes.len(), (size as usize).min(20), "v2 payload length")
                     }
-                    ("text", None) => {}
+                    (labproto::Proto::Text, None) => {}
                     (proto, size) => panic!("message with proto {proto} and size {size:?}"),
                 }
                 let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

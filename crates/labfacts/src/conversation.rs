@@ -638,11 +638,7 @@ impl Conversation {
             transport: self.transport,
             client: self.client,
             server: self.server,
-            proto: self
-                .dissector
-                .proto()
-                .filter(|_| self.bytes != [0, 0])
-                .map(Proto::as_str),
+            proto: self.dissector.proto().filter(|_| self.bytes != [0, 0]),
             state: if tcp {
                 self.tcp_state()
             } else {

@@ -226,7 +226,11 @@ mod tests {
         MessageEvent {
             conv: 1,
             transport: TransportKind::Tcp,
-            proto: if order.is_some() { "v3" } else { "text" },
+            proto: if order.is_some() {
+                labproto::Proto::V3
+            } else {
+                labproto::Proto::Text
+            },
             dir,
             client: "10.0.0.2:40000".into(),
             server: "10.0.0.1:5005".into(),

@@ -1,6 +1,7 @@
 //! The events labsniff produces, one per JSON line. The field order of every struct is
 //! the JSON field order (see SCHEMA.md); change both together.
 
+use labproto::Proto;
 use serde::Serialize;
 
 mod diagnostic;
@@ -37,6 +38,22 @@ impl TransportKind {
     }
 }
 
+/// A protocol as JSON writes it: `text`, `v2`, `v3`.
+fn proto_name<S: serde::Serializer>(proto: &Proto, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(proto.as_str())
+}
+
+/// [`proto_name`], or null.
+fn optional_proto_name<S: serde::Serializer>(
+    proto: &Option<Proto>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    match proto {
+        Some(p) => s.serialize_str(p.as_str()),
+        None => s.serialize_none(),
+    }
+}
+
 /// Seconds since the epoch as a float with microsecond resolution.
 pub fn seconds(micros: u64) -> f64 {
     (micros / 1_000_000) as f64 + (micros % 1_000_000) as f64 / 1e6
@@ -58,8 +75,9 @@ pub fn hex(bytes: &[u8]) -> String {
 pub struct MessageEvent {
     pub conv: u64,
     pub transport: TransportKind,
-    /// "text", "v2" or "v3".
-    pub proto: &'static str,
+    /// The lab protocol (JSON: "text", "v2" or "v3").
+    #[serde(serialize_with = "proto_name")]
+    pub proto: Proto,
     pub dir: Dir,
     pub client: String,
     pub server: String,
@@ -405,7 +423,8 @@ pub struct ConversationRecord {
     pub client: std::net::SocketAddr,
     pub server: std::net::SocketAddr,
     /// Null when no payload was seen.
-    pub proto: Option<&'static str>,
+    #[serde(serialize_with = "optional_proto_name")]
+    pub proto: Option<Proto>,
     pub state: ZeekState,
     pub bytes_c2s: u64,
     pub bytes_s2c: u64,
@@ -506,7 +525,8 @@ pub struct PortChoice {
     /// conversations on the chosen port.
     pub transport: Option<TransportKind>,
     pub conversations: u64,
-    pub proto: Option<&'static str>,
+    #[serde(serialize_with = "optional_proto_name")]
+    pub proto: Option<Proto>,
 }
 
 impl PortChoice {
@@ -537,8 +557,8 @@ pub struct PortCount {
 pub struct MessageRef<'a> {
     pub conv: u64,
     pub transport: TransportKind,
-    /// "text", "v2" or "v3".
-    pub proto: &'static str,
+    /// The lab protocol.
+    pub proto: Proto,
     pub dir: Dir,
     pub client: &'a str,
     pub server: &'a str,

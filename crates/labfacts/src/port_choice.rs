@@ -270,7 +270,7 @@ impl Probe {
         let Some((transport, port, per_proto, total)) = best else {
             return (default, choice);
         };
-        let protos = ["text", "v2", "v3"];
+        let protos = [Proto::Text, Proto::V2, Proto::V3];
         let mut most = 0;
         for i in 1..3 {
             if per_proto[i] > per_proto[most] {

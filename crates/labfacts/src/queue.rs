@@ -81,7 +81,7 @@ impl<'a> MessageView<'a> {
 struct QueuedMessage {
     conv: u64,
     transport: TransportKind,
-    proto: &'static str,
+    proto: labproto::Proto,
     dir: Dir,
     client: Arc<str>,
     server: Arc<str>,
@@ -165,7 +165,7 @@ impl EventQueue {
         self.items.push(Queued::Message(QueuedMessage {
             conv: info.conv,
             transport: info.transport,
-            proto: view.proto.as_str(),
+            proto: view.proto,
             dir,
             client: Arc::clone(&info.client),
             server: Arc::clone(&info.server),
@@ -330,7 +330,7 @@ impl<'a> Out<'a> {
                 let message = MessageRef {
                     conv: info.conv,
                     transport: info.transport,
-                    proto: view.proto.as_str(),
+                    proto: view.proto,
                     dir,
                     client: &info.client,
                     server: &info.server,

@@ -77,7 +77,8 @@ impl Proto {
 
 impl std::fmt::Display for Proto {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        // pad, not write_str: a width in the format string ({:<5}) applies.
+        f.pad(self.as_str())
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::calls::{Op, Side, SockCall, SocketCalls};
 use crate::event::{ConversationRecord, Dir, MessageEvent};
+use labproto::Proto;
 
 /// Microseconds since the epoch of a capture timestamp.
 pub fn micros(ts: f64) -> u64 {
@@ -266,9 +267,9 @@ fn message_calls(
 /// Bytes a v2/v3 message takes in the stream (None for text).
 fn wire_len(m: &MessageEvent) -> Option<u64> {
     match m.proto {
-        "v2" => Some(labproto::v2::MESSAGE_LEN as u64),
-        "v3" => Some(labproto::v3::HEADER_LEN as u64 + u64::from(m.size?)),
-        _ => None,
+        Proto::V2 => Some(labproto::v2::MESSAGE_LEN as u64),
+        Proto::V3 => Some(labproto::v3::HEADER_LEN as u64 + u64::from(m.size?)),
+        Proto::Text => None,
     }
 }
 

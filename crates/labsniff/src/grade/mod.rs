@@ -16,6 +16,7 @@ use crate::output::collect::CollectSink;
 use crate::{Input, Options, SourceOptions};
 use labfacts::echoes::{Echo, EchoMatch};
 use labfacts::index::CaptureIndex;
+use labproto::Proto;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -357,13 +358,13 @@ fn text_echoed(f: &Facts) -> Verdict {
     }
     let mut frames = Vec::new();
     for c in &convs {
-        if c.proto != Some("text") {
+        if c.proto != Some(Proto::Text) {
             return Verdict::fail(
                 format!(
                     "conversation {} ({}) carries {}, not text",
                     c.conv,
                     c.client,
-                    c.proto.unwrap_or("nothing")
+                    c.proto.map_or("nothing", Proto::as_str)
                 ),
                 vec![c.first_frame],
             );
@@ -477,7 +478,7 @@ fn served_concurrently(f: &Facts) -> Verdict {
 }
 
 /// The lab-port TCP conversations carrying `proto`, or the verdict why there are none.
-fn binary_convs<'a>(f: &Facts<'a>, proto: &str) -> Result<Vec<&'a ConversationRecord>, Verdict> {
+fn binary_convs<'a>(f: &Facts<'a>, proto: Proto) -> Result<Vec<&'a ConversationRecord>, Verdict> {
     let tcp = f.lab(TransportKind::Tcp);
     // A format problem labproto named is the best evidence of all.
     for c in &tcp {
@@ -518,7 +519,7 @@ fn binary_convs<'a>(f: &Facts<'a>, proto: &str) -> Result<Vec<&'a ConversationRe
     Ok(convs)
 }
 
-fn binary_messages(f: &Facts, proto: &str) -> Verdict {
+fn binary_messages(f: &Facts, proto: Proto) -> Verdict {
     let convs = match binary_convs(f, proto) {
         Ok(c) => c,
         Err(v) => return v,
@@ -530,7 +531,7 @@ fn binary_messages(f: &Facts, proto: &str) -> Verdict {
         let framed: u64 = sent
             .iter()
             .map(|m| {
-                if proto == "v2" {
+                if proto == Proto::V2 {
                     labproto::v2::MESSAGE_LEN as u64
                 } else {
                     labproto::v3::HEADER_LEN as u64 + m.payload_bytes.len() as u64
@@ -553,7 +554,7 @@ fn binary_messages(f: &Facts, proto: &str) -> Verdict {
         count += c.messages_c2s;
         frames.extend(sent.iter().map(|m| first_frame(m)));
     }
-    let each = if proto == "v2" {
+    let each = if proto == Proto::V2 {
         "29 bytes each"
     } else {
         "each size field matching its payload"
@@ -569,14 +570,14 @@ fn binary_messages(f: &Facts, proto: &str) -> Verdict {
 }
 
 fn v2_messages(f: &Facts) -> Verdict {
-    binary_messages(f, "v2")
+    binary_messages(f, Proto::V2)
 }
 
 fn v3_messages(f: &Facts) -> Verdict {
-    binary_messages(f, "v3")
+    binary_messages(f, Proto::V3)
 }
 
-fn binary_echoed(f: &Facts, proto: &str) -> Verdict {
+fn binary_echoed(f: &Facts, proto: Proto) -> Verdict {
     let convs = match binary_convs(f, proto) {
         Ok(c) => c,
         Err(v) => return v,
@@ -696,15 +697,15 @@ fn changes(m: &MessageEvent, back: &MessageEvent, how: EchoMatch) -> Vec<String>
 }
 
 fn v2_echoed(f: &Facts) -> Verdict {
-    binary_echoed(f, "v2")
+    binary_echoed(f, Proto::V2)
 }
 
 fn v3_echoed(f: &Facts) -> Verdict {
-    binary_echoed(f, "v3")
+    binary_echoed(f, Proto::V3)
 }
 
 fn v3_several_segments(f: &Facts) -> Verdict {
-    let convs = match binary_convs(f, "v3") {
+    let convs = match binary_convs(f, Proto::V3) {
         Ok(c) => c,
         Err(v) => return v,
     };

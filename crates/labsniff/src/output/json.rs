@@ -105,7 +105,7 @@ pub const PREFIXES_KEPT: usize = 16_384;
 #[derive(Debug)]
 struct Prefix {
     transport: TransportKind,
-    proto: &'static str,
+    proto: labproto::Proto,
     client: String,
     server: String,
     text: Vec<u8>,
@@ -127,7 +127,7 @@ impl Prefix {
         text.extend_from_slice(b",\"transport\":\"");
         text.extend_from_slice(m.transport.as_str().as_bytes());
         text.extend_from_slice(b"\",\"proto\":");
-        string(&mut text, m.proto.as_bytes());
+        string(&mut text, m.proto.as_str().as_bytes());
         text.extend_from_slice(b",\"dir\":\"");
         text.extend_from_slice(m.dir.as_str().as_bytes());
         text.extend_from_slice(b"\",\"client\":");
@@ -357,7 +357,7 @@ mod tests {
         MessageRef {
             conv: 42,
             transport: TransportKind::Tcp,
-            proto: "v3",
+            proto: labproto::Proto::V3,
             dir: Dir::ServerToClient,
             client: "[::1]:40000",
             server: "127.0.0.1:5005",
@@ -404,7 +404,7 @@ mod tests {
     fn same_bytes_as_serde_for_nulls_and_udp() {
         let m = MessageRef {
             transport: TransportKind::Udp,
-            proto: "text",
+            proto: labproto::Proto::Text,
             dir: Dir::ClientToServer,
             version: None,
             order: None,
@@ -475,7 +475,7 @@ mod tests {
                     conv,
                     dir: if c2s { Dir::ClientToServer } else { Dir::ServerToClient },
                     client: clients[client],
-                    proto: ["v2", "v3"][proto],
+                    proto: [labproto::Proto::V2, labproto::Proto::V3][proto],
                     ..message(b"x", &[1], 1_700_000_000_000_001)
                 };
                 let mut out = Vec::new();

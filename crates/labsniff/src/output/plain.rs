@@ -83,7 +83,7 @@ impl<W: Write> PlainSink<W> {
             "{frames:<11} {} {:>5} {peers:<47} {:<5} {fields}{payload}",
             clock(m.ts),
             m.conv,
-            m.proto
+            m.proto.as_str()
         )?;
         Ok(())
     }
@@ -148,7 +148,7 @@ impl<W: Write> PlainSink<W> {
                     format!("{:?}", c.transport).to_lowercase(),
                     c.client.to_string(),
                     c.server.to_string(),
-                    c.proto.unwrap_or("-").to_string(),
+                    c.proto.map_or("-", labproto::Proto::as_str).to_string(),
                     c.state.code().to_string(),
                     c.bytes_c2s.to_string(),
                     c.bytes_s2c.to_string(),

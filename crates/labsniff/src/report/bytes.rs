@@ -66,7 +66,7 @@ pub fn map(c: &ConversationRecord, m: &MessageEvent) -> String {
     let (Some(version), Some(order), Some(size)) = (m.version, m.order, m.size) else {
         return String::new();
     };
-    let v2 = m.proto == "v2";
+    let v2 = m.proto == labproto::Proto::V2;
     let (fmt, data) = if v2 {
         (labproto::v2::STRUCT_FORMAT, "data")
     } else {
@@ -183,7 +183,7 @@ fn notes(
     data: &str,
     (version, order, size): (u8, u32, u32),
 ) -> Vec<String> {
-    let v2 = m.proto == "v2";
+    let v2 = m.proto == labproto::Proto::V2;
     let mut notes = vec![format!(
         "'!' means network byte order (big-endian: the most significant byte first) and no padding \
          between fields; B is one unsigned byte, I an unsigned 4-byte integer{}, so \

@@ -62,7 +62,7 @@ pub fn section(
         let text = format!(
             "the messages above were decoded as {} by the lab's rules, which this sender did not follow: \
              their fields are not what the sender meant",
-            c.proto.unwrap_or("text")
+            c.proto.unwrap_or(labproto::Proto::Text)
         );
         out.push_str(&words::bullet(&text));
     }

@@ -4,6 +4,7 @@
 
 use super::{bytes, words, Style};
 use crate::event::{ConversationRecord, Dir, MessageEvent, TransportKind};
+use labproto::Proto;
 use std::fmt::Write as _;
 
 /// Messages listed per conversation; the rest are counted.
@@ -20,11 +21,11 @@ fn rule(c: &ConversationRecord) -> Option<&'static str> {
              one datagram. UDP does not retransmit: a datagram lost on the way is gone unless the program \
              sends it again"
         }
-        (TransportKind::Tcp, "v3") => {
+        (TransportKind::Tcp, Proto::V3) => {
             "v3 over TCP: each message is a 9-byte header (struct '!BII': version, order, size) followed by \
              size payload bytes; the receiver reads the 9 header bytes, then exactly size more"
         }
-        (TransportKind::Tcp, "v2") => {
+        (TransportKind::Tcp, Proto::V2) => {
             "v2 over TCP: every message is exactly 29 bytes (struct '!BII20s'); the receiver keeps reading \
              until it has 29 bytes, whatever the segments were"
         }
@@ -197,7 +198,7 @@ impl Notes {
 /// make segments differ from the sender's writes.
 fn notes(c: &ConversationRecord, messages: &[&MessageEvent], writes_known: bool) -> Notes {
     let mut notes = Notes::default();
-    let text = c.proto == Some("text");
+    let text = c.proto == Some(Proto::Text);
     for m in messages.iter().filter(|m| m.frames.len() > 1) {
         notes.push(|| {
             let mut note = format!(

@@ -28,6 +28,7 @@ pub use svg::{render_svg, render_svg_lanes};
 pub use tcp_analysis::analysis_text;
 
 use crate::event::{Event, MessageEvent, Summary};
+use labproto::Proto;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -212,7 +213,7 @@ fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joi
     let mut out = table::render(g, style);
     let link = g.summary.and_then(|s| s.link_type);
     // Byte maps: of the first v2 and the first v3 conversation only.
-    let mut mapped: Vec<&str> = Vec::new();
+    let mut mapped: Vec<Proto> = Vec::new();
     let mut printed_diags = 0usize;
     for conv in g.convs.iter().take(SECTIONS_MAX) {
         out.push('\n');
@@ -231,7 +232,7 @@ fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joi
             .iter()
             .any(|d| d.kind.is_struct_mistake());
         let byte_map = match conv.proto {
-            Some(p @ ("v2" | "v3")) if !mapped.contains(&p) && !mistaken => {
+            Some(p @ (Proto::V2 | Proto::V3)) if !mapped.contains(&p) && !mistaken => {
                 mapped.push(p);
                 true
             }
@@ -354,7 +355,7 @@ fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
     let text_tcp = g
         .convs
         .iter()
-        .any(|c| c.transport == crate::event::TransportKind::Tcp && c.proto == Some("text"));
+        .any(|c| c.transport == crate::event::TransportKind::Tcp && c.proto == Some(Proto::Text));
     if text_tcp {
         out.push_str(&words::bullet(
         "background for exercise 3.2 (the capture cannot show which server model ran): a selector \

@@ -209,7 +209,7 @@ fn sends(idx: &[usize], s: &SideFacts, len: u64) -> String {
     )
 }
 
-fn recvs(idx: &[(usize, u64)], s: &SideFacts, len: u64, proto: Option<&str>) -> String {
+fn recvs(idx: &[(usize, u64)], s: &SideFacts, len: u64, proto: Option<labproto::Proto>) -> String {
     let list: Vec<(&Io, u64)> = idx
         .iter()
         .filter_map(|&(i, n)| Some((s.recvs.get(i)?, n)))
@@ -240,7 +240,7 @@ fn recvs(idx: &[(usize, u64)], s: &SideFacts, len: u64, proto: Option<&str>) -> 
     }
     // v3's reader asks for the 9-byte header, then for the payload.
     let header = match proto {
-        Some("v3") => Some(9),
+        Some(labproto::Proto::V3) => Some(labproto::v3::HEADER_LEN as u64),
         _ => None,
     };
     let asked = match first.asked {

@@ -83,7 +83,9 @@ impl Cells {
             cells.end();
             cells.text.push_str(words::transport(c.transport));
             cells.end();
-            cells.text.push_str(c.proto.unwrap_or("-"));
+            cells
+                .text
+                .push_str(c.proto.map_or("-", labproto::Proto::as_str));
             cells.end();
             let _ = write!(cells.text, "{} ({word})", c.state.code());
             cells.end();

@@ -714,7 +714,7 @@ pub fn port_choice(choice: &crate::event::PortChoice, port: u16) -> Option<Strin
             "{} {} {noun} on port {port} {verb} {}",
             thousands(choice.conversations),
             transport.unwrap_or_default(),
-            choice.proto.unwrap_or("lab messages")
+            choice.proto.map_or("lab messages", labproto::Proto::as_str)
         )
     };
     match choice.how {
@@ -747,7 +747,7 @@ mod port_choice_tests {
         let mut c = PortChoice::plain(How::Found);
         c.transport = Some(TransportKind::Tcp);
         c.conversations = 5000;
-        c.proto = Some("v3");
+        c.proto = Some(labproto::Proto::V3);
         assert_eq!(
             super::port_choice(&c, 15099).as_deref(),
             Some("port 5005 unused; 5,000 TCP conversations on port 15099 carry v3")

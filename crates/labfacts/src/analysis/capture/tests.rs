@@ -40,7 +40,7 @@ fn record(s: Script) -> ConversationRecord {
         transport: TransportKind::Tcp,
         client: std::net::SocketAddr::from(([10, 0, 0, 2], 40000 + s.conv as u16)),
         server: std::net::SocketAddr::from(([10, 0, 0, 1], 5005)),
-        proto: Some("text"),
+        proto: Some(labproto::Proto::Text),
         state: crate::event::ZeekState::Sf,
         bytes_c2s: 5,
         bytes_s2c: 5,

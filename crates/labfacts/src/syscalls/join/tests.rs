@@ -12,7 +12,7 @@ fn record(conv: u64, client: &str, syn: f64, ack: f64, end: f64) -> Conversation
         transport: TransportKind::Tcp,
         client: client.parse().expect("a test address"),
         server: std::net::SocketAddr::from(([127, 0, 0, 1], 5005)),
-        proto: Some("v3"),
+        proto: Some(labproto::Proto::V3),
         state: crate::event::ZeekState::Sf,
         bytes_c2s: 100_009,
         bytes_s2c: 100_009,
