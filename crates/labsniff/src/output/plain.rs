@@ -176,7 +176,7 @@ impl<W: Write> PlainSink<W> {
         if s.lab_packets == 0 {
             writeln!(self.out)?;
             writeln!(self.out, "{}", crate::words::summary::no_lab_traffic(s))?;
-        } else if let Some(why) = crate::report::words::port_choice(&s.port_choice, s.lab_port) {
+        } else if let Some(why) = crate::words::port_choice(&s.port_choice, s.lab_port) {
             writeln!(self.out)?;
             writeln!(self.out, "lab port {}: {why}", s.lab_port)?;
         }

@@ -4,15 +4,39 @@
 //! - [`diagnostic`]: each diagnostic's sentence, once for the report, the JSON lines'
 //!   `text`, the plain stream, pcapng comments and grading (its subjects: [`link`],
 //!   `fragments`, `dissect`);
+//! - the report's subjects: [`ports`] (ephemeral ranges, the lab port's choice),
+//!   [`states`] (Zeek's connection states), [`messages`] (a message's label, payloads,
+//!   a conversation's title), [`filters`] (Wireshark display filters),
+//!   [`concurrency`] (how the server served its clients), [`layout`] (bullets,
+//!   wrapping, columns) and [`numbers`] (relative times);
 //! - here: the phrasing rules every view shares (counts, durations, frame lists,
-//!   thousands, transport names); `report::words`, the report's own phrasing,
-//!   re-exports them.
+//!   thousands, transport names).
+//!
+//! `report::words` is this module plus the report's section titles (which need the
+//! report's `Style`).
 
+mod concurrency;
 pub mod diagnostic;
 mod dissect;
+mod filters;
 mod fragments;
+mod layout;
 pub mod link;
+mod messages;
+mod numbers;
+mod ports;
+mod states;
 pub mod summary;
+#[cfg(test)]
+mod tests;
+
+pub use concurrency::concurrency_note;
+pub use filters::{conv_filter, stream_filter};
+pub use layout::{bullet, bullet_into, columns_into, pad_from, wrap, wrap_into, wrap_under, WRAP};
+pub use messages::{conv_title, message, message_into, payload, payload_into, PAYLOAD_SHOWN};
+pub use numbers::relative;
+pub use ports::{looks_ephemeral, port_choice, port_range};
+pub use states::state;
 
 use crate::event::TransportKind;
 
@@ -76,7 +100,24 @@ const RANGE_STEP: u64 = 10;
 /// Ranges shown of a long list: the first few and the last.
 const RANGES_SHOWN: usize = 6;
 
-/// `report::words::frames` without the segment count (for sentences that give it
+/// `frame 4` / `frames 4, 6` / `frames 4–6` (consecutive) / for long lists
+/// `frames 8–106 (70 segments)`, with `, ` between ranges where the frames pause.
+pub fn frames(list: &[u64]) -> String {
+    frames_said(list, true)
+}
+
+/// [`frames`], appended to `out`; a single frame (most messages) without allocating.
+pub fn frames_into(out: &mut String, list: &[u64]) {
+    match list {
+        [one] => {
+            out.push_str("frame ");
+            out.push_str(itoa::Buffer::new().format(*one));
+        }
+        _ => out.push_str(&frames_said(list, true)),
+    }
+}
+
+/// [`frames`] without the segment count (for sentences that give it
 /// already).
 pub fn frames_span(list: &[u64]) -> String {
     frames_said(list, false)
@@ -125,18 +166,5 @@ pub fn frames_said(list: &[u64], counted: bool) -> String {
         format!("frames {listed} ({} segments)", list.len())
     } else {
         format!("frames {listed}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_have_thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(4028), "4,028");
-        assert_eq!(thousands(1234567), "1,234,567");
     }
 }
