@@ -212,7 +212,7 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::netlab::settings::{parse_drop_spec, Settings};
+    use crate::netlab::settings::{parse_drop_spec, DropKind, Settings};
 
     fn tcp(flags: u8, payload: usize) -> Frame {
         let mut f = vec![0u8; 14];
@@ -261,6 +261,110 @@ mod tests {
             seed,
             ..Settings::default()
         }
+    }
+
+    /// A UDP datagram of `payload` bytes, c2s addresses.
+    fn udp(payload: usize) -> Frame {
+        use std::net::{IpAddr, Ipv4Addr};
+        Frame::Ip {
+            src: IpAddr::V4(Ipv4Addr::new(10, 55, 0, 2)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 55, 0, 1)),
+            transport: crate::netlab::frame::Transport::Udp {
+                sport: 40000,
+                dport: 5005,
+                len: payload,
+            },
+        }
+    }
+
+    /// FNV-1a over one line per decision: action, frame number, release in ns, reason.
+    fn fingerprint(decisions: &[Decision]) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for d in decisions {
+            let line = format!(
+                "{} {} {} {:?}\n",
+                d.action.name(),
+                d.n,
+                d.release.as_nanos(),
+                d.reason
+            );
+            for b in line.bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    }
+
+    /// Every path of `decide` (non-IP, drop rules of each kind, loss, duplicate,
+    /// reorder, jitter, rate, the in-order release line) over a mixed stream.
+    fn mixed_run(settings: Settings) -> Vec<Decision> {
+        let mut m = Model::new(settings);
+        let frames = [
+            tcp(0x02, 0),
+            tcp(0x12, 0),
+            tcp(0x18, 100),
+            tcp(0x10, 0),
+            udp(40),
+            Frame::NonIp { ethertype: 0x0806 },
+            tcp(0x18, 1000),
+        ];
+        (0..3000u64)
+            .map(|i| {
+                let dir = if i % 3 == 0 { Dir::S2c } else { Dir::C2s };
+                let f = &frames[(i as usize * 5) % frames.len()];
+                let len = 60 + (i as usize % 5) * 300;
+                m.decide(dir, f, len, Duration::from_micros(i * 250))
+            })
+            .collect()
+    }
+
+    /// Recorded from the implementation before `decide` was split into steps: the same
+    /// seed must keep giving exactly these decisions (action, number, release, reason).
+    #[test]
+    fn decisions_for_fixed_seeds_are_unchanged() {
+        let rules = "c2s:syn:2,4;s2c:data:5,7-9;c2s:udp:3;s2c:frame:11;c2s:frame:20-22";
+        let impaired = Settings {
+            delay_ms: 10.0,
+            jitter_ms: 2.0,
+            loss_pct: 3.0,
+            reorder_pct: 5.0,
+            duplicate_pct: 1.0,
+            rate_kbit: Some(20_000),
+            seed: 1234,
+            drops: parse_drop_spec(rules).unwrap(),
+        };
+        let plain = Settings {
+            loss_pct: 10.0,
+            seed: 99,
+            ..Settings::default()
+        };
+        let impaired = mixed_run(impaired);
+        // The stream reaches every outcome, so the fingerprint covers every path.
+        for action in [
+            Action::Pass,
+            Action::Delay,
+            Action::Drop,
+            Action::Duplicate,
+            Action::Reorder,
+        ] {
+            assert!(impaired.iter().any(|d| d.action == action), "{action:?}");
+        }
+        assert!(impaired.iter().any(|d| d.reason == Some(DropReason::Loss)));
+        for kind in [
+            DropKind::Syn,
+            DropKind::Data,
+            DropKind::Udp,
+            DropKind::Frame,
+        ] {
+            assert!(
+                impaired
+                    .iter()
+                    .any(|d| matches!(&d.reason, Some(DropReason::Rule(k, _)) if *k == kind)),
+                "{kind:?}"
+            );
+        }
+        let got = [fingerprint(&impaired), fingerprint(&mixed_run(plain))];
+        assert_eq!(got, [0x74e8_28fa_ac41_9155, 0xfac2_a740_f447_b81e]);
     }
 
     #[test]
