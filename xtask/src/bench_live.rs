@@ -5,12 +5,13 @@
 //! Root only (live capture); skipped with the reason otherwise.
 
 use crate::measure::proc_hwm_kib;
-use crate::procs::{spawn, spawn_reading};
+use crate::procs::{spawn, spawn_reading, Running};
 use crate::util::{have, is_root};
 use anyhow::{bail, Context, Result};
 use std::io::{BufRead, BufReader, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 /// One capture's figures.
@@ -62,113 +63,238 @@ fn u(v: &serde_json::Value, key: &str) -> u64 {
 
 /// One run of the load with the three captures; rows: report, --json, tcpdump.
 fn one_run(labnet: &Path, labsniff: &Path, conns: u32, messages: u32) -> Result<[Row; 3]> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port()
-        .to_string();
-    let filter = format!("tcp port {port}");
-    let pcap = crate::util::root().join(format!("target/bench/live-{port}.pcap"));
-    let _server = spawn(
-        "labnet tcp-server",
-        Command::new(labnet)
-            .args([
-                "tcp-server",
-                "--model",
-                "selector",
-                "--proto",
-                "v3",
-                "--quiet",
-            ])
-            .args(["--bind", "127.0.0.1", "--port", &port]),
-    )?;
-    let mut dump = spawn(
-        "tcpdump",
-        Command::new("tcpdump")
-            .args(["-i", "lo", "-Z", "root", "-w"])
-            .arg(&pcap)
-            .arg(&filter),
-    )?;
-    dump.wait_for_line("listening on", Duration::from_secs(10))?;
-    let sniff = |json: bool| {
-        let mut cmd = Command::new(labsniff);
-        cmd.args(["-i", "lo", "-f", &filter, "--port", &port])
+    let run = LiveRun::new(labnet, labsniff)?;
+    let _server = run.start_server()?;
+    let captures = run.start_captures()?;
+    run.load(conns, messages)?;
+    // A second for the last frames to reach the captures before they are stopped.
+    std::thread::sleep(Duration::from_secs(1));
+    let stopped = captures.stop()?;
+    let file_messages = run.messages_in_file()?;
+    Ok(stopped.rows(file_messages))
+}
+
+/// One run's setup: the binaries, the free port its server listens on, the capture
+/// filter for that port and the file tcpdump writes.
+struct LiveRun<'a> {
+    labnet: &'a Path,
+    labsniff: &'a Path,
+    port: String,
+    filter: String,
+    pcap: PathBuf,
+}
+
+/// The three captures, running on one run's traffic, and the readers of labsniff's
+/// output.
+struct Captures {
+    dump: Running,
+    json: Running,
+    json_out: JoinHandle<(u64, Option<serde_json::Value>)>,
+    report: Running,
+    report_out: JoinHandle<Option<String>>,
+}
+
+/// What the three captures said once stopped.
+struct Stopped {
+    /// tcpdump's closing lines ("N packets captured", ...).
+    dump_said: Vec<String>,
+    json_messages: u64,
+    /// labsniff --json's summary record.
+    summary: serde_json::Value,
+    /// The report's summary line.
+    line: String,
+    json_rss: Option<f64>,
+    report_rss: Option<f64>,
+}
+
+impl<'a> LiveRun<'a> {
+    /// Pick a free port and name the filter and file after it.
+    fn new(labnet: &'a Path, labsniff: &'a Path) -> Result<LiveRun<'a>> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port()
+            .to_string();
+        let filter = format!("tcp port {port}");
+        let pcap = crate::util::root().join(format!("target/bench/live-{port}.pcap"));
+        Ok(LiveRun {
+            labnet,
+            labsniff,
+            port,
+            filter,
+            pcap,
+        })
+    }
+
+    /// The v3 selector server on the port (stopped when dropped).
+    fn start_server(&self) -> Result<Running> {
+        spawn(
+            "labnet tcp-server",
+            Command::new(self.labnet)
+                .args([
+                    "tcp-server",
+                    "--model",
+                    "selector",
+                    "--proto",
+                    "v3",
+                    "--quiet",
+                ])
+                .args(["--bind", "127.0.0.1", "--port", &self.port]),
+        )
+    }
+
+    /// tcpdump, then labsniff --json and the report, each waited for until it listens.
+    fn start_captures(&self) -> Result<Captures> {
+        let mut dump = spawn(
+            "tcpdump",
+            Command::new("tcpdump")
+                .args(["-i", "lo", "-Z", "root", "-w"])
+                .arg(&self.pcap)
+                .arg(&self.filter),
+        )?;
+        dump.wait_for_line("listening on", Duration::from_secs(10))?;
+        let (mut json, json_out) =
+            spawn_reading("labsniff --json", &mut self.sniff(true), read_json)?;
+        let (mut report, report_out) =
+            spawn_reading("labsniff", &mut self.sniff(false), read_report)?;
+        json.wait_for_line("listening on", Duration::from_secs(10))?;
+        report.wait_for_line("listening on", Duration::from_secs(10))?;
+        Ok(Captures {
+            dump,
+            json,
+            json_out,
+            report,
+            report_out,
+        })
+    }
+
+    /// labsniff capturing the port live on `lo`: the report, or `--json`.
+    fn sniff(&self, json: bool) -> Command {
+        let mut cmd = Command::new(self.labsniff);
+        cmd.args(["-i", "lo", "-f", &self.filter, "--port", &self.port])
             .env("NO_COLOR", "1");
         if json {
             cmd.arg("--json");
         }
         cmd
-    };
-    let (mut json, json_out) = spawn_reading("labsniff --json", &mut sniff(true), read_json)?;
-    let (mut report, report_out) = spawn_reading("labsniff", &mut sniff(false), read_report)?;
-    json.wait_for_line("listening on", Duration::from_secs(10))?;
-    report.wait_for_line("listening on", Duration::from_secs(10))?;
-    let bench = spawn(
-        "labnet bench",
-        Command::new(labnet)
-            .args(["bench", "--proto", "v3", "--port", &port])
-            .args([
-                "--conns",
-                &conns.to_string(),
-                "--messages",
-                &messages.to_string(),
-            ])
-            .args(["--size", "32", "--window", "16"]),
-    )?;
-    let (status, _) = bench.finish(Duration::from_secs(120))?;
-    if !status.success() {
-        bail!("labnet bench failed ({status})");
     }
-    std::thread::sleep(Duration::from_secs(1));
-    let rss = |pid| proc_hwm_kib(pid).map(|k| k as f64 / 1024.0);
-    let (json_rss, report_rss) = (rss(json.pid()), rss(report.pid()));
-    let dump_said = dump.stop(Duration::from_secs(20))?;
-    json.stop(Duration::from_secs(60))?;
-    report.stop(Duration::from_secs(60))?;
-    let (json_messages, summary) = json_out
-        .join()
-        .map_err(|_| anyhow::anyhow!("the JSON reader panicked"))?;
-    let summary = summary.context("labsniff --json printed no summary")?;
-    let line = report_out
-        .join()
-        .map_err(|_| anyhow::anyhow!("the report reader panicked"))?
-        .context("labsniff printed no summary line")?;
-    let said = |what: &str| {
-        dump_said
-            .iter()
-            .find_map(|l| l.strip_suffix(what).and_then(|n| n.trim().parse().ok()))
-            .unwrap_or(0)
-    };
-    let file = Command::new(labsniff)
-        .arg("-r")
-        .arg(&pcap)
-        .args(["--port", &port, "--json"])
-        .output()
-        .context("cannot run labsniff -r")?;
-    let (file_messages, _) = read_json(file.stdout.as_slice());
-    let _ = std::fs::remove_file(&pcap);
-    Ok([
+
+    /// The load: `labnet bench` against the server, to its end.
+    fn load(&self, conns: u32, messages: u32) -> Result<()> {
+        let bench = spawn(
+            "labnet bench",
+            Command::new(self.labnet)
+                .args(["bench", "--proto", "v3", "--port", &self.port])
+                .args([
+                    "--conns",
+                    &conns.to_string(),
+                    "--messages",
+                    &messages.to_string(),
+                ])
+                .args(["--size", "32", "--window", "16"]),
+        )?;
+        let (status, _) = bench.finish(Duration::from_secs(120))?;
+        if !status.success() {
+            bail!("labnet bench failed ({status})");
+        }
+        Ok(())
+    }
+
+    /// Messages labsniff finds in tcpdump's file; the file is removed after.
+    fn messages_in_file(&self) -> Result<u64> {
+        let file = Command::new(self.labsniff)
+            .arg("-r")
+            .arg(&self.pcap)
+            .args(["--port", &self.port, "--json"])
+            .output()
+            .context("cannot run labsniff -r")?;
+        let (file_messages, _) = read_json(file.stdout.as_slice());
+        let _ = std::fs::remove_file(&self.pcap);
+        Ok(file_messages)
+    }
+}
+
+impl Captures {
+    /// Read labsniff's peak memory, stop all three and collect what they printed.
+    fn stop(self) -> Result<Stopped> {
+        let rss = |pid| proc_hwm_kib(pid).map(|k| k as f64 / 1024.0);
+        let (json_rss, report_rss) = (rss(self.json.pid()), rss(self.report.pid()));
+        let dump_said = self.dump.stop(Duration::from_secs(20))?;
+        self.json.stop(Duration::from_secs(60))?;
+        self.report.stop(Duration::from_secs(60))?;
+        let (json_messages, summary) = self
+            .json_out
+            .join()
+            .map_err(|_| anyhow::anyhow!("the JSON reader panicked"))?;
+        let summary = summary.context("labsniff --json printed no summary")?;
+        let line = self
+            .report_out
+            .join()
+            .map_err(|_| anyhow::anyhow!("the report reader panicked"))?
+            .context("labsniff printed no summary line")?;
+        Ok(Stopped {
+            dump_said,
+            json_messages,
+            summary,
+            line,
+            json_rss,
+            report_rss,
+        })
+    }
+}
+
+impl Stopped {
+    /// The rows in table order: report, --json, tcpdump (with the messages
+    /// `labsniff -r` found in its file).
+    fn rows(&self, file_messages: u64) -> [Row; 3] {
+        [
+            self.report_row(),
+            self.json_row(),
+            self.tcpdump_row(file_messages),
+        ]
+    }
+
+    /// Figures of the report's summary line.
+    fn report_row(&self) -> Row {
+        let line = &self.line;
         Row {
-            frames: figure(&line, "frame").unwrap_or(0),
-            kernel: figure(&line, "dropped by the kernel").unwrap_or(0),
-            queue: figure(&line, "dropped by labsniff"),
-            messages: figure(&line, "message").unwrap_or(0),
-            rss_mb: report_rss,
-        },
+            frames: figure(line, "frame").unwrap_or(0),
+            kernel: figure(line, "dropped by the kernel").unwrap_or(0),
+            queue: figure(line, "dropped by labsniff"),
+            messages: figure(line, "message").unwrap_or(0),
+            rss_mb: self.report_rss,
+        }
+    }
+
+    /// Figures of the --json summary record and the message records counted.
+    fn json_row(&self) -> Row {
+        let summary = &self.summary;
         Row {
-            frames: u(&summary, "frames"),
-            kernel: u(&summary, "dropped"),
+            frames: u(summary, "frames"),
+            kernel: u(summary, "dropped"),
             queue: summary["queue_dropped"].as_u64(),
-            messages: json_messages,
-            rss_mb: json_rss,
-        },
+            messages: self.json_messages,
+            rss_mb: self.json_rss,
+        }
+    }
+
+    /// Figures of tcpdump's closing lines.
+    fn tcpdump_row(&self, file_messages: u64) -> Row {
         Row {
-            frames: said("packets captured"),
-            kernel: said("packets dropped by kernel"),
+            frames: self.tcpdump_said("packets captured"),
+            kernel: self.tcpdump_said("packets dropped by kernel"),
             queue: None,
             messages: file_messages,
             rss_mb: None,
-        },
-    ])
+        }
+    }
+
+    /// N of tcpdump's closing line "N `what`" (0 when it did not say).
+    fn tcpdump_said(&self, what: &str) -> u64 {
+        self.dump_said
+            .iter()
+            .find_map(|l| l.strip_suffix(what).and_then(|n| n.trim().parse().ok()))
+            .unwrap_or(0)
+    }
 }
 
 pub fn live_bench(labnet: &Path, labsniff: &Path, quick: bool) -> Result<String> {

@@ -69,47 +69,93 @@ struct OneWay {
     frames: usize,
 }
 
+/// The three paths' figures.
+#[derive(Debug)]
+struct AllPaths {
+    /// Through the forwarder with `--delay 0`.
+    netlab: PathFigures,
+    /// Through the forwarder with `--delay 10`.
+    delayed: PathFigures,
+    /// Over a direct veth pair: the floor.
+    direct: PathFigures,
+}
+
 pub fn netlab_bench(labnet: &Path, messages_per_conn: u32) -> Result<String> {
-    if let Err(e) = check_can_run("bench --only netlab") {
-        let line = format!("## netlab forwarder\n\nskipped: {e:#}\n");
-        println!("{line}");
-        return Ok(line);
-    }
-    if !have("tcpdump") {
-        let line = "## netlab forwarder\n\nskipped: needs tcpdump (apt-get install -y tcpdump) to timestamp frames at both hosts\n".to_string();
-        println!("{line}");
-        return Ok(line);
+    if let Some(skipped) = skipped() {
+        println!("{skipped}");
+        return Ok(skipped);
     }
     // Ctrl-C removes the lab and the direct pair, as in `demo --net`.
     install_ctrlc()?;
     let dir = crate::util::root().join("target/bench/netlab");
     std::fs::create_dir_all(&dir)?;
+    let paths = measure_all_paths(labnet, &dir, messages_per_conn)?;
+    let mut out = table(&paths, messages_per_conn);
+    out.push_str(&summary(&paths));
+    println!("{out}");
+    let lost = [&paths.netlab, &paths.delayed]
+        .iter()
+        .any(|f| f.own_drops != Some(0) || f.echoed != f.expected);
+    if lost {
+        bail!("the forwarder lost frames of its own or messages went missing:\n{out}");
+    }
+    Ok(out)
+}
 
-    let through = |delay: &str| -> Result<PathFigures> {
-        eprintln!("xtask: netlab bench: through the forwarder (--delay {delay})");
-        let lab = Lab::up(labnet, &lab_name("bn"), &["--delay", delay])?;
-        let exec = |host: &str, program: &Path| lab.exec(host, program);
-        let tag = format!("netlab-delay{delay}");
-        // In flight per connection: 8, or at 20 ms RTT the 20 messages sent per round
-        // trip at one per ms (32). No larger: when the load generator is late (it
-        // shares 2 cores), a window lets its catch-up burst out at once.
-        let window = if delay == "0" { 8 } else { 32 };
-        let mut f = measure_path(labnet, &exec, &dir, &tag, messages_per_conn, window)?;
-        let status = lab.status()?;
-        f.own_drops = Some(own_drops(&status));
-        Ok(f)
-    };
-    let netlab = through("0")?;
+/// The section saying why it is skipped, when it cannot run here (no root, no
+/// network namespaces, no tcpdump).
+fn skipped() -> Option<String> {
+    if let Err(e) = check_can_run("bench --only netlab") {
+        return Some(format!("## netlab forwarder\n\nskipped: {e:#}\n"));
+    }
+    if !have("tcpdump") {
+        return Some("## netlab forwarder\n\nskipped: needs tcpdump (apt-get install -y tcpdump) to timestamp frames at both hosts\n".to_string());
+    }
+    None
+}
+
+/// The load over the three paths, one after the other.
+fn measure_all_paths(labnet: &Path, dir: &Path, messages_per_conn: u32) -> Result<AllPaths> {
+    let netlab = through_forwarder(labnet, dir, "0", messages_per_conn)?;
     // With a delay, frames wait in the release queue and leave on a timed wake-up:
     // what this adds beyond the 10 ms asked for is measured too.
-    let delayed = through("10")?;
+    let delayed = through_forwarder(labnet, dir, "10", messages_per_conn)?;
     eprintln!("xtask: netlab bench: over a direct veth pair (the floor)");
     let direct = {
         let pair = DirectPair::create(&lab_name("bd"))?;
         let exec = |host: &str, program: &Path| pair.exec(host, program);
-        measure_path(labnet, &exec, &dir, "direct", messages_per_conn, 8)?
+        measure_path(labnet, &exec, dir, "direct", messages_per_conn, 8)?
     };
+    Ok(AllPaths {
+        netlab,
+        delayed,
+        direct,
+    })
+}
 
+/// The load through a netlab lab with `--delay delay`, and the forwarder's own drops.
+fn through_forwarder(
+    labnet: &Path,
+    dir: &Path,
+    delay: &str,
+    messages_per_conn: u32,
+) -> Result<PathFigures> {
+    eprintln!("xtask: netlab bench: through the forwarder (--delay {delay})");
+    let lab = Lab::up(labnet, &lab_name("bn"), &["--delay", delay])?;
+    let exec = |host: &str, program: &Path| lab.exec(host, program);
+    let tag = format!("netlab-delay{delay}");
+    // In flight per connection: 8, or at 20 ms RTT the 20 messages sent per round
+    // trip at one per ms (32). No larger: when the load generator is late (it
+    // shares 2 cores), a window lets its catch-up burst out at once.
+    let window = if delay == "0" { 8 } else { 32 };
+    let mut f = measure_path(labnet, &exec, dir, &tag, messages_per_conn, window)?;
+    let status = lab.status()?;
+    f.own_drops = Some(own_drops(&status));
+    Ok(f)
+}
+
+/// The section title, the load, and one table line per path.
+fn table(paths: &AllPaths, messages_per_conn: u32) -> String {
     let mut out = format!(
         "## netlab forwarder at 100 Mbit/s of lab traffic\n\n\
          load: labnet bench, {CONNS} v3 connections × {messages_per_conn} messages of {} bytes, one per {INTERVAL_MS} ms each \
@@ -119,33 +165,49 @@ pub fn netlab_bench(labnet: &Path, messages_per_conn: u32) -> Result<String> {
         SIZE + 9
     );
     for (name, f) in [
-        ("netlab (--delay 0)", &netlab),
-        ("netlab (--delay 10)", &delayed),
-        ("direct veth pair", &direct),
+        ("netlab (--delay 0)", &paths.netlab),
+        ("netlab (--delay 10)", &paths.delayed),
+        ("direct veth pair", &paths.direct),
     ] {
-        let ow = |o: &OneWay| format!("{:.0} / {:.0} / {:.0}", o.p50, o.p99, o.max);
-        out.push_str(&format!(
-            "| {name} | {:.0} | {:.1} | {} / {} | {:.0} / {:.0} | {} | {} | {} | {} | {} |\n",
-            f.msgs_per_s,
-            f.mbit_each_way,
-            f.echoed,
-            f.expected,
-            f.rtt_p50_us,
-            f.rtt_p99_us,
-            ow(&f.c2s),
-            ow(&f.s2c),
-            f.unmatched,
-            f.capture_drops,
-            f.own_drops
-                .map_or_else(|| "n/a".to_string(), |d| d.to_string()),
-        ));
+        out.push_str(&table_line(name, f));
     }
+    out
+}
+
+/// One path's line of the table.
+fn table_line(name: &str, f: &PathFigures) -> String {
+    let ow = |o: &OneWay| format!("{:.0} / {:.0} / {:.0}", o.p50, o.p99, o.max);
+    format!(
+        "| {name} | {:.0} | {:.1} | {} / {} | {:.0} / {:.0} | {} | {} | {} | {} | {} |\n",
+        f.msgs_per_s,
+        f.mbit_each_way,
+        f.echoed,
+        f.expected,
+        f.rtt_p50_us,
+        f.rtt_p99_us,
+        ow(&f.c2s),
+        ow(&f.s2c),
+        f.unmatched,
+        f.capture_drops,
+        f.own_drops
+            .map_or_else(|| "n/a".to_string(), |d| d.to_string()),
+    )
+}
+
+/// The figures against the targets: the forwarder's added latency (netlab − direct),
+/// netlab's whole one-way p99, what `--delay 10` adds beyond 10 ms, its own drops.
+fn summary(paths: &AllPaths) -> String {
+    let AllPaths {
+        netlab,
+        delayed,
+        direct,
+    } = paths;
     let added = |p: fn(&OneWay) -> f64| {
         (p(&netlab.c2s) - p(&direct.c2s)).max(p(&netlab.s2c) - p(&direct.s2c))
     };
     let worst_p99 = netlab.c2s.p99.max(netlab.s2c.p99);
     let beyond = |p: fn(&OneWay) -> f64| p(&delayed.c2s).max(p(&delayed.s2c)) - 10_000.0;
-    out.push_str(&format!(
+    format!(
         "\nforwarder's added one-way latency (netlab − direct, worse direction): p50 {:.0} µs, p99 {:.0} µs; \
          netlab's whole one-way p99 (forwarder + two veth hops, an upper bound): {worst_p99:.0} µs (target < 1000 µs); \
          with --delay 10, beyond the 10 ms: p50 {:.0} µs, p99 {:.0} µs; \
@@ -156,15 +218,7 @@ pub fn netlab_bench(labnet: &Path, messages_per_conn: u32) -> Result<String> {
         beyond(|o| o.p99),
         netlab.own_drops.unwrap_or(0),
         delayed.own_drops.unwrap_or(0)
-    ));
-    println!("{out}");
-    let lost = [&netlab, &delayed]
-        .iter()
-        .any(|f| f.own_drops != Some(0) || f.echoed != f.expected);
-    if lost {
-        bail!("the forwarder lost frames of its own or messages went missing:\n{out}");
-    }
-    Ok(out)
+    )
 }
 
 fn own_drops(status: &Value) -> u64 {

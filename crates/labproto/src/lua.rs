@@ -96,125 +96,126 @@ fn header_comment(options: &LuaOptions) -> String {
     )
 }
 
-/// One `local NAME = value -- source` line per constant the Lua body uses.
+/// One `local NAME = value -- source` line per constant the Lua body uses, then the
+/// values of the `tcp_format` preference.
 fn constants(options: &LuaOptions) -> String {
-    let lines: Vec<(&str, String, &str)> = vec![
-        ("DEFAULT_PORT", options.port.to_string(), "LuaOptions.port"),
-        (
+    let mut lines = limit_constants(options);
+    lines.extend(v2_constants());
+    lines.extend(v3_constants());
+    lines.push(LuaConstant::new(
+        "INFO_PREVIEW_CHARS",
+        INFO_PREVIEW_CHARS,
+        "payload characters quoted in Info",
+    ));
+    let mut out = String::from("-- Constants, formatted from labproto's Rust constants.\n");
+    out.push_str(&aligned(&lines));
+    out.push_str(&format_choices());
+    out
+}
+
+/// One Lua constant: its name, its value as Lua text, and the Rust constant it is
+/// formatted from (the line's comment).
+#[derive(Debug)]
+struct LuaConstant {
+    name: &'static str,
+    value: String,
+    source: &'static str,
+}
+
+impl LuaConstant {
+    fn new(name: &'static str, value: impl ToString, source: &'static str) -> LuaConstant {
+        LuaConstant {
+            name,
+            value: value.to_string(),
+            source,
+        }
+    }
+}
+
+/// The port and the size limits.
+fn limit_constants(options: &LuaOptions) -> Vec<LuaConstant> {
+    vec![
+        LuaConstant::new("DEFAULT_PORT", options.port, "LuaOptions.port"),
+        LuaConstant::new(
             "MAX_V3_SIZE",
-            DEFAULT_MAX_SIZE.to_string(),
+            DEFAULT_MAX_SIZE,
             "labproto::DEFAULT_MAX_SIZE",
         ),
-        (
+        LuaConstant::new(
             "V2_MAX_PLAUSIBLE_SIZE",
-            V2_MAX_PLAUSIBLE_SIZE.to_string(),
+            V2_MAX_PLAUSIBLE_SIZE,
             "labproto::detect::v2_record_plausible",
         ),
-        (
-            "V2_VERSION_OFFSET",
-            v2::field::VERSION.to_string(),
-            "v2::field::VERSION",
-        ),
-        (
+    ]
+}
+
+/// The v2 record's field offsets and lengths, from [`v2::field`].
+fn v2_constants() -> Vec<LuaConstant> {
+    use v2::field::{ORDER, PAYLOAD, SIZE, VERSION};
+    vec![
+        LuaConstant::new("V2_VERSION_OFFSET", VERSION, "v2::field::VERSION"),
+        LuaConstant::new(
             "V2_VERSION_LEN",
-            BYTE_FIELD_LEN.to_string(),
+            BYTE_FIELD_LEN,
             "v2::field::VERSION is one byte",
         ),
-        (
-            "V2_ORDER_OFFSET",
-            v2::field::ORDER.start.to_string(),
-            "v2::field::ORDER",
-        ),
-        (
-            "V2_ORDER_LEN",
-            v2::field::ORDER.len().to_string(),
-            "v2::field::ORDER",
-        ),
-        (
-            "V2_SIZE_OFFSET",
-            v2::field::SIZE.start.to_string(),
-            "v2::field::SIZE",
-        ),
-        (
-            "V2_SIZE_LEN",
-            v2::field::SIZE.len().to_string(),
-            "v2::field::SIZE",
-        ),
-        (
-            "V2_PAYLOAD_OFFSET",
-            v2::field::PAYLOAD.start.to_string(),
-            "v2::field::PAYLOAD",
-        ),
-        (
-            "V2_PAYLOAD_LEN",
-            v2::PAYLOAD_LEN.to_string(),
-            "v2::PAYLOAD_LEN",
-        ),
-        (
-            "V2_MESSAGE_LEN",
-            v2::MESSAGE_LEN.to_string(),
-            "v2::MESSAGE_LEN",
-        ),
-        (
-            "V3_VERSION_OFFSET",
-            v3::field::VERSION.to_string(),
-            "v3::field::VERSION",
-        ),
-        (
+        LuaConstant::new("V2_ORDER_OFFSET", ORDER.start, "v2::field::ORDER"),
+        LuaConstant::new("V2_ORDER_LEN", ORDER.len(), "v2::field::ORDER"),
+        LuaConstant::new("V2_SIZE_OFFSET", SIZE.start, "v2::field::SIZE"),
+        LuaConstant::new("V2_SIZE_LEN", SIZE.len(), "v2::field::SIZE"),
+        LuaConstant::new("V2_PAYLOAD_OFFSET", PAYLOAD.start, "v2::field::PAYLOAD"),
+        LuaConstant::new("V2_PAYLOAD_LEN", v2::PAYLOAD_LEN, "v2::PAYLOAD_LEN"),
+        LuaConstant::new("V2_MESSAGE_LEN", v2::MESSAGE_LEN, "v2::MESSAGE_LEN"),
+    ]
+}
+
+/// The v3 header's field offsets and lengths, from [`v3::field`].
+fn v3_constants() -> Vec<LuaConstant> {
+    use v3::field::{ORDER, PAYLOAD, SIZE, VERSION};
+    vec![
+        LuaConstant::new("V3_VERSION_OFFSET", VERSION, "v3::field::VERSION"),
+        LuaConstant::new(
             "V3_VERSION_LEN",
-            BYTE_FIELD_LEN.to_string(),
+            BYTE_FIELD_LEN,
             "v3::field::VERSION is one byte",
         ),
-        (
-            "V3_ORDER_OFFSET",
-            v3::field::ORDER.start.to_string(),
-            "v3::field::ORDER",
-        ),
-        (
-            "V3_ORDER_LEN",
-            v3::field::ORDER.len().to_string(),
-            "v3::field::ORDER",
-        ),
-        (
-            "V3_SIZE_OFFSET",
-            v3::field::SIZE.start.to_string(),
-            "v3::field::SIZE",
-        ),
-        (
-            "V3_SIZE_LEN",
-            v3::field::SIZE.len().to_string(),
-            "v3::field::SIZE",
-        ),
-        (
-            "V3_PAYLOAD_OFFSET",
-            v3::field::PAYLOAD.start.to_string(),
-            "v3::field::PAYLOAD",
-        ),
-        (
-            "V3_HEADER_LEN",
-            v3::HEADER_LEN.to_string(),
-            "v3::HEADER_LEN",
-        ),
-        (
-            "INFO_PREVIEW_CHARS",
-            INFO_PREVIEW_CHARS.to_string(),
-            "payload characters quoted in Info",
-        ),
-    ];
+        LuaConstant::new("V3_ORDER_OFFSET", ORDER.start, "v3::field::ORDER"),
+        LuaConstant::new("V3_ORDER_LEN", ORDER.len(), "v3::field::ORDER"),
+        LuaConstant::new("V3_SIZE_OFFSET", SIZE.start, "v3::field::SIZE"),
+        LuaConstant::new("V3_SIZE_LEN", SIZE.len(), "v3::field::SIZE"),
+        LuaConstant::new("V3_PAYLOAD_OFFSET", PAYLOAD.start, "v3::field::PAYLOAD"),
+        LuaConstant::new("V3_HEADER_LEN", v3::HEADER_LEN, "v3::HEADER_LEN"),
+    ]
+}
+
+/// The `local NAME = value -- source` lines, the comments aligned.
+fn aligned(lines: &[LuaConstant]) -> String {
     // Align the source comments: `name = value` padded to the longest pair.
     let width = lines
         .iter()
-        .map(|(name, value, _)| name.len() + value.len())
+        .map(|c| c.name.len() + c.value.len())
         .max()
         .unwrap_or(0);
-    let mut out = String::from("-- Constants, formatted from labproto's Rust constants.\n");
-    for (name, value, source) in &lines {
+    let mut out = String::new();
+    for LuaConstant {
+        name,
+        value,
+        source,
+    } in lines
+    {
         let pad = width - name.len() - value.len();
         // Writing to a String cannot fail.
         let _ = writeln!(out, "local {name} = {value}{:pad$} -- {source}", "");
     }
-    out.push_str("\n-- Values of the tcp_format preference.\n");
+    out
+}
+
+/// The values of the `tcp_format` preference: one `FORMAT_NAME` constant each, and
+/// the choices table `Pref.enum` takes.
+fn format_choices() -> String {
+    let mut out = String::from("\n-- Values of the tcp_format preference.\n");
     for (value, (name, _)) in FORMAT_CHOICES.iter().enumerate() {
+        // Writing to a String cannot fail.
         let _ = writeln!(out, "local FORMAT_{} = {value}", name.to_ascii_uppercase());
     }
     out.push_str("local FORMAT_CHOICES = {\n");

@@ -117,89 +117,21 @@ impl Model {
 
     /// Decide the fate of `frame` (of `len` bytes on the wire), arrived at `now`.
     pub fn decide(&mut self, dir: Dir, frame: &Frame, len: usize, now: Duration) -> Decision {
+        if !frame.is_ip() {
+            return Decision::at_once(Action::Pass, 0, now, None);
+        }
         let s = &self.settings;
         let st = &mut self.dirs[dir.index()];
-        if !frame.is_ip() {
-            return Decision {
-                action: Action::Pass,
-                n: 0,
-                release: now,
-                reason: None,
-            };
+        let (n, counts) = st.count(frame);
+        if let Some((kind, count)) = ruled(s, dir, &counts) {
+            let reason = Some(DropReason::Rule(kind, count));
+            return Decision::at_once(Action::Drop, n, now, reason);
         }
-        st.ip_frames += 1;
-        let n = st.ip_frames;
-        let mut counts = vec![(DropKind::Frame, n)];
-        if frame.is_syn() {
-            st.syns += 1;
-            counts.push((DropKind::Syn, st.syns));
-        }
-        if frame.is_tcp_data() {
-            st.data += 1;
-            counts.push((DropKind::Data, st.data));
-        }
-        if frame.is_udp() {
-            st.udp += 1;
-            counts.push((DropKind::Udp, st.udp));
-        }
-        let ruled = s.drops.iter().filter(|r| r.dir == dir).find_map(|r| {
-            counts
-                .iter()
-                .find(|(kind, count)| *kind == r.kind && r.nth.contains(count))
-                .copied()
-        });
-        if let Some((kind, count)) = ruled {
-            return Decision {
-                action: Action::Drop,
-                n,
-                release: now,
-                reason: Some(DropReason::Rule(kind, count)),
-            };
-        }
-        // One draw picks at most one of loss / duplicate / reorder, so each rate is
-        // exactly the one asked for.
-        let u = draw(s.seed, dir, n, FATE) * 100.0;
-        let action = if u < s.loss_pct {
-            Action::Drop
-        } else if u < s.loss_pct + s.duplicate_pct {
-            Action::Duplicate
-        } else if u < s.loss_pct + s.duplicate_pct + s.reorder_pct {
-            Action::Reorder
-        } else if s.delay_ms > 0.0 || s.jitter_ms > 0.0 || s.rate_kbit.is_some() {
-            Action::Delay
-        } else {
-            Action::Pass
-        };
+        let action = fate(s, dir, n);
         if action == Action::Drop {
-            return Decision {
-                action,
-                n,
-                release: now,
-                reason: Some(DropReason::Loss),
-            };
+            return Decision::at_once(action, n, now, Some(DropReason::Loss));
         }
-        let mut start = now;
-        if let Some(rate) = s.rate_kbit {
-            // Serialisation: the frame leaves when the link is free, taking len*8/rate.
-            let tx = Duration::from_secs_f64(len as f64 * 8.0 / (rate as f64 * 1000.0));
-            start = st.link_free_at.max(now) + tx;
-            st.link_free_at = start;
-        }
-        let jitter = if s.jitter_ms > 0.0 {
-            (draw(s.seed, dir, n, JITTER) * 2.0 - 1.0) * s.jitter_ms
-        } else {
-            0.0
-        };
-        let base = start + ms(s.delay_ms + jitter);
-        let release = if action == Action::Reorder {
-            // Held back by at least 5 ms (or one delay) so that the frames sent
-            // right after it overtake it; the in-order release line is not moved.
-            base + ms(s.delay_ms.max(5.0))
-        } else {
-            let r = base.max(st.last_release);
-            st.last_release = r;
-            r
-        };
+        let release = st.release(s, dir, n, action, len, now);
         Decision {
             action,
             n,
@@ -209,10 +141,121 @@ impl Model {
     }
 }
 
+impl Decision {
+    /// A verdict that takes effect when the frame arrived (`now`): a pass of a
+    /// non-IP frame or a drop.
+    fn at_once(action: Action, n: u64, now: Duration, reason: Option<DropReason>) -> Decision {
+        Decision {
+            action,
+            n,
+            release: now,
+            reason,
+        }
+    }
+}
+
+impl DirState {
+    /// Count an IP frame in this direction: its number, and its count under each
+    /// drop kind it belongs to (every frame is a `Frame`).
+    fn count(&mut self, frame: &Frame) -> (u64, Vec<(DropKind, u64)>) {
+        self.ip_frames += 1;
+        let n = self.ip_frames;
+        let mut counts = vec![(DropKind::Frame, n)];
+        if frame.is_syn() {
+            self.syns += 1;
+            counts.push((DropKind::Syn, self.syns));
+        }
+        if frame.is_tcp_data() {
+            self.data += 1;
+            counts.push((DropKind::Data, self.data));
+        }
+        if frame.is_udp() {
+            self.udp += 1;
+            counts.push((DropKind::Udp, self.udp));
+        }
+        (n, counts)
+    }
+
+    /// When a frame that is sent on (not dropped) leaves: after the link has
+    /// serialised it, plus delay and jitter; in order unless it is reordered.
+    fn release(
+        &mut self,
+        s: &Settings,
+        dir: Dir,
+        n: u64,
+        action: Action,
+        len: usize,
+        now: Duration,
+    ) -> Duration {
+        let start = self.serialised(s, len, now);
+        let base = start + ms(s.delay_ms + jitter_ms(s, dir, n));
+        if action == Action::Reorder {
+            // Held back by at least 5 ms (or one delay) so that the frames sent
+            // right after it overtake it; the in-order release line is not moved.
+            base + ms(s.delay_ms.max(5.0))
+        } else {
+            let r = base.max(self.last_release);
+            self.last_release = r;
+            r
+        }
+    }
+
+    /// With --rate, when the link has finished sending the frame (and is taken until
+    /// then); without, `now`.
+    fn serialised(&mut self, s: &Settings, len: usize, now: Duration) -> Duration {
+        let Some(rate) = s.rate_kbit else {
+            return now;
+        };
+        // Serialisation: the frame leaves when the link is free, taking len*8/rate.
+        let tx = Duration::from_secs_f64(len as f64 * 8.0 / (rate as f64 * 1000.0));
+        let start = self.link_free_at.max(now) + tx;
+        self.link_free_at = start;
+        start
+    }
+}
+
+/// The first `--drop` rule of direction `dir` that names one of the frame's counts:
+/// the kind and count it matched.
+fn ruled(s: &Settings, dir: Dir, counts: &[(DropKind, u64)]) -> Option<(DropKind, u64)> {
+    s.drops.iter().filter(|r| r.dir == dir).find_map(|r| {
+        counts
+            .iter()
+            .find(|(kind, count)| *kind == r.kind && r.nth.contains(count))
+            .copied()
+    })
+}
+
+/// The seeded fate of IP frame `n` of `dir` that no rule dropped.
+fn fate(s: &Settings, dir: Dir, n: u64) -> Action {
+    // One draw picks at most one of loss / duplicate / reorder, so each rate is
+    // exactly the one asked for.
+    let u = draw(s.seed, dir, n, FATE) * 100.0;
+    if u < s.loss_pct {
+        Action::Drop
+    } else if u < s.loss_pct + s.duplicate_pct {
+        Action::Duplicate
+    } else if u < s.loss_pct + s.duplicate_pct + s.reorder_pct {
+        Action::Reorder
+    } else if s.delay_ms > 0.0 || s.jitter_ms > 0.0 || s.rate_kbit.is_some() {
+        Action::Delay
+    } else {
+        Action::Pass
+    }
+}
+
+/// The seeded jitter of frame `n` of `dir`, uniform in ±`jitter_ms` (0 without jitter).
+fn jitter_ms(s: &Settings, dir: Dir, n: u64) -> f64 {
+    if s.jitter_ms > 0.0 {
+        (draw(s.seed, dir, n, JITTER) * 2.0 - 1.0) * s.jitter_ms
+    } else {
+        0.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::netlab::settings::{parse_drop_spec, Settings};
+    use crate::netlab::settings::{parse_drop_spec, DropKind, Settings};
 
     fn tcp(flags: u8, payload: usize) -> Frame {
         let mut f = vec![0u8; 14];
@@ -261,6 +304,110 @@ mod tests {
             seed,
             ..Settings::default()
         }
+    }
+
+    /// A UDP datagram of `payload` bytes, c2s addresses.
+    fn udp(payload: usize) -> Frame {
+        use std::net::{IpAddr, Ipv4Addr};
+        Frame::Ip {
+            src: IpAddr::V4(Ipv4Addr::new(10, 55, 0, 2)),
+            dst: IpAddr::V4(Ipv4Addr::new(10, 55, 0, 1)),
+            transport: crate::netlab::frame::Transport::Udp {
+                sport: 40000,
+                dport: 5005,
+                len: payload,
+            },
+        }
+    }
+
+    /// FNV-1a over one line per decision: action, frame number, release in ns, reason.
+    fn fingerprint(decisions: &[Decision]) -> u64 {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for d in decisions {
+            let line = format!(
+                "{} {} {} {:?}\n",
+                d.action.name(),
+                d.n,
+                d.release.as_nanos(),
+                d.reason
+            );
+            for b in line.bytes() {
+                h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        h
+    }
+
+    /// Every path of `decide` (non-IP, drop rules of each kind, loss, duplicate,
+    /// reorder, jitter, rate, the in-order release line) over a mixed stream.
+    fn mixed_run(settings: Settings) -> Vec<Decision> {
+        let mut m = Model::new(settings);
+        let frames = [
+            tcp(0x02, 0),
+            tcp(0x12, 0),
+            tcp(0x18, 100),
+            tcp(0x10, 0),
+            udp(40),
+            Frame::NonIp { ethertype: 0x0806 },
+            tcp(0x18, 1000),
+        ];
+        (0..3000u64)
+            .map(|i| {
+                let dir = if i % 3 == 0 { Dir::S2c } else { Dir::C2s };
+                let f = &frames[(i as usize * 5) % frames.len()];
+                let len = 60 + (i as usize % 5) * 300;
+                m.decide(dir, f, len, Duration::from_micros(i * 250))
+            })
+            .collect()
+    }
+
+    /// Recorded from the implementation before `decide` was split into steps: the same
+    /// seed must keep giving exactly these decisions (action, number, release, reason).
+    #[test]
+    fn decisions_for_fixed_seeds_are_unchanged() {
+        let rules = "c2s:syn:2,4;s2c:data:5,7-9;c2s:udp:3;s2c:frame:11;c2s:frame:20-22";
+        let impaired = Settings {
+            delay_ms: 10.0,
+            jitter_ms: 2.0,
+            loss_pct: 3.0,
+            reorder_pct: 5.0,
+            duplicate_pct: 1.0,
+            rate_kbit: Some(20_000),
+            seed: 1234,
+            drops: parse_drop_spec(rules).unwrap(),
+        };
+        let plain = Settings {
+            loss_pct: 10.0,
+            seed: 99,
+            ..Settings::default()
+        };
+        let impaired = mixed_run(impaired);
+        // The stream reaches every outcome, so the fingerprint covers every path.
+        for action in [
+            Action::Pass,
+            Action::Delay,
+            Action::Drop,
+            Action::Duplicate,
+            Action::Reorder,
+        ] {
+            assert!(impaired.iter().any(|d| d.action == action), "{action:?}");
+        }
+        assert!(impaired.iter().any(|d| d.reason == Some(DropReason::Loss)));
+        for kind in [
+            DropKind::Syn,
+            DropKind::Data,
+            DropKind::Udp,
+            DropKind::Frame,
+        ] {
+            assert!(
+                impaired
+                    .iter()
+                    .any(|d| matches!(&d.reason, Some(DropReason::Rule(k, _)) if *k == kind)),
+                "{kind:?}"
+            );
+        }
+        let got = [fingerprint(&impaired), fingerprint(&mixed_run(plain))];
+        assert_eq!(got, [0x74e8_28fa_ac41_9155, 0xfac2_a740_f447_b81e]);
     }
 
     #[test]
