@@ -112,7 +112,7 @@ pub fn dropped(gone: &Dropped, carried: Option<TransportKind>) -> String {
 fn reason(reason: DropReason, v6: bool) -> String {
     match reason {
         DropReason::Timeout { waited, timeout } => format!(
-            "its other fragments did not arrive within {} s of the first ({} s later; {})",
+            "its other fragments did not arrive within {} s of the first ({} later; {})",
             timeout / 1_000_000,
             duration(waited as f64 / 1e6),
             if v6 {

@@ -207,9 +207,9 @@ fn fragment_samples() -> Vec<(Diagnostic, String)> {
             "frame 5: the fragments of this TCP datagram (frames 3–5) overlapped: 8 bytes arrived more than once, 8 of them with other contents; labsniff kept the first copy of each byte, but Linux (4.19 and later) discards a datagram whose fragments overlap, so the receiver may never have had this one".into(),
         ),
         (
-            // "31.000 s s later": the unit twice, as the engine has always said it.
+            // Mended 2026-12-07: it said "31.000 s s later", the unit twice.
             at(Some(9), K::FragmentsDropped { dropped: Box::new(gone), transport: Some(TransportKind::Udp) }),
-            "frame 9: an IPv4 datagram 10.0.0.2 → 10.0.0.1, UDP 40000 → 5005 (IP id 0x1234) was given up: its other fragments did not arrive within 30 s of the first (31.000 s s later; Linux gives up after 30 s, net.ipv4.ipfrag_time); 1,480 data bytes (its size is unknown: the last fragment never came) had arrived in frame 3 (1 fragment), none of it decoded".into(),
+            "frame 9: an IPv4 datagram 10.0.0.2 → 10.0.0.1, UDP 40000 → 5005 (IP id 0x1234) was given up: its other fragments did not arrive within 30 s of the first (31.000 s later; Linux gives up after 30 s, net.ipv4.ipfrag_time); 1,480 data bytes (its size is unknown: the last fragment never came) had arrived in frame 3 (1 fragment), none of it decoded".into(),
         ),
     ]
 }
