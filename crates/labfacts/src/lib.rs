@@ -12,7 +12,10 @@
 //!   order), [`port_choice`] and [`port_census`] (which port is the lab's),
 //!   [`syscalls`] (strace traces joined to the capture);
 //! - the fact model: [`event`] — the plain types every view renders (messages,
-//!   analysis flags, conversation records, diagnostics, the summary).
+//!   analysis flags, conversation records, typed diagnostics, the summary) — and the
+//!   facts derived from a whole capture's events, once: [`index`] (one index every
+//!   view shares) with [`echoes`] (the one echo-pairing rule) and the concurrency of
+//!   [`analysis::capture`].
 //!
 //! Nothing here writes a sentence for people: the `labsniff` crate holds the words and
 //! every renderer (report, JSON lines, flow graph, SVG, pcapng comments, grading), and
