@@ -1,5 +1,5 @@
 //! The plain facts of traced sockets: what a call did ([`Op`], [`SockCall`]), a socket
-//! being followed ([`OpenSocket`]) and one joined to a conversation ([`SocketCalls`]),
+//! being followed (`OpenSocket`) and one joined to a conversation ([`SocketCalls`]),
 //! what a trace gave ([`TraceSummary`]). `follow` fills them, `conv_index` and `join`
 //! read them.
 
