@@ -19,15 +19,32 @@ pub struct ReadStats {
     pub calls: u64,
     /// Lines that are not strace output (or cut); the first one is kept.
     pub malformed: u64,
-    pub first_malformed: Option<(u64, String, String)>,
+    /// The first of them: line number, its first 80 characters (data), and why.
+    pub first_malformed: Option<(u64, String, LineFault)>,
     /// Unfinished calls never resumed (the program was killed, or the trace cut).
     pub unresumed: u64,
     pub exits: u64,
     pub signals: u64,
 }
 
+/// Why a trace line could not be read (words: `labsniff::words::trace`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineFault {
+    /// Longer than [`LINE_MAX`] bytes.
+    TooLong,
+    /// More than `PENDING_MAX` threads had an unfinished call.
+    TooManyUnfinished,
+    /// A `<... resumed>` line whose `<unfinished ...>` line was not seen.
+    ResumedWithoutUnfinished,
+    /// Not strace output.
+    NotStrace(parse::ParseError),
+    /// A line of a labnet `--trace-events` file that is not one of its events: the
+    /// JSON parser's message (data).
+    NotLabnetEvent(String),
+}
+
 impl ReadStats {
-    fn bad(&mut self, line_no: u64, text: &str, why: String) {
+    fn bad(&mut self, line_no: u64, text: &str, why: LineFault) {
         self.malformed += 1;
         if self.first_malformed.is_none() {
             let excerpt: String = text.chars().take(80).collect();
@@ -56,7 +73,7 @@ pub fn calls<R: BufRead>(
         let text = String::from_utf8_lossy(&buf);
         let text = text.trim_end_matches(['\n', '\r']);
         if cut {
-            stats.bad(stats.lines, text, format!("longer than {LINE_MAX} bytes"));
+            stats.bad(stats.lines, text, LineFault::TooLong);
             continue;
         }
         if text.trim().is_empty() {
@@ -69,7 +86,7 @@ pub fn calls<R: BufRead>(
             }
             Ok(Record::Unfinished { tid, ts, head }) => {
                 if pending.len() >= PENDING_MAX && !pending.contains_key(&tid) {
-                    stats.bad(stats.lines, text, "too many unfinished calls".into());
+                    stats.bad(stats.lines, text, LineFault::TooManyUnfinished);
                     continue;
                 }
                 if pending.insert(tid, (ts, head.to_string())).is_some() {
@@ -86,14 +103,10 @@ pub fn calls<R: BufRead>(
                             stats.calls += 1;
                             on_call(&call);
                         }
-                        Err(e) => stats.bad(stats.lines, text, e.to_string()),
+                        Err(e) => stats.bad(stats.lines, text, LineFault::NotStrace(e)),
                     }
                 }
-                _ => stats.bad(
-                    stats.lines,
-                    text,
-                    "resumed without its unfinished line".into(),
-                ),
+                _ => stats.bad(stats.lines, text, LineFault::ResumedWithoutUnfinished),
             },
             Ok(Record::Signal { .. }) => stats.signals += 1,
             Ok(Record::Exit { tid, .. }) => {
@@ -102,7 +115,7 @@ pub fn calls<R: BufRead>(
                     stats.unresumed += 1;
                 }
             }
-            Err(e) => stats.bad(stats.lines, text, e.to_string()),
+            Err(e) => stats.bad(stats.lines, text, LineFault::NotStrace(e)),
         }
     }
     stats.unresumed += pending.len() as u64;
@@ -158,7 +171,7 @@ pub fn labnet_events<R: BufRead>(
         let text = String::from_utf8_lossy(&buf);
         let text = text.trim();
         if cut {
-            stats.bad(stats.lines, text, format!("longer than {LINE_MAX} bytes"));
+            stats.bad(stats.lines, text, LineFault::TooLong);
             continue;
         }
         if text.is_empty() {
@@ -169,7 +182,7 @@ pub fn labnet_events<R: BufRead>(
                 stats.calls += 1;
                 on_event(&e);
             }
-            Err(e) => stats.bad(stats.lines, text, format!("not a labnet trace event: {e}")),
+            Err(e) => stats.bad(stats.lines, text, LineFault::NotLabnetEvent(e.to_string())),
         }
     }
     Ok(stats)

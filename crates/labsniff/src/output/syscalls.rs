@@ -33,7 +33,7 @@ struct SyscallLine<'a> {
 struct Malformed<'a> {
     line: u64,
     text: &'a str,
-    reason: &'a str,
+    reason: String,
 }
 
 #[derive(Serialize)]
@@ -60,26 +60,27 @@ fn secs(us: u64) -> f64 {
 /// One `trace` line per trace, then one `syscall` line per kept call, by conversation.
 pub fn write<W: Write>(out: &mut W, joined: &Joined) -> std::io::Result<()> {
     for t in &joined.traces {
-        let line = TraceLine {
-            kind: "trace",
-            name: &t.name,
-            lines: t.read.lines,
-            calls: t.read.calls,
-            malformed: t.read.malformed,
-            first_malformed: t.read.first_malformed.as_ref().map(|(line, text, reason)| {
-                Malformed {
-                    line: *line,
-                    text,
-                    reason,
-                }
-            }),
-            unresumed: t.read.unresumed,
-            sockets: t.sockets,
-            joined: t.joined,
-            other_time: t.other_time,
-            threads: &t.threads,
-            error: t.error.as_deref(),
-        };
+        let line =
+            TraceLine {
+                kind: "trace",
+                name: &t.name,
+                lines: t.read.lines,
+                calls: t.read.calls,
+                malformed: t.read.malformed,
+                first_malformed: t.read.first_malformed.as_ref().map(|(line, text, fault)| {
+                    Malformed {
+                        line: *line,
+                        text,
+                        reason: crate::words::trace::line_fault(fault),
+                    }
+                }),
+                unresumed: t.read.unresumed,
+                sockets: t.sockets,
+                joined: t.joined,
+                other_time: t.other_time,
+                threads: &t.threads,
+                error: t.error.as_deref(),
+            };
         serde_json::to_writer(&mut *out, &line)?;
         out.write_all(b"\n")?;
     }

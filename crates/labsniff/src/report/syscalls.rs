@@ -420,8 +420,9 @@ fn trace_note(t: &TraceSummary) -> Option<String> {
     }
     let bad = match &t.read.first_malformed {
         Some((line, text, why)) => format!(
-            "; {} not strace output (first: line {line}, {why}: \"{text}\")",
-            words::count(t.read.malformed, "line")
+            "; {} not strace output (first: line {line}, {}: \"{text}\")",
+            words::count(t.read.malformed, "line"),
+            crate::words::trace::line_fault(why)
         ),
         None => String::new(),
     };

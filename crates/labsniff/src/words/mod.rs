@@ -29,6 +29,7 @@ mod states;
 pub mod summary;
 #[cfg(test)]
 mod tests;
+pub mod trace;
 
 pub use concurrency::concurrency_note;
 pub use filters::{conv_filter, stream_filter};
