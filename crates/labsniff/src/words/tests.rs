@@ -215,3 +215,23 @@ fn numbers_have_thousands_separators() {
     assert_eq!(thousands(4028), "4,028");
     assert_eq!(thousands(1234567), "1,234,567");
 }
+
+#[test]
+fn trace_line_faults_in_words() {
+    use crate::syscalls::parse::ParseError;
+    use crate::syscalls::read::LineFault;
+    let said = |f: LineFault| super::trace::line_fault(&f);
+    assert_eq!(said(LineFault::TooLong), "longer than 65536 bytes");
+    assert_eq!(
+        said(LineFault::NotStrace(ParseError::NoTimestamp)),
+        "no strace timestamp (-ttt or -tt) at the start"
+    );
+    assert_eq!(
+        said(LineFault::ResumedWithoutUnfinished),
+        "resumed without its unfinished line"
+    );
+    assert_eq!(
+        said(LineFault::NotLabnetEvent("expected value".into())),
+        "not a labnet trace event: expected value"
+    );
+}
