@@ -85,9 +85,8 @@ impl Verdicts {
                 }
             }
             Event::Analysis(a) => {
-                let text = crate::report::analysis_text(a);
-                let prefix = format!("frame {}: ", a.frame);
-                self.add(a.frame, text.strip_prefix(&prefix).unwrap_or(&text));
+                // The comment is on the frame itself: the sentence without "frame N: ".
+                self.add(a.frame, &crate::report::analysis_text_without_frame(a));
             }
             Event::Conversation(c) => self.conversation(c),
             Event::Diagnostic(d) => {

@@ -2,7 +2,7 @@
 //! (the pairs are labfacts' [`labfacts::echoes`], one rule for every view), with the
 //! time the server took (as seen where the capture ran).
 
-use super::{words, Style};
+use super::{words, FrameLists, Style};
 use crate::event::{ConversationRecord, Dir, MessageEvent};
 use labfacts::echoes::{echoed_clients, Echo, EchoMatch};
 use std::fmt::Write as _;
@@ -10,11 +10,14 @@ use std::fmt::Write as _;
 /// Pairs listed per conversation; the rest are counted.
 const LIST_MAX: usize = 50;
 
-/// The "Echoes" section of one conversation.
+/// The "Echoes" section of one conversation: a row per echo (the first
+/// [`LIST_MAX`]), then what they add up to. The frame lists it writes are noted in
+/// `lists` (for the report's legend).
 pub fn section(
     c: &ConversationRecord,
     messages: &[&MessageEvent],
     echoes: &[Echo],
+    lists: &mut FrameLists,
     style: &Style,
 ) -> String {
     let mut out = words::section_title("Echoes", style);
@@ -32,6 +35,23 @@ pub fn section(
         out.push_str(&words::bullet(&text));
         return out;
     }
+    rows(&mut out, messages, echoes, lists);
+    if echoes.len() > LIST_MAX {
+        let _ = writeln!(out, "    ... and {} more", echoes.len() - LIST_MAX);
+    }
+    out.push_str(&words::bullet(&summary(
+        c,
+        messages.len(),
+        echoes,
+        from_client,
+        from_server,
+    )));
+    out
+}
+
+/// One row per echo (the first [`LIST_MAX`]): the client frames echoed, the echo's
+/// frames, the time between, the echo and how it matches.
+fn rows(out: &mut String, messages: &[&MessageEvent], echoes: &[Echo], lists: &mut FrameLists) {
     // One line buffer for the frame columns and one for the text, reused row after row.
     let (mut lead, mut text) = (String::new(), String::new());
     let mut frames_buf: Vec<u64> = Vec::new();
@@ -39,26 +59,7 @@ pub fn section(
         let Some(s) = messages.get(e.server) else {
             continue;
         };
-        let clients = || e.clients.as_slice().iter().filter_map(|&i| messages.get(i));
-        // The frames of the messages echoed, in order, each once: a message's own list
-        // when it is the only one and already so (the usual case), else sorted.
-        let single = match e.clients.as_slice() {
-            [one] => messages
-                .get(*one)
-                .map(|m| m.frames.as_slice())
-                .filter(|f| f.is_sorted_by(|a, b| a < b)),
-            _ => None,
-        };
-        let client_frames: &[u64] = match single {
-            Some(frames) => frames,
-            None => {
-                frames_buf.clear();
-                frames_buf.extend(clients().flat_map(|m| m.frames.iter().copied()));
-                frames_buf.sort_unstable();
-                frames_buf.dedup();
-                &frames_buf
-            }
-        };
+        let client_frames = echoed_frames(e, messages, &mut frames_buf);
         let answered = e
             .clients
             .as_slice()
@@ -68,11 +69,11 @@ pub fn section(
         // "    {:<12} → {:<12} after {:<10} "
         lead.clear();
         lead.push_str("    ");
-        words::frames_into(&mut lead, client_frames);
+        lists.frames_into(&mut lead, client_frames);
         words::pad_from(&mut lead, 4, 12);
         lead.push_str(" → ");
         let at = lead.len();
-        words::frames_into(&mut lead, &s.frames);
+        lists.frames_into(&mut lead, &s.frames);
         words::pad_from(&mut lead, at, 12);
         lead.push_str(" after ");
         let at = lead.len();
@@ -83,13 +84,43 @@ pub fn section(
         words::message_into(&mut text, s);
         text.push_str(" — ");
         text.push_str(how(e.how));
-        words::columns_into(&mut out, &lead, &text);
+        words::columns_into(out, &lead, &text);
     }
-    if echoes.len() > LIST_MAX {
-        let _ = writeln!(out, "    ... and {} more", echoes.len() - LIST_MAX);
+}
+
+/// The frames of the messages echo `e` answers, in order, each once: a message's own
+/// list when it is the only one and already so (the usual case), else sorted into
+/// `buf`.
+fn echoed_frames<'a>(e: &Echo, messages: &[&'a MessageEvent], buf: &'a mut Vec<u64>) -> &'a [u64] {
+    let single = match e.clients.as_slice() {
+        [one] => messages
+            .get(*one)
+            .map(|&m| m.frames.as_slice())
+            .filter(|f| f.is_sorted_by(|a, b| a < b)),
+        _ => None,
+    };
+    if let Some(frames) = single {
+        return frames;
     }
+    let clients = e.clients.as_slice().iter().filter_map(|&i| messages.get(i));
+    buf.clear();
+    buf.extend(clients.flat_map(|m| m.frames.iter().copied()));
+    buf.sort_unstable();
+    buf.dedup();
+    buf
+}
+
+/// How many client messages were echoed, server messages that answer none, and what
+/// the times measure at this capture point.
+fn summary(
+    c: &ConversationRecord,
+    messages: usize,
+    echoes: &[Echo],
+    from_client: usize,
+    from_server: usize,
+) -> String {
     // Client messages echoed at least once.
-    let echoed = echoed_clients(echoes, messages.len())
+    let echoed = echoed_clients(echoes, messages)
         .into_iter()
         .filter(|&e| e)
         .count();
@@ -113,8 +144,7 @@ pub fn section(
         );
         summary.push_str(&timing_label(c));
     }
-    out.push_str(&words::bullet(&summary));
-    out
+    summary
 }
 
 /// How an echo matches, in the report's words.

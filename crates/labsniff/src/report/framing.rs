@@ -2,7 +2,7 @@
 //! keep the sender's message boundaries (one message over several segments, several
 //! messages in one segment).
 
-use super::{bytes, words, Style};
+use super::{bytes, words, FrameLists, Style};
 use crate::event::{ConversationRecord, Dir, MessageEvent, TransportKind};
 use labproto::Proto;
 use std::fmt::Write as _;
@@ -38,12 +38,14 @@ fn rule(c: &ConversationRecord) -> Option<&'static str> {
 }
 
 /// The "Framing" section of one conversation; `byte_map` adds the byte map of its
-/// first v2 or v3 message.
+/// first v2 or v3 message. The frame lists it writes are noted in `lists` (for the
+/// report's legend).
 pub fn section(
     c: &ConversationRecord,
     messages: &[&MessageEvent],
     byte_map: bool,
     writes_known: bool,
+    lists: &mut FrameLists,
     style: &Style,
 ) -> String {
     let mut out = words::section_title("Framing", style);
@@ -59,25 +61,66 @@ pub fn section(
     if let Some(rule) = rule(c) {
         out.push_str(&words::bullet(rule));
     }
-    // Every listed message's frames, written once into one buffer (ends kept), to
-    // take the column's width and then to print them.
-    let mut frame_text = String::new();
-    let mut ends: Vec<usize> = Vec::with_capacity(messages.len().min(LIST_MAX));
-    let mut width = 12;
-    for m in messages.iter().take(LIST_MAX) {
-        let at = frame_text.len();
-        words::frames_into(&mut frame_text, &m.frames);
-        let w = frame_text.get(at..).map_or(0, |f| f.chars().count());
-        if w <= FRAMES_WIDTH_MAX {
-            width = width.max(w);
-        }
-        ends.push(frame_text.len());
+    let column = FrameColumn::of(messages, lists);
+    rows(&mut out, c, messages, &column);
+    if messages.len() > LIST_MAX {
+        let _ = writeln!(out, "    ... and {} more", messages.len() - LIST_MAX);
     }
+    if c.transport == TransportKind::Tcp {
+        tcp_notes(&mut out, c, messages, writes_known);
+    }
+    if byte_map {
+        if let Some(m) = messages.iter().find(|m| m.order.is_some()) {
+            let map = bytes::map(c, m);
+            // The map names the message's frames (words::frames) whenever it is drawn.
+            if !map.is_empty() {
+                lists.note(&m.frames);
+            }
+            out.push_str(&map);
+        }
+    }
+    out
+}
+
+/// The frames of every listed message (the first [`LIST_MAX`]), written once into
+/// one buffer (ends kept), to take the column's width and then to print them.
+struct FrameColumn {
+    text: String,
+    ends: Vec<usize>,
+    /// The widest list of at most [`FRAMES_WIDTH_MAX`] characters (at least 12).
+    width: usize,
+}
+
+impl FrameColumn {
+    fn of(messages: &[&MessageEvent], lists: &mut FrameLists) -> FrameColumn {
+        let mut text = String::new();
+        let mut ends: Vec<usize> = Vec::with_capacity(messages.len().min(LIST_MAX));
+        let mut width = 12;
+        for m in messages.iter().take(LIST_MAX) {
+            let at = text.len();
+            lists.frames_into(&mut text, &m.frames);
+            let w = text.get(at..).map_or(0, |f| f.chars().count());
+            if w <= FRAMES_WIDTH_MAX {
+                width = width.max(w);
+            }
+            ends.push(text.len());
+        }
+        FrameColumn { text, ends, width }
+    }
+}
+
+/// A row per listed message: direction, frames, TCP sequence number, the message.
+fn rows(
+    out: &mut String,
+    c: &ConversationRecord,
+    messages: &[&MessageEvent],
+    column: &FrameColumn,
+) {
     let tcp = c.transport == TransportKind::Tcp;
     let (mut lead, mut text) = (String::new(), String::new());
     let mut at = 0;
-    for (m, &end) in messages.iter().zip(&ends) {
-        let frames = frame_text.get(at..end).unwrap_or_default();
+    for (m, &end) in messages.iter().zip(&column.ends) {
+        let frames = column.text.get(at..end).unwrap_or_default();
         at = end;
         let arrow = match m.dir {
             Dir::ClientToServer => "c→s",
@@ -90,7 +133,7 @@ pub fn section(
         lead.push(' ');
         let start = lead.len();
         lead.push_str(frames);
-        words::pad_from(&mut lead, start, width);
+        words::pad_from(&mut lead, start, column.width);
         lead.push(' ');
         // Wireshark's relative sequence number of the message's first byte.
         if let Some(offset) = m.offset.filter(|_| tcp) {
@@ -102,39 +145,36 @@ pub fn section(
         }
         text.clear();
         words::message_into(&mut text, m);
-        words::columns_into(&mut out, &lead, &text);
+        words::columns_into(out, &lead, &text);
     }
-    if messages.len() > LIST_MAX {
-        let _ = writeln!(out, "    ... and {} more", messages.len() - LIST_MAX);
+}
+
+/// A TCP conversation's bullets under the rows: what seq means, the split and
+/// coalesced messages (the first [`NOTES_MAX`], the rest counted), segment sizes.
+fn tcp_notes(
+    out: &mut String,
+    c: &ConversationRecord,
+    messages: &[&MessageEvent],
+    writes_known: bool,
+) {
+    out.push_str(&words::bullet(
+        "seq: Wireshark's relative sequence number of the message's first byte (1 is the first \
+         byte of the sender's stream, counted from its ISN when the SYN was captured; the raw \
+         number in the TCP header is the ISN plus it)",
+    ));
+    let notes = notes(c, messages, writes_known);
+    for note in &notes.shown {
+        words::bullet_into(out, note);
     }
-    if tcp {
-        out.push_str(&words::bullet(
-            "seq: Wireshark's relative sequence number of the message's first byte (1 is the first \
-             byte of the sender's stream, counted from its ISN when the SYN was captured; the raw \
-             number in the TCP header is the ISN plus it)",
-        ));
+    if notes.count > NOTES_MAX {
+        words::bullet_into(
+            out,
+            &format!("... and {} more like these", notes.count - NOTES_MAX),
+        );
     }
-    if c.transport == TransportKind::Tcp {
-        let notes = notes(c, messages, writes_known);
-        for note in &notes.shown {
-            words::bullet_into(&mut out, note);
-        }
-        if notes.count > NOTES_MAX {
-            words::bullet_into(
-                &mut out,
-                &format!("... and {} more like these", notes.count - NOTES_MAX),
-            );
-        }
-        for note in segment_size_notes(c) {
-            out.push_str(&words::bullet(&note));
-        }
+    for note in segment_size_notes(c) {
+        out.push_str(&words::bullet(&note));
     }
-    if byte_map {
-        if let Some(m) = messages.iter().find(|m| m.order.is_some()) {
-            out.push_str(&bytes::map(c, m));
-        }
-    }
-    out
 }
 
 /// Why the largest segments carry MSS − 12 bytes, when the timestamps option says so.

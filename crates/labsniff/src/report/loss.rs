@@ -69,7 +69,8 @@ fn notable(e: &AnalysisEvent) -> bool {
     .any(|f| e.flags.contains(*f))
 }
 
-/// `frame 7`, `frames 7, 9`, or for many: `20 frames, 74 to 141`.
+/// `frame 7`, `frames 7, 9`, or for many: `20 frames, 74 to 141` (so the lists given
+/// to `words::frames` have at most 4 frames, never its counted-range form).
 fn span(list: &[u64]) -> String {
     match list {
         [first, .., last] if list.len() > 4 => {
@@ -176,7 +177,9 @@ fn lost_syns(t: &TcpDetails) -> Option<String> {
     Some(text)
 }
 
-/// What the flags of one direction add up to, in words.
+/// What the flags of one direction add up to, in words: one note per kind of flag
+/// that occurred, in a fixed order (lost, retransmitted, duplicate ACKs, out of order,
+/// zero window, keep-alive).
 fn direction_notes(
     t: &TcpDetails,
     events: &[&AnalysisEvent],
@@ -184,136 +187,213 @@ fn direction_notes(
     stream: Option<u64>,
     server_port: u16,
 ) -> Vec<String> {
-    // The display filter that shows a note's frames in Wireshark.
-    let filter = |field: &str| {
-        let port = match dir {
+    let of = Direction {
+        dir,
+        stream,
+        server_port,
+    };
+    let r = DirectionRecovery::of(t, events, dir);
+    [
+        lost_note(&of, &r, t.capture_point),
+        retransmitted_note(&of, &r),
+        duplicate_ack_note(&of, &r),
+        out_of_order_note(&of, &r),
+        zero_window_note(&of, &r),
+        keep_alive_note(&of, &r),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// The direction a note is about, and what its Wireshark filter needs.
+struct Direction {
+    dir: Dir,
+    stream: Option<u64>,
+    server_port: u16,
+}
+
+impl Direction {
+    fn sender(&self) -> &'static str {
+        self.dir.sender()
+    }
+
+    fn receiver(&self) -> &'static str {
+        match self.dir {
+            Dir::ClientToServer => "server",
+            Dir::ServerToClient => "client",
+        }
+    }
+
+    /// The display filter that shows a note's frames in Wireshark.
+    fn filter(&self, field: &str) -> String {
+        let port = match self.dir {
             Dir::ClientToServer => "tcp.dstport",
             Dir::ServerToClient => "tcp.srcport",
         };
-        match stream {
+        let server_port = self.server_port;
+        match self.stream {
             Some(n) => format!(
                 " (Wireshark: tcp.stream eq {n} && tcp.analysis.{field} && {port} == {server_port})"
             ),
             None => format!(" (Wireshark: tcp.analysis.{field})"),
         }
+    }
+}
+
+/// Segments after bytes the capture never showed, and where those bytes went missing.
+fn lost_note(of: &Direction, r: &DirectionRecovery, point: CapturePoint) -> Option<String> {
+    if r.lost == 0 {
+        return None;
+    }
+    let marked = r.lost_after_capture_drop;
+    let place = if marked >= r.lost {
+        "the capture dropped frames here, so the capture missed those bytes, not the network"
+            .to_string()
+    } else if marked > 0 {
+        format!(
+            "{marked} of them follow frames the capture dropped (the capture dropped frames here, \
+             not the network); for the others, {}",
+            lost_where(of.dir, point)
+        )
+    } else {
+        lost_where(of.dir, point)
     };
-    let sender = dir.sender();
-    let receiver = match dir {
-        Dir::ClientToServer => "server",
-        Dir::ServerToClient => "client",
-    };
-    let r = DirectionRecovery::of(t, events, dir);
-    let mut notes = Vec::new();
-    if r.lost > 0 {
-        let marked = r.lost_after_capture_drop;
-        let place = if marked >= r.lost {
-            "the capture dropped frames here, so the capture missed those bytes, not the network"
-                .to_string()
-        } else if marked > 0 {
-            format!(
-                "{marked} of them follow frames the capture dropped (the capture dropped frames here, \
-                 not the network); for the others, {}",
-                lost_where(dir, t.capture_point)
-            )
-        } else {
-            lost_where(dir, t.capture_point)
-        };
-        notes.push(format!(
-            "{} of the {sender} came after bytes the capture never showed (Wireshark: \"Previous segment \
+    Some(
+        format!(
+            "{} of the {} came after bytes the capture never showed (Wireshark: \"Previous segment \
              not captured\", {}): {place}",
             words::count(u64::from(r.lost), "segment"),
+            of.sender(),
             span(&r.lost_frames)
-        ) + &filter("lost_segment"));
+        ) + &of.filter("lost_segment"),
+    )
+}
+
+/// Retransmitted segments, and how the sender came to resend them (fast, timer,
+/// spurious).
+fn retransmitted_note(of: &Direction, r: &DirectionRecovery) -> Option<String> {
+    if r.retransmitted == 0 {
+        return None;
     }
-    if r.retransmitted > 0 {
-        let (fast, spurious, timer) = (r.fast, r.spurious, r.timer);
-        let mut text = format!(
-            "the {sender} retransmitted {} ({})",
-            words::count(u64::from(r.retransmitted), "segment"),
-            span(&r.retransmitted_frames)
+    let (sender, receiver) = (of.sender(), of.receiver());
+    let (fast, spurious, timer) = (r.fast, r.spurious, r.timer);
+    let mut text = format!(
+        "the {sender} retransmitted {} ({})",
+        words::count(u64::from(r.retransmitted), "segment"),
+        span(&r.retransmitted_frames)
+    );
+    let mut how = Vec::new();
+    if fast > 0 {
+        how.push(format!(
+            "{fast} fast, right after the {receiver}'s duplicate ACKs asked again for the missing \
+             bytes",
+        ));
+    }
+    if timer > 0 {
+        how.push(format!(
+            "{timer} {} at least {} after the last new data, probably when its retransmission \
+             timer ran out",
+            if timer == 1 { "was" } else { "were" },
+            words::duration(LINUX_RTO_MIN)
+        ));
+    }
+    if spurious > 0 {
+        how.push(format!(
+            "{spurious} spurious: the {receiver} had already acknowledged those bytes"
+        ));
+    }
+    if !how.is_empty() {
+        let _ = write!(text, ": {}", how.join("; "));
+    }
+    if r.captured_at_sender {
+        let _ = write!(
+            text,
+            ". Captured at the {sender}, the first copies were seen leaving: they (or their ACKs) \
+             were lost after the capture point"
         );
-        let mut how = Vec::new();
-        if fast > 0 {
-            how.push(format!(
-                "{fast} fast, right after the {receiver}'s duplicate ACKs asked again for the missing \
-                 bytes",
-            ));
-        }
-        if timer > 0 {
-            how.push(format!(
-                "{timer} {} at least {} after the last new data, probably when its retransmission \
-                 timer ran out",
-                if timer == 1 { "was" } else { "were" },
-                words::duration(LINUX_RTO_MIN)
-            ));
-        }
-        if spurious > 0 {
-            how.push(format!(
-                "{spurious} spurious: the {receiver} had already acknowledged those bytes"
-            ));
-        }
-        if !how.is_empty() {
-            let _ = write!(text, ": {}", how.join("; "));
-        }
-        if r.captured_at_sender {
-            let _ = write!(
-                text,
-                ". Captured at the {sender}, the first copies were seen leaving: they (or their ACKs) \
-                 were lost after the capture point"
-            );
-        }
-        text.push_str(&filter("retransmission"));
-        notes.push(text);
     }
+    text.push_str(&of.filter("retransmission"));
+    Some(text)
+}
+
+/// Duplicate ACKs: the receiver asking again for the byte it waits for.
+fn duplicate_ack_note(of: &Direction, r: &DirectionRecovery) -> Option<String> {
     let dups = r.duplicate_acks;
-    if dups > 0 {
-        notes.push(format!(
+    if dups == 0 {
+        return None;
+    }
+    let (sender, receiver) = (of.sender(), of.receiver());
+    Some(
+        format!(
             "the {sender} sent {} ({}): each repeats the last byte it is waiting for, which a receiver \
              does for every segment that arrives beyond a hole; with SACK it also says which later \
              bytes it has. Three of them (or SACK blocks showing a hole) make the {receiver} resend at once (fast retransmission)",
             words::count(u64::from(dups), "duplicate ACK"),
             span(&r.duplicate_ack_frames)
-        ) + &filter("duplicate_ack"));
-    }
+        ) + &of.filter("duplicate_ack"),
+    )
+}
+
+/// Segments Wireshark marks out of order: resends when captured at their sender,
+/// else probably reordering on the network.
+fn out_of_order_note(of: &Direction, r: &DirectionRecovery) -> Option<String> {
     let ooo = r.out_of_order;
-    if ooo > 0 {
-        notes.push(if r.captured_at_sender {
+    if ooo == 0 {
+        return None;
+    }
+    let sender = of.sender();
+    let text =
+        if r.captured_at_sender {
             format!(
-                "Wireshark marks {} of the {sender} \"Out-Of-Order\" ({}): captured at the {sender} \
-                 itself, {} of missing bytes soon after later data, not reordering on the network (a \
-                 sender does not send out of order)",
-                words::count(u64::from(ooo), "segment"),
-                span(&r.out_of_order_frames),
-                if ooo == 1 { "it is a resend" } else { "they are resends" }
-            ) + &filter("out_of_order")
+            "Wireshark marks {} of the {sender} \"Out-Of-Order\" ({}): captured at the {sender} \
+             itself, {} of missing bytes soon after later data, not reordering on the network (a \
+             sender does not send out of order)",
+            words::count(u64::from(ooo), "segment"),
+            span(&r.out_of_order_frames),
+            if ooo == 1 { "it is a resend" } else { "they are resends" }
+        )
         } else {
             format!(
                 "{} of the {sender} arrived after later ones (Wireshark: \"Out-Of-Order\", {}): \
-                 probably reordered by the network, or resent soon after a loss",
+             probably reordered by the network, or resent soon after a loss",
                 words::count(u64::from(ooo), "segment"),
                 span(&r.out_of_order_frames)
-            ) + &filter("out_of_order")
-        });
-    }
+            )
+        };
+    Some(text + &of.filter("out_of_order"))
+}
+
+/// Zero windows the sender announced: its program was not reading.
+fn zero_window_note(of: &Direction, r: &DirectionRecovery) -> Option<String> {
     let zero = r.zero_windows;
-    if zero > 0 {
-        notes.push(
-            format!(
+    if zero == 0 {
+        return None;
+    }
+    let (sender, receiver) = (of.sender(), of.receiver());
+    Some(
+        format!(
             "the {sender} announced a zero window {} ({}): its receive buffer was full, probably \
              because its program was not reading; the {receiver} had to stop and probe",
             words::count(u64::from(zero), "time"),
             span(&r.zero_window_frames)
-        ) + &filter("zero_window"),
-        );
-    }
+        ) + &of.filter("zero_window"),
+    )
+}
+
+/// Keep-alives on an idle connection.
+fn keep_alive_note(of: &Direction, r: &DirectionRecovery) -> Option<String> {
     let keep = r.keep_alives;
-    if keep > 0 {
-        notes.push(format!(
-            "the {sender} sent {} on the idle connection ({}): SO_KEEPALIVE checks that the peer is \
+    if keep == 0 {
+        return None;
+    }
+    Some(
+        format!(
+            "the {} sent {} on the idle connection ({}): SO_KEEPALIVE checks that the peer is \
              still there",
+            of.sender(),
             words::count(u64::from(keep), "keep-alive"),
             span(&r.keep_alive_frames)
-        ) + &filter("keep_alive"));
-    }
-    notes
+        ) + &of.filter("keep_alive"),
+    )
 }

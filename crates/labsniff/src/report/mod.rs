@@ -25,7 +25,7 @@ pub(crate) mod words;
 pub use flow::{ladders, Arrow, ArrowKind, Ladder};
 pub use style::Style;
 pub use svg::{render_svg, render_svg_lanes};
-pub use tcp_analysis::analysis_text;
+pub use tcp_analysis::{analysis_text, analysis_text_without_frame};
 
 use crate::event::{Event, MessageEvent, Summary};
 use labproto::Proto;
@@ -208,61 +208,14 @@ pub fn render_flow(events: &[Event], conv: Option<u64>, style: &Style) -> String
 /// Conversations explained one by one; a long capture's others are in the table.
 const SECTIONS_MAX: usize = 100;
 
+/// The explain report: the table, a section per conversation (the first
+/// [`SECTIONS_MAX`]), notes about the whole capture, the legend, the totals.
 fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joined>) -> String {
     let facts = traces.map(|t| conv_facts(g, t)).unwrap_or_default();
     let mut out = table::render(g, style);
-    let link = g.summary.and_then(|s| s.link_type);
-    // Byte maps: of the first v2 and the first v3 conversation only.
-    let mut mapped: Vec<Proto> = Vec::new();
-    let mut printed_diags = 0usize;
+    let mut said = Said::default();
     for conv in g.convs.iter().take(SECTIONS_MAX) {
-        out.push('\n');
-        let _ = writeln!(out, "{}", style.heading(&words::conv_title(conv)));
-        let _ = writeln!(out, "  Wireshark filter: {}", words::conv_filter(conv));
-        out.push_str(&ports::section(conv, link, style));
-        if conv.tcp.is_some() {
-            out.push_str(&handshake::section(conv, style));
-            out.push_str(&loss::section(conv, g.analysis_of(conv.conv), style));
-        }
-        let messages = g.messages_of(conv.conv);
-        // Not of a sender that packed with a wrong struct format: the map shows the lab's
-        // reading, which is not what that sender meant.
-        let mistaken = g
-            .diags_of(conv.conv)
-            .iter()
-            .any(|d| d.kind.is_struct_mistake());
-        let byte_map = match conv.proto {
-            Some(p @ (Proto::V2 | Proto::V3)) if !mapped.contains(&p) && !mistaken => {
-                mapped.push(p);
-                true
-            }
-            _ => false,
-        };
-        let traced = facts.iter().find(|f| f.conv == conv.conv);
-        // Both programs traced: the calls say how the bytes were written, no guess.
-        let writes_known = traced.is_some_and(|f| f.sides.len() == 2);
-        out.push_str(&framing::section(
-            conv,
-            messages,
-            byte_map,
-            writes_known,
-            style,
-        ));
-        // Nothing was sent: there is nothing to pair.
-        if conv.bytes_c2s + conv.bytes_s2c > 0 {
-            out.push_str(&echoes::section(
-                conv,
-                messages,
-                g.echoes_of(conv.conv),
-                style,
-            ));
-        }
-        if let (Some(f), Some(t)) = (traced, traces) {
-            out.push_str(&syscalls::section(conv, messages, f, t, style));
-        }
-        let diags = g.diags_of(conv.conv);
-        printed_diags += diags.len().min(diagnostics::LIST_MAX);
-        out.push_str(&diagnostics::section(conv, messages, diags, style));
+        conversation(&mut out, g, conv, &facts, traces, &mut said, style);
     }
     if g.convs.len() > SECTIONS_MAX {
         let _ = writeln!(
@@ -271,8 +224,145 @@ fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joi
             g.convs.len() - SECTIONS_MAX
         );
     }
+    said.diagnostics += whole_capture(&mut out, g, &facts, traces, style);
+    out.push_str(&legend(g, said.lists.counted(), style));
+    out.push_str(&totals(g));
+    out.push_str(&diagnostics_printed(g, said.diagnostics));
+    out
+}
+
+/// What the explain report has said so far, as later parts need it.
+#[derive(Debug, Default)]
+struct Said {
+    /// Protocols whose byte map was drawn: of the first v2 and the first v3
+    /// conversation only.
+    mapped: Vec<Proto>,
+    /// Diagnostics printed (the closing line counts the others).
+    diagnostics: usize,
+    /// The frame lists written (the legend explains their counted form).
+    lists: FrameLists,
+}
+
+/// The sections of one conversation: ports, handshake and loss (TCP), framing,
+/// echoes, system calls (when traced), diagnostics.
+fn conversation(
+    out: &mut String,
+    g: &Gathered<'_>,
+    conv: &crate::event::ConversationRecord,
+    facts: &[crate::syscalls::facts::ConvFacts],
+    traces: Option<&crate::syscalls::Joined>,
+    said: &mut Said,
+    style: &Style,
+) {
+    let link = g.summary.and_then(|s| s.link_type);
+    out.push('\n');
+    let _ = writeln!(out, "{}", style.heading(&words::conv_title(conv)));
+    let _ = writeln!(out, "  Wireshark filter: {}", words::conv_filter(conv));
+    out.push_str(&ports::section(conv, link, style));
+    if conv.tcp.is_some() {
+        out.push_str(&handshake::section(conv, style));
+        out.push_str(&loss::section(conv, g.analysis_of(conv.conv), style));
+    }
+    let messages = g.messages_of(conv.conv);
+    let byte_map = byte_map_wanted(g, conv, &mut said.mapped);
+    let traced = facts.iter().find(|f| f.conv == conv.conv);
+    // Both programs traced: the calls say how the bytes were written, no guess.
+    let writes_known = traced.is_some_and(|f| f.sides.len() == 2);
+    out.push_str(&framing::section(
+        conv,
+        messages,
+        byte_map,
+        writes_known,
+        &mut said.lists,
+        style,
+    ));
+    // Nothing was sent: there is nothing to pair.
+    if conv.bytes_c2s + conv.bytes_s2c > 0 {
+        out.push_str(&echoes::section(
+            conv,
+            messages,
+            g.echoes_of(conv.conv),
+            &mut said.lists,
+            style,
+        ));
+    }
+    if let (Some(f), Some(t)) = (traced, traces) {
+        out.push_str(&syscalls::section(
+            conv,
+            messages,
+            f,
+            t,
+            &mut said.lists,
+            style,
+        ));
+    }
+    let diags = g.diags_of(conv.conv);
+    said.diagnostics += diags.len().min(diagnostics::LIST_MAX);
+    out.push_str(&diagnostics::section(conv, messages, diags, style));
+    // The diagnostics section names the frames of the truncated v2 messages it lists
+    // (the first LIST_MAX) with words::frames.
+    for m in messages
+        .iter()
+        .filter(|m| m.truncated)
+        .take(diagnostics::LIST_MAX)
+    {
+        said.lists.note(&m.frames);
+    }
+}
+
+/// Whether `conv`'s framing section draws a byte map: for the first v2 and the first
+/// v3 conversation (noted in `mapped`).
+fn byte_map_wanted(
+    g: &Gathered<'_>,
+    conv: &crate::event::ConversationRecord,
+    mapped: &mut Vec<Proto>,
+) -> bool {
+    // Not of a sender that packed with a wrong struct format: the map shows the lab's
+    // reading, which is not what that sender meant.
+    let mistaken = g
+        .diags_of(conv.conv)
+        .iter()
+        .any(|d| d.kind.is_struct_mistake());
+    match conv.proto {
+        Some(p @ (Proto::V2 | Proto::V3)) if !mapped.contains(&p) && !mistaken => {
+            mapped.push(p);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// "About the whole capture": the capture-wide notes and diagnostics, when there are
+/// any. Returns how many diagnostics it printed.
+fn whole_capture(
+    out: &mut String,
+    g: &Gathered<'_>,
+    facts: &[crate::syscalls::facts::ConvFacts],
+    traces: Option<&crate::syscalls::Joined>,
+    style: &Style,
+) -> usize {
+    let notes = capture_notes(g, facts, traces);
+    if notes.is_empty() && g.capture_diags.is_empty() {
+        return 0;
+    }
+    out.push('\n');
+    let _ = writeln!(out, "{}", style.heading("About the whole capture"));
+    for note in notes {
+        out.push_str(&words::bullet(&note));
+    }
+    out.push_str(&diagnostics::capture(&g.capture_diags, style));
+    g.capture_diags.len()
+}
+
+/// Notes about the whole capture: client ports and server addresses, how the server
+/// served its clients, and (traced) threads, readiness and the traces themselves.
+fn capture_notes(
+    g: &Gathered<'_>,
+    facts: &[crate::syscalls::facts::ConvFacts],
+    traces: Option<&crate::syscalls::Joined>,
+) -> Vec<String> {
     let mut notes = ports::capture_notes(&g.convs);
-    let model = crate::syscalls::facts::server_model(&facts);
+    let model = crate::syscalls::facts::server_model(facts);
     let served: usize = model.threads.iter().map(|t| t.served.len()).sum();
     // When the trace shows how the server served its clients, the capture's guess that
     // it served one at a time gives way (the trace note below says it as a fact); a
@@ -288,35 +378,78 @@ fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joi
     if let Some(t) = traces {
         notes.extend(syscalls::capture_notes(&g.convs, &model, t));
     }
-    if !notes.is_empty() || !g.capture_diags.is_empty() {
-        out.push('\n');
-        let _ = writeln!(out, "{}", style.heading("About the whole capture"));
-        for note in notes {
-            out.push_str(&words::bullet(&note));
-        }
-        printed_diags += g.capture_diags.len();
-        out.push_str(&diagnostics::capture(&g.capture_diags, style));
-    }
-    let legend = legend(g, &out, style);
-    out.push_str(&legend);
-    out.push_str(&totals(g));
-    if let Some(s) = g.summary {
-        let printed = printed_diags as u64;
-        if printed < s.diagnostics {
-            let _ = writeln!(
-                out,
-                "({printed} of the {} diagnostics are printed above: the report explains the first {SECTIONS_MAX} \
-                 conversations and at most {} diagnostics of each; --json lists them all)",
-                s.diagnostics,
-                diagnostics::LIST_MAX
-            );
-        }
-    }
-    out
+    notes
 }
 
-/// What the table's state codes and the detection scores mean.
-fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
+/// The closing line when fewer diagnostics were printed than the capture has.
+fn diagnostics_printed(g: &Gathered<'_>, printed: usize) -> String {
+    let Some(s) = g.summary else {
+        return String::new();
+    };
+    let printed = printed as u64;
+    if printed >= s.diagnostics {
+        return String::new();
+    }
+    format!(
+        "({printed} of the {} diagnostics are printed above: the report explains the first {SECTIONS_MAX} \
+         conversations and at most {} diagnostics of each; --json lists them all)\n",
+        s.diagnostics,
+        diagnostics::LIST_MAX
+    )
+}
+
+/// Frames [`words::frames`] lists one by one: a longer list is written as ranges
+/// with its segment count (words' `FRAMES_LISTED`, restated here; the test
+/// `counted_form_is_what_words_writes` holds the two together).
+const FRAMES_LISTED: usize = 6;
+
+/// Whether [`words::frames`] writes `list` in the counted-range form,
+/// `frames 8–106 (70 segments)`. Words counts when the list is long or its ranges are
+/// not exact; a list of at most [`FRAMES_LISTED`] frames is cut into runs of
+/// consecutive frames only, whose ranges are always exact, so the form comes down to
+/// the list's length.
+fn counted_form(list: &[u64]) -> bool {
+    list.len() > FRAMES_LISTED
+}
+
+/// The frame lists the explain report wrote, as far as its legend needs them: whether
+/// any took the counted-range form that the legend's "frames A–B (N segments)"
+/// explains. Sections write their lists through it, so the legend follows what was
+/// printed (loss writes its own spans: a list of more than 4 frames as `20 frames, 74
+/// to 141`, so the lists it gives [`words::frames`] are never counted).
+#[derive(Debug, Default)]
+pub(crate) struct FrameLists {
+    counted: bool,
+}
+
+impl FrameLists {
+    /// [`words::frames`], noted.
+    pub(crate) fn frames(&mut self, list: &[u64]) -> String {
+        self.note(list);
+        words::frames(list)
+    }
+
+    /// [`words::frames_into`], noted.
+    pub(crate) fn frames_into(&mut self, out: &mut String, list: &[u64]) {
+        self.note(list);
+        words::frames_into(out, list);
+    }
+
+    /// A list written with [`words::frames`] elsewhere (the byte map, the diagnostics'
+    /// truncated messages).
+    pub(crate) fn note(&mut self, list: &[u64]) {
+        self.counted |= counted_form(list);
+    }
+
+    /// Whether some list was written in the counted-range form.
+    fn counted(&self) -> bool {
+        self.counted
+    }
+}
+
+/// What the table's state codes and the detection scores mean; `counted_lists`: some
+/// frame list was written in the counted-range form (see [`FrameLists`]).
+fn legend(g: &Gathered<'_>, counted_lists: bool, style: &Style) -> String {
     let mut out = String::new();
     let mut states: Vec<(crate::event::TransportKind, crate::event::ZeekState)> = Vec::new();
     for c in &g.convs {
@@ -346,7 +479,7 @@ fn legend(g: &Gathered<'_>, report: &str, style: &Style) -> String {
              the highest score of at least 50 decides (ties go to v2, then v3), and --proto overrides it",
         ));
     }
-    if report.contains(" segments)") {
+    if counted_lists {
         out.push_str(&words::bullet(
         "frames A–B (N segments): the N frames that carried the bytes lie between frames A and B; the \
          frames in between carried other packets (ACKs, the other direction, other conversations)",
@@ -387,4 +520,156 @@ fn messages(events: &[Event], style: &Style) -> String {
         }
     }
     String::from_utf8_lossy(&buf).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::{Path, PathBuf};
+
+    const PLAIN: Style = Style { color: false };
+    /// The legend's bullet for the counted-range form.
+    const SEGMENT_LEGEND: &str = "frames A–B (N segments)";
+
+    /// The events of a capture file, as the CLI reads it.
+    fn events_of(path: &Path) -> Vec<Event> {
+        let source = crate::SourceOptions {
+            input: crate::Input::File(path.to_path_buf()),
+            filter: None,
+            write: None,
+            count: None,
+            stop: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            ready: None,
+        };
+        let mut events: Vec<Event> = Vec::new();
+        crate::analyze(&source, crate::Options::default(), &mut events).unwrap();
+        events
+    }
+
+    /// Every capture among labsniff's test fixtures.
+    fn fixtures() -> Vec<PathBuf> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        let mut found = Vec::new();
+        for dir in std::fs::read_dir(&root).unwrap() {
+            for file in std::fs::read_dir(dir.unwrap().path()).unwrap() {
+                let path = file.unwrap().path();
+                if path.extension().is_some_and(|e| e == "pcap") {
+                    found.push(path);
+                }
+            }
+        }
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn counted_form_is_what_words_writes() {
+        // The counted form is `words::frames` with a segment count that
+        // `words::frames_span` (the same list without it) does not have.
+        let mut lists: Vec<Vec<u64>> = Vec::new();
+        for len in 0..=40u64 {
+            for step in [1, 2, 3, 9, 10, 11, 25] {
+                lists.push((0..len).map(|i| 5 + i * step).collect());
+            }
+            // A pause in the middle, duplicates, and frames out of order.
+            lists.push(
+                (0..len)
+                    .map(|i| if i < len / 2 { i } else { i + 300 })
+                    .collect(),
+            );
+            lists.push((0..len).map(|i| i / 2).collect());
+            lists.push((0..len).rev().collect());
+        }
+        for list in &lists {
+            let counted = words::frames(list) != words::frames_span(list);
+            assert_eq!(
+                counted_form(list),
+                counted,
+                "{list:?}: {}",
+                words::frames(list)
+            );
+        }
+    }
+
+    #[test]
+    fn segment_legend_iff_a_printed_list_is_counted_on_every_fixture() {
+        let fixtures = fixtures();
+        assert!(fixtures.len() > 40, "{} fixtures", fixtures.len());
+        let mut with = 0;
+        for path in &fixtures {
+            let report = render(&events_of(path), View::Explain, &PLAIN);
+            // The text above the legend's bullet (the whole report without it).
+            let above = report.split(SEGMENT_LEGEND).next().unwrap_or_default();
+            let legend = report.contains(SEGMENT_LEGEND);
+            assert_eq!(
+                legend,
+                above.contains(" segments)"),
+                "{}: legend {legend}",
+                path.display()
+            );
+            with += usize::from(legend);
+        }
+        // Both answers are exercised.
+        assert!(with > 0 && with < fixtures.len(), "{with} with the legend");
+    }
+
+    /// The explain report of one v3 message sent in segments of `chunk` bytes.
+    fn split_message_report(name: &str, chunk: usize) -> String {
+        use labfixtures::{lab::v3, Capture, Dir, FileFormat, LinkType};
+        let mut cap = Capture::new(LinkType::Ethernet);
+        let addr = |s: &str| s.parse::<std::net::SocketAddr>().unwrap();
+        let mut flow = cap.tcp(addr("10.0.0.2:40000"), addr("10.0.0.1:5005"));
+        flow.handshake(&mut cap);
+        flow.send_split(&mut cap, Dir::C2S, &v3(1, &[b'x'; 51]), chunk);
+        flow.ack(&mut cap, Dir::S2C);
+        flow.close(&mut cap);
+        let path = std::env::temp_dir().join(format!(
+            "labsniff-legend-{}-{name}.pcap",
+            std::process::id()
+        ));
+        cap.write(&path, FileFormat::Pcap).unwrap();
+        let events = events_of(&path);
+        let _ = std::fs::remove_file(&path);
+        render(&events, View::Explain, &PLAIN)
+    }
+
+    #[test]
+    fn segment_legend_follows_the_frame_lists_not_the_text() {
+        // 60 bytes: 6 segments of 10 are listed one by one, 7 of 9 (the last 6) are counted.
+        let six = split_message_report("six", 10);
+        assert!(six.contains("frames 4–9 "), "{six}");
+        assert!(!six.contains(SEGMENT_LEGEND), "{six}");
+        let seven = split_message_report("seven", 9);
+        assert!(seven.contains("frames 4–10 (7 segments)"), "{seven}");
+        assert!(seven.contains(SEGMENT_LEGEND), "{seven}");
+    }
+
+    #[test]
+    fn frame_lists_note_the_counted_form() {
+        let mut lists = FrameLists::default();
+        let mut out = String::new();
+        lists.frames_into(&mut out, &[1, 2, 3, 4, 5, 6]);
+        assert_eq!(lists.frames(&[7]), "frame 7");
+        assert!(!lists.counted(), "{out}");
+        lists.note(&[1, 3, 5, 7, 9, 11, 13]);
+        assert!(lists.counted());
+    }
+
+    #[test]
+    fn analysis_text_is_the_frame_then_the_comment() {
+        let mut seen = 0;
+        for path in fixtures() {
+            for event in events_of(&path) {
+                let Event::Analysis(a) = event else { continue };
+                let comment = analysis_text_without_frame(&a);
+                assert!(
+                    !comment.is_empty() && !comment.starts_with("frame "),
+                    "{comment}"
+                );
+                assert_eq!(analysis_text(&a), format!("frame {}: {comment}", a.frame));
+                seen += 1;
+            }
+        }
+        assert!(seen > 100, "{seen} flagged frames");
+    }
 }

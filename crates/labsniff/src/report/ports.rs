@@ -73,7 +73,20 @@ pub fn section(c: &ConversationRecord, link: Option<&str>, style: &Style) -> Str
 /// Notes on the client ports of the whole capture, and on the addresses the servers
 /// were reached at.
 pub fn capture_notes(convs: &[&ConversationRecord]) -> Vec<String> {
-    let mut notes = Vec::new();
+    let transports = [TransportKind::Udp, TransportKind::Tcp];
+    servers_note(convs)
+        .into_iter()
+        .chain(
+            transports
+                .into_iter()
+                .filter_map(|t| clients_note(convs, t)),
+        )
+        .collect()
+}
+
+/// The addresses the servers that answered were reached at, against the 0.0.0.0 they
+/// bind (none when no IPv4 server answered).
+fn servers_note(convs: &[&ConversationRecord]) -> Option<String> {
     let mut servers: Vec<String> = Vec::new();
     for c in convs
         .iter()
@@ -84,86 +97,97 @@ pub fn capture_notes(convs: &[&ConversationRecord]) -> Vec<String> {
             servers.push(server);
         }
     }
-    if !servers.is_empty() {
-        notes.push(format!(
-            "the lab guide's servers bind 0.0.0.0 (exercise 1.1): 0.0.0.0 means every IPv4 address of the \
-             server's host, so the server takes clients on any of them; packets never carry 0.0.0.0, \
-             they carry the address the client used: here {}",
-            servers.join(", ")
-        ));
+    if servers.is_empty() {
+        return None;
     }
-    for transport in [TransportKind::Udp, TransportKind::Tcp] {
-        let clients: Vec<&&ConversationRecord> =
-            convs.iter().filter(|c| c.transport == transport).collect();
-        if clients.len() < 2 {
-            continue;
+    Some(format!(
+        "the lab guide's servers bind 0.0.0.0 (exercise 1.1): 0.0.0.0 means every IPv4 address of the \
+         server's host, so the server takes clients on any of them; packets never carry 0.0.0.0, \
+         they carry the address the client used: here {}",
+        servers.join(", ")
+    ))
+}
+
+/// The source ports of the `transport` clients (at least two) and how the server
+/// tells them apart.
+fn clients_note(convs: &[&ConversationRecord], transport: TransportKind) -> Option<String> {
+    let clients: Vec<&ConversationRecord> = convs
+        .iter()
+        .copied()
+        .filter(|c| c.transport == transport)
+        .collect();
+    if clients.len() < 2 {
+        return None;
+    }
+    let ports: BTreeSet<u16> = clients.iter().map(|c| c.client.port()).collect();
+    let hosts: BTreeSet<std::net::IpAddr> = clients.iter().map(|c| c.client.ip()).collect();
+    let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+    let (who, how) = match transport {
+        TransportKind::Udp => ("UDP clients", udp_apart(&clients)),
+        TransportKind::Tcp => ("TCP connections", tcp_apart(&clients)),
+    };
+    let hosts_said = if hosts.len() == 1 {
+        "from the same host".to_string()
+    } else {
+        format!("from {}", words::count(hosts.len() as u64, "host"))
+    };
+    // "From its kernel" only when every port looks picked by one: a client on a
+    // privileged or low port chose it with bind().
+    let whence = if ports.iter().all(|&p| words::looks_ephemeral(p, None)) {
+        "each client socket got its own port from its kernel"
+    } else {
+        "each client socket had its own port"
+    };
+    Some(format!(
+        "{} {who} {hosts_said} used {} ({}): {whence}; {how}",
+        clients.len(),
+        if ports.len() == clients.len() {
+            format!("{} different source ports", ports.len())
+        } else {
+            words::count(ports.len() as u64, "source port")
+        },
+        list.join(", ")
+    ))
+}
+
+/// How a UDP server tells its clients apart, and whether it answered them.
+fn udp_apart(clients: &[&ConversationRecord]) -> String {
+    let answered = clients.iter().filter(|c| server_spoke(c)).count();
+    let mut how = "the server can tell them apart only by the address and port recvfrom() \
+                   returns"
+        .to_string();
+    match answered {
+        0 => how.push_str("; it sent nothing back to any of them here"),
+        n if n == clients.len() => {
+            how.push_str(", and it answered each with sendto() to the address recvfrom() gave")
         }
-        let ports: BTreeSet<u16> = clients.iter().map(|c| c.client.port()).collect();
-        let hosts: BTreeSet<std::net::IpAddr> = clients.iter().map(|c| c.client.ip()).collect();
-        let list: Vec<String> = ports.iter().map(u16::to_string).collect();
-        let answered = clients.iter().filter(|c| server_spoke(c)).count();
-        let (who, how) = match transport {
-            TransportKind::Udp => {
-                let mut how =
-                    "the server can tell them apart only by the address and port recvfrom() \
-                               returns"
-                        .to_string();
-                match answered {
-                    0 => how.push_str("; it sent nothing back to any of them here"),
-                    n if n == clients.len() => how.push_str(
-                        ", and it answered each with sendto() to the address recvfrom() gave",
-                    ),
-                    n => how.push_str(&format!(
-                        "; it answered {n} of them, each with sendto() to the address recvfrom() gave"
-                    )),
-                }
-                ("UDP clients", how)
-            }
-            TransportKind::Tcp => {
-                let accepted = clients
-                    .iter()
-                    .filter(|c| c.tcp.as_ref().is_some_and(|t| t.ack_frame.is_some()))
-                    .count();
-                let mut how = "all to the same server port; a TCP connection is known by its four \
-                               numbers (client address and port, server address and port), so the \
-                               client ports tell the connections apart"
-                    .to_string();
-                match accepted {
-                    0 => {}
-                    1 => how.push_str(
-                        "; the one that completed its handshake became a socket of its own, which \
-                         the server's accept() returns",
-                    ),
-                    n => how.push_str(&format!(
-                        "; each of the {n} that completed a handshake became a socket of its own, \
-                         which the server's accept() returns"
-                    )),
-                }
-                ("TCP connections", how)
-            }
-        };
-        let hosts_said = if hosts.len() == 1 {
-            "from the same host".to_string()
-        } else {
-            format!("from {}", words::count(hosts.len() as u64, "host"))
-        };
-        // "From its kernel" only when every port looks picked by one: a client on a
-        // privileged or low port chose it with bind().
-        let whence = if ports.iter().all(|&p| words::looks_ephemeral(p, None)) {
-            "each client socket got its own port from its kernel"
-        } else {
-            "each client socket had its own port"
-        };
-        notes.push(format!(
-            "{} {who} {hosts_said} used {} ({}): {whence}; {how}",
-            clients.len(),
-            if ports.len() == clients.len() {
-                format!("{} different source ports", ports.len())
-            } else {
-                words::count(ports.len() as u64, "source port")
-            },
-            list.join(", ")
-        ));
+        n => how.push_str(&format!(
+            "; it answered {n} of them, each with sendto() to the address recvfrom() gave"
+        )),
     }
-    notes
+    how
+}
+
+/// How TCP tells the connections apart, and what the completed handshakes became.
+fn tcp_apart(clients: &[&ConversationRecord]) -> String {
+    let accepted = clients
+        .iter()
+        .filter(|c| c.tcp.as_ref().is_some_and(|t| t.ack_frame.is_some()))
+        .count();
+    let mut how = "all to the same server port; a TCP connection is known by its four \
+                   numbers (client address and port, server address and port), so the \
+                   client ports tell the connections apart"
+        .to_string();
+    match accepted {
+        0 => {}
+        1 => how.push_str(
+            "; the one that completed its handshake became a socket of its own, which \
+             the server's accept() returns",
+        ),
+        n => how.push_str(&format!(
+            "; each of the {n} that completed a handshake became a socket of its own, \
+             which the server's accept() returns"
+        )),
+    }
+    how
 }

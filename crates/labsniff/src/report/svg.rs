@@ -1,7 +1,7 @@
 //! The flow graph as a standalone SVG a browser shows: per conversation two columns
 //! headed by host:port, one `<g class="arrow" data-frame="N">` per packet shown.
 
-use super::flow::{ladders, Arrow, ArrowKind, LaneCall};
+use super::flow::{ladders, Arrow, ArrowKind, Ladder, LaneCall};
 use super::words;
 use crate::event::{Dir, Event};
 use std::collections::BTreeMap;
@@ -72,6 +72,7 @@ pub fn render_svg_lanes(
     let ladders = ladders(events, conv);
     let no_calls: Vec<LaneCall> = Vec::new();
     let calls_of = |c: u64| lanes.and_then(|m| m.get(&c)).unwrap_or(&no_calls);
+    // Times are relative to the earliest conversation's start.
     let origin = ladders
         .iter()
         .map(|l| l.start_ts)
@@ -91,84 +92,101 @@ pub fn render_svg_lanes(
         );
     }
     for (l, list) in ladders.iter().zip(&rows_of) {
-        let top = y;
-        let bottom = top + HEADER + list.len() as u32 * ROW + 10;
-        let _ = writeln!(body, r#"<g class="conversation" data-conv="{}">"#, l.conv);
-        let _ = writeln!(
-            body,
-            r#"<text class="title" x="20" y="{}">{}</text>"#,
-            top + 16,
-            escape(&l.title)
-        );
-        let _ = writeln!(
-            body,
-            r#"<text class="head" x="20" y="{}">time (s) / frame</text>"#,
-            top + 48
-        );
-        for (x, who, addr) in [
-            (CLIENT_X, "client", &l.client),
-            (SERVER_X, "server", &l.server),
-        ] {
-            let _ = writeln!(
-                body,
-                r#"<text class="head" x="{x}" y="{}" text-anchor="middle">{who} {}</text>"#,
-                top + 48,
-                escape(addr)
-            );
-            let _ = writeln!(
-                body,
-                r#"<line class="column" x1="{x}" y1="{}" x2="{x}" y2="{bottom}"/>"#,
-                top + 56
-            );
-        }
-        for (i, row) in list.iter().enumerate() {
-            let row_y = top + HEADER + i as u32 * ROW + ROW / 2;
-            let a = match row {
-                Row::Arrow(a) => a,
-                Row::Call(c) => {
-                    let (side, x, anchor) = match c.dir_of_side {
-                        Dir::ClientToServer => ("client", CLIENT_X + 8, "start"),
-                        Dir::ServerToClient => ("server", SERVER_X - 8, "end"),
-                    };
-                    let _ = writeln!(
-                        body,
-                        r#"<g class="call {side}"><text class="time" x="20" y="{}">{}</text><text class="lane" x="{x}" y="{}" text-anchor="{anchor}">{}</text></g>"#,
-                        row_y + 4,
-                        words::relative(c.ts, origin),
-                        row_y + 4,
-                        escape(&c.text)
-                    );
-                    continue;
-                }
-            };
-            let (x1, x2) = match a.dir {
-                Dir::ClientToServer => (CLIENT_X, SERVER_X - 4),
-                Dir::ServerToClient => (SERVER_X, CLIENT_X + 4),
-            };
-            let time = a.ts.map_or("-".to_string(), |t| words::relative(t, origin));
-            let frames = match (a.frames.first(), a.frames.last()) {
-                (Some(f), Some(t)) if f != t => format!("{f}-{t}"),
-                (Some(f), _) => f.to_string(),
-                _ => "-".to_string(),
-            };
-            let class = match a.kind {
-                ArrowKind::Data => "data",
-                ArrowKind::Analysis => "analysis",
-                _ => "control",
-            };
-            let _ = writeln!(
-                body,
-                r#"<g class="arrow {class}" data-frame="{}"><text class="time" x="20" y="{}">{time}  #{frames}</text><line x1="{x1}" y1="{row_y}" x2="{x2}" y2="{row_y}" marker-end="url(#head)"/><text class="label" x="{}" y="{}" text-anchor="middle">{}</text></g>"#,
-                a.first_frame(),
-                row_y + 4,
-                (CLIENT_X + SERVER_X) / 2,
-                row_y - 5,
-                escape(&a.label())
-            );
-        }
-        let _ = writeln!(body, "</g>");
+        let bottom = ladder(&mut body, l, list, y, origin);
         y = bottom + GAP;
     }
+    document(height, &body)
+}
+
+/// One conversation's `<g class="conversation">` from `top` down: title, column
+/// heads, a row per packet or call. Returns its bottom.
+fn ladder(body: &mut String, l: &Ladder, list: &[Row<'_>], top: u32, origin: f64) -> u32 {
+    let bottom = top + HEADER + list.len() as u32 * ROW + 10;
+    let _ = writeln!(body, r#"<g class="conversation" data-conv="{}">"#, l.conv);
+    let _ = writeln!(
+        body,
+        r#"<text class="title" x="20" y="{}">{}</text>"#,
+        top + 16,
+        escape(&l.title)
+    );
+    let _ = writeln!(
+        body,
+        r#"<text class="head" x="20" y="{}">time (s) / frame</text>"#,
+        top + 48
+    );
+    for (x, who, addr) in [
+        (CLIENT_X, "client", &l.client),
+        (SERVER_X, "server", &l.server),
+    ] {
+        let _ = writeln!(
+            body,
+            r#"<text class="head" x="{x}" y="{}" text-anchor="middle">{who} {}</text>"#,
+            top + 48,
+            escape(addr)
+        );
+        let _ = writeln!(
+            body,
+            r#"<line class="column" x1="{x}" y1="{}" x2="{x}" y2="{bottom}"/>"#,
+            top + 56
+        );
+    }
+    for (i, row) in list.iter().enumerate() {
+        let row_y = top + HEADER + i as u32 * ROW + ROW / 2;
+        match row {
+            Row::Arrow(a) => arrow(body, a, row_y, origin),
+            Row::Call(c) => call(body, c, row_y, origin),
+        }
+    }
+    let _ = writeln!(body, "</g>");
+    bottom
+}
+
+/// A system call in its side's lane, at `row_y`.
+fn call(body: &mut String, c: &LaneCall, row_y: u32, origin: f64) {
+    let (side, x, anchor) = match c.dir_of_side {
+        Dir::ClientToServer => ("client", CLIENT_X + 8, "start"),
+        Dir::ServerToClient => ("server", SERVER_X - 8, "end"),
+    };
+    let _ = writeln!(
+        body,
+        r#"<g class="call {side}"><text class="time" x="20" y="{}">{}</text><text class="lane" x="{x}" y="{}" text-anchor="{anchor}">{}</text></g>"#,
+        row_y + 4,
+        words::relative(c.ts, origin),
+        row_y + 4,
+        escape(&c.text)
+    );
+}
+
+/// A packet's arrow between the columns at `row_y`, with its time, frames and label.
+fn arrow(body: &mut String, a: &Arrow, row_y: u32, origin: f64) {
+    let (x1, x2) = match a.dir {
+        Dir::ClientToServer => (CLIENT_X, SERVER_X - 4),
+        Dir::ServerToClient => (SERVER_X, CLIENT_X + 4),
+    };
+    let time = a.ts.map_or("-".to_string(), |t| words::relative(t, origin));
+    let frames = match (a.frames.first(), a.frames.last()) {
+        (Some(f), Some(t)) if f != t => format!("{f}-{t}"),
+        (Some(f), _) => f.to_string(),
+        _ => "-".to_string(),
+    };
+    let class = match a.kind {
+        ArrowKind::Data => "data",
+        ArrowKind::Analysis => "analysis",
+        _ => "control",
+    };
+    let _ = writeln!(
+        body,
+        r#"<g class="arrow {class}" data-frame="{}"><text class="time" x="20" y="{}">{time}  #{frames}</text><line x1="{x1}" y1="{row_y}" x2="{x2}" y2="{row_y}" marker-end="url(#head)"/><text class="label" x="{}" y="{}" text-anchor="middle">{}</text></g>"#,
+        a.first_frame(),
+        row_y + 4,
+        (CLIENT_X + SERVER_X) / 2,
+        row_y - 5,
+        escape(&a.label())
+    );
+}
+
+/// The SVG document around the ladders' `body`: size, arrow head, style sheet.
+fn document(height: u32, body: &str) -> String {
     format!(
         r##"<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="monospace" font-size="13">

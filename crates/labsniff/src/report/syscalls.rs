@@ -2,9 +2,9 @@
 //! (facts from [`crate::syscalls::facts`]; only words here), and the capture-wide
 //! notes on threads, readiness and the traces themselves.
 
-use super::{words, Style};
+use super::{words, FrameLists, Style};
 use crate::event::{ConversationRecord, Dir, MessageEvent};
-use crate::syscalls::facts::{ConvFacts, Io, ServerModel, SideFacts};
+use crate::syscalls::facts::{ConvFacts, Io, MessageCalls, ServerModel, ServerThread, SideFacts};
 use crate::syscalls::{Joined, Side, TraceSummary};
 use std::fmt::Write as _;
 
@@ -42,73 +42,104 @@ fn who(s: &SideFacts, joined: &Joined) -> String {
     format!("{} (trace {trace}{threads}, fd {})", s.side.as_str(), s.fd)
 }
 
-/// The section of one conversation; empty when no trace joined it.
+/// The section of one conversation; empty when no trace joined it. The frame lists
+/// it writes are noted in `lists` (for the report's legend).
 pub fn section(
     c: &ConversationRecord,
     messages: &[&MessageEvent],
     facts: &ConvFacts,
     joined: &Joined,
+    lists: &mut FrameLists,
     style: &Style,
 ) -> String {
     let mut out = words::section_title("System calls (from the traces)", style);
     for s in &facts.sides {
-        if let Some(a) = &s.accept {
-            let delay = match (a.after_ack, a.ack_frame) {
-                (Some(d), Some(frame)) if d >= 0 => format!(
-                    ", {} after the handshake's last ACK (frame {frame}): the kernel completed the \
-                     handshake by itself and queued the connection; {}() only took it from the \
-                     listen backlog",
-                    words::duration(d as f64 / 1e6),
-                    a.call
-                ),
-                (Some(d), Some(frame)) => format!(
-                    ", {} before the handshake's last ACK (frame {frame}) by the capture's clock: \
-                     the trace and the capture do not share a clock (another host?)",
-                    words::duration(-d as f64 / 1e6)
-                ),
-                _ => String::new(),
-            };
-            let on = if a.listen_fd >= 0 {
-                format!(" on the listening fd {}", a.listen_fd)
-            } else {
-                String::new()
-            };
-            out.push_str(&words::bullet(&format!(
-                "{}: {} called {}(){on}, which returned fd {} at {}{delay}",
-                who(s, joined),
-                thread(a.tid),
-                a.call,
-                a.fd,
-                at(a.end)
-            )));
+        if let Some(note) = accept_note(s, joined) {
+            out.push_str(&words::bullet(&note));
         }
-        if let Some(k) = &s.connect {
-            let syn = match (k.syn_after, k.syn_frame) {
-                (Some(d), Some(frame)) if d >= 0 => format!(
-                    "; its SYN (frame {frame}) left {} after the call began",
-                    words::duration(d as f64 / 1e6)
-                ),
-                _ => String::new(),
-            };
-            let result = match k.errno.as_deref() {
-                Some("EINPROGRESS") => " and returned at once with EINPROGRESS: the socket was \
-                     non-blocking (a connect with a timeout, as Python's settimeout() or Rust's \
-                     connect_timeout() make), so the program then waited for it to become writable"
-                    .to_string(),
-                Some(e) => format!(" and failed with {e}"),
-                None => format!(
-                    ", which returned at {} once the SYN-ACK had come",
-                    at(k.end)
-                ),
-            };
-            out.push_str(&words::bullet(&format!(
-                "{}: {} called connect() at {}{result}{syn}",
-                who(s, joined),
-                thread(k.tid),
-                at(k.ts)
-            )));
+        if let Some(note) = connect_note(s, joined) {
+            out.push_str(&words::bullet(&note));
         }
     }
+    message_calls(&mut out, c, messages, facts, lists);
+    for s in &facts.sides {
+        out.push_str(&ends(s, c));
+    }
+    out
+}
+
+/// The server's accept(): which thread took the connection from the listen backlog,
+/// and how long after the handshake.
+fn accept_note(s: &SideFacts, joined: &Joined) -> Option<String> {
+    let a = s.accept.as_ref()?;
+    let delay = match (a.after_ack, a.ack_frame) {
+        (Some(d), Some(frame)) if d >= 0 => format!(
+            ", {} after the handshake's last ACK (frame {frame}): the kernel completed the \
+             handshake by itself and queued the connection; {}() only took it from the \
+             listen backlog",
+            words::duration(d as f64 / 1e6),
+            a.call
+        ),
+        (Some(d), Some(frame)) => format!(
+            ", {} before the handshake's last ACK (frame {frame}) by the capture's clock: \
+             the trace and the capture do not share a clock (another host?)",
+            words::duration(-d as f64 / 1e6)
+        ),
+        _ => String::new(),
+    };
+    let on = if a.listen_fd >= 0 {
+        format!(" on the listening fd {}", a.listen_fd)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "{}: {} called {}(){on}, which returned fd {} at {}{delay}",
+        who(s, joined),
+        thread(a.tid),
+        a.call,
+        a.fd,
+        at(a.end)
+    ))
+}
+
+/// The client's connect(): when it returned (or how it failed), and when its SYN left.
+fn connect_note(s: &SideFacts, joined: &Joined) -> Option<String> {
+    let k = s.connect.as_ref()?;
+    let syn = match (k.syn_after, k.syn_frame) {
+        (Some(d), Some(frame)) if d >= 0 => format!(
+            "; its SYN (frame {frame}) left {} after the call began",
+            words::duration(d as f64 / 1e6)
+        ),
+        _ => String::new(),
+    };
+    let result = match k.errno.as_deref() {
+        Some("EINPROGRESS") => " and returned at once with EINPROGRESS: the socket was \
+             non-blocking (a connect with a timeout, as Python's settimeout() or Rust's \
+             connect_timeout() make), so the program then waited for it to become writable"
+            .to_string(),
+        Some(e) => format!(" and failed with {e}"),
+        None => format!(
+            ", which returned at {} once the SYN-ACK had come",
+            at(k.end)
+        ),
+    };
+    Some(format!(
+        "{}: {} called connect() at {}{result}{syn}",
+        who(s, joined),
+        thread(k.tid),
+        at(k.ts)
+    ))
+}
+
+/// A bullet per message (the first [`MESSAGES_MAX`] with calls) naming the calls that
+/// wrote and read it, then how many more have calls.
+fn message_calls(
+    out: &mut String,
+    c: &ConversationRecord,
+    messages: &[&MessageEvent],
+    facts: &ConvFacts,
+    lists: &mut FrameLists,
+) {
     let mut listed = 0;
     for mc in &facts.messages {
         let Some(m) = messages.get(mc.message) else {
@@ -117,36 +148,16 @@ pub fn section(
         if listed == MESSAGES_MAX {
             break;
         }
-        let (sender, receiver) = match mc.dir {
-            Dir::ClientToServer => (Side::Client, Side::Server),
-            Dir::ServerToClient => (Side::Server, Side::Client),
-        };
-        let mut parts = Vec::new();
-        if let Some(s) = facts.side(sender).filter(|_| !mc.sends.is_empty()) {
-            parts.push(format!(
-                "{}: {}",
-                sender.as_str(),
-                sends(&mc.sends, s, mc.len)
-            ));
-        }
-        if let Some(r) = facts.side(receiver).filter(|_| !mc.recvs.is_empty()) {
-            parts.push(format!(
-                "{}: {}",
-                receiver.as_str(),
-                recvs(&mc.recvs, r, mc.len, c.proto)
-            ));
-        }
-        if parts.is_empty() {
+        let Some(calls) = calls_of(c, facts, mc) else {
             continue;
-        }
+        };
         listed += 1;
         out.push_str(&words::bullet(&format!(
-            "{} {} ({} bytes, {}) — {}",
+            "{} {} ({} bytes, {}) — {calls}",
             mc.dir.sender(),
             words::message(m),
             words::thousands(mc.len),
-            words::frames(&m.frames),
-            parts.join("; ")
+            lists.frames(&m.frames)
         )));
     }
     let more = facts
@@ -160,10 +171,35 @@ pub fn section(
             "... and {more} more messages with their calls (--json lists every call)"
         )));
     }
-    for s in &facts.sides {
-        out.push_str(&ends(s, c));
+}
+
+/// `client: one send() of … ; server: 2 recv() calls returned it …`: the sender's
+/// writes and the receiver's reads of one message, as far as each side was traced
+/// (none: `None`).
+fn calls_of(c: &ConversationRecord, facts: &ConvFacts, mc: &MessageCalls) -> Option<String> {
+    let (sender, receiver) = match mc.dir {
+        Dir::ClientToServer => (Side::Client, Side::Server),
+        Dir::ServerToClient => (Side::Server, Side::Client),
+    };
+    let mut parts = Vec::new();
+    if let Some(s) = facts.side(sender).filter(|_| !mc.sends.is_empty()) {
+        parts.push(format!(
+            "{}: {}",
+            sender.as_str(),
+            sends(&mc.sends, s, mc.len)
+        ));
     }
-    out
+    if let Some(r) = facts.side(receiver).filter(|_| !mc.recvs.is_empty()) {
+        parts.push(format!(
+            "{}: {}",
+            receiver.as_str(),
+            recvs(&mc.recvs, r, mc.len, c.proto)
+        ));
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    Some(parts.join("; "))
 }
 
 fn plural(n: usize, call: &str) -> String {
@@ -324,91 +360,109 @@ pub fn capture_notes(
     model: &ServerModel,
     joined: &Joined,
 ) -> Vec<String> {
-    let mut notes = Vec::new();
-    let client_of = |conv: u64| {
-        convs
-            .iter()
-            .find(|c| c.conv == conv)
-            .map_or_else(|| format!("conversation {conv}"), |c| c.client.to_string())
-    };
-    let workers: Vec<_> = model
+    let workers: Vec<&ServerThread> = model
         .threads
         .iter()
         .filter(|t| !t.served.is_empty())
         .collect();
-    if workers.len() > 1 {
-        let mut list: Vec<String> = Vec::new();
-        for t in &model.threads {
-            let mut did = Vec::new();
-            if !t.accepted.is_empty() {
-                let clients: Vec<String> = t.accepted.iter().map(|&c| client_of(c)).collect();
-                did.push(format!("accepted {}", clients.join(", ")));
-            }
-            if !t.served.is_empty() {
-                let clients: Vec<String> = t.served.iter().map(|&c| client_of(c)).collect();
-                did.push(format!("served {}", clients.join(", ")));
-            }
-            list.push(format!("thread {} {}", t.tid, did.join(" and ")));
+    let threads = match workers.as_slice() {
+        [_, _, ..] => Some(threads_note(convs, model, &workers)),
+        [t] => one_thread_note(convs, model, t),
+        [] => None,
+    };
+    threads
+        .into_iter()
+        .chain(joined.traces.iter().filter_map(trace_note))
+        .collect()
+}
+
+/// `127.0.0.1:50000`: the client of conversation `conv`, as the notes name it.
+fn client_of(convs: &[&ConversationRecord], conv: u64) -> String {
+    convs
+        .iter()
+        .find(|c| c.conv == conv)
+        .map_or_else(|| format!("conversation {conv}"), |c| c.client.to_string())
+}
+
+/// Several server threads served clients: what each thread accepted and served, and
+/// whether they served at the same time (a thread per client).
+fn threads_note(
+    convs: &[&ConversationRecord],
+    model: &ServerModel,
+    workers: &[&ServerThread],
+) -> String {
+    let mut list: Vec<String> = Vec::new();
+    for t in &model.threads {
+        let mut did = Vec::new();
+        if !t.accepted.is_empty() {
+            let clients: Vec<String> = t.accepted.iter().map(|&c| client_of(convs, c)).collect();
+            did.push(format!("accepted {}", clients.join(", ")));
         }
-        let mut note = format!("server threads (from the trace): {}", list.join("; "));
-        let mut overlap: Option<(u64, u64)> = None;
-        for (i, a) in workers.iter().enumerate() {
-            for b in &workers[i + 1..] {
-                let (from, to) = (a.span.0.max(b.span.0), a.span.1.min(b.span.1));
-                if from < to {
-                    overlap = Some(overlap.map_or((from, to), |(f, t)| (f.min(from), t.max(to))));
-                }
+        if !t.served.is_empty() {
+            let clients: Vec<String> = t.served.iter().map(|&c| client_of(convs, c)).collect();
+            did.push(format!("served {}", clients.join(", ")));
+        }
+        list.push(format!("thread {} {}", t.tid, did.join(" and ")));
+    }
+    let mut note = format!("server threads (from the trace): {}", list.join("; "));
+    let mut overlap: Option<(u64, u64)> = None;
+    for (i, a) in workers.iter().enumerate() {
+        for b in &workers[i + 1..] {
+            let (from, to) = (a.span.0.max(b.span.0), a.span.1.min(b.span.1));
+            if from < to {
+                overlap = Some(overlap.map_or((from, to), |(f, t)| (f.min(from), t.max(to))));
             }
         }
-        match overlap {
-            Some((from, to)) => {
-                let _ = write!(
-                    note,
-                    "; they served their clients at the same time from {} to {}: a thread per client",
-                    at(from),
-                    at(to)
-                );
-            }
-            None => note.push_str("; their calls did not overlap in time"),
-        }
-        notes.push(note);
-    } else if let [t] = workers.as_slice() {
-        if t.served.len() > 1 {
-            let mut note = format!(
-                "the server served {} connections from one thread ({}): ",
-                t.served.len(),
-                t.tid
+    }
+    match overlap {
+        Some((from, to)) => {
+            let _ = write!(
+                note,
+                "; they served their clients at the same time from {} to {}: a thread per client",
+                at(from),
+                at(to)
             );
-            if model.wakeups.is_empty() {
-                note.push_str(
-                    "one after the other or by its own loop (no readiness calls were traced)",
-                );
-            } else {
-                let mut fds: Vec<(i64, u64)> = model.wakeups.iter().map(|w| (w.2, w.1)).collect();
-                fds.sort_unstable();
-                fds.dedup();
-                let per: Vec<String> = fds
-                    .iter()
-                    .map(|(fd, conv)| format!("fd {fd} ({})", client_of(*conv)))
-                    .collect();
-                let _ = write!(
-                    note,
-                    "the readiness calls woke it for {}, {} of {} wake-ups for a different socket than \
-                     the one before: a selector's event loop serving the clients in turn",
-                    per.join(" and "),
-                    model.switches,
-                    model.wakeups.len().saturating_sub(1)
-                );
-            }
-            notes.push(note);
         }
+        None => note.push_str("; their calls did not overlap in time"),
     }
-    for t in &joined.traces {
-        if let Some(note) = trace_note(t) {
-            notes.push(note);
-        }
+    note
+}
+
+/// One server thread served several connections: in turn, by a selector's event loop
+/// when the readiness calls say so (none for a thread that served one).
+fn one_thread_note(
+    convs: &[&ConversationRecord],
+    model: &ServerModel,
+    t: &ServerThread,
+) -> Option<String> {
+    if t.served.len() < 2 {
+        return None;
     }
-    notes
+    let mut note = format!(
+        "the server served {} connections from one thread ({}): ",
+        t.served.len(),
+        t.tid
+    );
+    if model.wakeups.is_empty() {
+        note.push_str("one after the other or by its own loop (no readiness calls were traced)");
+    } else {
+        let mut fds: Vec<(i64, u64)> = model.wakeups.iter().map(|w| (w.2, w.1)).collect();
+        fds.sort_unstable();
+        fds.dedup();
+        let per: Vec<String> = fds
+            .iter()
+            .map(|(fd, conv)| format!("fd {fd} ({})", client_of(convs, *conv)))
+            .collect();
+        let _ = write!(
+            note,
+            "the readiness calls woke it for {}, {} of {} wake-ups for a different socket than \
+             the one before: a selector's event loop serving the clients in turn",
+            per.join(" and "),
+            model.switches,
+            model.wakeups.len().saturating_sub(1)
+        );
+    }
+    Some(note)
 }
 
 fn trace_note(t: &TraceSummary) -> Option<String> {

@@ -119,15 +119,52 @@ pub fn lost_where(dir: Dir, point: CapturePoint) -> String {
     }
 }
 
-/// One plain sentence for a flagged frame: what Wireshark's flag means here.
+/// One plain sentence for a flagged frame: what Wireshark's flag means here, after
+/// `frame N: ` (empty for a frame with no flag).
 pub fn analysis_text(e: &AnalysisEvent) -> String {
-    let sender = e.dir.sender();
-    let receiver = peer(e.dir);
+    let text = analysis_text_without_frame(e);
+    if text.is_empty() {
+        return text;
+    }
+    format!("frame {}: {text}", e.frame)
+}
+
+/// [`analysis_text`] without the leading `frame N: `, for a comment already attached
+/// to that frame (the annotated capture's).
+pub fn analysis_text_without_frame(e: &AnalysisEvent) -> String {
     let Some(flag) = primary(e) else {
         return String::new();
     };
     let name = labels(e);
-    let body = match flag {
+    let body = meaning(flag, e);
+    if e.capture_dropped_before && flag != Flag::LostSegment {
+        return format!(
+            "{name}: {body} (but the capture dropped frames here, so this flag may come from \
+             frames the capture missed, not from the network)"
+        );
+    }
+    format!("{name}: {body}")
+}
+
+/// What the frame's primary flag means, one group of flags per function.
+fn meaning(flag: Flag, e: &AnalysisEvent) -> String {
+    use Flag::*;
+    match flag {
+        SpuriousRetransmission | FastRetransmission | Retransmission => resend(flag, e),
+        OutOfOrder | LostSegment | AckLostSegment | DuplicateAck => out_of_sequence(flag, e),
+        ZeroWindow | ZeroWindowProbe | ZeroWindowProbeAck | WindowFull | WindowUpdate => {
+            window(flag, e)
+        }
+        KeepAlive | KeepAliveAck => keep_alive(flag, e),
+    }
+}
+
+/// Bytes sent again: spurious, fast, or a plain retransmission (any other flag reads
+/// as the plain one).
+fn resend(flag: Flag, e: &AnalysisEvent) -> String {
+    let sender = e.dir.sender();
+    let receiver = peer(e.dir);
+    match flag {
         Flag::SpuriousRetransmission => format!(
             "the {sender} sent {} again although the {receiver} had already acknowledged all of them: \
              the first copy had arrived, so this retransmission was not needed (its ACK was probably \
@@ -139,29 +176,44 @@ pub fn analysis_text(e: &AnalysisEvent) -> String {
              retransmission, without waiting for the retransmission timer",
             bytes(e)
         ),
-        Flag::Retransmission => {
-            let mut text = format!("the {sender} sent {} again", bytes(e));
-            if let Some(r) = e.retransmitted {
-                let rto = r.rto as f64 / 1e6;
-                text.push_str(&format!(
-                    ", {} after frame {} (Wireshark's RTO field)",
-                    words::duration(rto),
-                    r.rto_frame
-                ));
-                if r.timing() == ResendTiming::Timer {
-                    text.push_str(
-                        ": no acknowledgement came in time, so the retransmission timer probably ran out",
-                    );
-                } else {
-                    text.push_str(&format!(
-                        ": sooner than Linux's minimum retransmission timeout ({}), so probably not the \
-                         timer but loss recovery driven by the {receiver}'s ACKs or SACKs",
-                        words::duration(LINUX_RTO_MIN)
-                    ));
-                }
-            }
-            text
+        _ => retransmission(e),
+    }
+}
+
+/// A plain retransmission, with how long after the original it came (Wireshark's RTO
+/// field) and what that wait says about the timer.
+fn retransmission(e: &AnalysisEvent) -> String {
+    let sender = e.dir.sender();
+    let receiver = peer(e.dir);
+    let mut text = format!("the {sender} sent {} again", bytes(e));
+    if let Some(r) = e.retransmitted {
+        let rto = r.rto as f64 / 1e6;
+        text.push_str(&format!(
+            ", {} after frame {} (Wireshark's RTO field)",
+            words::duration(rto),
+            r.rto_frame
+        ));
+        if r.timing() == ResendTiming::Timer {
+            text.push_str(
+                ": no acknowledgement came in time, so the retransmission timer probably ran out",
+            );
+        } else {
+            text.push_str(&format!(
+                ": sooner than Linux's minimum retransmission timeout ({}), so probably not the \
+                 timer but loss recovery driven by the {receiver}'s ACKs or SACKs",
+                words::duration(LINUX_RTO_MIN)
+            ));
         }
+    }
+    text
+}
+
+/// Segments out of the stream's order, bytes the capture never showed, and duplicate
+/// ACKs (any other flag reads as a duplicate ACK).
+fn out_of_sequence(flag: Flag, e: &AnalysisEvent) -> String {
+    let sender = e.dir.sender();
+    let receiver = peer(e.dir);
+    match flag {
         Flag::OutOfOrder if e.captured_at_sender() => format!(
             "this segment of the {sender} ({}) went out after later bytes of the same stream; captured \
              at the {sender} itself, that is not reordering on the network but a resend of bytes that \
@@ -187,7 +239,7 @@ pub fn analysis_text(e: &AnalysisEvent) -> String {
             "the {sender} acknowledged bytes of the {receiver} that the capture never showed: they \
              reached the {sender}, so only the capture missed them"
         ),
-        Flag::DuplicateAck => match e.duplicate_ack {
+        _ => match e.duplicate_ack {
             Some(d) => format!(
                 "the {sender} acknowledged the same byte as in frame {} again (duplicate #{}): it is \
                  still waiting for that byte, as a receiver does when later segments arrive before a \
@@ -196,6 +248,15 @@ pub fn analysis_text(e: &AnalysisEvent) -> String {
             ),
             None => format!("the {sender} acknowledged the same byte again (duplicate ACK)"),
         },
+    }
+}
+
+/// The receive window: zero, probed, full or updated (any other flag reads as a window
+/// update).
+fn window(flag: Flag, e: &AnalysisEvent) -> String {
+    let sender = e.dir.sender();
+    let receiver = peer(e.dir);
+    match flag {
         Flag::ZeroWindow => format!(
             "the {sender} advertised a receive window of 0: its receive buffer is full, probably \
              because its program is not reading (recv()) as fast as data arrives; the {receiver} must \
@@ -212,22 +273,22 @@ pub fn analysis_text(e: &AnalysisEvent) -> String {
             "this segment filled the {receiver}'s advertised receive window: the {sender} must wait for \
              an ACK that opens the window before sending more"
         ),
-        Flag::WindowUpdate => format!(
+        _ => format!(
             "the {sender} only changed its advertised window (window update): its program read data, \
              or its kernel enlarged the receive buffer"
         ),
+    }
+}
+
+/// A keep-alive, or the answer to one (any other flag reads as the answer).
+fn keep_alive(flag: Flag, e: &AnalysisEvent) -> String {
+    let sender = e.dir.sender();
+    let receiver = peer(e.dir);
+    match flag {
         Flag::KeepAlive => format!(
             "the {sender} sent a keep-alive (a segment one byte before its next sequence number) on an \
              idle connection to check that the {receiver} is still there (SO_KEEPALIVE)"
         ),
-        Flag::KeepAliveAck => format!("the {sender} answered a keep-alive: it is still there"),
-    };
-    if e.capture_dropped_before && flag != Flag::LostSegment {
-        return format!(
-            "frame {}: {name}: {body} (but the capture dropped frames here, so this flag may come \
-             from frames the capture missed, not from the network)",
-            e.frame
-        );
+        _ => format!("the {sender} answered a keep-alive: it is still there"),
     }
-    format!("frame {}: {name}: {body}", e.frame)
 }
