@@ -398,20 +398,6 @@ fn diagnostics_printed(g: &Gathered<'_>, printed: usize) -> String {
     )
 }
 
-/// Frames [`words::frames`] lists one by one: a longer list is written as ranges
-/// with its segment count (words' `FRAMES_LISTED`, restated here; the test
-/// `counted_form_is_what_words_writes` holds the two together).
-const FRAMES_LISTED: usize = 6;
-
-/// Whether [`words::frames`] writes `list` in the counted-range form,
-/// `frames 8–106 (70 segments)`. Words counts when the list is long or its ranges are
-/// not exact; a list of at most [`FRAMES_LISTED`] frames is cut into runs of
-/// consecutive frames only, whose ranges are always exact, so the form comes down to
-/// the list's length.
-fn counted_form(list: &[u64]) -> bool {
-    list.len() > FRAMES_LISTED
-}
-
 /// The frame lists the explain report wrote, as far as its legend needs them: whether
 /// any took the counted-range form that the legend's "frames A–B (N segments)"
 /// explains. Sections write their lists through it, so the legend follows what was
@@ -438,7 +424,7 @@ impl FrameLists {
     /// A list written with [`words::frames`] elsewhere (the byte map, the diagnostics'
     /// truncated messages).
     pub(crate) fn note(&mut self, list: &[u64]) {
-        self.counted |= counted_form(list);
+        self.counted |= words::frames_counted(list);
     }
 
     /// Whether some list was written in the counted-range form.
@@ -583,7 +569,7 @@ mod tests {
         for list in &lists {
             let counted = words::frames(list) != words::frames_span(list);
             assert_eq!(
-                counted_form(list),
+                words::frames_counted(list),
                 counted,
                 "{list:?}: {}",
                 words::frames(list)

@@ -124,6 +124,15 @@ pub fn frames_span(list: &[u64]) -> String {
     frames_said(list, false)
 }
 
+/// Whether [`frames`] writes `list` in the counted-range form, `frames 8–106 (70
+/// segments)` (the form the report's legend explains). [`frames_said`] counts when the
+/// list is long or its ranges are not exact; a list of at most `FRAMES_LISTED` frames
+/// is cut into runs of consecutive frames only, whose ranges are always exact, so the
+/// form comes down to the list's length.
+pub fn frames_counted(list: &[u64]) -> bool {
+    list.len() > FRAMES_LISTED
+}
+
 /// A list of frames: `frame 3`, `frames 3–5`, `frames 3, 7, 9`, long lists as ranges
 /// (`counted`: with the segment count when the ranges are not exact).
 pub fn frames_said(list: &[u64], counted: bool) -> String {
