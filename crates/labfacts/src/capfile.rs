@@ -249,127 +249,175 @@ impl CaptureFile {
             self.consume(self.pending);
             self.pending = 0;
         }
+        let found = self.find(prime, keep);
+        self.hand_out(found)
+    }
+
+    /// Parse and act until there is something to hand out (see [`Self::read`]).
+    fn find(&mut self, prime: bool, keep: &mut dyn FnMut(i32, &[u8]) -> bool) -> Found {
         // Each pass either returns, consumes a non-frame block, or refills/grows the
         // buffer; refills end when the input does, so the loop is bounded by the file.
         loop {
             if let Some(len) = self.short_block() {
-                return self.fatal(FileFault::BlockTooShort { len });
+                return Found::Fatal(FileFault::BlockTooShort { len });
             }
-            // Where the buffer starts: a frame's bytes are handed out as a range of it,
-            // since the parsed block cannot outlive this match (next() does not move it).
-            let base = self.reader.data().as_ptr() as usize;
-            let step = match self.reader.next() {
-                Ok((len, block)) => match block {
-                    PcapBlockOwned::LegacyHeader(h) => {
-                        self.section.big_endian = h.is_bigendian();
-                        self.section.interfaces = vec![Interface {
-                            dlt: h.network.0,
-                            snaplen: h.snaplen,
-                            units: if h.is_nanosecond_precision() {
-                                1_000_000_000
-                            } else {
-                                1_000_000
-                            },
-                            offset: 0,
-                        }];
-                        Step::Consume(len)
-                    }
-                    PcapBlockOwned::Legacy(b) => match self.section.interfaces.first().copied() {
-                        Some(iface) => {
-                            let ts = micros(u64::from(b.ts_sec), u64::from(b.ts_usec), &iface);
-                            Step::Frame(len, span(base, b.data), ts, b.origlen, iface.dlt)
-                        }
-                        None => Step::Fatal(FileFault::RecordBeforeHeader),
-                    },
-                    PcapBlockOwned::NG(block) => self.section.ng_block(len, base, &block),
-                },
-                Err(PcapError::Eof) => match self.gzip_error() {
-                    Some(reason) => Step::Fatal(FileFault::GzipCut { reason }),
-                    None => {
-                        self.done = true;
-                        return Next::End;
-                    }
-                },
-                Err(PcapError::Incomplete(_)) => Step::Refill,
-                Err(PcapError::BufferTooSmall) => Step::Grow,
-                Err(PcapError::UnexpectedEof) => Step::Fatal(match self.gzip_error() {
-                    Some(reason) => FileFault::GzipCutInsideRecord { reason },
-                    None => FileFault::EndsInsideRecord,
-                }),
-                Err(PcapError::ReadError) => Step::Fatal(if self.compressed {
-                    FileFault::GzipUnreadable
-                } else {
-                    FileFault::Unreadable
-                }),
-                Err(e) => Step::Fatal(FileFault::Damaged {
-                    pcapng: self.section.pcapng,
-                    parser: short_error(&e),
-                }),
+            let step = self.parse();
+            let found = if prime {
+                self.prime_step(step)
+            } else {
+                self.take(step, keep)
             };
-            if prime {
-                match step {
-                    Step::Consume(len) => {
-                        self.consume(len);
-                        if !self.section.interfaces.is_empty() {
-                            return Next::End;
-                        }
-                        continue;
-                    }
-                    Step::Refill => {}
-                    _ => return Next::End,
-                }
+            if let Some(found) = found {
+                return found;
             }
-            match step {
-                Step::Consume(len) => self.consume(len),
-                Step::Refill => {
-                    if self.reader.refill().is_err() {
-                        return self.fatal(FileFault::Unreadable);
-                    }
+        }
+    }
+
+    /// Parse the record or block at the front of the buffer: what to do about it.
+    fn parse(&mut self) -> Step {
+        // Where the buffer starts: a frame's bytes are handed out as a range of it,
+        // since the parsed block cannot outlive this match (next() does not move it).
+        let base = self.reader.data().as_ptr() as usize;
+        match self.reader.next() {
+            Ok((len, block)) => match block {
+                PcapBlockOwned::LegacyHeader(h) => {
+                    self.section.pcap_header(&h);
+                    Step::Consume(len)
                 }
-                Step::Grow => {
-                    let claimed = self.claimed_len();
-                    if claimed > MAX_BLOCK {
-                        return self.fatal(FileFault::TooLong {
-                            pcapng: self.section.pcapng,
-                            claimed,
-                            max: MAX_BLOCK,
-                        });
-                    }
-                    // `claimed` is at most MAX_BLOCK, so the buffer stays bounded.
-                    let size = claimed + BUFFER;
-                    if !self.reader.grow(size) {
-                        return self.fatal(FileFault::RecordTooLong);
-                    }
+                PcapBlockOwned::Legacy(b) => self.section.pcap_record(len, base, &b),
+                PcapBlockOwned::NG(block) => self.section.ng_block(len, base, &block),
+            },
+            Err(PcapError::Eof) => match self.gzip_error() {
+                Some(reason) => Step::Fatal(FileFault::GzipCut { reason }),
+                None => {
+                    self.done = true;
+                    Step::End
                 }
-                Step::Skip(len, kind) => {
-                    let fault = self.fault(kind, false);
-                    self.consume(len);
-                    return Next::Skipped(fault);
-                }
-                Step::Fatal(kind) => return self.fatal(kind),
-                Step::Frame(len, (start, size), ts, orig_len, dlt) => {
-                    let range = start..start.saturating_add(size);
-                    // Asked with a borrow that ends here, so that a frame read past can
-                    // be consumed (the frame returned below borrows the buffer again).
-                    let kept = match self.reader.data().get(range.clone()) {
-                        Some(d) => keep(dlt, d),
-                        None => return self.fatal(FileFault::RecordNotLocated),
-                    };
-                    if !kept {
-                        self.consume(len);
-                        continue;
-                    }
-                    self.pending = len;
-                    // The range was checked just above.
-                    let data = self.reader.data().get(range).unwrap_or_default();
-                    return Next::Frame(Frame {
-                        data,
-                        ts,
-                        orig_len,
-                        dlt,
-                    });
-                }
+            },
+            Err(PcapError::Incomplete(_)) => Step::Refill,
+            Err(PcapError::BufferTooSmall) => Step::Grow,
+            Err(PcapError::UnexpectedEof) => Step::Fatal(match self.gzip_error() {
+                Some(reason) => FileFault::GzipCutInsideRecord { reason },
+                None => FileFault::EndsInsideRecord,
+            }),
+            Err(PcapError::ReadError) => Step::Fatal(if self.compressed {
+                FileFault::GzipUnreadable
+            } else {
+                FileFault::Unreadable
+            }),
+            Err(e) => Step::Fatal(FileFault::Damaged {
+                pcapng: self.section.pcapng,
+                parser: short_error(&e),
+            }),
+        }
+    }
+
+    /// Priming ([`Self::first_dlt`]): past the blocks before the first interface
+    /// description, which is consumed; End there, or at anything else (a frame, an
+    /// error), consuming nothing of it. `None`: parse on.
+    fn prime_step(&mut self, step: Step) -> Option<Found> {
+        match step {
+            Step::Consume(len) => {
+                self.consume(len);
+                (!self.section.interfaces.is_empty()).then_some(Found::End)
             }
+            Step::Refill => self.refill(),
+            _ => Some(Found::End),
+        }
+    }
+
+    /// Act on one parse: consume, refill or grow (`None`: parse on), or what to hand
+    /// out. A frame goes through `keep` first.
+    fn take(&mut self, step: Step, keep: &mut dyn FnMut(i32, &[u8]) -> bool) -> Option<Found> {
+        match step {
+            Step::Consume(len) => {
+                self.consume(len);
+                None
+            }
+            Step::Refill => self.refill(),
+            Step::Grow => self.grow().map(Found::Fatal),
+            Step::Skip(len, kind) => {
+                let fault = self.fault(kind, false);
+                self.consume(len);
+                Some(Found::Skipped(fault))
+            }
+            Step::Fatal(kind) => Some(Found::Fatal(kind)),
+            Step::End => Some(Found::End),
+            Step::Frame(len, (start, size), ts, orig_len, dlt) => self.offer(
+                Located {
+                    len,
+                    range: start..start.saturating_add(size),
+                    ts,
+                    orig_len,
+                    dlt,
+                },
+                keep,
+            ),
+        }
+    }
+
+    /// More of the input into the buffer (`None`: parse on).
+    fn refill(&mut self) -> Option<Found> {
+        if self.reader.refill().is_err() {
+            return Some(Found::Fatal(FileFault::Unreadable));
+        }
+        None
+    }
+
+    /// The buffer grown to the record at its front, which its length field says does
+    /// not fit; the fault when that length is past [`MAX_BLOCK`] or the buffer cannot
+    /// grow.
+    fn grow(&mut self) -> Option<FileFault> {
+        let claimed = self.claimed_len();
+        if claimed > MAX_BLOCK {
+            return Some(FileFault::TooLong {
+                pcapng: self.section.pcapng,
+                claimed,
+                max: MAX_BLOCK,
+            });
+        }
+        // `claimed` is at most MAX_BLOCK, so the buffer stays bounded.
+        let size = claimed + BUFFER;
+        if !self.reader.grow(size) {
+            return Some(FileFault::RecordTooLong);
+        }
+        None
+    }
+
+    /// A frame parsed: asked of `keep`, and consumed when it is read past (`None`:
+    /// parse on).
+    fn offer(&mut self, frame: Located, keep: &mut dyn FnMut(i32, &[u8]) -> bool) -> Option<Found> {
+        // Asked with a borrow that ends here, so that a frame read past can
+        // be consumed (the frame returned by hand_out borrows the buffer again).
+        let kept = match self.reader.data().get(frame.range.clone()) {
+            Some(d) => keep(frame.dlt, d),
+            None => return Some(Found::Fatal(FileFault::RecordNotLocated)),
+        };
+        if !kept {
+            self.consume(frame.len);
+            return None;
+        }
+        Some(Found::Frame(frame))
+    }
+
+    /// What was found, as [`Next`]: a frame borrows the buffer (and is consumed on the
+    /// next read); a fatal fault ends the reading.
+    fn hand_out(&mut self, found: Found) -> Next<'_> {
+        match found {
+            Found::Frame(frame) => {
+                self.pending = frame.len;
+                // The range was checked in offer().
+                let data = self.reader.data().get(frame.range).unwrap_or_default();
+                Next::Frame(Frame {
+                    data,
+                    ts: frame.ts,
+                    orig_len: frame.orig_len,
+                    dlt: frame.dlt,
+                })
+            }
+            Found::Skipped(fault) => Next::Skipped(fault),
+            Found::Fatal(kind) => self.fatal(kind),
+            Found::End => Next::End,
         }
     }
 
@@ -441,9 +489,30 @@ enum Step {
     Grow,
     Skip(usize, FileFault),
     Fatal(FileFault),
+    /// The input ended where a record would start (nothing more to read).
+    End,
     /// Block length, the frame's bytes (start and length in the buffer), timestamp,
     /// original length, link type.
     Frame(usize, (usize, usize), Micros, u32, i32),
+}
+
+/// What one read found, before it is handed out as [`Next`]: no borrow of the buffer,
+/// so that it can leave the reading loop.
+enum Found {
+    Frame(Located),
+    Skipped(Fault),
+    Fatal(FileFault),
+    End,
+}
+
+/// A frame kept, by where it lies in the buffer.
+struct Located {
+    /// Its block's (or record's) length, consumed on the next read.
+    len: usize,
+    range: std::ops::Range<usize>,
+    ts: Micros,
+    orig_len: u32,
+    dlt: i32,
 }
 
 /// `if_tsresol` as units per second: 10^v, or 2^v with the top bit set. Decoded here:
@@ -488,6 +557,7 @@ fn short_error(e: &PcapError<&[u8]>) -> String {
 }
 
 mod gzip;
+mod pcap;
 mod pcapng;
 
 #[cfg(test)]

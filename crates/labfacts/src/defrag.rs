@@ -383,12 +383,87 @@ impl InProgress {
             .map_or(0, |(&at, data)| at + data.len())
     }
 
+    /// The end, as a last fragment (`more` false) ending at `end` sets it, must agree
+    /// with everything else: why not, if it does not.
+    fn end_problem(&self, more: bool, end: usize) -> Option<DropReason> {
+        match (more, self.end) {
+            (false, Some(known)) if known != end => Some(DropReason::Inconsistent {
+                end,
+                known_end: known,
+            }),
+            (false, _) if self.highest_end() > end => Some(DropReason::Inconsistent {
+                end,
+                known_end: self.highest_end(),
+            }),
+            (true, Some(known)) if end > known => Some(DropReason::PastEnd {
+                end,
+                known_end: known,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Take what `frag` (ending at `end`) brings: the end (a last fragment), its data,
+    /// the headers (the fragment at offset 0). The bytes to charge against
+    /// [`Limits::max_bytes`] (its frame number included), or `None` when its data
+    /// overlaps held bytes where that discards the datagram (IPv6).
+    fn add(&mut self, frag: &Fragment<'_>, end: usize) -> Option<usize> {
+        let mut charge = PIECE_OVERHEAD;
+        if !frag.more {
+            self.end = Some(end);
+        }
+        let held_before = self.held;
+        let inserted = if frag.key.is_v6() {
+            insert_v6(self, frag.offset, frag.data)
+        } else {
+            insert_v4(self, frag.offset, frag.data)
+        };
+        match inserted {
+            Inserted::Overlap => return None,
+            Inserted::Ok { new_pieces } => charge += new_pieces * PIECE_OVERHEAD,
+        }
+        if frag.offset == 0 && self.header.is_none() {
+            self.header = Some(frag.header.to_vec());
+            self.next_header = frag.next_header;
+            self.next_header_at = frag.next_header_at;
+            charge += frag.header.len();
+        }
+        charge += self.held - held_before;
+        Some(charge)
+    }
+
     fn ports(&self) -> Option<(u16, u16)> {
         if self.header.is_none() || !matches!(self.next_header, PROTO_TCP | PROTO_UDP) {
             return None;
         }
         let first = self.pieces.get(&0)?;
         Some((be16(first, 0)?, be16(first, 2)?))
+    }
+}
+
+/// Why `frag` (ending at `end`) is refused on sight, if it is: the capture cut it, it
+/// reaches past what its datagram's length field can count, or it is not the last
+/// and its length is not a multiple of 8.
+fn refusal(frag: &Fragment<'_>, end: usize) -> Option<DropReason> {
+    // The 16-bit length field the reassembled datagram must fit: IPv4's counts the
+    // header, IPv6's the extension headers after the fixed 40 bytes.
+    let counted_header = if frag.key.is_v6() {
+        frag.header.len().saturating_sub(40)
+    } else {
+        frag.header.len()
+    };
+    let max = MAX_PAYLOAD.min(usize::from(u16::MAX) - counted_header.min(MAX_PAYLOAD));
+    if frag.data.len() < frag.wire_len {
+        Some(DropReason::Truncated {
+            captured: frag.data.len(),
+            wire: frag.wire_len,
+        })
+    } else if end > max {
+        Some(DropReason::TooBig { end, max })
+    } else if frag.more && frag.wire_len % 8 != 0 {
+        Some(DropReason::NotMultipleOf8 { len: frag.wire_len })
+    } else {
+        None
     }
 }
 
@@ -483,102 +558,59 @@ impl Defragmenter {
     ) -> Option<Datagram> {
         let key = frag.key;
         let end = frag.offset + frag.wire_len;
-        // The 16-bit length field the reassembled datagram must fit: IPv4's counts the
-        // header, IPv6's the extension headers after the fixed 40 bytes.
-        let counted_header = if key.is_v6() {
-            frag.header.len().saturating_sub(40)
-        } else {
-            frag.header.len()
-        };
-        let max = MAX_PAYLOAD.min(usize::from(u16::MAX) - counted_header.min(MAX_PAYLOAD));
-        let refusal = if frag.data.len() < frag.wire_len {
-            Some(DropReason::Truncated {
-                captured: frag.data.len(),
-                wire: frag.wire_len,
-            })
-        } else if end > max {
-            Some(DropReason::TooBig { end, max })
-        } else if frag.more && frag.wire_len % 8 != 0 {
-            Some(DropReason::NotMultipleOf8 { len: frag.wire_len })
-        } else {
-            None
-        };
-        if let Some(reason) = refusal {
+        if let Some(reason) = refusal(frag, end) {
             self.refuse(key, frame, reason);
             return None;
         }
         if !self.datagrams.contains_key(&key) {
-            while self.datagrams.len() >= self.limits.max_datagrams.max(1) {
-                let Some(oldest) = self.oldest() else { break };
-                self.give_up(
-                    oldest,
-                    DropReason::TooManyDatagrams {
-                        max: self.limits.max_datagrams,
-                    },
-                );
-            }
-            let serial = self.next_serial;
-            self.next_serial += 1;
-            self.order[key.family()].insert(serial, key);
-            self.datagrams.insert(key, InProgress::new(serial, ts));
+            self.start(key, ts);
         }
         let d = self.datagrams.get_mut(&key)?;
         d.frames.push(frame);
         d.largest_fragment = d.largest_fragment.max(frag.ip_len);
-        let mut charge = PIECE_OVERHEAD;
         if d.frames.len() > MAX_FRAGMENTS {
             self.give_up(key, DropReason::TooManyFragments { max: MAX_FRAGMENTS });
             return None;
         }
-        // The end, as a last fragment sets it, must agree with everything else.
-        let problem = match (frag.more, d.end) {
-            (false, Some(known)) if known != end => Some(DropReason::Inconsistent {
-                end,
-                known_end: known,
-            }),
-            (false, _) if d.highest_end() > end => Some(DropReason::Inconsistent {
-                end,
-                known_end: d.highest_end(),
-            }),
-            (true, Some(known)) if end > known => Some(DropReason::PastEnd {
-                end,
-                known_end: known,
-            }),
-            _ => None,
-        };
-        if let Some(reason) = problem {
+        if let Some(reason) = d.end_problem(frag.more, end) {
             self.give_up(key, reason);
             return None;
         }
-        if !frag.more {
-            d.end = Some(end);
-        }
-        let held_before = d.held;
-        let inserted = if key.is_v6() {
-            insert_v6(d, frag.offset, frag.data)
-        } else {
-            insert_v4(d, frag.offset, frag.data)
+        let Some(charge) = d.add(frag, end) else {
+            self.give_up(key, DropReason::Overlap);
+            return None;
         };
-        match inserted {
-            Inserted::Overlap => {
-                self.give_up(key, DropReason::Overlap);
-                return None;
-            }
-            Inserted::Ok { new_pieces } => charge += new_pieces * PIECE_OVERHEAD,
-        }
-        if frag.offset == 0 && d.header.is_none() {
-            d.header = Some(frag.header.to_vec());
-            d.next_header = frag.next_header;
-            d.next_header_at = frag.next_header_at;
-            charge += frag.header.len();
-        }
-        charge += d.held - held_before;
         d.charged += charge;
         self.held_bytes += charge;
         let complete = d.end == Some(d.held) && d.header.is_some();
         if complete {
             return self.assemble(key, out);
         }
+        self.evict_over_bytes();
+        None
+    }
+
+    /// A new datagram in progress, once the oldest ones past
+    /// [`Limits::max_datagrams`] are given up.
+    fn start(&mut self, key: Key, ts: Micros) {
+        while self.datagrams.len() >= self.limits.max_datagrams.max(1) {
+            let Some(oldest) = self.oldest() else { break };
+            self.give_up(
+                oldest,
+                DropReason::TooManyDatagrams {
+                    max: self.limits.max_datagrams,
+                },
+            );
+        }
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        self.order[key.family()].insert(serial, key);
+        self.datagrams.insert(key, InProgress::new(serial, ts));
+    }
+
+    /// Give up the oldest datagrams until the bytes held are within
+    /// [`Limits::max_bytes`].
+    fn evict_over_bytes(&mut self) {
         while self.held_bytes > self.limits.max_bytes {
             let Some(oldest) = self.oldest() else { break };
             self.give_up(
@@ -588,7 +620,6 @@ impl Defragmenter {
                 },
             );
         }
-        None
     }
 
     /// A fragment refused on sight: its datagram (if any) is given up with it.

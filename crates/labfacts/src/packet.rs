@@ -2,7 +2,7 @@
 //! fields and options, and the transport payload (a slice of the frame, not a copy).
 
 use crate::link::{Header, LinkError, LinkKind};
-use etherparse::{LaxNetSlice, TcpOptionElement, TransportSlice};
+use etherparse::{LaxNetSlice, TcpOptionElement, TcpSlice, TransportSlice};
 use std::net::{IpAddr, SocketAddr};
 
 /// Microseconds since the Unix epoch.
@@ -190,97 +190,19 @@ fn decode_any(
     // A fragment: etherparse leaves its transport alone (rightly: only the first
     // fragment has the header, and it describes the whole datagram). The defragmenter
     // reads the IP layer itself, from where etherparse found its header.
-    let fragment_at = match &sliced.net {
-        Some(LaxNetSlice::Ipv4(ip)) if ip.payload().fragmented => {
-            offset_in(data, ip.header().slice())
-        }
-        Some(LaxNetSlice::Ipv6(ip)) if ip.payload().fragmented => {
-            offset_in(data, ip.header().slice())
-        }
-        _ => None,
-    };
-    if let Some(at) = fragment_at {
+    if let Some(at) = fragment_at(sliced.net.as_ref(), data) {
         return Ok(data
             .get(at..)
             .and_then(crate::defrag::parse)
             .map_or(Decoded::Other, Decoded::Fragment));
     }
-    let (src_ip, dst_ip, missing) = match &sliced.net {
-        Some(LaxNetSlice::Ipv4(ip)) => {
-            let h = ip.header();
-            let auth = ip.extensions().auth.map_or(0, |a| a.slice().len());
-            let have = h.slice().len() + auth + ip.payload().payload.len();
-            (
-                IpAddr::V4(h.source_addr()),
-                IpAddr::V4(h.destination_addr()),
-                usize::from(h.total_len()).saturating_sub(have),
-            )
-        }
-        Some(LaxNetSlice::Ipv6(ip)) => {
-            let h = ip.header();
-            let have = ip.extensions().slice().len() + ip.payload().payload.len();
-            (
-                IpAddr::V6(h.source_addr()),
-                IpAddr::V6(h.destination_addr()),
-                usize::from(h.payload_length()).saturating_sub(have),
-            )
-        }
-        Some(LaxNetSlice::Arp(_)) | None => {
-            return match sliced.stop_err {
-                Some((err, layer)) => Err(stop_error(err, layer)),
-                None => Ok(Decoded::Other),
-            }
-        }
+    let Some((src_ip, dst_ip, missing)) = addresses(sliced.net.as_ref()) else {
+        return stopped(sliced.stop_err);
     };
-    let transport = match &sliced.transport {
-        Some(TransportSlice::Tcp(tcp)) => {
-            let mut options = TcpOptions::default();
-            for option in tcp.options_iterator().flatten() {
-                match option {
-                    TcpOptionElement::MaximumSegmentSize(m) => options.mss = Some(m),
-                    TcpOptionElement::WindowScale(w) => options.window_scale = Some(w),
-                    TcpOptionElement::SelectiveAcknowledgementPermitted => {
-                        options.sack_permitted = true
-                    }
-                    TcpOptionElement::Timestamp(..) => options.timestamps = true,
-                    _ => {}
-                }
-            }
-            Transport::Tcp(TcpSegment {
-                seq: tcp.sequence_number(),
-                ack: tcp.acknowledgment_number(),
-                flags: TcpFlags {
-                    syn: tcp.syn(),
-                    ack: tcp.ack(),
-                    fin: tcp.fin(),
-                    rst: tcp.rst(),
-                    psh: tcp.psh(),
-                },
-                window: tcp.window_size(),
-                options,
-                payload: tcp.payload(),
-                wire_len: tcp.payload().len() + missing,
-            })
-        }
-        Some(TransportSlice::Udp(udp)) => {
-            let wire_len = usize::from(udp.length()).saturating_sub(8);
-            Transport::Udp {
-                payload: udp.payload(),
-                wire_len: wire_len.max(udp.payload().len()),
-            }
-        }
-        _ => {
-            return match sliced.stop_err {
-                Some((err, layer)) => Err(stop_error(err, layer)),
-                None => Ok(Decoded::Other),
-            }
-        }
+    let Some(transport) = transport(sliced.transport.as_ref(), missing) else {
+        return stopped(sliced.stop_err);
     };
-    let (src_port, dst_port) = match &sliced.transport {
-        Some(TransportSlice::Tcp(t)) => (t.source_port(), t.destination_port()),
-        Some(TransportSlice::Udp(u)) => (u.source_port(), u.destination_port()),
-        _ => (0, 0),
-    };
+    let (src_port, dst_port) = ports(sliced.transport.as_ref());
     Ok(Decoded::Packet(Packet {
         frame,
         ts,
@@ -288,6 +210,118 @@ fn decode_any(
         dst: SocketAddr::new(dst_ip, dst_port),
         transport,
     }))
+}
+
+/// Where the IP header of a fragment starts in `data` (`None`: not a fragment).
+fn fragment_at(net: Option<&LaxNetSlice<'_>>, data: &[u8]) -> Option<usize> {
+    match net {
+        Some(LaxNetSlice::Ipv4(ip)) if ip.payload().fragmented => {
+            offset_in(data, ip.header().slice())
+        }
+        Some(LaxNetSlice::Ipv6(ip)) if ip.payload().fragmented => {
+            offset_in(data, ip.header().slice())
+        }
+        _ => None,
+    }
+}
+
+/// The IP source and destination, and the bytes of the IP packet that the capture
+/// cut off (from the IP length field); `None` without an IP layer (ARP, or slicing
+/// stopped before it).
+fn addresses(net: Option<&LaxNetSlice<'_>>) -> Option<(IpAddr, IpAddr, usize)> {
+    match net {
+        Some(LaxNetSlice::Ipv4(ip)) => {
+            let h = ip.header();
+            let auth = ip.extensions().auth.map_or(0, |a| a.slice().len());
+            let have = h.slice().len() + auth + ip.payload().payload.len();
+            Some((
+                IpAddr::V4(h.source_addr()),
+                IpAddr::V4(h.destination_addr()),
+                usize::from(h.total_len()).saturating_sub(have),
+            ))
+        }
+        Some(LaxNetSlice::Ipv6(ip)) => {
+            let h = ip.header();
+            let have = ip.extensions().slice().len() + ip.payload().payload.len();
+            Some((
+                IpAddr::V6(h.source_addr()),
+                IpAddr::V6(h.destination_addr()),
+                usize::from(h.payload_length()).saturating_sub(have),
+            ))
+        }
+        Some(LaxNetSlice::Arp(_)) | None => None,
+    }
+}
+
+/// The TCP or UDP part, `missing` bytes of the IP packet having been cut off by the
+/// capture; `None` for any other transport (or none).
+fn transport<'a>(slice: Option<&TransportSlice<'a>>, missing: usize) -> Option<Transport<'a>> {
+    match slice {
+        Some(TransportSlice::Tcp(tcp)) => Some(Transport::Tcp(tcp_segment(tcp, missing))),
+        Some(TransportSlice::Udp(udp)) => {
+            let wire_len = usize::from(udp.length()).saturating_sub(8);
+            Some(Transport::Udp {
+                payload: udp.payload(),
+                wire_len: wire_len.max(udp.payload().len()),
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A TCP segment's fields, options and payload (`missing` bytes cut off by the
+/// capture).
+fn tcp_segment<'a>(tcp: &TcpSlice<'a>, missing: usize) -> TcpSegment<'a> {
+    TcpSegment {
+        seq: tcp.sequence_number(),
+        ack: tcp.acknowledgment_number(),
+        flags: TcpFlags {
+            syn: tcp.syn(),
+            ack: tcp.ack(),
+            fin: tcp.fin(),
+            rst: tcp.rst(),
+            psh: tcp.psh(),
+        },
+        window: tcp.window_size(),
+        options: tcp_options(tcp),
+        payload: tcp.payload(),
+        wire_len: tcp.payload().len() + missing,
+    }
+}
+
+/// The options a handshake negotiates, from a TCP header (damaged options skipped).
+fn tcp_options(tcp: &TcpSlice<'_>) -> TcpOptions {
+    let mut options = TcpOptions::default();
+    for option in tcp.options_iterator().flatten() {
+        match option {
+            TcpOptionElement::MaximumSegmentSize(m) => options.mss = Some(m),
+            TcpOptionElement::WindowScale(w) => options.window_scale = Some(w),
+            TcpOptionElement::SelectiveAcknowledgementPermitted => options.sack_permitted = true,
+            TcpOptionElement::Timestamp(..) => options.timestamps = true,
+            _ => {}
+        }
+    }
+    options
+}
+
+/// The transport's source and destination ports (0 without TCP or UDP).
+fn ports(slice: Option<&TransportSlice<'_>>) -> (u16, u16) {
+    match slice {
+        Some(TransportSlice::Tcp(t)) => (t.source_port(), t.destination_port()),
+        Some(TransportSlice::Udp(u)) => (u.source_port(), u.destination_port()),
+        _ => (0, 0),
+    }
+}
+
+/// Where slicing stopped, when it stopped before a TCP or UDP packet: its error, or
+/// nothing to report (slicing ended at a layer labsniff does not read).
+fn stopped<'a>(
+    stop_err: Option<(etherparse::err::packet::SliceError, etherparse::err::Layer)>,
+) -> Result<Decoded<'a>, LinkError> {
+    match stop_err {
+        Some((err, layer)) => Err(stop_error(err, layer)),
+        None => Ok(Decoded::Other),
+    }
 }
 
 fn header_of(layer: etherparse::err::Layer) -> Header {
