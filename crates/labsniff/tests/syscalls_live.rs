@@ -138,13 +138,20 @@ fn wait_for(child: &mut Child, limit: Duration) -> bool {
     false
 }
 
+/// Ask `ok` until it says yes, waiting twice as long after each no (20 ms up to 500 ms).
+/// The backoff bounds the tries: the server-listening probe is a connection each time,
+/// refused (and captured) while a slow-starting traced server is not listening yet; at
+/// 20 ms apart a loaded machine made hundreds of them, and past 100 conversations the
+/// report leaves out the sections these tests read (40-odd tries at most in 20 s now).
 fn wait_until(limit: Duration, what: &str, mut ok: impl FnMut() -> bool) {
     let end = Instant::now() + limit;
+    let mut pause = Duration::from_millis(20);
     while Instant::now() < end {
         if ok() {
             return;
         }
-        std::thread::sleep(Duration::from_millis(20));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(500));
     }
     panic!("timed out waiting for {what}");
 }
