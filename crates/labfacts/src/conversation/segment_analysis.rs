@@ -1,0 +1,57 @@
+//! Wireshark's per-segment TCP analysis of the conversation: a segment with analysis
+//! flags becomes an event and is counted in the record, and the initial RTT is kept
+//! for the record as the analysis finds it.
+
+use super::Conversation;
+use crate::event::{seconds, AnalysisEvent, Dir, Event};
+use crate::packet::{Packet, TcpSegment};
+use crate::queue::Out;
+
+impl Conversation {
+    /// Wireshark's analysis of this segment; a flagged frame becomes an event.
+    pub(super) fn analyse_segment(
+        &mut self,
+        dir: Dir,
+        pkt: &Packet<'_>,
+        seg: &TcpSegment<'_>,
+        out: &mut Out<'_>,
+    ) {
+        let analysis = self.flow.segment(dir, pkt.frame, pkt.ts, seg);
+        // Converted to seconds only when it changes (once, at the handshake's end):
+        // an f64 division on every segment was a fifth of this function's time.
+        let rtt = self.flow.initial_rtt();
+        if rtt.is_some() && rtt != self.irtt_micros {
+            self.irtt_micros = rtt;
+            self.cold.details.irtt = rtt.map(seconds);
+        }
+        if analysis.flags.is_empty() {
+            return;
+        }
+        self.cold.details.analysis.count(dir, analysis.flags);
+        let (own_isn, peer_isn) = match dir {
+            Dir::ClientToServer => (self.cold.details.client_isn, self.cold.details.server_isn),
+            Dir::ServerToClient => (self.cold.details.server_isn, self.cold.details.client_isn),
+        };
+        out.push(Event::Analysis(AnalysisEvent {
+            frame: pkt.frame,
+            conv: self.id,
+            dir,
+            flags: analysis.flags,
+            ts: seconds(pkt.ts),
+            seq: seg.seq,
+            seq_rel: own_isn.map(|isn| seg.seq.wrapping_sub(isn)),
+            ack: seg.ack,
+            ack_rel: peer_isn
+                .filter(|_| seg.flags.ack)
+                .map(|isn| seg.ack.wrapping_sub(isn)),
+            len: seg.wire_len.min(u32::MAX as usize) as u32,
+            syn: seg.flags.syn,
+            fin: seg.flags.fin,
+            window: seg.window,
+            duplicate_ack: analysis.duplicate_ack,
+            retransmitted: analysis.retransmitted,
+            capture_point: self.cold.details.capture_point,
+            capture_dropped_before: out.capture_dropped(),
+        }));
+    }
+}
