@@ -5,8 +5,7 @@
 //! for [`Event::Message`] (tests hold the two together), without building the owned
 //! event first. Every other event goes through serde.
 
-use crate::event::{seconds, Dir, Event, MessageRef, Sink, TransportKind};
-use std::collections::HashMap;
+use crate::event::{seconds, Event, MessageRef, Sink, TransportKind};
 use std::io::Write;
 
 /// Lines are gathered here and handed to the writer in blocks of about this size.
@@ -375,18 +374,28 @@ const DECIMAL_PAIRS: [[u8; 2]; 100] = {
 /// `"version":`: the same for each of that conversation's messages, so it is rendered
 /// once per conversation and direction instead of once per line. A lab capture
 /// interleaves many conversations (the bench capture: 5,000 at once), so the texts
-/// are kept by conversation, up to [`PREFIXES_KEPT`] at a time.
+/// are kept by conversation, up to [`PREFIXES_KEPT`] at a time: in sets of two,
+/// indexed by the conversation number (modulo the sets per direction) and the
+/// direction, so finding one is an index and a compare, not a hash lookup.
+/// Conversation numbers count up from 1, so the conversations open at once share a
+/// set only when more than [`PREFIX_SETS`] conversations started during one's life;
+/// a third one in a set replaces the one used less recently.
 #[derive(Debug, Default)]
 struct Prefixes {
-    by_key: HashMap<(u64, Dir), Prefix, crate::flow_hash::FlowHashBuilder>,
+    /// The set of conversation `c`, direction `d` is `sets[2 * (c % PREFIX_SETS) + d]`,
+    /// its prefix used last first. Grown as conversation numbers come.
+    sets: Vec<[Option<Prefix>; 2]>,
 }
 
-/// Prefixes kept at most; past it they are all forgotten and rendered again as
-/// needed (a bound on memory, not a cache policy that matters).
+/// Prefixes kept at most (a bound on memory).
 pub const PREFIXES_KEPT: usize = 16_384;
+
+/// Sets of two prefixes per direction.
+const PREFIX_SETS: u64 = PREFIXES_KEPT as u64 / 4;
 
 #[derive(Debug)]
 struct Prefix {
+    conv: u64,
     transport: TransportKind,
     proto: &'static str,
     client: String,
@@ -396,10 +405,13 @@ struct Prefix {
 
 impl Prefix {
     fn is_for(&self, m: &MessageRef<'_>) -> bool {
-        self.transport == m.transport
-            && self.proto == m.proto
-            && self.client == m.client
-            && self.server == m.server
+        // The same `&'static str` (the usual case) is the same text: a static is
+        // never written; else the bytes are compared.
+        self.conv == m.conv
+            && self.transport == m.transport
+            && (std::ptr::eq(self.proto, m.proto) || self.proto == m.proto)
+            && same(self.client.as_bytes(), m.client.as_bytes())
+            && same(self.server.as_bytes(), m.server.as_bytes())
     }
 
     fn new(m: &MessageRef<'_>) -> Prefix {
@@ -418,6 +430,7 @@ impl Prefix {
         string(&mut text, m.server.as_bytes());
         text.put(b",\"version\":");
         Prefix {
+            conv: m.conv,
             transport: m.transport,
             proto: m.proto,
             client: m.client.to_string(),
@@ -427,26 +440,51 @@ impl Prefix {
     }
 }
 
+/// `a == b`, inline for the 8 to 64 bytes of an address and port: 8 bytes at a time
+/// (the last word ending at the end), where two calls of `memcmp` per line cost
+/// about 20 instructions each.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if !(8..=64).contains(&a.len()) {
+        return a == b;
+    }
+    let word = |s: &[u8], at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_ne_bytes(w)
+    };
+    let last = a.len() - 8;
+    let mut diff = word(a, last) ^ word(b, last);
+    let mut at = 0;
+    while at < last {
+        diff |= word(a, at) ^ word(b, at);
+        at += 8;
+    }
+    diff == 0
+}
+
 impl Prefixes {
-    /// The prefix of `m`'s line, rendered now if it is not kept (or was kept for
-    /// other endpoints: a conversation number is only trusted with the same names).
+    /// The prefix of `m`'s line, rendered now if it is not kept (a conversation's
+    /// prefix is only taken with the same conversation number, transport, protocol and
+    /// endpoints: the number alone is not trusted).
     fn get(&mut self, m: &MessageRef<'_>) -> &[u8] {
-        use std::collections::hash_map::Entry;
-        let key = (m.conv, m.dir);
-        if self.by_key.len() >= PREFIXES_KEPT && !self.by_key.contains_key(&key) {
-            self.by_key.clear();
+        let index = 2 * (m.conv % PREFIX_SETS) as usize + m.dir.index();
+        if index >= self.sets.len() {
+            self.sets.resize_with(index + 1, Default::default);
         }
-        let prefix = match self.by_key.entry(key) {
-            Entry::Occupied(e) => {
-                let prefix = e.into_mut();
-                if !prefix.is_for(m) {
-                    *prefix = Prefix::new(m);
-                }
-                prefix
+        let set = &mut self.sets[index];
+        let is_for = |kept: &Option<Prefix>| kept.as_ref().is_some_and(|p| p.is_for(m));
+        if !is_for(&set[0]) {
+            // The other is `m`'s, or the one to replace: used less recently either way.
+            set.swap(0, 1);
+            if !is_for(&set[0]) {
+                set[0] = Some(Prefix::new(m));
             }
-            Entry::Vacant(e) => e.insert(Prefix::new(m)),
-        };
-        &prefix.text
+        }
+        set[0].as_ref().map_or(&[], |p| &p.text)
     }
 }
 
@@ -610,6 +648,7 @@ fn needs_escape(b: u8) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::Dir;
     use proptest::prelude::*;
 
     fn message<'a>(payload: &'a [u8], frames: &'a [u64], ts_micros: u64) -> MessageRef<'a> {
@@ -822,17 +861,26 @@ mod tests {
             prop_assert_eq!(&ts_text(&mut kept, micros), &serde);
         }
 
-        /// One `Kept` across messages of several conversations, directions and
-        /// endpoints gives each line exactly serde's bytes.
+        /// One `Kept` across messages of several conversations (three of them in one
+        /// set of prefixes), directions and endpoints (some the same length, a byte
+        /// apart) gives each line exactly serde's bytes.
         #[test]
         fn prefixes_kept_across_lines_change_nothing(
-            picks in proptest::collection::vec((0u64..3, any::<bool>(), 0usize..3, 0usize..2), 1..40),
+            picks in proptest::collection::vec((0usize..6, any::<bool>(), 0usize..6, 0usize..2), 1..60),
         ) {
             let mut kept = Kept::default();
-            let clients = ["10.0.0.2:40000", "[::1]:1", "a\"b"];
+            let convs = [0, 1, 2, PREFIX_SETS, 2 * PREFIX_SETS, 2 * PREFIX_SETS + 1];
+            let clients = [
+                "10.0.0.2:40000",
+                "10.0.0.3:40000",
+                "10.0.0.2:40001",
+                "[::1]:1",
+                "a\"b",
+                "[2001:db8:1234:5678:9abc:def0:1234:5678%a-long-scope-name]:40000",
+            ];
             for (conv, c2s, client, proto) in picks {
                 let m = MessageRef {
-                    conv,
+                    conv: convs[conv],
                     dir: if c2s { Dir::ClientToServer } else { Dir::ServerToClient },
                     client: clients[client],
                     proto: ["v2", "v3"][proto],
@@ -841,6 +889,26 @@ mod tests {
                 let mut out = Vec::new();
                 write_message_with(&mut out, &m, &mut kept).unwrap();
                 prop_assert_eq!(String::from_utf8(out).unwrap(), by_serde(&m));
+            }
+        }
+
+        /// `same` is `==`: equal bytes, and one byte changed anywhere, at every length
+        /// around its words.
+        #[test]
+        fn same_is_eq(
+            a in proptest::collection::vec(any::<u8>(), 0..80),
+            at in any::<prop::sample::Index>(),
+            to in any::<u8>(),
+            shorter in any::<bool>(),
+        ) {
+            let mut b = a.clone();
+            if !b.is_empty() {
+                b[at.index(a.len())] = to;
+            }
+            prop_assert!(same(&a, &a));
+            prop_assert_eq!(same(&a, &b), a == b);
+            if shorter && !a.is_empty() {
+                prop_assert!(!same(&a, &a[..a.len() - 1]));
             }
         }
 
