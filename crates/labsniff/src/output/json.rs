@@ -239,7 +239,7 @@ struct Line<'a> {
 impl Line<'_> {
     /// `n` in decimal, as itoa writes it. Writes up to 7 bytes past the digits
     /// (the line's bound leaves room: no number is a line's last piece).
-    #[inline]
+    #[inline(always)]
     fn number(&mut self, n: u64) {
         if n < 10 {
             self.byte(b'0' + n as u8);
@@ -289,6 +289,7 @@ impl Line<'_> {
         self.at = at + len;
     }
 
+    #[inline(always)]
     fn optional(&mut self, value: Option<u64>) {
         match value {
             Some(n) => self.number(n),
@@ -296,12 +297,25 @@ impl Line<'_> {
         }
     }
 
-    /// Two lower-case hex digits per byte, written in place. (Arithmetic on 16
-    /// bytes at a time, which the compiler vectorises with SSE2, came out at 3.75
-    /// instructions a byte against the table's 4: not worth it.)
+    /// Two lower-case hex digits per byte, written in place by table, 8 bytes per
+    /// round of the loop: about 3.6 instructions a byte, against 4.5 a byte at a time.
+    /// (Computing the digits 16 bytes at a time, which the compiler vectorises with
+    /// SSE2, came out no better: 3.75 a byte, and worse written as 16-bit lanes.)
     fn hex(&mut self, bytes: &[u8]) {
         let end = self.at + 2 * bytes.len();
-        for (pair, &b) in self.buf[self.at..end].chunks_exact_mut(2).zip(bytes) {
+        let out = &mut self.buf[self.at..end];
+        let mut outs = out.chunks_exact_mut(16);
+        let mut ins = bytes.chunks_exact(8);
+        for (out, bytes) in (&mut outs).zip(&mut ins) {
+            for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+                pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
+            }
+        }
+        for (pair, &b) in outs
+            .into_remainder()
+            .chunks_exact_mut(2)
+            .zip(ins.remainder())
+        {
             pair.copy_from_slice(&HEX_PAIRS[usize::from(b)]);
         }
         self.at = end;
