@@ -391,9 +391,9 @@ const DECIMAL_PAIRS: [[u8; 2]; 100] = {
 /// are kept by conversation, up to [`PREFIXES_KEPT`] at a time: in sets of two,
 /// indexed by the conversation number (modulo the sets per direction) and the
 /// direction, so finding one is an index and a compare, not a hash lookup.
-/// Conversation numbers count up from 1, so the conversations open at once share a
-/// set only when more than [`PREFIX_SETS`] conversations started during one's life;
-/// a third one in a set replaces the one used less recently.
+/// Conversation numbers count up from 1, so two open conversations share a set only
+/// if [`PREFIX_SETS`] or more conversations started during the older one's life, and
+/// only a third one in the set replaces a kept prefix (the one used less recently).
 #[derive(Debug, Default)]
 struct Prefixes {
     /// The set of conversation `c`, direction `d` is `sets[2 * (c % PREFIX_SETS) + d]`,
@@ -516,7 +516,6 @@ struct Seconds {
 
 impl Seconds {
     fn set(&mut self, secs: u64) {
-        self.text = [0; 16];
         let mut line = Line {
             buf: &mut self.text,
             at: 0,
@@ -543,8 +542,9 @@ const DIGITS_FOR: std::ops::Range<u64> = (1 << 13)..(1 << 32);
 
 /// `seconds(micros)` as serde_json writes the f64 (its shortest round-trip form):
 /// written from the integer in [`DIGITS_FOR`] (the whole seconds from `kept` when
-/// they are the last line's), through serde_json otherwise. Writes at most 32 bytes
-/// past the line's end (and keeps at most 22 of them).
+/// they are the last line's), through serde_json otherwise. Writes at most 19 bytes
+/// from where it starts and keeps at most 17 (`4294967295.999999`), or serde's text
+/// (under 25): within the 32 the line's bound gives it.
 fn timestamp(line: &mut Line<'_>, kept: &mut Seconds, micros: u64) -> std::io::Result<()> {
     let (secs, frac) = (micros / 1_000_000, micros % 1_000_000);
     if !DIGITS_FOR.contains(&secs) {
@@ -733,7 +733,8 @@ mod tests {
     /// Every 7th microsecond of a second at both ends of the digits' range and today.
     /// Through the sink, lines are serde's lines: lines longer and shorter than the
     /// stale bytes of earlier blocks they are written over, awkward payloads, several
-    /// frames, and serde's own lines (emitted events) between.
+    /// frames, serde's own lines (emitted events) between, and lines longer than a
+    /// block (the block grows).
     #[test]
     fn sink_lines_are_serde_lines() {
         let mut written = Vec::new();
@@ -741,7 +742,10 @@ mod tests {
         {
             let mut sink = JsonSink::new(&mut written, false);
             for i in 0..2_000usize {
-                let len = i * 7_919 % 301;
+                let len = match i {
+                    700 | 1_301 => 100_000,
+                    _ => i * 7_919 % 301,
+                };
                 let payload: Vec<u8> = (0..len)
                     .map(|j| match (i + j) % 97 {
                         0 => b'"',
