@@ -9,7 +9,11 @@ use crate::event::{seconds, Event, MessageRef, Sink, TransportKind};
 use std::io::Write;
 
 /// Lines are gathered here and handed to the writer in blocks of about this size.
-const BLOCK: usize = 64 * 1024;
+/// 1 MiB rather than 64 KiB: writing the dense bench capture's 362 MB of lines into a
+/// file took 0.07 s less system time a run (median 0.171 s against 0.243 s, 30
+/// rotated rounds each; 256 KiB: 0.196 s), with no change into a pipe. A live
+/// capture writes out at each batch anyway ([`Sink::flush`]).
+const BLOCK: usize = 1 << 20;
 
 /// Writes each event as one JSON object on its own line.
 #[derive(Debug)]
@@ -741,9 +745,9 @@ mod tests {
         let mut expected = Vec::new();
         {
             let mut sink = JsonSink::new(&mut written, false);
-            for i in 0..2_000usize {
+            for i in 0..6_000usize {
                 let len = match i {
-                    700 | 1_301 => 100_000,
+                    700 | 1_301 => BLOCK + BLOCK / 2,
                     _ => i * 7_919 % 301,
                 };
                 let payload: Vec<u8> = (0..len)
