@@ -57,7 +57,7 @@ fn sniff(cli: Cli) -> Result<Done, SourceError> {
     let collect_all = !traces.paths.is_empty() || pcapng.is_some();
     let result = if streaming && cli.svg.is_none() && !collect_all {
         let mut sink: Box<dyn Sink> = if cli.json {
-            // One thread: lines are rendered into 64 KiB blocks and written as they
+            // One thread: lines are rendered into 1 MiB blocks and written as they
             // fill. A second thread only for writing (until 2026-12-01) overlapped the
             // write calls but cost 10% more CPU: it waited for blocks by spinning in
             // the channel, and the pipe's reader is often the slower side.
