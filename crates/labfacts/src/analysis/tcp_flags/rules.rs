@@ -27,6 +27,7 @@ pub(super) struct Seen {
 }
 
 impl Seen {
+    #[inline]
     pub fn of(frame: u64, ts: Micros, seg: &TcpSegment<'_>) -> Seen {
         let f = seg.flags;
         Seen {
@@ -43,17 +44,20 @@ impl Seen {
     }
 
     /// Takes sequence space: data, SYN or FIN.
+    #[inline]
     fn occupies(&self) -> bool {
         self.len > 0 || self.flags.syn || self.flags.fin
     }
 
     /// Length 0 at fwd's next sequence number, repeating fwd's last ACK, no SFR.
+    #[inline]
     fn same_point(&self, fwd: &Side) -> bool {
         self.len == 0 && self.seq == fwd.nextseq && self.ack == fwd.lastack && !self.sfr
     }
 }
 
 /// Rules 1–9; returning early is Wireshark's *stop* (jump to rule 10).
+#[inline]
 pub(super) fn forward(s: &Seen, fwd: &mut Side, rev: &Side, out: &mut SegmentAnalysis) {
     let fl = &mut out.flags;
     if s.len == 1 && s.seq == fwd.nextseq && rev.window == 0 {
@@ -101,6 +105,7 @@ pub(super) fn forward(s: &Seen, fwd: &mut Side, rev: &Side, out: &mut SegmentAna
 
 /// Rule 6: data reaching exactly the right edge of rev's window (scaled by rev's
 /// shift unless that window came with rev's SYN), when rev's scale is known.
+#[inline]
 fn fills_window(s: &Seen, rev: &Side) -> bool {
     if s.len == 0 || s.sfr {
         return false;
@@ -117,6 +122,7 @@ fn fills_window(s: &Seen, rev: &Side) -> bool {
 
 /// Rules 10 and 11: a new ACK number resets the duplicate count; an ACK beyond the
 /// bytes seen is an acked unseen segment (said once).
+#[inline]
 pub(super) fn acks(s: &Seen, fwd: &mut Side, rev: &mut Side, out: &mut SegmentAnalysis) {
     if s.ack != fwd.lastack {
         fwd.lastnondupack = s.frame;
@@ -130,6 +136,7 @@ pub(super) fn acks(s: &Seen, fwd: &mut Side, rev: &mut Side, out: &mut SegmentAn
 
 /// Rule 12: a segment with data, SYN or FIN that does not advance (not a keep-alive):
 /// spurious, fast, out of order, or a plain retransmission with its `rto`.
+#[inline]
 pub(super) fn resend(
     s: &Seen,
     fwd: &Side,
@@ -177,6 +184,7 @@ pub(super) fn resend(
 
 /// Wireshark's `rto`: from the eldest unacknowledged segment (likely the one sent
 /// again), or from the highest one when none is outstanding.
+#[inline]
 fn rto(s: &Seen, fwd: &Side) -> Option<Retrans> {
     let original = match fwd.unacked.eldest() {
         Eldest::Known(sent) => Some((sent.frame, sent.ts)),
@@ -193,6 +201,7 @@ fn rto(s: &Seen, fwd: &Side) -> Option<Retrans> {
 /// Rule 13: fwd's next sequence number, contiguous end, window, ACK and flags move
 /// on; the segment joins fwd's unacknowledged ones, and its ACK number drops rev's
 /// that it reaches.
+#[inline]
 pub(super) fn bookkeeping(s: &Seen, fwd: &mut Side, rev: &mut Side, out: &mut SegmentAnalysis) {
     let mut nextseq = s.seq.wrapping_add(s.len);
     if s.flags.syn || s.flags.fin {
@@ -226,6 +235,7 @@ pub(super) fn bookkeeping(s: &Seen, fwd: &mut Side, rev: &mut Side, out: &mut Se
 }
 
 /// Rule 14: window scaling from the handshake's SYNs.
+#[inline]
 pub(super) fn window_scaling(s: &Seen, fwd: &mut Side, rev: &mut Side) {
     if !s.flags.syn {
         return;
