@@ -27,6 +27,8 @@ pub struct Options {
     pub max_size: u32,
     /// How `port` was chosen (for the summary).
     pub port_choice: crate::port_choice::PortChoice,
+    /// Emit an [`Event::Segment`] for every TCP segment of a lab conversation.
+    pub segments: bool,
 }
 
 impl Default for Options {
@@ -37,6 +39,7 @@ impl Default for Options {
             max_ooo_bytes: 1 << 20,
             max_size: labproto::DEFAULT_MAX_SIZE,
             port_choice: crate::port_choice::PortChoice::plain(crate::port_choice::How::Default),
+            segments: false,
         }
     }
 }
@@ -194,6 +197,7 @@ impl Analyzer {
                 forced: options.proto,
                 max_size: options.max_size,
                 max_ooo_bytes: options.max_ooo_bytes,
+                segments: options.segments,
             },
             link: LinkKind::from_dlt(dlt),
             open: HashMap::default(),

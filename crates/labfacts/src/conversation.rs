@@ -51,6 +51,8 @@ pub struct ConvConfig {
     pub forced: Option<Proto>,
     pub max_size: u32,
     pub max_ooo_bytes: usize,
+    /// Emit every TCP segment as an event.
+    pub segments: bool,
 }
 
 /// (frame, timestamp) of the segment that carried some bytes.
@@ -92,6 +94,8 @@ pub struct Conversation {
     /// `details.ack_frame` is set: the handshake's ACK is no longer looked for (which
     /// would read the cold part on every segment of the client).
     handshake_acked: bool,
+    /// Emit every segment as an [`crate::event::SegmentEvent`].
+    segments: bool,
     /// What most segments do not touch.
     cold: Box<Cold>,
 }
@@ -162,6 +166,7 @@ impl Conversation {
             irtt_micros: None,
             largest_segment: [0; 2],
             handshake_acked: false,
+            segments: config.segments,
             cold: Box::new(Cold {
                 details: TcpDetails::default(),
                 syn_ts: None,

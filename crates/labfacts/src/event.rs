@@ -16,6 +16,9 @@ pub enum Event {
     Message(MessageEvent),
     /// Wireshark's TCP analysis flags for one frame (only frames with a flag).
     Analysis(AnalysisEvent),
+    /// Every TCP segment of a lab conversation, only when asked for
+    /// (`analyzer::Options::segments`): what the ladder and the graphs draw.
+    Segment(SegmentEvent),
     Conversation(Box<ConversationRecord>),
     Diagnostic(Diagnostic),
     Summary(Summary),
@@ -131,6 +134,44 @@ pub struct AnalysisEvent {
     /// The capture (kernel or labsniff's queue) dropped frames shortly before this
     /// one: the flag may come from frames the capture missed, not from the network.
     pub capture_dropped_before: bool,
+}
+
+/// One TCP segment of a lab conversation, as Wireshark dissects it: the header's
+/// fields, its analysis flags, and the RTT its ACK number measures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentEvent {
+    pub frame: u64,
+    pub conv: u64,
+    pub dir: Dir,
+    pub ts: f64,
+    /// Raw, and relative to the sender's ISN (null when the SYN was not captured).
+    pub seq: u32,
+    pub seq_rel: Option<u32>,
+    /// Raw, and relative to the peer's ISN (null without ACK or the peer's SYN).
+    pub ack: u32,
+    pub ack_rel: Option<u32>,
+    /// Payload bytes on the wire.
+    pub len: u32,
+    pub syn: bool,
+    pub ack_flag: bool,
+    pub fin: bool,
+    pub rst: bool,
+    pub psh: bool,
+    /// The window field as sent.
+    pub window: u16,
+    /// Wireshark's analysis flags of this frame.
+    #[serde(serialize_with = "flag_names")]
+    pub flags: crate::analysis::Flags,
+    /// Wireshark's `tcp.analysis.acks_frame` and `tcp.analysis.ack_rtt` (seconds).
+    pub acks_frame: Option<u64>,
+    pub ack_rtt: Option<f64>,
+}
+
+fn flag_names<S: serde::Serializer>(
+    flags: &crate::analysis::Flags,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_seq(flags.iter().map(|f| f.name()))
 }
 
 /// A capture gap in one direction.

@@ -7,7 +7,7 @@
 use crate::analysis::capture::{concurrency, Concurrency};
 use crate::echoes::{self, Echo};
 use crate::event::{
-    AnalysisEvent, ConversationRecord, Diagnostic, Dir, Event, MessageEvent, Summary,
+    AnalysisEvent, ConversationRecord, Diagnostic, Dir, Event, MessageEvent, SegmentEvent, Summary,
 };
 use std::cell::OnceCell;
 use std::collections::BTreeMap;
@@ -23,6 +23,9 @@ pub struct CaptureIndex<'a> {
     diags: BTreeMap<u64, Vec<&'a Diagnostic>>,
     /// Per conversation, in frame order: Wireshark's analysis flags.
     analysis: BTreeMap<u64, Vec<&'a AnalysisEvent>>,
+    /// Per conversation, in frame order: every TCP segment (when the analysis was
+    /// asked for them).
+    segments: BTreeMap<u64, Vec<&'a SegmentEvent>>,
     /// About the capture, not one conversation.
     pub capture_diags: Vec<&'a Diagnostic>,
     pub summary: Option<&'a Summary>,
@@ -43,6 +46,7 @@ impl<'a> CaptureIndex<'a> {
                 },
                 Event::Summary(s) => g.summary = Some(s),
                 Event::Analysis(a) => g.analysis.entry(a.conv).or_default().push(a),
+                Event::Segment(seg) => g.segments.entry(seg.conv).or_default().push(seg),
             }
         }
         g.convs.sort_by_key(|c| c.conv);
@@ -92,6 +96,12 @@ impl<'a> CaptureIndex<'a> {
 
     pub fn analysis_of(&self, conv: u64) -> &[&'a AnalysisEvent] {
         self.analysis.get(&conv).map_or(&[], Vec::as_slice)
+    }
+
+    /// A conversation's TCP segments in frame order (empty unless the analysis was
+    /// asked for them).
+    pub fn segments_of(&self, conv: u64) -> &[&'a SegmentEvent] {
+        self.segments.get(&conv).map_or(&[], Vec::as_slice)
     }
 
     /// The echo pairs of `conv`: indices into [`Self::messages_of`]`(conv)`.

@@ -157,6 +157,7 @@ fn analysis_options(cli: &Cli, source: &SourceOptions) -> Options {
         proto: cli.proto,
         max_ooo_bytes: cli.max_ooo_bytes,
         max_size: cli.max_size,
+        segments: cli.segments,
     }
 }
 

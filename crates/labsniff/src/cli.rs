@@ -69,6 +69,10 @@ pub struct Cli {
     /// One JSON object per line (schema: crates/labsniff/SCHEMA.md).
     #[arg(long)]
     pub json: bool,
+    /// With --json: also one `segment` line per TCP segment of a lab conversation
+    /// (header fields, analysis flags, ack_rtt).
+    #[arg(long, requires = "json")]
+    pub segments: bool,
     /// Out-of-order bytes buffered per direction before a gap is declared.
     #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
     pub max_ooo_bytes: usize,

@@ -3,7 +3,8 @@
 //! for the record as the analysis finds it.
 
 use super::Conversation;
-use crate::event::{seconds, AnalysisEvent, Dir, Event};
+use crate::analysis::SegmentAnalysis;
+use crate::event::{seconds, AnalysisEvent, Dir, Event, SegmentEvent};
 use crate::packet::{Packet, TcpSegment};
 use crate::queue::Out;
 
@@ -23,6 +24,9 @@ impl Conversation {
         if rtt.is_some() && rtt != self.irtt_micros {
             self.irtt_micros = rtt;
             self.cold.details.irtt = rtt.map(seconds);
+        }
+        if self.segments {
+            self.segment_event(dir, pkt, seg, &analysis, out);
         }
         if analysis.flags.is_empty() {
             return;
@@ -52,6 +56,51 @@ impl Conversation {
             retransmitted: analysis.retransmitted,
             capture_point: self.cold.details.capture_point,
             capture_dropped_before: out.capture_dropped(),
+        }));
+    }
+
+    /// The ISNs of the sender and of its peer (a SYN's own sequence number is its
+    /// sender's ISN before the handshake records it).
+    fn isns(&self, dir: Dir, seg: &TcpSegment<'_>) -> (Option<u32>, Option<u32>) {
+        let d = &self.cold.details;
+        let (own, peer) = match dir {
+            Dir::ClientToServer => (d.client_isn, d.server_isn),
+            Dir::ServerToClient => (d.server_isn, d.client_isn),
+        };
+        let own = if seg.flags.syn { Some(seg.seq) } else { own };
+        (own, peer)
+    }
+
+    fn segment_event(
+        &self,
+        dir: Dir,
+        pkt: &Packet<'_>,
+        seg: &TcpSegment<'_>,
+        analysis: &SegmentAnalysis,
+        out: &mut Out<'_>,
+    ) {
+        let (own_isn, peer_isn) = self.isns(dir, seg);
+        out.push(Event::Segment(SegmentEvent {
+            frame: pkt.frame,
+            conv: self.id,
+            dir,
+            ts: seconds(pkt.ts),
+            seq: seg.seq,
+            seq_rel: own_isn.map(|isn| seg.seq.wrapping_sub(isn)),
+            ack: seg.ack,
+            ack_rel: peer_isn
+                .filter(|_| seg.flags.ack)
+                .map(|isn| seg.ack.wrapping_sub(isn)),
+            len: seg.wire_len.min(u32::MAX as usize) as u32,
+            syn: seg.flags.syn,
+            ack_flag: seg.flags.ack,
+            fin: seg.flags.fin,
+            rst: seg.flags.rst,
+            psh: seg.flags.psh,
+            window: seg.window,
+            flags: analysis.flags,
+            acks_frame: analysis.acks_frame,
+            ack_rtt: analysis.ack_rtt.map(seconds),
         }));
     }
 }

@@ -95,7 +95,7 @@ impl Verdicts {
                     self.add(frame, &crate::words::diagnostic::text_without_frame(d));
                 }
             }
-            Event::Summary(_) => {}
+            Event::Summary(_) | Event::Segment(_) => {}
         }
     }
 

@@ -67,6 +67,7 @@ fn read(path: &Path, port: u16, sink: &mut CollectSink) -> Result<String, String
         max_ooo_bytes: 1 << 20,
         max_size: labproto::DEFAULT_MAX_SIZE,
         port_choice: crate::port_choice::PortChoice::plain(crate::port_choice::How::Given),
+        segments: false,
     };
     match crate::analyze(&source, options, sink) {
         // The row names the file already: only libpcap's (or our) reason.

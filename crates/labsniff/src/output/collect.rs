@@ -19,6 +19,9 @@ pub const DIAGNOSTICS_KEPT: usize = 10_000;
 pub const ANALYSIS_PER_CONVERSATION: usize = 2_000;
 /// Conversations whose analysis events are kept.
 pub const ANALYSIS_CONVERSATIONS: usize = 100;
+/// Segment events (only emitted when asked for) kept in all: 1,000,000 of about
+/// 100 bytes each.
+pub const SEGMENTS_KEPT: usize = 1_000_000;
 
 /// A sink that collects a bounded set of events for [`crate::report::render`].
 #[derive(Debug, Default)]
@@ -33,6 +36,9 @@ pub struct CollectSink {
     pub messages_dropped: u64,
     /// Diagnostics not kept because of the cap.
     pub diagnostics_dropped: u64,
+    segments: usize,
+    /// Segment events not kept because of the cap.
+    pub segments_dropped: u64,
 }
 
 impl CollectSink {
@@ -104,6 +110,13 @@ impl Sink for CollectSink {
                 if !self.keep_analysis(a.conv) {
                     return Ok(());
                 }
+            }
+            Event::Segment(_) => {
+                if self.segments >= SEGMENTS_KEPT {
+                    self.segments_dropped += 1;
+                    return Ok(());
+                }
+                self.segments += 1;
             }
             Event::Conversation(_) | Event::Summary(_) => {}
         }

@@ -3,7 +3,7 @@
 //! rendered here.
 
 use labfacts::event::{
-    AnalysisEvent, ConversationRecord, Diagnostic, Event, MessageEvent, Summary,
+    AnalysisEvent, ConversationRecord, Diagnostic, Event, MessageEvent, SegmentEvent, Summary,
 };
 use serde::ser::SerializeMap;
 use serde::Serialize;
@@ -19,6 +19,7 @@ pub fn to_writer<W: std::io::Write>(out: W, event: &Event) -> serde_json::Result
 enum JsonEvent<'a> {
     Message(&'a MessageEvent),
     Analysis(AnalysisJson<'a>),
+    Segment(&'a SegmentEvent),
     Conversation(&'a ConversationRecord),
     Diagnostic(DiagnosticJson<'a>),
     Summary(&'a Summary),
@@ -29,6 +30,7 @@ impl<'a> From<&'a Event> for JsonEvent<'a> {
         match event {
             Event::Message(m) => JsonEvent::Message(m),
             Event::Analysis(a) => JsonEvent::Analysis(AnalysisJson(a)),
+            Event::Segment(s) => JsonEvent::Segment(s),
             Event::Conversation(c) => JsonEvent::Conversation(c),
             Event::Diagnostic(d) => JsonEvent::Diagnostic(DiagnosticJson(d)),
             Event::Summary(s) => JsonEvent::Summary(s),
