@@ -28,6 +28,8 @@ pub fn of(error: &SourceError) -> u8 {
             let p = Path::new(path);
             if says_permission(reason) {
                 PERMISSION_DENIED
+            } else if path == crate::source::STDIN {
+                NOT_A_CAPTURE
             } else if p.is_dir() {
                 IS_A_DIRECTORY
             } else if !p.exists() {

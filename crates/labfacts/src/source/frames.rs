@@ -26,6 +26,8 @@ pub(super) enum Got<'a> {
     Frame(RawFrame<'a>),
     /// The live read timed out: look at the stop flag and read again.
     Timeout,
+    /// A stream's frames read so far are all handed out; the next read may wait.
+    Idle,
     End,
     /// A damaged or unreadable record, or a failed capture; `fatal`: nothing after it
     /// can be read.
@@ -132,6 +134,7 @@ impl Frames for FileFrames {
                 offset,
             }),
             Next::End => Got::End,
+            Next::Pause => Got::Idle,
             Next::Skipped(fault) | Next::Fatal(fault) => Got::Problem {
                 fatal: fault.fatal,
                 kind: if fault.fatal {

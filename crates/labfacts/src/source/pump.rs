@@ -74,6 +74,8 @@ impl Pump<'_> {
             match frames.next_frame()? {
                 Got::Frame(frame) => self.frame(&frame, sink)?,
                 Got::Timeout => continue,
+                // A pipe may now wait for more: what the sink holds goes out first.
+                Got::Idle => sink.flush()?,
                 Got::End => {
                     // End of file, or pcap_breakloop() after Ctrl-C.
                     return Ok(self.source.stop.load(Ordering::SeqCst));
