@@ -75,16 +75,37 @@ pub enum SourceError {
     Filter { filter: String, reason: String },
     #[error("cannot write capture '{path}': {reason}")]
     WriteFile { path: String, reason: String },
+    #[error(
+        "{wanted} needs libpcap, which is not installed here ({reason}): install it \
+         (Debian, Ubuntu: sudo apt install libpcap0.8; Fedora: sudo dnf install libpcap; \
+         Alpine: sudo apk add libpcap), then run the command again"
+    )]
+    NoLibpcap { wanted: String, reason: String },
     #[error("{0}")]
     Privileges(#[from] crate::privileges::PrivilegeError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
 
-/// libpcap's words without the crate's "libpcap error: " prefix.
-fn reason(e: &pcap::Error) -> String {
+/// `e`, or [`SourceError::NoLibpcap`] for `wanted` when libpcap could not be loaded.
+fn or_no_libpcap(
+    e: pcaprt::Error,
+    wanted: impl FnOnce() -> String,
+    other: impl FnOnce(pcaprt::Error) -> SourceError,
+) -> SourceError {
     match e {
-        pcap::Error::PcapError(s) => s.clone(),
+        pcaprt::Error::Unavailable(reason) => SourceError::NoLibpcap {
+            wanted: wanted(),
+            reason,
+        },
+        e => other(e),
+    }
+}
+
+/// libpcap's words without the crate's "libpcap error: " prefix.
+fn reason(e: &pcaprt::Error) -> String {
+    match e {
+        pcaprt::Error::PcapError(s) => s.clone(),
         other => other.to_string(),
     }
 }
@@ -245,17 +266,23 @@ fn open_live(
     snaplen: i32,
     source: &SourceOptions,
     options: &Options,
-) -> Result<pcap::Capture<pcap::Active>, SourceError> {
-    let open_error = |e: pcap::Error| SourceError::OpenInterface {
-        interface: interface.to_string(),
-        reason: reason(&e),
+) -> Result<pcaprt::Capture<pcaprt::Active>, SourceError> {
+    let open_error = |e: pcaprt::Error| {
+        or_no_libpcap(
+            e,
+            || format!("capturing on '{interface}'"),
+            |e| SourceError::OpenInterface {
+                interface: interface.to_string(),
+                reason: reason(&e),
+            },
+        )
     };
     let ring = batch::env_size("LABSNIFF_RING_BYTES")
         .and_then(|n| i32::try_from(n).ok())
         .unwrap_or(live::RING_BYTES);
     // No immediate mode: libpcap's TPACKET_V3 block ring holds frames at their
     // real size (see `live`), handed over per block or per read timeout.
-    let mut cap = pcap::Capture::from_device(interface)
+    let mut cap = pcaprt::Capture::from_device(interface)
         .map_err(open_error)?
         .snaplen(snaplen)
         .buffer_size(ring)

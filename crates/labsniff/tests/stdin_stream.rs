@@ -141,7 +141,10 @@ fn a_pipe_that_stays_open_gets_its_messages_before_it_ends() {
     // Lines come while the pipe is open: wait (bounded) for the first message.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let mut early = Vec::new();
-    while !early.iter().any(|l: &String| l.contains("\"type\":\"message\"")) {
+    while !early
+        .iter()
+        .any(|l: &String| l.contains("\"type\":\"message\""))
+    {
         let left = deadline.saturating_duration_since(std::time::Instant::now());
         match rx.recv_timeout(left) {
             Ok(line) => early.push(line),

@@ -122,7 +122,7 @@ struct Watcher {
 
 impl Watcher {
     /// Start watching `stop` (only when there is a read to wake).
-    fn start(breaker: Option<pcap::BreakLoop>, stop: &Arc<AtomicBool>) -> Watcher {
+    fn start(breaker: Option<pcaprt::BreakLoop>, stop: &Arc<AtomicBool>) -> Watcher {
         // libpcap 1.10 on Linux ignores the read timeout in immediate mode, so a quiet
         // interface would block next_packet() forever after Ctrl-C: a watcher thread
         // turns the stop flag into pcap_breakloop(), which wakes the blocked read.
