@@ -22,6 +22,7 @@ mod outputs_diff;
 mod procs;
 mod test;
 mod util;
+mod wheel;
 
 use std::process::ExitCode;
 
@@ -47,6 +48,9 @@ commands:
                         the layering rules: no import circles between a crate's modules
                         (known ones listed in xtask/layers-allow.txt), labfacts depends on
                         no renderer or program crate; non-zero exit when one is broken
+  wheel [--check]       the Python package labsockets (python/): a wheel with the labsniff and
+                        labnet commands, built by maturin into target/wheel/dist; --check
+                        installs it into a fresh venv and runs both (as root: without libpcap)
   fuzz [SECS] [TARGET]  the fuzz targets (framer, sniff_frames, reassembler, capfile, report), SECS each (default 60)
   help                  this text";
 
@@ -60,6 +64,7 @@ fn main() -> ExitCode {
         Some("compare-tshark") => compare_tshark::main(&args[1..]),
         Some("outputs-diff") => outputs_diff::main(&args[1..]),
         Some("layers") => layers::main(&args[1..]),
+        Some("wheel") => wheel::main(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;
