@@ -190,7 +190,7 @@ fn run_extras(cli: &Cli, live: bool) -> RunExtras {
 
 /// `labsniff grade`: every file through the normal analysis, one row each.
 fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
-    use labsniff::grade::{expand, grade_file, output};
+    use labsniff::grade::{expand, grade_all, output, Limits};
     let style = Style::detect();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let Some(exercise) = args.exercise else {
@@ -200,14 +200,19 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
     };
     let files = expand(&args.files);
     let mut grades = Vec::with_capacity(files.len());
-    for file in &files {
-        let g = grade_file(file, exercise, args.port);
+    let limits = Limits {
+        max_frames: args.max_frames,
+        max_seconds: args.max_seconds,
+    };
+    grade_all(&files, exercise, args.port, limits, |g| {
         if args.json {
-            // Streamed: a teacher piping 100 files sees each as it is graded.
+            // Streamed, in the files' order: a teacher piping 100 files sees each as
+            // soon as it and those before it are graded.
             out.write_all(output::json(std::slice::from_ref(&g)).as_bytes())?;
         }
         grades.push(g);
-    }
+        Ok(())
+    })?;
     if args.csv {
         out.write_all(output::csv(exercise, &grades).as_bytes())?;
     } else if !args.json {

@@ -147,7 +147,13 @@ pub struct GradeArgs {
     /// The lab port.
     #[arg(long, default_value_t = labproto::LAB_PORT, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
-    /// Capture files (pcap or pcapng) or folders of them.
+    /// Frames read per file at most; a file cut short fails `readable`, saying so.
+    #[arg(long, default_value_t = labsniff::grade::Limits::default().max_frames, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_frames: u64,
+    /// Seconds of reading per file at most; a file cut short fails `readable`.
+    #[arg(long, default_value_t = labsniff::grade::Limits::default().max_seconds, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_seconds: u64,
+    /// Capture files (pcap or pcapng) or folders of them (graded on every core).
     #[arg(value_name = "FILE", required_unless_present = "list")]
     pub files: Vec<PathBuf>,
 }
