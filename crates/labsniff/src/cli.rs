@@ -32,12 +32,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Capture live on this interface (`any` for all, `lo` for loopback).
-    #[arg(
-        short = 'i',
-        long = "interface",
-        required_unless_present = "read",
-        conflicts_with = "read"
-    )]
+    // Not `required_unless_present = "read"`: clap would then ask for --interface
+    // alone; main says that either -r or -i is needed.
+    #[arg(short = 'i', long = "interface", conflicts_with = "read")]
     pub interface: Option<String>,
     /// Read a pcap or pcapng capture file.
     #[arg(short = 'r', long = "read", value_name = "FILE")]

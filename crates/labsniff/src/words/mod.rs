@@ -19,6 +19,7 @@ pub mod causes;
 mod concurrency;
 pub mod diagnostic;
 mod dissect;
+pub mod errors;
 mod filters;
 mod fragments;
 mod layout;
