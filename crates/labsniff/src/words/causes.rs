@@ -16,6 +16,9 @@ pub fn text(c: &Cause) -> String {
 
 /// The sentence without the leading frame list (a pcapng comment is on the frame).
 pub fn text_without_frames(c: &Cause) -> String {
+    if let Some(text) = super::causes_net::text(c) {
+        return text;
+    }
     match &c.kind {
         CauseKind::OverMss {
             mss,
@@ -31,6 +34,7 @@ pub fn text_without_frames(c: &Cause) -> String {
             *largest,
             *capture_point,
         ),
+        _ => String::new(),
     }
 }
 
@@ -47,15 +51,23 @@ fn evidence(frames: &[u64], total: u64) -> String {
 
 /// How many frames show the cause (more than `frames` holds when it was cut).
 fn total(c: &Cause) -> u64 {
+    if let Some(n) = super::causes_net::total(c) {
+        return n;
+    }
     match &c.kind {
         CauseKind::OverMss { segments, .. } => *segments,
+        _ => c.frames.len() as u64,
     }
 }
 
 /// A display filter that shows the cause's frames in Wireshark.
 pub fn filter(c: &Cause) -> String {
+    if let Some(f) = super::causes_net::filter(c) {
+        return f;
+    }
     let shown = match &c.kind {
         CauseKind::OverMss { mss, .. } => format!("tcp.len > {mss}"),
+        _ => String::new(),
     };
     match c.tcp_stream {
         Some(n) => format!("tcp.stream eq {n} && {shown}"),

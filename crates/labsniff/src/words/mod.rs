@@ -16,6 +16,7 @@
 //! report's `Style`).
 
 pub mod causes;
+mod causes_net;
 mod concurrency;
 pub mod diagnostic;
 mod dissect;
