@@ -134,6 +134,7 @@ mod tests {
     use crate::event::{CapturePoint, TcpDetails};
     use crate::packet::{TcpFlags, TcpOptions, TcpSegment};
 
+    #[allow(clippy::too_many_arguments)]
     fn feed(
         t: &mut Handshake,
         frame: u64,

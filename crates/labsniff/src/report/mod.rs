@@ -259,10 +259,12 @@ fn conversation(
     out.push('\n');
     let _ = writeln!(out, "{}", style.heading(&words::conv_title(conv)));
     let _ = writeln!(out, "  Wireshark filter: {}", words::conv_filter(conv));
-    out.push_str(&ports::section(conv, link, style));
+    out.push_str(&ports::section(conv, link, g.causes_of(conv.conv), style));
     if conv.tcp.is_some() {
         out.push_str(&handshake::section(conv, style));
         out.push_str(&loss::section(conv, g.analysis_of(conv.conv), style));
+        out.push_str(&causes::section(g.causes_of(conv.conv), style));
+    } else {
         out.push_str(&causes::section(g.causes_of(conv.conv), style));
     }
     let messages = g.messages_of(conv.conv);

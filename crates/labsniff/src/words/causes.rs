@@ -8,7 +8,7 @@ use crate::event::{CapturePoint, Dir};
 
 /// The cause's sentence, starting with its frames.
 pub fn text(c: &Cause) -> String {
-    let mut out = evidence(&c.frames, total(c));
+    let mut out = super::causes_net::evidence(c).unwrap_or_else(|| evidence(&c.frames, total(c)));
     out.push_str(": ");
     out.push_str(&text_without_frames(c));
     out

@@ -46,6 +46,23 @@ pub fn text(c: &Cause) -> Option<String> {
     })
 }
 
+/// Its evidence frames, each named (`frames 6, 9, 14`): a network-side cause's frames
+/// are not consecutive, and a range would take in other conversations' frames.
+pub fn evidence(c: &Cause) -> Option<String> {
+    text(c)?;
+    let list: Vec<String> = c.frames.iter().map(u64::to_string).collect();
+    let head = match list.len() {
+        1 => format!("frame {}", list.join("")),
+        _ => format!("frames {}", list.join(", ")),
+    };
+    let more = total(c)?.saturating_sub(c.frames.len() as u64);
+    Some(if more == 0 {
+        head
+    } else {
+        format!("{head} and {more} more")
+    })
+}
+
 /// The frames that show it in all (more than `frames` keeps when cut).
 pub fn total(c: &Cause) -> Option<u64> {
     Some(match &c.kind {
@@ -113,9 +130,9 @@ fn icmp(c: &Cause, dir: Dir) -> String {
         )
     };
     let by = if *from_destination {
-        format!("{reporter}, the destination host itself")
+        format!("{reporter} (the destination host itself)")
     } else {
-        format!("{reporter}, a router on the way")
+        format!("{reporter} (a router on the way)")
     };
     let head = format!(
         "{} ICMP \"{}\" (type {icmp_type}, code {icmp_code}) from {by} answer{} {answers}",
