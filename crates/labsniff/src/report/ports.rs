@@ -1,9 +1,9 @@
 //! Ports: which side's port the kernel picked (ephemeral) and which was the server's
 //! fixed one, and what the ports of several clients say.
 
+use super::causes::port_unreachable;
 use super::{words, Style};
-use crate::causes::{Cause, CauseKind};
-use crate::event::cause::IcmpKind;
+use crate::causes::Cause;
 use crate::event::{ConversationRecord, TransportKind};
 use std::collections::BTreeSet;
 
@@ -14,20 +14,6 @@ fn server_spoke(c: &ConversationRecord) -> bool {
 }
 
 /// The "Ports" section of one conversation; `link` is the capture's link type.
-/// The ICMP port unreachable errors from the server's host that answer the client,
-/// as (first ICMP frame, count).
-fn port_unreachable(causes: &[&Cause]) -> Option<(u64, u64)> {
-    causes.iter().find_map(|c| match &c.kind {
-        CauseKind::IcmpError {
-            icmp: IcmpKind::PortUnreachable,
-            from_destination: true,
-            errors,
-            ..
-        } => Some((c.frames.first().copied().unwrap_or(0), *errors)),
-        _ => None,
-    })
-}
-
 pub fn section(
     c: &ConversationRecord,
     link: Option<&str>,

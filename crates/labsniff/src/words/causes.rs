@@ -8,7 +8,7 @@ use crate::event::{CapturePoint, Dir};
 
 /// The cause's sentence, starting with its frames.
 pub fn text(c: &Cause) -> String {
-    let mut out = super::causes_net::evidence(c).unwrap_or_else(|| evidence(&c.frames, total(c)));
+    let mut out = evidence(c);
     out.push_str(": ");
     out.push_str(&text_without_frames(c));
     out
@@ -38,15 +38,29 @@ pub fn text_without_frames(c: &Cause) -> String {
     }
 }
 
-/// `frames 4–6`, or `frames 4, 9, 12 and 60 more` when the cause kept only the first.
-fn evidence(frames: &[u64], total: u64) -> String {
-    let listed = super::frames_span(frames);
-    let more = total.saturating_sub(frames.len() as u64);
-    if more == 0 {
-        listed
-    } else {
-        format!("{listed} and {more} more")
+/// A cause's evidence frames, each named by number (`frames 6, 9, 14`, or `frames 4, 9,
+/// 12 and 60 more` when the cause kept only the first): a cause's frames are seldom
+/// consecutive, and a range (`frames 6–18`) would take in other conversations' frames.
+pub fn evidence(c: &Cause) -> String {
+    frames_by_number(&c.frames, total(c))
+}
+
+/// `frame 6`, `frames 6, 9, 14`, `frames 6, 9, 14 and 3 more` (`total` frames in all,
+/// `list` the first of them): every frame of a cause's sentence is written this way.
+pub fn frames_by_number(list: &[u64], total: u64) -> String {
+    let more = total.saturating_sub(list.len() as u64);
+    let mut out = match list {
+        [] => "no frame".to_string(),
+        [one] => format!("frame {one}"),
+        _ => {
+            let names: Vec<String> = list.iter().map(u64::to_string).collect();
+            format!("frames {}", names.join(", "))
+        }
+    };
+    if more > 0 {
+        out.push_str(&format!(" and {more} more"));
     }
+    out
 }
 
 /// How many frames show the cause (more than `frames` holds when it was cut).

@@ -46,23 +46,6 @@ pub fn text(c: &Cause) -> Option<String> {
     })
 }
 
-/// Its evidence frames, each named (`frames 6, 9, 14`): a network-side cause's frames
-/// are not consecutive, and a range would take in other conversations' frames.
-pub fn evidence(c: &Cause) -> Option<String> {
-    text(c)?;
-    let list: Vec<String> = c.frames.iter().map(u64::to_string).collect();
-    let head = match list.len() {
-        1 => format!("frame {}", list.join("")),
-        _ => format!("frames {}", list.join(", ")),
-    };
-    let more = total(c)?.saturating_sub(c.frames.len() as u64);
-    Some(if more == 0 {
-        head
-    } else {
-        format!("{head} and {more} more")
-    })
-}
-
 /// The frames that show it in all (more than `frames` keeps when cut).
 pub fn total(c: &Cause) -> Option<u64> {
     Some(match &c.kind {
@@ -123,10 +106,15 @@ fn icmp(c: &Cause, dir: Dir) -> String {
     let answers = if frames.is_empty() {
         format!("the {}'s {what}s (not captured here)", dir.sender())
     } else {
+        let cut = if *errors > answered.len() as u64 {
+            format!(" (those of the first {} errors)", answered.len())
+        } else {
+            String::new()
+        };
         format!(
-            "the {}'s {what}s in {}",
+            "the {}'s {what}s in {}{cut}",
             dir.sender(),
-            super::frames_span(&frames)
+            super::causes::frames_by_number(&frames, frames.len() as u64)
         )
     };
     let by = if *from_destination {
