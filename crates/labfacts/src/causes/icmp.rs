@@ -94,10 +94,11 @@ impl IcmpErrors {
     pub fn causes(&self, conv: Conv<'_>, ends: &Endpoints, out: &mut Vec<Cause>) {
         let transport = ends.transport;
         for g in &self.groups {
-            let to = match g.dir {
-                Dir::ClientToServer => ends.server.ip(),
-                Dir::ServerToClient => ends.client.ip(),
+            let (from, to) = match g.dir {
+                Dir::ClientToServer => (ends.client, ends.server),
+                Dir::ServerToClient => (ends.server, ends.client),
             };
+            let to = to.ip();
             let kind = CauseKind::IcmpError {
                 icmp: g.kind,
                 icmp_type: g.icmp_type,
@@ -108,6 +109,7 @@ impl IcmpErrors {
                 errors: g.errors,
                 mtu: g.mtu,
                 transport,
+                sender_port: from.port(),
                 server_silent: transport == TransportKind::Tcp && !ends.server_answered,
             };
             let c = super::cause(conv, g.dir, g.frames.clone(), Certainty::Proved, kind);

@@ -76,6 +76,9 @@ pub enum CauseKind {
         /// Fragmentation needed / packet too big: the MTU it names.
         mtu: Option<u32>,
         transport: TransportKind,
+        /// The port the answered packets were sent from (the quoted source port): a
+        /// display filter finds this conversation's errors by it.
+        sender_port: u16,
         /// TCP: the server answered nothing of the conversation (no SYN-ACK captured).
         server_silent: bool,
     },

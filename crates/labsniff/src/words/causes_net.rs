@@ -71,10 +71,20 @@ pub fn filter(c: &Cause) -> Option<String> {
             icmp_type,
             icmp_code,
             reporter,
+            transport,
+            sender_port,
             ..
         } => {
             let proto = if reporter.is_ipv6() { "icmpv6" } else { "icmp" };
-            format!("{proto}.type == {icmp_type} && {proto}.code == {icmp_code}")
+            // Wireshark dissects the quoted header: its port picks this conversation's.
+            let quoted = match transport {
+                TransportKind::Udp => "udp",
+                TransportKind::Tcp => "tcp",
+            };
+            format!(
+                "{proto}.type == {icmp_type} && {proto}.code == {icmp_code} && \
+                 {quoted}.port == {sender_port}"
+            )
         }
         CauseKind::SynResent { .. } => format!("{}tcp.flags.syn == 1", stream.unwrap_or_default()),
         CauseKind::RstCause { .. } | CauseKind::FirstDataUnacked { .. } => in_frames(),
@@ -94,6 +104,7 @@ fn icmp(c: &Cause, dir: Dir) -> String {
         mtu,
         transport,
         server_silent,
+        ..
     } = &c.kind
     else {
         return String::new();
@@ -213,16 +224,18 @@ fn rst_cause(
     match reason {
         RstReason::NoSocket => format!(
             "the {me}'s RST,ACK ({}) answers the {other}'s SYN ({}): no socket listened on that \
-             port (a closed port; a filtered one answers with ICMP or not at all), so the \
-             {other}'s connect() raised ConnectionRefusedError",
+             port (a closed port; a filtered one answers with ICMP or not at all), unless a \
+             firewall rejected the SYN with a reset (iptables REJECT --reject-with tcp-reset), \
+             which looks the same; the {other}'s connect() raised ConnectionRefusedError",
             frame(rst),
             at(trigger)
         ),
         RstReason::DataAfterClose => format!(
             "the {me}'s RST ({}) answers the {other}'s data in {}, which arrived after the {me} \
              had closed its socket (its FIN, {}): the {me}'s program exited or called close() \
-             while the {other} was still sending, so its kernel refused the data; the {other}'s \
-             recv() returned b'' at the FIN, and on Linux its next send() raises BrokenPipeError",
+             while the {other} was still sending, so its kernel refused the data; from the FIN on, \
+             the {other}'s recv() returns b'', and on Linux its next send() raises BrokenPipeError \
+             (the RST came while its socket was half-closed)",
             frame(rst),
             at(trigger),
             at(fin)
