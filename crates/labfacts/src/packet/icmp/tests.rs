@@ -104,3 +104,38 @@ fn every_truncation_and_every_byte_value_is_safe() {
     m[8] = 0x4f;
     assert!(parse(1, 1, reporter(), false, &m).is_none());
 }
+
+/// An ICMPv6 port unreachable quoting a TCP segment (ports and sequence number).
+fn port_unreachable_v6_tcp() -> Vec<u8> {
+    let mut m = vec![1, 4, 0, 0, 0, 0, 0, 0];
+    m.extend([0x60, 0, 0, 0, 0, 20, 6, 64]);
+    m.extend("fd55::2".parse::<Ipv6Addr>().unwrap().octets());
+    m.extend("fd55::1".parse::<Ipv6Addr>().unwrap().octets());
+    m.extend([0x9c, 0x40, 0x13, 0x8d, 0xde, 0xad, 0xbe, 0xef]);
+    m
+}
+
+#[test]
+fn icmpv6_and_tcp_quotes_cut_at_every_length_are_safe() {
+    let v6 = port_unreachable_v6_tcp();
+    let reporter6: IpAddr = "fd55::1".parse().unwrap();
+    for len in 0..=v6.len() {
+        let got = parse(1, 1, reporter6, true, &v6[..len]);
+        // The ports end at 8 + 40 + 4; the sequence number needs 4 more.
+        assert_eq!(got.is_some(), len >= 52, "length {len}");
+        if let Some(e) = got {
+            let seq = (len >= 56).then_some(0xdead_beef);
+            assert_eq!(e.quoted.tcp_seq, seq, "length {len}");
+        }
+        // The same bytes read as ICMPv4 are not an IPv4 quote: None, never a panic.
+        assert!(parse(1, 1, reporter(), false, &v6[..len]).is_none());
+    }
+    // Hostile ICMPv6: every value of every byte of the header and the quote.
+    for at in 0..v6.len() {
+        for v in 0..=255u8 {
+            let mut m = v6.clone();
+            m[at] = v;
+            let _ = parse(1, 1, reporter6, true, &m);
+        }
+    }
+}
