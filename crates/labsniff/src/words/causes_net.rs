@@ -64,7 +64,7 @@ pub fn filter(c: &Cause) -> Option<String> {
     let stream = c.tcp_stream.map(|n| format!("tcp.stream eq {n} && "));
     let in_frames = || {
         let list: Vec<String> = c.frames.iter().map(u64::to_string).collect();
-        format!("frame.number in {{{}}}", list.join(" "))
+        format!("frame.number in {{{}}}", list.join(", "))
     };
     Some(match &c.kind {
         CauseKind::IcmpError {
