@@ -42,25 +42,7 @@ pub fn text_without_frames(c: &Cause) -> String {
 /// 12 and 60 more` when the cause kept only the first): a cause's frames are seldom
 /// consecutive, and a range (`frames 6–18`) would take in other conversations' frames.
 pub fn evidence(c: &Cause) -> String {
-    frames_by_number(&c.frames, total(c))
-}
-
-/// `frame 6`, `frames 6, 9, 14`, `frames 6, 9, 14 and 3 more` (`total` frames in all,
-/// `list` the first of them): every frame of a cause's sentence is written this way.
-pub fn frames_by_number(list: &[u64], total: u64) -> String {
-    let more = total.saturating_sub(list.len() as u64);
-    let mut out = match list {
-        [] => "no frame".to_string(),
-        [one] => format!("frame {one}"),
-        _ => {
-            let names: Vec<String> = list.iter().map(u64::to_string).collect();
-            format!("frames {}", names.join(", "))
-        }
-    };
-    if more > 0 {
-        out.push_str(&format!(" and {more} more"));
-    }
-    out
+    super::frames_by_number(&c.frames, total(c))
 }
 
 /// How many frames show the cause (more than `frames` holds when it was cut).

@@ -125,7 +125,7 @@ fn icmp(c: &Cause, dir: Dir) -> String {
         format!(
             "the {}'s {what}s in {}{cut}",
             dir.sender(),
-            super::causes::frames_by_number(&frames, frames.len() as u64)
+            super::frames_by_number(&frames, frames.len() as u64)
         )
     };
     let by = if *from_destination {

@@ -267,6 +267,6 @@ fn every_cause_names_its_frames_one_by_one() {
         capture_point: CapturePoint::Client,
     };
     assert_eq!(causes::evidence(&c), "frames 6, 7, 8, 18 and 59 more");
-    assert_eq!(causes::frames_by_number(&[4], 1), "frame 4");
-    assert_eq!(causes::frames_by_number(&[], 0), "no frame");
+    assert_eq!(frames_by_number(&[4], 1), "frame 4");
+    assert_eq!(frames_by_number(&[], 0), "no frame");
 }
