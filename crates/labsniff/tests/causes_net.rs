@@ -69,7 +69,11 @@ fn frames(c: &Value) -> Vec<u64> {
 /// The report of `labsniff -r FILE`, as (section heading, bullet) pairs, each
 /// bullet's wrapped lines joined with one space; and the report's lines.
 fn report(name: &str) -> (Vec<(String, String)>, String) {
-    let path = fixture(name);
+    report_at(fixture(name))
+}
+
+fn report_at(path: PathBuf) -> (Vec<(String, String)>, String) {
+    let name = path.display().to_string();
     let run = labsniff(&["-r", path.to_str().unwrap()]);
     assert_eq!(run.status, 0, "{name}: {}", run.stderr);
     let mut bullets: Vec<(String, String)> = Vec::new();
@@ -404,7 +408,10 @@ fn lost_syn_sentence_follows_the_syn_resent_fact() {
         let (bullets, _) = report(name);
         bullets_in(&bullets, "Loss, retransmission and flow control")
             .into_iter()
-            .find(|b| b.starts_with("the client sent its SYN 3 times"))
+            .find(|b| {
+                b.starts_with("the client sent its SYN 3 times (frames")
+                    || b.starts_with("the client's SYN arrived 3 times (frames")
+            })
             .unwrap_or_else(|| panic!("{name}: no SYN sentence"))
             .to_string()
     };
@@ -419,6 +426,11 @@ fn lost_syn_sentence_follows_the_syn_resent_fact() {
         "{at_server}"
     );
     assert!(!at_server.contains("was lost"), "{at_server}");
+    // At the server only the SYNs that arrived are counted.
+    assert!(
+        at_server.starts_with("the client's SYN arrived 3 times (frames 15, 19, 37)"),
+        "{at_server}"
+    );
     // At the client the capture cannot tell: both, in the same words, at both fixtures.
     for name in ["full_backlog.client.pcap", "lost_syns.client.pcap"] {
         let at_client = syn_bullet(name);
@@ -434,6 +446,32 @@ fn lost_syn_sentence_follows_the_syn_resent_fact() {
             "{name}"
         );
     }
+    // keepalive-s9 at the server: the server's SYN-ACK (26), then the SYN again (28):
+    // that SYN-ACK was lost on the way back; the client waited longer than 37 µs.
+    let (bullets, _) = report_at(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/tcpflags/keepalive-s9-server.pcap"),
+    );
+    let lost_answer = bullets_in(&bullets, "Loss, retransmission and flow control")
+        .into_iter()
+        .find(|b| b.starts_with("the client's SYN arrived 2 times (frames 25, 28)"))
+        .unwrap()
+        .to_string();
+    assert!(
+        lost_answer.contains(
+            "Its kernel resent it because no SYN-ACK reached it: this capture shows the server's \
+             SYN-ACK (frame 26) and then the SYN again, so that SYN-ACK was lost on the way to the \
+             client"
+        ),
+        "{lost_answer}"
+    );
+    assert!(
+        lost_answer.contains(
+            "the SYN-ACK (frame 26) came 37 µs after the first SYN captured here; it did not reach \
+             the client, whose connect() blocked until a later SYN-ACK did"
+        ),
+        "{lost_answer}"
+    );
     // The server's capture of lost_syns shows one SYN, answered: nothing to say.
     let (bullets, _) = report("lost_syns.server.pcap");
     assert!(bullets_in(&bullets, "Loss, retransmission and flow control").is_empty());

@@ -154,22 +154,44 @@ fn lost_syns(t: &TcpDetails, arrived: Option<bool>) -> Option<String> {
     } else {
         "a schedule that is neither Linux's linear start nor plain doubling"
     };
-    let why = match arrived {
-        Some(true) => {
+    // A SYN captured after the SYN-ACK, away from the client: the server answered, and
+    // the answer did not reach the client.
+    let answer_lost = t.syn_ack_frame.filter(|&f| {
+        t.capture_point != CapturePoint::Client
+            && t.syn_attempts.last().is_some_and(|s| s.frame > f)
+    });
+    let lost_answer = |f: u64| {
+        format!(
+            "this capture shows the server's SYN-ACK (frame {f}) and then the SYN again, so that \
+             SYN-ACK was lost on the way to the client"
+        )
+    };
+    let why = match (arrived, answer_lost) {
+        (Some(true), Some(f)) => format!(
             "no SYN-ACK came back: this capture at the server shows the SYNs arriving, so they \
              were not lost on the network; the server's host dropped those it did not answer (see \
-             the causes below)"
-        }
-        Some(false) => {
-            "no SYN-ACK came back: the SYN or the SYN-ACK was lost, or the server's host dropped \
-             the SYN (see the causes below)"
-        }
-        None => "no SYN-ACK came back (the SYN or the SYN-ACK was lost)",
+             the causes below); then {}",
+            lost_answer(f)
+        ),
+        (_, Some(f)) => format!("no SYN-ACK reached it: {}", lost_answer(f)),
+        (Some(true), None) => "no SYN-ACK came back: this capture at the server shows the SYNs \
+                               arriving, so they were not lost on the network; the server's host \
+                               dropped those it did not answer (see the causes below)"
+            .to_string(),
+        (Some(false), None) => "no SYN-ACK came back: the SYN or the SYN-ACK was lost, or the \
+                                server's host dropped the SYN (see the causes below)"
+            .to_string(),
+        (None, None) => "no SYN-ACK came back (the SYN or the SYN-ACK was lost)".to_string(),
+    };
+    // At the server, only the SYNs that reached it: the client may have sent more.
+    let sent = if t.capture_point == CapturePoint::Server {
+        "the client's SYN arrived"
+    } else {
+        "the client sent its SYN"
     };
     let mut text = format!(
-        "the client sent its SYN {} times (frames {}), {} apart: {schedule}. Its kernel resent it \
-         because {why}; after net.ipv4.tcp_syn_retries (6) retries connect() gives up with \
-         TimeoutError",
+        "{sent} {} times (frames {}), {} apart: {schedule}. Its kernel resent it because {why}; \
+         after net.ipv4.tcp_syn_retries (6) retries connect() gives up with TimeoutError",
         t.syn_attempts.len(),
         frames
             .iter()
@@ -185,7 +207,12 @@ fn lost_syns(t: &TcpDetails, arrived: Option<bool>) -> Option<String> {
                 "; the SYN-ACK (frame {frame}) came {} after the first SYN",
                 words::duration(ts - first.ts)
             );
-            if t.capture_point == CapturePoint::Client {
+            if answer_lost.is_some() {
+                text.push_str(
+                    " captured here; it did not reach the client, whose connect() blocked until \
+                     a later SYN-ACK did",
+                );
+            } else if t.capture_point == CapturePoint::Client {
                 text.push_str(", about how long the client's connect() blocked");
             } else {
                 text.push_str(
