@@ -270,6 +270,7 @@ impl Analyzer {
                 None => match packet::decode_frame_general(kind, number, ts, data) {
                     Ok(Decoded::Packet(pkt)) => self.packet(&pkt, &[], Some(sink))?,
                     Ok(Decoded::Fragment(frag)) => self.fragment(&frag, number, ts)?,
+                    Ok(Decoded::IcmpError(e)) => self.icmp_error(&e),
                     Ok(Decoded::Other) => {}
                     Err(LinkError::Undecoded(what)) => self.undecoded.add(what, number),
                     Err(e) => self.frame_error(number, &e, data.len(), orig_len),
@@ -492,6 +493,24 @@ impl Analyzer {
             }
         }
         Ok(())
+    }
+
+    /// An ICMP error: to the open lab conversation of the packet it quotes (an error
+    /// about any other packet is left alone).
+    fn icmp_error(&mut self, e: &packet::icmp::IcmpError) {
+        let q = &e.quoted;
+        let port = self.options.port;
+        if q.src.port() != port && q.dst.port() != port {
+            return;
+        }
+        let transport = if q.tcp {
+            TransportKind::Tcp
+        } else {
+            TransportKind::Udp
+        };
+        if let Some(conv) = self.open.get_mut(&flow_key(transport, q.src, q.dst)) {
+            conv.icmp_error(e);
+        }
     }
 
     fn open_conversation(
