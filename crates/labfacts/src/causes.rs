@@ -6,6 +6,7 @@
 //! A conversation holds one [`Trackers`], fed every TCP segment (cheap checks, fixed
 //! state), and says its causes when it finishes.
 
+use crate::analysis::SegmentAnalysis;
 use crate::event::{Dir, TcpDetails};
 use crate::packet::TcpSegment;
 
@@ -38,6 +39,8 @@ pub struct SegmentSeen<'s, 'a> {
     pub ts: crate::packet::Micros,
     pub dir: Dir,
     pub seg: &'s TcpSegment<'a>,
+    /// Wireshark's analysis of the segment (flags, `acks_frame`, `ack_rtt`).
+    pub analysis: &'s SegmentAnalysis,
 }
 
 /// The conversation a cause is about, as the trackers' `finish` sees it.

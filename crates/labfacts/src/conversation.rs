@@ -247,7 +247,7 @@ impl Conversation {
         self.count(dir, pkt);
         // Before this frame's bytes: a window that has passed ends before them.
         self.expire_ack_waits(pkt, out);
-        self.analyse_segment(dir, pkt, seg, out);
+        let analysis = self.analyse_segment(dir, pkt, seg, out);
         if flags.rst && self.rst_refused(dir, pkt, seg, out) {
             return false;
         }
@@ -258,6 +258,7 @@ impl Conversation {
             ts: pkt.ts,
             dir,
             seg,
+            analysis: &analysis,
         };
         self.causes.segment(&seen, &self.cold.details);
         let data_seq = self.stream_data(dir, pkt, seg, out);

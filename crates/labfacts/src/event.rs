@@ -132,6 +132,9 @@ pub struct AnalysisEvent {
     pub window: u16,
     pub duplicate_ack: Option<crate::analysis::DupAck>,
     pub retransmitted: Option<crate::analysis::Retrans>,
+    /// For a frame flagged `keep_alive`: a persist probe, a keep-alive of an idle
+    /// connection, or neither (bytes outstanding).
+    pub keep_alive: Option<crate::analysis::KeepAliveKind>,
     /// Where the capture was made, as known when this frame was analysed.
     pub capture_point: CapturePoint,
     /// The capture (kernel or labsniff's queue) dropped frames shortly before this

@@ -20,4 +20,6 @@ pub mod recovery;
 pub mod tcp_flags;
 pub mod teardown;
 
-pub use tcp_flags::{DupAck, Flag, Flags, Retrans, SegmentAnalysis, TcpFlowAnalysis};
+pub use tcp_flags::{
+    DupAck, Flag, Flags, KeepAliveKind, Retrans, SegmentAnalysis, TcpFlowAnalysis,
+};
