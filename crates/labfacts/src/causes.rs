@@ -12,7 +12,9 @@ use crate::packet::TcpSegment;
 
 pub use crate::event::cause::{Cause, CauseKind, Certainty, FRAMES_KEPT};
 
+mod nagle;
 mod offload;
+mod window;
 
 /// A cause of conversation `conv`, in direction `dir`.
 fn cause(
@@ -55,18 +57,33 @@ pub struct Conv<'a> {
 #[derive(Debug, Default)]
 pub struct Trackers {
     over_mss: [offload::OverMss; 2],
+    /// Per data direction: the receiver's zero windows.
+    zero_window: [window::ZeroWindow; 2],
+    /// Per data direction: small segments held for an ACK.
+    nagle: [nagle::Nagle; 2],
 }
 
 impl Trackers {
     /// Every TCP segment of the conversation, after its handshake facts are recorded.
     pub fn segment(&mut self, s: &SegmentSeen<'_, '_>, details: &TcpDetails) {
-        self.over_mss[s.dir.index()].segment(s, details);
+        let (own, other) = (s.dir.index(), s.dir.reverse().index());
+        self.over_mss[own].segment(s, details);
+        self.zero_window[own].sent(s);
+        self.zero_window[other].advertised(s);
+        self.nagle[own].sent(s, details);
+        self.nagle[other].peer(s);
     }
 
     /// The causes found, when the conversation finishes.
     pub fn finish(&self, conv: Conv<'_>, out: &mut Vec<Cause>) {
         for dir in Dir::BOTH {
             out.extend(self.over_mss[dir.index()].cause(conv, dir));
+        }
+        for dir in Dir::BOTH {
+            out.extend(self.zero_window[dir.index()].cause(conv, dir));
+        }
+        for dir in Dir::BOTH {
+            out.extend(self.nagle[dir.index()].cause(conv, dir));
         }
     }
 }

@@ -3,6 +3,8 @@
 //! what they only make likely. The report, JSON lines' `text`, pcapng comments and
 //! the HTML page all say a cause with these functions.
 
+mod flow;
+
 use crate::causes::{Cause, CauseKind, Certainty};
 use crate::event::{CapturePoint, Dir};
 
@@ -31,12 +33,21 @@ pub fn text_without_frames(c: &Cause) -> String {
             *largest,
             *capture_point,
         ),
+        CauseKind::ZeroWindow { .. } => flow::zero_window(dir_of(c), &c.kind),
+        CauseKind::NagleDelayedAck { .. } => flow::nagle(dir_of(c), &c.kind),
     }
+}
+
+/// The direction a cause is about (a TCP cause always has one).
+fn dir_of(c: &Cause) -> Dir {
+    c.dir.unwrap_or(Dir::ClientToServer)
 }
 
 /// `frames 4–6`, or `frames 4, 9, 12 and 60 more` when the cause kept only the first.
 fn evidence(frames: &[u64], total: u64) -> String {
-    let listed = super::frames_span(frames);
+    // The counted form (`frames 4–10, 32–47 (16 segments)`): a range alone would read
+    // as every frame in it.
+    let listed = super::frames(frames);
     let more = total.saturating_sub(frames.len() as u64);
     if more == 0 {
         listed
@@ -49,6 +60,15 @@ fn evidence(frames: &[u64], total: u64) -> String {
 fn total(c: &Cause) -> u64 {
     match &c.kind {
         CauseKind::OverMss { segments, .. } => *segments,
+        CauseKind::ZeroWindow {
+            stalls,
+            ended,
+            probes,
+            ..
+        } => u64::from(*stalls) + u64::from(*ended) + probes,
+        CauseKind::NagleDelayedAck {
+            evidence_frames, ..
+        } => *evidence_frames,
     }
 }
 
@@ -56,11 +76,21 @@ fn total(c: &Cause) -> u64 {
 pub fn filter(c: &Cause) -> String {
     let shown = match &c.kind {
         CauseKind::OverMss { mss, .. } => format!("tcp.len > {mss}"),
+        CauseKind::ZeroWindow { .. } => "(tcp.analysis.zero_window || tcp.analysis.window_update \
+                                         || tcp.analysis.keep_alive || tcp.analysis.zero_window_probe)"
+            .to_string(),
+        CauseKind::NagleDelayedAck { .. } => frame_set(&c.frames),
     };
     match c.tcp_stream {
         Some(n) => format!("tcp.stream eq {n} && {shown}"),
         None => shown,
     }
+}
+
+/// `frame.number in {10 11 12}`.
+fn frame_set(frames: &[u64]) -> String {
+    let list: Vec<String> = frames.iter().map(u64::to_string).collect();
+    format!("frame.number in {{{}}}", list.join(" "))
 }
 
 /// Whether the packets prove it (`proved`) or make it probable.
