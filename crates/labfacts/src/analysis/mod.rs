@@ -17,6 +17,7 @@
 pub mod capture;
 pub mod conn_state;
 pub mod recovery;
+pub mod round_trips;
 pub mod tcp_flags;
 pub mod teardown;
 

@@ -218,7 +218,16 @@ mod tests {
 
     /// Feed one segment at `us` microseconds: from the client (data `len` at `seq`)
     /// or from the server (`len` bytes, acknowledging `ack`).
-    fn feed(t: &mut Nagle, d: &TcpDetails, frame: u64, us: u64, client: bool, seq: u32, ack: u32, len: usize) {
+    fn feed(
+        t: &mut Nagle,
+        d: &TcpDetails,
+        frame: u64,
+        us: u64,
+        client: bool,
+        seq: u32,
+        ack: u32,
+        len: usize,
+    ) {
         let payload = vec![b'x'; len];
         let seg = TcpSegment {
             seq,

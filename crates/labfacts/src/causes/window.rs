@@ -104,7 +104,14 @@ mod tests {
     use crate::packet::{TcpFlags, TcpOptions, TcpSegment};
 
     /// Feed one segment: `from_receiver` (window `window`) or the data sender.
-    fn feed(t: &mut ZeroWindow, frame: u64, ms: u64, from_receiver: bool, window: u16, flags: &[Flag]) {
+    fn feed(
+        t: &mut ZeroWindow,
+        frame: u64,
+        ms: u64,
+        from_receiver: bool,
+        window: u16,
+        flags: &[Flag],
+    ) {
         let seg = TcpSegment {
             seq: 1,
             ack: 1,

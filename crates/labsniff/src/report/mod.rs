@@ -16,6 +16,7 @@ mod framing;
 mod handshake;
 mod loss;
 mod ports;
+mod round_trips;
 mod style;
 mod svg;
 mod syscalls;
@@ -264,6 +265,7 @@ fn conversation(
         out.push_str(&handshake::section(conv, style));
         out.push_str(&loss::section(conv, g.analysis_of(conv.conv), style));
         out.push_str(&causes::section(g.causes_of(conv.conv), style));
+        out.push_str(&round_trips::section(conv, style));
     }
     let messages = g.messages_of(conv.conv);
     let byte_map = byte_map_wanted(g, conv, &mut said.mapped);
