@@ -90,7 +90,7 @@ fn every_fixture_is_read_and_every_text_line_of_the_lossy_exchange_is_found() {
             pcaps += 1;
         }
     }
-    assert_eq!(pcaps, 24, "12 scenarios x 2 capture points");
+    assert_eq!(pcaps, 28, "14 scenarios x 2 capture points");
     for side in ["server", "client"] {
         let lines = messages(&format!("loss_text.{side}"));
         for dir in ["c2s", "s2c"] {

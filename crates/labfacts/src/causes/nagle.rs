@@ -17,13 +17,15 @@ const RELEASE_AT_RECEIVER_SLACK: Micros = 2_000;
 /// Bytes of the timestamps option with its two NOPs.
 const TIMESTAMPS_BYTES: u16 = 12;
 
-/// A data segment of this direction: frame, time, where it ends, its length.
+/// A data segment of this direction: frame, time, where it ends, its length, and
+/// whether everything before it had been acknowledged when it left.
 #[derive(Debug, Clone, Copy)]
 struct Sent {
     frame: u64,
     ts: Micros,
     end: u32,
     len: u32,
+    alone: bool,
 }
 
 /// The longest hold seen (the first of equals): the small segment, the ACK, the held segment, and the times.
@@ -43,6 +45,8 @@ pub(super) struct Nagle {
     last: Option<Sent>,
     /// A pure ACK of the other side that acknowledged all of `last`: frame, time.
     acked: Option<(u64, Micros)>,
+    /// The other side's last acknowledgement number.
+    peer_ack: Option<u32>,
     holds: u64,
     /// The longest hold, the example the cause gives.
     first: Option<Hold>,
@@ -77,10 +81,13 @@ impl Nagle {
     /// segment; data from it (which a program could answer) may not.
     #[inline]
     pub fn peer(&mut self, s: &SegmentSeen<'_, '_>) {
+        let f = s.seg.flags;
+        if f.ack {
+            self.peer_ack = Some(s.seg.ack);
+        }
         let Some(last) = self.last else {
             return;
         };
-        let f = s.seg.flags;
         if s.seg.wire_len != 0 || f.syn || f.fin || f.rst {
             self.acked = None;
         } else if f.ack && s.seg.ack == last.end && s.ts >= last.ts {
@@ -106,11 +113,13 @@ impl Nagle {
             ts: s.ts,
             end: s.seg.seq.wrapping_add(len),
             len,
+            alone: self.peer_ack == Some(s.seg.seq),
         });
     }
 
-    /// The segment after `last`, sent after `ack`: a hold when both are small and the
-    /// timing fits the capture point.
+    /// The segment after `last`, sent after `ack`: a hold when both are small, `last`
+    /// was alone in flight (with more outstanding, a congestion window can hold data
+    /// back too) and the timing fits the capture point.
     #[inline(never)]
     fn check(
         &mut self,
@@ -123,7 +132,7 @@ impl Nagle {
         let Some(full) = full_segment(s.dir, details) else {
             return;
         };
-        if last.len >= full || len >= full {
+        if !last.alone || last.len >= full || len >= full {
             return;
         }
         let released = s.ts.saturating_sub(ack.1);
@@ -272,6 +281,7 @@ mod tests {
     fn at_the_sender_the_held_piece_leaves_right_after_the_pure_ack() {
         let d = details(CapturePoint::Client);
         let mut t = Nagle::default();
+        feed(&mut t, &d, 9, 0, false, 1, 1, 0);
         feed(&mut t, &d, 10, 0, true, 1, 1, 10);
         feed(&mut t, &d, 11, 63_000, false, 1, 11, 0);
         feed(&mut t, &d, 12, 63_030, true, 11, 1, 20);
@@ -301,6 +311,7 @@ mod tests {
     fn at_the_receiver_the_held_piece_arrives_a_round_trip_after_the_ack() {
         let d = details(CapturePoint::Server);
         let mut t = Nagle::default();
+        feed(&mut t, &d, 9, 0, false, 1, 1, 0);
         feed(&mut t, &d, 10, 0, true, 1, 1, 10);
         feed(&mut t, &d, 11, 43_000, false, 1, 11, 0);
         feed(&mut t, &d, 12, 63_500, true, 11, 1, 20);
@@ -320,10 +331,12 @@ mod tests {
         // Sent 5 ms after the ACK: the program, not the kernel, chose the time.
         let d = details(CapturePoint::Client);
         let mut t = Nagle::default();
+        feed(&mut t, &d, 0, 0, false, 1, 1, 0);
         feed(&mut t, &d, 1, 0, true, 1, 1, 10);
         feed(&mut t, &d, 2, 40_000, false, 1, 11, 0);
         feed(&mut t, &d, 3, 45_000, true, 11, 1, 10);
-        // A full segment before the ACK: Nagle does not hold after it.
+        // A full segment (alone in flight) before the ACK: Nagle does not hold after it.
+        feed(&mut t, &d, 30, 46_000, false, 1, 21, 0);
         feed(&mut t, &d, 4, 50_000, true, 21, 1, 1448);
         feed(&mut t, &d, 5, 90_000, false, 1, 1469, 0);
         feed(&mut t, &d, 6, 90_010, true, 1469, 1, 10);
@@ -332,8 +345,17 @@ mod tests {
         feed(&mut t, &d, 8, 130_005, false, 1, 1479, 5);
         feed(&mut t, &d, 9, 130_010, true, 1479, 6, 10);
         assert!(t.cause(conv(&d), Dir::ClientToServer).is_none());
+        // With bytes still unacknowledged before the small segment: not Nagle's alone.
+        let mut t = Nagle::default();
+        feed(&mut t, &d, 1, 0, false, 1, 1, 0);
+        feed(&mut t, &d, 2, 10, true, 1, 1, 1448);
+        feed(&mut t, &d, 3, 20, true, 1449, 1, 10);
+        feed(&mut t, &d, 4, 40_000, false, 1, 1459, 0);
+        feed(&mut t, &d, 5, 40_010, true, 1459, 1, 10);
+        assert!(t.cause(conv(&d), Dir::ClientToServer).is_none());
         let unknown = details(CapturePoint::Unknown);
         let mut t = Nagle::default();
+        feed(&mut t, &unknown, 0, 0, false, 1, 1, 0);
         feed(&mut t, &unknown, 1, 0, true, 1, 1, 10);
         feed(&mut t, &unknown, 2, 40_000, false, 1, 11, 0);
         feed(&mut t, &unknown, 3, 40_010, true, 11, 1, 10);

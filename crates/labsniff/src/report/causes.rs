@@ -4,13 +4,15 @@
 use super::{words, Style};
 use crate::causes::Cause;
 
-/// The section (empty when the conversation has no cause).
-pub fn section(causes: &[&Cause], style: &Style) -> String {
+/// The section (empty when the conversation has no cause). Its frame lists are noted
+/// in `lists` (the legend explains their counted form).
+pub fn section(causes: &[&Cause], lists: &mut super::FrameLists, style: &Style) -> String {
     if causes.is_empty() {
         return String::new();
     }
     let mut out = words::section_title("Causes the packets show", style);
     for c in causes {
+        lists.note(&c.frames);
         let line = format!(
             "{} (Wireshark filter: {})",
             words::causes::text(c),

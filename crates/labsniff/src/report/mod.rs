@@ -264,7 +264,11 @@ fn conversation(
     if conv.tcp.is_some() {
         out.push_str(&handshake::section(conv, style));
         out.push_str(&loss::section(conv, g.analysis_of(conv.conv), style));
-        out.push_str(&causes::section(g.causes_of(conv.conv), style));
+        out.push_str(&causes::section(
+            g.causes_of(conv.conv),
+            &mut said.lists,
+            style,
+        ));
         out.push_str(&round_trips::section(conv, style));
     }
     let messages = g.messages_of(conv.conv);

@@ -64,8 +64,8 @@ fn rtt(dir: Dir, r: &RoundTrips, point: CapturePoint) -> Option<String> {
     let (srtt, dev, rto, linux) = (r.estimated_rtt?, r.dev_rtt?, r.rto?, r.rto_linux?);
     let karn = if r.rtt_skipped > 0 {
         format!(
-            ", {} left out by Karn's rule (their data was retransmitted, or sent before a \
-             retransmission the ACK may answer)",
+            " ({} more left out by Karn's rule: an ACK of data that was retransmitted, or sent \
+             before a retransmission, does not say which copy it answers)",
             r.rtt_skipped
         )
     } else {
@@ -81,7 +81,7 @@ fn rtt(dir: Dir, r: &RoundTrips, point: CapturePoint) -> Option<String> {
         String::new()
     };
     Some(format!(
-        "the {sender}'s data: {} (Wireshark's tcp.analysis.ack_rtt{karn}), from {} to {}; \
+        "the {sender}'s data: {} from Wireshark's tcp.analysis.ack_rtt{karn}, from {} to {}; \
          RFC 6298 over them (α = 1/8, β = 1/4): EstimatedRTT {}, DevRTT {}, so the \
          retransmission timeout EstimatedRTT + 4·DevRTT = {}{floor}",
         words::count(r.rtt_samples, "RTT sample"),
