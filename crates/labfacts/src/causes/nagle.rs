@@ -233,10 +233,9 @@ mod tests {
         frame: u64,
         us: u64,
         client: bool,
-        seq: u32,
-        ack: u32,
-        len: usize,
+        header: (u32, u32, usize),
     ) {
+        let (seq, ack, len) = header;
         let payload = vec![b'x'; len];
         let seg = TcpSegment {
             seq,
@@ -281,13 +280,13 @@ mod tests {
     fn at_the_sender_the_held_piece_leaves_right_after_the_pure_ack() {
         let d = details(CapturePoint::Client);
         let mut t = Nagle::default();
-        feed(&mut t, &d, 9, 0, false, 1, 1, 0);
-        feed(&mut t, &d, 10, 0, true, 1, 1, 10);
-        feed(&mut t, &d, 11, 63_000, false, 1, 11, 0);
-        feed(&mut t, &d, 12, 63_030, true, 11, 1, 20);
+        feed(&mut t, &d, 9, 0, false, (1, 1, 0));
+        feed(&mut t, &d, 10, 0, true, (1, 1, 10));
+        feed(&mut t, &d, 11, 63_000, false, (1, 11, 0));
+        feed(&mut t, &d, 12, 63_030, true, (11, 1, 20));
         // The echo (data) comes before the next request: no hold there.
-        feed(&mut t, &d, 13, 84_000, false, 1, 31, 30);
-        feed(&mut t, &d, 14, 84_100, true, 31, 31, 10);
+        feed(&mut t, &d, 13, 84_000, false, (1, 31, 30));
+        feed(&mut t, &d, 14, 84_100, true, (31, 31, 10));
         let c = t.cause(conv(&d), Dir::ClientToServer).expect("a cause");
         assert_eq!(c.frames, vec![10, 11, 12]);
         assert_eq!(c.certainty, Certainty::Probable);
@@ -311,10 +310,10 @@ mod tests {
     fn at_the_receiver_the_held_piece_arrives_a_round_trip_after_the_ack() {
         let d = details(CapturePoint::Server);
         let mut t = Nagle::default();
-        feed(&mut t, &d, 9, 0, false, 1, 1, 0);
-        feed(&mut t, &d, 10, 0, true, 1, 1, 10);
-        feed(&mut t, &d, 11, 43_000, false, 1, 11, 0);
-        feed(&mut t, &d, 12, 63_500, true, 11, 1, 20);
+        feed(&mut t, &d, 9, 0, false, (1, 1, 0));
+        feed(&mut t, &d, 10, 0, true, (1, 1, 10));
+        feed(&mut t, &d, 11, 43_000, false, (1, 11, 0));
+        feed(&mut t, &d, 12, 63_500, true, (11, 1, 20));
         let c = t.cause(conv(&d), Dir::ClientToServer).expect("a cause");
         assert!(matches!(
             c.kind,
@@ -331,34 +330,34 @@ mod tests {
         // Sent 5 ms after the ACK: the program, not the kernel, chose the time.
         let d = details(CapturePoint::Client);
         let mut t = Nagle::default();
-        feed(&mut t, &d, 0, 0, false, 1, 1, 0);
-        feed(&mut t, &d, 1, 0, true, 1, 1, 10);
-        feed(&mut t, &d, 2, 40_000, false, 1, 11, 0);
-        feed(&mut t, &d, 3, 45_000, true, 11, 1, 10);
+        feed(&mut t, &d, 0, 0, false, (1, 1, 0));
+        feed(&mut t, &d, 1, 0, true, (1, 1, 10));
+        feed(&mut t, &d, 2, 40_000, false, (1, 11, 0));
+        feed(&mut t, &d, 3, 45_000, true, (11, 1, 10));
         // A full segment (alone in flight) before the ACK: Nagle does not hold after it.
-        feed(&mut t, &d, 30, 46_000, false, 1, 21, 0);
-        feed(&mut t, &d, 4, 50_000, true, 21, 1, 1448);
-        feed(&mut t, &d, 5, 90_000, false, 1, 1469, 0);
-        feed(&mut t, &d, 6, 90_010, true, 1469, 1, 10);
+        feed(&mut t, &d, 30, 46_000, false, (1, 21, 0));
+        feed(&mut t, &d, 4, 50_000, true, (21, 1, 1448));
+        feed(&mut t, &d, 5, 90_000, false, (1, 1469, 0));
+        feed(&mut t, &d, 6, 90_010, true, (1469, 1, 10));
         // Data from the server after its ACK: the program may have answered it.
-        feed(&mut t, &d, 7, 130_000, false, 1, 1479, 0);
-        feed(&mut t, &d, 8, 130_005, false, 1, 1479, 5);
-        feed(&mut t, &d, 9, 130_010, true, 1479, 6, 10);
+        feed(&mut t, &d, 7, 130_000, false, (1, 1479, 0));
+        feed(&mut t, &d, 8, 130_005, false, (1, 1479, 5));
+        feed(&mut t, &d, 9, 130_010, true, (1479, 6, 10));
         assert!(t.cause(conv(&d), Dir::ClientToServer).is_none());
         // With bytes still unacknowledged before the small segment: not Nagle's alone.
         let mut t = Nagle::default();
-        feed(&mut t, &d, 1, 0, false, 1, 1, 0);
-        feed(&mut t, &d, 2, 10, true, 1, 1, 1448);
-        feed(&mut t, &d, 3, 20, true, 1449, 1, 10);
-        feed(&mut t, &d, 4, 40_000, false, 1, 1459, 0);
-        feed(&mut t, &d, 5, 40_010, true, 1459, 1, 10);
+        feed(&mut t, &d, 1, 0, false, (1, 1, 0));
+        feed(&mut t, &d, 2, 10, true, (1, 1, 1448));
+        feed(&mut t, &d, 3, 20, true, (1449, 1, 10));
+        feed(&mut t, &d, 4, 40_000, false, (1, 1459, 0));
+        feed(&mut t, &d, 5, 40_010, true, (1459, 1, 10));
         assert!(t.cause(conv(&d), Dir::ClientToServer).is_none());
         let unknown = details(CapturePoint::Unknown);
         let mut t = Nagle::default();
-        feed(&mut t, &unknown, 0, 0, false, 1, 1, 0);
-        feed(&mut t, &unknown, 1, 0, true, 1, 1, 10);
-        feed(&mut t, &unknown, 2, 40_000, false, 1, 11, 0);
-        feed(&mut t, &unknown, 3, 40_010, true, 11, 1, 10);
+        feed(&mut t, &unknown, 0, 0, false, (1, 1, 0));
+        feed(&mut t, &unknown, 1, 0, true, (1, 1, 10));
+        feed(&mut t, &unknown, 2, 40_000, false, (1, 11, 0));
+        feed(&mut t, &unknown, 3, 40_010, true, (11, 1, 10));
         assert!(t.cause(conv(&unknown), Dir::ClientToServer).is_none());
     }
 }
