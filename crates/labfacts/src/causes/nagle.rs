@@ -47,6 +47,8 @@ pub(super) struct Nagle {
     acked: Option<(u64, Micros)>,
     /// The other side's last acknowledgement number.
     peer_ack: Option<u32>,
+    /// One past the highest sequence number this direction sent.
+    next: Option<u32>,
     holds: u64,
     /// The longest hold, the example the cause gives.
     first: Option<Hold>,
@@ -108,10 +110,18 @@ impl Nagle {
             }
         }
         self.acked = None;
-        self.last = (!s.analysis.flags.contains(Flag::Retransmission)).then(|| Sent {
+        let end = s.seg.seq.wrapping_add(len);
+        // New data only: a segment sent again (flagged or not: out of order at the
+        // sender is a resend too) says nothing about Nagle.
+        let fresh = self.next.is_none_or(|n| n == s.seg.seq)
+            && !s.analysis.flags.contains(Flag::Retransmission);
+        if self.next.is_none_or(|n| (end.wrapping_sub(n) as i32) > 0) {
+            self.next = Some(end);
+        }
+        self.last = fresh.then(|| Sent {
             frame: s.frame,
             ts: s.ts,
-            end: s.seg.seq.wrapping_add(len),
+            end,
             len,
             alone: self.peer_ack == Some(s.seg.seq),
         });
@@ -359,5 +369,21 @@ mod tests {
         feed(&mut t, &unknown, 2, 40_000, false, (1, 11, 0));
         feed(&mut t, &unknown, 3, 40_010, true, (11, 1, 10));
         assert!(t.cause(conv(&unknown), Dir::ClientToServer).is_none());
+    }
+
+    #[test]
+    fn no_hold_for_data_sent_again() {
+        // The client had sent up to 3000; a resend of 1436 bytes at 1001 (alone in
+        // flight after the ACK of 1001), its ACK, and a resend of 12 bytes right after:
+        // recovery, not Nagle.
+        let d = details(CapturePoint::Client);
+        let mut t = Nagle::default();
+        feed(&mut t, &d, 1, 0, true, (1, 1, 1000));
+        feed(&mut t, &d, 2, 10, true, (1001, 1, 1999));
+        feed(&mut t, &d, 3, 20_000, false, (1, 1001, 0));
+        feed(&mut t, &d, 4, 20_010, true, (1001, 1, 1436));
+        feed(&mut t, &d, 5, 40_000, false, (1, 2437, 0));
+        feed(&mut t, &d, 6, 40_010, true, (2437, 1, 12));
+        assert!(t.cause(conv(&d), Dir::ClientToServer).is_none());
     }
 }
