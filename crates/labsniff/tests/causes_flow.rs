@@ -66,6 +66,7 @@ fn zero_window_at_both_ends() {
         assert_eq!(frames(c), vec![23, 24, 26, 28, 30], "{name}");
         assert_eq!(c["zero_frame"], 23);
         assert_eq!(c["update_frame"], 30);
+        assert_eq!(c["window_update"], true);
         assert_eq!(c["probes"], 3);
         assert_eq!(c["zero_windows"], 4);
         assert_eq!(c["window_full"], window_full, "{name}");
@@ -93,7 +94,7 @@ fn zero_window_at_both_ends() {
         assert!(r.contains(
             "frames 23, 24, 26, 28, 30: the server advertised a zero window (frame 23; 4 frames in \
              all): its receive buffer was full, so TCP flow control stopped the client until the \
-             server's window update in frame 30, 2.959 s later"
+             server's window update (Wireshark: TCP Window Update) in frame 30, 2.959 s later"
         ));
         assert!(r.contains("Probably the server's program was not calling recv()"));
     }

@@ -18,6 +18,8 @@ pub(super) struct ZeroWindow {
     window_full: u64,
     /// The first stall: its zero window, and the frame and length once it ended.
     first: Option<(u64, Option<(u64, Micros)>)>,
+    /// The frame that ended the first stall is Wireshark's `window_update`.
+    update_flagged: bool,
     ended: u32,
     stalled: Micros,
     frames: Vec<u64>,
@@ -50,6 +52,7 @@ impl ZeroWindow {
             self.stalled = self.stalled.saturating_add(length);
             if let Some((_, end @ None)) = &mut self.first {
                 *end = Some((s.frame, length));
+                self.update_flagged = s.analysis.flags.contains(Flag::WindowUpdate);
             }
             keep(&mut self.frames, s.frame);
         }
@@ -80,6 +83,7 @@ impl ZeroWindow {
             zero_windows: self.zero_windows,
             zero_frame,
             update_frame: end.map(|(frame, _)| frame),
+            window_update: self.update_flagged,
             stall: end.map(|(_, length)| seconds(length)),
             ended: self.ended,
             stalled: seconds(self.stalled),
@@ -171,6 +175,7 @@ mod tests {
                 zero_windows: 3,
                 zero_frame: 2,
                 update_frame: Some(7),
+                window_update: true,
                 stall: Some(3.0),
                 ended: 1,
                 stalled: 3.0,

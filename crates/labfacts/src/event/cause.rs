@@ -66,6 +66,9 @@ pub enum CauseKind {
         /// (the first segment of the receiver with an open window: its window update).
         zero_frame: u64,
         update_frame: Option<u64>,
+        /// Wireshark flags that frame `window_update` (a pure window update; else the
+        /// window reopened with data or a new ACK).
+        window_update: bool,
         /// The first stall's length, seconds (null when it never ended).
         stall: Option<f64>,
         /// Stalls that ended, and their total length in seconds.

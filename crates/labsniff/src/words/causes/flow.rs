@@ -13,6 +13,7 @@ pub fn zero_window(dir: Dir, k: &CauseKind) -> String {
         zero_windows,
         zero_frame,
         update_frame,
+        window_update,
         stall,
         ended,
         stalled,
@@ -30,7 +31,12 @@ pub fn zero_window(dir: Dir, k: &CauseKind) -> String {
     );
     match (update_frame, stall) {
         (Some(update), Some(length)) => out.push_str(&format!(
-            " until the {receiver}'s window update in frame {update}, {} later",
+            " until the {receiver}'s {} in frame {update}, {} later",
+            if *window_update {
+                "window update (Wireshark: TCP Window Update)"
+            } else {
+                "segment reopening the window"
+            },
             words::duration(*length)
         )),
         _ => out.push_str(", and the window had not reopened when the capture ended"),
