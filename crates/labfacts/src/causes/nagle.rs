@@ -49,6 +49,13 @@ pub(super) struct Nagle {
     peer_ack: Option<u32>,
     /// One past the highest sequence number this direction sent.
     next: Option<u32>,
+    /// The holds found (boxed: most conversations have none).
+    found: Option<Box<Holds>>,
+}
+
+/// The holds of one direction.
+#[derive(Debug, Default)]
+struct Holds {
     holds: u64,
     /// The longest hold, the example the cause gives.
     first: Option<Hold>,
@@ -165,13 +172,14 @@ impl Nagle {
             return;
         };
         let hold = s.ts.saturating_sub(last.ts);
-        self.holds += 1;
+        let f = self.found.get_or_insert_with(Box::default);
+        f.holds += 1;
         if let Some(delay) = ack_delay {
-            self.ack_delay = Some(self.ack_delay.map_or(delay, |d| d.max(delay)));
+            f.ack_delay = Some(f.ack_delay.map_or(delay, |d| d.max(delay)));
         }
-        if self.first.is_none() || hold > self.longest {
-            self.longest = hold;
-            self.first = Some(Hold {
+        if f.first.is_none() || hold > f.longest {
+            f.longest = hold;
+            f.first = Some(Hold {
                 small: last.frame,
                 ack: ack.0,
                 held: s.frame,
@@ -180,32 +188,33 @@ impl Nagle {
             });
         }
         for frame in [last.frame, ack.0, s.frame] {
-            if frame != self.last_evidence {
-                self.last_evidence = frame;
-                self.evidence += 1;
-                keep(&mut self.frames, frame);
+            if frame != f.last_evidence {
+                f.last_evidence = frame;
+                f.evidence += 1;
+                keep(&mut f.frames, frame);
             }
         }
     }
 
     /// The cause, when a hold was seen.
     pub fn cause(&self, conv: Conv<'_>, dir: Dir) -> Option<Cause> {
-        let first = self.first?;
+        let f = self.found.as_deref()?;
+        let first = f.first?;
         let kind = CauseKind::NagleDelayedAck {
-            holds: self.holds,
+            holds: f.holds,
             small_frame: first.small,
             ack_frame: first.ack,
             held_frame: first.held,
             hold: seconds(first.hold),
             ack_wait: seconds(first.ack_wait),
-            ack_delay: self.ack_delay.map(seconds),
+            ack_delay: f.ack_delay.map(seconds),
             capture_point: conv.details.capture_point,
-            evidence_frames: self.evidence,
+            evidence_frames: f.evidence,
         };
         Some(super::cause(
             conv,
             dir,
-            self.frames.clone(),
+            f.frames.clone(),
             Certainty::Probable,
             kind,
         ))

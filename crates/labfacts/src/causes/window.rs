@@ -7,17 +7,25 @@ use crate::event::{seconds, Dir};
 use crate::packet::Micros;
 
 /// One direction's data against the other side's window: the stalls of the data
-/// sender (this direction) on the receiver's zero window.
+/// sender (this direction) on the receiver's zero window. What every segment reads is
+/// here; what only a zero window needs is boxed, made at the first one.
 #[derive(Debug, Default)]
 pub(super) struct ZeroWindow {
     /// The stall under way: the frame and time of the zero window that began it.
     stall: Option<(u64, Micros)>,
+    window_full: u64,
+    found: Option<Box<Stalls>>,
+}
+
+/// The stalls seen, once the window was 0.
+#[derive(Debug, Default)]
+struct Stalls {
     stalls: u32,
     zero_windows: u64,
     probes: u64,
-    window_full: u64,
-    /// The first stall: its zero window, and the frame and length once it ended.
-    first: Option<(u64, Option<(u64, Micros)>)>,
+    /// The first stall's zero window, and the frame and length once it ended.
+    zero_frame: u64,
+    first_end: Option<(u64, Micros)>,
     /// The frame that ended the first stall is Wireshark's `window_update`.
     update_flagged: bool,
     ended: u32,
@@ -31,30 +39,41 @@ impl ZeroWindow {
     #[inline]
     pub fn advertised(&mut self, s: &SegmentSeen<'_, '_>) {
         if s.analysis.flags.contains(Flag::ZeroWindow) {
-            self.zero_windows += 1;
-            if self.stall.is_none() {
-                self.stall = Some((s.frame, s.ts));
-                self.stalls = self.stalls.saturating_add(1);
-                if self.first.is_none() {
-                    self.first = Some((s.frame, None));
-                }
-                keep(&mut self.frames, s.frame);
-            }
+            self.zero_window(s);
             return;
         }
         let Some((_, since)) = self.stall else {
             return;
         };
         if s.seg.window != 0 && !s.seg.flags.rst {
-            let length = s.ts.saturating_sub(since);
             self.stall = None;
-            self.ended = self.ended.saturating_add(1);
-            self.stalled = self.stalled.saturating_add(length);
-            if let Some((_, end @ None)) = &mut self.first {
-                *end = Some((s.frame, length));
-                self.update_flagged = s.analysis.flags.contains(Flag::WindowUpdate);
+            let Some(f) = self.found.as_deref_mut() else {
+                return;
+            };
+            let length = s.ts.saturating_sub(since);
+            f.ended = f.ended.saturating_add(1);
+            f.stalled = f.stalled.saturating_add(length);
+            if f.first_end.is_none() {
+                f.first_end = Some((s.frame, length));
+                f.update_flagged = s.analysis.flags.contains(Flag::WindowUpdate);
             }
-            keep(&mut self.frames, s.frame);
+            keep(&mut f.frames, s.frame);
+        }
+    }
+
+    #[inline(never)]
+    fn zero_window(&mut self, s: &SegmentSeen<'_, '_>) {
+        let f = self.found.get_or_insert_with(|| {
+            Box::new(Stalls {
+                zero_frame: s.frame,
+                ..Stalls::default()
+            })
+        });
+        f.zero_windows += 1;
+        if self.stall.is_none() {
+            self.stall = Some((s.frame, s.ts));
+            f.stalls = f.stalls.saturating_add(1);
+            keep(&mut f.frames, s.frame);
         }
     }
 
@@ -69,31 +88,31 @@ impl ZeroWindow {
             self.window_full += 1;
         }
         let probe = flags.contains(Flag::KeepAlive) || flags.contains(Flag::ZeroWindowProbe);
-        if probe && self.stall.is_some() {
-            self.probes += 1;
-            keep(&mut self.frames, s.frame);
+        if let (true, Some(_), Some(f)) = (probe, self.stall, self.found.as_deref_mut()) {
+            f.probes += 1;
+            keep(&mut f.frames, s.frame);
         }
     }
 
     /// The cause, when the receiver's window was ever 0.
     pub fn cause(&self, conv: Conv<'_>, dir: Dir) -> Option<Cause> {
-        let (zero_frame, end) = self.first?;
+        let f = self.found.as_deref()?;
         let kind = CauseKind::ZeroWindow {
-            stalls: self.stalls,
-            zero_windows: self.zero_windows,
-            zero_frame,
-            update_frame: end.map(|(frame, _)| frame),
-            window_update: self.update_flagged,
-            stall: end.map(|(_, length)| seconds(length)),
-            ended: self.ended,
-            stalled: seconds(self.stalled),
-            probes: self.probes,
+            stalls: f.stalls,
+            zero_windows: f.zero_windows,
+            zero_frame: f.zero_frame,
+            update_frame: f.first_end.map(|(frame, _)| frame),
+            window_update: f.update_flagged,
+            stall: f.first_end.map(|(_, length)| seconds(length)),
+            ended: f.ended,
+            stalled: seconds(f.stalled),
+            probes: f.probes,
             window_full: self.window_full,
         };
         Some(super::cause(
             conv,
             dir,
-            self.frames.clone(),
+            f.frames.clone(),
             Certainty::Probable,
             kind,
         ))
