@@ -124,7 +124,16 @@ pub struct Analyzer {
     drops: drops::Drops,
     /// Identical frame faults: said a few times, then counted.
     repeats: repeats::Repeats,
+    /// Reset conversations, in the order of their RSTs, each finished [`AFTER_RESET`]
+    /// (capture time) after it.
+    resets: VecDeque<(FlowKey, Micros)>,
 }
+
+/// How long a reset conversation stays open: segments the other side sent before the
+/// RST reached it arrive up to a round trip later (and the resetting side answers each
+/// with another RST). Three seconds covers round trips of up to a second with room;
+/// until then its segments are kept, counted and decoded, not dropped.
+pub const AFTER_RESET: Micros = 3_000_000;
 
 mod drops;
 mod fragments;
@@ -221,6 +230,7 @@ impl Analyzer {
             census: Default::default(),
             drops: Default::default(),
             repeats: Default::default(),
+            resets: VecDeque::new(),
         }
     }
 
@@ -419,6 +429,9 @@ impl Analyzer {
             return Ok(());
         }
         self.lab_packets += 1;
+        if !self.resets.is_empty() {
+            self.expire_resets(pkt.ts, pkt.frame);
+        }
         match &pkt.transport {
             Transport::Tcp(seg) => {
                 let key = flow_key(TransportKind::Tcp, pkt.src, pkt.dst);
@@ -430,10 +443,9 @@ impl Analyzer {
                         let dir = conv.dir_of(pkt.src);
                         let mut out = out(&mut self.events, &mut sink);
                         let ended = conv.tcp(dir, pkt, seg, &mut out);
+                        let reset = seg.flags.rst.then(|| conv.reset_at()).flatten();
                         self.messages += out.done()?;
-                        if ended {
-                            self.end(key, pkt.frame);
-                        }
+                        self.after_segment(key, pkt, ended, reset);
                         return Ok(());
                     }
                 }
@@ -459,19 +471,18 @@ impl Analyzer {
                     conv.set_tcp_stream(self.streams.take());
                     self.open.insert(key, conv);
                 }
-                let ended = match self.open.get_mut(&key) {
+                let (ended, reset) = match self.open.get_mut(&key) {
                     Some(conv) => {
                         let dir = conv.dir_of(pkt.src);
                         let mut out = out(&mut self.events, &mut sink);
                         let ended = conv.tcp(dir, pkt, seg, &mut out);
+                        let reset = seg.flags.rst.then(|| conv.reset_at()).flatten();
                         self.messages += out.done()?;
-                        ended
+                        (ended, reset)
                     }
-                    None => false,
+                    None => (false, None),
                 };
-                if ended {
-                    self.end(key, pkt.frame);
-                }
+                self.after_segment(key, pkt, ended, reset);
             }
             Transport::Udp { .. } => {
                 let key = flow_key(TransportKind::Udp, pkt.src, pkt.dst);
@@ -527,6 +538,36 @@ impl Analyzer {
     }
 
     /// The TCP conversation `key` ended at `frame`: record it, remember its 4-tuple.
+    /// After a segment of conversation `key`: finish it when it ended; a first RST
+    /// (`reset`: when it came) schedules its end [`AFTER_RESET`] later.
+    fn after_segment(
+        &mut self,
+        key: FlowKey,
+        pkt: &Packet<'_>,
+        ended: bool,
+        reset: Option<Micros>,
+    ) {
+        if ended {
+            self.end(key, pkt.frame);
+        } else if reset == Some(pkt.ts) {
+            self.resets.push_back((key, pkt.ts));
+        }
+    }
+
+    /// Finish the reset conversations whose time after the reset has passed by `now`.
+    fn expire_resets(&mut self, now: Micros, frame: u64) {
+        while let Some(&(key, at)) = self.resets.front() {
+            if now < at.saturating_add(AFTER_RESET) {
+                return;
+            }
+            self.resets.pop_front();
+            // Still the same reset conversation (not closed since, nor a new one).
+            if self.open.get(&key).and_then(Conversation::reset_at) == Some(at) {
+                self.end(key, frame.saturating_sub(1));
+            }
+        }
+    }
+
     fn end(&mut self, key: FlowKey, frame: u64) {
         if let Some(conv) = self.open.remove(&key) {
             let record = conv.finish(frame, &mut Out::queued(&mut self.events));

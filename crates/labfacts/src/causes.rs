@@ -12,6 +12,7 @@ use crate::packet::TcpSegment;
 
 pub use crate::event::cause::{Cause, CauseKind, Certainty, FRAMES_KEPT};
 
+mod after_reset;
 mod icmp;
 mod nagle;
 mod offload;
@@ -81,6 +82,8 @@ pub struct Trackers {
     zero_window: [window::ZeroWindow; 2],
     /// Per data direction: small segments held for an ACK.
     nagle: [nagle::Nagle; 2],
+    /// Segments captured after the conversation's reset.
+    after_reset: after_reset::AfterReset,
 }
 
 impl Trackers {
@@ -95,6 +98,7 @@ impl Trackers {
         self.recent[own].push(s.frame, s.seg.seq);
         self.rst.segment(s);
         self.handshake.segment(s);
+        self.after_reset.segment(s);
     }
 
     /// A UDP datagram of the conversation.
@@ -119,6 +123,7 @@ impl Trackers {
         if ends.transport == crate::event::TransportKind::Tcp {
             self.handshake.causes(conv, out);
             out.extend(self.rst.cause(conv));
+            self.after_reset.causes(conv, out);
         }
     }
 

@@ -97,6 +97,10 @@ pub struct Conversation {
     handshake_acked: bool,
     /// Emit every segment as an [`crate::event::SegmentEvent`].
     segments: bool,
+    /// When the first accepted RST was captured: the conversation stays open a while
+    /// after it (see `analyzer`'s `AFTER_RESET`), so that segments already on their
+    /// way are kept, counted and decoded, not dropped.
+    reset_at: Option<crate::packet::Micros>,
     /// What the packets prove about why things happened (see [`crate::causes`]).
     causes: crate::causes::Trackers,
     /// Per data direction: RTT samples, the receiver's window and ACKs.
@@ -172,6 +176,7 @@ impl Conversation {
             largest_segment: [0; 2],
             handshake_acked: false,
             segments: config.segments,
+            reset_at: None,
             causes: crate::causes::Trackers::default(),
             trips: Default::default(),
             cold: Box::new(Cold {
@@ -239,8 +244,14 @@ impl Conversation {
             .datagram(dir, offset, payload, frames, pkt.ts, out);
     }
 
-    /// A TCP segment. Returns true when the conversation has ended (RST, or both FINs
-    /// acknowledged) and should be finished.
+    /// When the conversation was reset (its first accepted RST), if it was.
+    pub fn reset_at(&self) -> Option<crate::packet::Micros> {
+        self.reset_at
+    }
+
+    /// A TCP segment. Returns true when the conversation has ended (both FINs
+    /// acknowledged) and should be finished; after a RST it stays open (the analyzer
+    /// finishes it a while later: [`Conversation::reset_at`]).
     pub fn tcp(
         &mut self,
         dir: Dir,
@@ -279,7 +290,8 @@ impl Conversation {
         }
         if flags.rst {
             self.rst(dir, pkt);
-            return true;
+            self.reset_at.get_or_insert(pkt.ts);
+            return false;
         }
         self.both_fins_acked()
     }

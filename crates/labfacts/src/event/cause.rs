@@ -1,7 +1,7 @@
 //! A cause the packets prove, as a fact (found by [`crate::causes`]; said by the
 //! `labsniff` crate's `words::causes`).
 
-use super::{CapturePoint, Dir, TransportKind};
+use super::{CapturePoint, Dir, Side, TransportKind};
 pub use crate::packet::icmp::IcmpKind;
 use serde::Serialize;
 use std::net::IpAddr;
@@ -168,6 +168,15 @@ pub enum CauseKind {
         waited: f64,
         capture_point: CapturePoint,
     },
+    /// Segments of `dir` with data (or a FIN) captured after the conversation's first
+    /// accepted RST (`frames`: those segments). They are kept in the conversation: its
+    /// bytes and messages include them.
+    AfterReset {
+        rst_frame: u64,
+        reset_by: Side,
+        segments: u64,
+        bytes: u64,
+    },
 }
 
 /// Why an RST was sent.
@@ -198,6 +207,7 @@ impl CauseKind {
             CauseKind::FirstDataUnacked { .. } => "first_data_unacked",
             CauseKind::ZeroWindow { .. } => "zero_window",
             CauseKind::NagleDelayedAck { .. } => "nagle_delayed_ack",
+            CauseKind::AfterReset { .. } => "after_reset",
         }
     }
 }

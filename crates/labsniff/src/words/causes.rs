@@ -38,7 +38,17 @@ pub fn text_without_frames(c: &Cause) -> String {
         ),
         CauseKind::ZeroWindow { .. } => flow::zero_window(dir_of(c), &c.kind),
         CauseKind::NagleDelayedAck { .. } => flow::nagle(dir_of(c), &c.kind),
-        _ => String::new(),
+        CauseKind::AfterReset {
+            rst_frame,
+            reset_by,
+            segments,
+            bytes,
+        } => after_reset(dir_of(c), *rst_frame, *reset_by, *segments, *bytes),
+        // Said by causes_net (above); named here so that a new kind fails to compile.
+        CauseKind::IcmpError { .. }
+        | CauseKind::RstCause { .. }
+        | CauseKind::SynResent { .. }
+        | CauseKind::FirstDataUnacked { .. } => String::new(),
     }
 }
 
@@ -70,6 +80,7 @@ fn total(c: &Cause) -> u64 {
         CauseKind::NagleDelayedAck {
             evidence_frames, ..
         } => *evidence_frames,
+        CauseKind::AfterReset { segments, .. } => *segments,
         _ => c.frames.len() as u64,
     }
 }
@@ -85,6 +96,10 @@ pub fn filter(c: &Cause) -> String {
                                          || tcp.analysis.keep_alive || tcp.analysis.zero_window_probe)"
             .to_string(),
         CauseKind::NagleDelayedAck { .. } => frame_set(&c.frames),
+        // Both directions' data after the reset (a cause is about one of them).
+        CauseKind::AfterReset { rst_frame, .. } => {
+            format!("frame.number > {rst_frame} && (tcp.len > 0 || tcp.flags.fin == 1)")
+        }
         _ => String::new(),
     };
     match c.tcp_stream {
@@ -147,4 +162,37 @@ fn over_mss(
         )
     };
     format!("{head}: {why}")
+}
+
+/// Segments with data captured after the conversation's reset.
+fn after_reset(
+    dir: Dir,
+    rst_frame: u64,
+    reset_by: crate::event::Side,
+    segments: u64,
+    bytes: u64,
+) -> String {
+    let sender = dir.sender();
+    let resetter = reset_by.as_str();
+    let head = format!(
+        "after the {resetter}'s reset (frame {rst_frame}) the capture still holds {} of the \
+         {sender} carrying {} bytes; labsniff keeps them in this conversation (its bytes and \
+         messages include them)",
+        super::count(segments, "segment"),
+        super::thousands(bytes)
+    );
+    if reset_by.sends() == dir {
+        format!(
+            "{head}: a TCP sends nothing on a connection it has reset, so these are probably \
+             retransmissions or segments queued before the reset, and the {} discards them",
+            dir.reverse().sender()
+        )
+    } else {
+        format!(
+            "{head}: the {sender} probably sent them before the reset reached it (they were on \
+             their way); the {resetter}'s TCP has no connection for them any more and discards \
+             them (Linux answers each with another reset), so the {resetter} program never \
+             receives these bytes"
+        )
+    }
 }
