@@ -122,24 +122,27 @@ impl Log {
 
     /// An event that is always shown (accept, close, errors, start, stop).
     pub fn event(&self, handler: &dyn fmt::Display, text: fmt::Arguments<'_>) {
-        let line = format!("{} [{handler}] {text}", timestamp(SystemTime::now()));
+        let now = SystemTime::now();
         match &self.sink {
             // A closed stdout (e.g. `| head`) must not kill the server: errors are
             // ignored.
             Sink::Stdout => match buffered() {
+                // Written straight into the buffer: no line built first (per message,
+                // the allocations cost more than the writing).
                 Some(b) => {
                     if let Ok(mut out) = b.out.lock() {
-                        let _ = writeln!(out, "{line}");
+                        let _ = writeln!(out, "{} [{handler}] {text}", Clock(now));
                     }
                 }
                 None => {
                     // A terminal shows each line as it happens.
                     let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{line}");
+                    let _ = writeln!(out, "{} [{handler}] {text}", Clock(now));
                     let _ = out.flush();
                 }
             },
             Sink::Memory(lines) => {
+                let line = format!("{} [{handler}] {text}", Clock(now));
                 if let Ok(mut lines) = lines.lock() {
                     lines.push(line);
                 }
@@ -162,15 +165,37 @@ impl Log {
 
 /// `HH:MM:SS.mmm` (UTC) of a wall-clock time.
 pub fn timestamp(at: SystemTime) -> String {
-    let since_epoch = at.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs_of_day = since_epoch.as_secs() % 86_400;
-    format!(
-        "{:02}:{:02}:{:02}.{:03}",
-        secs_of_day / 3600,
-        secs_of_day / 60 % 60,
-        secs_of_day % 60,
-        since_epoch.subsec_millis()
-    )
+    Clock(at).to_string()
+}
+
+/// A wall-clock time displayed as `HH:MM:SS.mmm` (UTC), written digit by digit (no
+/// padding machinery: a server writes one per message).
+struct Clock(SystemTime);
+
+impl fmt::Display for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let since_epoch = self.0.duration_since(UNIX_EPOCH).unwrap_or_default();
+        let s = since_epoch.as_secs() % 86_400;
+        let ms = since_epoch.subsec_millis();
+        let two = |n: u64| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+        let (h, m, sec) = (two(s / 3600), two(s / 60 % 60), two(s % 60));
+        let text = [
+            h[0],
+            h[1],
+            b':',
+            m[0],
+            m[1],
+            b':',
+            sec[0],
+            sec[1],
+            b'.',
+            b'0' + (ms / 100) as u8,
+            b'0' + (ms / 10 % 10) as u8,
+            b'0' + (ms % 10) as u8,
+        ];
+        // ASCII digits and separators only.
+        f.write_str(std::str::from_utf8(&text).unwrap_or("00:00:00.000"))
+    }
 }
 
 #[cfg(test)]

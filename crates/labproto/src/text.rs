@@ -25,6 +25,15 @@ impl crate::Decoder for TextDecoder {
 /// Render bytes for a terminal: valid UTF-8 shown as is with control characters
 /// escaped, anything else as `\xNN`.
 pub fn escape(bytes: &[u8]) -> String {
+    // The usual line: printable ASCII with nothing to escape, copied as it is (a server
+    // logs one per message: the char loop below was its largest cost).
+    if bytes
+        .iter()
+        .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\' && b != b'"')
+    {
+        // Only ASCII bytes: valid UTF-8.
+        return String::from_utf8_lossy(bytes).into_owned();
+    }
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {
