@@ -55,7 +55,7 @@ fn sniff(cli: Cli) -> Result<Done, SourceError> {
         },
     };
     let collect_all = !traces.paths.is_empty() || pcapng.is_some();
-    let result = if streaming && cli.svg.is_none() && !collect_all {
+    let result = if streaming && cli.svg.is_none() && cli.html.is_none() && !collect_all {
         let mut sink: Box<dyn Sink> = if cli.json {
             // One thread: lines are rendered into 1 MiB blocks and written as they
             // fill. A second thread only for writing (until 2026-12-01) overlapped the
@@ -71,8 +71,11 @@ fn sniff(cli: Cli) -> Result<Done, SourceError> {
         let at_end = AtEnd {
             view: cli.view,
             svg: cli.svg.as_deref(),
+            html: cli.html.as_deref(),
+            title: page_title(&cli),
             conv: cli.conv,
             json: cli.json,
+            json_segments: cli.segments,
             follow: live && !cli.json,
             traces: &traces,
             pcapng: pcapng.as_ref(),
@@ -157,7 +160,19 @@ fn analysis_options(cli: &Cli, source: &SourceOptions) -> Options {
         proto: cli.proto,
         max_ooo_bytes: cli.max_ooo_bytes,
         max_size: cli.max_size,
-        segments: cli.segments,
+        // The HTML page draws every segment.
+        segments: cli.segments || cli.html.is_some(),
+    }
+}
+
+/// What the HTML page's title names: the file read, or the interface.
+fn page_title(cli: &Cli) -> String {
+    match (&cli.interface, &cli.read) {
+        (Some(interface), _) => format!("live capture on {interface}"),
+        (None, Some(path)) => path
+            .file_name()
+            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        (None, None) => "standard input".to_string(),
     }
 }
 
@@ -324,8 +339,15 @@ impl Traces {
 struct AtEnd<'a> {
     view: View,
     svg: Option<&'a std::path::Path>,
+    /// `--html FILE`: the page, written at the end.
+    html: Option<&'a std::path::Path>,
+    /// The page's title (the input's name).
+    title: String,
     conv: Option<u64>,
     json: bool,
+    /// `--json --segments`: the segment lines were asked for (with --html alone they
+    /// are collected for the page, not printed).
+    json_segments: bool,
     /// Live, not --json: each message and finding as it happens, the report at Ctrl-C.
     follow: bool,
     traces: &'a Traces,
@@ -349,10 +371,16 @@ fn report_at_end(at_end: &AtEnd<'_>, run: &Run<'_>) -> Result<(), SourceError> {
     if let Some(path) = at_end.svg {
         write_svg(path, &sink.events, at_end.conv, joined.as_ref())?;
     }
+    if let Some(path) = at_end.html {
+        write_html(path, &sink.events, &at_end.title)?;
+    }
     let mut out = BufWriter::new(std::io::stdout().lock());
     if at_end.json {
         // --json with --svg: the JSON lines of what was kept.
         for event in &sink.events {
+            if matches!(event, labsniff::Event::Segment(_)) && !at_end.json_segments {
+                continue;
+            }
             // The summary stays the last line: the trace lines go before it.
             if let (labsniff::Event::Summary(_), Some(j)) = (event, &joined) {
                 labsniff::output::syscalls::write(&mut out, j)?;
@@ -417,6 +445,27 @@ fn write_svg(
         ))
     })?;
     eprintln!("labsniff: flow graph written to {}", path.display());
+    Ok(())
+}
+
+/// `--html FILE`: the page.
+fn write_html(
+    path: &std::path::Path,
+    events: &[labsniff::Event],
+    title: &str,
+) -> Result<(), SourceError> {
+    let page = labsniff::html::render(events, title);
+    std::fs::write(path, &page).map_err(|e| {
+        SourceError::Output(std::io::Error::new(
+            e.kind(),
+            format!("cannot write HTML '{}': {e}", path.display()),
+        ))
+    })?;
+    eprintln!(
+        "labsniff: page written to {} ({} bytes)",
+        path.display(),
+        page.len()
+    );
     Ok(())
 }
 

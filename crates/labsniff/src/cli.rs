@@ -88,6 +88,10 @@ pub struct Cli {
     /// Also write the flow graph as an SVG file a browser shows.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Also write one self-contained HTML page (ladders, time-sequence and RTT graphs,
+    /// explanations) that a browser shows offline; with -i, written at the end.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// Only this conversation in the flow view and the SVG.
     #[arg(long, value_name = "N")]
     pub conv: Option<u64>,

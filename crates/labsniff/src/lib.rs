@@ -8,6 +8,7 @@
 pub mod annotate;
 pub mod exit_code;
 pub mod grade;
+pub mod html;
 pub mod output;
 pub mod progress;
 pub mod report;

@@ -1,0 +1,75 @@
+//! One conversation's section: `<section data-conv="N">` with its title and filter,
+//! the ladder (with the ACK toggle and a legend), the time-sequence graph of each
+//! direction, the RTT graph, the explanations, and the text report's sections.
+
+use super::escape::text;
+use super::{explain, ladder, rtt, tsg};
+use crate::event::{ConversationRecord, Dir};
+use crate::report::Gathered;
+use labproto::Proto;
+use std::fmt::Write as _;
+
+/// Appends the section of `c` to `out`; `mapped` as the text report's byte maps.
+pub fn render(out: &mut String, g: &Gathered<'_>, c: &ConversationRecord, mapped: &mut Vec<Proto>) {
+    let filter = crate::words::conv_filter(c);
+    let _ = write!(
+        out,
+        "<section class=\"conv\" id=\"conv-{0}\" data-conv=\"{0}\"><h2>{1}</h2><p>Wireshark filter: <code class=\"filter\">{2}</code><button type=\"button\" class=\"copy\">copy</button></p>",
+        c.conv,
+        text(&crate::words::conv_title(c)),
+        text(&filter)
+    );
+    let segments = g.segments_of(c.conv);
+    let messages = g.messages_of(c.conv);
+    if segments.is_empty() {
+        out.push_str("<p>No TCP segment to draw (a UDP conversation, or the segments were not kept): the explanations below list its frames.</p>");
+    } else {
+        out.push_str("<h3>Ladder</h3><p><button type=\"button\" class=\"ack-toggle\">hide plain ACKs</button> (ACKs with an analysis flag stay)</p>");
+        out.push_str(LEGEND);
+        out.push_str("<div class=\"ladder-wrap\">");
+        out.push_str(&ladder::render(c, segments, messages));
+        out.push_str("</div>");
+        graphs(out, c, segments);
+    }
+    let findings = explain::findings(
+        c,
+        g.analysis_of(c.conv),
+        g.diags_of(c.conv),
+        messages,
+    );
+    if !findings.is_empty() {
+        out.push_str("<h3>Explanations</h3>");
+        out.push_str(&explain::render(c, &findings));
+    }
+    let report = crate::report::conversation_text(g, c, mapped);
+    let _ = write!(
+        out,
+        "<details><summary>The text report for this conversation</summary><pre class=\"report\">{}</pre></details></section>",
+        text(&report)
+    );
+}
+
+/// The time-sequence graphs (one per direction that sent data) and the RTT graph.
+fn graphs(out: &mut String, c: &ConversationRecord, segments: &[&crate::event::SegmentEvent]) {
+    for dir in [Dir::ClientToServer, Dir::ServerToClient] {
+        if let Some(svg) = tsg::render(c, segments, dir) {
+            let who = match dir {
+                Dir::ClientToServer => "client → server",
+                Dir::ServerToClient => "server → client",
+            };
+            let _ = write!(
+                out,
+                "<h3>Time-sequence graph, {who}</h3><p class=\"legend\"><span><i style=\"background:#222\"></i>segment (sequence range)</span><span><i style=\"background:#d62728\"></i>retransmission</span><span><i style=\"background:#1f77b4\"></i>out of order</span><span><i style=\"background:#2ca02c\"></i>ACK from the other side</span><span><i style=\"background:#e6b800\"></i>receive window (ACK + window)</span> — wheel: zoom, drag: pan, double-click: reset</p>{svg}"
+            );
+        }
+    }
+    if let Some(svg) = rtt::render(c, segments) {
+        let _ = write!(
+            out,
+            "<h3>Round-trip times</h3><p class=\"legend\"><span><i style=\"background:#1f77b4\"></i>ack_rtt of client data</span><span><i style=\"background:#ff7f0e\"></i>ack_rtt of server data</span><span><i style=\"background:#777\"></i>initial RTT (dashed)</span></p>{svg}"
+        );
+    }
+}
+
+/// The ladder's colours.
+const LEGEND: &str = "<p class=\"legend\"><span><i style=\"background:#2a7a2a\"></i>SYN</span><span><i style=\"background:#333\"></i>data</span><span><i style=\"background:#999\"></i>pure ACK</span><span><i style=\"background:#6a3d9a\"></i>FIN</span><span><i style=\"background:#b00\"></i>RST</span><span><i style=\"background:#d62728\"></i>retransmission</span><span><i style=\"background:#1f77b4\"></i>out of order</span><span><i style=\"background:#ff7f0e\"></i>previous segment lost / ACKed unseen</span><span><i style=\"background:#bcbd22\"></i>duplicate ACK</span><span><i style=\"background:#9467bd\"></i>zero window</span><span><i style=\"background:#0a6\"></i>message</span></p>";

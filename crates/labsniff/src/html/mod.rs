@@ -1,0 +1,112 @@
+//! The HTML page (`labsniff -r FILE --html OUT.html`): one self-contained file — inline
+//! CSS, JavaScript and SVG, no request to any other address — with the capture's
+//! summary and conversation table and, per conversation, the ladder, the
+//! time-sequence and RTT graphs and the explanations. A renderer of the same facts as
+//! the text report ([`labfacts::index::CaptureIndex`]); it needs the segment events
+//! (`Options { segments: true, .. }`).
+//!
+//! The page's contract (`data-conv`, `data-graph`, `data-frame`, `data-flags`) is in
+//! SCHEMA.md, "The HTML page"; its bounds in [`bound`].
+//!
+//! - [`page`]: the skeleton, summary and table; [`conversation`]: a section;
+//! - [`ladder`], [`tsg`], [`rtt`] (over [`plot`]): the pictures;
+//! - [`explain`]: the findings with their frames; [`escape`]; [`assets`]: CSS and JS.
+
+mod assets;
+pub mod bound;
+mod conversation;
+pub mod escape;
+mod explain;
+pub mod ladder;
+mod page;
+mod plot;
+mod rtt;
+mod tsg;
+
+use crate::event::Event;
+
+/// The page for a capture's events; `title` names the input (a file name).
+pub fn render(events: &[Event], title: &str) -> String {
+    page::render(&crate::report::Gathered::new(events), title)
+}
+
+/// The ladder of conversation `conv` (or of the first conversation with segments) as a
+/// standalone SVG document; None when there is none to draw.
+pub fn ladder_svg(events: &[Event], conv: Option<u64>) -> Option<String> {
+    let g = crate::report::Gathered::new(events);
+    let c = g
+        .convs
+        .iter()
+        .find(|c| conv.is_none_or(|n| c.conv == n) && !g.segments_of(c.conv).is_empty())?;
+    let svg = ladder::render(c, g.segments_of(c.conv), g.messages_of(c.conv));
+    Some(ladder::standalone(&svg))
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// The events of a capture file, with or without the segment events.
+    pub(crate) fn events_of(path: &Path, segments: bool) -> Vec<Event> {
+        let source = crate::SourceOptions {
+            input: crate::Input::File(path.to_path_buf()),
+            filter: None,
+            write: None,
+            count: None,
+            stop: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+            ready: None,
+        };
+        let options = crate::Options {
+            segments,
+            ..crate::Options::default()
+        };
+        let mut events: Vec<Event> = Vec::new();
+        crate::analyze(&source, options, &mut events).unwrap();
+        events
+    }
+
+    fn netlab(name: &str) -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/netlab")
+            .join(name)
+    }
+
+    #[test]
+    fn ladder_rows_go_down_with_time() {
+        let events = events_of(&netlab("loss_v3_100k.client.pcap"), true);
+        let g = crate::report::Gathered::new(&events);
+        let c = g.convs[0];
+        let segs = g.segments_of(c.conv);
+        assert!(segs.len() > 50, "{}", segs.len());
+        let svg = ladder::render(c, segs, g.messages_of(c.conv));
+        // Each drawn frame's y (its translate) and time, in document order.
+        let mut last = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut drawn = 0;
+        for part in svg.split("<g class=\"f ").skip(1).take(100_000) {
+            let field = |name: &str| -> f64 {
+                let at = part.find(name).unwrap() + name.len();
+                let rest = &part[at..];
+                rest[..rest.find(['"', ')']).unwrap()].parse().unwrap()
+            };
+            let (t, y) = (field("data-t=\""), field("translate(0,"));
+            assert!(y > last.1, "y {y} after {}", last.1);
+            assert!(t >= last.0, "t {t} after {}", last.0);
+            last = (t, y);
+            drawn += 1;
+        }
+        assert_eq!(drawn, segs.len());
+    }
+
+    #[test]
+    fn page_is_self_contained() {
+        let events = events_of(&netlab("iterative_server.server.pcap"), true);
+        let html = render(&events, "iterative_server.server.pcap");
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        for bad in ["src=\"http", "href=\"http", "url(http", "@import", "<link "] {
+            assert!(!html.contains(bad), "{bad}");
+        }
+        assert!(html.contains("data-graph=\"ladder\""));
+        assert!(html.contains("data-graph=\"time-sequence\""));
+    }
+}
