@@ -46,7 +46,7 @@ pub fn render(
     let mut out = String::with_capacity(rows.len() * 420 + 2_000);
     let _ = write!(
         out,
-        r#"<svg class="ladder" data-graph="ladder" data-conv="{}" data-top="{TOP}" data-row="{ROW}" width="{WIDTH}" height="{}" viewBox="0 0 {WIDTH} {}" xmlns="http://www.w3.org/2000/svg">"#,
+        r#"<svg class="ladder" data-graph="ladder" data-conv="{}" data-top="{TOP}" data-row="{ROW}" width="{WIDTH}" height="{}" viewBox="0 0 {WIDTH} {}">"#,
         c.conv,
         num(height),
         num(height)
@@ -83,7 +83,10 @@ pub fn standalone(svg: &str) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
         svg.replacen(
             "<svg ",
-            &format!("<svg style=\"{}\" ", super::assets::LADDER_INLINE_STYLE),
+            &format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" style=\"{}\" ",
+                super::assets::LADDER_INLINE_STYLE
+            ),
             1
         )
     )

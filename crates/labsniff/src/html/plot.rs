@@ -42,7 +42,7 @@ impl Area {
 pub fn open(out: &mut String, graph: &str, id: &str, area: &Area, x_label: &str, y_label: &str) {
     let _ = write!(
         out,
-        r#"<svg class="graph" data-graph="{graph}" id="{id}" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" xmlns="http://www.w3.org/2000/svg"><clipPath id="{id}-clip"><rect x="{LEFT}" y="{TOP}" width="{}" height="{}"/></clipPath>"#,
+        r#"<svg class="graph" data-graph="{graph}" id="{id}" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}"><clipPath id="{id}-clip"><rect x="{LEFT}" y="{TOP}" width="{}" height="{}"/></clipPath>"#,
         num(WIDTH - LEFT - RIGHT),
         num(HEIGHT - TOP - BOTTOM)
     );
