@@ -118,7 +118,10 @@ impl Browser {
             timeout,
         };
         let target = browser
-            .send("Target.createTarget", serde_json::json!({"url": "about:blank"}))
+            .send(
+                "Target.createTarget",
+                serde_json::json!({"url": "about:blank"}),
+            )
             .map_err(fail)?;
         let id = target["targetId"].as_str().unwrap_or_default().to_string();
         let attached = browser
@@ -213,7 +216,12 @@ impl Browser {
 
     /// Open `path` from file:// with the network off; waits for the load event.
     pub fn open_offline(&mut self, path: &Path, width: u32, height: u32) -> Result<(), String> {
-        for domain in ["Page.enable", "Runtime.enable", "Log.enable", "Network.enable"] {
+        for domain in [
+            "Page.enable",
+            "Runtime.enable",
+            "Log.enable",
+            "Network.enable",
+        ] {
             self.send(domain, serde_json::json!({}))?;
         }
         self.send(
@@ -278,7 +286,10 @@ impl Browser {
 
     /// A PNG of the viewport, written to `out`; its size in bytes.
     pub fn screenshot(&mut self, out: &Path) -> Result<usize, String> {
-        let r = self.send("Page.captureScreenshot", serde_json::json!({"format": "png"}))?;
+        let r = self.send(
+            "Page.captureScreenshot",
+            serde_json::json!({"format": "png"}),
+        )?;
         let data = base64_decode(r["data"].as_str().unwrap_or_default())?;
         if let Some(dir) = out.parent() {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
@@ -315,10 +326,16 @@ fn connect(url: &str) -> Result<WebSocket<TcpStream>, String> {
     let rest = url.strip_prefix("ws://").ok_or("not a ws:// URL")?;
     let host = rest.split('/').next().unwrap_or_default();
     let stream = TcpStream::connect(host).map_err(|e| format!("{host}: {e}"))?;
+    // The handshake with a long bound (a short timeout would interrupt it), the
+    // messages after it with a short one (each wait loops to its own deadline).
     stream
-        .set_read_timeout(Some(Duration::from_millis(200)))
+        .set_read_timeout(Some(Duration::from_secs(20)))
         .map_err(|e| e.to_string())?;
     let (socket, _) = tungstenite::client(url, stream).map_err(|e| format!("{url}: {e}"))?;
+    socket
+        .get_ref()
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .map_err(|e| e.to_string())?;
     Ok(socket)
 }
 

@@ -20,6 +20,7 @@ mod layers;
 mod measure;
 mod outputs_diff;
 mod procs;
+mod screenshots;
 mod test;
 mod util;
 
@@ -47,6 +48,7 @@ commands:
                         the layering rules: no import circles between a crate's modules
                         (known ones listed in xtask/layers-allow.txt), labfacts depends on
                         no renderer or program crate; non-zero exit when one is broken
+  screenshots           PNGs of labsniff's HTML pages (docs/screenshots/) taken in headless Chromium
   fuzz [SECS] [TARGET]  the fuzz targets (framer, sniff_frames, reassembler, capfile, report), SECS each (default 60)
   help                  this text";
 
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Some("compare-tshark") => compare_tshark::main(&args[1..]),
         Some("outputs-diff") => outputs_diff::main(&args[1..]),
         Some("layers") => layers::main(&args[1..]),
+        Some("screenshots") => screenshots::main(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

@@ -169,9 +169,10 @@ fn analysis_options(cli: &Cli, source: &SourceOptions) -> Options {
 fn page_title(cli: &Cli) -> String {
     match (&cli.interface, &cli.read) {
         (Some(interface), _) => format!("live capture on {interface}"),
-        (None, Some(path)) => path
-            .file_name()
-            .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        (None, Some(path)) => path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
         (None, None) => "standard input".to_string(),
     }
 }

@@ -32,7 +32,11 @@ fn labsniff(args: &[&std::ffi::OsStr]) -> std::process::Output {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out
 }
 
@@ -43,7 +47,12 @@ fn page(pcap: &Path) -> (String, Vec<u8>) {
         .join(pcap.file_name().unwrap())
         .with_extension("html");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
-    let run = labsniff(&["-r".as_ref(), pcap.as_os_str(), "--html".as_ref(), out.as_os_str()]);
+    let run = labsniff(&[
+        "-r".as_ref(),
+        pcap.as_os_str(),
+        "--html".as_ref(),
+        out.as_os_str(),
+    ]);
     (std::fs::read_to_string(&out).unwrap(), run.stdout)
 }
 
@@ -62,7 +71,11 @@ fn facts(pcap: &Path) -> Facts {
         tcp_frames: BTreeMap::new(),
         convs: 0,
     };
-    for line in String::from_utf8(out.stdout).unwrap().lines().take(1_000_000) {
+    for line in String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .take(1_000_000)
+    {
         let v: serde_json::Value = serde_json::from_str(line).unwrap();
         match v["type"].as_str() {
             Some("analysis") => {
@@ -73,7 +86,8 @@ fn facts(pcap: &Path) -> Facts {
             Some("conversation") => {
                 f.convs += 1;
                 if v["transport"] == "tcp" {
-                    let frames = v["frames_c2s"].as_u64().unwrap() + v["frames_s2c"].as_u64().unwrap();
+                    let frames =
+                        v["frames_c2s"].as_u64().unwrap() + v["frames_s2c"].as_u64().unwrap();
                     f.tcp_frames.insert(v["conv"].as_u64().unwrap(), frames);
                 }
             }
@@ -97,13 +111,18 @@ fn drawn(html: &str) -> BTreeMap<(u64, u64), Option<String>> {
     let mut out = BTreeMap::new();
     for section in html.split("<section ").skip(1).take(1_000) {
         let conv: u64 = attr(section, "data-conv").unwrap().parse().unwrap();
-        let Some(at) = section.find("data-graph=\"ladder\"") else { continue };
+        let Some(at) = section.find("data-graph=\"ladder\"") else {
+            continue;
+        };
         let ladder = &section[at..section.find("</svg>").unwrap()];
         for g in ladder.split("<g class=\"f ").skip(1).take(100_000) {
             let tag = format!(" class=\"f {g}");
             let frame: u64 = attr(&tag, "data-frame").unwrap().parse().unwrap();
             let flags = attr(&tag, "data-flags").map(str::to_string);
-            assert!(out.insert((conv, frame), flags).is_none(), "frame {frame} twice");
+            assert!(
+                out.insert((conv, frame), flags).is_none(),
+                "frame {frame} twice"
+            );
         }
     }
     out
@@ -116,8 +135,15 @@ fn the_page_holds_the_contract_on_every_netlab_capture() {
         let name = pcap.display().to_string();
         let (html, _) = page(&pcap);
         let facts = facts(&pcap);
-        assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"), "{name}");
-        assert_eq!(html.matches("<section class=\"conv\"").count(), facts.convs.min(100), "{name}");
+        assert!(
+            html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"),
+            "{name}"
+        );
+        assert_eq!(
+            html.matches("<section class=\"conv\"").count(),
+            facts.convs.min(100),
+            "{name}"
+        );
         let drawn = drawn(&html);
         for (conv, frames) in &facts.tcp_frames {
             let n = drawn.keys().filter(|(c, _)| c == conv).count() as u64;
@@ -128,11 +154,19 @@ fn the_page_holds_the_contract_on_every_netlab_capture() {
             let Some((_, flags)) = found else {
                 panic!("{name}: flagged frame {frame} not drawn")
             };
-            assert_eq!(flags.as_deref(), Some(names.join(" ").as_str()), "{name}: frame {frame}");
+            assert_eq!(
+                flags.as_deref(),
+                Some(names.join(" ").as_str()),
+                "{name}: frame {frame}"
+            );
             flagged_seen += 1;
         }
         let with_flags = drawn.values().filter(|f| f.is_some()).count();
-        assert_eq!(with_flags, facts.flagged.len(), "{name}: frames with data-flags");
+        assert_eq!(
+            with_flags,
+            facts.flagged.len(),
+            "{name}: frames with data-flags"
+        );
         if !facts.tcp_frames.is_empty() {
             assert!(html.contains("data-graph=\"rtt\""), "{name}");
         }
@@ -182,7 +216,10 @@ fn the_text_report_is_unchanged_by_html() {
 
 #[test]
 fn json_with_html_prints_no_segment_lines_unless_asked() {
-    let pcap = netlab().into_iter().find(|p| p.ends_with("loss_v3_100k.client.pcap")).unwrap();
+    let pcap = netlab()
+        .into_iter()
+        .find(|p| p.ends_with("loss_v3_100k.client.pcap"))
+        .unwrap();
     let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html_page/json.html");
     std::fs::create_dir_all(out.parent().unwrap()).unwrap();
     let plain = labsniff(&["-r".as_ref(), pcap.as_os_str(), "--json".as_ref()]).stdout;
@@ -195,5 +232,7 @@ fn json_with_html_prints_no_segment_lines_unless_asked() {
     ])
     .stdout;
     assert_eq!(plain, with);
-    assert!(std::fs::read_to_string(&out).unwrap().contains("data-frame="));
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .contains("data-frame="));
 }

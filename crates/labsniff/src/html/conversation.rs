@@ -31,12 +31,7 @@ pub fn render(out: &mut String, g: &Gathered<'_>, c: &ConversationRecord, mapped
         out.push_str("</div>");
         graphs(out, c, segments);
     }
-    let findings = explain::findings(
-        c,
-        g.analysis_of(c.conv),
-        g.diags_of(c.conv),
-        messages,
-    );
+    let findings = explain::findings(c, g.analysis_of(c.conv), g.diags_of(c.conv), messages);
     if !findings.is_empty() {
         out.push_str("<h3>Explanations</h3>");
         out.push_str(&explain::render(c, &findings));

@@ -72,7 +72,10 @@ mod tests {
     fn escaped_text_has_no_raw_markup() {
         for s in ["<", ">", "\"", "'", "&", "</svg>", "<!--", "]]>"] {
             let e = text(s);
-            assert!(!e.contains('<') && !e.contains('>') && !e.contains('"'), "{e}");
+            assert!(
+                !e.contains('<') && !e.contains('>') && !e.contains('"'),
+                "{e}"
+            );
         }
     }
 

@@ -132,13 +132,8 @@ fn links(out: &mut String, conv: u64, frames: &[u64]) {
 mod tests {
     use super::*;
 
-    fn conv() -> ConversationRecord {
-        let events = labfacts_conv();
-        events
-    }
-
     /// A conversation record from a tiny capture.
-    fn labfacts_conv() -> ConversationRecord {
+    fn conv() -> ConversationRecord {
         use labfixtures::{Capture, FileFormat, LinkType};
         let mut cap = Capture::new(LinkType::Ethernet);
         let a = "10.0.0.2:40000".parse().unwrap();
@@ -163,7 +158,10 @@ mod tests {
     fn filters_name_the_frames() {
         let c = conv();
         assert_eq!(filter(&c, &[7]), "frame.number == 7");
-        assert_eq!(filter(&c, &[7, 9]), "tcp.stream eq 0 && frame.number in {7 9}");
+        assert_eq!(
+            filter(&c, &[7, 9]),
+            "tcp.stream eq 0 && frame.number in {7 9}"
+        );
         let many: Vec<u64> = (1..=200).collect();
         assert_eq!(filter(&c, &many), "tcp.stream eq 0");
     }

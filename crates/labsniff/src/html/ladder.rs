@@ -94,7 +94,10 @@ pub fn standalone(svg: &str) -> String {
 
 /// The two hosts over their lifelines.
 fn heads(out: &mut String, c: &ConversationRecord, height: f64) {
-    for (x, who, addr) in [(CLIENT_X, "client", c.client), (SERVER_X, "server", c.server)] {
+    for (x, who, addr) in [
+        (CLIENT_X, "client", c.client),
+        (SERVER_X, "server", c.server),
+    ] {
         let _ = write!(
             out,
             r#"<text class="head" x="{x}" y="18" text-anchor="middle">{who}</text><text class="head addr" x="{x}" y="34" text-anchor="middle">{}</text><line class="life" x1="{x}" y1="42" x2="{x}" y2="{}"/>"#,
@@ -236,7 +239,11 @@ fn label(s: &SegmentEvent, flags: &str) -> String {
 
 /// A message's bracket on its sender's side, over its first to its last drawn frame.
 fn bracket(out: &mut String, m: &MessageEvent, y_of: &HashMap<u64, f64>) {
-    let ys: Vec<f64> = m.frames.iter().filter_map(|f| y_of.get(f).copied()).collect();
+    let ys: Vec<f64> = m
+        .frames
+        .iter()
+        .filter_map(|f| y_of.get(f).copied())
+        .collect();
     let (Some(top), Some(bottom)) = (
         ys.iter().copied().reduce(f64::min),
         ys.iter().copied().reduce(f64::max),
@@ -249,7 +256,12 @@ fn bracket(out: &mut String, m: &MessageEvent, y_of: &HashMap<u64, f64>) {
     };
     let whole = crate::words::message(m);
     let first = m.frames.iter().find(|f| y_of.contains_key(f)).copied();
-    let last = m.frames.iter().rev().find(|f| y_of.contains_key(f)).copied();
+    let last = m
+        .frames
+        .iter()
+        .rev()
+        .find(|f| y_of.contains_key(f))
+        .copied();
     let _ = write!(
         out,
         r#"<g class="msg {}" data-first="{}" data-last="{}" data-x="{x}" data-tip="{tip}"><title>{}</title><path d="M{tip} {} H{x} V{} H{tip}"/><text x="{tx}" y="{}" text-anchor="{anchor}">{}</text></g>"#,

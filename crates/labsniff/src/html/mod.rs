@@ -99,6 +99,39 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_big_ladder_is_bounded_and_says_what_it_left_out() {
+        let events = events_of(&netlab("loss_v3_100k.client.pcap"), true);
+        let g = crate::report::Gathered::new(&events);
+        let c = g.convs[0];
+        let one = g.segments_of(c.conv);
+        // The conversation 13 times over, frames renumbered: more than the bound.
+        let mut many: Vec<crate::event::SegmentEvent> = Vec::new();
+        for round in 0..13u64 {
+            for s in one {
+                let mut s = (*s).clone();
+                s.frame += round * 1_000;
+                s.ts += round as f64;
+                many.push(s);
+            }
+        }
+        let refs: Vec<&crate::event::SegmentEvent> = many.iter().collect();
+        let svg = ladder::render(c, &refs, &[]);
+        assert_eq!(
+            svg.matches("<g class=\"f ").count(),
+            bound::LADDER_FRAMES_MAX
+        );
+        let left: usize = svg
+            .split("data-left-out=\"")
+            .skip(1)
+            .map(|p| p[..p.find('"').unwrap()].parse::<usize>().unwrap())
+            .sum();
+        assert_eq!(left + bound::LADDER_FRAMES_MAX, many.len());
+        // Every flagged frame is among those drawn.
+        let flagged = many.iter().filter(|s| !s.flags.is_empty()).count();
+        assert_eq!(svg.matches(" data-flags=").count(), flagged);
+    }
+
+    #[test]
     fn page_is_self_contained() {
         let events = events_of(&netlab("iterative_server.server.pcap"), true);
         let html = render(&events, "iterative_server.server.pcap");

@@ -2,7 +2,7 @@
 //! port and why, warnings, notes about the whole capture), the sortable conversation
 //! table, one section per conversation, the details panel and the script.
 
-use super::escape::{num, text};
+use super::escape::text;
 use super::{assets, conversation};
 use crate::event::ConversationRecord;
 use crate::report::Gathered;
@@ -30,9 +30,9 @@ pub fn render(g: &Gathered<'_>, title: &str) -> String {
             g.convs.len() - crate::report::SECTIONS_MAX
         );
     }
-    let _ = write!(
+    let _ = writeln!(
         out,
-        "<aside id=\"details\" aria-live=\"polite\">Click a frame of a ladder to see its header fields.</aside><script>{}</script></body></html>\n",
+        "<aside id=\"details\" aria-live=\"polite\">Click a frame of a ladder to see its header fields.</aside><script>{}</script></body></html>",
         assets::JS
     );
     out
@@ -50,9 +50,14 @@ fn header(out: &mut String, g: &Gathered<'_>, title: &str) {
         if let Some(w) = crate::report::drop_warning(s) {
             let _ = write!(out, "<p class=\"warn\">{}</p>", text(w.trim()));
         }
+        let how = match s.port_choice.how {
+            crate::event::How::Given => " (given with --port)",
+            crate::event::How::Default => " (the default)",
+            _ => "",
+        };
         let why = crate::words::port_choice(&s.port_choice, s.lab_port)
-            .map(|w| format!(": {w}"))
-            .unwrap_or_default();
+            .map(|w| format!("{how}: {w}"))
+            .unwrap_or_else(|| how.to_string());
         let _ = write!(
             out,
             "<p class=\"port\">Lab port {}{}</p>",
@@ -82,13 +87,29 @@ fn header(out: &mut String, g: &Gathered<'_>, title: &str) {
 fn table(out: &mut String, g: &Gathered<'_>) {
     out.push_str("<nav><h2>Conversations</h2><table class=\"convs sortable\"><thead><tr>");
     for h in [
-        "#", "transport", "proto", "client", "server", "state", "captured at", "frames",
-        "bytes c→s", "bytes s→c", "messages", "retransmissions", "start (s)", "duration (s)",
+        "#",
+        "transport",
+        "proto",
+        "client",
+        "server",
+        "state",
+        "captured at",
+        "frames",
+        "bytes c→s",
+        "bytes s→c",
+        "messages",
+        "retransmissions",
+        "start (s)",
+        "duration (s)",
     ] {
         let _ = write!(out, "<th>{h}</th>");
     }
     out.push_str("</tr></thead><tbody>");
-    let origin = g.convs.iter().map(|c| c.start_ts).fold(f64::INFINITY, f64::min);
+    let origin = g
+        .convs
+        .iter()
+        .map(|c| c.start_ts)
+        .fold(f64::INFINITY, f64::min);
     for c in &g.convs {
         table_row(out, c, origin);
     }
@@ -96,10 +117,7 @@ fn table(out: &mut String, g: &Gathered<'_>) {
 }
 
 fn table_row(out: &mut String, c: &ConversationRecord, origin: f64) {
-    let point = c
-        .tcp
-        .as_ref()
-        .map_or("", |t| t.capture_point.as_str());
+    let point = c.tcp.as_ref().map_or("", |t| t.capture_point.as_str());
     let cell = |v: &str| format!("<td data-v=\"{0}\">{0}</td>", text(v));
     let numc = |v: u64| format!("<td class=\"num\" data-v=\"{v}\">{v}</td>");
     let secs = |v: f64| format!("<td class=\"num\" data-v=\"{v:.6}\">{v:.3}</td>");
@@ -121,5 +139,4 @@ fn table_row(out: &mut String, c: &ConversationRecord, origin: f64) {
         secs(c.start_ts - origin),
         secs(c.end_ts - c.start_ts),
     );
-    let _ = num;
 }

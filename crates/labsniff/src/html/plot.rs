@@ -82,7 +82,9 @@ pub fn close(out: &mut String) {
 
 /// A tick's label: up to 3 significant decimals.
 fn tick(v: f64) -> String {
-    if v >= 100.0 {
+    if v == 0.0 {
+        "0".to_string()
+    } else if v >= 100.0 {
         format!("{v:.0}")
     } else if v >= 1.0 {
         format!("{v:.2}")

@@ -33,7 +33,14 @@ pub fn render(c: &ConversationRecord, segments: &[&SegmentEvent]) -> Option<Stri
     let area = Area::new(x_max, top * 1000.0);
     let mut out = String::new();
     let id = format!("rtt-{}", c.conv);
-    plot::open(&mut out, "rtt", &id, &area, "seconds since the first frame", "ack_rtt (ms)");
+    plot::open(
+        &mut out,
+        "rtt",
+        &id,
+        &area,
+        "seconds since the first frame",
+        "ack_rtt (ms)",
+    );
     if let Some(i) = irtt {
         let y = num(area.y(i * 1000.0));
         let _ = write!(

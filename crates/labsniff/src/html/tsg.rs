@@ -47,13 +47,22 @@ pub fn render(c: &ConversationRecord, segments: &[&SegmentEvent], dir: Dir) -> O
     let area = Area::new(x_max, top_seq.max(top_win) as f64);
     let mut out = String::new();
     let id = format!("tsg-{}-{}", c.conv, dir.as_str());
-    plot::open(&mut out, "time-sequence", &id, &area, "seconds since the first frame", "relative sequence number");
+    plot::open(
+        &mut out,
+        "time-sequence",
+        &id,
+        &area,
+        "seconds since the first frame",
+        "relative sequence number",
+    );
     let _ = write!(out, r#"<g class="series" data-dir="{}">"#, dir.as_str());
     let t = |s: &SegmentEvent| area.x(s.ts - c.start_ts);
     step(&mut out, "ackline", &acks, &t, |s| {
         area.y(f64::from(s.ack_rel.unwrap_or(0)))
     });
-    step(&mut out, "winline", &acks, &t, |s| area.y(window_end(s) as f64));
+    step(&mut out, "winline", &acks, &t, |s| {
+        area.y(window_end(s) as f64)
+    });
     bars(&mut out, &data, &area, c.start_ts);
     out.push_str("</g>");
     plot::close(&mut out);

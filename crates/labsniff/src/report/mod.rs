@@ -223,7 +223,15 @@ pub(crate) fn conversation_text(
         mapped: std::mem::take(mapped),
         ..Said::default()
     };
-    conversation(&mut out, g, conv, &[], None, &mut said, &Style { color: false });
+    conversation(
+        &mut out,
+        g,
+        conv,
+        &[],
+        None,
+        &mut said,
+        &Style { color: false },
+    );
     *mapped = said.mapped;
     out
 }
