@@ -72,6 +72,7 @@ fn sniff(cli: Cli) -> Result<Done, SourceError> {
             view: cli.view,
             svg: cli.svg.as_deref(),
             html: cli.html.as_deref(),
+            peer: cli.peer_capture.as_deref(),
             title: page_title(&cli),
             conv: cli.conv,
             json: cli.json,
@@ -342,6 +343,8 @@ struct AtEnd<'a> {
     svg: Option<&'a std::path::Path>,
     /// `--html FILE`: the page, written at the end.
     html: Option<&'a std::path::Path>,
+    /// `--peer-capture OTHER`: the same traffic captured at the other end.
+    peer: Option<&'a std::path::Path>,
     /// The page's title (the input's name).
     title: String,
     conv: Option<u64>,
@@ -373,7 +376,11 @@ fn report_at_end(at_end: &AtEnd<'_>, run: &Run<'_>) -> Result<(), SourceError> {
         write_svg(path, &sink.events, at_end.conv, joined.as_ref())?;
     }
     if let Some(path) = at_end.html {
-        write_html(path, &sink.events, &at_end.title)?;
+        let peer = match at_end.peer {
+            Some(other) => Some((other, peer_events(other, run)?)),
+            None => None,
+        };
+        write_html(path, &sink.events, &at_end.title, peer)?;
     }
     let mut out = BufWriter::new(std::io::stdout().lock());
     if at_end.json {
@@ -449,13 +456,46 @@ fn write_svg(
     Ok(())
 }
 
+/// `--peer-capture OTHER`: the other capture's events, analysed as the first (same
+/// port, filter and options), collected within the same bounds.
+fn peer_events(
+    other: &std::path::Path,
+    run: &Run<'_>,
+) -> Result<Vec<labsniff::Event>, SourceError> {
+    let source = SourceOptions {
+        input: Input::File(other.to_path_buf()),
+        filter: run.source.filter.clone(),
+        write: None,
+        count: None,
+        stop: Arc::clone(&run.source.stop),
+        ready: None,
+    };
+    let mut sink = CollectSink::new();
+    let extras = RunExtras {
+        progress: None,
+        drop_to: None,
+    };
+    labsniff::analyze_with(&source, &extras, run.options, &mut sink)?;
+    Ok(sink.events)
+}
+
 /// `--html FILE`: the page.
 fn write_html(
     path: &std::path::Path,
     events: &[labsniff::Event],
     title: &str,
+    peer: Option<(&std::path::Path, Vec<labsniff::Event>)>,
 ) -> Result<(), SourceError> {
-    let page = labsniff::html::render(events, title);
+    let page = match &peer {
+        Some((other, peer_events)) => {
+            let name = other.file_name().map_or_else(
+                || other.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            labsniff::html::render_with_peer(events, title, peer_events, &name)
+        }
+        None => labsniff::html::render(events, title),
+    };
     std::fs::write(path, &page).map_err(|e| {
         SourceError::Output(std::io::Error::new(
             e.kind(),

@@ -92,6 +92,11 @@ pub struct Cli {
     /// explanations) that a browser shows offline; with -i, written at the end.
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
+    /// With --html: the same traffic captured at the other end (the client's side and
+    /// the server's side); the page draws both in one ladder and marks what was lost
+    /// between the two capture points.
+    #[arg(long, value_name = "FILE", requires = "html")]
+    pub peer_capture: Option<PathBuf>,
     /// Only this conversation in the flow view and the SVG.
     #[arg(long, value_name = "N")]
     pub conv: Option<u64>,

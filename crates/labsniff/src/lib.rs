@@ -16,7 +16,7 @@ pub mod words;
 
 pub use labfacts::{
     analysis, analyze, analyze_with, analyzer, capfile, conversation, defrag, dissect, event,
-    flow_hash, link, packet, port_census, port_choice, privileges, queue, reassembly, source,
+    flow_hash, link, packet, peer, port_census, port_choice, privileges, queue, reassembly, source,
     syscalls,
 };
 pub use labfacts::{

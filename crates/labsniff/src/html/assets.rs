@@ -29,6 +29,7 @@ svg.ladder g.fin line{stroke:#6a3d9a}svg.ladder g.fin polygon{fill:#6a3d9a}
 svg.ladder g.rst line{stroke:#b00;stroke-width:2.2}svg.ladder g.rst polygon{fill:#b00}
 svg.ladder g.data line{stroke-width:2.2}
 svg.ladder g.ack line{stroke:#999;stroke-dasharray:3 2}svg.ladder g.ack polygon{fill:#999}svg.ladder g.ack text.l{fill:#888}
+svg.ladder g.lost line{stroke:#d62728;stroke-dasharray:6 3;stroke-width:2}svg.ladder path.cross{stroke:#d62728;stroke-width:2.5}svg.ladder g.lost text.l{fill:#d62728;font-weight:600}
 svg.ladder g.gap text{fill:#a60;font-style:italic}
 svg.ladder g.msg path{fill:none;stroke:#0a6;stroke-width:2}svg.ladder g.msg text{fill:#075;font-size:10px}
 svg.ladder g[class*=" k-"] text.l{font-weight:600}
@@ -96,10 +97,11 @@ pub const JS: &str = r#"
     each(document.querySelectorAll('li.finding.hl'), function (e) { e.classList.remove('hl'); });
     g.classList.add('sel');
     var sec = g.closest('section');
-    var f = g.getAttribute('data-frame');
+    var f = g.getAttribute('data-frame') || '';
     while (panel.firstChild) { panel.removeChild(panel.firstChild); }
     var h = document.createElement('h3');
-    h.textContent = 'Frame ' + f + ' (conversation ' + sec.getAttribute('data-conv') + ')';
+    h.textContent = (f ? 'Frame ' + f : 'Frame ' + g.getAttribute('data-peer-frame') + ' of the other capture') +
+      ' (conversation ' + sec.getAttribute('data-conv') + ')' + (g.getAttribute('data-lost') ? ', lost between the capture points' : '');
     panel.appendChild(h);
     var close = document.createElement('button'); close.textContent = 'close';
     close.addEventListener('click', function () { panel.hidden = true; });
@@ -119,7 +121,7 @@ pub const JS: &str = r#"
     var cites = sec.querySelectorAll('li.finding');
     var ex = document.createElement('ol'); ex.className = 'cited';
     each(cites, function (li) {
-      if ((' ' + li.getAttribute('data-cites') + ' ').indexOf(' ' + f + ' ') >= 0) {
+      if (f && (' ' + li.getAttribute('data-cites') + ' ').indexOf(' ' + f + ' ') >= 0) {
         li.classList.add('hl');
         var item = document.createElement('li'); item.textContent = li.textContent.replace(/copy$/, '');
         ex.appendChild(item);

@@ -3,14 +3,20 @@
 //! direction, the RTT graph, the explanations, and the text report's sections.
 
 use super::escape::text;
-use super::{explain, ladder, rtt, tsg};
+use super::{explain, ladder, peer_ladder, rtt, tsg};
 use crate::event::{ConversationRecord, Dir};
 use crate::report::Gathered;
 use labproto::Proto;
 use std::fmt::Write as _;
 
 /// Appends the section of `c` to `out`; `mapped` as the text report's byte maps.
-pub fn render(out: &mut String, g: &Gathered<'_>, c: &ConversationRecord, mapped: &mut Vec<Proto>) {
+pub fn render(
+    out: &mut String,
+    g: &Gathered<'_>,
+    c: &ConversationRecord,
+    mapped: &mut Vec<Proto>,
+    peer: Option<&super::Peer<'_>>,
+) {
     let filter = crate::words::conv_filter(c);
     let _ = write!(
         out,
@@ -21,7 +27,32 @@ pub fn render(out: &mut String, g: &Gathered<'_>, c: &ConversationRecord, mapped
     );
     let segments = g.segments_of(c.conv);
     let messages = g.messages_of(c.conv);
-    if segments.is_empty() {
+    let mut lost = Vec::new();
+    let both = peer.and_then(|p| {
+        let there = p
+            .index
+            .convs
+            .iter()
+            .find(|o| crate::peer::same_conversation(c, o))?;
+        Some((p, p.index.segments_of(there.conv)))
+    });
+    if let (Some((p, there)), false) = (both, segments.is_empty()) {
+        let m = crate::peer::match_segments(c, segments, there);
+        let side = if m.here_is_client_side {
+            "client"
+        } else {
+            "server"
+        };
+        let _ = write!(
+            out,
+            "<h3>Ladder of both ends</h3><p class=\"peer\">{}</p>",
+            text(&crate::words::peer::both_ends(side, &p.name))
+        );
+        let (svg, l) = peer_ladder::render(c, segments, there, &m);
+        lost = l;
+        let _ = write!(out, "<div class=\"ladder-wrap\">{svg}</div>");
+        graphs(out, c, segments);
+    } else if segments.is_empty() {
         out.push_str("<p>No TCP segment to draw (a UDP conversation, or the segments were not kept): the explanations below list its frames.</p>");
     } else {
         out.push_str("<h3>Ladder</h3><p><button type=\"button\" class=\"ack-toggle\">hide plain ACKs</button> (ACKs with an analysis flag stay)</p>");
@@ -31,7 +62,21 @@ pub fn render(out: &mut String, g: &Gathered<'_>, c: &ConversationRecord, mapped
         out.push_str("</div>");
         graphs(out, c, segments);
     }
-    let findings = explain::findings(c, g.analysis_of(c.conv), g.diags_of(c.conv), messages);
+    // Segments lost between the two capture points first: the picture's news.
+    let mut findings: Vec<explain::Finding> = lost
+        .iter()
+        .map(|&(dir, here, there)| explain::Finding {
+            what: "lost",
+            text: crate::words::peer::lost_between(dir, if here.is_none() { there } else { None }),
+            frames: here.into_iter().collect(),
+        })
+        .collect();
+    findings.extend(explain::findings(
+        c,
+        g.analysis_of(c.conv),
+        g.diags_of(c.conv),
+        messages,
+    ));
     if !findings.is_empty() {
         out.push_str("<h3>Explanations</h3>");
         out.push_str(&explain::render(c, &findings));

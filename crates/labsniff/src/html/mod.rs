@@ -19,6 +19,7 @@ pub mod escape;
 mod explain;
 pub mod ladder;
 mod page;
+mod peer_ladder;
 mod plot;
 mod rtt;
 mod tsg;
@@ -27,7 +28,30 @@ use crate::event::Event;
 
 /// The page for a capture's events; `title` names the input (a file name).
 pub fn render(events: &[Event], title: &str) -> String {
-    page::render(&crate::report::Gathered::new(events), title)
+    page::render(&crate::report::Gathered::new(events), title, None)
+}
+
+/// The same capture made at the other end (`--peer-capture OTHER`): its events and name.
+#[derive(Debug)]
+pub struct Peer<'a> {
+    pub index: crate::report::Gathered<'a>,
+    pub name: String,
+}
+
+/// [`render`] with both ends in one picture: each conversation also in `peer_events`
+/// (same addresses and client ISN) is drawn with [`peer_ladder`], its segments lost
+/// between the two capture points marked `data-lost="between"`.
+pub fn render_with_peer(
+    events: &[Event],
+    title: &str,
+    peer_events: &[Event],
+    peer_name: &str,
+) -> String {
+    let peer = Peer {
+        index: crate::report::Gathered::new(peer_events),
+        name: peer_name.to_string(),
+    };
+    page::render(&crate::report::Gathered::new(events), title, Some(&peer))
 }
 
 /// The ladder of conversation `conv` (or of the first conversation with segments) as a

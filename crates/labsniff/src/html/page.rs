@@ -9,7 +9,7 @@ use crate::report::Gathered;
 use std::fmt::Write as _;
 
 /// The whole page for the index `g`; `title` names the input.
-pub fn render(g: &Gathered<'_>, title: &str) -> String {
+pub fn render(g: &Gathered<'_>, title: &str, peer: Option<&super::Peer<'_>>) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
         out,
@@ -21,7 +21,7 @@ pub fn render(g: &Gathered<'_>, title: &str) -> String {
     table(&mut out, g);
     let mut mapped = Vec::new();
     for c in g.convs.iter().take(crate::report::SECTIONS_MAX) {
-        conversation::render(&mut out, g, c, &mut mapped);
+        conversation::render(&mut out, g, c, &mut mapped, peer);
     }
     if g.convs.len() > crate::report::SECTIONS_MAX {
         let _ = write!(
