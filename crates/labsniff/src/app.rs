@@ -206,8 +206,16 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
     };
     let files = expand(&args.files);
     let mut grades = Vec::with_capacity(files.len());
-    for file in &files {
-        let g = grade_file(file, exercise, args.port);
+    let mut pages = Vec::new();
+    for (i, file) in files.iter().enumerate() {
+        let g = match &args.html {
+            Some(class) => {
+                let (g, events) = labsniff::grade::grade_file_with(file, exercise, args.port, true);
+                pages.push(capture_page(class, i, file, &events));
+                g
+            }
+            None => grade_file(file, exercise, args.port),
+        };
         if args.json {
             // Streamed: a teacher piping 100 files sees each as it is graded.
             out.write_all(output::json(std::slice::from_ref(&g)).as_bytes())?;
@@ -220,6 +228,16 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
         out.write_all(output::table(exercise, &grades, &style).as_bytes())?;
     }
     out.flush()?;
+    if let Some(class) = &args.html {
+        let page = labsniff::html::class::render(exercise, &grades, &pages);
+        std::fs::write(class, page).map_err(|e| {
+            SourceError::Output(std::io::Error::new(
+                e.kind(),
+                format!("cannot write HTML '{}': {e}", class.display()),
+            ))
+        })?;
+        eprintln!("labsniff: class page written to {}", class.display());
+    }
     let failed = grades.iter().filter(|g| !g.pass).count();
     Ok(if failed == 0 && !grades.is_empty() {
         Done::Ok
@@ -229,6 +247,28 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
             total: grades.len(),
         }
     })
+}
+
+/// `grade --html CLASS.html`: the page of capture number `i` (from 0), written beside
+/// the class page as `CLASS-NNN-NAME.html`; its file name, or None when it could not be
+/// written (the class page then names the capture without a link).
+fn capture_page(
+    class: &std::path::Path,
+    i: usize,
+    file: &std::path::Path,
+    events: &[labsniff::Event],
+) -> Option<String> {
+    let stem = class.file_stem()?.to_string_lossy().into_owned();
+    let name = file.file_name()?.to_string_lossy().into_owned();
+    let page_name = format!("{stem}-{:03}-{name}.html", i + 1);
+    let path = class.with_file_name(&page_name);
+    match std::fs::write(&path, labsniff::html::render(events, &name)) {
+        Ok(()) => Some(page_name),
+        Err(e) => {
+            eprintln!("labsniff: cannot write '{}': {e}", path.display());
+            None
+        }
+    }
 }
 
 /// `-w OUT.pcapng` on a file, with or without --annotate.

@@ -153,6 +153,10 @@ pub struct GradeArgs {
     /// One JSON object per file, one per line (crates/labsniff/SCHEMA.md).
     #[arg(long)]
     pub json: bool,
+    /// Also write the class page (one row per capture, every requirement with its
+    /// evidence) and, beside it, each capture's own page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// The lab port.
     #[arg(long, default_value_t = labproto::LAB_PORT, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,

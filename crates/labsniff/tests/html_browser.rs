@@ -196,6 +196,43 @@ fn pages_work_offline_in_chromium() {
     check_page(&mut b, &fixture("iterative_server.server.pcap"));
     b.screenshot(&out_dir().join("iterative_server.server.png"))
         .unwrap();
+    // Both ends: the frames lost between the capture points, and their explanations.
+    let both = out_dir().join("loss_v3_100k.both.html");
+    let run = Command::new(env!("CARGO_BIN_EXE_labsniff"))
+        .arg("-r")
+        .arg(&lossy)
+        .arg("--html")
+        .arg(&both)
+        .arg("--peer-capture")
+        .arg(fixture("loss_v3_100k.server.pcap"))
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    b.open_offline(&both, 1200, 900).unwrap();
+    // The forwarder dropped 9 frames (loss_v3_100k.forwarder.jsonl; tests/html_peer.rs
+    // compares them one by one).
+    assert_eq!(
+        count(&mut b, "svg[data-graph=ladder] [data-lost=between]"),
+        9
+    );
+    let lost = b
+        .eval(
+            "(function () {
+               var g = document.querySelector('svg[data-graph=ladder] g[data-lost=between]:not([data-frame])');
+               g.querySelector('rect').dispatchEvent(new MouseEvent('click', {bubbles: true}));
+               return document.getElementById('details').textContent;
+             }())",
+        )
+        .unwrap();
+    let lost = lost.as_str().unwrap();
+    assert!(lost.contains("of the other capture"), "{lost}");
+    assert!(lost.contains("Explanations citing this frame"), "{lost}");
+    assert!(
+        lost.contains("lost between the two capture points"),
+        "{lost}"
+    );
+    b.screenshot(&out_dir().join("loss_v3_100k.both.png"))
+        .unwrap();
     assert_eq!(b.errors(), Vec::<String>::new());
     assert_eq!(b.remote_requests(), Vec::<String>::new());
     assert_eq!(b.events_dropped, 0);

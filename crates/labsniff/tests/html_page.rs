@@ -236,3 +236,54 @@ fn json_with_html_prints_no_segment_lines_unless_asked() {
         .unwrap()
         .contains("data-frame="));
 }
+
+#[test]
+fn the_class_page_has_every_verdict_and_links_each_capture_page() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html_class");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let class = dir.join("class.html");
+    let files: Vec<PathBuf> = netlab().into_iter().step_by(3).collect();
+    let mut args: Vec<&std::ffi::OsStr> = vec![
+        "grade".as_ref(),
+        "--exercise".as_ref(),
+        "3.2".as_ref(),
+        "--json".as_ref(),
+    ];
+    args.extend(files.iter().map(|f| f.as_os_str()));
+    let json = Command::new(env!("CARGO_BIN_EXE_labsniff"))
+        .args(&args)
+        .output()
+        .unwrap();
+    args.push("--html".as_ref());
+    args.push(class.as_os_str());
+    let with = Command::new(env!("CARGO_BIN_EXE_labsniff"))
+        .args(&args)
+        .output()
+        .unwrap();
+    // The grading's own output is the same with the page.
+    assert_eq!(json.stdout, with.stdout);
+    let html = std::fs::read_to_string(&class).unwrap();
+    let rows: Vec<&str> = html.split("<tr data-file=").skip(1).collect();
+    assert_eq!(rows.len(), files.len());
+    for (line, row) in String::from_utf8(json.stdout).unwrap().lines().zip(&rows) {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        for r in v["requirements"].as_array().unwrap() {
+            let cell = format!(
+                "<td class=\"{}\" data-req=\"{}\"",
+                if r["pass"] == true { "pass" } else { "fail" },
+                r["name"].as_str().unwrap()
+            );
+            assert!(row.contains(&cell), "{}: {cell}", v["file"]);
+        }
+        // The capture's page is written beside the class page.
+        let href = row.split("<a href=\"").nth(1).unwrap();
+        let page = dir.join(&href[..href.find('"').unwrap()]);
+        let text = std::fs::read_to_string(&page).unwrap();
+        assert!(
+            text.contains("<section class=\"conv\" id=\"conv-1\" data-conv=\"1\""),
+            "{}",
+            page.display()
+        );
+    }
+}

@@ -19,7 +19,7 @@ mod run;
 
 pub use exercises::{exercise, EXERCISES};
 pub use facts::Facts;
-pub use run::{expand, grade_file};
+pub use run::{expand, grade_file, grade_file_with};
 
 use serde::Serialize;
 

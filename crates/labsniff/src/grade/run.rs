@@ -14,9 +14,20 @@ use std::sync::Arc;
 /// Grade one file: read it with the normal analysis, then evaluate the requirements.
 /// Never fails: a file that cannot be read is a row whose `readable` says why.
 pub fn grade_file(path: &Path, exercise: &'static Exercise, port: u16) -> Grade {
+    grade_file_with(path, exercise, port, false).0
+}
+
+/// [`grade_file`], also returning the collected events (with the segment events when
+/// `segments`, for the capture's HTML page of `grade --html`).
+pub fn grade_file_with(
+    path: &Path,
+    exercise: &'static Exercise,
+    port: u16,
+    segments: bool,
+) -> (Grade, Vec<Event>) {
     let mut sink = CollectSink::new();
     let file = path.display().to_string();
-    let readable = read(path, port, &mut sink);
+    let readable = read(path, port, segments, &mut sink);
     let mut requirements = Vec::with_capacity(exercise.requirements.len());
     match readable {
         Err(reason) => {
@@ -40,19 +51,20 @@ pub fn grade_file(path: &Path, exercise: &'static Exercise, port: u16) -> Grade 
             }
         }
     }
-    Grade {
+    let grade = Grade {
         file,
         exercise: exercise.id,
         // Unreadable files have only the `readable` verdict: they fail.
         pass: requirements.len() == exercise.requirements.len()
             && requirements.iter().all(|v| v.pass),
         requirements,
-    }
+    };
+    (grade, sink.events)
 }
 
 /// Run the normal analysis of the file at `path` into `sink`: the `readable` evidence,
 /// or the reason the file could not be read.
-fn read(path: &Path, port: u16, sink: &mut CollectSink) -> Result<String, String> {
+fn read(path: &Path, port: u16, segments: bool, sink: &mut CollectSink) -> Result<String, String> {
     let source = SourceOptions {
         input: Input::File(path.to_path_buf()),
         filter: None,
@@ -67,7 +79,7 @@ fn read(path: &Path, port: u16, sink: &mut CollectSink) -> Result<String, String
         max_ooo_bytes: 1 << 20,
         max_size: labproto::DEFAULT_MAX_SIZE,
         port_choice: crate::port_choice::PortChoice::plain(crate::port_choice::How::Given),
-        segments: false,
+        segments,
     };
     match crate::analyze(&source, options, sink) {
         // The row names the file already: only libpcap's (or our) reason.

@@ -13,6 +13,7 @@ h1{font-size:20px;margin:8px 0}h2{font-size:17px;margin:8px 0}h3{font-size:15px;
 table.convs{border-collapse:collapse;font-size:13px}table.convs th,table.convs td{border:1px solid #ddd;padding:2px 6px;text-align:left}
 table.convs th{cursor:pointer;background:#f0f0f0;user-select:none}table.convs th[data-dir=asc]::after{content:" ▲"}table.convs th[data-dir=desc]::after{content:" ▼"}
 td.num{text-align:right}
+table.grades td{vertical-align:top;font-size:12px;max-width:260px}td.pass b,td.pass{color:#1a7f37}td.fail b,td.fail{color:#b00}
 code.filter{background:#f3f3f3;padding:1px 4px;border-radius:3px;font-size:12px}
 button{font-size:12px;margin-left:4px;cursor:pointer}
 .ladder-wrap{max-height:75vh;overflow:auto;border:1px solid #eee}
@@ -21,7 +22,7 @@ svg.ladder text.head{font-weight:600;font-size:12px}svg.ladder text.addr{font-we
 svg.ladder line.life{stroke:#999;stroke-width:1.5;stroke-dasharray:4 3}
 svg.ladder g.f line{stroke:#333;stroke-width:1.4}svg.ladder g.f polygon{fill:#333}
 svg.ladder g.f text.t,svg.ladder g.f text.n{fill:#777;font-size:10px}
-svg.ladder g.f text.l{fill:#222}
+svg.ladder g.f text.l{fill:#222;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 svg.ladder rect.hit{fill:transparent;pointer-events:all;cursor:pointer}
 svg.ladder g.f:hover rect.hit{fill:#f2f6ff}svg.ladder g.f.sel rect.hit{fill:#dde8ff}
 svg.ladder g.syn line{stroke:#2a7a2a}svg.ladder g.syn polygon{fill:#2a7a2a}
@@ -29,7 +30,7 @@ svg.ladder g.fin line{stroke:#6a3d9a}svg.ladder g.fin polygon{fill:#6a3d9a}
 svg.ladder g.rst line{stroke:#b00;stroke-width:2.2}svg.ladder g.rst polygon{fill:#b00}
 svg.ladder g.data line{stroke-width:2.2}
 svg.ladder g.ack line{stroke:#999;stroke-dasharray:3 2}svg.ladder g.ack polygon{fill:#999}svg.ladder g.ack text.l{fill:#888}
-svg.ladder g.lost line{stroke:#d62728;stroke-dasharray:6 3;stroke-width:2}svg.ladder path.cross{stroke:#d62728;stroke-width:2.5}svg.ladder g.lost text.l{fill:#d62728;font-weight:600}
+svg.ladder circle.arr{fill:#333}svg.ladder g.lost line{stroke:#d62728;stroke-dasharray:6 3;stroke-width:2}svg.ladder path.cross{stroke:#d62728;stroke-width:2.5}svg.ladder g.lost text.l{fill:#d62728;font-weight:600}
 svg.ladder g.gap text{fill:#a60;font-style:italic}
 svg.ladder g.msg path{fill:none;stroke:#0a6;stroke-width:2}svg.ladder g.msg text{fill:#075;font-size:10px}
 svg.ladder g[class*=" k-"] text.l{font-weight:600}
@@ -121,7 +122,10 @@ pub const JS: &str = r#"
     var cites = sec.querySelectorAll('li.finding');
     var ex = document.createElement('ol'); ex.className = 'cited';
     each(cites, function (li) {
-      if (f && (' ' + li.getAttribute('data-cites') + ' ').indexOf(' ' + f + ' ') >= 0) {
+      var pf = g.getAttribute('data-peer-frame'), lp = li.getAttribute('data-peer-cites');
+      var hit = f ? (' ' + li.getAttribute('data-cites') + ' ').indexOf(' ' + f + ' ') >= 0
+                    : (pf && lp && (' ' + lp + ' ').indexOf(' ' + pf + ' ') >= 0);
+      if (hit) {
         li.classList.add('hl');
         var item = document.createElement('li'); item.textContent = li.textContent.replace(/copy$/, '');
         ex.appendChild(item);

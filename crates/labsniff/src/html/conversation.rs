@@ -69,6 +69,11 @@ pub fn render(
             what: "lost",
             text: crate::words::peer::lost_between(dir, if here.is_none() { there } else { None }),
             frames: here.into_iter().collect(),
+            peer_frames: if here.is_none() {
+                there.into_iter().collect()
+            } else {
+                Vec::new()
+            },
         })
         .collect();
     findings.extend(explain::findings(
@@ -99,7 +104,7 @@ fn graphs(out: &mut String, c: &ConversationRecord, segments: &[&crate::event::S
             };
             let _ = write!(
                 out,
-                "<h3>Time-sequence graph, {who}</h3><p class=\"legend\"><span><i style=\"background:#222\"></i>segment (sequence range)</span><span><i style=\"background:#d62728\"></i>retransmission</span><span><i style=\"background:#1f77b4\"></i>out of order</span><span><i style=\"background:#2ca02c\"></i>ACK from the other side</span><span><i style=\"background:#e6b800\"></i>receive window (ACK + window)</span> — wheel: zoom, drag: pan, double-click: reset</p>{svg}"
+                "<h3>Time-sequence graph, {who}</h3><p class=\"legend\"><span><i style=\"background:#222\"></i>segment (sequence range)</span><span><i style=\"background:#d62728\"></i>retransmission</span><span><i style=\"background:#1f77b4\"></i>out of order</span><span><i style=\"background:#2ca02c\"></i>ACK from the other side</span><span><i style=\"background:#e6b800\"></i>receive window (ACK + window; above the plot when over 4× the data)</span> — wheel: zoom, drag: pan, double-click: reset</p>{svg}"
             );
         }
     }

@@ -19,6 +19,9 @@ pub struct Finding {
     pub what: &'static str,
     pub text: String,
     pub frames: Vec<u64>,
+    /// Frames of the other capture it cites (`--peer-capture`: a segment only that
+    /// capture has), as `data-peer-cites`.
+    pub peer_frames: Vec<u64>,
 }
 
 /// The findings of one conversation, in the text report's order: where it was
@@ -37,6 +40,7 @@ pub fn findings(
                 what: "capture point",
                 text: note,
                 frames: frames.into_iter().flatten().collect(),
+                peer_frames: Vec::new(),
             });
         }
     }
@@ -48,6 +52,7 @@ pub fn findings(
             what: "analysis",
             text: crate::report::analysis_text_without_frame(a),
             frames,
+            peer_frames: Vec::new(),
         });
     }
     for d in diags {
@@ -55,6 +60,7 @@ pub fn findings(
             what: "diagnostic",
             text: crate::words::diagnostic::text_without_frame(d),
             frames: d.frame.into_iter().collect(),
+            peer_frames: Vec::new(),
         });
     }
     for m in messages {
@@ -62,6 +68,7 @@ pub fn findings(
             what: "message",
             text: format!("{} {}", m.dir.as_str(), crate::words::message(m)),
             frames: m.frames.clone(),
+            peer_frames: Vec::new(),
         });
     }
     out
@@ -92,9 +99,10 @@ pub fn render(c: &ConversationRecord, findings: &[Finding]) -> String {
         let cites: Vec<String> = f.frames.iter().map(u64::to_string).collect();
         let _ = write!(
             out,
-            r#"<li class="finding {}" data-cites="{}"><span class="what">{}</span> {} "#,
+            r#"<li class="finding {}" data-cites="{}"{}><span class="what">{}</span> {} "#,
             f.what,
             cites.join(" "),
+            peer_cites(&f.peer_frames),
             f.what,
             text(&f.text)
         );
@@ -107,6 +115,15 @@ pub fn render(c: &ConversationRecord, findings: &[Finding]) -> String {
     }
     out.push_str("</ol>");
     out
+}
+
+/// ` data-peer-cites="…"` when there are any.
+fn peer_cites(frames: &[u64]) -> String {
+    if frames.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = frames.iter().map(u64::to_string).collect();
+    format!(r#" data-peer-cites="{}""#, list.join(" "))
 }
 
 /// `frames <a>7</a> <a>9</a>` (the first [`LINKS_MAX`], then how many more).
@@ -173,6 +190,7 @@ mod tests {
             what: "diagnostic",
             text: "a <b> & c".to_string(),
             frames: (1..=14).collect(),
+            peer_frames: Vec::new(),
         };
         let html = render(&c, &[f]);
         assert!(html.contains("a &lt;b&gt; &amp; c"), "{html}");

@@ -14,6 +14,7 @@
 
 mod assets;
 pub mod bound;
+pub mod class;
 mod conversation;
 pub mod escape;
 mod explain;

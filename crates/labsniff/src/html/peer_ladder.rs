@@ -211,7 +211,15 @@ fn arrow(
         num(xe),
         num(ye)
     );
-    if end.is_none() {
+    if end.is_some() {
+        // The arrival: a dot where it was seen at the other capture point.
+        let _ = write!(
+            out,
+            r#"<circle class="arr" cx="{}" cy="{}" r="3"/>"#,
+            num(xe),
+            num(ye)
+        );
+    } else {
         let (cx, cy) = (xe, ye);
         let _ = write!(
             out,

@@ -44,7 +44,15 @@ pub fn render(c: &ConversationRecord, segments: &[&SegmentEvent], dir: Dir) -> O
         .unwrap_or(0);
     let top_win = acks.iter().map(|s| window_end(s)).max().unwrap_or(0);
     let x_max = segments.last().map_or(0.0, |s| s.ts - c.start_ts);
-    let area = Area::new(x_max, top_seq.max(top_win) as f64);
+    // The window line is drawn when it is within 4× the data's height; higher (a
+    // few bytes under a 64 kB window) it would flatten the data, so it runs above the
+    // plot (clipped) and the data fills it.
+    let top = if top_win <= top_seq.saturating_mul(4) {
+        top_seq.max(top_win)
+    } else {
+        top_seq + top_seq / 4
+    };
+    let area = Area::new(x_max, top as f64);
     let mut out = String::new();
     let id = format!("tsg-{}-{}", c.conv, dir.as_str());
     plot::open(
