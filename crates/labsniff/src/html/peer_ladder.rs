@@ -13,6 +13,10 @@ use crate::event::{ConversationRecord, Dir, SegmentEvent};
 use crate::peer::{PeerMatch, Side};
 use std::fmt::Write as _;
 
+/// A segment lost between the capture points: its direction, its frame in the -r
+/// file (if that capture saw it leave), its frame in the other capture (if that one did).
+pub type Lost = (Dir, Option<u64>, Option<u64>);
+
 /// One arrow: where and when it left, when it arrived (if it did).
 struct Arrow<'a> {
     /// The segment in the file given with -r, if that capture has it.
@@ -83,7 +87,7 @@ pub fn render(
     here: &[&SegmentEvent],
     there: &[&SegmentEvent],
     m: &PeerMatch,
-) -> (String, Vec<(Dir, Option<u64>, Option<u64>)>) {
+) -> (String, Vec<Lost>) {
     let all = arrows(here, there, m);
     let rows = bound::ladder_rows(all.len(), |i| {
         all[i].lost || all[i].seg().is_some_and(|s| !s.flags.is_empty())
