@@ -161,8 +161,11 @@ fn analysis_options(cli: &Cli, source: &SourceOptions) -> Options {
         proto: cli.proto,
         max_ooo_bytes: cli.max_ooo_bytes,
         max_size: cli.max_size,
-        // The HTML page draws every segment.
-        segments: cli.segments || cli.html.is_some(),
+        // The HTML page and the SVG ladder draw every segment (the SVG with --syscalls
+        // is the flow graph with the calls' lanes, which needs none).
+        segments: cli.segments
+            || cli.html.is_some()
+            || (cli.svg.is_some() && cli.syscalls.is_empty()),
     }
 }
 
@@ -475,7 +478,8 @@ fn collect(
     Ok((sink, verdicts))
 }
 
-/// `--svg FILE`: the flow graph, with the traced calls in their lanes when joined.
+/// `--svg FILE`: the ladder (as on the HTML page), or with traces joined the flow graph
+/// with the traced calls in their lanes.
 fn write_svg(
     path: &std::path::Path,
     events: &[labsniff::Event],
@@ -484,7 +488,10 @@ fn write_svg(
 ) -> Result<(), SourceError> {
     let svg = match joined {
         Some(j) => report::render_svg_with_syscalls(events, conv, j),
-        None => report::render_svg(events, conv),
+        // The ladder of the HTML page; UDP conversations (no segments) keep the flow
+        // graph that draws their datagrams.
+        None => labsniff::html::ladder_svg(events, conv)
+            .unwrap_or_else(|| report::render_svg(events, conv)),
     };
     std::fs::write(path, svg).map_err(|e| {
         SourceError::Output(std::io::Error::new(

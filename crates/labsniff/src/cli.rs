@@ -85,7 +85,8 @@ pub struct Cli {
     /// What to show without --json: conversations, messages, flow or explain.
     #[arg(long, default_value = "explain", value_name = "VIEW")]
     pub view: View,
-    /// Also write the flow graph as an SVG file a browser shows.
+    /// Also write the ladder (the HTML page's) as an SVG file a browser shows; with
+    /// --syscalls, the flow graph with the calls' lanes.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
     /// Also write one self-contained HTML page (ladders, time-sequence and RTT graphs,

@@ -287,3 +287,37 @@ fn the_class_page_has_every_verdict_and_links_each_capture_page() {
         );
     }
 }
+
+#[test]
+fn svg_is_the_ladder_and_udp_keeps_the_flow_graph() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("html_svg");
+    std::fs::create_dir_all(&dir).unwrap();
+    for pcap in netlab() {
+        let out = dir.join(pcap.file_name().unwrap()).with_extension("svg");
+        labsniff(&[
+            "-r".as_ref(),
+            pcap.as_os_str(),
+            "--svg".as_ref(),
+            out.as_os_str(),
+        ]);
+        let svg = std::fs::read_to_string(&out).unwrap();
+        let facts = facts(&pcap);
+        assert!(svg.starts_with("<?xml"), "{}", pcap.display());
+        if facts.tcp_frames.is_empty() {
+            // No TCP segment to draw: the flow graph's arrows (UDP datagrams).
+            assert!(svg.contains("<g class=\"arrow"), "{}", pcap.display());
+            continue;
+        }
+        let frames: u64 = facts.tcp_frames.values().sum();
+        assert_eq!(
+            svg.matches(" data-frame=").count() as u64,
+            frames,
+            "{}",
+            pcap.display()
+        );
+        assert_eq!(svg.matches(" data-flags=").count(), facts.flagged.len());
+        // One document: the namespace once, no other address.
+        assert_eq!(svg.matches("http://").count(), 1);
+        assert_eq!(svg.matches("<svg ").count(), 1 + facts.tcp_frames.len());
+    }
+}

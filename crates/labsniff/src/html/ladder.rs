@@ -77,18 +77,43 @@ pub fn render(
     out
 }
 
-/// The ladder as a standalone SVG document (`--svg`), with its own style.
-pub fn standalone(svg: &str) -> String {
+/// The height of a ladder [`render`] drew (its `height` attribute).
+pub fn height_of(svg: &str) -> f64 {
+    svg.split(" height=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Ladders (each with its conversation's title) as one standalone SVG document
+/// (`--svg`), one under the other, with the page's ladder style inside it.
+pub fn standalone(ladders: &[(String, String)]) -> String {
+    const TITLE: f64 = 28.0;
+    const GAP: f64 = 24.0;
+    let mut body = String::new();
+    let mut y = 0.0;
+    for (title, svg) in ladders {
+        let _ = write!(
+            body,
+            r#"<text class="title" x="8" y="{}">{}</text>"#,
+            num(y + 20.0),
+            text(title)
+        );
+        y += TITLE;
+        body.push_str(&svg.replacen("<svg ", &format!("<svg x=\"0\" y=\"{}\" ", num(y)), 1));
+        y += height_of(svg) + GAP;
+    }
+    let style: String = super::assets::CSS
+        .lines()
+        .filter(|l| l.starts_with("svg.ladder") || l.starts_with("svg{"))
+        .collect::<Vec<_>>()
+        .join("\n");
     format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
-        svg.replacen(
-            "<svg ",
-            &format!(
-                "<svg xmlns=\"http://www.w3.org/2000/svg\" style=\"{}\" ",
-                super::assets::LADDER_INLINE_STYLE
-            ),
-            1
-        )
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{h}\" viewBox=\"0 0 {WIDTH} {h}\" style=\"{}\"><style>{}\ntext.title{{font-weight:600;font-size:13px}}</style>{body}</svg>\n",
+        super::assets::LADDER_INLINE_STYLE,
+        style.replace("svg.ladder g[class*=\" k-\"]", "svg.ladder g[class*=' k-']"),
+        h = num(y)
     )
 }
 

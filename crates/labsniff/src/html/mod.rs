@@ -55,16 +55,29 @@ pub fn render_with_peer(
     page::render(&crate::report::Gathered::new(events), title, Some(&peer))
 }
 
-/// The ladder of conversation `conv` (or of the first conversation with segments) as a
-/// standalone SVG document; None when there is none to draw.
+/// `--svg FILE`: the ladders of conversation `conv` (or of every conversation, the
+/// first [`crate::report::SECTIONS_MAX`]) as one standalone SVG document; None when
+/// there is none, or one of them has no segment events (UDP: the flow graph of
+/// [`crate::report::render_svg`] draws its datagrams).
 pub fn ladder_svg(events: &[Event], conv: Option<u64>) -> Option<String> {
     let g = crate::report::Gathered::new(events);
-    let c = g
+    let convs: Vec<_> = g
         .convs
         .iter()
-        .find(|c| conv.is_none_or(|n| c.conv == n) && !g.segments_of(c.conv).is_empty())?;
-    let svg = ladder::render(c, g.segments_of(c.conv), g.messages_of(c.conv));
-    Some(ladder::standalone(&svg))
+        .filter(|c| conv.is_none_or(|n| c.conv == n))
+        .take(crate::report::SECTIONS_MAX)
+        .collect();
+    if convs.is_empty() || convs.iter().any(|c| g.segments_of(c.conv).is_empty()) {
+        return None;
+    }
+    let ladders: Vec<(String, String)> = convs
+        .iter()
+        .map(|c| {
+            let svg = ladder::render(c, g.segments_of(c.conv), g.messages_of(c.conv));
+            (crate::words::conv_title(c), svg)
+        })
+        .collect();
+    Some(ladder::standalone(&ladders))
 }
 
 #[cfg(test)]
