@@ -6,6 +6,11 @@
 //!   run of frames left out is one row saying how many.
 //! - Each series of a graph (time-sequence, RTT) has at most [`GRAPH_POINTS_MAX`]
 //!   points: flagged points are kept first, the others evenly thinned.
+//! - A whole page draws at most [`PAGE_FRAMES_MAX`] ladder frames and
+//!   [`PAGE_POINTS_MAX`] graph points, conversations in order; later ones say that
+//!   their pictures were left out. With the explanations' bound (100 per kind and
+//!   conversation, html/explain.rs) this keeps a page of a big capture under 20 MB
+//!   (a 200-conversation, 24 MB capture: see README's figures).
 //!
 //! SCHEMA.md ("The HTML page") states the same bounds.
 
@@ -18,23 +23,65 @@ pub const AROUND_FLAGGED: usize = 20;
 const HEAD: usize = 200;
 /// Points per graph series.
 pub const GRAPH_POINTS_MAX: usize = 4_000;
+/// Ladder frames drawn in a whole page: once spent, later conversations get no ladder.
+pub const PAGE_FRAMES_MAX: usize = 12_000;
+/// Graph points drawn in a whole page (each conversation's graphs: at most 8 series of
+/// a share of what is left); once spent, later conversations get no graphs.
+pub const PAGE_POINTS_MAX: usize = 100_000;
+/// Series a conversation's graphs have at most (time-sequence: 3 per direction; RTT: 2).
+pub const SERIES_PER_CONVERSATION: usize = 8;
+/// A series is not drawn with fewer points than this (the page says it left it out).
+pub const SERIES_POINTS_MIN: usize = 100;
+
+/// What is left of a page's bounds while its sections are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    pub frames: usize,
+    pub points: usize,
+}
+
+impl Budget {
+    /// A whole page's.
+    pub fn page() -> Budget {
+        Budget {
+            frames: PAGE_FRAMES_MAX,
+            points: PAGE_POINTS_MAX,
+        }
+    }
+
+    /// Points per series for the next conversation's graphs, None when too few are left;
+    /// what it may use is taken from the budget.
+    pub fn take_series(&mut self) -> Option<usize> {
+        let per = (self.points / SERIES_PER_CONVERSATION).min(GRAPH_POINTS_MAX);
+        if per < SERIES_POINTS_MIN {
+            return None;
+        }
+        self.points -= per * SERIES_PER_CONVERSATION;
+        Some(per)
+    }
+}
 
 /// What a ladder draws of `n` frames: indices ascending, at most [`LADDER_FRAMES_MAX`].
 /// `flagged(i)` tells whether frame `i` carries an analysis flag.
 pub fn ladder_rows(n: usize, flagged: impl Fn(usize) -> bool) -> Vec<usize> {
-    if n <= LADDER_FRAMES_MAX {
+    ladder_rows_max(n, LADDER_FRAMES_MAX, flagged)
+}
+
+/// [`ladder_rows`] with at most `max` rows (what is left of the page's budget).
+pub fn ladder_rows_max(n: usize, max: usize, flagged: impl Fn(usize) -> bool) -> Vec<usize> {
+    if n <= max {
         return (0..n).collect();
     }
     let mut keep = vec![false; n];
     let mut kept = 0usize;
     let mut take = |i: usize, keep: &mut Vec<bool>| {
-        if kept < LADDER_FRAMES_MAX && !keep[i] {
+        if kept < max && !keep[i] {
             keep[i] = true;
             kept += 1;
         }
     };
     // The head first (at most HEAD), then the windows around flags, then the tail.
-    for i in 0..HEAD.min(n) {
+    for i in 0..HEAD.min(n).min(max) {
         take(i, &mut keep);
     }
     for i in (0..n).filter(|&i| flagged(i)) {
@@ -56,7 +103,9 @@ pub fn decimate(n: usize, keep: impl Fn(usize) -> bool) -> Vec<usize> {
     decimate_to(n, GRAPH_POINTS_MAX, keep)
 }
 
-fn decimate_to(n: usize, max: usize, keep: impl Fn(usize) -> bool) -> Vec<usize> {
+/// [`decimate`] to at most `max` points (at least 1).
+pub fn decimate_to(n: usize, max: usize, keep: impl Fn(usize) -> bool) -> Vec<usize> {
+    let max = max.max(1);
     if n <= max {
         return (0..n).collect();
     }
@@ -139,6 +188,25 @@ mod tests {
                 assert!(rows.len() > GRAPH_POINTS_MAX / 2, "{n}: {}", rows.len());
             }
         }
+    }
+
+    #[test]
+    fn the_page_budget_runs_out() {
+        let mut b = Budget::page();
+        let mut drawn = 0;
+        for _ in 0..1_000 {
+            match b.take_series() {
+                Some(per) => drawn += per * SERIES_PER_CONVERSATION,
+                None => break,
+            }
+        }
+        assert!(
+            drawn <= PAGE_POINTS_MAX && drawn > PAGE_POINTS_MAX / 2,
+            "{drawn}"
+        );
+        assert_eq!(b.take_series(), None);
+        assert_eq!(ladder_rows_max(10, 4, |_| false).len(), 4);
+        assert!(ladder_rows_max(10, 0, |_| true).is_empty());
     }
 
     #[test]

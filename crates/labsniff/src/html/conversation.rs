@@ -2,6 +2,7 @@
 //! the ladder (with the ACK toggle and a legend), the time-sequence graph of each
 //! direction, the RTT graph, the explanations, and the text report's sections.
 
+use super::bound::{self, Budget};
 use super::escape::text;
 use super::{explain, ladder, peer_ladder, rtt, tsg};
 use crate::event::{ConversationRecord, Dir};
@@ -16,6 +17,7 @@ pub fn render(
     c: &ConversationRecord,
     mapped: &mut Vec<Proto>,
     peer: Option<&super::Peer<'_>>,
+    budget: &mut Budget,
 ) {
     let filter = crate::words::conv_filter(c);
     let _ = write!(
@@ -25,43 +27,7 @@ pub fn render(
         text(&crate::words::conv_title(c)),
         text(&filter)
     );
-    let segments = g.segments_of(c.conv);
-    let messages = g.messages_of(c.conv);
-    let mut lost = Vec::new();
-    let both = peer.and_then(|p| {
-        let there = p
-            .index
-            .convs
-            .iter()
-            .find(|o| crate::peer::same_conversation(c, o))?;
-        Some((p, p.index.segments_of(there.conv)))
-    });
-    if let (Some((p, there)), false) = (both, segments.is_empty()) {
-        let m = crate::peer::match_segments(c, segments, there);
-        let side = if m.here_is_client_side {
-            "client"
-        } else {
-            "server"
-        };
-        let _ = write!(
-            out,
-            "<h3>Ladder of both ends</h3><p class=\"peer\">{}</p>",
-            text(&crate::words::peer::both_ends(side, &p.name))
-        );
-        let (svg, l) = peer_ladder::render(c, segments, there, &m);
-        lost = l;
-        let _ = write!(out, "<div class=\"ladder-wrap\">{svg}</div>");
-        graphs(out, c, segments);
-    } else if segments.is_empty() {
-        out.push_str("<p>No TCP segment to draw (a UDP conversation, or the segments were not kept): the explanations below list its frames.</p>");
-    } else {
-        out.push_str("<h3>Ladder</h3><p><button type=\"button\" class=\"ack-toggle\">hide plain ACKs</button> (ACKs with an analysis flag stay)</p>");
-        out.push_str(LEGEND);
-        out.push_str("<div class=\"ladder-wrap\">");
-        out.push_str(&ladder::render(c, segments, messages));
-        out.push_str("</div>");
-        graphs(out, c, segments);
-    }
+    let lost = pictures(out, g, c, peer, budget);
     // Segments lost between the two capture points first: the picture's news.
     let mut findings: Vec<explain::Finding> = lost
         .iter()
@@ -80,7 +46,7 @@ pub fn render(
         c,
         g.analysis_of(c.conv),
         g.diags_of(c.conv),
-        messages,
+        g.messages_of(c.conv),
     ));
     if !findings.is_empty() {
         out.push_str("<h3>Explanations</h3>");
@@ -94,10 +60,85 @@ pub fn render(
     );
 }
 
+/// The ladder (of both ends when `peer` has the conversation) and the graphs, within
+/// what is left of the page's `budget`; the segments lost between the capture points.
+fn pictures(
+    out: &mut String,
+    g: &Gathered<'_>,
+    c: &ConversationRecord,
+    peer: Option<&super::Peer<'_>>,
+    budget: &mut Budget,
+) -> Vec<peer_ladder::Lost> {
+    let segments = g.segments_of(c.conv);
+    if segments.is_empty() {
+        out.push_str("<p>No TCP segment to draw (a UDP conversation, or the segments were not kept): the explanations below list its frames.</p>");
+        return Vec::new();
+    }
+    if budget.frames == 0 {
+        let _ = write!(
+            out,
+            "<p>No ladder or graphs here: the page draws at most {} frames in all, and the conversations above used them (labsniff -r FILE --conv {} --svg OUT.svg draws this one).</p>",
+            bound::PAGE_FRAMES_MAX,
+            c.conv
+        );
+        return Vec::new();
+    }
+    let max = budget.frames.min(bound::LADDER_FRAMES_MAX);
+    let both = peer.and_then(|p| {
+        let there = p
+            .index
+            .convs
+            .iter()
+            .find(|o| crate::peer::same_conversation(c, o))?;
+        Some((p, p.index.segments_of(there.conv)))
+    });
+    let mut lost = Vec::new();
+    if let Some((p, there)) = both {
+        let m = crate::peer::match_segments(c, segments, there);
+        let side = if m.here_is_client_side {
+            "client"
+        } else {
+            "server"
+        };
+        let _ = write!(
+            out,
+            "<h3>Ladder of both ends</h3><p class=\"peer\">{}</p>",
+            text(&crate::words::peer::both_ends(side, &p.name))
+        );
+        let (svg, l) = peer_ladder::render(c, segments, there, &m, max);
+        lost = l;
+        budget.frames -= (segments.len() + there.len()).min(max);
+        let _ = write!(out, "<div class=\"ladder-wrap\">{svg}</div>");
+    } else {
+        out.push_str("<h3>Ladder</h3><p><button type=\"button\" class=\"ack-toggle\">hide plain ACKs</button> (ACKs with an analysis flag stay)</p>");
+        out.push_str(LEGEND);
+        out.push_str("<div class=\"ladder-wrap\">");
+        out.push_str(&ladder::render_max(c, segments, g.messages_of(c.conv), max));
+        out.push_str("</div>");
+        budget.frames -= segments.len().min(max);
+    }
+    match budget.take_series() {
+        Some(per) => graphs(out, c, segments, per),
+        None => {
+            let _ = write!(
+                out,
+                "<p>No graphs here: the page draws at most {} graph points in all.</p>",
+                bound::PAGE_POINTS_MAX
+            );
+        }
+    }
+    lost
+}
+
 /// The time-sequence graphs (one per direction that sent data) and the RTT graph.
-fn graphs(out: &mut String, c: &ConversationRecord, segments: &[&crate::event::SegmentEvent]) {
+fn graphs(
+    out: &mut String,
+    c: &ConversationRecord,
+    segments: &[&crate::event::SegmentEvent],
+    per_series: usize,
+) {
     for dir in [Dir::ClientToServer, Dir::ServerToClient] {
-        if let Some(svg) = tsg::render(c, segments, dir) {
+        if let Some(svg) = tsg::render(c, segments, dir, per_series) {
             let who = match dir {
                 Dir::ClientToServer => "client → server",
                 Dir::ServerToClient => "server → client",
@@ -108,7 +149,7 @@ fn graphs(out: &mut String, c: &ConversationRecord, segments: &[&crate::event::S
             );
         }
     }
-    if let Some(svg) = rtt::render(c, segments) {
+    if let Some(svg) = rtt::render(c, segments, per_series) {
         let _ = write!(
             out,
             "<h3>Round-trip times</h3><p class=\"legend\"><span><i style=\"background:#1f77b4\"></i>ack_rtt of client data</span><span><i style=\"background:#ff7f0e\"></i>ack_rtt of server data</span><span><i style=\"background:#777\"></i>initial RTT (dashed)</span></p>{svg}"

@@ -12,6 +12,9 @@ use std::fmt::Write as _;
 const LINKS_MAX: usize = 12;
 /// Frames a finding's filter names; more and it filters the conversation.
 const FILTER_FRAMES_MAX: usize = 100;
+/// Flagged frames, diagnostics and messages listed per conversation, each; the rest
+/// are counted in one line (`--json` lists them all).
+pub const FINDINGS_PER_KIND: usize = 100;
 
 /// One finding: its sentence and the frames it cites.
 #[derive(Debug)]
@@ -44,7 +47,7 @@ pub fn findings(
             });
         }
     }
-    for a in analysis {
+    for a in analysis.iter().take(FINDINGS_PER_KIND) {
         let mut frames = vec![a.frame];
         frames.extend(a.duplicate_ack.map(|d| d.frame));
         frames.extend(a.retransmitted.map(|r| r.rto_frame));
@@ -55,7 +58,8 @@ pub fn findings(
             peer_frames: Vec::new(),
         });
     }
-    for d in diags {
+    more(&mut out, analysis.len(), "flagged frames");
+    for d in diags.iter().take(FINDINGS_PER_KIND) {
         out.push(Finding {
             what: "diagnostic",
             text: crate::words::diagnostic::text_without_frame(d),
@@ -63,7 +67,8 @@ pub fn findings(
             peer_frames: Vec::new(),
         });
     }
-    for m in messages {
+    more(&mut out, diags.len(), "diagnostics");
+    for m in messages.iter().take(FINDINGS_PER_KIND) {
         out.push(Finding {
             what: "message",
             text: format!("{} {}", m.dir.as_str(), crate::words::message(m)),
@@ -71,7 +76,23 @@ pub fn findings(
             peer_frames: Vec::new(),
         });
     }
+    more(&mut out, messages.len(), "messages");
     out
+}
+
+/// The line counting what a list left out.
+fn more(out: &mut Vec<Finding>, n: usize, what: &str) {
+    if n > FINDINGS_PER_KIND {
+        out.push(Finding {
+            what: "more",
+            text: format!(
+                "… and {} more {what} (labsniff --json lists every one)",
+                n - FINDINGS_PER_KIND
+            ),
+            frames: Vec::new(),
+            peer_frames: Vec::new(),
+        });
+    }
 }
 
 /// The display filter that shows `frames` of `c`: `frame.number == 7`, or the

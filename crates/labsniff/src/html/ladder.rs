@@ -40,7 +40,17 @@ pub fn render(
     segments: &[&SegmentEvent],
     messages: &[&MessageEvent],
 ) -> String {
-    let rows = bound::ladder_rows(segments.len(), |i| !segments[i].flags.is_empty());
+    render_max(c, segments, messages, bound::LADDER_FRAMES_MAX)
+}
+
+/// [`render`] with at most `max` frames (what is left of the page's budget).
+pub fn render_max(
+    c: &ConversationRecord,
+    segments: &[&SegmentEvent],
+    messages: &[&MessageEvent],
+    max: usize,
+) -> String {
+    let rows = bound::ladder_rows_max(segments.len(), max, |i| !segments[i].flags.is_empty());
     let gaps = bound::left_out(segments.len(), &rows);
     let height = row_y(rows.len() + gaps.len()) + ROW;
     let mut out = String::with_capacity(rows.len() * 420 + 2_000);
@@ -56,7 +66,7 @@ pub fn render(
     let mut gaps = gaps.into_iter().peekable();
     let mut line = 0usize;
     if let Some((None, n)) = gaps.next_if(|g| g.0.is_none()) {
-        gap_row(&mut out, n, row_y(line));
+        gap_row(&mut out, n, row_y(line), max);
         line += 1;
     }
     for (pos, &i) in rows.iter().enumerate() {
@@ -66,7 +76,7 @@ pub fn render(
         y_of.insert(s.frame, y);
         line += 1;
         if let Some((_, n)) = gaps.next_if(|g| g.0 == Some(pos)) {
-            gap_row(&mut out, n, row_y(line));
+            gap_row(&mut out, n, row_y(line), max);
             line += 1;
         }
     }
@@ -133,13 +143,12 @@ fn heads(out: &mut String, c: &ConversationRecord, height: f64) {
 }
 
 /// The row of a run of frames the ladder leaves out.
-fn gap_row(out: &mut String, n: usize, y: f64) {
+fn gap_row(out: &mut String, n: usize, y: f64, max: usize) {
     let _ = write!(
         out,
-        r#"<g class="gap" data-left-out="{n}" transform="translate(0,{})"><text x="{}" y="4" text-anchor="middle">… {n} frames left out here (a ladder draws at most {} frames) …</text></g>"#,
+        r#"<g class="gap" data-left-out="{n}" transform="translate(0,{})"><text x="{}" y="4" text-anchor="middle">… {n} frames left out here (this ladder draws at most {max} frames) …</text></g>"#,
         num(y),
         num((CLIENT_X + SERVER_X) / 2.0),
-        bound::LADDER_FRAMES_MAX
     );
 }
 

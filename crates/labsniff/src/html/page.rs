@@ -20,8 +20,9 @@ pub fn render(g: &Gathered<'_>, title: &str, peer: Option<&super::Peer<'_>>) -> 
     header(&mut out, g, title);
     table(&mut out, g);
     let mut mapped = Vec::new();
+    let mut budget = super::bound::Budget::page();
     for c in g.convs.iter().take(crate::report::SECTIONS_MAX) {
-        conversation::render(&mut out, g, c, &mut mapped, peer);
+        conversation::render(&mut out, g, c, &mut mapped, peer, &mut budget);
     }
     if g.convs.len() > crate::report::SECTIONS_MAX {
         let _ = write!(

@@ -87,9 +87,10 @@ pub fn render(
     here: &[&SegmentEvent],
     there: &[&SegmentEvent],
     m: &PeerMatch,
+    max: usize,
 ) -> (String, Vec<Lost>) {
     let all = arrows(here, there, m);
-    let rows = bound::ladder_rows(all.len(), |i| {
+    let rows = bound::ladder_rows_max(all.len(), max, |i| {
         all[i].lost || all[i].seg().is_some_and(|s| !s.flags.is_empty())
     });
     let drawn: Vec<&Arrow<'_>> = rows.iter().map(|&i| &all[i]).collect();
@@ -123,12 +124,11 @@ pub fn render(
     if all.len() > drawn.len() {
         let _ = write!(
             out,
-            r#"<g class="gap" data-left-out="{}" transform="translate(0,{})"><text x="{}" y="4" text-anchor="middle">{} frames left out (a ladder draws at most {} frames)</text></g>"#,
+            r#"<g class="gap" data-left-out="{}" transform="translate(0,{})"><text x="{}" y="4" text-anchor="middle">{} frames left out (this ladder draws at most {max} frames)</text></g>"#,
             all.len() - drawn.len(),
             num(height - 4.0),
             num((CLIENT_X + SERVER_X) / 2.0),
             all.len() - drawn.len(),
-            bound::LADDER_FRAMES_MAX
         );
     }
     out.push_str("</svg>");

@@ -14,7 +14,11 @@ use crate::event::{ConversationRecord, Dir, SegmentEvent};
 use std::fmt::Write as _;
 
 /// The graph, or None when no ACK measured a round trip.
-pub fn render(c: &ConversationRecord, segments: &[&SegmentEvent]) -> Option<String> {
+pub fn render(
+    c: &ConversationRecord,
+    segments: &[&SegmentEvent],
+    per_series: usize,
+) -> Option<String> {
     let samples: Vec<(&SegmentEvent, f64)> = segments
         .iter()
         .filter_map(|s| Some((*s, s.ack_rtt?)))
@@ -55,7 +59,7 @@ pub fn render(c: &ConversationRecord, segments: &[&SegmentEvent]) -> Option<Stri
         let of_dir: Vec<&(&SegmentEvent, f64)> =
             samples.iter().filter(|(s, _)| s.dir != dir).collect();
         let _ = write!(out, r#"<g class="series {}">"#, dir.as_str());
-        for k in bound::decimate(of_dir.len(), |_| false) {
+        for k in bound::decimate_to(of_dir.len(), per_series, |_| false) {
             let (s, r) = of_dir[k];
             let _ = write!(
                 out,

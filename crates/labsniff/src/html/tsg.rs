@@ -3,7 +3,8 @@
 //! time; the other side's ACK number as a step line, and the receive window it
 //! announced (ACK + window, scaled when both SYNs carried the window-scale option) as
 //! another. Retransmissions and out-of-order segments are marked (`rx`, `ooo`).
-//! Series are decimated to [`bound::GRAPH_POINTS_MAX`] points.
+//! Series are decimated to the points the page's budget gives them (at most
+//! [`bound::GRAPH_POINTS_MAX`]).
 
 use super::bound;
 use super::escape::num;
@@ -14,7 +15,12 @@ use std::fmt::Write as _;
 
 /// The graph of `dir`'s data, or None when that side sent no data with a relative
 /// sequence number (no payload, or its SYN was not captured).
-pub fn render(c: &ConversationRecord, segments: &[&SegmentEvent], dir: Dir) -> Option<String> {
+pub fn render(
+    c: &ConversationRecord,
+    segments: &[&SegmentEvent],
+    dir: Dir,
+    per_series: usize,
+) -> Option<String> {
     let data: Vec<&SegmentEvent> = segments
         .iter()
         .copied()
@@ -65,13 +71,13 @@ pub fn render(c: &ConversationRecord, segments: &[&SegmentEvent], dir: Dir) -> O
     );
     let _ = write!(out, r#"<g class="series" data-dir="{}">"#, dir.as_str());
     let t = |s: &SegmentEvent| area.x(s.ts - c.start_ts);
-    step(&mut out, "ackline", &acks, &t, |s| {
+    step(&mut out, "ackline", &acks, per_series, &t, |s| {
         area.y(f64::from(s.ack_rel.unwrap_or(0)))
     });
-    step(&mut out, "winline", &acks, &t, |s| {
+    step(&mut out, "winline", &acks, per_series, &t, |s| {
         area.y(window_end(s) as f64)
     });
-    bars(&mut out, &data, &area, c.start_ts);
+    bars(&mut out, &data, &area, c.start_ts, per_series);
     out.push_str("</g>");
     plot::close(&mut out);
     Some(out)
@@ -100,10 +106,11 @@ fn step(
     out: &mut String,
     class: &str,
     points: &[&SegmentEvent],
+    max: usize,
     x: &impl Fn(&SegmentEvent) -> f64,
     y: impl Fn(&SegmentEvent) -> f64,
 ) {
-    let kept = bound::decimate(points.len(), |_| false);
+    let kept = bound::decimate_to(points.len(), max, |_| false);
     let mut d = String::with_capacity(kept.len() * 16);
     for (k, &i) in kept.iter().enumerate() {
         let s = points[i];
@@ -119,11 +126,12 @@ fn step(
 }
 
 /// The segments' bars, and a mark on each retransmission and out-of-order segment.
-fn bars(out: &mut String, data: &[&SegmentEvent], area: &Area, t0: f64) {
+fn bars(out: &mut String, data: &[&SegmentEvent], area: &Area, t0: f64, max: usize) {
     let marked = |s: &SegmentEvent| {
         s.flags.contains(Flag::Retransmission) || s.flags.contains(Flag::OutOfOrder)
     };
-    for i in bound::decimate(data.len(), |i| marked(data[i])) {
+    // Marked segments draw a circle too: half the points each at most.
+    for i in bound::decimate_to(data.len(), max / 2, |i| marked(data[i])) {
         let s = data[i];
         let x = num(area.x(s.ts - t0));
         let seq = f64::from(s.seq_rel.unwrap_or(0));
