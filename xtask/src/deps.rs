@@ -49,7 +49,20 @@ const TOOLS: &[Package] = &[
         name: "ethtool",
         present: || have("ethtool"),
     },
+    // `cargo xtask wheel --check` makes venvs (Debian's python3 lacks ensurepip
+    // without it).
+    Package {
+        name: "python3-venv",
+        present: python_venv_present,
+    },
 ];
+
+fn python_venv_present() -> bool {
+    Command::new("python3")
+        .args(["-c", "import ensurepip, venv"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
 
 fn libpcap_present() -> bool {
     let header = ["/usr/include/pcap/pcap.h", "/usr/include/pcap.h"]

@@ -23,6 +23,7 @@ mod procs;
 mod screenshots;
 mod test;
 mod util;
+mod wheel;
 
 use std::process::ExitCode;
 
@@ -49,6 +50,9 @@ commands:
                         (known ones listed in xtask/layers-allow.txt), labfacts depends on
                         no renderer or program crate; non-zero exit when one is broken
   screenshots           PNGs of labsniff's HTML pages (docs/screenshots/) taken in headless Chromium
+  wheel [--check]       the Python package labsockets (python/): a wheel with the labsniff and
+                        labnet commands, built by maturin into target/wheel/dist; --check
+                        installs it into a fresh venv and runs both (as root: without libpcap)
   fuzz [SECS] [TARGET]  the fuzz targets (framer, sniff_frames, reassembler, capfile, report), SECS each (default 60)
   help                  this text";
 
@@ -63,6 +67,7 @@ fn main() -> ExitCode {
         Some("outputs-diff") => outputs_diff::main(&args[1..]),
         Some("layers") => layers::main(&args[1..]),
         Some("screenshots") => screenshots::main(&args[1..]),
+        Some("wheel") => wheel::main(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");
             return ExitCode::SUCCESS;

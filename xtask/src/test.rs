@@ -8,7 +8,9 @@
 //! 5. every test of the workspace, and a build check of the fuzz targets (`fuzz/`),
 //! 6. the demo end to end (`cargo xtask demo`), which checks that every exercise's
 //!    capture holds all its messages (skip with `--no-demo`), then, as root, the same
-//!    across two hosts (`cargo xtask demo --net`).
+//!    across two hosts (`cargo xtask demo --net`),
+//! 7. the Python wheel (`cargo xtask wheel --check`): built, installed with pip into a
+//!    fresh venv, run — as root also with libpcap hidden.
 
 use crate::deps;
 use crate::util::{cargo, run as step};
@@ -50,6 +52,9 @@ pub fn run_all(skip_tools: bool, demo: bool) -> Result<()> {
             eprintln!("xtask: skipped the demo across two hosts (demo --net): it needs root (network namespaces)");
         }
     }
+    // The Python package: built by maturin, installed with pip into a fresh venv, run
+    // (as root also without libpcap).
+    crate::wheel::main(&["--check".to_string()])?;
     eprintln!("xtask: all checks passed");
     Ok(())
 }

@@ -95,6 +95,10 @@ pub enum Next<'a> {
     /// Reading stops here.
     Fatal(Fault),
     End,
+    /// Only from [`CaptureFile::open_stream`]: every frame read so far has been handed
+    /// out, and the next call reads the input (which may wait for it): a reader of a
+    /// pipe that stays open writes out what it has first.
+    Pause,
 }
 
 /// One pcapng interface (or the pcap file's single one).
@@ -118,6 +122,10 @@ pub struct CaptureFile {
     /// Why the gzip stream stopped early, once it has.
     gzip_failed: Option<std::sync::Arc<std::sync::Mutex<Option<String>>>>,
     done: bool,
+    /// Hand out [`Next::Pause`] before each read of the input (a stream).
+    pause: bool,
+    /// The pause was handed out: the next refill reads.
+    paused: bool,
 }
 
 impl std::fmt::Debug for CaptureFile {
@@ -129,6 +137,11 @@ impl std::fmt::Debug for CaptureFile {
     }
 }
 
+/// The input ended before its first byte (an empty file's own words are the caller's,
+/// who knows it is a file).
+pub const NOTHING_READ: &str =
+    "the input ended before its first byte, so it holds no capture header";
+
 /// The gzip magic (RFC 1952): decided by content, not by the file's name.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
@@ -136,25 +149,41 @@ impl CaptureFile {
     /// Open `path`; the error is the reason in words (the caller names the file).
     pub fn open(path: &Path) -> Result<CaptureFile, String> {
         let file = File::open(path).map_err(|e| e.to_string())?;
-        let mut buffered = BufReader::with_capacity(64 << 10, file);
+        Self::open_reader(Box::new(file))
+    }
+
+    /// Read a capture from a stream (standard input, a pipe, a FIFO, a device) as it
+    /// comes: the frames that came with the header are handed out without waiting for
+    /// more ([`opening`]), and [`Next::Pause`] comes before each read that may wait.
+    pub fn open_stream(input: Box<dyn Read + Send>) -> Result<CaptureFile, String> {
+        let mut file = Self::open_reader(input)?;
+        file.pause = true;
+        Ok(file)
+    }
+
+    /// Read a capture from any input, gzip or not, deciding by its first bytes.
+    fn open_reader(input: Box<dyn Read + Send>) -> Result<CaptureFile, String> {
+        let mut buffered = BufReader::with_capacity(64 << 10, input);
         let head = buffered.fill_buf().map_err(|e| e.to_string())?;
+        if head.is_empty() {
+            return Err(NOTHING_READ.to_string());
+        }
         let compressed = head.starts_with(&GZIP_MAGIC);
         if compressed {
             // MultiGzDecoder: `cat a.gz b.gz` is one valid gzip stream, as gzip -d says.
             let latch = Latch::new(flate2::read::MultiGzDecoder::new(buffered));
             let failed = std::sync::Arc::clone(&latch.failed);
-            let mut file = Self::from_reader(Box::new(latch), true).map_err(|e| {
-                match failed.lock().ok().and_then(|f| f.clone()) {
+            let mut file = Self::from_reader(Box::new(opening::Opening::new(latch)), true)
+                .map_err(|e| match failed.lock().ok().and_then(|f| f.clone()) {
                     Some(why) => {
                         format!("the gzip data is damaged before any capture header ({why})")
                     }
                     None => e,
-                }
-            })?;
+                })?;
             file.gzip_failed = Some(failed);
             Ok(file)
         } else {
-            Self::from_reader(Box::new(buffered), false)
+            Self::from_reader(Box::new(opening::Opening::new(buffered)), false)
         }
     }
 
@@ -187,6 +216,8 @@ impl CaptureFile {
             compressed,
             gzip_failed: None,
             done: false,
+            pause: false,
+            paused: false,
         })
     }
 
@@ -321,6 +352,7 @@ impl CaptureFile {
                 self.consume(len);
                 (!self.section.interfaces.is_empty()).then_some(Found::End)
             }
+            // No pause here: priming must find the interface before it returns.
             Step::Refill => self.refill(),
             _ => Some(Found::End),
         }
@@ -334,7 +366,7 @@ impl CaptureFile {
                 self.consume(len);
                 None
             }
-            Step::Refill => self.refill(),
+            Step::Refill => self.refill_or_pause(),
             Step::Grow => self.grow().map(Found::Fatal),
             Step::Skip(len, kind) => {
                 let fault = self.fault(kind, false);
@@ -354,6 +386,16 @@ impl CaptureFile {
                 keep,
             ),
         }
+    }
+
+    /// [`Self::refill`], after a pause for a stream (see [`Next::Pause`]).
+    fn refill_or_pause(&mut self) -> Option<Found> {
+        if self.pause && !self.paused {
+            self.paused = true;
+            return Some(Found::Pause);
+        }
+        self.paused = false;
+        self.refill()
     }
 
     /// More of the input into the buffer (`None`: parse on).
@@ -418,6 +460,7 @@ impl CaptureFile {
             Found::Skipped(fault) => Next::Skipped(fault),
             Found::Fatal(kind) => self.fatal(kind),
             Found::End => Next::End,
+            Found::Pause => Next::Pause,
         }
     }
 
@@ -503,6 +546,7 @@ enum Found {
     Skipped(Fault),
     Fatal(FileFault),
     End,
+    Pause,
 }
 
 /// A frame kept, by where it lies in the buffer.
@@ -557,6 +601,7 @@ fn short_error(e: &PcapError<&[u8]>) -> String {
 }
 
 mod gzip;
+mod opening;
 mod pcap;
 mod pcapng;
 

@@ -96,6 +96,8 @@ pub struct Conversation {
     handshake_acked: bool,
     /// Emit every segment as an [`crate::event::SegmentEvent`].
     segments: bool,
+    /// What the packets prove about why things happened (see [`crate::causes`]).
+    causes: crate::causes::Trackers,
     /// What most segments do not touch.
     cold: Box<Cold>,
 }
@@ -167,6 +169,7 @@ impl Conversation {
             largest_segment: [0; 2],
             handshake_acked: false,
             segments: config.segments,
+            causes: crate::causes::Trackers::default(),
             cold: Box::new(Cold {
                 details: TcpDetails::default(),
                 syn_ts: None,
@@ -250,6 +253,13 @@ impl Conversation {
         }
         self.endpoint_state(dir, seg);
         self.handshake(dir, pkt, seg);
+        let seen = crate::causes::SegmentSeen {
+            frame: pkt.frame,
+            ts: pkt.ts,
+            dir,
+            seg,
+        };
+        self.causes.segment(&seen, &self.cold.details);
         let data_seq = self.stream_data(dir, pkt, seg, out);
         if flags.fin {
             self.fin(dir, pkt, seg, data_seq);

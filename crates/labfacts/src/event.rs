@@ -4,6 +4,7 @@
 use labproto::Proto;
 use serde::Serialize;
 
+pub mod cause;
 mod diagnostic;
 pub mod dir;
 pub use diagnostic::{Detection, DetectionBasis, Diagnostic, DiagnosticKind, RstRefused};
@@ -19,6 +20,8 @@ pub enum Event {
     /// Every TCP segment of a lab conversation, only when asked for
     /// (`analyzer::Options::segments`): what the ladder and the graphs draw.
     Segment(SegmentEvent),
+    /// A cause the packets prove (or make probable), with its evidence frames.
+    Cause(cause::Cause),
     Conversation(Box<ConversationRecord>),
     Diagnostic(Diagnostic),
     Summary(Summary),

@@ -5,6 +5,7 @@
 //! ([`crate::analysis::capture`]) — each computed once, when first asked for.
 
 use crate::analysis::capture::{concurrency, Concurrency};
+use crate::causes::Cause;
 use crate::echoes::{self, Echo};
 use crate::event::{
     AnalysisEvent, ConversationRecord, Diagnostic, Dir, Event, MessageEvent, SegmentEvent, Summary,
@@ -26,6 +27,10 @@ pub struct CaptureIndex<'a> {
     /// Per conversation, in frame order: every TCP segment (when the analysis was
     /// asked for them).
     segments: BTreeMap<u64, Vec<&'a SegmentEvent>>,
+    /// Per conversation: the causes the packets prove ([`crate::causes`]).
+    causes: BTreeMap<u64, Vec<&'a Cause>>,
+    /// Causes about the capture, not one conversation.
+    pub capture_causes: Vec<&'a Cause>,
     /// About the capture, not one conversation.
     pub capture_diags: Vec<&'a Diagnostic>,
     pub summary: Option<&'a Summary>,
@@ -47,6 +52,10 @@ impl<'a> CaptureIndex<'a> {
                 Event::Summary(s) => g.summary = Some(s),
                 Event::Analysis(a) => g.analysis.entry(a.conv).or_default().push(a),
                 Event::Segment(seg) => g.segments.entry(seg.conv).or_default().push(seg),
+                Event::Cause(c) => match c.conv {
+                    Some(conv) => g.causes.entry(conv).or_default().push(c),
+                    None => g.capture_causes.push(c),
+                },
             }
         }
         g.convs.sort_by_key(|c| c.conv);
@@ -102,6 +111,11 @@ impl<'a> CaptureIndex<'a> {
     /// asked for them).
     pub fn segments_of(&self, conv: u64) -> &[&'a SegmentEvent] {
         self.segments.get(&conv).map_or(&[], Vec::as_slice)
+    }
+
+    /// A conversation's causes, in the order found.
+    pub fn causes_of(&self, conv: u64) -> &[&'a Cause] {
+        self.causes.get(&conv).map_or(&[], Vec::as_slice)
     }
 
     /// The echo pairs of `conv`: indices into [`Self::messages_of`]`(conv)`.

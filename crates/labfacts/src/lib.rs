@@ -23,6 +23,7 @@
 pub mod analysis;
 pub mod analyzer;
 pub mod capfile;
+pub mod causes;
 pub mod conversation;
 pub mod defrag;
 pub mod dissect;

@@ -130,7 +130,7 @@ impl LinkKind {
             other => {
                 return Err(LinkError::UnsupportedLinkType {
                     dlt: other,
-                    name: pcap::Linktype(other).get_name().ok(),
+                    name: pcaprt::Linktype(other).get_name().ok(),
                 })
             }
         })

@@ -82,7 +82,7 @@ pub fn choose(path: &Path, request: Request, max_size: u32) -> (u16, PortChoice)
     loop {
         let frame = match file.next_frame() {
             Next::Frame(f) => f,
-            Next::Skipped(_) => continue,
+            Next::Skipped(_) | Next::Pause => continue,
             Next::Fatal(_) | Next::End => break,
         };
         number += 1;

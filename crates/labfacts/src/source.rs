@@ -75,16 +75,37 @@ pub enum SourceError {
     Filter { filter: String, reason: String },
     #[error("cannot write capture '{path}': {reason}")]
     WriteFile { path: String, reason: String },
+    #[error(
+        "{wanted} needs libpcap, which is not installed here ({reason}): install it \
+         (Debian, Ubuntu: sudo apt install libpcap0.8; Fedora: sudo dnf install libpcap; \
+         Alpine: sudo apk add libpcap), then run the command again"
+    )]
+    NoLibpcap { wanted: String, reason: String },
     #[error("{0}")]
     Privileges(#[from] crate::privileges::PrivilegeError),
     #[error("cannot write output: {0}")]
     Output(#[from] std::io::Error),
 }
 
-/// libpcap's words without the crate's "libpcap error: " prefix.
-fn reason(e: &pcap::Error) -> String {
+/// `e`, or [`SourceError::NoLibpcap`] for `wanted` when libpcap could not be loaded.
+fn or_no_libpcap(
+    e: pcaprt::Error,
+    wanted: impl FnOnce() -> String,
+    other: impl FnOnce(pcaprt::Error) -> SourceError,
+) -> SourceError {
     match e {
-        pcap::Error::PcapError(s) => s.clone(),
+        pcaprt::Error::Unavailable(reason) => SourceError::NoLibpcap {
+            wanted: wanted(),
+            reason,
+        },
+        e => other(e),
+    }
+}
+
+/// libpcap's words without the crate's "libpcap error: " prefix.
+fn reason(e: &pcaprt::Error) -> String {
+    match e {
+        pcaprt::Error::PcapError(s) => s.clone(),
         other => other.to_string(),
     }
 }
@@ -114,6 +135,94 @@ pub fn run_with(
     }
 }
 
+/// `-r -`: standard input.
+pub const STDIN: &str = "-";
+
+/// What a `-r` path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathKind {
+    /// A regular file of this many bytes: it can be read twice (`--port auto`, pcapng).
+    File(u64),
+    /// Standard input, a FIFO, a character or block device, a socket: read once, as
+    /// it comes, like a live capture.
+    Stream(StreamKind),
+    Directory,
+}
+
+/// Which kind of stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    Stdin,
+    Fifo,
+    CharDevice,
+    BlockDevice,
+    Socket,
+}
+
+/// What `path` is (`-`: standard input); the error is the reason in words.
+pub fn path_kind(path: &Path) -> Result<PathKind, String> {
+    use std::os::unix::fs::FileTypeExt;
+    if path.as_os_str() == STDIN {
+        return Ok(PathKind::Stream(StreamKind::Stdin));
+    }
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    let t = meta.file_type();
+    Ok(if t.is_dir() {
+        PathKind::Directory
+    } else if t.is_fifo() {
+        PathKind::Stream(StreamKind::Fifo)
+    } else if t.is_char_device() {
+        PathKind::Stream(StreamKind::CharDevice)
+    } else if t.is_block_device() {
+        PathKind::Stream(StreamKind::BlockDevice)
+    } else if t.is_socket() {
+        PathKind::Stream(StreamKind::Socket)
+    } else {
+        PathKind::File(meta.len())
+    })
+}
+
+/// Whether `-r path` is read as a stream (standard input, a pipe, a device).
+pub fn is_stream(path: &Path) -> bool {
+    matches!(path_kind(path), Ok(PathKind::Stream(_)))
+}
+
+/// Open `path` as a capture: the file and its size (None for a stream).
+fn open_capture(path: &Path) -> Result<(crate::capfile::CaptureFile, Option<u64>), String> {
+    use crate::capfile::{CaptureFile, NOTHING_READ};
+    match path_kind(path)? {
+        PathKind::Directory => Err("it is a directory".to_string()),
+        PathKind::File(0) => {
+            Err("the file is empty (0 bytes), so it holds no capture header".to_string())
+        }
+        PathKind::File(size) => Ok((CaptureFile::open(path)?, Some(size))),
+        PathKind::Stream(kind) => {
+            let opened = match kind {
+                StreamKind::Stdin => CaptureFile::open_stream(Box::new(std::io::stdin())),
+                _ => std::fs::File::open(path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|f| CaptureFile::open_stream(Box::new(f))),
+            };
+            let what = match kind {
+                StreamKind::Stdin => "standard input",
+                StreamKind::Fifo => "a named pipe (FIFO)",
+                StreamKind::CharDevice => "a character device",
+                StreamKind::BlockDevice => "a block device",
+                StreamKind::Socket => "a socket",
+            };
+            opened.map(|f| (f, None)).map_err(|e| {
+                if e == NOTHING_READ {
+                    format!(
+                        "it is {what}, and it ended before its first byte: no capture header came"
+                    )
+                } else {
+                    format!("it is {what}, and what came is no capture: {e}")
+                }
+            })
+        }
+    }
+}
+
 /// Files smaller than this read in well under a second: no progress bar.
 const PROGRESS_MIN_BYTES: u64 = 16 << 20;
 
@@ -131,25 +240,17 @@ fn run_file(
         path: shown.clone(),
         reason,
     };
-    let meta = std::fs::metadata(path).map_err(|e| open_error(e.to_string()))?;
-    if meta.is_dir() {
-        return Err(open_error("it is a directory".to_string()));
-    }
-    if meta.len() == 0 {
-        return Err(open_error(
-            "the file is empty (0 bytes), so it holds no capture header".to_string(),
-        ));
-    }
-    let file = crate::capfile::CaptureFile::open(path).map_err(open_error)?;
+    let (file, size) = open_capture(path).map_err(open_error)?;
     let compressed = file.compressed();
     let mut frames = frames::FileFrames::new(file, source.filter.as_deref())?;
-    // A gzip file's offsets are of the decompressed data: no bar against its size.
+    // A gzip file's offsets are of the decompressed data, and a stream has no size:
+    // no bar then.
     let progress = extras
         .progress
         .as_deref()
-        .filter(|_| !compressed && meta.len() >= PROGRESS_MIN_BYTES);
-    if let Some(progress) = progress {
-        progress.start(meta.len());
+        .filter(|_| !compressed && size.is_some_and(|n| n >= PROGRESS_MIN_BYTES));
+    if let (Some(progress), Some(size)) = (progress, size) {
+        progress.start(size);
     }
     let result = pump::pump(&mut frames, source, extras, progress, options, sink);
     if let Some(progress) = progress {
@@ -165,17 +266,23 @@ fn open_live(
     snaplen: i32,
     source: &SourceOptions,
     options: &Options,
-) -> Result<pcap::Capture<pcap::Active>, SourceError> {
-    let open_error = |e: pcap::Error| SourceError::OpenInterface {
-        interface: interface.to_string(),
-        reason: reason(&e),
+) -> Result<pcaprt::Capture<pcaprt::Active>, SourceError> {
+    let open_error = |e: pcaprt::Error| {
+        or_no_libpcap(
+            e,
+            || format!("capturing on '{interface}'"),
+            |e| SourceError::OpenInterface {
+                interface: interface.to_string(),
+                reason: reason(&e),
+            },
+        )
     };
     let ring = batch::env_size("LABSNIFF_RING_BYTES")
         .and_then(|n| i32::try_from(n).ok())
         .unwrap_or(live::RING_BYTES);
     // No immediate mode: libpcap's TPACKET_V3 block ring holds frames at their
     // real size (see `live`), handed over per block or per read timeout.
-    let mut cap = pcap::Capture::from_device(interface)
+    let mut cap = pcaprt::Capture::from_device(interface)
         .map_err(open_error)?
         .snaplen(snaplen)
         .buffer_size(ring)

@@ -8,7 +8,7 @@ fn main() -> ExitCode {
         eprintln!("usage: read_floor FILE");
         return ExitCode::from(2);
     };
-    let mut cap = match pcap::Capture::from_file(&path) {
+    let mut cap = match pcaprt::Capture::from_file(&path) {
         Ok(cap) => cap,
         Err(e) => {
             eprintln!("read_floor: cannot read '{path}': {e}");
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     loop {
         match cap.next_packet() {
             Ok(_) => packets += 1,
-            Err(pcap::Error::NoMorePackets) => break,
+            Err(pcaprt::Error::NoMorePackets) => break,
             Err(e) => {
                 eprintln!("read_floor: after {packets} packets: {e}");
                 break;

@@ -40,10 +40,14 @@ pub fn run(cli: Cli) -> Result<Done, SourceError> {
 /// Read or capture, then print what the command line asked for.
 fn sniff(cli: Cli) -> Result<Done, SourceError> {
     let live = cli.interface.is_some();
-    let pcapng = pcapng_request(&cli, live)?;
+    // A pipe or standard input is read as it comes, like a live capture: lines as they
+    // are decoded, the report at the end of the input.
+    let stream = cli.read.as_deref().is_some_and(labsniff::source::is_stream);
+    let pcapng = pcapng_request(&cli, live, stream)?;
     let source = source_options(&cli, pcapng.is_some());
     let options = analysis_options(&cli, &source);
     let extras = run_extras(&cli, live);
+    let live = live || stream;
     let stdout = std::io::stdout();
     let colour = use_colour(stdout.is_terminal());
     let streaming = cli.json || cli.view == View::Messages;
@@ -97,12 +101,19 @@ fn sniff(cli: Cli) -> Result<Done, SourceError> {
 
 /// -w NAME.pcapng (or --pcapng, --annotate) on a file: written by labsniff in a second
 /// pass, not by libpcap during the run (libpcap writes plain pcap only).
-fn pcapng_request(cli: &Cli, live: bool) -> Result<Option<Pcapng>, SourceError> {
+fn pcapng_request(cli: &Cli, live: bool, stream: bool) -> Result<Option<Pcapng>, SourceError> {
     match &cli.write {
         Some(path) if cli.annotate || labsniff::annotate::wants_pcapng(path, cli.pcapng) => {
-            if live {
+            let reading = if live {
+                Some("while capturing live")
+            } else if stream {
+                Some("from a pipe or standard input (it is written in a second pass)")
+            } else {
+                None
+            };
+            if let Some(reading) = reading {
                 return Err(SourceError::Output(std::io::Error::other(format!(
-                    "cannot write pcapng '{}' while capturing live: write a .pcap, then \
+                    "cannot write pcapng '{}' {reading}: write a .pcap, then \
                      labsniff -r FILE.pcap -w OUT.pcapng --annotate",
                     path.display()
                 ))));

@@ -26,7 +26,7 @@ use std::path::PathBuf;
     0 ok (also after Ctrl-C; problems inside a capture are diagnostics)   1 cannot write the output\n  \
     2 usage error   3 no such file   4 permission denied   5 a directory   6 not a capture\n  \
     7 no such interface   8 bad BPF filter   9 cannot write the -w file   10 cannot drop privileges\n  \
-    11 grade: at least one capture misses a requirement"
+    11 grade: at least one capture misses a requirement   12 libpcap is not installed (live capture, -f, -w)"
 )]
 pub struct Cli {
     #[command(subcommand)]

@@ -15,6 +15,8 @@ pub const CANNOT_WRITE: u8 = 9;
 pub const PRIVILEGES: u8 = 10;
 /// `labsniff grade`: at least one file misses a requirement (or no file was given).
 pub const GRADE_FAILED: u8 = 11;
+/// Live capture, a BPF filter or `-w` asked for where libpcap cannot be loaded.
+pub const NO_LIBPCAP: u8 = 12;
 
 fn says_permission(reason: &str) -> bool {
     let r = reason.to_ascii_lowercase();
@@ -28,6 +30,8 @@ pub fn of(error: &SourceError) -> u8 {
             let p = Path::new(path);
             if says_permission(reason) {
                 PERMISSION_DENIED
+            } else if path == crate::source::STDIN {
+                NOT_A_CAPTURE
             } else if p.is_dir() {
                 IS_A_DIRECTORY
             } else if !p.exists() {
@@ -41,6 +45,7 @@ pub fn of(error: &SourceError) -> u8 {
         SourceError::Filter { .. } => BAD_FILTER,
         SourceError::WriteFile { .. } => CANNOT_WRITE,
         SourceError::Privileges(_) => PRIVILEGES,
+        SourceError::NoLibpcap { .. } => NO_LIBPCAP,
         SourceError::Output(_) => RUNTIME,
     }
 }

@@ -15,9 +15,9 @@ pub mod report;
 pub mod words;
 
 pub use labfacts::{
-    analysis, analyze, analyze_with, analyzer, capfile, conversation, defrag, dissect, event,
-    flow_hash, link, packet, peer, port_census, port_choice, privileges, queue, reassembly, source,
-    syscalls,
+    analysis, analyze, analyze_with, analyzer, capfile, causes, conversation, defrag, dissect,
+    event, flow_hash, link, packet, peer, port_census, port_choice, privileges, queue, reassembly,
+    source, syscalls,
 };
 pub use labfacts::{
     Analyzer, Event, Input, Options, Progress, RunExtras, Sink, SourceError, SourceOptions,

@@ -18,7 +18,7 @@ fn read_all(mut file: CaptureFile) -> (Vec<Read>, Option<Fault>) {
     for _ in 0..1000 {
         match file.next_frame() {
             Next::Frame(f) => frames.push((f.dlt, f.ts, f.data.to_vec())),
-            Next::Skipped(_) => {}
+            Next::Skipped(_) | Next::Pause => {}
             Next::Fatal(fault) => return (frames, Some(fault)),
             Next::End => return (frames, None),
         }

@@ -3,7 +3,7 @@
 //! `ConversationRecord` is built, with Zeek's conn_state for TCP or UDP.
 
 use super::{dir_from, Conversation};
-use crate::event::{seconds, ConversationRecord, Dir, TransportKind, ZeekState};
+use crate::event::{seconds, ConversationRecord, Dir, Event, TransportKind, ZeekState};
 use crate::queue::Out;
 
 impl Conversation {
@@ -11,6 +11,18 @@ impl Conversation {
     pub fn finish(mut self, frame: u64, out: &mut Out<'_>) -> ConversationRecord {
         self.flush_streams(frame, out);
         self.dissector.finish(frame, out);
+        if self.transport == TransportKind::Tcp {
+            let mut causes = Vec::new();
+            let conv = crate::causes::Conv {
+                id: self.id,
+                tcp_stream: self.cold.tcp_stream,
+                details: &self.cold.details,
+            };
+            self.causes.finish(conv, &mut causes);
+            for cause in causes {
+                out.push(Event::Cause(cause));
+            }
+        }
         self.record()
     }
 

@@ -39,6 +39,13 @@ impl Dir {
         self.side().as_str()
     }
     pub const BOTH: [Dir; 2] = [Dir::ClientToServer, Dir::ServerToClient];
+    /// The other direction.
+    pub fn reverse(self) -> Dir {
+        match self {
+            Dir::ClientToServer => Dir::ServerToClient,
+            Dir::ServerToClient => Dir::ClientToServer,
+        }
+    }
 }
 
 /// One end of a conversation: the client (the side that sent the SYN, or the first

@@ -26,6 +26,8 @@ pub(super) enum Got<'a> {
     Frame(RawFrame<'a>),
     /// The live read timed out: look at the stop flag and read again.
     Timeout,
+    /// A stream's frames read so far are all handed out; the next read may wait.
+    Idle,
     End,
     /// A damaged or unreadable record, or a failed capture; `fatal`: nothing after it
     /// can be read.
@@ -41,9 +43,9 @@ pub(super) trait Frames {
     fn first_dlt(&mut self) -> i32;
     fn live(&self) -> bool;
     /// A `-w` savefile for frames of [`Frames::first_dlt`].
-    fn savefile(&mut self, path: &Path) -> Result<pcap::Savefile, pcap::Error>;
+    fn savefile(&mut self, path: &Path) -> Result<pcaprt::Savefile, pcaprt::Error>;
     /// How to wake a blocked read (live only).
-    fn breaker(&mut self) -> Option<pcap::BreakLoop>;
+    fn breaker(&mut self) -> Option<pcaprt::BreakLoop>;
     /// Frames the kernel dropped (live only).
     fn dropped(&mut self) -> Option<u32>;
 }
@@ -59,7 +61,7 @@ pub(super) struct FileFrames {
 /// differs per link type), and its matcher runs the program on each frame.
 struct Filter {
     text: String,
-    programs: Vec<(i32, pcap::BpfProgram)>,
+    programs: Vec<(i32, pcaprt::BpfProgram)>,
 }
 
 impl std::fmt::Debug for Filter {
@@ -69,16 +71,23 @@ impl std::fmt::Debug for Filter {
 }
 
 impl Filter {
-    fn program(&mut self, dlt: i32) -> Result<&pcap::BpfProgram, SourceError> {
+    fn program(&mut self, dlt: i32) -> Result<&pcaprt::BpfProgram, SourceError> {
         if let Some(i) = self.programs.iter().position(|(d, _)| *d == dlt) {
             return Ok(&self.programs[i].1);
         }
-        let compiled = pcap::Capture::dead(pcap::Linktype(crate::capfile::dlt_of_linktype(dlt)))
-            .and_then(|dead| dead.compile(&self.text, true))
-            .map_err(|e| SourceError::Filter {
-                filter: self.text.clone(),
-                reason: format!("{} (for link type {dlt})", reason(&e)),
-            })?;
+        let compiled =
+            pcaprt::Capture::dead(pcaprt::Linktype(crate::capfile::dlt_of_linktype(dlt)))
+                .and_then(|dead| dead.compile(&self.text, true))
+                .map_err(|e| {
+                    super::or_no_libpcap(
+                        e,
+                        || format!("the filter '{}'", self.text),
+                        |e| SourceError::Filter {
+                            filter: self.text.clone(),
+                            reason: format!("{} (for link type {dlt})", reason(&e)),
+                        },
+                    )
+                })?;
         self.programs.push((dlt, compiled));
         let last = self.programs.len() - 1;
         Ok(&self.programs[last].1)
@@ -132,6 +141,7 @@ impl Frames for FileFrames {
                 offset,
             }),
             Next::End => Got::End,
+            Next::Pause => Got::Idle,
             Next::Skipped(fault) | Next::Fatal(fault) => Got::Problem {
                 fatal: fault.fatal,
                 kind: if fault.fatal {
@@ -160,12 +170,12 @@ impl Frames for FileFrames {
         false
     }
 
-    fn savefile(&mut self, path: &Path) -> Result<pcap::Savefile, pcap::Error> {
+    fn savefile(&mut self, path: &Path) -> Result<pcaprt::Savefile, pcaprt::Error> {
         let dlt = crate::capfile::dlt_of_linktype(self.first_dlt());
-        pcap::Capture::dead(pcap::Linktype(dlt))?.savefile(path)
+        pcaprt::Capture::dead(pcaprt::Linktype(dlt))?.savefile(path)
     }
 
-    fn breaker(&mut self) -> Option<pcap::BreakLoop> {
+    fn breaker(&mut self) -> Option<pcaprt::BreakLoop> {
         None
     }
 
@@ -176,7 +186,7 @@ impl Frames for FileFrames {
 
 /// A live capture through libpcap.
 pub(super) struct LiveFrames {
-    cap: pcap::Capture<pcap::Active>,
+    cap: pcaprt::Capture<pcaprt::Active>,
     dlt: i32,
 }
 
@@ -189,13 +199,13 @@ impl std::fmt::Debug for LiveFrames {
 }
 
 impl LiveFrames {
-    pub fn new(cap: pcap::Capture<pcap::Active>) -> LiveFrames {
+    pub fn new(cap: pcaprt::Capture<pcaprt::Active>) -> LiveFrames {
         let dlt = cap.get_datalink().0;
         LiveFrames { cap, dlt }
     }
 
     /// The capture, for the capture thread (once `-w` is open).
-    pub fn into_capture(self) -> pcap::Capture<pcap::Active> {
+    pub fn into_capture(self) -> pcaprt::Capture<pcaprt::Active> {
         self.cap
     }
 }
@@ -216,8 +226,8 @@ impl Frames for LiveFrames {
                 dlt: self.dlt,
                 offset: 0,
             }),
-            Err(pcap::Error::NoMorePackets) => Got::End,
-            Err(pcap::Error::TimeoutExpired) => Got::Timeout,
+            Err(pcaprt::Error::NoMorePackets) => Got::End,
+            Err(pcaprt::Error::TimeoutExpired) => Got::Timeout,
             Err(e) => Got::Problem {
                 kind: DiagnosticKind::CaptureError { reason: reason(&e) },
                 fatal: true,
@@ -233,11 +243,11 @@ impl Frames for LiveFrames {
         true
     }
 
-    fn savefile(&mut self, path: &Path) -> Result<pcap::Savefile, pcap::Error> {
+    fn savefile(&mut self, path: &Path) -> Result<pcaprt::Savefile, pcaprt::Error> {
         self.cap.savefile(path)
     }
 
-    fn breaker(&mut self) -> Option<pcap::BreakLoop> {
+    fn breaker(&mut self) -> Option<pcaprt::BreakLoop> {
         Some(self.cap.breakloop_handle())
     }
 

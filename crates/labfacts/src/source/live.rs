@@ -98,7 +98,7 @@ impl Queue {
     }
 
     /// libpcap's kernel drop count went up since the last poll: note it.
-    fn poll(&mut self, cap: &mut pcap::Capture<pcap::Active>) {
+    fn poll(&mut self, cap: &mut pcaprt::Capture<pcaprt::Active>) {
         let Ok(stats) = cap.stats() else { return };
         if stats.dropped > self.kernel_seen {
             let n = stats.dropped - self.kernel_seen;
@@ -198,7 +198,7 @@ fn micros(ts: &libc::timeval) -> u64 {
 
 /// The capture thread's inputs.
 pub(super) struct Capturer {
-    pub cap: pcap::Capture<pcap::Active>,
+    pub cap: pcaprt::Capture<pcaprt::Active>,
     pub save: Option<save::Copy>,
     pub dlt: i32,
     pub tx: SyncSender<Batch>,
@@ -271,13 +271,13 @@ impl Capturer {
                         q.poll(&mut cap);
                     }
                 }
-                Err(pcap::Error::TimeoutExpired) => {
+                Err(pcaprt::Error::TimeoutExpired) => {
                     q.poll(&mut cap);
                     q.hand_over();
                 }
                 // pcap_breakloop(): Ctrl-C or the analysis ending (the loop's test
                 // stops), or the watcher's nudge to hand over a held batch.
-                Err(pcap::Error::NoMorePackets) => q.hand_over(),
+                Err(pcaprt::Error::NoMorePackets) => q.hand_over(),
                 Err(e) => {
                     last = Some(Item::Problem(super::reason(&e)));
                     break;

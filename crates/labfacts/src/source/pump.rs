@@ -74,6 +74,8 @@ impl Pump<'_> {
             match frames.next_frame()? {
                 Got::Frame(frame) => self.frame(&frame, sink)?,
                 Got::Timeout => continue,
+                // A pipe may now wait for more: what the sink holds goes out first.
+                Got::Idle => sink.flush()?,
                 Got::End => {
                     // End of file, or pcap_breakloop() after Ctrl-C.
                     return Ok(self.source.stop.load(Ordering::SeqCst));
@@ -120,7 +122,7 @@ struct Watcher {
 
 impl Watcher {
     /// Start watching `stop` (only when there is a read to wake).
-    fn start(breaker: Option<pcap::BreakLoop>, stop: &Arc<AtomicBool>) -> Watcher {
+    fn start(breaker: Option<pcaprt::BreakLoop>, stop: &Arc<AtomicBool>) -> Watcher {
         // libpcap 1.10 on Linux ignores the read timeout in immediate mode, so a quiet
         // interface would block next_packet() forever after Ctrl-C: a watcher thread
         // turns the stop flag into pcap_breakloop(), which wakes the blocked read.

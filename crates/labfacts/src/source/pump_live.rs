@@ -17,7 +17,7 @@ use std::thread::JoinHandle;
 /// Live: open `-w`, give up root, start the capture thread, analyse what it hands
 /// over (flushing the sink whenever the queue is empty), then the summary.
 pub(super) fn pump_live(
-    cap: pcap::Capture<pcap::Active>,
+    cap: pcaprt::Capture<pcaprt::Active>,
     source: &SourceOptions,
     extras: &RunExtras,
     options: Options,
@@ -93,7 +93,7 @@ impl Running {
             holding: Arc::new(AtomicBool::new(false)),
             finished: Arc::new(AtomicBool::new(false)),
         };
-        let mut cap = frames.into_capture();
+        let cap = frames.into_capture();
         let breaker = cap.breakloop_handle();
         let capturer = Capturer {
             cap,
@@ -134,7 +134,7 @@ impl Running {
 }
 
 /// Start the watcher thread, which wakes the capture thread's read.
-fn watch(breaker: pcap::BreakLoop, flags: Flags) -> JoinHandle<()> {
+fn watch(breaker: pcaprt::BreakLoop, flags: Flags) -> JoinHandle<()> {
     // libpcap's TPACKET_V3 read waits in poll() without a timeout, so a read on a
     // quiet interface only wakes for pcap_breakloop(): the watcher calls it for
     // Ctrl-C, for the analysis stopping, and when the analysis is idle while the

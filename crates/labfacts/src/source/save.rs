@@ -8,7 +8,7 @@ use crate::event::DiagnosticKind;
 use std::path::{Path, PathBuf};
 
 pub(super) struct Copy {
-    file: pcap::Savefile,
+    file: pcaprt::Savefile,
     path: PathBuf,
     dlt: i32,
     /// Link types already reported as not copied (few).
@@ -31,9 +31,15 @@ impl Copy {
             });
         }
         let dlt = frames.first_dlt();
-        let file = frames.savefile(path).map_err(|e| SourceError::WriteFile {
-            path: shown,
-            reason: reason(&e),
+        let file = frames.savefile(path).map_err(|e| {
+            super::or_no_libpcap(
+                e,
+                || format!("writing '{shown}' (-w)"),
+                |e| SourceError::WriteFile {
+                    path: shown.clone(),
+                    reason: reason(&e),
+                },
+            )
         })?;
         Ok(Copy {
             file,
@@ -57,7 +63,7 @@ impl Copy {
             });
         }
         let secs = frame.ts / 1_000_000;
-        let header = pcap::PacketHeader {
+        let header = pcaprt::PacketHeader {
             ts: libc::timeval {
                 tv_sec: libc::time_t::try_from(secs).unwrap_or(libc::time_t::MAX),
                 tv_usec: libc::suseconds_t::try_from(frame.ts % 1_000_000).unwrap_or(0),
@@ -65,7 +71,7 @@ impl Copy {
             caplen: u32::try_from(frame.data.len()).unwrap_or(u32::MAX),
             len: frame.orig_len,
         };
-        self.file.write(&pcap::Packet::new(&header, frame.data));
+        self.file.write(&pcaprt::Packet::new(&header, frame.data));
         None
     }
 

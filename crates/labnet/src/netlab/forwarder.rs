@@ -8,7 +8,7 @@ use super::frame;
 use super::impair::{Action, Model};
 use super::log::{DirCounters, FrameLog};
 use super::settings::{Dir, Settings};
-use pcap::{Active, Capture, Direction};
+use pcaprt::{Active, Capture, Direction};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -137,7 +137,7 @@ impl Shared {
     }
 }
 
-fn inactive(dev: &str) -> Result<Capture<pcap::Inactive>, String> {
+fn inactive(dev: &str) -> Result<Capture<pcaprt::Inactive>, String> {
     Capture::from_device(dev)
         .map(|c| {
             c.promisc(true)
@@ -183,7 +183,7 @@ pub fn reader(shared: Arc<Shared>, dir: Dir, mut cap: Capture<Active>, dev: Stri
         }
         match cap.next_packet() {
             Ok(packet) => shared.take(dir, packet.data),
-            Err(pcap::Error::TimeoutExpired) => record_kernel_drops(&shared, dir, &mut cap),
+            Err(pcaprt::Error::TimeoutExpired) => record_kernel_drops(&shared, dir, &mut cap),
             Err(e) => {
                 eprintln!("labnet netlab forwarder: reading {dev} failed: {e}; stopping");
                 shared.request_stop();

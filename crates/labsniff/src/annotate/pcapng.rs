@@ -36,8 +36,8 @@ pub fn write<W: Write>(
     verdicts: &Verdicts,
     summary: &str,
 ) -> std::io::Result<Written> {
-    let mut cap =
-        pcap::Capture::from_file_with_precision(input, pcap::Precision::Nano).map_err(io_error)?;
+    let mut cap = pcaprt::Capture::from_file_with_precision(input, pcaprt::Precision::Nano)
+        .map_err(io_error)?;
     if let Some(f) = filter {
         cap.filter(f, true).map_err(io_error)?;
     }
@@ -69,7 +69,7 @@ pub fn write<W: Write>(
     while count.is_none_or(|n| written.frames < n) {
         let packet = match cap.next_packet() {
             Ok(p) => p,
-            Err(pcap::Error::NoMorePackets) => break,
+            Err(pcaprt::Error::NoMorePackets) => break,
             // A file cut inside a record: what came before is written, as read.
             Err(_) => break,
         };

@@ -95,6 +95,12 @@ impl Verdicts {
                     self.add(frame, &crate::words::diagnostic::text_without_frame(d));
                 }
             }
+            Event::Cause(c) => {
+                let text = crate::words::causes::text_without_frames(c);
+                for &frame in &c.frames {
+                    self.add(frame, &text);
+                }
+            }
             Event::Summary(_) | Event::Segment(_) => {}
         }
     }

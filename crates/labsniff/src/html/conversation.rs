@@ -44,9 +44,12 @@ pub fn render(
         .collect();
     findings.extend(explain::findings(
         c,
-        g.analysis_of(c.conv),
-        g.diags_of(c.conv),
-        g.messages_of(c.conv),
+        explain::Facts {
+            analysis: g.analysis_of(c.conv),
+            causes: g.causes_of(c.conv),
+            diags: g.diags_of(c.conv),
+            messages: g.messages_of(c.conv),
+        },
     ));
     if !findings.is_empty() {
         out.push_str("<h3>Explanations</h3>");

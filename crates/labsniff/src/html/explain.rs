@@ -27,14 +27,24 @@ pub struct Finding {
     pub peer_frames: Vec<u64>,
 }
 
+/// What a conversation's findings are made of (labfacts' index of it).
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    pub analysis: &'a [&'a AnalysisEvent],
+    pub causes: &'a [&'a crate::causes::Cause],
+    pub diags: &'a [&'a Diagnostic],
+    pub messages: &'a [&'a MessageEvent],
+}
+
 /// The findings of one conversation, in the text report's order: where it was
-/// captured, the flagged frames, the diagnostics, then the messages.
-pub fn findings(
-    c: &ConversationRecord,
-    analysis: &[&AnalysisEvent],
-    diags: &[&Diagnostic],
-    messages: &[&MessageEvent],
-) -> Vec<Finding> {
+/// captured, the flagged frames, the causes, the diagnostics, then the messages.
+pub fn findings(c: &ConversationRecord, facts: Facts<'_>) -> Vec<Finding> {
+    let Facts {
+        analysis,
+        causes,
+        diags,
+        messages,
+    } = facts;
     let mut out = Vec::new();
     if let Some(t) = &c.tcp {
         if let Some(note) = crate::report::capture_point_note(t) {
@@ -59,6 +69,14 @@ pub fn findings(
         });
     }
     more(&mut out, analysis.len(), "flagged frames");
+    for cause in causes {
+        out.push(Finding {
+            what: "cause",
+            text: crate::words::causes::text_without_frames(cause),
+            frames: cause.frames.clone(),
+            peer_frames: Vec::new(),
+        });
+    }
     for d in diags.iter().take(FINDINGS_PER_KIND) {
         out.push(Finding {
             what: "diagnostic",

@@ -73,6 +73,13 @@ fn header(out: &mut String, g: &Gathered<'_>, title: &str) {
             text(&crate::words::diagnostic::text(d))
         );
     }
+    for cause in &g.capture_causes {
+        let _ = write!(
+            out,
+            "<p class=\"cause\">{}</p>",
+            text(&crate::words::causes::text(cause))
+        );
+    }
     let notes = crate::report::capture_notes_plain(g);
     if !notes.is_empty() {
         out.push_str("<ul class=\"notes\">");

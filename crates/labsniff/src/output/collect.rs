@@ -118,7 +118,8 @@ impl Sink for CollectSink {
                 }
                 self.segments += 1;
             }
-            Event::Conversation(_) | Event::Summary(_) => {}
+            // Few: at most one of each kind per conversation and direction.
+            Event::Conversation(_) | Event::Summary(_) | Event::Cause(_) => {}
         }
         self.events.push(event);
         Ok(())

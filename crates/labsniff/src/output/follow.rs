@@ -33,6 +33,7 @@ impl<W: Write> Sink for FollowSink<W> {
         match &event {
             Event::Message(m) => self.lines.message_line(m)?,
             Event::Analysis(a) => self.lines.note_line(&crate::report::analysis_text(a))?,
+            Event::Cause(c) => self.lines.note_line(&crate::words::causes::text(c))?,
             _ => {}
         }
         self.collected.emit(event)

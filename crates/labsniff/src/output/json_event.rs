@@ -20,6 +20,7 @@ enum JsonEvent<'a> {
     Message(&'a MessageEvent),
     Analysis(AnalysisJson<'a>),
     Segment(&'a SegmentEvent),
+    Cause(CauseJson<'a>),
     Conversation(&'a ConversationRecord),
     Diagnostic(DiagnosticJson<'a>),
     Summary(&'a Summary),
@@ -31,6 +32,11 @@ impl<'a> From<&'a Event> for JsonEvent<'a> {
             Event::Message(m) => JsonEvent::Message(m),
             Event::Analysis(a) => JsonEvent::Analysis(AnalysisJson(a)),
             Event::Segment(s) => JsonEvent::Segment(s),
+            Event::Cause(c) => JsonEvent::Cause(CauseJson {
+                text: crate::words::causes::text(c),
+                filter: crate::words::causes::filter(c),
+                cause: c,
+            }),
             Event::Conversation(c) => JsonEvent::Conversation(c),
             Event::Diagnostic(d) => JsonEvent::Diagnostic(DiagnosticJson(d)),
             Event::Summary(s) => JsonEvent::Summary(s),
@@ -67,6 +73,15 @@ impl Serialize for AnalysisJson<'_> {
         m.serialize_entry("capture_dropped_before", &a.capture_dropped_before)?;
         m.end()
     }
+}
+
+/// A cause's facts (its kind's fields after `code`), its sentence and its filter.
+#[derive(Serialize)]
+struct CauseJson<'a> {
+    #[serde(flatten)]
+    cause: &'a labfacts::causes::Cause,
+    text: String,
+    filter: String,
 }
 
 struct DiagnosticJson<'a>(&'a Diagnostic);

@@ -213,7 +213,7 @@ impl<W: Write> Sink for PlainSink<W> {
             }
             Event::Summary(s) => self.summary(&s)?,
             // The per-message listing shows messages; the report shows these.
-            Event::Analysis(_) | Event::Segment(_) => {}
+            Event::Analysis(_) | Event::Segment(_) | Event::Cause(_) => {}
         }
         Ok(())
     }

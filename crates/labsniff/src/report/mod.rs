@@ -8,6 +8,7 @@
 //! - Each section has its own file; [`words`] holds the phrasing they share.
 
 mod bytes;
+mod causes;
 mod diagnostics;
 mod echoes;
 mod flow;
@@ -295,6 +296,7 @@ fn conversation(
     if conv.tcp.is_some() {
         out.push_str(&handshake::section(conv, style));
         out.push_str(&loss::section(conv, g.analysis_of(conv.conv), style));
+        out.push_str(&causes::section(g.causes_of(conv.conv), style));
     }
     let messages = g.messages_of(conv.conv);
     let byte_map = byte_map_wanted(g, conv, &mut said.mapped);

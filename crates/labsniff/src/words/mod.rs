@@ -15,6 +15,7 @@
 //! `report::words` is this module plus the report's section titles (which need the
 //! report's `Style`).
 
+pub mod causes;
 mod concurrency;
 pub mod diagnostic;
 mod dissect;

@@ -1,0 +1,76 @@
+//! Causes the packets prove, beyond Wireshark's flags: why a segment is larger than
+//! the MSS, why a window stalled, what drew an RST, what an ICMP error answers. Each
+//! cause is a fact with its evidence frames and how sure the packets make it; the
+//! words are the `labsniff` crate's (`words::causes`).
+//!
+//! A conversation holds one [`Trackers`], fed every TCP segment (cheap checks, fixed
+//! state), and says its causes when it finishes.
+
+use crate::event::{Dir, TcpDetails};
+use crate::packet::TcpSegment;
+
+pub use crate::event::cause::{Cause, CauseKind, Certainty, FRAMES_KEPT};
+
+mod offload;
+
+/// A cause of conversation `conv`, in direction `dir`.
+fn cause(
+    conv: Conv<'_>,
+    dir: Dir,
+    frames: Vec<u64>,
+    certainty: Certainty,
+    kind: CauseKind,
+) -> Cause {
+    Cause {
+        conv: Some(conv.id),
+        tcp_stream: conv.tcp_stream,
+        dir: Some(dir),
+        frames,
+        certainty,
+        kind,
+    }
+}
+
+/// A segment as the trackers see it.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentSeen<'s, 'a> {
+    pub frame: u64,
+    pub ts: crate::packet::Micros,
+    pub dir: Dir,
+    pub seg: &'s TcpSegment<'a>,
+}
+
+/// The conversation a cause is about, as the trackers' `finish` sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Conv<'a> {
+    pub id: u64,
+    pub tcp_stream: Option<u64>,
+    pub details: &'a TcpDetails,
+}
+
+/// One conversation's cause trackers.
+#[derive(Debug, Default)]
+pub struct Trackers {
+    over_mss: [offload::OverMss; 2],
+}
+
+impl Trackers {
+    /// Every TCP segment of the conversation, after its handshake facts are recorded.
+    pub fn segment(&mut self, s: &SegmentSeen<'_, '_>, details: &TcpDetails) {
+        self.over_mss[s.dir.index()].segment(s, details);
+    }
+
+    /// The causes found, when the conversation finishes.
+    pub fn finish(&self, conv: Conv<'_>, out: &mut Vec<Cause>) {
+        for dir in Dir::BOTH {
+            out.extend(self.over_mss[dir.index()].cause(conv, dir));
+        }
+    }
+}
+
+/// Keep `frame` as evidence if there is room.
+fn keep(frames: &mut Vec<u64>, frame: u64) {
+    if frames.len() < FRAMES_KEPT {
+        frames.push(frame);
+    }
+}
