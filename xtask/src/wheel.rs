@@ -166,14 +166,73 @@ fn check_wheel(wheel: &Path) -> Result<()> {
         }
         eprintln!("xtask: {what}: the release build's report, byte for byte");
     }
-    run(
-        "installed labnet --help",
-        Command::new(&labnet)
-            .arg("--help")
-            .stdout(std::process::Stdio::null()),
-    )?;
+    v3_echo(&labnet)?;
     eprintln!("xtask: the wheel installs and runs");
     Ok(())
+}
+
+/// The installed labnet: a v3 server on loopback and a client exchanging one message.
+fn v3_echo(labnet: &Path) -> Result<()> {
+    use std::io::{BufRead, BufReader};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let port_arg = port.to_string();
+    let mut server = Command::new(labnet)
+        .args([
+            "tcp-server",
+            "--model",
+            "threads",
+            "--proto",
+            "v3",
+            "--bind",
+            "127.0.0.1",
+        ])
+        .args(["--port", &port_arg])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .context("installed labnet tcp-server")?;
+    let result = (|| -> Result<()> {
+        let out = server.stdout.take().context("server stdout")?;
+        // Wait (bounded) for the server's "listening on" line, not a fixed sleep.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                if line.contains("listening on") {
+                    let _ = tx.send(());
+                }
+            }
+        });
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .context("installed labnet tcp-server did not say it was listening within 10 s")?;
+        let client = Command::new(labnet)
+            .args([
+                "tcp-client",
+                "--proto",
+                "v3",
+                "--ip",
+                "127.0.0.1",
+                "--port",
+                &port_arg,
+            ])
+            .args(["-m", "hello from the wheel"])
+            .output()
+            .context("installed labnet tcp-client")?;
+        let said = String::from_utf8_lossy(&client.stdout);
+        let echo = "echo v3 version=1 order=1 size=20 payload=\"hello from the wheel\"";
+        if !client.status.success() || !said.contains(echo) {
+            bail!(
+                "installed labnet tcp-client: exit {}: {said}",
+                client.status
+            );
+        }
+        eprintln!("xtask: installed labnet tcp-server and tcp-client exchanged a v3 message");
+        Ok(())
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    result
 }
 
 /// Hide libpcap (bind-mount /dev/null over each of its shared objects), then run "$@".

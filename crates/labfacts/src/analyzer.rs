@@ -122,10 +122,13 @@ pub struct Analyzer {
     census: crate::port_census::PortCensus,
     /// Frames the live capture dropped, and which frames follow them.
     drops: drops::Drops,
+    /// Identical frame faults: said a few times, then counted.
+    repeats: repeats::Repeats,
 }
 
 mod drops;
 mod fragments;
+mod repeats;
 pub use drops::{CaptureDrop, DROP_WINDOW_FRAMES};
 
 /// Wireshark's `tcp.stream` numbering: every TCP conversation in the capture, on any
@@ -217,6 +220,7 @@ impl Analyzer {
             undecoded: Default::default(),
             census: Default::default(),
             drops: Default::default(),
+            repeats: Default::default(),
         }
     }
 
@@ -266,6 +270,7 @@ impl Analyzer {
                 None => match packet::decode_frame_general(kind, number, ts, data) {
                     Ok(Decoded::Packet(pkt)) => self.packet(&pkt, &[], Some(sink))?,
                     Ok(Decoded::Fragment(frag)) => self.fragment(&frag, number, ts)?,
+                    Ok(Decoded::IcmpError(e)) => self.icmp_error(&e),
                     Ok(Decoded::Other) => {}
                     Err(LinkError::Undecoded(what)) => self.undecoded.add(what, number),
                     Err(e) => self.frame_error(number, &e, data.len(), orig_len),
@@ -295,7 +300,9 @@ impl Analyzer {
         sink: &mut S,
     ) -> std::io::Result<()> {
         let frame = self.frames + 1;
-        self.push_diag(Severity::Error, Some(frame), kind);
+        if self.repeats.admit(Severity::Error, frame, &kind) {
+            self.push_diag(Severity::Error, Some(frame), kind);
+        }
         self.drain(sink)
     }
 
@@ -312,6 +319,9 @@ impl Analyzer {
         self.report_dropped(self.frames);
         if self.frames == 0 {
             self.push_diag(Severity::Note, None, DiagnosticKind::EmptyCapture);
+        }
+        for (severity, frame, kind) in self.repeats.summaries() {
+            self.push_diag(severity, Some(frame), kind);
         }
         let undecoded: Vec<_> = self.undecoded.met().collect();
         for (what, frames, first) in undecoded {
@@ -367,7 +377,9 @@ impl Analyzer {
             captured,
             orig_len,
         };
-        self.push_diag(Severity::Warning, Some(frame), kind);
+        if self.repeats.admit(Severity::Warning, frame, &kind) {
+            self.push_diag(Severity::Warning, Some(frame), kind);
+        }
     }
 
     /// Inlined: almost every frame leaves nothing queued, and then this is one test,
@@ -481,6 +493,24 @@ impl Analyzer {
             }
         }
         Ok(())
+    }
+
+    /// An ICMP error: to the open lab conversation of the packet it quotes (an error
+    /// about any other packet is left alone).
+    fn icmp_error(&mut self, e: &packet::icmp::IcmpError) {
+        let q = &e.quoted;
+        let port = self.options.port;
+        if q.src.port() != port && q.dst.port() != port {
+            return;
+        }
+        let transport = if q.tcp {
+            TransportKind::Tcp
+        } else {
+            TransportKind::Udp
+        };
+        if let Some(conv) = self.open.get_mut(&flow_key(transport, q.src, q.dst)) {
+            conv.icmp_error(e);
+        }
     }
 
     fn open_conversation(

@@ -11,7 +11,10 @@ use crate::packet::TcpSegment;
 
 pub use crate::event::cause::{Cause, CauseKind, Certainty, FRAMES_KEPT};
 
+mod icmp;
 mod offload;
+mod rst;
+mod syn;
 
 /// A cause of conversation `conv`, in direction `dir`.
 fn cause(
@@ -48,16 +51,61 @@ pub struct Conv<'a> {
     pub details: &'a TcpDetails,
 }
 
+/// What the network-side causes (ICMP errors) need of their conversation beyond
+/// [`Conv`].
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoints {
+    pub transport: crate::event::TransportKind,
+    pub client: std::net::SocketAddr,
+    pub server: std::net::SocketAddr,
+    /// The server sent at least one frame captured.
+    pub server_answered: bool,
+}
+
 /// One conversation's cause trackers.
 #[derive(Debug, Default)]
 pub struct Trackers {
     over_mss: [offload::OverMss; 2],
+    /// The last frames of each direction (an ICMP error names the one it answers).
+    recent: [icmp::Recent; 2],
+    /// ICMP errors answering this conversation (rare: boxed).
+    icmp: Option<Box<icmp::IcmpErrors>>,
+    rst: rst::RstTrigger,
+    handshake: Box<syn::Handshake>,
 }
 
 impl Trackers {
     /// Every TCP segment of the conversation, after its handshake facts are recorded.
     pub fn segment(&mut self, s: &SegmentSeen<'_, '_>, details: &TcpDetails) {
         self.over_mss[s.dir.index()].segment(s, details);
+        self.recent[s.dir.index()].push(s.frame, s.seg.seq);
+        self.rst.segment(s);
+        self.handshake.segment(s);
+    }
+
+    /// A UDP datagram of the conversation.
+    pub fn datagram(&mut self, dir: Dir, frame: u64) {
+        self.recent[dir.index()].push(frame, 0);
+    }
+
+    /// An ICMP error quoting a packet of the conversation sent in `dir`.
+    pub fn icmp_error(&mut self, e: &crate::packet::icmp::IcmpError, dir: Dir) {
+        let recent = self.recent[dir.index()];
+        self.icmp
+            .get_or_insert_with(Box::default)
+            .error(e, dir, &recent);
+    }
+
+    /// The network-side causes (ICMP errors, the RST's trigger, the handshake at the
+    /// server), when the conversation finishes.
+    pub fn finish_net(&self, conv: Conv<'_>, ends: &Endpoints, out: &mut Vec<Cause>) {
+        if let Some(icmp) = &self.icmp {
+            icmp.causes(conv, ends, out);
+        }
+        if ends.transport == crate::event::TransportKind::Tcp {
+            self.handshake.causes(conv, out);
+            out.extend(self.rst.cause(conv));
+        }
     }
 
     /// The causes found, when the conversation finishes.

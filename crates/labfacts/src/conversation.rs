@@ -222,6 +222,7 @@ impl Conversation {
             }));
         }
         self.payload_seen(dir, pkt);
+        self.causes.datagram(dir, pkt.frame);
         let offset = self.bytes[dir.index()];
         self.bytes[dir.index()] += payload.len() as u64;
         let one = [pkt.frame];
@@ -274,6 +275,14 @@ impl Conversation {
             return true;
         }
         self.both_fins_acked()
+    }
+}
+
+impl Conversation {
+    /// An ICMP error quoting a packet of this conversation (from `quoted_src`).
+    pub fn icmp_error(&mut self, e: &crate::packet::icmp::IcmpError) {
+        let dir = self.dir_of(e.quoted.src);
+        self.causes.icmp_error(e, dir);
     }
 }
 

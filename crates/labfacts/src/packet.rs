@@ -85,6 +85,7 @@ impl Packet<'_> {
 }
 
 mod fast;
+pub mod icmp;
 
 /// What a frame holds, for the analyzer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,7 +95,10 @@ pub enum Decoded<'a> {
     /// An IP fragment (IPv4 with MF or an offset, IPv6 with a fragmenting Fragment
     /// header): for [`crate::defrag`]; its transport header, if any, is not decoded.
     Fragment(crate::defrag::Fragment<'a>),
-    /// Not TCP/UDP over IP (ARP, ICMP, ...): nothing to report.
+    /// An ICMP or ICMPv6 error quoting a TCP or UDP packet: for the conversation of the
+    /// packet it answers.
+    IcmpError(icmp::IcmpError),
+    /// Not TCP/UDP over IP (ARP, other ICMP, ...): nothing to report.
     Other,
 }
 
@@ -109,7 +113,7 @@ pub fn decode(
 ) -> Result<Option<Packet<'_>>, LinkError> {
     match decode_frame(kind, frame, ts, data)? {
         Decoded::Packet(p) => Ok(Some(p)),
-        Decoded::Fragment(_) | Decoded::Other => Ok(None),
+        Decoded::Fragment(_) | Decoded::IcmpError(_) | Decoded::Other => Ok(None),
     }
 }
 
@@ -154,7 +158,7 @@ pub fn decode_general(
 ) -> Result<Option<Packet<'_>>, LinkError> {
     match decode_any(kind, frame, ts, data)? {
         Decoded::Packet(p) => Ok(Some(p)),
-        Decoded::Fragment(_) | Decoded::Other => Ok(None),
+        Decoded::Fragment(_) | Decoded::IcmpError(_) | Decoded::Other => Ok(None),
     }
 }
 
@@ -199,6 +203,9 @@ fn decode_any(
     let Some((src_ip, dst_ip, missing)) = addresses(sliced.net.as_ref()) else {
         return stopped(sliced.stop_err);
     };
+    if let Some(error) = icmp_error(sliced.net.as_ref(), frame, ts, src_ip) {
+        return Ok(Decoded::IcmpError(error));
+    }
     let Some(transport) = transport(sliced.transport.as_ref(), missing) else {
         return stopped(sliced.stop_err);
     };
@@ -223,6 +230,29 @@ fn fragment_at(net: Option<&LaxNetSlice<'_>>, data: &[u8]) -> Option<usize> {
         }
         _ => None,
     }
+}
+
+/// An ICMP or ICMPv6 error in the IP payload (as far as captured), sent by `reporter`.
+fn icmp_error(
+    net: Option<&LaxNetSlice<'_>>,
+    frame: u64,
+    ts: Micros,
+    reporter: IpAddr,
+) -> Option<icmp::IcmpError> {
+    let (payload, v6) = match net {
+        Some(LaxNetSlice::Ipv4(ip)) => (ip.payload(), false),
+        Some(LaxNetSlice::Ipv6(ip)) => (ip.payload(), true),
+        _ => return None,
+    };
+    let wanted = if v6 {
+        etherparse::IpNumber::IPV6_ICMP
+    } else {
+        etherparse::IpNumber::ICMP
+    };
+    if payload.ip_number != wanted {
+        return None;
+    }
+    icmp::parse(frame, ts, reporter, v6, payload.payload)
 }
 
 /// The IP source and destination, and the bytes of the IP packet that the capture

@@ -293,7 +293,7 @@ fn open_live(
     let filter = source
         .filter
         .clone()
-        .unwrap_or_else(|| format!("port {}", options.port));
+        .unwrap_or_else(|| default_filter(options.port));
     cap.filter(&filter, true).map_err(|e| SourceError::Filter {
         filter: filter.clone(),
         reason: reason(&e),
@@ -339,3 +339,20 @@ mod live;
 mod pump;
 mod pump_live;
 mod save;
+
+/// The live capture's default filter: the lab port, and the ICMP errors (destination
+/// unreachable, time exceeded; ICMPv6 unreachable, packet too big, time exceeded)
+/// whose quoted header has the lab port as its source or destination port (an ICMP
+/// error's own header has no port, so `port N` alone drops them). ICMPv6 is read
+/// without extension headers (the quote's ports at fixed offsets).
+pub fn default_filter(port: u16) -> String {
+    let v4 = format!(
+        "(icmp and (icmp[0] = 3 or icmp[0] = 11) and (icmp[(icmp[8] & 15) * 4 + 8 : 2] = {port} \
+         or icmp[(icmp[8] & 15) * 4 + 10 : 2] = {port}))"
+    );
+    let v6 = format!(
+        "(icmp6 and ip6[6] = 58 and ip6[40] >= 1 and ip6[40] <= 3 and (ip6[88:2] = {port} or \
+         ip6[90:2] = {port}))"
+    );
+    format!("port {port} or {v4} or {v6}")
+}

@@ -8,6 +8,24 @@ use std::net::SocketAddr;
 pub enum NetError {
     #[error("cannot bind {addr}: {}", plain(source))]
     Bind { addr: SocketAddr, source: io::Error },
+    #[error(
+        "cannot bind {addr}: address already in use: {}; stop it, or give this server another \
+         port (--port {}, and the same --port to its clients)",
+        match holder {
+            Some(h) => format!("process {} ({}) has it", h.pid, h.command),
+            None => format!(
+                "another program has it (ss -{}lnp 'sport = :{}' shows which)",
+                if *udp { "u" } else { "t" },
+                addr.port()
+            ),
+        },
+        addr.port().wrapping_add(1).max(1)
+    )]
+    BindInUse {
+        addr: SocketAddr,
+        udp: bool,
+        holder: Option<crate::holder::Holder>,
+    },
     #[error("cannot connect to {addr}: {}", plain(source))]
     Connect { addr: SocketAddr, source: io::Error },
     #[error("{what} on {addr} failed: {}", plain(source))]
@@ -107,6 +125,7 @@ impl NetError {
                 K::AddrNotAvailable => exit::ADDRESS_NOT_AVAILABLE,
                 _ => exit::RUNTIME,
             },
+            NetError::BindInUse { .. } => exit::ADDRESS_IN_USE,
             NetError::Connect { source, .. } => match source.kind() {
                 K::PermissionDenied => exit::PERMISSION_DENIED,
                 _ => exit::CANNOT_CONNECT,
@@ -163,6 +182,33 @@ mod tests {
             e.to_string(),
             "cannot bind 0.0.0.0:5005: address already in use"
         );
+    }
+
+    #[test]
+    fn in_use_names_the_holder_and_another_port() {
+        let e = NetError::BindInUse {
+            addr: "0.0.0.0:5005".parse().unwrap(),
+            udp: false,
+            holder: Some(crate::holder::Holder {
+                pid: 4321,
+                command: "python3 serverTCP.py".into(),
+            }),
+        };
+        assert_eq!(
+            e.to_string(),
+            "cannot bind 0.0.0.0:5005: address already in use: process 4321 (python3 serverTCP.py) \
+             has it; stop it, or give this server another port (--port 5006, and the same --port \
+             to its clients)"
+        );
+        let e = NetError::BindInUse {
+            addr: "0.0.0.0:5005".parse().unwrap(),
+            udp: true,
+            holder: None,
+        };
+        assert!(e
+            .to_string()
+            .contains("another program has it (ss -ulnp 'sport = :5005' shows which)"));
+        assert_eq!(e.exit_code(), exit::ADDRESS_IN_USE);
     }
 
     #[test]

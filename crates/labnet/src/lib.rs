@@ -11,6 +11,7 @@ pub mod cli;
 pub mod client;
 pub mod connection;
 pub mod error;
+pub mod holder;
 pub mod log;
 pub mod netlab;
 pub mod rlimit;

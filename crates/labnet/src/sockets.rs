@@ -19,6 +19,19 @@ fn new_socket(addr: SocketAddr, ty: Type, proto: Protocol) -> Result<Socket, Net
     Ok(socket)
 }
 
+/// The bind error: "in use" names who holds the port.
+fn bind_failed(addr: SocketAddr, udp: bool, source: std::io::Error) -> NetError {
+    if source.kind() == std::io::ErrorKind::AddrInUse {
+        NetError::BindInUse {
+            addr,
+            udp,
+            holder: crate::holder::holder(addr.port(), udp),
+        }
+    } else {
+        NetError::Bind { addr, source }
+    }
+}
+
 /// A TCP listener on `addr`, as Python's `socket.bind` + `listen` would make it.
 pub fn tcp_listener(addr: SocketAddr) -> Result<TcpListener, NetError> {
     let bind_err = |source| NetError::Bind { addr, source };
@@ -26,7 +39,9 @@ pub fn tcp_listener(addr: SocketAddr) -> Result<TcpListener, NetError> {
     // Restarting the server right after stopping it must not fail on TIME_WAIT
     // connections; on Linux this still refuses a second live listener.
     socket.set_reuse_address(true).map_err(bind_err)?;
-    socket.bind(&addr.into()).map_err(bind_err)?;
+    socket
+        .bind(&addr.into())
+        .map_err(|e| bind_failed(addr, false, e))?;
     socket.listen(BACKLOG).map_err(bind_err)?;
     Ok(socket.into())
 }
@@ -53,9 +68,10 @@ pub fn nonblocking_tcp_listener(addr: SocketAddr) -> Result<(TcpListener, Socket
 
 /// A UDP socket bound to `addr`.
 pub fn udp_socket(addr: SocketAddr) -> Result<UdpSocket, NetError> {
-    let bind_err = |source| NetError::Bind { addr, source };
     let socket = new_socket(addr, Type::DGRAM, Protocol::UDP)?;
-    socket.bind(&addr.into()).map_err(bind_err)?;
+    socket
+        .bind(&addr.into())
+        .map_err(|e| bind_failed(addr, true, e))?;
     Ok(socket.into())
 }
 

@@ -730,12 +730,13 @@ fn bad_invocations_are_one_line_with_a_documented_exit_code() {
         "--port",
         &port,
     ];
-    assert_eq!(
-        stderr_line(&busy),
-        (
-            Some(3),
-            format!("labnet: cannot bind 127.0.0.1:{port}: address already in use")
-        )
+    let (code, line) = stderr_line(&busy);
+    assert_eq!(code, Some(3), "{line}");
+    assert!(
+        line.starts_with(&format!(
+            "labnet: cannot bind 127.0.0.1:{port}: address already in use: "
+        )),
+        "{line}"
     );
     // 192.0.2.1 (TEST-NET-1) is on no interface of this machine; with
     // net.ipv4.ip_nonlocal_bind=1 the bind would succeed and the server would run.
@@ -766,12 +767,15 @@ fn bad_invocations_are_one_line_with_a_documented_exit_code() {
     // A UDP port already taken.
     let udp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     let udp_port = udp.local_addr().unwrap().port().to_string();
-    assert_eq!(
-        stderr_line(&["udp-server", "--bind", "127.0.0.1", "--port", &udp_port]),
-        (
-            Some(3),
-            format!("labnet: cannot bind 127.0.0.1:{udp_port}: address already in use")
-        )
+    // This test process holds it: named by its pid.
+    let (code, line) = stderr_line(&["udp-server", "--bind", "127.0.0.1", "--port", &udp_port]);
+    assert_eq!(code, Some(3), "{line}");
+    assert!(
+        line.starts_with(&format!(
+            "labnet: cannot bind 127.0.0.1:{udp_port}: address already in use: process {} (",
+            std::process::id()
+        )),
+        "{line}"
     );
     // A port nobody listens on: bound and released just now.
     let free_port = std::net::TcpListener::bind("127.0.0.1:0")

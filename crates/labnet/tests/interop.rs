@@ -271,13 +271,20 @@ fn busy_port_is_one_line_and_exit_code_1() {
         &server.port(),
     ]);
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(
-        String::from_utf8_lossy(&out.stderr),
-        format!(
-            "labnet: cannot bind 127.0.0.1:{}: address already in use\n",
-            server.port()
-        )
+    // The holder (the first server) is named, with another port to use.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let port = server.port();
+    assert!(
+        err.starts_with(&format!(
+            "labnet: cannot bind 127.0.0.1:{port}: address already in use: process "
+        )),
+        "{err}"
     );
+    assert!(
+        err.contains("labnet tcp-server") && err.contains("another port (--port "),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
     let usage = labnet(&["tcp-server", "--model", "forks", "--proto", "text"]);
     assert_eq!(usage.status.code(), Some(2));
 }

@@ -210,7 +210,7 @@ fn run_extras(cli: &Cli, live: bool) -> RunExtras {
 
 /// `labsniff grade`: every file through the normal analysis, one row each.
 fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
-    use labsniff::grade::{expand, grade_file, output};
+    use labsniff::grade::{expand, grade_all, output, Limits};
     let style = Style::detect();
     let mut out = BufWriter::new(std::io::stdout().lock());
     let Some(exercise) = args.exercise else {
@@ -220,21 +220,34 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
     };
     let files = expand(&args.files);
     let mut grades = Vec::with_capacity(files.len());
+    let limits = Limits {
+        max_frames: args.max_frames,
+        max_seconds: args.max_seconds,
+    };
     let mut pages = Vec::new();
-    for (i, file) in files.iter().enumerate() {
-        let g = match &args.html {
-            Some(class) => {
-                let (g, events) = labsniff::grade::grade_file_with(file, exercise, args.port, true);
-                pages.push(capture_page(class, i, file, &events));
-                g
+    {
+        let mut done = |g: labsniff::grade::Grade| -> std::io::Result<()> {
+            if args.json {
+                // Streamed, in the files' order: a teacher piping 100 files sees each as
+                // soon as it and those before it are graded.
+                out.write_all(output::json(std::slice::from_ref(&g)).as_bytes())?;
             }
-            None => grade_file(file, exercise, args.port),
+            grades.push(g);
+            Ok(())
         };
-        if args.json {
-            // Streamed: a teacher piping 100 files sees each as it is graded.
-            out.write_all(output::json(std::slice::from_ref(&g)).as_bytes())?;
+        match &args.html {
+            // With the pages: one file at a time (each page is written, then its
+            // events dropped).
+            Some(class) => {
+                for (i, file) in files.iter().enumerate() {
+                    let (g, events) =
+                        labsniff::grade::grade_file_with(file, exercise, args.port, limits, true);
+                    pages.push(capture_page(class, i, file, &events));
+                    done(g)?;
+                }
+            }
+            None => grade_all(&files, exercise, args.port, limits, &mut done)?,
         }
-        grades.push(g);
     }
     if args.csv {
         out.write_all(output::csv(exercise, &grades).as_bytes())?;

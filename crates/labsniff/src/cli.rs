@@ -32,12 +32,9 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
     /// Capture live on this interface (`any` for all, `lo` for loopback).
-    #[arg(
-        short = 'i',
-        long = "interface",
-        required_unless_present = "read",
-        conflicts_with = "read"
-    )]
+    // Not `required_unless_present = "read"`: clap would then ask for --interface
+    // alone; main says that either -r or -i is needed.
+    #[arg(short = 'i', long = "interface", conflicts_with = "read")]
     pub interface: Option<String>,
     /// Read a pcap or pcapng capture file.
     #[arg(short = 'r', long = "read", value_name = "FILE")]
@@ -161,7 +158,13 @@ pub struct GradeArgs {
     /// The lab port.
     #[arg(long, default_value_t = labproto::LAB_PORT, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,
-    /// Capture files (pcap or pcapng) or folders of them.
+    /// Frames read per file at most; a file cut short fails `readable`, saying so.
+    #[arg(long, default_value_t = labsniff::grade::Limits::default().max_frames, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_frames: u64,
+    /// Seconds of reading per file at most; a file cut short fails `readable`.
+    #[arg(long, default_value_t = labsniff::grade::Limits::default().max_seconds, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_seconds: u64,
+    /// Capture files (pcap or pcapng) or folders of them (graded on every core).
     #[arg(value_name = "FILE", required_unless_present = "list")]
     pub files: Vec<PathBuf>,
 }

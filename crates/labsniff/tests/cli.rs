@@ -1779,3 +1779,37 @@ fn half_open_and_midstream_conversations_have_zeek_states() {
         vec![msg("c2s", None, "midstream"), msg("s2c", None, "midstream")]
     );
 }
+
+#[test]
+fn no_input_names_both_ways_in() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsniff"))
+        .output()
+        .expect("labsniff");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("-r FILE") && err.contains("-i INTERFACE"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_interface_lists_the_ones_that_exist() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsniff"))
+        .args(["-i", "labnodev0"])
+        .output()
+        .expect("labsniff");
+    let err = String::from_utf8_lossy(&out.stderr);
+    if err.contains("needs libpcap") || err.contains("not permitted") || err.contains("permission")
+    {
+        // Without libpcap or capture rights the error says that instead (exit 12 or 4).
+        assert!(err.contains("sudo"), "{err}");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(7), "{err}");
+    assert!(
+        err.contains("the interfaces here are") && err.contains("lo"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}

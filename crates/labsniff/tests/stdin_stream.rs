@@ -167,3 +167,68 @@ fn a_pipe_that_stays_open_gets_its_messages_before_it_ends() {
         .last()
         .is_some_and(|l| l.contains("\"type\":\"summary\"")));
 }
+
+#[test]
+fn a_named_pipe_gives_the_files_lines() {
+    let path = fixture("fast_retransmit.server.pcap");
+    let bytes = std::fs::read(&path).expect("fixture");
+    let dir = std::env::temp_dir().join(format!("labsniff-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let fifo = dir.join("capture.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        println!("skipped: mkfifo failed");
+        return;
+    }
+    // The writer blocks in open() until labsniff opens the FIFO for reading.
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            if let Ok(mut f) = std::fs::OpenOptions::new().write(true).open(&fifo) {
+                let _ = f.write_all(&bytes);
+            }
+        })
+    };
+    let piped = labsniff()
+        .args(["-r".as_ref(), fifo.as_os_str(), "--json".as_ref()])
+        .output()
+        .expect("labsniff");
+    writer.join().expect("writer");
+    let file = labsniff()
+        .args(["-r".as_ref(), path.as_os_str(), "--json".as_ref()])
+        .output()
+        .expect("labsniff");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let (a, b) = (
+        lines_but_summary(&piped.stdout),
+        lines_but_summary(&file.stdout),
+    );
+    assert!(a.len() > 10);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn dev_zero_and_a_directory_get_their_own_errors() {
+    let zero = labsniff()
+        .args(["-r", "/dev/zero"])
+        .output()
+        .expect("labsniff");
+    let err = String::from_utf8_lossy(&zero.stderr);
+    assert!(
+        err.contains("'/dev/zero': it is a character device, and what came is no capture: unknown file format"),
+        "{err}"
+    );
+    assert_eq!(zero.status.code(), Some(6));
+    let dir = labsniff()
+        .args(["-r", env!("CARGO_MANIFEST_DIR")])
+        .output()
+        .expect("labsniff");
+    let err = String::from_utf8_lossy(&dir.stderr);
+    assert!(err.contains("it is a directory"), "{err}");
+    assert_eq!(dir.status.code(), Some(5));
+}

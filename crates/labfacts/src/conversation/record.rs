@@ -11,14 +11,23 @@ impl Conversation {
     pub fn finish(mut self, frame: u64, out: &mut Out<'_>) -> ConversationRecord {
         self.flush_streams(frame, out);
         self.dissector.finish(frame, out);
+        let mut causes = Vec::new();
+        let conv = crate::causes::Conv {
+            id: self.id,
+            tcp_stream: self.cold.tcp_stream,
+            details: &self.cold.details,
+        };
         if self.transport == TransportKind::Tcp {
-            let mut causes = Vec::new();
-            let conv = crate::causes::Conv {
-                id: self.id,
-                tcp_stream: self.cold.tcp_stream,
-                details: &self.cold.details,
-            };
             self.causes.finish(conv, &mut causes);
+        }
+        let ends = crate::causes::Endpoints {
+            transport: self.transport,
+            client: self.client,
+            server: self.server,
+            server_answered: self.frames[1] > 0,
+        };
+        self.causes.finish_net(conv, &ends, &mut causes);
+        {
             for cause in causes {
                 out.push(Event::Cause(cause));
             }

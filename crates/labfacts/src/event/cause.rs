@@ -1,8 +1,10 @@
 //! A cause the packets prove, as a fact (found by [`crate::causes`]; said by the
 //! `labsniff` crate's `words::causes`).
 
-use super::{CapturePoint, Dir};
+use super::{CapturePoint, Dir, TransportKind};
+pub use crate::packet::icmp::IcmpKind;
 use serde::Serialize;
+use std::net::IpAddr;
 
 /// How far the packets go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,6 +56,86 @@ pub enum CauseKind {
         /// Where the capture was made, as the handshake showed.
         capture_point: CapturePoint,
     },
+    /// ICMP (or ICMPv6) errors answering packets of this conversation (`frames`: the
+    /// ICMP frames; `dir`: the direction of the packets they answer).
+    IcmpError {
+        /// What the errors say (JSON: `port_unreachable`, `host_unreachable`, ...).
+        icmp: IcmpKind,
+        icmp_type: u8,
+        icmp_code: u8,
+        /// Who sent them, and whether that is the answered packets' destination host
+        /// (else a router on the way).
+        reporter: IpAddr,
+        from_destination: bool,
+        /// Per error, the frame it answers: the last frame of the conversation, in
+        /// `dir`, before it, with the quoted ports (and TCP sequence number); `None` when
+        /// no such frame was captured.
+        answered: Vec<Option<u64>>,
+        /// Errors in all (`frames` keeps the first [`FRAMES_KEPT`]).
+        errors: u64,
+        /// Fragmentation needed / packet too big: the MTU it names.
+        mtu: Option<u32>,
+        transport: TransportKind,
+        /// The port the answered packets were sent from (the quoted source port): a
+        /// display filter finds this conversation's errors by it.
+        sender_port: u16,
+        /// TCP: the server answered nothing of the conversation (no SYN-ACK captured).
+        server_silent: bool,
+    },
+    /// What drew the RST that ended the conversation (`dir`: the RST's sender's
+    /// direction; `frames`: the trigger, if any, then the RST).
+    RstCause {
+        reason: RstReason,
+        rst: u64,
+        /// The other side's segment the RST answers (`None`: it answers none).
+        trigger: Option<u64>,
+        /// `data_after_close`: the RST sender's FIN, before the trigger.
+        fin: Option<u64>,
+        /// `unread_data`: the last frame of the other side's data the RST sender never
+        /// answered (its own last data came before it).
+        unread: Option<u64>,
+    },
+    /// The client's SYNs were sent more than once before one was answered (`frames`:
+    /// the SYNs, then the SYN-ACK if any; `dir`: client to server).
+    SynResent {
+        syns: u64,
+        syn_ack: Option<u64>,
+        /// Seconds from the first SYN captured to the SYN-ACK.
+        waited: Option<f64>,
+        /// Where the capture was made: at the server, the SYNs were seen arriving and left
+        /// unanswered; at the client, they may have been lost on the way.
+        capture_point: CapturePoint,
+    },
+    /// The handshake completed on the client's side, but the client's first data was
+    /// sent again and again with nothing from the server until it was acknowledged:
+    /// the server's kernel dropped the handshake's ACK and the data (`frames`: the
+    /// SYN-ACK, the handshake's ACK, each copy of the first data, the ACK that ends it).
+    FirstDataUnacked {
+        syn_ack: u64,
+        handshake_ack: u64,
+        copies: u64,
+        acked_by: Option<u64>,
+        /// Seconds from the first copy to the ACK (or to the last copy).
+        waited: f64,
+        capture_point: CapturePoint,
+    },
+}
+
+/// Why an RST was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RstReason {
+    /// It answers the SYN: no socket listened on the port (closed port).
+    NoSocket,
+    /// It answers data that arrived after its sender had closed its socket (its FIN
+    /// came first): the process exited or called close() while the peer still sent.
+    DataAfterClose,
+    /// No segment drew it; its sender had received data it never answered: close()
+    /// with unread data in the receive buffer (probable).
+    UnreadData,
+    /// No segment drew it and nothing was left unread: an abort (SO_LINGER with a zero
+    /// timeout, then close(); probable).
+    Abort,
 }
 
 impl CauseKind {
@@ -61,6 +143,10 @@ impl CauseKind {
     pub fn code(&self) -> &'static str {
         match self {
             CauseKind::OverMss { .. } => "over_mss",
+            CauseKind::IcmpError { .. } => "icmp_error",
+            CauseKind::RstCause { .. } => "rst_cause",
+            CauseKind::SynResent { .. } => "syn_resent",
+            CauseKind::FirstDataUnacked { .. } => "first_data_unacked",
         }
     }
 }

@@ -68,6 +68,14 @@ pub enum DiagnosticKind {
         compressed: bool,
         fault: FileFault,
     },
+    /// `frames` more frames, from this diagnostic's frame to `last`, had the same fault
+    /// `kind` as frame `example` (said then, with a few more; these were counted).
+    Repeated {
+        kind: Box<DiagnosticKind>,
+        example: u64,
+        frames: u64,
+        last: u64,
+    },
     /// A record at byte `offset` skipped; reading went on.
     RecordSkipped {
         offset: u64,
@@ -228,6 +236,7 @@ impl DiagnosticKind {
             K::EncapsulationUndecoded { .. } => "encapsulation_undecoded",
             K::CaptureCut { .. } => "capture_cut",
             K::RecordSkipped { .. } => "record_skipped",
+            K::Repeated { kind, .. } => kind.code(),
             K::FramesNotCopied { .. } => "frames_not_copied",
             K::CaptureError { .. } => "capture_error",
             K::CaptureDropped { .. } => "capture_dropped",

@@ -11,45 +11,79 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-/// Grade one file: read it with the normal analysis, then evaluate the requirements.
-/// Never fails: a file that cannot be read is a row whose `readable` says why.
-pub fn grade_file(path: &Path, exercise: &'static Exercise, port: u16) -> Grade {
-    grade_file_with(path, exercise, port, false).0
+/// What one file may cost: a student's upload is untrusted, and one huge or hostile file
+/// (a gzip bomb of empty records) must not hold up the class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Frames read at most (no lab capture comes near the default).
+    pub max_frames: u64,
+    /// Seconds of reading at most.
+    pub max_seconds: u64,
 }
 
-/// [`grade_file`], also returning the collected events (with the segment events when
-/// `segments`, for the capture's HTML page of `grade --html`).
+impl Default for Limits {
+    /// 10,000,000 frames and 120 s: a lab exercise's capture has hundreds to a few
+    /// hundred thousand frames and reads in under a second.
+    fn default() -> Limits {
+        Limits {
+            max_frames: 10_000_000,
+            max_seconds: 120,
+        }
+    }
+}
+
+/// Grade one file with the default [`Limits`].
+pub fn grade_file(path: &Path, exercise: &'static Exercise, port: u16) -> Grade {
+    grade_file_within(path, exercise, port, Limits::default())
+}
+
+/// Grade one file: read it with the normal analysis (at most `limits`), then evaluate
+/// the requirements. Never fails: a file that cannot be read is a row whose `readable`
+/// says why; a file cut short by `limits` fails `readable`, saying so, and its other
+/// requirements are judged on what was read.
+pub fn grade_file_within(
+    path: &Path,
+    exercise: &'static Exercise,
+    port: u16,
+    limits: Limits,
+) -> Grade {
+    grade_file_with(path, exercise, port, limits, false).0
+}
+
+/// [`grade_file_within`], also returning the collected events (with the segment events
+/// when `segments`, for the capture's HTML page of `grade --html`).
 pub fn grade_file_with(
     path: &Path,
     exercise: &'static Exercise,
     port: u16,
+    limits: Limits,
     segments: bool,
 ) -> (Grade, Vec<Event>) {
     let mut sink = CollectSink::new();
     let file = path.display().to_string();
-    let readable = read(path, port, segments, &mut sink);
+    let read = read(path, port, limits, segments, &mut sink);
     let mut requirements = Vec::with_capacity(exercise.requirements.len());
-    match readable {
-        Err(reason) => {
+    if read.analysed {
+        let facts = Facts::of(&sink.events, port);
+        for r in exercise.requirements {
+            let verdict = if r.name == READABLE.name {
+                match &read.readable {
+                    Ok(evidence) => Verdict::pass(evidence.clone(), Vec::new()),
+                    Err(reason) => Verdict::fail(reason.clone(), Vec::new()),
+                }
+            } else {
+                (r.eval)(&facts)
+            };
             requirements.push(Verdict {
-                name: READABLE.name,
-                ..Verdict::fail(reason, Vec::new())
+                name: r.name,
+                ..verdict
             });
         }
-        Ok(evidence) => {
-            let facts = Facts::of(&sink.events, port);
-            for r in exercise.requirements {
-                let verdict = if r.name == READABLE.name {
-                    Verdict::pass(evidence.clone(), Vec::new())
-                } else {
-                    (r.eval)(&facts)
-                };
-                requirements.push(Verdict {
-                    name: r.name,
-                    ..verdict
-                });
-            }
-        }
+    } else if let Err(reason) = read.readable {
+        requirements.push(Verdict {
+            name: READABLE.name,
+            ..Verdict::fail(reason, Vec::new())
+        });
     }
     let grade = Grade {
         file,
@@ -62,15 +96,76 @@ pub fn grade_file_with(
     (grade, sink.events)
 }
 
-/// Run the normal analysis of the file at `path` into `sink`: the `readable` evidence,
-/// or the reason the file could not be read.
-fn read(path: &Path, port: u16, segments: bool, sink: &mut CollectSink) -> Result<String, String> {
+/// Grade `files` on every core, handing each grade to `done` in the files' order as
+/// soon as it and those before it are ready.
+pub fn grade_all(
+    files: &[PathBuf],
+    exercise: &'static Exercise,
+    port: u16,
+    limits: Limits,
+    mut done: impl FnMut(Grade) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(files.len().max(1));
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Grade)>();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            let tx = tx.clone();
+            let next = &next;
+            scope.spawn(move || loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(path) = files.get(i) else { return };
+                if tx
+                    .send((i, grade_file_within(path, exercise, port, limits)))
+                    .is_err()
+                {
+                    return;
+                }
+            });
+        }
+        drop(tx);
+        // Grades arrive in any order; they are handed on in the files' order.
+        let mut waiting = std::collections::BTreeMap::new();
+        let mut due = 0;
+        for (i, grade) in rx {
+            waiting.insert(i, grade);
+            while let Some(g) = waiting.remove(&due) {
+                done(g)?;
+                due += 1;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// How reading a file went.
+struct Read {
+    /// The `readable` evidence, or why the file is not (cleanly) readable.
+    readable: Result<String, String>,
+    /// The analysis ran (its events are in the sink), even if cut short.
+    analysed: bool,
+}
+
+/// Run the normal analysis of the file at `path` into `sink`, within `limits`.
+fn read(path: &Path, port: u16, limits: Limits, segments: bool, sink: &mut CollectSink) -> Read {
+    // A pipe or device in the class's folder could block a read forever, which no
+    // time limit interrupts: only regular files are graded.
+    if let Ok(crate::source::PathKind::Stream(_)) = crate::source::path_kind(path) {
+        return Read {
+            readable: Err("not a regular file (a pipe, socket or device): not read".to_string()),
+            analysed: false,
+        };
+    }
+    let stop = Arc::new(AtomicBool::new(false));
     let source = SourceOptions {
         input: Input::File(path.to_path_buf()),
         filter: None,
         write: None,
-        count: None,
-        stop: Arc::new(AtomicBool::new(false)),
+        count: Some(limits.max_frames),
+        stop: Arc::clone(&stop),
         ready: None,
     };
     let options = Options {
@@ -81,14 +176,75 @@ fn read(path: &Path, port: u16, segments: bool, sink: &mut CollectSink) -> Resul
         port_choice: crate::port_choice::PortChoice::plain(crate::port_choice::How::Given),
         segments,
     };
-    match crate::analyze(&source, options, sink) {
+    let timer = Timer::start(limits.max_seconds, stop);
+    let result = crate::analyze(&source, options, sink);
+    timer.cancel();
+    let failed = |reason: String| Read {
+        readable: Err(reason),
+        analysed: false,
+    };
+    match result {
         // The row names the file already: only libpcap's (or our) reason.
         Err(crate::SourceError::OpenFile { reason, .. }) if reason == "unknown file format" => {
-            Err("not a pcap or pcapng file (unknown file format)".to_string())
+            failed("not a pcap or pcapng file (unknown file format)".to_string())
         }
-        Err(crate::SourceError::OpenFile { reason, .. }) => Err(reason),
-        Err(e) => Err(e.to_string()),
-        Ok(summary) => readable(&sink.events, &summary),
+        Err(crate::SourceError::OpenFile { reason, .. }) => failed(reason),
+        Err(e) => failed(e.to_string()),
+        Ok(summary) => Read {
+            readable: cut_short(&summary, limits)
+                .map_or_else(|| readable(&sink.events, &summary), Err),
+            analysed: true,
+        },
+    }
+}
+
+/// Why the file was not read to its end, if it was not.
+fn cut_short(summary: &Summary, limits: Limits) -> Option<String> {
+    if summary.interrupted {
+        Some(format!(
+            "cut short: reading took longer than {} s (--max-seconds), so only its first {} frames were graded",
+            limits.max_seconds,
+            crate::words::thousands(summary.frames)
+        ))
+    } else if summary.frames >= limits.max_frames {
+        Some(format!(
+            "cut short: only its first {} frames were read (--max-frames)",
+            crate::words::thousands(limits.max_frames)
+        ))
+    } else {
+        None
+    }
+}
+
+/// Sets the stop flag after `seconds`, unless cancelled first (a thread waiting on a
+/// channel: cancelling wakes it at once, nothing polls).
+struct Timer {
+    cancel: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Timer {
+    fn start(seconds: u64, stop: Arc<AtomicBool>) -> Timer {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                rx.recv_timeout(std::time::Duration::from_secs(seconds))
+            {
+                stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        Timer {
+            cancel: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn cancel(mut self) {
+        drop(self.cancel.take());
+        if let Some(t) = self.thread.take() {
+            // The thread only waits and stores a flag: its end cannot matter.
+            let _ = t.join();
+        }
     }
 }
 

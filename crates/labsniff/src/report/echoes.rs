@@ -3,6 +3,7 @@
 //! time the server took (as seen where the capture ran).
 
 use super::{words, FrameLists, Style};
+use crate::causes::Cause;
 use crate::event::{ConversationRecord, Dir, MessageEvent};
 use labfacts::echoes::{echoed_clients, Echo, EchoMatch};
 use std::fmt::Write as _;
@@ -17,6 +18,7 @@ pub fn section(
     c: &ConversationRecord,
     messages: &[&MessageEvent],
     echoes: &[Echo],
+    causes: &[&Cause],
     lists: &mut FrameLists,
     style: &Style,
 ) -> String {
@@ -29,6 +31,13 @@ pub fn section(
     if from_server == 0 {
         let text = if from_client == 0 {
             "no message in either direction".to_string()
+        } else if let Some((first, n)) = super::causes::port_unreachable(causes) {
+            format!(
+                "the server sent nothing back: no echo. What came back was {} (from frame \
+                 {first}) from the server's host: nothing was bound to the port there when \
+                 those datagrams arrived, so no program received them (see the causes above)",
+                words::count(n, "ICMP port unreachable error")
+            )
         } else {
             "the server sent nothing back: no echo".to_string()
         };

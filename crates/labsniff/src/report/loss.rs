@@ -9,6 +9,7 @@ use super::tcp_analysis::{analysis_text, lost_where, LINUX_RTO_MIN};
 use super::{words, Style};
 use crate::analysis::recovery::DirectionRecovery;
 use crate::analysis::Flag;
+use crate::causes::{Cause, CauseKind};
 use crate::event::{AnalysisEvent, CapturePoint, ConversationRecord, Dir, TcpDetails};
 use std::fmt::Write as _;
 
@@ -21,7 +22,12 @@ fn relevant(t: &TcpDetails, events: &[&AnalysisEvent]) -> bool {
 }
 
 /// The "Loss, retransmission and flow control" section (empty when nothing happened).
-pub fn section(c: &ConversationRecord, events: &[&AnalysisEvent], style: &Style) -> String {
+pub fn section(
+    c: &ConversationRecord,
+    events: &[&AnalysisEvent],
+    causes: &[&Cause],
+    style: &Style,
+) -> String {
     let Some(t) = &c.tcp else {
         return String::new();
     };
@@ -29,7 +35,7 @@ pub fn section(c: &ConversationRecord, events: &[&AnalysisEvent], style: &Style)
         return String::new();
     }
     let mut out = words::section_title("Loss, retransmission and flow control", style);
-    if let Some(note) = lost_syns(t) {
+    if let Some(note) = lost_syns(t, syns_arrived(causes)) {
         out.push_str(&words::bullet(&note));
     }
     for dir in Dir::BOTH {
@@ -104,8 +110,19 @@ pub(crate) fn capture_point_note(t: &TcpDetails) -> Option<String> {
     })
 }
 
-/// SYNs the client had to send again, and how long connect() waited.
-fn lost_syns(t: &TcpDetails) -> Option<String> {
+/// Whether the `syn_resent` fact says the resent SYNs were captured arriving at the
+/// server (`Some(true)`: the server's host dropped them, none was lost), or were seen
+/// where the capture cannot tell (`Some(false)`); `None` without the fact.
+fn syns_arrived(causes: &[&Cause]) -> Option<bool> {
+    causes.iter().find_map(|c| match &c.kind {
+        CauseKind::SynResent { capture_point, .. } => Some(*capture_point == CapturePoint::Server),
+        _ => None,
+    })
+}
+
+/// SYNs the client had to send again, and how long connect() waited; `arrived`: what
+/// the `syn_resent` fact says of where they went ([`syns_arrived`]).
+fn lost_syns(t: &TcpDetails, arrived: Option<bool>) -> Option<String> {
     if t.syn_retransmissions == 0 {
         return None;
     }
@@ -137,10 +154,44 @@ fn lost_syns(t: &TcpDetails) -> Option<String> {
     } else {
         "a schedule that is neither Linux's linear start nor plain doubling"
     };
+    // A SYN captured after the SYN-ACK, away from the client: the server answered, and
+    // the answer did not reach the client.
+    let answer_lost = t.syn_ack_frame.filter(|&f| {
+        t.capture_point != CapturePoint::Client
+            && t.syn_attempts.last().is_some_and(|s| s.frame > f)
+    });
+    let lost_answer = |f: u64| {
+        format!(
+            "this capture shows the server's SYN-ACK (frame {f}) and then the SYN again, so that \
+             SYN-ACK was lost on the way to the client"
+        )
+    };
+    let why = match (arrived, answer_lost) {
+        (Some(true), Some(f)) => format!(
+            "no SYN-ACK came back: this capture at the server shows the SYNs arriving, so they \
+             were not lost on the network; the server's host dropped those it did not answer (see \
+             the causes below); then {}",
+            lost_answer(f)
+        ),
+        (_, Some(f)) => format!("no SYN-ACK reached it: {}", lost_answer(f)),
+        (Some(true), None) => "no SYN-ACK came back: this capture at the server shows the SYNs \
+                               arriving, so they were not lost on the network; the server's host \
+                               dropped those it did not answer (see the causes below)"
+            .to_string(),
+        (Some(false), None) => "no SYN-ACK came back: the SYN or the SYN-ACK was lost, or the \
+                                server's host dropped the SYN (see the causes below)"
+            .to_string(),
+        (None, None) => "no SYN-ACK came back (the SYN or the SYN-ACK was lost)".to_string(),
+    };
+    // At the server, only the SYNs that reached it: the client may have sent more.
+    let sent = if t.capture_point == CapturePoint::Server {
+        "the client's SYN arrived"
+    } else {
+        "the client sent its SYN"
+    };
     let mut text = format!(
-        "the client sent its SYN {} times (frames {}), {} apart: {schedule}. Its kernel resent it \
-         because no SYN-ACK came back (the SYN or the SYN-ACK was lost); after \
-         net.ipv4.tcp_syn_retries (6) retries connect() gives up with TimeoutError",
+        "{sent} {} times (frames {}), {} apart: {schedule}. Its kernel resent it because {why}; \
+         after net.ipv4.tcp_syn_retries (6) retries connect() gives up with TimeoutError",
         t.syn_attempts.len(),
         frames
             .iter()
@@ -156,14 +207,19 @@ fn lost_syns(t: &TcpDetails) -> Option<String> {
                 "; the SYN-ACK (frame {frame}) came {} after the first SYN",
                 words::duration(ts - first.ts)
             );
-            if t.capture_point == CapturePoint::Client {
+            if answer_lost.is_some() {
+                text.push_str(
+                    " captured here; it did not reach the client, whose connect() blocked until \
+                     a later SYN-ACK did",
+                );
+            } else if t.capture_point == CapturePoint::Client {
                 text.push_str(", about how long the client's connect() blocked");
             } else {
                 text.push_str(
                     " (seen from this capture point; the client's connect() blocked about that long)",
                 );
             }
-            text.push_str(". The waits for lost SYNs say nothing about the round trip");
+            text.push_str(". The waits for unanswered SYNs say nothing about the round trip");
             if let Some(irtt) = t.irtt {
                 let _ = write!(
                     text,

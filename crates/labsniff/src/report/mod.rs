@@ -77,6 +77,20 @@ pub fn message_label(m: &MessageEvent) -> String {
     words::message(m)
 }
 
+/// The table's word for a conversation's state ([`words::state`]), told by the
+/// `icmp_error` fact when a UDP client's datagrams drew ICMP port unreachable from the
+/// server's host: no reply, but not silence.
+fn state_word(g: &Gathered<'_>, c: &crate::event::ConversationRecord) -> &'static str {
+    let (word, _) = words::state(c.transport, c.state);
+    let udp_s0 =
+        c.transport == crate::event::TransportKind::Udp && c.state == crate::event::ZeekState::S0;
+    if udp_s0 && causes::port_unreachable(g.causes_of(c.conv)).is_some() {
+        "no reply, ICMP port unreachable"
+    } else {
+        word
+    }
+}
+
 /// One line per conversation: what the section header comment of an annotated
 /// capture lists.
 pub fn conversation_lines(events: &[Event]) -> Vec<String> {
@@ -88,7 +102,7 @@ pub fn conversation_lines(events: &[Event]) -> Vec<String> {
                 "{}; {} ({}), {} + {} messages",
                 words::conv_title(c),
                 c.state.code(),
-                words::state(c.transport, c.state).0,
+                state_word(&g, c),
                 c.messages_c2s,
                 c.messages_s2c
             )
@@ -292,10 +306,17 @@ fn conversation(
     out.push('\n');
     let _ = writeln!(out, "{}", style.heading(&words::conv_title(conv)));
     let _ = writeln!(out, "  Wireshark filter: {}", words::conv_filter(conv));
-    out.push_str(&ports::section(conv, link, style));
+    out.push_str(&ports::section(conv, link, g.causes_of(conv.conv), style));
     if conv.tcp.is_some() {
         out.push_str(&handshake::section(conv, style));
-        out.push_str(&loss::section(conv, g.analysis_of(conv.conv), style));
+        out.push_str(&loss::section(
+            conv,
+            g.analysis_of(conv.conv),
+            g.causes_of(conv.conv),
+            style,
+        ));
+        out.push_str(&causes::section(g.causes_of(conv.conv), style));
+    } else {
         out.push_str(&causes::section(g.causes_of(conv.conv), style));
     }
     let messages = g.messages_of(conv.conv);
@@ -317,6 +338,7 @@ fn conversation(
             conv,
             messages,
             g.echoes_of(conv.conv),
+            g.causes_of(conv.conv),
             &mut said.lists,
             style,
         ));
@@ -483,10 +505,24 @@ fn legend(g: &Gathered<'_>, counted_lists: bool, style: &Style) -> String {
     }
     out.push('\n');
     let _ = writeln!(out, "{}", style.heading("Legend"));
+    let icmp_marked = g
+        .convs
+        .iter()
+        .any(|c| state_word(g, c) != words::state(c.transport, c.state).0);
     for (t, state) in states {
         let (_, sentence) = words::state(t, state);
+        let marked = if icmp_marked
+            && t == crate::event::TransportKind::Udp
+            && state == crate::event::ZeekState::S0
+        {
+            "; \"ICMP port unreachable\" in the table: the server's host answered the datagrams \
+             with ICMP port unreachable errors (not a reply from a program): nothing was bound \
+             to the port there"
+        } else {
+            ""
+        };
         out.push_str(&words::bullet(&format!(
-            "{} {} (Zeek's conn_state code): {sentence}",
+            "{} {} (Zeek's conn_state code): {sentence}{marked}",
             words::transport(t),
             state.code()
         )));

@@ -1,7 +1,9 @@
 //! Ports: which side's port the kernel picked (ephemeral) and which was the server's
 //! fixed one, and what the ports of several clients say.
 
+use super::causes::port_unreachable;
 use super::{words, Style};
+use crate::causes::Cause;
 use crate::event::{ConversationRecord, TransportKind};
 use std::collections::BTreeSet;
 
@@ -12,7 +14,12 @@ fn server_spoke(c: &ConversationRecord) -> bool {
 }
 
 /// The "Ports" section of one conversation; `link` is the capture's link type.
-pub fn section(c: &ConversationRecord, link: Option<&str>, style: &Style) -> String {
+pub fn section(
+    c: &ConversationRecord,
+    link: Option<&str>,
+    causes: &[&Cause],
+    style: &Style,
+) -> String {
     let mut out = words::section_title("Ports", style);
     let when = match c.transport {
         TransportKind::Tcp => "when the client called connect()",
@@ -41,6 +48,14 @@ pub fn section(c: &ConversationRecord, link: Option<&str>, style: &Style) -> Str
             "server {}: the port the client asked for; the answer was a RST, so nothing listened on \
              it (or a firewall rejected the connection with a reset)",
             c.server
+        )
+    } else if let (false, Some((first, n))) = (server_spoke(c), port_unreachable(causes)) {
+        format!(
+            "server {}: the port the client sent to; its host answered with ICMP port unreachable \
+             ({} from frame {first}), so nothing was bound to that port there at that time (see \
+             the causes below)",
+            c.server,
+            words::count(n, "error"),
         )
     } else if !server_spoke(c) {
         match c.transport {

@@ -74,7 +74,7 @@ impl Cells {
         }
         let mut n = itoa::Buffer::new();
         for c in &g.convs {
-            let (word, _) = words::state(c.transport, c.state);
+            let word = super::state_word(g, c);
             cells.text.push_str(n.format(c.conv));
             cells.end();
             let _ = write!(cells.text, "{}", c.client);

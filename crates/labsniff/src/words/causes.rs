@@ -8,7 +8,7 @@ use crate::event::{CapturePoint, Dir};
 
 /// The cause's sentence, starting with its frames.
 pub fn text(c: &Cause) -> String {
-    let mut out = evidence(&c.frames, total(c));
+    let mut out = evidence(c);
     out.push_str(": ");
     out.push_str(&text_without_frames(c));
     out
@@ -16,6 +16,9 @@ pub fn text(c: &Cause) -> String {
 
 /// The sentence without the leading frame list (a pcapng comment is on the frame).
 pub fn text_without_frames(c: &Cause) -> String {
+    if let Some(text) = super::causes_net::text(c) {
+        return text;
+    }
     match &c.kind {
         CauseKind::OverMss {
             mss,
@@ -31,31 +34,36 @@ pub fn text_without_frames(c: &Cause) -> String {
             *largest,
             *capture_point,
         ),
+        _ => String::new(),
     }
 }
 
-/// `frames 4–6`, or `frames 4, 9, 12 and 60 more` when the cause kept only the first.
-fn evidence(frames: &[u64], total: u64) -> String {
-    let listed = super::frames_span(frames);
-    let more = total.saturating_sub(frames.len() as u64);
-    if more == 0 {
-        listed
-    } else {
-        format!("{listed} and {more} more")
-    }
+/// A cause's evidence frames, each named by number (`frames 6, 9, 14`, or `frames 4, 9,
+/// 12 and 60 more` when the cause kept only the first): a cause's frames are seldom
+/// consecutive, and a range (`frames 6–18`) would take in other conversations' frames.
+pub fn evidence(c: &Cause) -> String {
+    super::frames_by_number(&c.frames, total(c))
 }
 
 /// How many frames show the cause (more than `frames` holds when it was cut).
 fn total(c: &Cause) -> u64 {
+    if let Some(n) = super::causes_net::total(c) {
+        return n;
+    }
     match &c.kind {
         CauseKind::OverMss { segments, .. } => *segments,
+        _ => c.frames.len() as u64,
     }
 }
 
 /// A display filter that shows the cause's frames in Wireshark.
 pub fn filter(c: &Cause) -> String {
+    if let Some(f) = super::causes_net::filter(c) {
+        return f;
+    }
     let shown = match &c.kind {
         CauseKind::OverMss { mss, .. } => format!("tcp.len > {mss}"),
+        _ => String::new(),
     };
     match c.tcp_stream {
         Some(n) => format!("tcp.stream eq {n} && {shown}"),

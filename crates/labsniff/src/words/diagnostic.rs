@@ -75,6 +75,12 @@ fn body(kind: &DiagnosticKind) -> String {
         | K::FramesNotCopied { .. }
         | K::CaptureError { .. }
         | K::CaptureDropped { .. } => input(kind),
+        K::Repeated {
+            kind,
+            example,
+            frames,
+            last,
+        } => repeated(kind, *example, *frames, *last),
         K::Reassembled { .. } | K::FragmentsOverlap { .. } | K::FragmentsDropped { .. } => {
             ip_fragments(kind)
         }
@@ -89,6 +95,21 @@ fn body(kind: &DiagnosticKind) -> String {
         | K::Unframed { .. }
         | K::Resync { .. } => dissection(kind),
     }
+}
+
+/// Frames counted instead of said: `frames` more, up to frame `last`, with the same
+/// fault as frame `example`.
+fn repeated(kind: &DiagnosticKind, example: u64, frames: u64, last: u64) -> String {
+    let more = if frames == 1 {
+        "1 more frame".to_string()
+    } else {
+        format!("{} more frames", super::thousands(frames))
+    };
+    format!(
+        "{more}, up to frame {last}, had the same fault as frame {example} ({}); \
+         said once here, not once each",
+        body(kind)
+    )
 }
 
 /// The input: the capture file or interface, link types, frames that cannot be read.

@@ -16,9 +16,11 @@
 //! report's `Style`).
 
 pub mod causes;
+mod causes_net;
 mod concurrency;
 pub mod diagnostic;
 mod dissect;
+pub mod errors;
 mod filters;
 mod fragments;
 mod layout;
@@ -124,6 +126,24 @@ pub fn frames_into(out: &mut String, list: &[u64]) {
 /// already).
 pub fn frames_span(list: &[u64]) -> String {
     frames_said(list, false)
+}
+
+/// `frame 6`, `frames 6, 9, 14`, `frames 6, 9, 14 and 3 more` (`total` frames in all,
+/// `list` the first of them): every frame of a cause's sentence is written this way.
+pub fn frames_by_number(list: &[u64], total: u64) -> String {
+    let more = total.saturating_sub(list.len() as u64);
+    let mut out = match list {
+        [] => "no frame".to_string(),
+        [one] => format!("frame {one}"),
+        _ => {
+            let names: Vec<String> = list.iter().map(u64::to_string).collect();
+            format!("frames {}", names.join(", "))
+        }
+    };
+    if more > 0 {
+        out.push_str(&format!(" and {more} more"));
+    }
+    out
 }
 
 /// Whether [`frames`] writes `list` in the counted-range form, `frames 8–106 (70

@@ -235,3 +235,38 @@ fn trace_line_faults_in_words() {
         "not a labnet trace event: expected value"
     );
 }
+
+#[test]
+fn every_cause_names_its_frames_one_by_one() {
+    use crate::causes::{Cause, CauseKind, Certainty};
+    use crate::event::{CapturePoint, Dir};
+    // Segments over the MSS in frames 6–8 and 18: frames 9–17 belong to other
+    // conversations, so a range would take them in.
+    let mut c = Cause {
+        conv: Some(1),
+        tcp_stream: Some(0),
+        dir: Some(Dir::ClientToServer),
+        frames: vec![6, 7, 8, 18],
+        certainty: Certainty::Proved,
+        kind: CauseKind::OverMss {
+            mss: 1460,
+            on_the_wire: 1448,
+            segments: 4,
+            largest: 5792,
+            capture_point: CapturePoint::Client,
+        },
+    };
+    assert_eq!(causes::evidence(&c), "frames 6, 7, 8, 18");
+    assert!(causes::text(&c).starts_with("frames 6, 7, 8, 18: 4 segments of the client are larger"));
+    // More segments than the cause keeps: the rest are counted.
+    c.kind = CauseKind::OverMss {
+        mss: 1460,
+        on_the_wire: 1448,
+        segments: 63,
+        largest: 5792,
+        capture_point: CapturePoint::Client,
+    };
+    assert_eq!(causes::evidence(&c), "frames 6, 7, 8, 18 and 59 more");
+    assert_eq!(frames_by_number(&[4], 1), "frame 4");
+    assert_eq!(frames_by_number(&[], 0), "no frame");
+}

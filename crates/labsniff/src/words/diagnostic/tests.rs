@@ -14,7 +14,7 @@ use std::net::Ipv4Addr;
 use std::path::PathBuf;
 
 /// Kinds of diagnostic; [`index`] names each (a new kind fails to compile there).
-const KINDS: usize = 24;
+const KINDS: usize = 25;
 
 fn index(kind: &DiagnosticKind) -> usize {
     use DiagnosticKind as K;
@@ -43,6 +43,7 @@ fn index(kind: &DiagnosticKind) -> usize {
         K::StreamEnded { .. } => 21,
         K::Unframed { .. } => 22,
         K::Resync { .. } => 23,
+        K::Repeated { .. } => 24,
     }
 }
 
@@ -109,6 +110,21 @@ fn input_samples() -> Vec<(Diagnostic, String)> {
     use DiagnosticKind as K;
     vec![
         (at(None, K::EmptyCapture), "the capture holds no frames".into()),
+        (
+            at(Some(11), K::Repeated {
+                kind: Box::new(K::FrameUnreadable {
+                    error: LinkError::Truncated { layer: Header::Ethernet, required_len: 14, len: 0 },
+                    captured: 0,
+                    orig_len: 0,
+                }),
+                example: 1,
+                frames: 99_990,
+                last: 100_000,
+            }),
+            "frame 11: 99,990 more frames, up to frame 100000, had the same fault as frame 1 \
+             (the Ethernet header needs 14 bytes, only 0 were captured); said once here, not once each"
+                .into(),
+        ),
         (
             at(None, K::LinkUnsupported { dlt: 105, name: Some("IEEE802_11".into()), at_frame: 1 }),
             format!("link type 105 (IEEE802_11) is not supported: {READS}; no frame can be decoded"),
