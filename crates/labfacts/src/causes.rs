@@ -6,15 +6,18 @@
 //! A conversation holds one [`Trackers`], fed every TCP segment (cheap checks, fixed
 //! state), and says its causes when it finishes.
 
+use crate::analysis::SegmentAnalysis;
 use crate::event::{Dir, TcpDetails};
 use crate::packet::TcpSegment;
 
 pub use crate::event::cause::{Cause, CauseKind, Certainty, FRAMES_KEPT};
 
 mod icmp;
+mod nagle;
 mod offload;
 mod rst;
 mod syn;
+mod window;
 
 /// A cause of conversation `conv`, in direction `dir`.
 fn cause(
@@ -41,6 +44,8 @@ pub struct SegmentSeen<'s, 'a> {
     pub ts: crate::packet::Micros,
     pub dir: Dir,
     pub seg: &'s TcpSegment<'a>,
+    /// Wireshark's analysis of the segment (flags, `acks_frame`, `ack_rtt`).
+    pub analysis: &'s SegmentAnalysis,
 }
 
 /// The conversation a cause is about, as the trackers' `finish` sees it.
@@ -72,13 +77,22 @@ pub struct Trackers {
     icmp: Option<Box<icmp::IcmpErrors>>,
     rst: rst::RstTrigger,
     handshake: Box<syn::Handshake>,
+    /// Per data direction: the receiver's zero windows.
+    zero_window: [window::ZeroWindow; 2],
+    /// Per data direction: small segments held for an ACK.
+    nagle: [nagle::Nagle; 2],
 }
 
 impl Trackers {
     /// Every TCP segment of the conversation, after its handshake facts are recorded.
     pub fn segment(&mut self, s: &SegmentSeen<'_, '_>, details: &TcpDetails) {
-        self.over_mss[s.dir.index()].segment(s, details);
-        self.recent[s.dir.index()].push(s.frame, s.seg.seq);
+        let (own, other) = (s.dir.index(), s.dir.reverse().index());
+        self.over_mss[own].segment(s, details);
+        self.zero_window[own].sent(s);
+        self.zero_window[other].advertised(s);
+        self.nagle[own].sent(s, details);
+        self.nagle[other].peer(s);
+        self.recent[own].push(s.frame, s.seg.seq);
         self.rst.segment(s);
         self.handshake.segment(s);
     }
@@ -112,6 +126,12 @@ impl Trackers {
     pub fn finish(&self, conv: Conv<'_>, out: &mut Vec<Cause>) {
         for dir in Dir::BOTH {
             out.extend(self.over_mss[dir.index()].cause(conv, dir));
+        }
+        for dir in Dir::BOTH {
+            out.extend(self.zero_window[dir.index()].cause(conv, dir));
+        }
+        for dir in Dir::BOTH {
+            out.extend(self.nagle[dir.index()].cause(conv, dir));
         }
     }
 }

@@ -30,6 +30,7 @@ mod stream;
 mod teardown;
 
 use crate::analysis::conn_state::ConnState;
+use crate::analysis::round_trips::DirectionTrips;
 use crate::analysis::TcpFlowAnalysis;
 use crate::dissect::Dissector;
 use crate::event::{
@@ -98,6 +99,8 @@ pub struct Conversation {
     segments: bool,
     /// What the packets prove about why things happened (see [`crate::causes`]).
     causes: crate::causes::Trackers,
+    /// Per data direction: RTT samples, the receiver's window and ACKs.
+    trips: [DirectionTrips; 2],
     /// What most segments do not touch.
     cold: Box<Cold>,
 }
@@ -170,6 +173,7 @@ impl Conversation {
             handshake_acked: false,
             segments: config.segments,
             causes: crate::causes::Trackers::default(),
+            trips: Default::default(),
             cold: Box::new(Cold {
                 details: TcpDetails::default(),
                 syn_ts: None,
@@ -248,7 +252,9 @@ impl Conversation {
         self.count(dir, pkt);
         // Before this frame's bytes: a window that has passed ends before them.
         self.expire_ack_waits(pkt, out);
-        self.analyse_segment(dir, pkt, seg, out);
+        let analysis = self.analyse_segment(dir, pkt, seg, out);
+        self.trips[dir.index()].sent(pkt.ts, &analysis);
+        self.trips[dir.reverse().index()].received(pkt.frame, pkt.ts, seg, &analysis);
         if flags.rst && self.rst_refused(dir, pkt, seg, out) {
             return false;
         }
@@ -259,6 +265,7 @@ impl Conversation {
             ts: pkt.ts,
             dir,
             seg,
+            analysis: &analysis,
         };
         self.causes.segment(&seen, &self.cold.details);
         let data_seq = self.stream_data(dir, pkt, seg, out);

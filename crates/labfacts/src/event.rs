@@ -7,8 +7,10 @@ use serde::Serialize;
 pub mod cause;
 mod diagnostic;
 pub mod dir;
+pub mod round_trips;
 pub use diagnostic::{Detection, DetectionBasis, Diagnostic, DiagnosticKind, RstRefused};
 pub use dir::{Dir, Side};
+pub use round_trips::RoundTrips;
 
 /// One output event. Not `Serialize` itself: its JSON line carries words (an analysis
 /// or diagnostic line's `text`), which the renderer adds (`labsniff::output::json`).
@@ -132,6 +134,9 @@ pub struct AnalysisEvent {
     pub window: u16,
     pub duplicate_ack: Option<crate::analysis::DupAck>,
     pub retransmitted: Option<crate::analysis::Retrans>,
+    /// For a frame flagged `keep_alive`: a persist probe, a keep-alive of an idle
+    /// connection, or neither (bytes outstanding).
+    pub keep_alive: Option<crate::analysis::KeepAliveKind>,
     /// Where the capture was made, as known when this frame was analysed.
     pub capture_point: CapturePoint,
     /// The capture (kernel or labsniff's queue) dropped frames shortly before this
@@ -311,6 +316,10 @@ pub struct TcpDetails {
     pub largest_segment_c2s: u64,
     /// Payload bytes (on the wire) of the largest segment the server sent.
     pub largest_segment_s2c: u64,
+    /// Round trips of the client's data (null when it sent none).
+    pub round_trips_c2s: Option<RoundTrips>,
+    /// Round trips of the server's data (null when it sent none).
+    pub round_trips_s2c: Option<RoundTrips>,
 }
 
 /// Frames per Wireshark analysis flag, per direction (`c2s`, `s2c`: objects mapping

@@ -1813,3 +1813,49 @@ fn a_missing_interface_lists_the_ones_that_exist() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+/// `--view flow` rows as (frame range, time), in order.
+fn flow_rows(args: &[&str]) -> Vec<(String, f64)> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsniff"))
+        .args(args)
+        .args(["--view", "flow"])
+        .output()
+        .expect("labsniff");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let t: f64 = f.next()?.parse().ok()?;
+            let frames = f.next()?;
+            frames
+                .chars()
+                .next()?
+                .is_ascii_digit()
+                .then(|| (frames.to_string(), t))
+        })
+        .collect()
+}
+
+#[test]
+fn flow_time_only_grows_and_keeps_its_base_with_conv() {
+    let f = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/netlab/loss_v3_100k.client.pcap"
+    );
+    let rows = flow_rows(&["-r", f]);
+    assert!(rows.len() > 20);
+    assert!(
+        rows.windows(2).all(|w| w[0].1 <= w[1].1),
+        "time goes back: {rows:?}"
+    );
+    let two = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/netlab/iterative_server.server.pcap"
+    );
+    let all = flow_rows(&["-r", two]);
+    let one = flow_rows(&["-r", two, "--conv", "2"]);
+    assert!(!one.is_empty());
+    for row in &one {
+        assert!(all.contains(row), "{row:?} differs with --conv");
+    }
+}

@@ -432,8 +432,8 @@ fn svg_has_one_arrow_per_packet_shown() {
     // SYN, SYN-ACK, ACK, 2 client messages, 2 echoes, FIN, FIN.
     assert_eq!(svg.matches("<g class=\"arrow").count(), 9, "{svg}");
     for (frame, label) in [
-        (1, "SYN seq=1000 MSS=65495 WS=7 SACK_PERM"),
-        (2, "SYN-ACK seq=5000 MSS=65495 WS=7 SACK_PERM"),
+        (1, "SYN seq=0 (ISN 1000) MSS=65495 WS=7 SACK_PERM"),
+        (2, "SYN-ACK seq=0 (ISN 5000) MSS=65495 WS=7 SACK_PERM"),
         (3, "ACK"),
         (4, "v3 order=1 size=2 &quot;hi&quot;"),
         (4, "v3 order=2 size=5 &quot;there&quot;"),

@@ -17,7 +17,10 @@
 pub mod capture;
 pub mod conn_state;
 pub mod recovery;
+pub mod round_trips;
 pub mod tcp_flags;
 pub mod teardown;
 
-pub use tcp_flags::{DupAck, Flag, Flags, Retrans, SegmentAnalysis, TcpFlowAnalysis};
+pub use tcp_flags::{
+    DupAck, Flag, Flags, KeepAliveKind, Retrans, SegmentAnalysis, TcpFlowAnalysis,
+};

@@ -4,7 +4,7 @@
 //! a retransmission came late enough to be the sender's timer, whether the capture was
 //! made at the sender. Plain facts; `labsniff` words them.
 
-use super::tcp_flags::{Flag, Retrans};
+use super::tcp_flags::{Flag, KeepAliveKind, Retrans};
 use crate::event::{AnalysisEvent, CapturePoint, Dir, TcpDetails};
 
 /// Linux's smallest retransmission timeout (TCP_RTO_MIN), microseconds: a
@@ -76,8 +76,16 @@ pub struct DirectionRecovery {
     pub out_of_order_frames: Vec<u64>,
     pub zero_windows: u32,
     pub zero_window_frames: Vec<u64>,
+    /// Keep-alives of an idle connection (Wireshark's `keep_alive` frames that are
+    /// neither of the two kinds below; frames kept: those of [`KeepAliveKind::Idle`]).
     pub keep_alives: u32,
     pub keep_alive_frames: Vec<u64>,
+    /// `keep_alive` frames sent while the peer's window was 0: persist probes.
+    pub persist_probes: u32,
+    pub persist_probe_frames: Vec<u64>,
+    /// `keep_alive` frames sent with bytes unacknowledged and the window open.
+    pub probes_not_idle: u32,
+    pub probe_not_idle_frames: Vec<u64>,
     /// The capture was made at this direction's sender.
     pub captured_at_sender: bool,
 }
@@ -102,6 +110,11 @@ impl DirectionRecovery {
         for e in events.iter().filter(|e| e.dir == dir) {
             r.see(e);
         }
+        r.persist_probes = r.persist_probe_frames.len() as u32;
+        r.probes_not_idle = r.probe_not_idle_frames.len() as u32;
+        r.keep_alives = r
+            .keep_alives
+            .saturating_sub(r.persist_probes + r.probes_not_idle);
         r
     }
 
@@ -131,12 +144,19 @@ impl DirectionRecovery {
             (Flag::DuplicateAck, &mut self.duplicate_ack_frames),
             (Flag::OutOfOrder, &mut self.out_of_order_frames),
             (Flag::ZeroWindow, &mut self.zero_window_frames),
-            (Flag::KeepAlive, &mut self.keep_alive_frames),
         ];
         for (flag, list) in lists {
             if has(flag) {
                 list.push(e.frame);
             }
+        }
+        if has(Flag::KeepAlive) {
+            let list = match e.keep_alive {
+                Some(KeepAliveKind::ZeroWindowProbe) => &mut self.persist_probe_frames,
+                Some(KeepAliveKind::DataOutstanding) => &mut self.probe_not_idle_frames,
+                Some(KeepAliveKind::Idle) | None => &mut self.keep_alive_frames,
+            };
+            list.push(e.frame);
         }
     }
 }

@@ -231,6 +231,22 @@ pub struct Retrans {
     pub rto_frame: u64,
 }
 
+/// What a segment Wireshark flags `keep_alive` (no data, or one byte, one before the
+/// sender's next sequence number) is, from the state of the connection when it left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeepAliveKind {
+    /// The peer's last advertised window was 0: a persist (zero-window) probe, which
+    /// Linux sends as a keep-alive-shaped segment (RFC 9293 3.8.6.1), not SO_KEEPALIVE.
+    ZeroWindowProbe,
+    /// The window was open and the peer had acknowledged everything the sender sent:
+    /// the connection was idle, a keep-alive (SO_KEEPALIVE).
+    Idle,
+    /// The window was open but bytes were still unacknowledged: the connection was not
+    /// idle, so not a keep-alive timer's probe (what it is the packets do not say).
+    DataOutstanding,
+}
+
 /// What the analysis says about one segment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SegmentAnalysis {
@@ -244,6 +260,8 @@ pub struct SegmentAnalysis {
     pub acks_frame: Option<u64>,
     /// Wireshark's `tcp.analysis.ack_rtt`: time since that segment (left out when 0).
     pub ack_rtt: Option<Micros>,
+    /// For a segment flagged [`Flag::KeepAlive`]: what it is.
+    pub keep_alive: Option<KeepAliveKind>,
 }
 
 /// Both directions of one TCP conversation.

@@ -112,6 +112,7 @@ mod tests {
             ts: 0,
             dir: Dir::ClientToServer,
             seg: &seg,
+            analysis: &crate::analysis::SegmentAnalysis::default(),
         };
         t.segment(&seen, d);
     }

@@ -127,6 +127,7 @@ mod tests {
             ts: 0,
             dir,
             seg: &seg,
+            analysis: &crate::analysis::SegmentAnalysis::default(),
         });
     }
 

@@ -164,6 +164,7 @@ mod tests {
             ts: ms * 1000,
             dir,
             seg: &seg,
+            analysis: &crate::analysis::SegmentAnalysis::default(),
         });
     }
 

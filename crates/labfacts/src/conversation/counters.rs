@@ -16,6 +16,11 @@ pub(super) struct PayloadAt {
 }
 
 impl PayloadAt {
+    /// Its capture time, microseconds.
+    pub(super) fn micros(self) -> u64 {
+        self.ts
+    }
+
     pub(super) fn said(self) -> FrameAt {
         FrameAt {
             frame: self.frame,

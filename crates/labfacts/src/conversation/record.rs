@@ -56,6 +56,10 @@ impl Conversation {
         }
         self.cold.details.largest_segment_c2s = self.largest_segment[0];
         self.cold.details.largest_segment_s2c = self.largest_segment[1];
+        if tcp {
+            self.cold.details.round_trips_c2s = self.round_trips(Dir::ClientToServer);
+            self.cold.details.round_trips_s2c = self.round_trips(Dir::ServerToClient);
+        }
         let details = &self.cold.details;
         ConversationRecord {
             conv: self.id,
@@ -88,6 +92,35 @@ impl Conversation {
             first_payload_s2c: self.payload_at[1].map(|(first, _)| first.said()),
             last_payload_s2c: self.payload_at[1].map(|(_, last)| last.said()),
         }
+    }
+
+    /// The round-trip facts of the data of `dir` (none when it sent no payload).
+    fn round_trips(&self, dir: Dir) -> Option<crate::event::RoundTrips> {
+        let i = dir.index();
+        let (first, last) = self.payload_at[i]?;
+        let d = &self.cold.details;
+        let (own, receiver) = match dir {
+            Dir::ClientToServer => (d.client_options, d.server_options),
+            Dir::ServerToClient => (d.server_options, d.client_options),
+        };
+        // Windows are scaled only when both SYNs carried the option.
+        let shift = own
+            .and_then(|o| o.window_scale)
+            .and(receiver.and_then(|o| o.window_scale));
+        let window_full = d.analysis.get(dir, crate::analysis::Flag::WindowFull);
+        let span = (first.micros(), last.micros());
+        let mut trips = self.trips[i].finish(shift, window_full, (self.bytes[i], Some(span)));
+        let timestamps =
+            own.is_some_and(|o| o.timestamps) && receiver.is_some_and(|o| o.timestamps);
+        trips.full_segment = receiver.and_then(|o| o.mss).map(|mss| {
+            u32::from(mss)
+                - if timestamps {
+                    12.min(u32::from(mss))
+                } else {
+                    0
+                }
+        });
+        Some(trips)
     }
 
     /// Zeek's conn_state for TCP (base/protocols/conn/main.zeek), originator = client.

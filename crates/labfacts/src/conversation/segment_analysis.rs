@@ -9,14 +9,15 @@ use crate::packet::{Packet, TcpSegment};
 use crate::queue::Out;
 
 impl Conversation {
-    /// Wireshark's analysis of this segment; a flagged frame becomes an event.
+    /// Wireshark's analysis of this segment; a flagged frame becomes an event. Returns
+    /// the analysis (for the cause trackers and the round-trip facts).
     pub(super) fn analyse_segment(
         &mut self,
         dir: Dir,
         pkt: &Packet<'_>,
         seg: &TcpSegment<'_>,
         out: &mut Out<'_>,
-    ) {
+    ) -> SegmentAnalysis {
         let analysis = self.flow.segment(dir, pkt.frame, pkt.ts, seg);
         // Converted to seconds only when it changes (once, at the handshake's end):
         // an f64 division on every segment was a fifth of this function's time.
@@ -29,7 +30,7 @@ impl Conversation {
             self.segment_event(dir, pkt, seg, &analysis, out);
         }
         if analysis.flags.is_empty() {
-            return;
+            return analysis;
         }
         self.cold.details.analysis.count(dir, analysis.flags);
         let (own_isn, peer_isn) = match dir {
@@ -54,9 +55,11 @@ impl Conversation {
             window: seg.window,
             duplicate_ack: analysis.duplicate_ack,
             retransmitted: analysis.retransmitted,
+            keep_alive: analysis.keep_alive,
             capture_point: self.cold.details.capture_point,
             capture_dropped_before: out.capture_dropped(),
         }));
+        analysis
     }
 
     /// The ISNs of the sender and of its peer (a SYN's own sequence number is its

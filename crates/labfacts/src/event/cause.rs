@@ -56,6 +56,55 @@ pub enum CauseKind {
         /// Where the capture was made, as the handshake showed.
         capture_point: CapturePoint,
     },
+    /// The receiver advertised a zero window: the sender of `dir` had to stop (TCP
+    /// flow control). Probable as to who was slow: a zero window says the receive
+    /// buffer was full, the usual reason being the receiving program not calling
+    /// recv() as fast as data came.
+    ZeroWindow {
+        /// Times the window went to 0 (stalls), and frames advertising 0.
+        stalls: u32,
+        zero_windows: u64,
+        /// The zero window that began the first stall, and the frame that ended it
+        /// (the first segment of the receiver with an open window: its window update).
+        zero_frame: u64,
+        update_frame: Option<u64>,
+        /// Wireshark flags that frame `window_update` (a pure window update; else the
+        /// window reopened with data or a new ACK).
+        window_update: bool,
+        /// The first stall's length, seconds (null when it never ended).
+        stall: Option<f64>,
+        /// Stalls that ended, and their total length in seconds.
+        ended: u32,
+        stalled: f64,
+        /// The sender's persist probes during the stalls (Wireshark: `keep_alive`, or
+        /// `zero_window_probe` for a probe carrying one new byte).
+        probes: u64,
+        /// The sender's segments that filled the window (Wireshark: `window_full`).
+        window_full: u64,
+    },
+    /// A small segment held until the previous small segment was acknowledged (Nagle's
+    /// algorithm), the ACK being a pure ACK: probable (the capture cannot see send()
+    /// calls; the timing fits nothing else seen).
+    NagleDelayedAck {
+        /// Segments held so.
+        holds: u64,
+        /// The longest hold (the first of equals): the small segment, the pure ACK of
+        /// it, the held segment.
+        small_frame: u64,
+        ack_frame: u64,
+        held_frame: u64,
+        /// Seconds from that small segment to the held one, and to the ACK, as captured.
+        hold: f64,
+        ack_wait: f64,
+        /// The longest the receiver kept such an ACK back, seconds (its delayed-ACK
+        /// timer): measured at the receiver, or at the sender as the wait less the
+        /// initial RTT; null when neither is known.
+        ack_delay: Option<f64>,
+        capture_point: CapturePoint,
+        /// Evidence frames in all (small segment, ACK, held segment of every hold;
+        /// `frames` keeps the first).
+        evidence_frames: u64,
+    },
     /// ICMP (or ICMPv6) errors answering packets of this conversation (`frames`: the
     /// ICMP frames; `dir`: the direction of the packets they answer).
     IcmpError {
@@ -147,6 +196,8 @@ impl CauseKind {
             CauseKind::RstCause { .. } => "rst_cause",
             CauseKind::SynResent { .. } => "syn_resent",
             CauseKind::FirstDataUnacked { .. } => "first_data_unacked",
+            CauseKind::ZeroWindow { .. } => "zero_window",
+            CauseKind::NagleDelayedAck { .. } => "nagle_delayed_ack",
         }
     }
 }

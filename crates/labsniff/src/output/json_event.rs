@@ -69,6 +69,9 @@ impl Serialize for AnalysisJson<'_> {
         m.serialize_entry("duplicate_ack_frame", &a.duplicate_ack.map(|d| d.frame))?;
         m.serialize_entry("rto", &a.retransmitted.map(|r| r.rto as f64 / 1e6))?;
         m.serialize_entry("rto_frame", &a.retransmitted.map(|r| r.rto_frame))?;
+        if let Some(kind) = a.keep_alive {
+            m.serialize_entry("keep_alive_kind", &kind)?;
+        }
         m.serialize_entry("capture_point", &a.capture_point)?;
         m.serialize_entry("capture_dropped_before", &a.capture_dropped_before)?;
         m.end()

@@ -20,7 +20,8 @@ pub fn port_unreachable(causes: &[&Cause]) -> Option<(u64, u64)> {
     })
 }
 
-/// The section (empty when the conversation has no cause).
+/// The section (empty when the conversation has no cause). Its frames are named one by
+/// one (`words::causes::evidence`), never in the counted form the legend explains.
 pub fn section(causes: &[&Cause], style: &Style) -> String {
     if causes.is_empty() {
         return String::new();

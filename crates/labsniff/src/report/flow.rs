@@ -99,8 +99,9 @@ pub(crate) fn ladders_of(g: &Gathered<'_>, conv: Option<u64>) -> Vec<Ladder> {
 
 fn syn_options(isn: Option<u32>, o: Option<crate::event::SynOptions>) -> String {
     let mut parts = Vec::new();
+    // Relative, as Wireshark shows it (the ISN itself in brackets).
     if let Some(isn) = isn {
-        parts.push(format!("seq={isn}"));
+        parts.push(format!("seq=0 (ISN {isn})"));
     }
     if let Some(o) = o {
         if let Some(mss) = o.mss {
@@ -259,7 +260,9 @@ fn analysis_arrow(e: &AnalysisEvent) -> Arrow {
     }
 }
 
-/// The arrows of one conversation, in order of their first frame.
+/// The arrows of one conversation, in order of their last frame: a message over many
+/// segments is drawn where it completes, at that frame's time, so time only grows
+/// down the graph (a flagged frame inside the message comes above it).
 pub fn arrows(
     c: &ConversationRecord,
     messages: &[&MessageEvent],
@@ -274,7 +277,12 @@ pub fn arrows(
             .take(ANALYSIS_ARROWS_MAX)
             .map(|e| analysis_arrow(e)),
     );
-    list.sort_by_key(|a| (a.first_frame(), a.kind != ArrowKind::Data));
+    list.sort_by_key(|a| {
+        (
+            a.frames.last().copied().unwrap_or(0),
+            a.kind != ArrowKind::Data,
+        )
+    });
     list
 }
 
@@ -351,9 +359,12 @@ pub fn render_lanes(
         out.push_str("no conversation to draw\n");
         return out;
     }
-    let origin = ladders
+    // From the first lab conversation's first frame, whichever are drawn: the same
+    // frame has the same time with or without --conv.
+    let origin = g
+        .convs
         .iter()
-        .map(|l| l.start_ts)
+        .map(|c| c.start_ts)
         .fold(f64::INFINITY, f64::min);
     for (i, l) in ladders.iter().enumerate() {
         if i > 0 {
@@ -412,6 +423,11 @@ pub fn render_lanes(
         for c in pending {
             lane_row(&mut out, c);
         }
+        let _ = writeln!(
+            out,
+            "  (one arrow per message, at its last frame; flagged frames and the handshake and \
+             teardown one each; pure ACKs are not drawn: --html or --svg draws every frame)"
+        );
         if calls.len() > LANE_CALLS_MAX {
             let _ = writeln!(
                 out,

@@ -437,19 +437,39 @@ fn zero_window_note(of: &Direction, r: &DirectionRecovery) -> Option<String> {
     )
 }
 
-/// Keep-alives on an idle connection.
+/// Keep-alive-shaped segments (Wireshark's `keep_alive`), as what they were: persist
+/// probes into a zero window, keep-alives of an idle connection, or neither.
 fn keep_alive_note(of: &Direction, r: &DirectionRecovery) -> Option<String> {
-    let keep = r.keep_alives;
-    if keep == 0 {
+    let (sender, receiver) = (of.sender(), of.receiver());
+    let mut parts = Vec::new();
+    if r.persist_probes > 0 {
+        parts.push(format!(
+            "the {sender} sent {} while the {receiver}'s window was 0 ({}): segments with no new data, \
+             one byte before its next sequence number, which Wireshark labels \"TCP Keep-Alive\"; \
+             they are the persist timer asking whether the window has opened, not SO_KEEPALIVE",
+            words::count(u64::from(r.persist_probes), "persist (zero-window) probe"),
+            span(&r.persist_probe_frames)
+        ));
+    }
+    if r.probes_not_idle > 0 {
+        parts.push(format!(
+            "the {sender} sent {} one byte before its next sequence number while bytes were still \
+             unacknowledged and the window open ({}): Wireshark labels them \"TCP Keep-Alive\", \
+             but the connection was not idle, so they are not SO_KEEPALIVE's",
+            words::count(u64::from(r.probes_not_idle), "segment"),
+            span(&r.probe_not_idle_frames)
+        ));
+    }
+    if r.keep_alives > 0 {
+        parts.push(format!(
+            "the {sender} sent {} on the idle connection ({}): with everything acknowledged and \
+             the window open, SO_KEEPALIVE checks that the peer is still there",
+            words::count(u64::from(r.keep_alives), "keep-alive"),
+            span(&r.keep_alive_frames)
+        ));
+    }
+    if parts.is_empty() {
         return None;
     }
-    Some(
-        format!(
-            "the {} sent {} on the idle connection ({}): SO_KEEPALIVE checks that the peer is \
-             still there",
-            of.sender(),
-            words::count(u64::from(keep), "keep-alive"),
-            span(&r.keep_alive_frames)
-        ) + &of.filter("keep_alive"),
-    )
+    Some(parts.join("; ") + &of.filter("keep_alive"))
 }

@@ -16,6 +16,7 @@ mod framing;
 mod handshake;
 mod loss;
 mod ports;
+mod round_trips;
 mod style;
 mod svg;
 mod syscalls;
@@ -316,6 +317,7 @@ fn conversation(
             style,
         ));
         out.push_str(&causes::section(g.causes_of(conv.conv), style));
+        out.push_str(&round_trips::section(conv, style));
     } else {
         out.push_str(&causes::section(g.causes_of(conv.conv), style));
     }

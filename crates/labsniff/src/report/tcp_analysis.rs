@@ -4,7 +4,7 @@
 
 use super::words;
 use crate::analysis::recovery::{ResendTiming, LINUX_RTO_MIN_MICROS};
-use crate::analysis::Flag;
+use crate::analysis::{Flag, KeepAliveKind};
 use crate::event::{AnalysisEvent, CapturePoint, Dir};
 
 /// Linux's smallest retransmission timeout in seconds (labfacts' rule for telling the
@@ -280,12 +280,23 @@ fn window(flag: Flag, e: &AnalysisEvent) -> String {
     }
 }
 
-/// A keep-alive, or the answer to one (any other flag reads as the answer).
+/// A keep-alive, or the answer to one (any other flag reads as the answer), as what
+/// the segment was ([`KeepAliveKind`]).
 fn keep_alive(flag: Flag, e: &AnalysisEvent) -> String {
     let sender = e.dir.sender();
     let receiver = peer(e.dir);
-    match flag {
-        Flag::KeepAlive => format!(
+    match (flag, e.keep_alive) {
+        (Flag::KeepAlive, Some(KeepAliveKind::ZeroWindowProbe)) => format!(
+            "the {sender} sent a persist (zero-window) probe: the {receiver}'s window was 0, and \
+             Linux probes it with a segment of no new data one byte before its next sequence number, \
+             which Wireshark labels Keep-Alive; it is not SO_KEEPALIVE"
+        ),
+        (Flag::KeepAlive, Some(KeepAliveKind::DataOutstanding)) => format!(
+            "the {sender} sent a segment one byte before its next sequence number (Wireshark: \
+             Keep-Alive) while bytes were still unacknowledged: the connection was not idle, so \
+             it is not an SO_KEEPALIVE probe"
+        ),
+        (Flag::KeepAlive, _) => format!(
             "the {sender} sent a keep-alive (a segment one byte before its next sequence number) on an \
              idle connection to check that the {receiver} is still there (SO_KEEPALIVE)"
         ),

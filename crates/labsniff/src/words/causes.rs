@@ -3,6 +3,8 @@
 //! what they only make likely. The report, JSON lines' `text`, pcapng comments and
 //! the HTML page all say a cause with these functions.
 
+mod flow;
+
 use crate::causes::{Cause, CauseKind, Certainty};
 use crate::event::{CapturePoint, Dir};
 
@@ -34,8 +36,15 @@ pub fn text_without_frames(c: &Cause) -> String {
             *largest,
             *capture_point,
         ),
+        CauseKind::ZeroWindow { .. } => flow::zero_window(dir_of(c), &c.kind),
+        CauseKind::NagleDelayedAck { .. } => flow::nagle(dir_of(c), &c.kind),
         _ => String::new(),
     }
+}
+
+/// The direction a cause is about (a TCP cause always has one).
+fn dir_of(c: &Cause) -> Dir {
+    c.dir.unwrap_or(Dir::ClientToServer)
 }
 
 /// A cause's evidence frames, each named by number (`frames 6, 9, 14`, or `frames 4, 9,
@@ -52,6 +61,15 @@ fn total(c: &Cause) -> u64 {
     }
     match &c.kind {
         CauseKind::OverMss { segments, .. } => *segments,
+        CauseKind::ZeroWindow {
+            stalls,
+            ended,
+            probes,
+            ..
+        } => u64::from(*stalls) + u64::from(*ended) + probes,
+        CauseKind::NagleDelayedAck {
+            evidence_frames, ..
+        } => *evidence_frames,
         _ => c.frames.len() as u64,
     }
 }
@@ -63,12 +81,22 @@ pub fn filter(c: &Cause) -> String {
     }
     let shown = match &c.kind {
         CauseKind::OverMss { mss, .. } => format!("tcp.len > {mss}"),
+        CauseKind::ZeroWindow { .. } => "(tcp.analysis.zero_window || tcp.analysis.window_update \
+                                         || tcp.analysis.keep_alive || tcp.analysis.zero_window_probe)"
+            .to_string(),
+        CauseKind::NagleDelayedAck { .. } => frame_set(&c.frames),
         _ => String::new(),
     };
     match c.tcp_stream {
         Some(n) => format!("tcp.stream eq {n} && {shown}"),
         None => shown,
     }
+}
+
+/// `frame.number in {10, 11, 12}` (tshark 4.0 refuses the set without commas).
+fn frame_set(frames: &[u64]) -> String {
+    let list: Vec<String> = frames.iter().map(u64::to_string).collect();
+    format!("frame.number in {{{}}}", list.join(", "))
 }
 
 /// Whether the packets prove it (`proved`) or make it probable.

@@ -7,7 +7,7 @@ use super::state::{
     gt, le, lt, since, Eldest, Sent, Side, WinScale, DEFAULT_OOO_THRESHOLD, FAST_RETRANS_WINDOW,
     MAX_WINDOW_SHIFT,
 };
-use super::{DupAck, Flag, Retrans, SegmentAnalysis};
+use super::{DupAck, Flag, KeepAliveKind, Retrans, SegmentAnalysis};
 use crate::packet::{Micros, TcpFlags, TcpSegment};
 
 /// The segment at hand, as the rules read it.
@@ -72,6 +72,7 @@ pub(super) fn forward(s: &Seen, fwd: &mut Side, rev: &Side, out: &mut SegmentAna
     }
     if s.len <= 1 && s.seq == fwd.nextseq.wrapping_sub(1) && !s.sfr {
         fl.insert(Flag::KeepAlive);
+        out.keep_alive = Some(keep_alive_kind(fwd, rev));
     }
     let same_point = s.same_point(fwd);
     if same_point && s.window != 0 && s.window != fwd.window {
@@ -100,6 +101,19 @@ pub(super) fn forward(s: &Seen, fwd: &mut Side, rev: &Side, out: &mut SegmentAna
             num: fwd.dupacknum,
             frame: fwd.lastnondupack,
         });
+    }
+}
+
+/// What a keep-alive-shaped segment is: a persist probe when the peer's last window
+/// was 0, a keep-alive when the peer had acknowledged all of fwd's sequence space.
+#[inline(never)]
+fn keep_alive_kind(fwd: &Side, rev: &Side) -> KeepAliveKind {
+    if rev.window == 0 {
+        KeepAliveKind::ZeroWindowProbe
+    } else if rev.lastack == fwd.nextseq {
+        KeepAliveKind::Idle
+    } else {
+        KeepAliveKind::DataOutstanding
     }
 }
 
