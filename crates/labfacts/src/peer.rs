@@ -8,7 +8,10 @@
 //!   identical segments (a retransmission of the same bytes, duplicate ACKs) are told
 //!   apart by time: each copy seen at the receiving side is matched to the copy whose
 //!   departure plus the one-way delay (the median over unambiguous segments) is nearest
-//!   its arrival, never to one sent after it arrived (within [`CLOCK_SLACK`]). A copy that left the
+//!   its arrival, never to one sent after it arrived (within [`CLOCK_SLACK`]); a
+//!   segment with no copy whose every byte arrived in other segments was cut or joined
+//!   on the way (TSO at the sender's capture point, GRO at the receiver's) and is not
+//!   lost. A copy that left the
 //!   sending side and was never seen at the receiving side was lost between the two
 //!   capture points;
 //! - the clocks are taken as one (netlab's two captures share the machine's clock);
@@ -110,7 +113,8 @@ pub fn match_segments(
             Side::Here => (here, there),
             Side::There => (there, here),
         };
-        let pairs = match_direction(dir, sent, got);
+        let mut pairs = match_direction(dir, sent, got);
+        pairs.extend(split_or_merged(dir, sent, got, &pairs));
         for (s, g) in pairs {
             match m.sender(dir) {
                 Side::Here => {
@@ -159,6 +163,55 @@ fn match_direction(dir: Dir, sent: &[&SegmentEvent], got: &[&SegmentEvent]) -> V
         }
     }
     pairs
+}
+
+/// Sent segments of `dir` with payload that no copy matched but whose every byte the
+/// receiving side saw in segments that match no sent copy either: cut or joined on the way (TSO/GSO at the
+/// sender's capture point, GRO at the receiver's), not lost. Each is paired with the
+/// received segment holding its first byte.
+fn split_or_merged(
+    dir: Dir,
+    sent: &[&SegmentEvent],
+    got: &[&SegmentEvent],
+    pairs: &[(usize, usize)],
+) -> Vec<(usize, usize)> {
+    let Some(base) = sent.iter().find(|s| s.dir == dir).map(|s| s.seq) else {
+        return Vec::new();
+    };
+    let off = |seq: u32| u64::from(seq.wrapping_sub(base));
+    // The bytes received, as disjoint ranges [start, end) with the segment of each start.
+    // Only received segments no sent copy matched: a resend's bytes arrived with the
+    // resend (matched), so they do not cover the lost original.
+    let got_matched: std::collections::HashSet<usize> = pairs.iter().map(|p| p.1).collect();
+    let mut ranges: Vec<(u64, u64, usize)> = got
+        .iter()
+        .enumerate()
+        .filter(|(j, g)| g.dir == dir && g.len > 0 && !got_matched.contains(j))
+        .map(|(j, g)| (off(g.seq), off(g.seq) + u64::from(g.len), j))
+        .collect();
+    ranges.sort_unstable();
+    let mut union: Vec<(u64, u64, usize)> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match union.last_mut() {
+            Some(last) if r.0 <= last.1 => last.1 = last.1.max(r.1),
+            _ => union.push(r),
+        }
+    }
+    let matched: std::collections::HashSet<usize> = pairs.iter().map(|p| p.0).collect();
+    let mut out = Vec::new();
+    for (i, s) in sent.iter().enumerate() {
+        if s.dir != dir || s.len == 0 || matched.contains(&i) {
+            continue;
+        }
+        let (start, end) = (off(s.seq), off(s.seq) + u64::from(s.len));
+        let at = union.partition_point(|r| r.0 <= start);
+        if let Some(&(_, covered_to, j)) = at.checked_sub(1).and_then(|k| union.get(k)) {
+            if covered_to >= end {
+                out.push((i, j));
+            }
+        }
+    }
+    out
 }
 
 /// The median delay of the segments of `dir` whose key occurs once on each side.
@@ -248,6 +301,22 @@ mod tests {
         let t: Vec<&SegmentEvent> = there.iter().collect();
         let pairs = match_direction(s2c, &h, &t);
         assert_eq!(pairs, vec![(0, 0), (1, 1), (2, 2), (3, 3), (4, 4)]);
+    }
+
+    #[test]
+    fn a_segment_cut_on_the_way_is_not_lost() {
+        let c2s = Dir::ClientToServer;
+        let mut big = seg(1, c2s, 0.0, 1);
+        big.len = 200;
+        let here = [big];
+        let there = [seg(1, c2s, 0.01, 1), seg(2, c2s, 0.01, 101)];
+        let h: Vec<&SegmentEvent> = here.iter().collect();
+        let t: Vec<&SegmentEvent> = there.iter().collect();
+        assert!(match_direction(c2s, &h, &t).is_empty());
+        assert_eq!(split_or_merged(c2s, &h, &t, &[]), vec![(0, 0)]);
+        // Half of it missing: lost.
+        let t1: Vec<&SegmentEvent> = there[..1].iter().collect();
+        assert!(split_or_merged(c2s, &h, &t1, &[]).is_empty());
     }
 
     #[test]
