@@ -152,3 +152,31 @@ pub fn ensure_netlab() -> Result<()> {
             .args(&missing),
     )
 }
+
+/// Chromium for `cargo xtask screenshots`, installed with apt-get when missing and we
+/// are root on Debian/Ubuntu; otherwise the command to run.
+pub fn ensure_chromium() -> Result<()> {
+    if have("chromium") {
+        return Ok(());
+    }
+    if cfg!(target_os = "linux") && have("apt-get") && is_root() {
+        run(
+            "apt-get update",
+            Command::new("apt-get").args(["update", "-qq"]),
+        )?;
+        run(
+            "apt-get install chromium",
+            Command::new("apt-get")
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .args([
+                    "install",
+                    "-y",
+                    "-qq",
+                    "--no-install-recommends",
+                    "chromium",
+                ]),
+        )?;
+        return Ok(());
+    }
+    bail!("Chromium is missing: sudo apt-get install -y chromium")
+}

@@ -20,6 +20,7 @@ mod layers;
 mod measure;
 mod outputs_diff;
 mod procs;
+mod screenshots;
 mod test;
 mod util;
 mod wheel;
@@ -48,6 +49,7 @@ commands:
                         the layering rules: no import circles between a crate's modules
                         (known ones listed in xtask/layers-allow.txt), labfacts depends on
                         no renderer or program crate; non-zero exit when one is broken
+  screenshots           PNGs of labsniff's HTML pages (docs/screenshots/) taken in headless Chromium
   wheel [--check]       the Python package labsockets (python/): a wheel with the labsniff and
                         labnet commands, built by maturin into target/wheel/dist; --check
                         installs it into a fresh venv and runs both (as root: without libpcap)
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Some("compare-tshark") => compare_tshark::main(&args[1..]),
         Some("outputs-diff") => outputs_diff::main(&args[1..]),
         Some("layers") => layers::main(&args[1..]),
+        Some("screenshots") => screenshots::main(&args[1..]),
         Some("wheel") => wheel::main(&args[1..]),
         Some("help" | "--help" | "-h") | None => {
             println!("{USAGE}");

@@ -33,6 +33,7 @@ pub mod flow_hash;
 pub mod index;
 pub mod link;
 pub mod packet;
+pub mod peer;
 pub mod port_census;
 pub mod port_choice;
 pub mod privileges;

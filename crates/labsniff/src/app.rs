@@ -59,7 +59,7 @@ fn sniff(cli: Cli) -> Result<Done, SourceError> {
         },
     };
     let collect_all = !traces.paths.is_empty() || pcapng.is_some();
-    let result = if streaming && cli.svg.is_none() && !collect_all {
+    let result = if streaming && cli.svg.is_none() && cli.html.is_none() && !collect_all {
         let mut sink: Box<dyn Sink> = if cli.json {
             // One thread: lines are rendered into 1 MiB blocks and written as they
             // fill. A second thread only for writing (until 2026-12-01) overlapped the
@@ -75,8 +75,12 @@ fn sniff(cli: Cli) -> Result<Done, SourceError> {
         let at_end = AtEnd {
             view: cli.view,
             svg: cli.svg.as_deref(),
+            html: cli.html.as_deref(),
+            peer: cli.peer_capture.as_deref(),
+            title: page_title(&cli),
             conv: cli.conv,
             json: cli.json,
+            json_segments: cli.segments,
             follow: live && !cli.json,
             traces: &traces,
             pcapng: pcapng.as_ref(),
@@ -168,7 +172,23 @@ fn analysis_options(cli: &Cli, source: &SourceOptions) -> Options {
         proto: cli.proto,
         max_ooo_bytes: cli.max_ooo_bytes,
         max_size: cli.max_size,
-        segments: cli.segments,
+        // The HTML page and the SVG ladder draw every segment (the SVG with --syscalls
+        // is the flow graph with the calls' lanes, which needs none).
+        segments: cli.segments
+            || cli.html.is_some()
+            || (cli.svg.is_some() && cli.syscalls.is_empty()),
+    }
+}
+
+/// What the HTML page's title names: the file read, or the interface.
+fn page_title(cli: &Cli) -> String {
+    match (&cli.interface, &cli.read) {
+        (Some(interface), _) => format!("live capture on {interface}"),
+        (None, Some(path)) => path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        ),
+        (None, None) => "standard input".to_string(),
     }
 }
 
@@ -204,21 +224,47 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
         max_frames: args.max_frames,
         max_seconds: args.max_seconds,
     };
-    grade_all(&files, exercise, args.port, limits, |g| {
-        if args.json {
-            // Streamed, in the files' order: a teacher piping 100 files sees each as
-            // soon as it and those before it are graded.
-            out.write_all(output::json(std::slice::from_ref(&g)).as_bytes())?;
+    let mut pages = Vec::new();
+    {
+        let mut done = |g: labsniff::grade::Grade| -> std::io::Result<()> {
+            if args.json {
+                // Streamed, in the files' order: a teacher piping 100 files sees each as
+                // soon as it and those before it are graded.
+                out.write_all(output::json(std::slice::from_ref(&g)).as_bytes())?;
+            }
+            grades.push(g);
+            Ok(())
+        };
+        match &args.html {
+            // With the pages: one file at a time (each page is written, then its
+            // events dropped).
+            Some(class) => {
+                for (i, file) in files.iter().enumerate() {
+                    let (g, events) =
+                        labsniff::grade::grade_file_with(file, exercise, args.port, limits, true);
+                    pages.push(capture_page(class, i, file, &events));
+                    done(g)?;
+                }
+            }
+            None => grade_all(&files, exercise, args.port, limits, &mut done)?,
         }
-        grades.push(g);
-        Ok(())
-    })?;
+    }
     if args.csv {
         out.write_all(output::csv(exercise, &grades).as_bytes())?;
     } else if !args.json {
         out.write_all(output::table(exercise, &grades, &style).as_bytes())?;
     }
     out.flush()?;
+    if let Some(class) = &args.html {
+        let page = labsniff::html::class::render(exercise, &grades, &pages);
+        std::fs::write(class, page).map_err(|e| {
+            SourceError::Output(std::io::Error::new(
+                e.kind(),
+                format!("cannot write HTML '{}': {e}", class.display()),
+            ))
+        })?;
+        eprintln!("labsniff: class page written to {}", class.display());
+    }
     let failed = grades.iter().filter(|g| !g.pass).count();
     Ok(if failed == 0 && !grades.is_empty() {
         Done::Ok
@@ -228,6 +274,28 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
             total: grades.len(),
         }
     })
+}
+
+/// `grade --html CLASS.html`: the page of capture number `i` (from 0), written beside
+/// the class page as `CLASS-NNN-NAME.html`; its file name, or None when it could not be
+/// written (the class page then names the capture without a link).
+fn capture_page(
+    class: &std::path::Path,
+    i: usize,
+    file: &std::path::Path,
+    events: &[labsniff::Event],
+) -> Option<String> {
+    let stem = class.file_stem()?.to_string_lossy().into_owned();
+    let name = file.file_name()?.to_string_lossy().into_owned();
+    let page_name = format!("{stem}-{:03}-{name}.html", i + 1);
+    let path = class.with_file_name(&page_name);
+    match std::fs::write(&path, labsniff::html::render(events, &name)) {
+        Ok(()) => Some(page_name),
+        Err(e) => {
+            eprintln!("labsniff: cannot write '{}': {e}", path.display());
+            None
+        }
+    }
 }
 
 /// `-w OUT.pcapng` on a file, with or without --annotate.
@@ -340,8 +408,17 @@ impl Traces {
 struct AtEnd<'a> {
     view: View,
     svg: Option<&'a std::path::Path>,
+    /// `--html FILE`: the page, written at the end.
+    html: Option<&'a std::path::Path>,
+    /// `--peer-capture OTHER`: the same traffic captured at the other end.
+    peer: Option<&'a std::path::Path>,
+    /// The page's title (the input's name).
+    title: String,
     conv: Option<u64>,
     json: bool,
+    /// `--json --segments`: the segment lines were asked for (with --html alone they
+    /// are collected for the page, not printed).
+    json_segments: bool,
     /// Live, not --json: each message and finding as it happens, the report at Ctrl-C.
     follow: bool,
     traces: &'a Traces,
@@ -365,10 +442,20 @@ fn report_at_end(at_end: &AtEnd<'_>, run: &Run<'_>) -> Result<(), SourceError> {
     if let Some(path) = at_end.svg {
         write_svg(path, &sink.events, at_end.conv, joined.as_ref())?;
     }
+    if let Some(path) = at_end.html {
+        let peer = match at_end.peer {
+            Some(other) => Some((other, peer_events(other, run)?)),
+            None => None,
+        };
+        write_html(path, &sink.events, &at_end.title, peer)?;
+    }
     let mut out = BufWriter::new(std::io::stdout().lock());
     if at_end.json {
         // --json with --svg: the JSON lines of what was kept.
         for event in &sink.events {
+            if matches!(event, labsniff::Event::Segment(_)) && !at_end.json_segments {
+                continue;
+            }
             // The summary stays the last line: the trace lines go before it.
             if let (labsniff::Event::Summary(_), Some(j)) = (event, &joined) {
                 labsniff::output::syscalls::write(&mut out, j)?;
@@ -415,7 +502,8 @@ fn collect(
     Ok((sink, verdicts))
 }
 
-/// `--svg FILE`: the flow graph, with the traced calls in their lanes when joined.
+/// `--svg FILE`: the ladder (as on the HTML page), or with traces joined the flow graph
+/// with the traced calls in their lanes.
 fn write_svg(
     path: &std::path::Path,
     events: &[labsniff::Event],
@@ -424,7 +512,10 @@ fn write_svg(
 ) -> Result<(), SourceError> {
     let svg = match joined {
         Some(j) => report::render_svg_with_syscalls(events, conv, j),
-        None => report::render_svg(events, conv),
+        // The ladder of the HTML page; UDP conversations (no segments) keep the flow
+        // graph that draws their datagrams.
+        None => labsniff::html::ladder_svg(events, conv)
+            .unwrap_or_else(|| report::render_svg(events, conv)),
     };
     std::fs::write(path, svg).map_err(|e| {
         SourceError::Output(std::io::Error::new(
@@ -433,6 +524,60 @@ fn write_svg(
         ))
     })?;
     eprintln!("labsniff: flow graph written to {}", path.display());
+    Ok(())
+}
+
+/// `--peer-capture OTHER`: the other capture's events, analysed as the first (same
+/// port, filter and options), collected within the same bounds.
+fn peer_events(
+    other: &std::path::Path,
+    run: &Run<'_>,
+) -> Result<Vec<labsniff::Event>, SourceError> {
+    let source = SourceOptions {
+        input: Input::File(other.to_path_buf()),
+        filter: run.source.filter.clone(),
+        write: None,
+        count: None,
+        stop: Arc::clone(&run.source.stop),
+        ready: None,
+    };
+    let mut sink = CollectSink::new();
+    let extras = RunExtras {
+        progress: None,
+        drop_to: None,
+    };
+    labsniff::analyze_with(&source, &extras, run.options, &mut sink)?;
+    Ok(sink.events)
+}
+
+/// `--html FILE`: the page.
+fn write_html(
+    path: &std::path::Path,
+    events: &[labsniff::Event],
+    title: &str,
+    peer: Option<(&std::path::Path, Vec<labsniff::Event>)>,
+) -> Result<(), SourceError> {
+    let page = match &peer {
+        Some((other, peer_events)) => {
+            let name = other.file_name().map_or_else(
+                || other.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            labsniff::html::render_with_peer(events, title, peer_events, &name)
+        }
+        None => labsniff::html::render(events, title),
+    };
+    std::fs::write(path, &page).map_err(|e| {
+        SourceError::Output(std::io::Error::new(
+            e.kind(),
+            format!("cannot write HTML '{}': {e}", path.display()),
+        ))
+    })?;
+    eprintln!(
+        "labsniff: page written to {} ({} bytes)",
+        path.display(),
+        page.len()
+    );
     Ok(())
 }
 

@@ -82,9 +82,19 @@ pub struct Cli {
     /// What to show without --json: conversations, messages, flow or explain.
     #[arg(long, default_value = "explain", value_name = "VIEW")]
     pub view: View,
-    /// Also write the flow graph as an SVG file a browser shows.
+    /// Also write the ladder (the HTML page's) as an SVG file a browser shows; with
+    /// --syscalls, the flow graph with the calls' lanes.
     #[arg(long, value_name = "FILE")]
     pub svg: Option<PathBuf>,
+    /// Also write one self-contained HTML page (ladders, time-sequence and RTT graphs,
+    /// explanations) that a browser shows offline; with -i, written at the end.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+    /// With --html: the same traffic captured at the other end (the client's side and
+    /// the server's side); the page draws both in one ladder and marks what was lost
+    /// between the two capture points.
+    #[arg(long, value_name = "FILE", requires = "html")]
+    pub peer_capture: Option<PathBuf>,
     /// Only this conversation in the flow view and the SVG.
     #[arg(long, value_name = "N")]
     pub conv: Option<u64>,
@@ -141,6 +151,10 @@ pub struct GradeArgs {
     /// One JSON object per file, one per line (crates/labsniff/SCHEMA.md).
     #[arg(long)]
     pub json: bool,
+    /// Also write the class page (one row per capture, every requirement with its
+    /// evidence) and, beside it, each capture's own page.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// The lab port.
     #[arg(long, default_value_t = labproto::LAB_PORT, value_parser = clap::value_parser!(u16).range(1..))]
     pub port: u16,

@@ -8,6 +8,7 @@
 pub mod annotate;
 pub mod exit_code;
 pub mod grade;
+pub mod html;
 pub mod output;
 pub mod progress;
 pub mod report;
@@ -15,7 +16,7 @@ pub mod words;
 
 pub use labfacts::{
     analysis, analyze, analyze_with, analyzer, capfile, causes, conversation, defrag, dissect,
-    event, flow_hash, link, packet, port_census, port_choice, privileges, queue, reassembly,
+    event, flow_hash, link, packet, peer, port_census, port_choice, privileges, queue, reassembly,
     source, syscalls,
 };
 pub use labfacts::{

@@ -19,7 +19,7 @@ mod run;
 
 pub use exercises::{exercise, EXERCISES};
 pub use facts::Facts;
-pub use run::{expand, grade_all, grade_file, grade_file_within, Limits};
+pub use run::{expand, grade_all, grade_file, grade_file_with, grade_file_within, Limits};
 
 use serde::Serialize;
 

@@ -47,9 +47,21 @@ pub fn grade_file_within(
     port: u16,
     limits: Limits,
 ) -> Grade {
+    grade_file_with(path, exercise, port, limits, false).0
+}
+
+/// [`grade_file_within`], also returning the collected events (with the segment events
+/// when `segments`, for the capture's HTML page of `grade --html`).
+pub fn grade_file_with(
+    path: &Path,
+    exercise: &'static Exercise,
+    port: u16,
+    limits: Limits,
+    segments: bool,
+) -> (Grade, Vec<Event>) {
     let mut sink = CollectSink::new();
     let file = path.display().to_string();
-    let read = read(path, port, limits, &mut sink);
+    let read = read(path, port, limits, segments, &mut sink);
     let mut requirements = Vec::with_capacity(exercise.requirements.len());
     if read.analysed {
         let facts = Facts::of(&sink.events, port);
@@ -73,14 +85,15 @@ pub fn grade_file_within(
             ..Verdict::fail(reason, Vec::new())
         });
     }
-    Grade {
+    let grade = Grade {
         file,
         exercise: exercise.id,
         // Unreadable files have only the `readable` verdict: they fail.
         pass: requirements.len() == exercise.requirements.len()
             && requirements.iter().all(|v| v.pass),
         requirements,
-    }
+    };
+    (grade, sink.events)
 }
 
 /// Grade `files` on every core, handing each grade to `done` in the files' order as
@@ -137,7 +150,7 @@ struct Read {
 }
 
 /// Run the normal analysis of the file at `path` into `sink`, within `limits`.
-fn read(path: &Path, port: u16, limits: Limits, sink: &mut CollectSink) -> Read {
+fn read(path: &Path, port: u16, limits: Limits, segments: bool, sink: &mut CollectSink) -> Read {
     // A pipe or device in the class's folder could block a read forever, which no
     // time limit interrupts: only regular files are graded.
     if let Ok(crate::source::PathKind::Stream(_)) = crate::source::path_kind(path) {
@@ -161,7 +174,7 @@ fn read(path: &Path, port: u16, limits: Limits, sink: &mut CollectSink) -> Read 
         max_ooo_bytes: 1 << 20,
         max_size: labproto::DEFAULT_MAX_SIZE,
         port_choice: crate::port_choice::PortChoice::plain(crate::port_choice::How::Given),
-        segments: false,
+        segments,
     };
     let timer = Timer::start(limits.max_seconds, stop);
     let result = crate::analyze(&source, options, sink);

@@ -222,7 +222,40 @@ pub fn render_flow(events: &[Event], conv: Option<u64>, style: &Style) -> String
 }
 
 /// Conversations explained one by one; a long capture's others are in the table.
-const SECTIONS_MAX: usize = 100;
+pub(crate) const SECTIONS_MAX: usize = 100;
+
+pub(crate) use loss::capture_point_note;
+
+/// For the HTML page: the explain report's sections of one conversation, as the text
+/// report writes them (no colour); `mapped` as in [`Said`] (the byte map of the first
+/// v2 and the first v3 conversation).
+pub(crate) fn conversation_text(
+    g: &Gathered<'_>,
+    conv: &crate::event::ConversationRecord,
+    mapped: &mut Vec<Proto>,
+) -> String {
+    let mut out = String::new();
+    let mut said = Said {
+        mapped: std::mem::take(mapped),
+        ..Said::default()
+    };
+    conversation(
+        &mut out,
+        g,
+        conv,
+        &[],
+        None,
+        &mut said,
+        &Style { color: false },
+    );
+    *mapped = said.mapped;
+    out
+}
+
+/// For the HTML page: the notes about the whole capture (no traces).
+pub(crate) fn capture_notes_plain(g: &Gathered<'_>) -> Vec<String> {
+    capture_notes(g, &[], None)
+}
 
 /// The explain report: the table, a section per conversation (the first
 /// [`SECTIONS_MAX`]), notes about the whole capture, the legend, the totals.

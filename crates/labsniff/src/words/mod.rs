@@ -27,6 +27,7 @@ mod layout;
 pub mod link;
 mod messages;
 mod numbers;
+pub mod peer;
 mod ports;
 mod states;
 pub mod summary;
