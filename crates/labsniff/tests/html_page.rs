@@ -321,3 +321,40 @@ fn svg_is_the_ladder_and_udp_keeps_the_flow_graph() {
         assert_eq!(svg.matches("<svg ").count(), 1 + facts.tcp_frames.len());
     }
 }
+
+#[test]
+fn the_rtt_graph_draws_the_estimator_facts_where_the_data_left() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/netlab");
+    for (name, drawn) in [
+        ("loss_v3_100k.client.pcap", "c2s"),
+        ("loss_v3_100k.server.pcap", "s2c"),
+    ] {
+        let pcap = dir.join(name);
+        let (html, _) = page(&pcap);
+        let out = labsniff(&["-r".as_ref(), pcap.as_os_str(), "--json".as_ref()]);
+        let conv: serde_json::Value = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|v| v["type"] == "conversation")
+            .expect("a conversation");
+        let srtt = conv["tcp"][format!("round_trips_{drawn}")]["estimated_rtt"]
+            .as_f64()
+            .expect("an EstimatedRTT");
+        let title = format!(
+            "EstimatedRTT (RFC 6298) of the {}'s data at the end: {:.3} ms",
+            if drawn == "c2s" { "client" } else { "server" },
+            srtt * 1000.0
+        );
+        assert!(
+            html.contains(&format!("<line class=\"srtt {drawn}\"")),
+            "{name}"
+        );
+        assert!(html.contains(&title), "{name}: {title}");
+        // Only where the capture saw that data leave.
+        let other = if drawn == "c2s" { "s2c" } else { "c2s" };
+        assert!(
+            !html.contains(&format!("<line class=\"srtt {other}\"")),
+            "{name}"
+        );
+    }
+}

@@ -49,6 +49,8 @@ svg.graph line.seg{stroke:#222;stroke-width:2}svg.graph line.seg.rx{stroke:#d627
 svg.graph circle.mark.rx{fill:none;stroke:#d62728}svg.graph circle.mark.ooo{fill:none;stroke:#1f77b4}
 svg.graph path.ackline{fill:none;stroke:#2ca02c;stroke-width:1.4}svg.graph path.winline{fill:none;stroke:#e6b800;stroke-width:1.2}
 svg.graph line.irtt{stroke:#777;stroke-dasharray:5 4}
+svg.graph line.srtt{stroke:#2a7;stroke-width:1.5}
+svg.graph line.rto{stroke:#c62;stroke-dasharray:2 3}
 svg.graph g.series.c2s circle{fill:#1f77b4}svg.graph g.series.s2c circle{fill:#ff7f0e}
 svg.graph [data-f]{cursor:pointer}
 ol.findings{padding-left:22px}ol.findings li{margin:3px 0}ol.findings li.hl{background:#fff8c5}

@@ -155,7 +155,7 @@ fn graphs(
     if let Some(svg) = rtt::render(c, segments, per_series) {
         let _ = write!(
             out,
-            "<h3>Round-trip times</h3><p class=\"legend\"><span><i style=\"background:#1f77b4\"></i>ack_rtt of client data</span><span><i style=\"background:#ff7f0e\"></i>ack_rtt of server data</span><span><i style=\"background:#777\"></i>initial RTT (dashed)</span></p>{svg}"
+            "<h3>Round-trip times</h3><p class=\"legend\"><span><i style=\"background:#1f77b4\"></i>ack_rtt of client data</span><span><i style=\"background:#ff7f0e\"></i>ack_rtt of server data</span><span><i style=\"background:#777\"></i>initial RTT (dashed)</span><span><i style=\"background:#2a7\"></i>EstimatedRTT at the end (RFC 6298; data that left here)</span><span><i style=\"background:#c62\"></i>RTO = EstimatedRTT + 4·DevRTT (dotted)</span></p>{svg}"
         );
     }
 }

@@ -3,9 +3,10 @@
 //! time, one series per direction of the acknowledged data; and the handshake's
 //! initial RTT (`tcp.analysis.initial_rtt`) as a dashed line.
 //!
-//! Hook: [`estimator_line`] is where the RFC 6298 EstimatedRTT and RTO lines go once
-//! the RTT estimator is a fact of labfacts (the causes issue); until then it draws
-//! nothing and the page says only what the samples are.
+//! With them, per direction whose data the capture saw leave (the report's rule: at
+//! the receiver an ack_rtt is its delay before acknowledging, not a round trip), the
+//! RFC 6298 EstimatedRTT and the RTO it implies at the end of the conversation (the
+//! `round_trips_*` facts) as horizontal lines.
 
 use super::bound;
 use super::escape::num;
@@ -28,10 +29,12 @@ pub fn render(
         return None;
     }
     let irtt = c.tcp.as_ref().and_then(|t| t.irtt);
+    let estimates = estimates(c);
     let top = samples
         .iter()
         .map(|(_, r)| *r)
         .chain(irtt)
+        .chain(estimates.iter().flat_map(|e| [Some(e.1), e.2]).flatten())
         .fold(0.0f64, f64::max);
     let x_max = segments.last().map_or(0.0, |s| s.ts - c.start_ts);
     let area = Area::new(x_max, top * 1000.0);
@@ -71,17 +74,43 @@ pub fn render(
         }
         out.push_str("</g>");
     }
-    if let Some(line) = estimator_line(c, segments) {
-        out.push_str(&line);
+    for (dir, srtt, rto) in &estimates {
+        for (class, value) in [("srtt", Some(*srtt)), ("rto", *rto)] {
+            let Some(v) = value else { continue };
+            let y = num(area.y(v * 1000.0));
+            let _ = write!(
+                out,
+                r#"<line class="{class} {}" x1="{}" y1="{y}" x2="{}" y2="{y}"><title>{} of the {}'s data at the end: {:.3} ms</title></line>"#,
+                dir.as_str(),
+                num(area.x(0.0)),
+                num(area.x(area.x_max)),
+                if class == "srtt" {
+                    "EstimatedRTT (RFC 6298)"
+                } else {
+                    "RTO = EstimatedRTT + 4·DevRTT"
+                },
+                dir.sender(),
+                v * 1000.0
+            );
+        }
     }
     plot::close(&mut out);
     Some(out)
 }
 
-/// The RFC 6298 EstimatedRTT (SRTT) and RTO lines: not drawn yet. They are facts the
-/// engine will compute (labfacts, the causes issue: an RTT estimator per direction);
-/// a renderer must not re-derive them from the samples here. When the fact lands, draw
-/// its series as `<path class="srtt">` and `<path class="rto">` from it.
-fn estimator_line(_c: &ConversationRecord, _segments: &[&SegmentEvent]) -> Option<String> {
-    None
+/// Per direction whose data left at the capture point: (direction, EstimatedRTT, RTO)
+/// at the end of the conversation, in seconds (the `round_trips_*` facts).
+fn estimates(c: &ConversationRecord) -> Vec<(Dir, f64, Option<f64>)> {
+    let Some(t) = &c.tcp else { return Vec::new() };
+    [
+        (Dir::ClientToServer, &t.round_trips_c2s),
+        (Dir::ServerToClient, &t.round_trips_s2c),
+    ]
+    .into_iter()
+    .filter(|(dir, _)| t.capture_point.at_sender_of(*dir))
+    .filter_map(|(dir, rt)| {
+        let rt = rt.as_ref()?;
+        Some((dir, rt.estimated_rtt?, rt.rto))
+    })
+    .collect()
 }
