@@ -159,13 +159,13 @@ fn dlt_numbers() {
 
 #[test]
 fn errors_name_the_header_and_the_numbers() {
-    let e = LinkKind::from_dlt(105).unwrap_err();
+    let e = LinkKind::from_dlt(147).unwrap_err();
     assert_eq!(e.code(), "link_unsupported");
     assert_eq!(
         e,
         LinkError::UnsupportedLinkType {
-            dlt: 105,
-            name: Some("IEEE802_11".to_string())
+            dlt: 147,
+            name: Some("USER0".to_string())
         }
     );
     assert_eq!(
