@@ -102,6 +102,10 @@ fn same_as_raw(name: &str, ends: (&str, &str), tunnel: Option<Tunnel>, wrap: Opt
     if let (Some(plain), Some(got)) = (tshark_payloads(&raw), tshark_payloads(&path)) {
         assert_eq!(got, plain, "tshark on {name}");
     }
+    // `LINKS_KEEP_DIR=DIR` keeps the files, for `cargo xtask compare-tshark DIR/*`.
+    if let Ok(dir) = std::env::var("LINKS_KEEP_DIR") {
+        std::fs::copy(&path, Path::new(&dir).join(format!("{name}.pcap"))).unwrap();
+    }
     let _ = std::fs::remove_file(raw);
     let _ = std::fs::remove_file(path);
 }
