@@ -55,8 +55,8 @@ pub mod lab;
 pub mod link;
 pub mod savefile;
 pub mod synth;
-pub mod wrap;
 mod tcp_flow;
+pub mod wrap;
 
 pub use capture::{Capture, Fragmenting, Frame, FIRST_TIMESTAMP_MICROS, FRAME_SPACING_MICROS};
 pub use link::LinkType;

@@ -107,9 +107,7 @@ impl Wrap {
             Wrap::Ieee80211 => [wifi_header(from_server, false), snap(ether_type)].concat(),
             Wrap::Ieee80211QosWds => [wifi_header(from_server, true), snap(ether_type)].concat(),
             Wrap::Radiotap => return radiotap(ip, from_server, ether_type),
-            Wrap::Prism => {
-                [prism(), wifi_header(from_server, false), snap(ether_type)].concat()
-            }
+            Wrap::Prism => [prism(), wifi_header(from_server, false), snap(ether_type)].concat(),
             Wrap::Fddi => [fddi(from_server), snap(ether_type)].concat(),
         };
         [&header[..], ip].concat()

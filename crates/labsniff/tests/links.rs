@@ -47,7 +47,12 @@ fn facts(path: &Path) -> (Vec<String>, Vec<String>, Value) {
     let messages = r
         .messages()
         .iter()
-        .map(|m| format!("{} {} {} {}", m["client"], m["dir"], m["payload"], m["frames"]))
+        .map(|m| {
+            format!(
+                "{} {} {} {}",
+                m["client"], m["dir"], m["payload"], m["frames"]
+            )
+        })
         .collect();
     let conversations = r
         .conversations()
@@ -70,10 +75,21 @@ fn facts(path: &Path) -> (Vec<String>, Vec<String>, Value) {
 /// tshark's TCP payload per frame, hex (None without tshark).
 fn tshark_payloads(path: &Path) -> Option<Vec<String>> {
     let out = Command::new("tshark")
-        .args(["-r", path.to_str().unwrap(), "-T", "fields", "-e", "tcp.payload"])
+        .args([
+            "-r",
+            path.to_str().unwrap(),
+            "-T",
+            "fields",
+            "-e",
+            "tcp.payload",
+        ])
         .output()
         .ok()?;
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(
         String::from_utf8(out.stdout)
             .unwrap()
@@ -132,7 +148,12 @@ fn every_tunnel_is_followed_to_the_session_inside() {
     }
     // Inside a link type too: 6in4 over PPP, Teredo over Wi-Fi.
     same_as_raw("6in4-ppp", V6, Some(Tunnel::SixInFour), Some(Wrap::PppHdlc));
-    same_as_raw("teredo-radiotap", V6, Some(Tunnel::Teredo), Some(Wrap::Radiotap));
+    same_as_raw(
+        "teredo-radiotap",
+        V6,
+        Some(Tunnel::Teredo),
+        Some(Wrap::Radiotap),
+    );
 }
 
 #[test]

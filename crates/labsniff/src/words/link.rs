@@ -166,10 +166,10 @@ mod tests {
     /// The sentences the engine's own tests asserted before the words moved here.
     #[test]
     fn link_errors_in_words() {
-        let e = LinkKind::from_dlt(147).unwrap_err();
+        let e = LinkKind::from_dlt(7).unwrap_err();
         assert_eq!(
             link_error(&e),
-            "link type 147 (USER0) is not supported: labsniff reads Ethernet (1), Linux cooked SLL (113) \
+            "link type 7 (ARCNET) is not supported: labsniff reads Ethernet (1), Linux cooked SLL (113) \
              and SLL2 (276), BSD NULL (0) and LOOP (108), raw IP (12, 14, 101, 228, 229), PPP (9), \
              PPP in HDLC framing (50), PPPoE (51), Linux NFLOG (239), IEEE 802.11 (105) also with \
              radiotap (127) or Prism (119) headers, and FDDI (10)"

@@ -128,8 +128,8 @@ fn input_samples() -> Vec<(Diagnostic, String)> {
                 .into(),
         ),
         (
-            at(None, K::LinkUnsupported { dlt: 147, name: Some("USER0".into()), at_frame: 1 }),
-            format!("link type 147 (USER0) is not supported: {READS}; no frame can be decoded"),
+            at(None, K::LinkUnsupported { dlt: 7, name: Some("ARCNET".into()), at_frame: 1 }),
+            format!("link type 7 (ARCNET) is not supported: {READS}; no frame can be decoded"),
         ),
         (
             at(None, K::LinkUnsupported { dlt: 147, name: None, at_frame: 7 }),
