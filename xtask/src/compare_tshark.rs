@@ -308,10 +308,7 @@ fn tshark_streams(file: &Path, port: u16) -> Result<Vec<Stream>> {
 /// (`eth:ethertype:ip:ipv6:tcp` for 6in4: the last `ip`/`ipv6` is the inner one);
 /// without it, IPv6 when there is no IPv4 address.
 fn innermost_is_ipv6(protocols: &str, no_ipv4: bool) -> bool {
-    let last = protocols
-        .split(':')
-        .filter(|p| *p == "ip" || *p == "ipv6")
-        .last();
+    let last = protocols.rsplit(':').find(|p| *p == "ip" || *p == "ipv6");
     match last {
         Some(p) => p == "ipv6",
         None => no_ipv4,
