@@ -193,8 +193,8 @@ fn protected_wifi_frames_are_one_diagnostic_saying_they_are_encrypted() {
     assert_eq!(d[0]["code"], "encapsulation_undecoded");
     assert_eq!(
         d[0]["text"],
-        "11 frames carry 802.11 frames protected by WEP or WPA (encrypted: they cannot be read \
-         without the keys): not decoded, so any lab traffic inside is not analysed (the first is frame 1)"
+        "11 frames carry 802.11 data encrypted with WEP or WPA (unreadable without the keys): \
+         not decoded, so any lab traffic inside is not analysed (the first is frame 1)"
     );
 }
 
@@ -218,5 +218,51 @@ fn a_cut_nflog_attribute_is_a_truncated_frame_naming_it() {
             .contains("the NFLOG attribute (TLV) needs 12 bytes, only 10 were captured"),
         "{}",
         d[0]["text"]
+    );
+}
+
+#[test]
+fn a_fragmented_tunnel_packet_is_reassembled_then_followed() {
+    let (client, server) = V4;
+    let mut cap = Capture::new(LinkType::RawIp);
+    let mut flow = cap.tcp(addr(client), addr(server));
+    flow.handshake(&mut cap);
+    let long = "a line long enough to be cut into several fragments of the outer packet\n";
+    flow.send(&mut cap, Dir::C2S, long.as_bytes());
+    flow.send(&mut cap, Dir::S2C, long.as_bytes());
+    flow.close(&mut cap);
+    let mut frames = Vec::new();
+    for (i, (ts, packet)) in rewrap(&cap, 5005, Some(Tunnel::Ipip), None)
+        .into_iter()
+        .enumerate()
+    {
+        let id = u32::try_from(i).unwrap() + 100;
+        for f in labfixtures::fragment::fragment(&packet, 64, id) {
+            frames.push((ts, f));
+        }
+    }
+    // ACKs and FINs (60 bytes) whole; SYN and SYN-ACK (72) in 2 fragments, the two
+    // 132-byte data packets in 3 fragments each.
+    assert_eq!(frames.len(), 15);
+    let path = temp_path("ipip-fragmented", "pcap");
+    write_pcap(&path, 101, &frames).unwrap();
+    if let Ok(dir) = std::env::var("LINKS_KEEP_DIR") {
+        std::fs::copy(&path, Path::new(&dir).join("ipip-fragmented.pcap")).unwrap();
+    }
+    let r = run_file(&path, &["--proto", "text"]);
+    let notes: Vec<_> = r.problems().iter().map(|d| d["code"].clone()).collect();
+    // The reassembly note, said once for the conversation.
+    assert_eq!(notes, ["reassembled"]);
+    let payloads: Vec<_> = r.messages().iter().map(|m| m["payload"].clone()).collect();
+    assert_eq!(payloads, [long, long]);
+    let c = r.conversations();
+    assert_eq!(c.len(), 1);
+    assert_eq!(
+        (
+            c[0]["state"].as_str(),
+            c[0]["bytes_c2s"].as_u64(),
+            c[0]["bytes_s2c"].as_u64()
+        ),
+        (Some("SF"), Some(72), Some(72))
     );
 }

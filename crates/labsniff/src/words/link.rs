@@ -95,10 +95,10 @@ pub fn undecoded(what: Undecoded) -> &'static str {
         Undecoded::SnapOui => "802.3 LLC/SNAP with a vendor organisation code (not an EtherType)",
         Undecoded::TooDeep => "more than 32 nested link headers (VLAN, MPLS, PBB, ...)",
         Undecoded::Ieee80211Protected => {
-            "802.11 frames protected by WEP or WPA (encrypted: they cannot be read without the keys)"
+            "802.11 data encrypted with WEP or WPA (unreadable without the keys)"
         }
-        Undecoded::Ieee80211Fragment => "fragments of 802.11 frames",
-        Undecoded::Ieee80211Amsdu => "802.11 A-MSDUs (several frames aggregated in one)",
+        Undecoded::Ieee80211Fragment => "a fragment of an 802.11 frame (not reassembled)",
+        Undecoded::Ieee80211Amsdu => "an 802.11 A-MSDU (several frames aggregated in one)",
         Undecoded::TunnelTooDeep => {
             "more than 4 IP tunnels inside one another (IP-in-IP, 6in4, Teredo)"
         }
