@@ -278,6 +278,7 @@ fn tshark_streams(file: &Path, port: u16) -> Result<Vec<Stream>> {
             "tcp.srcport",
         ])
         .args(["-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport"])
+        .args(["-e", "frame.protocols"])
         .output()
         .context("cannot run tshark")?;
     let mut seen: BTreeMap<u64, Stream> = BTreeMap::new();
@@ -291,16 +292,9 @@ fn tshark_streams(file: &Path, port: u16) -> Result<Vec<Stream>> {
         let Ok(index) = f[0].parse::<u64>() else {
             continue;
         };
-        let src = if f[1].is_empty() {
-            last(f[2])
-        } else {
-            last(f[1])
-        };
-        let dst = if f[4].is_empty() {
-            last(f[5])
-        } else {
-            last(f[4])
-        };
+        let v6 = innermost_is_ipv6(f.get(7).copied().unwrap_or(""), f[1].is_empty());
+        let src = if v6 { last(f[2]) } else { last(f[1]) };
+        let dst = if v6 { last(f[5]) } else { last(f[4]) };
         seen.entry(index).or_insert_with(|| Stream {
             index,
             node0: endpoint(&src, f[3]),
@@ -308,6 +302,17 @@ fn tshark_streams(file: &Path, port: u16) -> Result<Vec<Stream>> {
         });
     }
     Ok(seen.into_values().collect())
+}
+
+/// Whether a packet's innermost IP layer is IPv6, from tshark's `frame.protocols`
+/// (`eth:ethertype:ip:ipv6:tcp` for 6in4: the last `ip`/`ipv6` is the inner one);
+/// without it, IPv6 when there is no IPv4 address.
+fn innermost_is_ipv6(protocols: &str, no_ipv4: bool) -> bool {
+    let last = protocols.rsplit(':').find(|p| *p == "ip" || *p == "ipv6");
+    match last {
+        Some(p) => p == "ipv6",
+        None => no_ipv4,
+    }
 }
 
 fn follow(file: &Path, streams: &[Stream]) -> Result<HashMap<u64, Bytes>> {

@@ -5,6 +5,9 @@
 //! PPPoE, 802.1ah PBB, LLC/SNAP and VN-Tag are walked in [`encap`] first. Linux
 //! cooked captures (SLL, SLL2) and BSD NULL/LOOP have small fixed headers that we strip
 //! here, then etherparse parses from the carried EtherType or from the IP header.
+//! PPP ([`ppp`]), Linux NFLOG ([`nflog`]), IEEE 802.11 with or without radiotap or
+//! Prism headers and FDDI ([`wifi`]) are walked by hand to their IP header; IP tunnels
+//! (IP-in-IP, 6in4, IPv6-in-IPv6, Teredo) are followed above the link ([`tunnel`]).
 
 use etherparse::{EtherType, LaxSlicedPacket};
 
@@ -27,6 +30,22 @@ pub enum LinkKind {
     Ipv4,
     /// LINKTYPE_IPV6 (229): raw IPv6 only.
     Ipv6,
+    /// DLT_PPP (9): PPP, with or without the HDLC address and control bytes.
+    Ppp,
+    /// DLT_PPP_SERIAL (50): PPP in HDLC-like framing (RFC 1662), or Cisco HDLC.
+    PppSerial,
+    /// DLT_PPP_ETHER (51): a PPPoE session header, then PPP.
+    PppEther,
+    /// DLT_NFLOG (239): Linux netfilter log messages (`tcpdump -i nflog`).
+    Nflog,
+    /// DLT_IEEE802_11 (105): 802.11 frames without a radio header.
+    Ieee80211,
+    /// DLT_IEEE802_11_RADIO (127): a radiotap header, then the 802.11 frame.
+    Radiotap,
+    /// DLT_PRISM_HEADER (119): a 144-byte Prism monitor header, then the 802.11 frame.
+    Prism,
+    /// DLT_FDDI (10): FDDI frames with LLC/SNAP.
+    Fddi,
 }
 
 /// Address family values that mean IPv6 in a NULL/LOOP header: Linux 10, FreeBSD 28,
@@ -50,6 +69,22 @@ pub enum Header {
     /// The first byte after the bottom of an MPLS label stack.
     IpAfterMpls,
     PppoeSession,
+    /// The PPP address, control and protocol fields.
+    Ppp,
+    /// Cisco HDLC (address, control, EtherType) in a DLT_PPP_SERIAL capture.
+    CiscoHdlc,
+    /// The 4-byte NFLOG header (family, version, resource id).
+    Nflog,
+    /// A type-length-value attribute of an NFLOG message.
+    NflogTlv,
+    /// The IEEE 802.11 MAC header.
+    Ieee80211,
+    /// The radiotap header before an 802.11 frame.
+    Radiotap,
+    /// The Prism monitor header before an 802.11 frame.
+    Prism,
+    /// The FDDI MAC header.
+    Fddi,
     /// 802.2 LLC after an 802.3 length field.
     Llc,
     /// 802.2 SNAP after LLC.
@@ -91,6 +126,13 @@ pub enum LinkError {
     },
     /// `layer` carries something other than IPv4 or IPv6.
     NotIp { layer: Header, protocol: u32 },
+    /// A length field of `layer` says `claimed` bytes, less than the `min` its own
+    /// header takes.
+    LengthTooShort {
+        layer: Header,
+        claimed: usize,
+        min: usize,
+    },
     /// `layer` could not be parsed.
     Malformed {
         layer: Header,
@@ -109,7 +151,7 @@ impl LinkError {
             LinkError::UnsupportedLinkType { .. } => "link_unsupported",
             LinkError::Truncated { .. } => "frame_truncated",
             LinkError::NotIp { .. } => "not_ip",
-            LinkError::Malformed { .. } => "frame_malformed",
+            LinkError::Malformed { .. } | LinkError::LengthTooShort { .. } => "frame_malformed",
             LinkError::Undecoded(_) => "encapsulation_undecoded",
         }
     }
@@ -127,6 +169,14 @@ impl LinkKind {
             12 | 14 | 101 => LinkKind::RawIp,
             228 => LinkKind::Ipv4,
             229 => LinkKind::Ipv6,
+            9 => LinkKind::Ppp,
+            50 => LinkKind::PppSerial,
+            51 => LinkKind::PppEther,
+            239 => LinkKind::Nflog,
+            105 => LinkKind::Ieee80211,
+            127 => LinkKind::Radiotap,
+            119 => LinkKind::Prism,
+            10 => LinkKind::Fddi,
             other => {
                 return Err(LinkError::UnsupportedLinkType {
                     dlt: other,
@@ -147,6 +197,14 @@ impl LinkKind {
             LinkKind::RawIp => "raw",
             LinkKind::Ipv4 => "ipv4",
             LinkKind::Ipv6 => "ipv6",
+            LinkKind::Ppp => "ppp",
+            LinkKind::PppSerial => "ppp_serial",
+            LinkKind::PppEther => "ppp_ether",
+            LinkKind::Nflog => "nflog",
+            LinkKind::Ieee80211 => "ieee802_11",
+            LinkKind::Radiotap => "ieee802_11_radiotap",
+            LinkKind::Prism => "ieee802_11_prism",
+            LinkKind::Fddi => "fddi",
         }
     }
 
@@ -161,6 +219,14 @@ impl LinkKind {
             LinkKind::RawIp => from_ip(frame),
             LinkKind::Ipv4 => Ok(LaxSlicedPacket::from_ether_type(EtherType::IPV4, frame)),
             LinkKind::Ipv6 => Ok(LaxSlicedPacket::from_ether_type(EtherType::IPV6, frame)),
+            LinkKind::Ppp => ppp::ppp(frame),
+            LinkKind::PppSerial => ppp::serial(frame),
+            LinkKind::PppEther => ppp::pppoe(frame),
+            LinkKind::Nflog => nflog::nflog(frame),
+            LinkKind::Ieee80211 => wifi::ieee80211(frame, wifi::Radio::default()),
+            LinkKind::Radiotap => wifi::radiotap(frame),
+            LinkKind::Prism => wifi::prism(frame),
+            LinkKind::Fddi => wifi::fddi(frame),
         }
     }
 }
@@ -176,6 +242,18 @@ fn ethernet(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
                 len: e.len,
             })
         }
+        walk => from_walk(frame, walk, Header::Ethernet),
+    }
+}
+
+/// The packet from where an encapsulation walk found the IP header of `frame`
+/// (`layer`: the link header that carries something other than IP, if so).
+fn from_walk(
+    frame: &[u8],
+    walk: encap::Walk,
+    layer: Header,
+) -> Result<LaxSlicedPacket<'_>, LinkError> {
+    match walk {
         encap::Walk::Ip {
             ether_type, offset, ..
         } => match frame.get(offset..) {
@@ -186,10 +264,7 @@ fn ethernet(frame: &[u8]) -> Result<LaxSlicedPacket<'_>, LinkError> {
                 len: frame.len(),
             }),
         },
-        encap::Walk::NotIp { protocol } => Err(LinkError::NotIp {
-            layer: Header::Ethernet,
-            protocol,
-        }),
+        encap::Walk::NotIp { protocol } => Err(LinkError::NotIp { layer, protocol }),
     }
 }
 
@@ -286,6 +361,10 @@ fn null_header(frame: &[u8], network_order: bool) -> Result<LaxSlicedPacket<'_>,
 }
 
 pub mod encap;
+mod nflog;
+mod ppp;
+pub mod tunnel;
+mod wifi;
 
 #[cfg(test)]
 mod tests;

@@ -186,7 +186,7 @@ fn decode_any(
     ts: Micros,
     data: &[u8],
 ) -> Result<Decoded<'_>, LinkError> {
-    let sliced = match kind.slice(data) {
+    let sliced = match kind.slice(data).and_then(crate::link::tunnel::innermost) {
         Ok(s) => s,
         Err(LinkError::NotIp { .. }) => return Ok(Decoded::Other),
         Err(e) => return Err(e),

@@ -17,6 +17,9 @@
 //!   [`Capture::udp_fragmented`] and [`Capture::fragmenting`] capture fragments.
 //! - [`lab`]: the lab's v2/v3 payloads, encoded by labproto.
 //! - [`synth`]: large lab sessions streamed straight to disk in constant memory.
+//! - [`wrap`]: a raw-IP capture's packets inside other link types (PPP, Cisco HDLC,
+//!   PPPoE, NFLOG, 802.11, radiotap, Prism, FDDI) and IP tunnels (IP-in-IP, 6in4,
+//!   IPv6-in-IPv6, Teredo), headers laid out by hand.
 //!
 //! ## What readers of these files must expect (checked by the tests)
 //! - libpcap reports DLT numbers, not LINKTYPEs: a LINKTYPE_RAW (101) file reads as
@@ -56,6 +59,7 @@ pub mod link;
 pub mod savefile;
 pub mod synth;
 mod tcp_flow;
+pub mod wrap;
 
 pub use capture::{Capture, Fragmenting, Frame, FIRST_TIMESTAMP_MICROS, FRAME_SPACING_MICROS};
 pub use link::LinkType;

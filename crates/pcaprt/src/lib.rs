@@ -106,6 +106,7 @@ fn known_name(dlt: i32) -> Option<&'static str> {
     Some(match dlt {
         0 => "NULL",
         1 => "EN10MB",
+        7 => "ARCNET",
         9 => "PPP",
         10 => "FDDI",
         12 | 14 => "RAW",

@@ -161,6 +161,41 @@ fn capfile_seeds() -> Vec<Vec<u8>> {
     out
 }
 
+/// A v3 echo session in each link type of `labfixtures::wrap` (IPv4 and IPv6), and
+/// raw IP inside each tunnel.
+fn wrapped_seeds() -> Vec<Vec<u8>> {
+    use labfixtures::wrap::{rewrap, Tunnel, Wrap};
+    let session = |v6: bool| {
+        let mut cap = Capture::new(LinkType::RawIp);
+        let (client, server) = if v6 {
+            (addr("[2001:db8::2]:40000"), addr("[2001:db8::1]:5005"))
+        } else {
+            (addr("10.0.0.2:40000"), addr("10.0.0.1:5005"))
+        };
+        let mut flow = cap.tcp(client, server);
+        flow.handshake(&mut cap);
+        flow.send(&mut cap, Dir::C2S, &lab::v3(1, b"hello"));
+        flow.send(&mut cap, Dir::S2C, &lab::v3(1, b"hello"));
+        flow.close(&mut cap);
+        cap
+    };
+    let encode = |dlt: u32, frames: Vec<(u64, Vec<u8>)>| {
+        let frames: Vec<&[u8]> = frames.iter().map(|(_, f)| f.as_slice()).collect();
+        sniff_frames::encode(dlt as i32, None, &frames)
+    };
+    let mut out = Vec::new();
+    for w in Wrap::ALL {
+        for v6 in [false, true] {
+            out.push(encode(w.linktype(), rewrap(&session(v6), 5005, None, Some(w))));
+        }
+    }
+    for t in Tunnel::ALL {
+        let cap = session(t != Tunnel::Ipip);
+        out.push(encode(12, rewrap(&cap, 5005, Some(t), None)));
+    }
+    out
+}
+
 fn sniff_seeds() -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for link in LinkType::all() {
@@ -251,6 +286,7 @@ fn sniff_seeds() -> Vec<Vec<u8>> {
         let frames: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
         out.push(sniff_frames::encode(dlt, None, &frames));
     }
+    out.extend(wrapped_seeds());
     // IP fragments: a UDP datagram and a TCP segment over a small MTU, IPv4 and IPv6,
     // the UDP fragments in reverse order (the defragmenter's paths).
     for v6 in [false, true] {

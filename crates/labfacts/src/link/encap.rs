@@ -37,15 +37,28 @@ pub enum Undecoded {
     SnapOui,
     /// More nested headers than [`MAX_DEPTH`].
     TooDeep,
+    /// An 802.11 data frame with the Protected Frame flag: encrypted (WEP, WPA),
+    /// its payload cannot be read without the keys.
+    Ieee80211Protected,
+    /// A fragment of an 802.11 frame (More Fragments flag or a fragment number).
+    Ieee80211Fragment,
+    /// An 802.11 QoS data frame carrying an A-MSDU (several subframes).
+    Ieee80211Amsdu,
+    /// More nested IP tunnels than [`super::tunnel::MAX_TUNNELS`].
+    TunnelTooDeep,
 }
 
 impl Undecoded {
     /// Every kind, in the order the diagnostics are said.
-    pub const ALL: [Undecoded; 4] = [
+    pub const ALL: [Undecoded; 8] = [
         Undecoded::MplsControlWord,
         Undecoded::MplsOther,
         Undecoded::SnapOui,
         Undecoded::TooDeep,
+        Undecoded::Ieee80211Protected,
+        Undecoded::Ieee80211Fragment,
+        Undecoded::Ieee80211Amsdu,
+        Undecoded::TunnelTooDeep,
     ];
 
     fn index(self) -> usize {
@@ -173,6 +186,12 @@ fn pppoe(frame: &[u8], at: usize) -> Result<Walk, LinkError> {
     }
 }
 
+/// 802.2 LLC and SNAP at `at` in a frame of a link that always carries LLC
+/// (802.11, FDDI): the EtherType it carries, as [`ethernet`]'s walk would give it.
+pub(super) fn llc_snap(frame: &[u8], at: usize) -> Result<Walk, LinkError> {
+    llc(frame, at, &mut false)
+}
+
 /// 802.2 LLC after an 802.3 length field: SNAP (AA AA 03) with organisation code 0
 /// carries an EtherType, which the walk then follows (RFC 1042).
 fn llc(frame: &[u8], at: usize, plain: &mut bool) -> Result<Walk, LinkError> {
@@ -213,7 +232,7 @@ fn llc(frame: &[u8], at: usize, plain: &mut bool) -> Result<Walk, LinkError> {
 #[derive(Debug, Clone, Default)]
 pub struct Tally {
     /// (frames, first frame number) per [`Undecoded`] variant.
-    counts: [(u64, u64); 4],
+    counts: [(u64, u64); Undecoded::ALL.len()],
 }
 
 impl Tally {

@@ -159,13 +159,13 @@ fn dlt_numbers() {
 
 #[test]
 fn errors_name_the_header_and_the_numbers() {
-    let e = LinkKind::from_dlt(105).unwrap_err();
+    let e = LinkKind::from_dlt(7).unwrap_err();
     assert_eq!(e.code(), "link_unsupported");
     assert_eq!(
         e,
         LinkError::UnsupportedLinkType {
-            dlt: 105,
-            name: Some("IEEE802_11".to_string())
+            dlt: 7,
+            name: Some("ARCNET".to_string())
         }
     );
     assert_eq!(
@@ -290,4 +290,239 @@ fn non_ip_frames_are_skipped_quietly() {
     assert_eq!(decode(LinkKind::Ethernet, 1, 0, &arp), Ok(None));
     let sll_other = [0u8, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x88, 0xcc];
     assert_eq!(decode(LinkKind::LinuxSll, 1, 0, &sll_other), Ok(None));
+}
+
+mod new_links {
+    //! PPP, NFLOG, 802.11 (radiotap, Prism), FDDI and tunnels: frames built by
+    //! labfixtures (independently of this parser), then damaged.
+
+    use super::*;
+    use crate::link::encap::Undecoded;
+    use crate::packet::decode_frame;
+    use labfixtures::wrap::{Tunnel, Wrap};
+
+    fn kind(w: Wrap) -> LinkKind {
+        LinkKind::from_dlt(w.linktype() as i32).unwrap()
+    }
+
+    /// The headers a cut inside `w`'s link header may name.
+    fn link_headers(w: Wrap) -> &'static [Header] {
+        match w {
+            Wrap::PppHdlc | Wrap::PppBare | Wrap::PppCompressed | Wrap::PppSerial => &[Header::Ppp],
+            Wrap::CiscoHdlc => &[Header::Ppp, Header::CiscoHdlc],
+            Wrap::PppEther => &[Header::PppoeSession, Header::Ppp],
+            Wrap::Nflog => &[Header::Nflog, Header::NflogTlv],
+            Wrap::Ieee80211 | Wrap::Ieee80211QosWds => {
+                &[Header::Ieee80211, Header::Llc, Header::Snap]
+            }
+            Wrap::Radiotap => &[
+                Header::Radiotap,
+                Header::Ieee80211,
+                Header::Llc,
+                Header::Snap,
+            ],
+            Wrap::Prism => &[Header::Prism, Header::Ieee80211, Header::Llc, Header::Snap],
+            Wrap::Fddi => &[Header::Fddi, Header::Llc, Header::Snap],
+        }
+    }
+
+    #[test]
+    fn whole_frames_decode_to_the_packet() {
+        for w in Wrap::ALL {
+            for from_server in [false, true] {
+                assert_decodes(
+                    kind(w),
+                    &w.frame(&ipv4_tcp(), from_server),
+                    "10.0.0.2:40000",
+                );
+                assert_decodes(kind(w), &w.frame(&ipv6_tcp(), from_server), "[::1]:40000");
+            }
+        }
+    }
+
+    /// Every cut of every frame: no panic; a cut inside the link header is a truncated
+    /// frame naming that header; any other error is a truncated IP or TCP layer (or,
+    /// with radiotap's FCS taken off the cut frame's end, the 802.11 layers).
+    #[test]
+    fn every_cut_is_a_truncated_frame_naming_its_header() {
+        let ip = ipv4_tcp();
+        let ip_layers = [Header::Ip, Header::Ipv4, Header::Ipv4Packet, Header::Tcp];
+        for w in Wrap::ALL {
+            let frame = w.frame(&ip, false);
+            let link_len = frame.windows(ip.len()).position(|x| x == ip).unwrap();
+            for cut in 0..frame.len() {
+                let Err(e) = decode_frame(kind(w), 1, 0, &frame[..cut]) else {
+                    continue;
+                };
+                let LinkError::Truncated { layer, .. } = e else {
+                    panic!("{w:?} cut at {cut}: {e:?}");
+                };
+                let named = link_headers(w).contains(&layer);
+                if cut < link_len {
+                    assert!(named, "{w:?} cut at {cut}: {e:?}");
+                } else {
+                    assert!(
+                        named || ip_layers.contains(&layer),
+                        "{w:?} cut at {cut}: {e:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_cut_of_every_tunnel_never_panics_and_names_an_ip_layer() {
+        for t in Tunnel::ALL {
+            let inner = if t == Tunnel::Ipip {
+                ipv4_tcp()
+            } else {
+                ipv6_tcp()
+            };
+            let packet = t.packet(&inner, true);
+            assert_decodes(
+                LinkKind::RawIp,
+                &packet,
+                if t == Tunnel::Ipip {
+                    "10.0.0.2:40000"
+                } else {
+                    "[::1]:40000"
+                },
+            );
+            for cut in 0..packet.len() {
+                match decode_frame(LinkKind::RawIp, 1, 0, &packet[..cut]) {
+                    Ok(_) => {}
+                    Err(LinkError::Truncated { .. }) => {}
+                    Err(e) => panic!("{t:?} cut at {cut}: {e:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ppp_control_protocols_and_wifi_management_frames_are_skipped_quietly() {
+        // LCP (0xc021) over PPP; a beacon; a null data frame.
+        assert_eq!(
+            decode(LinkKind::Ppp, 1, 0, &[0xff, 0x03, 0xc0, 0x21, 1, 1, 0, 4]),
+            Ok(None)
+        );
+        let mut beacon = vec![0x80, 0];
+        beacon.resize(40, 0);
+        assert_eq!(decode(LinkKind::Ieee80211, 1, 0, &beacon), Ok(None));
+        let mut null = vec![0x48, 0x01];
+        null.resize(24, 0);
+        assert_eq!(decode(LinkKind::Ieee80211, 1, 0, &null), Ok(None));
+        // NFLOG of another family, and a message without the packet.
+        assert_eq!(decode(LinkKind::Nflog, 1, 0, &[7, 0, 0, 1]), Ok(None));
+        assert_eq!(
+            decode(
+                LinkKind::Nflog,
+                1,
+                0,
+                &[2, 0, 0, 1, 8, 0, 10, 0, b'a', 0, 0, 0]
+            ),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn wifi_frames_that_cannot_be_decoded_say_why() {
+        let frame = Wrap::Ieee80211.frame(&ipv4_tcp(), false);
+        let with = |at: usize, bits: u8| {
+            let mut f = frame.clone();
+            f[at] |= bits;
+            LinkKind::Ieee80211.slice(&f).unwrap_err()
+        };
+        assert_eq!(
+            with(1, 0x40),
+            LinkError::Undecoded(Undecoded::Ieee80211Protected)
+        );
+        assert_eq!(
+            with(1, 0x04),
+            LinkError::Undecoded(Undecoded::Ieee80211Fragment)
+        );
+        assert_eq!(
+            with(22, 0x01),
+            LinkError::Undecoded(Undecoded::Ieee80211Fragment)
+        );
+        let qos = Wrap::Ieee80211QosWds.frame(&ipv4_tcp(), false);
+        let mut amsdu = qos.clone();
+        amsdu[30] |= 0x80;
+        assert_eq!(
+            LinkKind::Ieee80211.slice(&amsdu).unwrap_err(),
+            LinkError::Undecoded(Undecoded::Ieee80211Amsdu)
+        );
+    }
+
+    #[test]
+    fn lengths_shorter_than_their_header_are_malformed() {
+        let e = LinkKind::Nflog
+            .slice(&[2, 0, 0, 1, 2, 0, 9, 0])
+            .unwrap_err();
+        assert_eq!(
+            e,
+            LinkError::LengthTooShort {
+                layer: Header::NflogTlv,
+                claimed: 2,
+                min: 4
+            }
+        );
+        assert_eq!(e.code(), "frame_malformed");
+        let e = LinkKind::Radiotap
+            .slice(&[0, 0, 4, 0, 0, 0, 0, 0])
+            .unwrap_err();
+        assert_eq!(
+            e,
+            LinkError::LengthTooShort {
+                layer: Header::Radiotap,
+                claimed: 4,
+                min: 8
+            }
+        );
+    }
+
+    #[test]
+    fn radiotap_without_fcs_and_with_data_padding() {
+        // Flags only (no TSFT): 0x20 data pad; a QoS header of 26 bytes padded to 28.
+        let ip = ipv4_tcp();
+        let mut frame = vec![0, 0, 9, 0, 0x02, 0, 0, 0, 0x20];
+        let mut wlan = Wrap::Ieee80211.frame(&ip, false);
+        wlan[0] = 0x88;
+        wlan.splice(24..24, [0, 0, 0xee, 0xee]);
+        frame.extend_from_slice(&wlan);
+        assert_decodes(LinkKind::Radiotap, &frame, "10.0.0.2:40000");
+        // Two present words (the first with the extension bit), then TSFT at offset
+        // 16 (8-aligned), Flags (FCS at the end) and Rate: a 26-byte header.
+        let fcs = Wrap::Radiotap.frame(&ip, false);
+        let mut extended = vec![0, 0, 26, 0, 0x07, 0, 0, 0x80, 0, 0, 0, 0, 0, 0, 0, 0];
+        extended.extend_from_slice(&fcs[8..]);
+        assert_decodes(LinkKind::Radiotap, &extended, "10.0.0.2:40000");
+        // Without the FCS flag the 4 FCS bytes stay: IP's length still bounds the packet.
+        let mut no_flag = fcs.clone();
+        no_flag[16] = 0;
+        assert_decodes(LinkKind::Radiotap, &no_flag, "10.0.0.2:40000");
+    }
+
+    #[test]
+    fn tunnels_nest_at_most_four_deep() {
+        let mut packet = ipv4_tcp();
+        for depth in 1..=5 {
+            packet = Tunnel::Ipip.packet(&packet, false);
+            let result = decode(LinkKind::RawIp, 1, 0, &packet);
+            if depth <= 4 {
+                assert!(matches!(result, Ok(Some(_))), "{depth}: {result:?}");
+            } else {
+                assert_eq!(result, Err(LinkError::Undecoded(Undecoded::TunnelTooDeep)));
+            }
+        }
+    }
+
+    #[test]
+    fn udp_on_the_teredo_port_that_is_not_ipv6_stays_udp() {
+        let builder = PacketBuilder::ipv4([10, 0, 0, 2], [10, 0, 0, 1], 64).udp(40000, 3544);
+        let mut out = Vec::new();
+        let text = b"hello, this line is longer than an IPv6 header is!\n";
+        builder.write(&mut out, text).unwrap();
+        let pkt = decode(LinkKind::RawIp, 1, 0, &out).unwrap().unwrap();
+        assert_eq!(pkt.payload(), (&text[..], text.len()));
+    }
 }

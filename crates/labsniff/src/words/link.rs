@@ -16,6 +16,14 @@ pub fn header(h: Header) -> &'static str {
         Header::MplsLabelStack => "MPLS label stack",
         Header::IpAfterMpls => "IP header after MPLS",
         Header::PppoeSession => "PPPoE session header",
+        Header::Ppp => "PPP header",
+        Header::CiscoHdlc => "Cisco HDLC header",
+        Header::Nflog => "NFLOG header",
+        Header::NflogTlv => "NFLOG attribute (TLV)",
+        Header::Ieee80211 => "802.11 header",
+        Header::Radiotap => "radiotap header",
+        Header::Prism => "Prism monitor header",
+        Header::Fddi => "FDDI header",
         Header::Llc => "802.2 LLC header",
         Header::Snap => "802.2 SNAP header",
         Header::LinuxSll => "Linux cooked (SLL) header",
@@ -35,15 +43,18 @@ pub fn header(h: Header) -> &'static str {
     }
 }
 
+/// The link types labsniff reads, as the `link_unsupported` sentence lists them.
+pub const SUPPORTED: &str = "labsniff reads Ethernet (1), Linux cooked SLL (113) and SLL2 (276), \
+     BSD NULL (0) and LOOP (108), raw IP (12, 14, 101, 228, 229), PPP (9), PPP in HDLC \
+     framing (50), PPPoE (51), Linux NFLOG (239), IEEE 802.11 (105) also with radiotap \
+     (127) or Prism (119) headers, and FDDI (10)";
+
 /// Why a frame could not be decoded, in one clause.
 pub fn link_error(e: &LinkError) -> String {
     match e {
         LinkError::UnsupportedLinkType { dlt, name } => {
             let name = name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default();
-            format!(
-                "link type {dlt}{name} is not supported: labsniff reads Ethernet (1), Linux cooked \
-                 SLL (113) and SLL2 (276), BSD NULL (0) and LOOP (108), and raw IP (12, 14, 101, 228, 229)"
-            )
+            format!("link type {dlt}{name} is not supported: {SUPPORTED}")
         }
         LinkError::Truncated {
             layer,
@@ -55,6 +66,14 @@ pub fn link_error(e: &LinkError) -> String {
         ),
         LinkError::NotIp { layer, protocol } => format!(
             "the {} carries protocol 0x{protocol:04x}, which is not IPv4 or IPv6",
+            header(*layer)
+        ),
+        LinkError::LengthTooShort {
+            layer,
+            claimed,
+            min,
+        } => format!(
+            "the {} says it is {claimed} bytes long, less than the {min} bytes its own header takes",
             header(*layer)
         ),
         LinkError::Malformed { layer, reason } => {
@@ -75,6 +94,14 @@ pub fn undecoded(what: Undecoded) -> &'static str {
         }
         Undecoded::SnapOui => "802.3 LLC/SNAP with a vendor organisation code (not an EtherType)",
         Undecoded::TooDeep => "more than 32 nested link headers (VLAN, MPLS, PBB, ...)",
+        Undecoded::Ieee80211Protected => {
+            "802.11 data encrypted with WEP or WPA (unreadable without the keys)"
+        }
+        Undecoded::Ieee80211Fragment => "a fragment of an 802.11 frame (not reassembled)",
+        Undecoded::Ieee80211Amsdu => "an 802.11 A-MSDU (several frames aggregated in one)",
+        Undecoded::TunnelTooDeep => {
+            "more than 4 IP tunnels inside one another (IP-in-IP, 6in4, Teredo)"
+        }
     }
 }
 
@@ -139,11 +166,13 @@ mod tests {
     /// The sentences the engine's own tests asserted before the words moved here.
     #[test]
     fn link_errors_in_words() {
-        let e = LinkKind::from_dlt(105).unwrap_err();
+        let e = LinkKind::from_dlt(7).unwrap_err();
         assert_eq!(
             link_error(&e),
-            "link type 105 (IEEE802_11) is not supported: labsniff reads Ethernet (1), Linux cooked SLL (113) \
-             and SLL2 (276), BSD NULL (0) and LOOP (108), and raw IP (12, 14, 101, 228, 229)"
+            "link type 7 (ARCNET) is not supported: labsniff reads Ethernet (1), Linux cooked SLL (113) \
+             and SLL2 (276), BSD NULL (0) and LOOP (108), raw IP (12, 14, 101, 228, 229), PPP (9), \
+             PPP in HDLC framing (50), PPPoE (51), Linux NFLOG (239), IEEE 802.11 (105) also with \
+             radiotap (127) or Prism (119) headers, and FDDI (10)"
         );
         let said = |e: LinkError| link_error(&e);
         assert_eq!(

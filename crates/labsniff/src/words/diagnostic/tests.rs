@@ -103,7 +103,9 @@ fn datagram(fragments: usize, overlap: usize) -> Datagram {
 }
 
 const READS: &str = "labsniff reads Ethernet (1), Linux cooked SLL (113) and SLL2 (276), \
-                     BSD NULL (0) and LOOP (108), and raw IP (12, 14, 101, 228, 229)";
+                     BSD NULL (0) and LOOP (108), raw IP (12, 14, 101, 228, 229), PPP (9), \
+                     PPP in HDLC framing (50), PPPoE (51), Linux NFLOG (239), IEEE 802.11 (105) \
+                     also with radiotap (127) or Prism (119) headers, and FDDI (10)";
 
 /// One or more diagnostics of each kind, with their sentences.
 fn input_samples() -> Vec<(Diagnostic, String)> {
@@ -126,8 +128,8 @@ fn input_samples() -> Vec<(Diagnostic, String)> {
                 .into(),
         ),
         (
-            at(None, K::LinkUnsupported { dlt: 105, name: Some("IEEE802_11".into()), at_frame: 1 }),
-            format!("link type 105 (IEEE802_11) is not supported: {READS}; no frame can be decoded"),
+            at(None, K::LinkUnsupported { dlt: 7, name: Some("ARCNET".into()), at_frame: 1 }),
+            format!("link type 7 (ARCNET) is not supported: {READS}; no frame can be decoded"),
         ),
         (
             at(None, K::LinkUnsupported { dlt: 147, name: None, at_frame: 7 }),
