@@ -155,7 +155,7 @@ impl Lab {
             let _ = control::request(&self.state.socket(), &json!({"cmd": "stop"}));
             if !wait_gone(pid, Duration::from_secs(3)) {
                 let _ = ns::run("kill", &["-KILL", &pid.to_string()]);
-                wait_gone(pid, Duration::from_secs(2));
+                wait_gone(pid, Duration::from_secs(5));
             }
             removed.push(format!("forwarder pid {pid}"));
         }
@@ -546,14 +546,25 @@ fn forwarder_priority() -> (&'static [&'static str], &'static str) {
     )
 }
 
-/// Wait (bounded) until `pid` has exited.
+/// Wait (bounded) until `pid` has exited: gone from /proc or a zombie. Not until its
+/// command line is empty: a killed process loses it early in its exit, while the kernel
+/// still tears down its sockets (a test saw the forwarder run on after `down`).
 fn wait_gone(pid: u32, limit: Duration) -> bool {
     let deadline = Instant::now() + limit;
     while Instant::now() < deadline {
-        if !forwarder_alive(pid) {
+        if !exiting_or_alive(pid) {
             return true;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    !forwarder_alive(pid)
+    !exiting_or_alive(pid)
+}
+
+/// `pid` exists and is not a zombie.
+fn exiting_or_alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+        !s.rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+    })
 }
