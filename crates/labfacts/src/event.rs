@@ -504,6 +504,15 @@ pub struct ConversationRecord {
     pub last_payload_s2c: Option<FrameAt>,
 }
 
+impl ConversationRecord {
+    /// Client and server are one machine: the same address, or both loopback (a
+    /// capture on `lo`): no network lies between them.
+    pub fn one_host(&self) -> bool {
+        let (c, s) = (self.client.ip(), self.server.ip());
+        c == s || (c.is_loopback() && s.is_loopback())
+    }
+}
+
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

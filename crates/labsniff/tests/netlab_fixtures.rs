@@ -272,3 +272,30 @@ fn json_analysis_lines_follow_the_schema() {
         assert_eq!(f["frame"].to_string(), theirs);
     }
 }
+
+/// A section heading always has something under it (issue 28: "Loss, retransmission and
+/// flow control" was printed over nothing when its only flag was a window full).
+#[test]
+fn no_report_heading_stands_over_nothing() {
+    for path in fixtures() {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsniff"))
+            .arg("-r")
+            .arg(&path)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("labsniff");
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, l) in lines.iter().enumerate() {
+            if *l == "  Loss, retransmission and flow control" || *l == "  Causes the packets show"
+            {
+                let next = lines.get(i + 1).copied().unwrap_or("");
+                assert!(
+                    next.starts_with("    - "),
+                    "{}: '{l}' over '{next}'",
+                    path.display()
+                );
+            }
+        }
+    }
+}

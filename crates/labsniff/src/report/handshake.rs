@@ -42,7 +42,7 @@ pub fn section(c: &ConversationRecord, style: &Style) -> String {
     let facts = teardown_facts(c);
     handshake(&mut out, t);
     teardown(&mut out, t, &facts);
-    if let Some(note) = handshake_note(t) {
+    if let Some(note) = handshake_note(t, c.one_host()) {
         out.push_str(&words::bullet(&note));
     }
     for note in teardown_notes(&facts, Some(c.client.port())) {
@@ -96,7 +96,7 @@ fn handshake(out: &mut String, t: &TcpDetails) {
 }
 
 /// What the handshake rows mean, or why there are none.
-fn handshake_note(t: &TcpDetails) -> Option<String> {
+fn handshake_note(t: &TcpDetails, one_host: bool) -> Option<String> {
     match (t.syn_frame, t.syn_ack_frame, t.ack_frame) {
         (None, None, _) => Some(
             "no handshake was captured: the connection was opened before the capture started"
@@ -118,10 +118,16 @@ fn handshake_note(t: &TcpDetails) -> Option<String> {
                 let _ = write!(text, ". Timing: {note}");
             }
             if let Some(irtt) = t.irtt {
+                let between = if one_host {
+                    "the round trip inside this one machine (client and server on the same host: \
+                     no network between them, only its kernel)"
+                } else {
+                    "the round trip between the two hosts, wherever the capture was made"
+                };
                 let _ = write!(
                     text,
                     "; Wireshark's initial RTT (tcp.analysis.initial_rtt, SYN to the handshake's ACK) \
-                     is {}: the round trip between the two hosts, wherever the capture was made",
+                     is {}: {between}",
                     words::duration(irtt)
                 );
             }

@@ -34,7 +34,7 @@ pub fn section(
     if !relevant(t, events) {
         return String::new();
     }
-    let mut out = words::section_title("Loss, retransmission and flow control", style);
+    let mut out = String::new();
     if let Some(note) = lost_syns(t, syns_arrived(causes)) {
         out.push_str(&words::bullet(&note));
     }
@@ -56,6 +56,15 @@ pub fn section(
             notable.len() - EXPLAINED_MAX
         )));
     }
+    // A flag that says nothing here (a window full, a window update: the round trips
+    // and causes say those) leaves no heading over nothing.
+    if out.is_empty() {
+        return out;
+    }
+    out.insert_str(
+        0,
+        &words::section_title("Loss, retransmission and flow control", style),
+    );
     out
 }
 
