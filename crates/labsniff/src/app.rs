@@ -249,10 +249,23 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
             None => grade_all(&files, exercise, args.port, limits, &mut done)?,
         }
     }
+    // Captures handed in twice: told after every file (JSON: one `copies` line each).
+    let copies = labsniff::grade::copies::find(&grades);
     if args.csv {
         out.write_all(output::csv(exercise, &grades).as_bytes())?;
-    } else if !args.json {
+    } else if args.json {
+        for c in &copies {
+            if let Ok(line) = serde_json::to_string(c) {
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+        }
+    } else {
         out.write_all(output::table(exercise, &grades, &style).as_bytes())?;
+        if !copies.is_empty() {
+            out.write_all(b"\nHanded in twice:\n")?;
+            out.write_all(labsniff::grade::copies::lines(&copies).as_bytes())?;
+        }
     }
     out.flush()?;
     if let Some(class) = &args.html {

@@ -22,6 +22,17 @@ fn write(cap: &Capture, name: &str, format: FileFormat) -> PathBuf {
 
 /// `labsniff grade --exercise EX --json FILES`: the objects, the exit code.
 fn grade(exercise: &str, files: &[&Path]) -> (Vec<Value>, Option<i32>) {
+    let (all, code) = grade_lines(exercise, files);
+    // One object per file; the `copies` lines after them are about pairs.
+    let files = all
+        .into_iter()
+        .filter(|v| v.get("type").is_none())
+        .collect();
+    (files, code)
+}
+
+/// Every JSON line of `labsniff grade --json`, and the exit code.
+fn grade_lines(exercise: &str, files: &[&Path]) -> (Vec<Value>, Option<i32>) {
     let out = Command::new(BIN)
         .args(["grade", "--exercise", exercise, "--json"])
         .args(files)
@@ -294,6 +305,27 @@ fn fifty_files_damaged_empty_and_foreign_give_one_row_each() {
         std::fs::write(&path, bytes).expect("write file");
         expected.push((path, why));
     }
+    let (all, _) = grade_lines("5.3", &[dir.as_path()]);
+    // The 10 good files are one capture: 45 identical pairs; empty files are never
+    // called copies of each other.
+    let good = |v: &Value, i: usize| {
+        v["files"][i]
+            .as_str()
+            .and_then(|f| f.rsplit("student").next())
+            .and_then(|n| n.trim_end_matches(".pcap").parse::<usize>().ok())
+    };
+    let copies: Vec<&Value> = all.iter().filter(|v| v["type"] == "copies").collect();
+    let good_pairs = copies
+        .iter()
+        .filter(|v| v["how"] == "identical")
+        .filter(|v| {
+            good(v, 0).is_some_and(|n| n % 5 == 0) && good(v, 1).is_some_and(|n| n % 5 == 0)
+        })
+        .count();
+    assert_eq!(good_pairs, 45);
+    assert!(!copies
+        .iter()
+        .any(|v| good(v, 0).is_some_and(|n| n % 5 == 1) || good(v, 1).is_some_and(|n| n % 5 == 1)));
     let (g, code) = grade("5.3", &[dir.as_path()]);
     assert_eq!(g.len(), 50);
     for (row, (path, why)) in g.iter().zip(&expected) {
@@ -316,8 +348,11 @@ fn fifty_files_damaged_empty_and_foreign_give_one_row_each() {
         .output()
         .expect("run labsniff");
     let text = String::from_utf8_lossy(&out.stdout);
-    let rows: Vec<&str> = text.lines().filter(|l| l.contains("student")).collect();
+    // The table's rows, before the pairs "Handed in twice" that follow it.
+    let table = text.split("Handed in twice:").next().unwrap_or("");
+    let rows: Vec<&str> = table.lines().filter(|l| l.contains("student")).collect();
     assert_eq!(rows.len(), 50, "{text}");
+    assert!(text.contains("student00.pcap and "), "{text}");
     assert!(
         text.contains("10 of 50 captures pass exercise 5.3"),
         "{text}"
@@ -377,4 +412,64 @@ fn demo_captures_pass_their_exercises() {
         assert_eq!(g[0]["pass"], true, "exercise {ex}: {:#}", g[0]);
         assert_eq!(code, Some(0));
     }
+}
+
+#[test]
+fn captures_handed_in_twice_are_named() {
+    let dir = std::env::temp_dir().join(format!("labsniff-copies-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/netlab");
+    let original = fixtures.join("threaded_server.server.pcap");
+    let (alice, bob) = (dir.join("alice.pcap"), dir.join("bob.pcap"));
+    std::fs::copy(&original, &alice).expect("copy");
+    std::fs::copy(&original, &bob).expect("copy");
+    // The same traffic captured at the other end: other bytes, the same connections.
+    let carol = dir.join("carol.pcap");
+    std::fs::copy(fixtures.join("threaded_server.client.pcap"), &carol).expect("copy");
+    // Another exchange altogether.
+    let dave = dir.join("dave.pcap");
+    std::fs::copy(fixtures.join("iterative_server.server.pcap"), &dave).expect("copy");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsniff"))
+        .args(["grade", "--exercise", "2.2", "--json"])
+        .args([&alice, &bob, &carol, &dave])
+        .output()
+        .expect("labsniff");
+    let copies: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["type"] == "copies")
+        .collect();
+    let pairs: Vec<(String, String, String)> = copies
+        .iter()
+        .map(|c| {
+            let name = |i: usize| {
+                Path::new(c["files"][i].as_str().unwrap_or(""))
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            };
+            (
+                name(0),
+                name(1),
+                c["how"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(
+        pairs,
+        vec![
+            ("alice.pcap".into(), "bob.pcap".into(), "identical".into()),
+            (
+                "alice.pcap".into(),
+                "carol.pcap".into(),
+                "same_connections".into()
+            ),
+            (
+                "bob.pcap".into(),
+                "carol.pcap".into(),
+                "same_connections".into()
+            ),
+        ]
+    );
 }

@@ -12,6 +12,7 @@
 //! they share and re-exports what the program uses.
 
 mod checks;
+pub mod copies;
 mod exercises;
 mod facts;
 pub mod output;
@@ -81,4 +82,7 @@ pub struct Grade {
     pub exercise: &'static str,
     pub pass: bool,
     pub requirements: Vec<Verdict>,
+    /// The file's content and TCP connections, to find captures handed in twice.
+    #[serde(skip)]
+    pub fingerprint: copies::Fingerprint,
 }

@@ -92,6 +92,7 @@ pub fn grade_file_with(
         pass: requirements.len() == exercise.requirements.len()
             && requirements.iter().all(|v| v.pass),
         requirements,
+        fingerprint: super::copies::fingerprint(path, &sink.events),
     };
     (grade, sink.events)
 }
