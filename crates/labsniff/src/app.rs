@@ -496,8 +496,12 @@ fn collect(
     if at_end.follow {
         let stdout = std::io::stdout();
         let colour = use_colour(stdout.is_terminal());
-        let mut follow = FollowSink::new(stdout.lock(), colour);
+        // Buffered: stdout alone is line-buffered, one write() per message line, which
+        // at 64 connections of the bench load (2.5 M lines) made the capture fall behind.
+        // The follow sink flushes at each batch of frames, so lines still come at once.
+        let mut follow = FollowSink::new(BufWriter::new(stdout.lock()), colour);
         analyze(&mut follow)?;
+        Sink::flush(&mut follow)?;
         let mut out = std::io::stdout().lock();
         writeln!(out)?;
         return Ok((follow.collected, verdicts));

@@ -40,7 +40,7 @@ impl<W: Write> Sink for FollowSink<W> {
     }
 
     fn message(&mut self, message: &MessageRef<'_>) -> std::io::Result<()> {
-        self.lines.message_line(&message.to_event())?;
+        self.lines.message_ref_line(message)?;
         self.collected.message(message)
     }
 }

@@ -2,7 +2,7 @@
 //! diagnostics, a conversation table and the totals.
 
 use crate::event::{
-    ConversationRecord, Diagnostic, Dir, Event, MessageEvent, Severity, Sink, Summary,
+    ConversationRecord, Diagnostic, Dir, Event, MessageEvent, MessageRef, Severity, Sink, Summary,
 };
 use comfy_table::{presets, CellAlignment, Table};
 use std::io::Write;
@@ -22,6 +22,8 @@ pub struct PlainSink<W: Write> {
     diagnostics_not_kept: u64,
     conversations: Vec<ConversationRecord>,
     conversations_not_kept: u64,
+    /// The message line being written, kept to reuse its allocation.
+    line: String,
 }
 
 impl<W: Write> PlainSink<W> {
@@ -35,6 +37,7 @@ impl<W: Write> PlainSink<W> {
             diagnostics_not_kept: 0,
             conversations: Vec::new(),
             conversations_not_kept: 0,
+            line: String::new(),
         }
     }
 
@@ -46,7 +49,7 @@ impl<W: Write> PlainSink<W> {
         }
     }
 
-    fn message(&mut self, m: &MessageEvent) -> std::io::Result<()> {
+    fn message(&mut self, m: &Line<'_>) -> std::io::Result<()> {
         if !self.header_done {
             self.header_done = true;
             let header = format!(
@@ -56,41 +59,20 @@ impl<W: Write> PlainSink<W> {
             let header = self.paint(&header, "1");
             writeln!(self.out, "{header}")?;
         }
-        let frames = match (m.frames.first(), m.frames.last()) {
-            (Some(a), Some(b)) if a != b => format!("{a}-{b}"),
-            (Some(a), _) => a.to_string(),
-            _ => "-".to_string(),
-        };
-        let arrow = match m.dir {
-            Dir::ClientToServer => "→",
-            Dir::ServerToClient => "←",
-        };
-        let peers = format!("{:>21} {arrow} {}", m.client, m.server);
-        let mut fields = String::new();
-        if let (Some(v), Some(o), Some(s)) = (m.version, m.order, m.size) {
-            fields = format!("version={v} order={o} size={s} ");
-        }
-        let mut payload = cut_payload(&m.payload_bytes);
-        if m.truncated {
-            payload.push_str(&format!(
-                " (truncated: {} of {} bytes carried)",
-                m.payload_bytes.len(),
-                m.size.unwrap_or(0)
-            ));
-        }
-        writeln!(
-            self.out,
-            "{frames:<11} {} {:>5} {peers:<47} {:<5} {fields}{payload}",
-            clock(m.ts),
-            m.conv,
-            m.proto.as_str()
-        )?;
-        Ok(())
+        self.line.clear();
+        m.write_to(&mut self.line);
+        self.out.write_all(self.line.as_bytes())
     }
 
     /// One message line now, as the listing prints it (live follow).
     pub fn message_line(&mut self, m: &MessageEvent) -> std::io::Result<()> {
-        self.message(m)
+        self.message(&Line::of_event(m))
+    }
+
+    /// [`PlainSink::message_line`] of a message not yet built into an event (the
+    /// hot path of live capture: no allocation per message).
+    pub fn message_ref_line(&mut self, m: &MessageRef<'_>) -> std::io::Result<()> {
+        self.message(&Line::of_ref(m))
     }
 
     /// One line of other text now (live follow: an analysis finding).
@@ -187,6 +169,10 @@ impl<W: Write> PlainSink<W> {
 }
 
 impl<W: Write> Sink for PlainSink<W> {
+    fn message(&mut self, message: &MessageRef<'_>) -> std::io::Result<()> {
+        self.message_ref_line(message)
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         if self.flush_each {
             self.out.flush()?;
@@ -196,7 +182,7 @@ impl<W: Write> Sink for PlainSink<W> {
 
     fn emit(&mut self, event: Event) -> std::io::Result<()> {
         match event {
-            Event::Message(m) => self.message(&m)?,
+            Event::Message(m) => self.message(&Line::of_event(&m))?,
             Event::Diagnostic(d) => {
                 if self.diagnostics.len() < KEEP_MAX {
                     self.diagnostics.push(d);
@@ -222,6 +208,167 @@ impl<W: Write> Sink for PlainSink<W> {
 /// Payload characters printed per message line; `--json` carries every byte.
 pub const PAYLOAD_SHOWN: usize = 100;
 
+/// What one message line shows, borrowed from either form of a message.
+struct Line<'a> {
+    conv: u64,
+    proto: labproto::Proto,
+    dir: Dir,
+    client: &'a str,
+    server: &'a str,
+    fields: Option<(u8, u32, u32)>,
+    size: Option<u32>,
+    payload: &'a [u8],
+    truncated: bool,
+    frames: &'a [u64],
+    micros: u64,
+}
+
+impl<'a> Line<'a> {
+    fn of_event(m: &'a MessageEvent) -> Line<'a> {
+        Line {
+            conv: m.conv,
+            proto: m.proto,
+            dir: m.dir,
+            client: &m.client,
+            server: &m.server,
+            fields: fields(m.version, m.order, m.size),
+            size: m.size,
+            payload: &m.payload_bytes,
+            truncated: m.truncated,
+            frames: &m.frames,
+            micros: (m.ts * 1e6).round() as u64,
+        }
+    }
+
+    fn of_ref(m: &'a MessageRef<'_>) -> Line<'a> {
+        Line {
+            conv: m.conv,
+            proto: m.proto,
+            dir: m.dir,
+            client: m.client,
+            server: m.server,
+            fields: fields(m.version, m.order, m.size),
+            size: m.size,
+            payload: m.payload,
+            truncated: m.truncated,
+            frames: m.frames,
+            micros: m.ts_micros,
+        }
+    }
+
+    /// `frames  time  conv  client → server  proto  fields payload`, aligned as the
+    /// header, with its newline; written without `format!` (a live capture writes
+    /// millions): the same characters as the `{:<11} {} {:>5} {:<47} {:<5} …` layout
+    /// (the test compares them with that model).
+    fn write_to(&self, line: &mut String) {
+        let mut n = itoa::Buffer::new();
+        let start = line.len();
+        match (self.frames.first(), self.frames.last()) {
+            (Some(a), Some(b)) if a != b => {
+                line.push_str(n.format(*a));
+                line.push('-');
+                line.push_str(n.format(*b));
+            }
+            (Some(a), _) => line.push_str(n.format(*a)),
+            _ => line.push('-'),
+        }
+        pad_to(line, start, 11);
+        line.push(' ');
+        push_clock(line, self.micros);
+        line.push(' ');
+        pad_left(line, n.format(self.conv), 5);
+        line.push(' ');
+        let start = line.len();
+        pad_left(line, self.client, 21);
+        line.push_str(match self.dir {
+            Dir::ClientToServer => " → ",
+            Dir::ServerToClient => " ← ",
+        });
+        line.push_str(self.server);
+        pad_to(line, start, 47);
+        line.push(' ');
+        let start = line.len();
+        line.push_str(self.proto.as_str());
+        pad_to(line, start, 5);
+        line.push(' ');
+        if let Some((v, o, s)) = self.fields {
+            line.push_str("version=");
+            line.push_str(n.format(v));
+            line.push_str(" order=");
+            line.push_str(n.format(o));
+            line.push_str(" size=");
+            line.push_str(n.format(s));
+            line.push(' ');
+        }
+        push_payload(line, self.payload);
+        if self.truncated {
+            line.push_str(" (truncated: ");
+            line.push_str(n.format(self.payload.len()));
+            line.push_str(" of ");
+            line.push_str(n.format(self.size.unwrap_or(0)));
+            line.push_str(" bytes carried)");
+        }
+        line.push('\n');
+    }
+}
+
+/// `text` right-aligned in `width` characters, as `{:>width}` writes it.
+fn pad_left(line: &mut String, text: &str, width: usize) {
+    let chars = text.chars().count();
+    line.extend(std::iter::repeat_n(' ', width.saturating_sub(chars)));
+    line.push_str(text);
+}
+
+/// [`clock`] written into `line`.
+fn push_clock(line: &mut String, micros: u64) {
+    let day = micros % 86_400_000_000;
+    let (h, rest) = (day / 3_600_000_000, day % 3_600_000_000);
+    let (m, rest) = (rest / 60_000_000, rest % 60_000_000);
+    push_digits(line, h, 2);
+    line.push(':');
+    push_digits(line, m, 2);
+    line.push(':');
+    push_digits(line, rest / 1_000_000, 2);
+    line.push('.');
+    push_digits(line, rest % 1_000_000, 6);
+}
+
+/// The last `digits` decimal digits of `value`, with leading zeros.
+fn push_digits(line: &mut String, value: u64, digits: u32) {
+    let mut div = 10u64.pow(digits - 1);
+    while div > 0 {
+        line.push(char::from(b'0' + ((value / div) % 10) as u8));
+        div /= 10;
+    }
+}
+
+/// [`cut_payload`] written into `line`; printable ASCII that needs no cut, the usual
+/// message, is copied as it is.
+fn push_payload(line: &mut String, bytes: &[u8]) {
+    let plain = bytes.len() <= PAYLOAD_SHOWN
+        && bytes
+            .iter()
+            .all(|&b| (0x20..0x7f).contains(&b) && b != b'\\' && b != b'"');
+    match std::str::from_utf8(bytes) {
+        Ok(text) if plain => {
+            line.push('"');
+            line.push_str(text);
+            line.push('"');
+        }
+        _ => line.push_str(&cut_payload(bytes)),
+    }
+}
+
+fn fields(version: Option<u8>, order: Option<u32>, size: Option<u32>) -> Option<(u8, u32, u32)> {
+    Some((version?, order?, size?))
+}
+
+/// Spaces after `line[start..]` up to `width` characters, as `{:<width}` pads.
+fn pad_to(line: &mut String, start: usize, width: usize) {
+    let written = line[start..].chars().count();
+    line.extend(std::iter::repeat_n(' ', width.saturating_sub(written)));
+}
+
 /// The payload escaped and quoted, cut after [`PAYLOAD_SHOWN`] characters with its
 /// length said: `"abc…"… (100000 bytes)`.
 fn cut_payload(bytes: &[u8]) -> String {
@@ -233,9 +380,9 @@ fn cut_payload(bytes: &[u8]) -> String {
     format!("\"{cut}\"… ({} bytes; --json shows them all)", bytes.len())
 }
 
-/// `HH:MM:SS.ffffff` (UTC) of seconds since the epoch.
-fn clock(ts: f64) -> String {
-    let micros = (ts * 1e6).round() as u64;
+/// `HH:MM:SS.ffffff` (UTC) of microseconds since the epoch (the model of [`push_clock`]).
+#[cfg(test)]
+fn clock(micros: u64) -> String {
     let day = micros % 86_400_000_000;
     let (h, rest) = (day / 3_600_000_000, day % 3_600_000_000);
     let (m, rest) = (rest / 60_000_000, rest % 60_000_000);
@@ -256,8 +403,103 @@ mod tests {
         assert!(long.ends_with("(100000 bytes; --json shows them all)"));
     }
 
+    /// The line as it was formatted before it was written without allocations (the
+    /// obviously correct model of `Line::write_to`).
+    fn model(m: &crate::event::MessageEvent) -> String {
+        let frames = match (m.frames.first(), m.frames.last()) {
+            (Some(a), Some(b)) if a != b => format!("{a}-{b}"),
+            (Some(a), _) => a.to_string(),
+            _ => "-".to_string(),
+        };
+        let arrow = match m.dir {
+            crate::event::Dir::ClientToServer => "→",
+            crate::event::Dir::ServerToClient => "←",
+        };
+        let peers = format!("{:>21} {arrow} {}", m.client, m.server);
+        let mut fields = String::new();
+        if let (Some(v), Some(o), Some(s)) = (m.version, m.order, m.size) {
+            fields = format!("version={v} order={o} size={s} ");
+        }
+        let mut payload = super::cut_payload(&m.payload_bytes);
+        if m.truncated {
+            payload.push_str(&format!(
+                " (truncated: {} of {} bytes carried)",
+                m.payload_bytes.len(),
+                m.size.unwrap_or(0)
+            ));
+        }
+        format!(
+            "{frames:<11} {} {:>5} {peers:<47} {:<5} {fields}{payload}\n",
+            super::clock((m.ts * 1e6).round() as u64),
+            m.conv,
+            m.proto.as_str()
+        )
+    }
+
+    #[test]
+    fn message_lines_match_the_model_from_both_forms() {
+        use crate::event::{Dir, MessageRef, TransportKind};
+        use labproto::Proto;
+        let payloads: [&[u8]; 4] = [b"", b"hello", &[0u8, 255, 10, 13, 0xe2, 0x82], &[b'x'; 150]];
+        let frame_sets: [&[u64]; 3] = [&[], &[7], &[8, 9, 11]];
+        let peers = [
+            ("127.0.0.1:41000", "127.0.0.1:5005"),
+            ("[2001:db8::1]:65535", "[2001:db8::2]:5005"),
+        ];
+        let mut checked = 0;
+        for (i, payload) in payloads.iter().enumerate() {
+            for frames in frame_sets {
+                for (client, server) in peers {
+                    for proto in [Proto::Text, Proto::V2, Proto::V3] {
+                        let binary = proto != Proto::Text;
+                        let m = MessageRef {
+                            conv: 1 + i as u64 * 999,
+                            transport: TransportKind::Tcp,
+                            proto,
+                            dir: if i % 2 == 0 {
+                                Dir::ClientToServer
+                            } else {
+                                Dir::ServerToClient
+                            },
+                            client,
+                            server,
+                            version: binary.then_some(1),
+                            order: binary.then_some(4_000_000_000),
+                            size: binary.then_some(37),
+                            payload,
+                            truncated: proto == Proto::V2,
+                            frames,
+                            ts_micros: 1_700_000_000_123_456 + i as u64 * 86_399_999_999,
+                            offset: None,
+                        };
+                        let event = m.to_event();
+                        let mut from_ref = String::new();
+                        super::Line::of_ref(&m).write_to(&mut from_ref);
+                        let mut from_event = String::new();
+                        super::Line::of_event(&event).write_to(&mut from_event);
+                        assert_eq!(from_ref, model(&event));
+                        assert_eq!(from_event, from_ref);
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 4 * 3 * 2 * 3);
+    }
+
     #[test]
     fn clock_shows_utc_time_of_day() {
-        assert_eq!(super::clock(1_700_000_000.000_01), "22:13:20.000010");
+        assert_eq!(super::clock(1_700_000_000_000_010), "22:13:20.000010");
+        for micros in [
+            0,
+            59_999_999,
+            86_399_999_999,
+            1_700_000_000_123_456,
+            u64::MAX / 7,
+        ] {
+            let mut line = String::new();
+            super::push_clock(&mut line, micros);
+            assert_eq!(line, super::clock(micros));
+        }
     }
 }
