@@ -1859,3 +1859,46 @@ fn flow_time_only_grows_and_keeps_its_base_with_conv() {
         assert!(all.contains(row), "{row:?} differs with --conv");
     }
 }
+
+/// A student without capture rights: the error names the fix (sudo, setcap), and a
+/// misspelt interface is said at once with the list, though libpcap fails on the
+/// rights before it looks for the interface. Root only: the run drops to `nobody`.
+#[test]
+fn without_rights_the_error_names_sudo_setcap_and_a_misspelt_interface() {
+    if !is_root() {
+        eprintln!("skipped: needs root to run labsniff as the user nobody");
+        return;
+    }
+    let as_nobody = |interface: &str| {
+        let out = std::process::Command::new("runuser")
+            .args(["-u", "nobody", "--"])
+            .arg(env!("CARGO_BIN_EXE_labsniff"))
+            .args(["-i", interface, "-c", "1"])
+            .output()
+            .expect("runuser runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = as_nobody("lo");
+    if err.contains("Permission denied") && err.contains("labsniff") && !err.contains("capture") {
+        eprintln!("skipped: the user nobody cannot run the test binary here: {err}");
+        return;
+    }
+    assert_eq!(code, Some(4), "{err}");
+    assert!(err.contains("sudo labsniff -i lo"), "{err}");
+    assert!(
+        err.contains("sudo setcap cap_net_raw,cap_net_admin=eip"),
+        "{err}"
+    );
+    assert!(!err.contains("there is no interface"), "{err}");
+    let (code, err) = as_nobody("nosuch0");
+    assert_eq!(code, Some(4), "{err}");
+    assert!(
+        err.contains("there is no interface nosuch0 here: the interfaces here are"),
+        "{err}"
+    );
+    assert!(err.contains(" lo"), "{err}");
+    assert!(err.contains("sudo setcap"), "{err}");
+}
