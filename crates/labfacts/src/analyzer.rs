@@ -122,6 +122,8 @@ pub struct Analyzer {
     census: crate::port_census::PortCensus,
     /// Frames the live capture dropped, and which frames follow them.
     drops: drops::Drops,
+    /// Live capture: the queue's peak in batches, told by the source before `finish`.
+    queue_peak_batches: Option<u64>,
     /// Identical frame faults: said a few times, then counted.
     repeats: repeats::Repeats,
     /// Reset conversations, in the order of their RSTs, each finished [`AFTER_RESET`]
@@ -229,6 +231,7 @@ impl Analyzer {
             undecoded: Default::default(),
             census: Default::default(),
             drops: Default::default(),
+            queue_peak_batches: None,
             repeats: Default::default(),
             resets: VecDeque::new(),
         }
@@ -317,6 +320,12 @@ impl Analyzer {
     }
 
     /// End of input: close every open conversation and emit the summary.
+    /// Live capture: the most batches the queue between capture and analysis held,
+    /// for the summary.
+    pub fn set_queue_peak(&mut self, batches: usize) {
+        self.queue_peak_batches = Some(batches as u64);
+    }
+
     pub fn finish<S: Sink + ?Sized>(
         mut self,
         interrupted: bool,
@@ -357,6 +366,7 @@ impl Analyzer {
             interrupted,
             dropped,
             queue_dropped: dropped.map(|_| self.drops.queue_total()),
+            queue_peak_batches: self.queue_peak_batches,
             link_type: self.link.as_ref().ok().map(|k| k.name()),
             lab_port: self.options.port,
             other_ports: self.census.top(),

@@ -549,6 +549,10 @@ pub struct Summary {
     /// Live capture: frames the kernel handed over but labsniff's own queue between
     /// the capture and the analysis had no room for (never analysed; still in `-w`).
     pub queue_dropped: Option<u64>,
+    /// Live capture: the most batches of frames labsniff's queue held at once (each
+    /// 1 MiB, at most 64): how close the analysis came to dropping. Absent for files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub queue_peak_batches: Option<u64>,
     /// The capture's link type (`LinkKind::name`), null when libpcap's type is not one
     /// labsniff reads.
     pub link_type: Option<&'static str>,

@@ -335,6 +335,10 @@ fn live_capture_keeps_up_with_the_bench_load() {
     println!("live --json summary: {s}");
     assert_eq!(s["dropped"], 0, "{s}");
     assert_eq!(s["queue_dropped"], 0, "{s}");
+    let peak = s["queue_peak_batches"]
+        .as_u64()
+        .expect("a live summary gives the queue's peak");
+    assert!((1..=64).contains(&peak), "{s}");
     assert_eq!(s["messages"], expected, "{s}");
     assert_eq!(run.json.messages, expected);
     let line = run
@@ -419,6 +423,8 @@ fn forced_drops_are_said_and_never_blamed_on_the_network() {
     let kernel = s["dropped"].as_u64().unwrap();
     let queue = s["queue_dropped"].as_u64().unwrap();
     assert!(kernel + queue > 0, "no drop forced: {s}");
+    // One batch allowed (LABSNIFF_QUEUE_BATCHES): the peak says the queue was full.
+    assert_eq!(s["queue_peak_batches"], 1, "{s}");
     let events: Vec<serde_json::Value> = run
         .json
         .others

@@ -43,6 +43,7 @@ pub(super) fn pump_live(
     }
     print_stats(&ended);
     let interrupted = source.stop.load(Ordering::SeqCst);
+    analysis.analyzer.set_queue_peak(ended.peak_batches);
     Ok(analysis
         .analyzer
         .finish(interrupted, ended.kernel_dropped, sink)?)

@@ -83,6 +83,7 @@ mod tests {
             interrupted: false,
             dropped: None,
             queue_dropped: None,
+            queue_peak_batches: None,
             link_type: Some("ethernet"),
             lab_port: 5005,
             other_ports: ports
