@@ -318,7 +318,7 @@ pub fn live_bench(labnet: &Path, labsniff: &Path, quick: bool) -> Result<String>
          | conns | run | capture | frames | kernel drops | queue drops | messages found | of | peak RSS MB |\n\
          |---:|---:|---|---:|---:|---:|---:|---:|---:|\n"
     ));
-    for conns in [32u32, 8] {
+    for conns in [64u32, 32, 8] {
         let expected = u64::from(conns) * u64::from(messages) * 2;
         for run in 1..=runs {
             eprintln!("xtask: live capture, {conns} connections, run {run}");
