@@ -374,8 +374,9 @@ fn native_struct_client_fails_format() {
         &client_check("v2", &["python3", &path.to_string_lossy(), "{port}"]),
         &[(
             "format",
-            "these bytes match struct.pack('BII20s', ...) without '!'",
-            "use '!BII20s' (network byte order)",
+            "all 96 bytes read as 3 messages whole packed 'BII20s': a 12-byte little-endian \
+             header",
+            "write the format as '!BII20s' (add '!')",
         )],
     );
 }
@@ -388,10 +389,108 @@ fn little_endian_client_fails_format() {
         &client_check("v3", &["python3", &path.to_string_lossy(), "{port}"]),
         &[(
             "format",
-            "the v3 header looks little-endian ('<BII')",
-            "use '!BII' (network byte order) for the header",
+            "all 55 bytes read as 3 messages whole packed '<BII' + payload (or '=BII': the same \
+             bytes)",
+            "write the format as '!BII' (add '!')",
         )],
     );
+}
+
+/// A student client whose FIRST message reads as a valid lab message: the whole
+/// stream decides, the check fails `format` alone, with the one fix, well before the
+/// timeout (nothing waits for an echo that never comes).
+fn ambiguous_client(name: &str, proto: &str, evidence: &[&str], fix: &str) {
+    let path = program(name);
+    let run = client_check(proto, &["python3", &path.to_string_lossy(), "{port}"]);
+    assert_fails(name, &run, &[("format", evidence[0], fix)]);
+    for e in evidence {
+        assert!(
+            run.0["format"].evidence.contains(e),
+            "{name}: {}",
+            run.0["format"].evidence
+        );
+    }
+    assert!(run.2 < Duration::from_secs(5), "{name} took {:?}", run.2);
+}
+
+#[test]
+fn native_bii_client_whose_first_message_reads_as_lab_fails_format_at_once() {
+    ambiguous_client(
+        "client_native_bii_v3.py",
+        "v3",
+        &[
+            "all 60 bytes read as 3 messages whole packed 'BII' + payload: a 12-byte \
+             little-endian header (version at byte 0, padding 1..4 zero, order 4..8, size 8..12)",
+            "message 2 at byte 17: version 1, order 2, size 16, payload \"native alignment\"",
+            "Read as the lab's '!BII' + payload: message 1 at byte 0: version 1, order 1, size 5, \
+             payload \"\\x00\\x00\\x00he\"; then byte 14 holds 0x6c where message 2's version \
+             byte (0x01) should be",
+        ],
+        "write the format as '!BII' (add '!'): use struct.pack('!BII', version, order, size) \
+         + payload",
+    );
+}
+
+#[test]
+fn equals_bii_client_with_an_empty_first_message_fails_format() {
+    ambiguous_client(
+        "client_equals_v3.py",
+        "v3",
+        &[
+            "all 35 bytes read as 3 messages whole packed '<BII' + payload (or '=BII'",
+            "message 1 at byte 0: version 1, order 16777216, size 0, payload \"\"; then message 2 \
+             at byte 9: bytes 14..18 read as the size field give 83886080",
+        ],
+        "write the format as '!BII' (add '!')",
+    );
+}
+
+#[test]
+fn v2_client_without_padding_fails_format_once_a_message_is_not_20_bytes() {
+    ambiguous_client(
+        "client_unpadded_v2.py",
+        "v2",
+        &[
+            "all 56 bytes read as 3 messages whole packed '!BII' + payload, not padded to 20 bytes",
+            "message 2 at byte 29: version 1, order 2, size 2, payload \"hi\"",
+            "Read as the lab's '!BII20s': message 1 at byte 0: version 1, order 1, size 20",
+        ],
+        "pack with the fixed format '!BII20s'",
+    );
+}
+
+#[test]
+fn v2_client_with_21s_fails_format() {
+    ambiguous_client(
+        "client_21s_v2.py",
+        "v2",
+        &[
+            "all 90 bytes read as 3 messages whole packed '!BII21s'",
+            "then byte 29 holds 0x00 where message 2's version byte (0x01) should be",
+        ],
+        "write the format as '!BII20s' (20s, not 21s)",
+    );
+}
+
+#[test]
+fn client_whose_size_field_counts_characters_fails_size() {
+    let path = program("client_size_chars_v3.py");
+    let (results, code, elapsed) =
+        client_check("v3", &["python3", &path.to_string_lossy(), "{port}"]);
+    assert!(results["format"].pass, "{results:#?}");
+    let size = &results["size"];
+    assert!(!size.pass);
+    assert!(
+        size.evidence.starts_with(
+            "message 2 at byte 14: size field 9, but 10 payload bytes follow up to message 3's \
+             header at byte 33"
+        ),
+        "{}",
+        size.evidence
+    );
+    assert!(size.fix.contains("len(payload)"), "{}", size.fix);
+    assert_eq!(code, Some(11));
+    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
 }
 
 #[test]
