@@ -70,6 +70,7 @@ struct Result {
     pass: bool,
     evidence: String,
     fix: String,
+    consequence_of: Option<String>,
 }
 
 /// Run `labnet check ...`; the results by check name, the exit code and the wall time.
@@ -94,14 +95,18 @@ fn check(args: &[&str]) -> (BTreeMap<String, Result>, Option<i32>, Duration) {
                 String::from_utf8_lossy(&out.stderr)
             )
         });
+        let mut keys = vec![
+            "check".to_string(),
+            "evidence".into(),
+            "fix".into(),
+            "pass".into(),
+        ];
+        if v.get("consequence_of").is_some() {
+            keys.insert(1, "consequence_of".into());
+        }
         assert_eq!(
             v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
-            Some(vec![
-                "check".into(),
-                "evidence".into(),
-                "fix".into(),
-                "pass".into()
-            ]),
+            Some(keys),
             "{line}"
         );
         results.insert(
@@ -110,6 +115,7 @@ fn check(args: &[&str]) -> (BTreeMap<String, Result>, Option<i32>, Duration) {
                 pass: v["pass"].as_bool().unwrap_or(false),
                 evidence: v["evidence"].as_str().unwrap_or_default().to_string(),
                 fix: v["fix"].as_str().unwrap_or_default().to_string(),
+                consequence_of: v["consequence_of"].as_str().map(str::to_string),
             },
         );
     }
@@ -207,13 +213,14 @@ fn recv_once_server_fails_split_and_coalesced() {
         &[
             (
                 "coalesced",
-                "2 messages in one segment: 43 bytes sent",
-                "recv() may return several messages at once",
+                "failed: consequence of split; 2 messages in one segment: 43 bytes sent",
+                "",
             ),
             (
                 "split",
                 "4 bytes, 100 ms later the other 17",
-                "loop on recv() until you have 9 header bytes, then size more",
+                "read one message at a time: loop on recv() until you have 9 header bytes, then \
+                 until you have size more",
             ),
         ],
     );
@@ -573,4 +580,110 @@ fn the_table_is_aligned_uncoloured_with_no_color_and_lists_fixes() {
         String::from_utf8_lossy(&out.stderr).trim(),
         "labnet: 1 of 7 checks failed"
     );
+}
+
+/// `check server -- CMD`: the check starts the student's server itself.
+fn server_cmd_check(proto: &str, name: &str) -> (BTreeMap<String, Result>, Option<i32>, Duration) {
+    let path = program(name);
+    check(&[
+        "server",
+        "--proto",
+        proto,
+        "--port",
+        "0",
+        "--",
+        "python3",
+        &path.to_string_lossy(),
+        "{port}",
+    ])
+}
+
+#[test]
+fn recv_once_server_started_by_the_check_printed_garbage_during_large() {
+    let run = server_cmd_check("v3", "server_recv_once_v3.py");
+    let (results, code, elapsed) = &run;
+    // The echo of the 100 kB message is byte-exact: only its prints show the bug.
+    assert!(results["large"].pass, "{results:#?}");
+    let prints = &results["prints"];
+    assert!(!prints.pass);
+    assert!(
+        prints
+            .evidence
+            .contains("are not (during large); the first wrong one, version 32"),
+        "{}",
+        prints.evidence
+    );
+    assert!(
+        prints.evidence.contains(
+            "during split it wrote on stderr: struct.error: unpack requires a buffer of 9 bytes"
+        ),
+        "{}",
+        prints.evidence
+    );
+    // One root cause (split), said once with one fix; the rest are its consequences.
+    let roots: Vec<&String> = results
+        .iter()
+        .filter(|(_, r)| !r.pass && r.consequence_of.is_none())
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(roots, ["split"], "{results:#?}");
+    for name in ["coalesced", "prints"] {
+        assert_eq!(results[name].consequence_of.as_deref(), Some("split"));
+        assert_eq!(results[name].fix, "");
+    }
+    assert_eq!(*code, Some(11));
+    assert!(*elapsed < Duration::from_secs(30), "took {elapsed:?}");
+}
+
+#[test]
+fn server_echoing_without_bang_has_one_root_cause_and_one_fix() {
+    let (results, code, _) = server_cmd_check("v2", "server_native_echo_v2.py");
+    let echo = &results["echo"];
+    assert!(!echo.pass);
+    assert!(echo
+        .evidence
+        .contains("these bytes match struct.pack('BII20s', ...) without '!'"));
+    assert_eq!(echo.fix, "use '!BII20s' (network byte order)");
+    let consequences: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| r.consequence_of.as_deref() == Some("echo"))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(
+        consequences,
+        [
+            "coalesced",
+            "concurrent",
+            "half_close",
+            "reset",
+            "split",
+            "v2_long"
+        ],
+        "{results:#?}"
+    );
+    for name in &consequences {
+        let r = &results[*name];
+        assert!(r.fix.is_empty(), "{name}: {}", r.fix);
+        assert!(
+            !r.evidence.contains("native alignment"),
+            "{name}: {}",
+            r.evidence
+        );
+        assert!(!r.evidence.contains("ConnectionResetError"));
+    }
+    // Client 1 got bytes back: it was served, wrongly, not "not served".
+    assert!(!results["concurrent"].evidence.contains("not served"));
+    // What it printed is right: only the echo's packing is wrong.
+    assert!(results["prints"].pass, "{:?}", results["prints"]);
+    assert!(results["prints"].evidence.starts_with("8 messages printed"));
+    assert_eq!(code, Some(11));
+}
+
+#[test]
+fn correct_server_started_by_the_check_passes_prints() {
+    let run = server_cmd_check("v3", "server_threads_v3.py");
+    assert_all_pass("threads v3 with CMD", &run);
+    assert!(run.0["prints"]
+        .evidence
+        .contains("each one the checks sent"));
 }
