@@ -614,9 +614,9 @@ fn recv_once_server_started_by_the_check_printed_garbage_during_large() {
         prints.evidence
     );
     assert!(
-        prints.evidence.contains(
-            "during split it wrote on stderr: struct.error: unpack requires a buffer of 9 bytes"
-        ),
+        prints
+            .evidence
+            .contains("it wrote on stderr: struct.error: unpack requires a buffer of 9 bytes"),
         "{}",
         prints.evidence
     );

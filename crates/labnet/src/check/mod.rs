@@ -121,7 +121,7 @@ mod tests {
         let mut r = vec![
             CheckResult::fail(
                 "echo",
-                format!("one message: 29 bytes sent{why} 17"),
+                format!("one message: 26 bytes sent{why} 17"),
                 "use '!'",
             ),
             CheckResult::pass("split", "fine"),

@@ -190,7 +190,7 @@ fn stderr_by_check(lines: &[Line], during: &dyn Fn(&Line) -> &'static str) -> St
         .take(3)
         .map(|(check, text)| {
             format!(
-                "; during {check} it wrote on stderr: {}",
+                "; during or right after {check} it wrote on stderr: {}",
                 labproto::text::escape(&text.as_bytes()[..text.len().min(100)])
             )
         })
