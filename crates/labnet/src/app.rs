@@ -30,11 +30,12 @@ fn check(command: CheckCommand) -> Result<(), NetError> {
     use crate::check::{client, output, server};
     let (title, results, json) = match command {
         CheckCommand::Server(a) => {
-            let config = server::ServerCheck {
-                addr: SocketAddr::new(a.ip, a.port),
-                proto: a.proto,
-                echo: !a.no_echo,
-            };
+            let config = server::ServerCheck::new(
+                SocketAddr::new(a.ip, a.port),
+                a.proto,
+                !a.no_echo,
+                a.command,
+            );
             let started = std::time::Instant::now();
             let results = server::run(&config)?;
             let title = format!(

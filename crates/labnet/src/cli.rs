@@ -100,6 +100,7 @@ pub enum Command {
         survive: split and coalesced messages, a 100 kB message, two clients at once, a reset \
         and a half-closed client, struct layouts.\n\n\
         labnet check server --proto v3 --port 5005\n\
+        labnet check server --proto v3 --port 0 -- python3 serverTCPv3.py {port}\n\
         labnet check client --proto v3 --port 0 -- python3 clientTCPv3.py {port}\n\n\
         Exit code 0 when every check passes, 11 when one fails (see EXIT_CODES.md)."
     )]
@@ -130,6 +131,11 @@ pub struct CheckServerArgs {
     /// One JSON object per check, one per line.
     #[arg(long)]
     pub json: bool,
+    /// Your server, e.g. `python3 serverTCPv3.py {port}` ({port}: --port, or a free one
+    /// with --port 0; also in $LAB_PORT): started by the check, killed at the end, and
+    /// the messages it prints compared with the ones sent (check `prints`).
+    #[arg(last = true, value_name = "CMD")]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -70,6 +70,7 @@ struct Result {
     pass: bool,
     evidence: String,
     fix: String,
+    consequence_of: Option<String>,
 }
 
 /// Run `labnet check ...`; the results by check name, the exit code and the wall time.
@@ -94,14 +95,18 @@ fn check(args: &[&str]) -> (BTreeMap<String, Result>, Option<i32>, Duration) {
                 String::from_utf8_lossy(&out.stderr)
             )
         });
+        let mut keys = vec![
+            "check".to_string(),
+            "evidence".into(),
+            "fix".into(),
+            "pass".into(),
+        ];
+        if v.get("consequence_of").is_some() {
+            keys.insert(1, "consequence_of".into());
+        }
         assert_eq!(
             v.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
-            Some(vec![
-                "check".into(),
-                "evidence".into(),
-                "fix".into(),
-                "pass".into()
-            ]),
+            Some(keys),
             "{line}"
         );
         results.insert(
@@ -110,6 +115,7 @@ fn check(args: &[&str]) -> (BTreeMap<String, Result>, Option<i32>, Duration) {
                 pass: v["pass"].as_bool().unwrap_or(false),
                 evidence: v["evidence"].as_str().unwrap_or_default().to_string(),
                 fix: v["fix"].as_str().unwrap_or_default().to_string(),
+                consequence_of: v["consequence_of"].as_str().map(str::to_string),
             },
         );
     }
@@ -207,13 +213,14 @@ fn recv_once_server_fails_split_and_coalesced() {
         &[
             (
                 "coalesced",
-                "2 messages in one segment: 43 bytes sent",
-                "recv() may return several messages at once",
+                "failed: consequence of split; 2 messages in one segment: 43 bytes sent",
+                "",
             ),
             (
                 "split",
                 "4 bytes, 100 ms later the other 17",
-                "loop on recv() until you have 9 header bytes, then size more",
+                "read one message at a time: loop on recv() until you have 9 header bytes, then \
+                 until you have size more",
             ),
         ],
     );
@@ -374,8 +381,9 @@ fn native_struct_client_fails_format() {
         &client_check("v2", &["python3", &path.to_string_lossy(), "{port}"]),
         &[(
             "format",
-            "these bytes match struct.pack('BII20s', ...) without '!'",
-            "use '!BII20s' (network byte order)",
+            "all 96 bytes read as 3 messages whole packed 'BII20s': a 12-byte little-endian \
+             header",
+            "write the format as '!BII20s' (add '!')",
         )],
     );
 }
@@ -388,10 +396,108 @@ fn little_endian_client_fails_format() {
         &client_check("v3", &["python3", &path.to_string_lossy(), "{port}"]),
         &[(
             "format",
-            "the v3 header looks little-endian ('<BII')",
-            "use '!BII' (network byte order) for the header",
+            "all 55 bytes read as 3 messages whole packed '<BII' + payload (or '=BII': the same \
+             bytes)",
+            "write the format as '!BII' (add '!')",
         )],
     );
+}
+
+/// A student client whose FIRST message reads as a valid lab message: the whole
+/// stream decides, the check fails `format` alone, with the one fix, well before the
+/// timeout (nothing waits for an echo that never comes).
+fn ambiguous_client(name: &str, proto: &str, evidence: &[&str], fix: &str) {
+    let path = program(name);
+    let run = client_check(proto, &["python3", &path.to_string_lossy(), "{port}"]);
+    assert_fails(name, &run, &[("format", evidence[0], fix)]);
+    for e in evidence {
+        assert!(
+            run.0["format"].evidence.contains(e),
+            "{name}: {}",
+            run.0["format"].evidence
+        );
+    }
+    assert!(run.2 < Duration::from_secs(5), "{name} took {:?}", run.2);
+}
+
+#[test]
+fn native_bii_client_whose_first_message_reads_as_lab_fails_format_at_once() {
+    ambiguous_client(
+        "client_native_bii_v3.py",
+        "v3",
+        &[
+            "all 60 bytes read as 3 messages whole packed 'BII' + payload: a 12-byte \
+             little-endian header (version at byte 0, padding 1..4 zero, order 4..8, size 8..12)",
+            "message 2 at byte 17: version 1, order 2, size 16, payload \"native alignment\"",
+            "Read as the lab's '!BII' + payload: message 1 at byte 0: version 1, order 1, size 5, \
+             payload \"\\x00\\x00\\x00he\"; then byte 14 holds 0x6c where message 2's version \
+             byte (0x01) should be",
+        ],
+        "write the format as '!BII' (add '!'): use struct.pack('!BII', version, order, size) \
+         + payload",
+    );
+}
+
+#[test]
+fn equals_bii_client_with_an_empty_first_message_fails_format() {
+    ambiguous_client(
+        "client_equals_v3.py",
+        "v3",
+        &[
+            "all 35 bytes read as 3 messages whole packed '<BII' + payload (or '=BII'",
+            "message 1 at byte 0: version 1, order 16777216, size 0, payload \"\"; then message 2 \
+             at byte 9: bytes 14..18 read as the size field give 83886080",
+        ],
+        "write the format as '!BII' (add '!')",
+    );
+}
+
+#[test]
+fn v2_client_without_padding_fails_format_once_a_message_is_not_20_bytes() {
+    ambiguous_client(
+        "client_unpadded_v2.py",
+        "v2",
+        &[
+            "all 56 bytes read as 3 messages whole packed '!BII' + payload, not padded to 20 bytes",
+            "message 2 at byte 29: version 1, order 2, size 2, payload \"hi\"",
+            "Read as the lab's '!BII20s': message 1 at byte 0: version 1, order 1, size 20",
+        ],
+        "pack with the fixed format '!BII20s'",
+    );
+}
+
+#[test]
+fn v2_client_with_21s_fails_format() {
+    ambiguous_client(
+        "client_21s_v2.py",
+        "v2",
+        &[
+            "all 90 bytes read as 3 messages whole packed '!BII21s'",
+            "then byte 29 holds 0x00 where message 2's version byte (0x01) should be",
+        ],
+        "write the format as '!BII20s' (20s, not 21s)",
+    );
+}
+
+#[test]
+fn client_whose_size_field_counts_characters_fails_size() {
+    let path = program("client_size_chars_v3.py");
+    let (results, code, elapsed) =
+        client_check("v3", &["python3", &path.to_string_lossy(), "{port}"]);
+    assert!(results["format"].pass, "{results:#?}");
+    let size = &results["size"];
+    assert!(!size.pass);
+    assert!(
+        size.evidence.starts_with(
+            "message 2 at byte 14: size field 9, but 10 payload bytes follow up to message 3's \
+             header at byte 33"
+        ),
+        "{}",
+        size.evidence
+    );
+    assert!(size.fix.contains("len(payload)"), "{}", size.fix);
+    assert_eq!(code, Some(11));
+    assert!(elapsed < Duration::from_secs(8), "took {elapsed:?}");
 }
 
 #[test]
@@ -474,4 +580,110 @@ fn the_table_is_aligned_uncoloured_with_no_color_and_lists_fixes() {
         String::from_utf8_lossy(&out.stderr).trim(),
         "labnet: 1 of 7 checks failed"
     );
+}
+
+/// `check server -- CMD`: the check starts the student's server itself.
+fn server_cmd_check(proto: &str, name: &str) -> (BTreeMap<String, Result>, Option<i32>, Duration) {
+    let path = program(name);
+    check(&[
+        "server",
+        "--proto",
+        proto,
+        "--port",
+        "0",
+        "--",
+        "python3",
+        &path.to_string_lossy(),
+        "{port}",
+    ])
+}
+
+#[test]
+fn recv_once_server_started_by_the_check_printed_garbage_during_large() {
+    let run = server_cmd_check("v3", "server_recv_once_v3.py");
+    let (results, code, elapsed) = &run;
+    // The echo of the 100 kB message is byte-exact: only its prints show the bug.
+    assert!(results["large"].pass, "{results:#?}");
+    let prints = &results["prints"];
+    assert!(!prints.pass);
+    assert!(
+        prints
+            .evidence
+            .contains("are not (during large); the first wrong one, version 32"),
+        "{}",
+        prints.evidence
+    );
+    assert!(
+        prints
+            .evidence
+            .contains("it wrote on stderr: struct.error: unpack requires a buffer of 9 bytes"),
+        "{}",
+        prints.evidence
+    );
+    // One root cause (split), said once with one fix; the rest are its consequences.
+    let roots: Vec<&String> = results
+        .iter()
+        .filter(|(_, r)| !r.pass && r.consequence_of.is_none())
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(roots, ["split"], "{results:#?}");
+    for name in ["coalesced", "prints"] {
+        assert_eq!(results[name].consequence_of.as_deref(), Some("split"));
+        assert_eq!(results[name].fix, "");
+    }
+    assert_eq!(*code, Some(11));
+    assert!(*elapsed < Duration::from_secs(30), "took {elapsed:?}");
+}
+
+#[test]
+fn server_echoing_without_bang_has_one_root_cause_and_one_fix() {
+    let (results, code, _) = server_cmd_check("v2", "server_native_echo_v2.py");
+    let echo = &results["echo"];
+    assert!(!echo.pass);
+    assert!(echo
+        .evidence
+        .contains("these bytes match struct.pack('BII20s', ...) without '!'"));
+    assert_eq!(echo.fix, "use '!BII20s' (network byte order)");
+    let consequences: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| r.consequence_of.as_deref() == Some("echo"))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    assert_eq!(
+        consequences,
+        [
+            "coalesced",
+            "concurrent",
+            "half_close",
+            "reset",
+            "split",
+            "v2_long"
+        ],
+        "{results:#?}"
+    );
+    for name in &consequences {
+        let r = &results[*name];
+        assert!(r.fix.is_empty(), "{name}: {}", r.fix);
+        assert!(
+            !r.evidence.contains("native alignment"),
+            "{name}: {}",
+            r.evidence
+        );
+        assert!(!r.evidence.contains("ConnectionResetError"));
+    }
+    // Client 1 got bytes back: it was served, wrongly, not "not served".
+    assert!(!results["concurrent"].evidence.contains("not served"));
+    // What it printed is right: only the echo's packing is wrong.
+    assert!(results["prints"].pass, "{:?}", results["prints"]);
+    assert!(results["prints"].evidence.starts_with("8 messages printed"));
+    assert_eq!(code, Some(11));
+}
+
+#[test]
+fn correct_server_started_by_the_check_passes_prints() {
+    let run = server_cmd_check("v3", "server_threads_v3.py");
+    assert_all_pass("threads v3 with CMD", &run);
+    assert!(run.0["prints"]
+        .evidence
+        .contains("each one the checks sent"));
 }

@@ -11,11 +11,17 @@
 //!
 //! Each recogniser looks at the first message of a stream and only reports what the
 //! bytes prove; `recognise` returns an empty list for well-formed messages.
+//!
+//! The first message alone can be ambiguous (a native `'BII'` header also reads as a
+//! valid `'!BII'` one): [`stream`] reads every byte of a sender every way it may have
+//! packed them and keeps the reading that explains all of them.
 
 use crate::chain::v3_chain;
 use crate::native::{bii, bii20s, bll20s};
 use crate::{v2, v3, Proto};
 use std::fmt;
+
+pub mod stream;
 
 /// A recognised `struct` mistake, with the numbers that prove it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -64,6 +64,12 @@ pub const HALF_CLOSE: Check = Check {
     what: "a client half-closes: echo, then the server closes",
 };
 
+/// Only with `check server -- CMD`: the messages the server printed, against the sent.
+pub const PRINTS: Check = Check {
+    name: "prints",
+    what: "the messages your server printed are the ones the checks sent",
+};
+
 /// The server battery for `proto`, in the order it runs.
 pub fn server(proto: Proto, echo: bool) -> Vec<Check> {
     if !echo {

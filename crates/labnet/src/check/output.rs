@@ -50,10 +50,12 @@ pub fn table(title: &str, results: &[CheckResult], colour: bool) -> String {
         out.push('\n');
     }
     let failed: Vec<&CheckResult> = results.iter().filter(|r| !r.pass).collect();
-    if !failed.is_empty() {
+    // A consequence has no fix of its own: its root's is listed once.
+    let fixes: Vec<&&CheckResult> = failed.iter().filter(|r| !r.fix.is_empty()).collect();
+    if !fixes.is_empty() {
         out.push_str(&format!("\n{}\n", paint("How to fix", "1", colour)));
-        let width = failed.iter().map(|r| r.check.len()).max().unwrap_or(0);
-        for r in &failed {
+        let width = fixes.iter().map(|r| r.check.len()).max().unwrap_or(0);
+        for r in &fixes {
             out.push_str(&format!("  {:width$}  {}\n", r.check, r.fix));
         }
     }

@@ -4,11 +4,14 @@
 
 use super::battery::{self, Check, ANSWER, SECOND_CLIENT, SILENCE, SPLIT_PAUSE};
 use super::explain::{echo_difference, lab_format};
+use super::launch::{Line, ServerProgram};
+use super::prints::{self, Expected};
 use super::probe::{self, ending, hex, ms, End, Got};
 use super::CheckResult;
 use crate::error::NetError;
 use labproto::{Message, Proto};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Hex bytes shown per evidence string.
@@ -25,10 +28,53 @@ pub struct ServerCheck {
     pub proto: Proto,
     /// The server echoes (4.3, 5.3, 2, 3); false for the print-only 4.1 and 5.1.
     pub echo: bool,
+    /// The student's server, started by the check; `{port}` in an argument is
+    /// replaced by the port. Empty: a server already running at `addr`.
+    pub command: Vec<String>,
+    /// Every whole message the checks sent, to compare with what the server printed.
+    sent: Arc<Mutex<Vec<Expected>>>,
 }
 
-/// Run the whole battery; `Err` only when the server cannot be reached at all.
+impl ServerCheck {
+    pub fn new(addr: SocketAddr, proto: Proto, echo: bool, command: Vec<String>) -> ServerCheck {
+        ServerCheck {
+            addr,
+            proto,
+            echo,
+            command,
+            sent: Arc::default(),
+        }
+    }
+
+    /// One lab message, as [`message`], remembered as sent.
+    fn message(&self, proto: Proto, order: u32, text: &[u8]) -> Vec<u8> {
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.push(Expected {
+                order,
+                text: text.to_vec(),
+            });
+        }
+        message(proto, order, text)
+    }
+}
+
+/// After the battery, how long the server's last prints may take to arrive.
+const LAST_PRINTS: Duration = Duration::from_millis(300);
+
+/// Run the whole battery; `Err` only when the server cannot be reached at all (or,
+/// with a command, cannot be started). One root cause is said once.
 pub fn run(c: &ServerCheck) -> Result<Vec<CheckResult>, NetError> {
+    let mut c = c.clone();
+    let program = if c.command.is_empty() {
+        None
+    } else {
+        if c.addr.port() == 0 {
+            c.addr.set_port(free_port(c.addr)?);
+        }
+        let mut p = ServerProgram::start(&c.command, c.addr.port())?;
+        p.wait_listening(c.addr)?;
+        Some(p)
+    };
     // One connection first, so "nothing listens there" is one clear error instead of
     // every check failing the same way.
     drop(
@@ -37,10 +83,118 @@ pub fn run(c: &ServerCheck) -> Result<Vec<CheckResult>, NetError> {
             source,
         })?,
     );
-    Ok(battery::server(c.proto, c.echo)
+    let mut windows = Vec::new();
+    let mut results: Vec<CheckResult> = battery::server(c.proto, c.echo)
         .into_iter()
-        .map(|check| run_one(c, check))
-        .collect())
+        .map(|check| {
+            let started = Instant::now();
+            let r = run_one(&c, check);
+            windows.push((check.name, started));
+            r
+        })
+        .collect();
+    if let Some(p) = program {
+        std::thread::sleep(LAST_PRINTS);
+        let sent = c.sent.lock().map(|s| s.clone()).unwrap_or_default();
+        results.push(prints_check(&c, &p.lines(), &sent, &windows));
+        // Dropping the program kills it.
+    }
+    super::mark_consequences(&mut results);
+    Ok(results)
+}
+
+/// A port nothing listens on now, for the server the check starts.
+fn free_port(addr: SocketAddr) -> Result<u16, NetError> {
+    std::net::TcpListener::bind(addr)
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| NetError::Usage(format!("cannot find a free port on {}: {e}", addr.ip())))
+}
+
+/// Compare the messages the server printed with the ones the checks sent: a line
+/// that prints fields no check sent is a message the server framed wrongly.
+fn prints_check(
+    c: &ServerCheck,
+    lines: &[Line],
+    sent: &[Expected],
+    windows: &[(&'static str, Instant)],
+) -> CheckResult {
+    let name = battery::PRINTS.name;
+    let printed: Vec<(&Line, prints::Printed)> = lines
+        .iter()
+        .filter(|l| !l.stderr)
+        .filter_map(|l| prints::parse(&l.text).map(|p| (l, p)))
+        .collect();
+    let during = |l: &Line| -> &'static str {
+        windows
+            .iter()
+            .rev()
+            .find(|(_, start)| *start <= l.at)
+            .map_or("start-up", |(n, _)| n)
+    };
+    let wrong: Vec<&(&Line, prints::Printed)> = printed
+        .iter()
+        .filter(|(_, p)| !sent.iter().any(|e| p.is(e)))
+        .collect();
+    let complaints = lines.iter().filter(|l| l.stderr).count();
+    let stderr = stderr_by_check(lines, &during);
+    if printed.is_empty() {
+        return CheckResult::fail(
+            name,
+            format!(
+                "your server printed {} lines ({complaints} on stderr), none a message                  (version order size b'payload')",
+                lines.len()
+            ),
+            "print each message as the lab's server does: print(addr, version, order, size,              payload)",
+        );
+    }
+    let right = printed.len() - wrong.len();
+    if wrong.is_empty() {
+        return CheckResult::pass(
+            name,
+            format!(
+                "{} printed, each one the checks sent (order, size and payload){stderr}",
+                crate::server::counted(printed.len() as u64, "message", "messages")
+            ),
+        );
+    }
+    let mut checks: Vec<&str> = wrong.iter().map(|(l, _)| during(l)).collect();
+    checks.dedup();
+    let (line, first) = (&wrong[0].0.text, &wrong[0].1);
+    CheckResult::fail(
+        name,
+        format!(
+            "your server printed {} messages: {right} are ones the checks sent, {} are not \
+             (during {}); the first wrong one, {first}, was printed as: {}{stderr}",
+            printed.len(),
+            wrong.len(),
+            checks.join(", "),
+            labproto::text::escape(&line.as_bytes()[..line.len().min(100)])
+        ),
+        framing_fix(c.proto),
+    )
+}
+
+/// The last line the server wrote on stderr during each check (a traceback's last
+/// line names the exception), for at most 3 checks.
+fn stderr_by_check(lines: &[Line], during: &dyn Fn(&Line) -> &'static str) -> String {
+    let mut last: Vec<(&str, &str)> = Vec::new();
+    for l in lines.iter().filter(|l| l.stderr) {
+        let check = during(l);
+        match last.iter_mut().find(|(c, _)| *c == check) {
+            Some(entry) => entry.1 = &l.text,
+            None => last.push((check, &l.text)),
+        }
+    }
+    last.iter()
+        .take(3)
+        .map(|(check, text)| {
+            format!(
+                "; during or right after {check} it wrote on stderr: {}",
+                labproto::text::escape(&text.as_bytes()[..text.len().min(100)])
+            )
+        })
+        .collect()
 }
 
 fn run_one(c: &ServerCheck, check: Check) -> CheckResult {
@@ -78,7 +232,7 @@ fn connect(c: &ServerCheck) -> Result<TcpStream, (String, String)> {
     probe::connect(c.addr, CONNECT).map_err(|e| {
         (
             format!("cannot connect to {}: {}", c.addr, crate::error::plain(&e)),
-            "keep the server running: call accept() again in a loop after each client".to_string(),
+            CONNECT_FIX.to_string(),
         )
     })
 }
@@ -92,12 +246,18 @@ fn write(s: &mut TcpStream, bytes: &[u8]) -> Result<(), (String, String)> {
     })
 }
 
-/// The fix when an echo is missing or cut after a message split or coalesced.
+/// The fix when messages are not framed: one recv() is not one message (split,
+/// coalesced, large, what the server printed): one sentence, so one root cause.
 fn framing_fix(proto: Proto) -> &'static str {
     match proto {
-        Proto::V3 => "loop on recv() until you have 9 header bytes, then size more",
+        Proto::V3 => {
+            "read one message at a time: loop on recv() until you have 9 header bytes, then \
+             until you have size more (recv() may return part of a message, or several), and \
+             keep the extra bytes for the next message"
+        }
         Proto::V2 => {
-            "loop on recv() until you have all 29 bytes (recv() may return part of a message)"
+            "read exactly 29 bytes per message: loop on recv(29 - len(data)) (recv() may \
+             return part of a message, or several)"
         }
         Proto::Text => "use sendall() for the echo",
     }
@@ -156,17 +316,10 @@ fn judge(
 
 /// One message and its echo on `s`.
 fn exchange(c: &ServerCheck, s: &mut TcpStream, order: u32, what: &str) -> Outcome {
-    let sent = message(c.proto, order, b"hello from labnet");
+    let sent = c.message(c.proto, order, b"hello from labnet");
     write(s, &sent)?;
     let got = probe::read_n(s, sent.len(), ANSWER);
-    judge(
-        c,
-        s,
-        &sent,
-        got,
-        what,
-        "send the echo back with sendall(data) after each message",
-    )
+    judge(c, s, &sent, got, what, MISSING_FIX)
 }
 
 /// A fresh client is served: echoed, or (print-only servers) kept open after a message.
@@ -175,7 +328,7 @@ fn served(c: &ServerCheck, what: &str) -> Outcome {
     if c.echo {
         return exchange(c, &mut s, 1, what);
     }
-    let sent = message(c.proto, 1, b"are you still there?");
+    let sent = c.message(c.proto, 1, b"are you still there?");
     write(&mut s, &sent)?;
     let got = probe::read_any(&mut s, SILENCE);
     match got.end {
@@ -210,7 +363,7 @@ fn echo(c: &ServerCheck) -> Outcome {
 
 fn silent(c: &ServerCheck) -> Outcome {
     let mut s = connect(c)?;
-    let sent = message(c.proto, 1, b"print me, no echo");
+    let sent = c.message(c.proto, 1, b"print me, no echo");
     write(&mut s, &sent)?;
     let got = probe::read_any(&mut s, SILENCE);
     match (got.bytes.is_empty(), got.end) {
@@ -238,7 +391,7 @@ fn silent(c: &ServerCheck) -> Outcome {
 }
 
 fn split(c: &ServerCheck) -> Outcome {
-    let sent = message(c.proto, 1, b"split in two");
+    let sent = c.message(c.proto, 1, b"split in two");
     // v3: inside the 9-byte header; v2: in the middle of the 29 bytes.
     let at = if c.proto == Proto::V3 {
         4
@@ -267,24 +420,13 @@ fn coalesced(c: &ServerCheck) -> Outcome {
         for _ in 0..count {
             // At most 20 bytes: v2 carries them all, so only v2_long tests a cut message.
             let text = format!("coalesced {order}{}", "!".repeat(order as usize % 4));
-            sent.extend(message(c.proto, order, text.as_bytes()));
+            sent.extend(c.message(c.proto, order, text.as_bytes()));
             order += 1;
         }
         write(&mut s, &sent)?;
         let got = probe::read_n(&mut s, sent.len(), ANSWER);
         let what = format!("{count} messages in one segment");
-        let fix = match c.proto {
-            Proto::V3 => {
-                "recv() may return several messages at once: keep the bytes after \
-                          each message for the next (loop: 9 header bytes, then size more)"
-            }
-            Proto::V2 => {
-                "recv() may return several messages at once: read exactly 29 bytes \
-                          per message in a loop (recv(29 - len(data)))"
-            }
-            Proto::Text => "use sendall() for the echo",
-        };
-        evidence.push(judge(c, &mut s, &sent, got, &what, fix)?);
+        evidence.push(judge(c, &mut s, &sent, got, &what, framing_fix(c.proto))?);
     }
     Ok(evidence.join("; "))
 }
@@ -297,7 +439,7 @@ fn large(c: &ServerCheck) -> Outcome {
         .cycle()
         .take(LEN)
         .collect();
-    let sent = message(c.proto, 1, &text);
+    let sent = c.message(c.proto, 1, &text);
     let mut s = connect(c)?;
     // Written from a second thread: a server that echoes while it reads must not fill
     // both socket buffers while this thread is still writing.
@@ -310,15 +452,8 @@ fn large(c: &ServerCheck) -> Outcome {
         let _ = s.shutdown(Shutdown::Both);
     }
     let _ = handle.join();
-    let fix = match c.proto {
-        Proto::V3 => {
-            "loop on recv() until you have 9 header bytes, then size more \
-                      (recv(1024) returns at most 1024 bytes), and echo with sendall()"
-        }
-        _ => "loop on recv() and echo every chunk with sendall()",
-    };
     let what = format!("{} bytes in one sendall()", sent.len());
-    match judge(c, &mut s, &sent, got.clone(), &what, fix) {
+    match judge(c, &mut s, &sent, got.clone(), &what, framing_fix(c.proto)) {
         Ok(_) => Ok(format!(
             "{} bytes sent, the same {} bytes came back after {}",
             sent.len(),
@@ -332,7 +467,7 @@ fn large(c: &ServerCheck) -> Outcome {
 fn v2_long(c: &ServerCheck) -> Outcome {
     let text = b"an original message of 37 bytes: ok!!";
     let text = &text[..text.len().min(37)];
-    let sent = message(Proto::V2, 1, text);
+    let sent = c.message(Proto::V2, 1, text);
     let mut s = connect(c)?;
     write(&mut s, &sent)?;
     let got = probe::read_n(&mut s, sent.len(), ANSWER);
@@ -346,7 +481,7 @@ fn v2_long(c: &ServerCheck) -> Outcome {
 }
 
 fn v3_empty(c: &ServerCheck) -> Outcome {
-    let sent = message(Proto::V3, 1, b"");
+    let sent = c.message(Proto::V3, 1, b"");
     let mut s = connect(c)?;
     write(&mut s, &sent)?;
     let got = probe::read_n(&mut s, sent.len(), ANSWER);
@@ -369,11 +504,17 @@ fn v3_empty(c: &ServerCheck) -> Outcome {
 
 fn concurrent(c: &ServerCheck) -> Outcome {
     let mut first = connect(c)?;
-    exchange(c, &mut first, 1, "client 1")
-        .map_err(|(e, fix)| (format!("client 1 was not served: {e}"), fix))?;
+    exchange(c, &mut first, 1, "client 1").map_err(|(e, fix)| {
+        if unanswered(&fix) {
+            (format!("client 1 was not served: {e}"), fix)
+        } else {
+            // Bytes came back: client 1 was served, wrongly.
+            (format!("client 1 was answered, wrongly: {e}"), fix)
+        }
+    })?;
     // Client 1 now stays connected and idle, as a student at a prompt would.
     let mut second = connect(c)?;
-    let sent = message(c.proto, 1, b"client 2 is here");
+    let sent = c.message(c.proto, 1, b"client 2 is here");
     let started = Instant::now();
     write(&mut second, &sent)?;
     let got = probe::read_n(&mut second, sent.len(), SECOND_CLIENT);
@@ -416,7 +557,7 @@ fn concurrent(c: &ServerCheck) -> Outcome {
 }
 
 fn reset(c: &ServerCheck) -> Outcome {
-    let sent = message(c.proto, 1, b"never finished");
+    let sent = c.message(c.proto, 1, b"never finished");
     let part = &sent[..4.min(sent.len())];
     let mut s = connect(c)?;
     write(&mut s, part)?;
@@ -433,18 +574,35 @@ fn reset(c: &ServerCheck) -> Outcome {
             part.len(),
             hex(part, HEX)
         )),
-        Err((e, _)) => Err((
+        // Only a new client left unanswered says the reset hurt the server; a wrong
+        // answer has the cause the answer shows.
+        Err((e, inner)) => Err((
             format!(
                 "a client sent {} bytes and reset the connection (RST); {e}",
                 part.len()
             ),
-            fix.to_string(),
+            if unanswered(&inner) {
+                fix.to_string()
+            } else {
+                inner
+            },
         )),
     }
 }
 
+/// The fix given when nothing (or only part of the message) came back.
+const MISSING_FIX: &str = "send the echo back with sendall(data) after each message";
+/// The fix given when a connection was refused.
+const CONNECT_FIX: &str =
+    "keep the server running: call accept() again in a loop after each client";
+
+/// `fix` says the client got no whole answer (or could not connect), not a wrong one.
+fn unanswered(fix: &str) -> bool {
+    fix == MISSING_FIX || fix == CONNECT_FIX
+}
+
 fn half_close(c: &ServerCheck) -> Outcome {
-    let sent = message(c.proto, 1, b"then I stop sending");
+    let sent = c.message(c.proto, 1, b"then I stop sending");
     let mut s = connect(c)?;
     write(&mut s, &sent)?;
     s.shutdown(Shutdown::Write)

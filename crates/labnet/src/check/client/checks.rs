@@ -5,11 +5,11 @@
 use super::session::Session;
 use super::{ClientCheck, EXIT, HEX};
 use crate::check::battery;
-use crate::check::explain::{lab_format, mistake_fix};
+use crate::check::explain::lab_format;
 use crate::check::probe::{hex, ms};
 use crate::check::CheckResult;
 use crate::server::counted;
-use labproto::mistakes::Mistake;
+use labproto::mistakes::stream::{Packing, Reading};
 use labproto::{v2, Proto};
 use std::net::SocketAddr;
 
@@ -59,19 +59,9 @@ pub(super) fn judge(
 
 fn format_check(c: &ClientCheck, s: &Session) -> CheckResult {
     let name = battery::FORMAT.name;
-    match &s.mistake {
-        Some(m @ (Mistake::NativeAlignment { .. } | Mistake::LittleEndian { .. })) => {
-            CheckResult::fail(
-                name,
-                format!(
-                    "first message {}: {m}",
-                    hex(
-                        s.messages.first().map_or(&s.received[..], |x| &x.bytes),
-                        HEX
-                    )
-                ),
-                mistake_fix(m),
-            )
+    match &s.reading {
+        Some(best) if best.explains_all() && !format_is_lab(best.packing) => {
+            CheckResult::fail(name, not_lab_evidence(c, s, best), best.packing.fix())
         }
         _ if s.messages.is_empty() => CheckResult::fail(
             name,
@@ -102,6 +92,37 @@ fn format_check(c: &ClientCheck, s: &Session) -> CheckResult {
     }
 }
 
+/// The packings whose headers are the lab's: a wrong size field is the size check's.
+fn format_is_lab(p: Packing) -> bool {
+    p.is_lab() || p == Packing::V3SizeField
+}
+
+/// Why the client's bytes are not the lab's format: the reading that explains all of
+/// them, with its messages, and where the lab's own reading breaks.
+fn not_lab_evidence(c: &ClientCheck, s: &Session, best: &Reading) -> String {
+    let mut out = format!(
+        "all {} bytes read as {} whole packed {}: {}",
+        best.total,
+        counted(best.messages.len() as u64, "message", "messages"),
+        best.packing.format(),
+        best.packing.layout(),
+    );
+    out.push_str(&format!("; {}", best.evidence(&s.received, 3)));
+    if let Some(lab) = &s.lab {
+        let first = if lab.messages.is_empty() {
+            String::new()
+        } else {
+            format!("{}; then ", lab.evidence(&s.received, 1))
+        };
+        out.push_str(&format!(
+            ". Read as the lab's {}: {first}{}",
+            lab_format(c.proto),
+            lab.ending()
+        ));
+    }
+    out
+}
+
 fn order_check(s: &Session) -> CheckResult {
     let name = battery::ORDER.name;
     let orders: Vec<u64> = s.messages.iter().map(|m| m.order).collect();
@@ -128,10 +149,12 @@ fn order_check(s: &Session) -> CheckResult {
 fn size_check(c: &ClientCheck, s: &Session) -> CheckResult {
     let name = battery::SIZE.name;
     let fix = "put the original message's length in the size field: len(message) before packing";
-    if let Some(Mistake::SizeMismatch { .. }) = &s.mistake {
-        if let Some(m) = &s.mistake {
-            return CheckResult::fail(name, format!("first message: {m}"), fix);
-        }
+    if let Some(best) = s
+        .reading
+        .as_ref()
+        .filter(|r| r.packing == Packing::V3SizeField)
+    {
+        return size_field_check(s, best);
     }
     for (i, m) in s.messages.iter().enumerate() {
         let carried = (m.size as usize).min(v2::PAYLOAD_LEN);
@@ -172,6 +195,41 @@ fn size_check(c: &ClientCheck, s: &Session) -> CheckResult {
         .collect::<Vec<_>>()
         .join(", ");
     CheckResult::pass(name, format!("sizes {sizes}, each matching its payload"))
+}
+
+/// The v3 headers are the lab's but size fields disagree with the bytes up to the
+/// next header: each such message, with its offsets.
+fn size_field_check(s: &Session, best: &Reading) -> CheckResult {
+    let wrong: Vec<String> = best
+        .messages
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.size != m.used as u64)
+        .take(3)
+        .map(|(i, m)| {
+            format!(
+                "message {} at byte {}: size field {}, but {} payload bytes follow up to {}",
+                i + 1,
+                m.offset,
+                m.size,
+                m.used,
+                if m.offset + m.len == best.total {
+                    "the end".to_string()
+                } else {
+                    format!("message {}'s header at byte {}", i + 2, m.offset + m.len)
+                }
+            )
+        })
+        .collect();
+    CheckResult::fail(
+        battery::SIZE.name,
+        format!(
+            "{}; read with its size fields, the stream breaks: {}",
+            wrong.join("; "),
+            s.lab.as_ref().map(|l| l.ending()).unwrap_or_default()
+        ),
+        best.packing.fix(),
+    )
 }
 
 fn reads_check(c: &ClientCheck, s: &Session) -> CheckResult {

@@ -10,13 +10,12 @@
 //!
 //! - `listen`: the port, and the one connection accepted on it.
 //! - `program`: the student's program, when the check runs it.
-//! - `peer`: the adversarial server for that connection.
-//! - `layout`: where the fields of the client's messages sit.
+//! - `peer`: the adversarial server for that connection; where the client's messages
+//!   end comes from labproto's `mistakes::stream` (every packing read over all bytes).
 //! - `session`: what the conversation showed.
 //! - `checks`: the verdicts, from the session.
 
 mod checks;
-mod layout;
 mod listen;
 mod peer;
 mod program;

@@ -5,20 +5,22 @@
 //! ones coalesced when the client sends several messages at once. Everything it sees
 //! goes into the [`Session`] the checks read.
 
-use super::layout::{Layout, MAX_SIZE};
 use super::session::{Sent, Session};
-use super::HEX;
 use crate::check::battery::SPLIT_PAUSE;
-use crate::check::explain::mistake;
-use crate::check::probe::{hex, ms};
+use crate::check::probe::ms;
 use crate::error::plain;
-use labproto::{v2, v3, Proto};
+use labproto::mistakes::stream;
+use labproto::Proto;
 use std::io::{ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 /// After the client's FIN, how long a late RST is waited for.
 const LATE_RST: Duration = Duration::from_millis(200);
+/// With bytes not yet echoed, a client silent this long probably waits for an echo.
+const STALL: Duration = Duration::from_millis(250);
+/// Largest message accepted from the client (as labnet's servers).
+const MAX_SIZE: u32 = labproto::DEFAULT_MAX_SIZE;
 
 /// Serve the connection until the client closes, resets, or the deadline passes.
 pub(super) fn serve(proto: Proto, mut s: TcpStream, deadline: Instant, session: &mut Session) {
@@ -30,23 +32,28 @@ pub(super) fn serve(proto: Proto, mut s: TcpStream, deadline: Instant, session: 
     let mut framing = Framing::default();
     let mut chunk = vec![0u8; 64 * 1024];
     loop {
-        let n = match read_some(&mut s, &mut chunk, deadline, opened, session) {
-            Got::Bytes(n) => n,
+        let pending = session.received.len() > framing.echoed;
+        let stall = (pending && proto != Proto::Text).then_some(STALL);
+        let go_on = match read_some(&mut s, &mut chunk, deadline, stall, opened, session) {
+            Got::Bytes(n) => {
+                session.received.extend_from_slice(&chunk[..n]);
+                if proto == Proto::Text {
+                    echo_text(&mut s, session, &chunk[..n])
+                } else {
+                    framing.echo_messages(proto, &mut s, session, false)
+                }
+            }
+            Got::Stalled => framing.echo_messages(proto, &mut s, session, true),
             Got::Fin => break,
-            Got::Interrupted => continue,
-            Got::End => return,
-        };
-        session.received.extend_from_slice(&chunk[..n]);
-        let go_on = if proto == Proto::Text {
-            echo_text(&mut s, session, &chunk[..n])
-        } else {
-            framing.echo_messages(proto, &mut s, session)
+            Got::Interrupted => true,
+            Got::End => false,
         };
         if !go_on {
+            finish(proto, session);
             return;
         }
     }
-    note_unframed(proto, session, framing.consumed);
+    finish(proto, session);
     note_late_rst(&mut s, session);
 }
 
@@ -57,21 +64,25 @@ enum Got {
     Fin,
     /// A signal interrupted the read: read again.
     Interrupted,
+    /// Nothing came for the stall time asked for (the deadline has not passed).
+    Stalled,
     /// The deadline passed or the connection was reset: stop serving.
     End,
 }
 
-/// Read once, within what is left of the deadline; a timeout or a reset is noted in
-/// the session.
+/// Read once, within what is left of the deadline (or `stall`, when shorter); a
+/// timeout or a reset is noted in the session.
 fn read_some(
     s: &mut TcpStream,
     chunk: &mut [u8],
     deadline: Instant,
+    stall: Option<Duration>,
     opened: Instant,
     session: &mut Session,
 ) -> Got {
     let left = deadline.saturating_duration_since(Instant::now());
-    if left.is_zero() || s.set_read_timeout(Some(left)).is_err() {
+    let wait = stall.map_or(left, |st| st.min(left));
+    if left.is_zero() || s.set_read_timeout(Some(wait)).is_err() {
         session.timed_out = true;
         return Got::End;
     }
@@ -82,6 +93,9 @@ fn read_some(
         }
         Ok(n) => Got::Bytes(n),
         Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
+            if wait < left {
+                return Got::Stalled;
+            }
             session.timed_out = true;
             Got::End
         }
@@ -111,98 +125,73 @@ fn echo_text(s: &mut TcpStream, session: &mut Session, bytes: &[u8]) -> bool {
     write_echo(s, session, &echo, false)
 }
 
-/// How the client's binary messages are framed: the layout, chosen from its first
-/// bytes, and how many received bytes made whole messages.
+/// How far the client's binary messages were echoed. The framing is not chosen once
+/// from the first bytes: at every read every packing labproto knows is read over ALL
+/// the bytes so far, and the best reading says where the whole messages end (the
+/// first message alone can read as the lab's when it is not).
 #[derive(Default)]
 struct Framing {
-    layout: Option<Layout>,
-    consumed: usize,
+    /// Bytes echoed so far.
+    echoed: usize,
 }
 
 impl Framing {
-    /// Take every whole message now buffered and echo them in one write (coalesced).
-    /// False: stop serving (a size over the limit).
-    fn echo_messages(&mut self, proto: Proto, s: &mut TcpStream, session: &mut Session) -> bool {
-        let Some(l) = self.layout(proto, session) else {
+    /// Echo every whole message now buffered, as the best reading frames them, in one
+    /// write (coalesced). `stalled`: the client sent nothing for [`STALL`] with bytes
+    /// pending, so it probably waits for an echo: judge what came as if it were all.
+    /// False: stop serving (nothing explains the bytes and nothing is left to echo).
+    fn echo_messages(
+        &mut self,
+        proto: Proto,
+        s: &mut TcpStream,
+        session: &mut Session,
+        stalled: bool,
+    ) -> bool {
+        let readings = stream::judge(proto, &session.received, MAX_SIZE, stalled);
+        let Some(best) = readings.first() else {
             return true;
         };
-        let mut echo = Vec::new();
-        loop {
-            match l.frame_len(&session.received[self.consumed..]) {
-                Ok(Some(len)) => {
-                    let m = &session.received[self.consumed..self.consumed + len];
-                    session.messages.push(sent(&l, m));
-                    echo.extend_from_slice(m);
-                    self.consumed += len;
-                }
-                Ok(None) => break,
-                Err(size) => {
-                    session.unframed = Some(format!(
-                        "a header announced size {size}, over the {MAX_SIZE}-byte limit"
-                    ));
-                    return false;
-                }
+        if best.consumed <= self.echoed {
+            if stalled && !best.explains_all() {
+                session.unframed = Some(best.ending());
+                return false;
             }
+            return true;
         }
-        echo.is_empty() || write_echo(s, session, &echo, true)
-    }
-
-    /// The layout, chosen once the first message's header (v2: the whole message) is
-    /// in; None before that.
-    fn layout(&mut self, proto: Proto, session: &mut Session) -> Option<Layout> {
-        if self.layout.is_none() {
-            let pending = &session.received[self.consumed..];
-            let needed = if proto == Proto::V2 {
-                v2::MESSAGE_LEN
-            } else {
-                v3::HEADER_LEN
-            };
-            if pending.len() < needed {
-                return None;
-            }
-            session.mistake = mistake(proto, pending, false);
-            self.layout = Some(match &session.mistake {
-                Some(m) => Layout::of_mistake(proto, m),
-                None => Layout::lab(proto),
-            });
+        if !stalled && !best.consistent() {
+            // No reading fits yet: wait for more bytes (or the stall).
+            return true;
         }
-        self.layout
+        let echo = session.received[self.echoed..best.consumed].to_vec();
+        self.echoed = best.consumed;
+        write_echo(s, session, &echo, true)
     }
 }
 
-/// One framed message `m`, its fields read with the client's layout.
-fn sent(l: &Layout, m: &[u8]) -> Sent {
-    let payload_field = &m[l.header..];
-    let used = payload_field
+/// At the end: the whole stream judged, its best reading's messages kept.
+fn finish(proto: Proto, session: &mut Session) {
+    if proto == Proto::Text {
+        return;
+    }
+    let readings = stream::judge(proto, &session.received, MAX_SIZE, true);
+    session.lab = readings.iter().find(|r| r.packing.is_lab()).cloned();
+    let Some(best) = readings.into_iter().next() else {
+        return;
+    };
+    session.messages = best
+        .messages
         .iter()
-        .rposition(|&x| x != 0)
-        .map_or(0, |i| i + 1);
-    Sent {
-        order: l.field(m, l.order),
-        size: l.field(m, l.size),
-        payload: if l.fixed.is_some() {
-            used
-        } else {
-            payload_field.len()
-        },
-        bytes: m.to_vec(),
+        .map(|m| Sent {
+            order: m.order,
+            size: m.size,
+            payload: m.used,
+            bytes: session.received[m.offset..m.offset + m.len].to_vec(),
+        })
+        .collect();
+    if !best.explains_all() && !session.received.is_empty() {
+        session.unframed = Some(best.ending());
     }
-}
-
-/// After the client's FIN: bytes that never made a whole message, and why.
-fn note_unframed(proto: Proto, session: &mut Session, consumed: usize) {
-    let rest = &session.received[consumed..];
-    if !rest.is_empty() && proto != Proto::Text {
-        let why = match mistake(proto, rest, true) {
-            Some(m) => m.to_string(),
-            None => format!(
-                "{} bytes ({}) never made a whole message",
-                rest.len(),
-                hex(rest, HEX)
-            ),
-        };
-        session.unframed = Some(why);
-    }
+    session.reading = Some(best);
 }
 
 /// A client that closed with echo bytes unread sends RST right after its FIN's place;

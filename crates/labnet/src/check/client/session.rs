@@ -2,7 +2,7 @@
 //! sent, the echoes it was given, and how it ended. The peer fills it in; the checks
 //! read it.
 
-use labproto::mistakes::Mistake;
+use labproto::mistakes::stream::Reading;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -23,7 +23,10 @@ pub(super) struct Session {
     pub(super) accepted_after: Duration,
     pub(super) received: Vec<u8>,
     pub(super) messages: Vec<Sent>,
-    pub(super) mistake: Option<Mistake>,
+    /// The best reading of every byte the client sent (binary protocols), and the
+    /// lab's own reading of them, from labproto's `mistakes::stream`.
+    pub(super) reading: Option<Reading>,
+    pub(super) lab: Option<Reading>,
     /// Bytes that never made a whole message, and why.
     pub(super) unframed: Option<String>,
     pub(super) echoes: usize,

@@ -1,0 +1,133 @@
+//! The student's server, when `labnet check server -- CMD ...` runs it: started with
+//! the port in its arguments (`{port}`) and in `LAB_PORT`, every line it prints on
+//! stdout and stderr kept with the time it came, waited for until it listens
+//! (bounded), and killed when dropped, on every path.
+
+use crate::error::NetError;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Lines kept per stream: a server printing a 100 kB message in 1 kB chunks prints
+/// about a hundred; far more means a loop.
+const MAX_LINES: usize = 20_000;
+/// How long the server may take to listen.
+pub const LISTEN: Duration = Duration::from_secs(5);
+/// Between two connection attempts while it starts.
+const RETRY: Duration = Duration::from_millis(50);
+
+/// One line the server printed.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub at: Instant,
+    pub text: String,
+    pub stderr: bool,
+}
+
+/// The student's server, killed when dropped.
+#[derive(Debug)]
+pub struct ServerProgram {
+    child: Child,
+    lines: Arc<Mutex<Vec<Line>>>,
+}
+
+impl Drop for ServerProgram {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl ServerProgram {
+    pub fn start(command: &[String], port: u16) -> Result<ServerProgram, NetError> {
+        let args: Vec<String> = command
+            .iter()
+            .map(|a| a.replace("{port}", &port.to_string()))
+            .collect();
+        let (program, rest) = args
+            .split_first()
+            .ok_or_else(|| NetError::Usage("no server to run after --".to_string()))?;
+        let mut child = Command::new(program)
+            .args(rest)
+            .env("LAB_PORT", port.to_string())
+            // Python buffers a piped stdout: without this the prints come at exit.
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| NetError::Usage(format!("cannot run '{program}': {e}")))?;
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        if let Some(out) = child.stdout.take() {
+            keep_lines(out, false, Arc::clone(&lines));
+        }
+        if let Some(err) = child.stderr.take() {
+            keep_lines(err, true, Arc::clone(&lines));
+        }
+        Ok(ServerProgram { child, lines })
+    }
+
+    /// Wait until `addr` accepts a connection (at most [`LISTEN`]); Err with the
+    /// server's last words when it exited or never listened.
+    pub fn wait_listening(&mut self, addr: SocketAddr) -> Result<Duration, NetError> {
+        let started = Instant::now();
+        let tries = (LISTEN.as_millis() / RETRY.as_millis()).max(1);
+        for _ in 0..tries {
+            if TcpStream::connect_timeout(&addr, RETRY).is_ok() {
+                return Ok(started.elapsed());
+            }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(NetError::Usage(format!(
+                    "your server exited ({status}) before listening on {addr}: {}",
+                    self.last_words()
+                )));
+            }
+            std::thread::sleep(RETRY);
+        }
+        Err(NetError::Usage(format!(
+            "your server did not listen on {addr} within {} s (pass {{port}} as its port): {}",
+            LISTEN.as_secs(),
+            self.last_words()
+        )))
+    }
+
+    /// Every line printed so far.
+    pub fn lines(&self) -> Vec<Line> {
+        self.lines.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    fn last_words(&self) -> String {
+        let lines = self.lines();
+        let last: Vec<&str> = lines
+            .iter()
+            .rev()
+            .take(3)
+            .map(|l| l.text.as_str())
+            .collect();
+        if last.is_empty() {
+            "it printed nothing".to_string()
+        } else {
+            last.into_iter().rev().collect::<Vec<_>>().join(" | ")
+        }
+    }
+}
+
+/// Read `pipe` line by line on a thread until it closes (the child is killed on every
+/// path, so it does), keeping at most [`MAX_LINES`].
+fn keep_lines(pipe: impl Read + Send + 'static, stderr: bool, lines: Arc<Mutex<Vec<Line>>>) {
+    std::thread::spawn(move || {
+        for text in BufReader::new(pipe).lines().map_while(Result::ok) {
+            if let Ok(mut l) = lines.lock() {
+                if l.len() < MAX_LINES {
+                    l.push(Line {
+                        at: Instant::now(),
+                        text,
+                        stderr,
+                    });
+                }
+            }
+        }
+    });
+}
