@@ -37,7 +37,7 @@ fn check(command: CheckCommand) -> Result<(), NetError> {
                 a.command,
             );
             let started = std::time::Instant::now();
-            let results = server::run(&config)?;
+            let (config, results) = server::run(&config)?;
             let title = format!(
                 "labnet check: {} — {} checks in {:.1} s",
                 server::describe(&config),

@@ -687,3 +687,24 @@ fn correct_server_started_by_the_check_passes_prints() {
         .evidence
         .contains("each one the checks sent"));
 }
+
+/// `--port 0` with a command: the title names the port the server was started on.
+#[test]
+fn the_title_names_the_port_the_started_server_used() {
+    let path = program("server_threads_v3.py");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_labnet"))
+        .args(["check", "server", "--proto", "v3", "--port", "0", "--", "python3"])
+        .arg(&path)
+        .arg("{port}")
+        .output()
+        .expect("labnet runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let title = stdout.lines().next().unwrap_or_default();
+    let port: u16 = title
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in the title: {title}"));
+    assert_ne!(port, 0, "{title}");
+}

@@ -62,8 +62,9 @@ impl ServerCheck {
 const LAST_PRINTS: Duration = Duration::from_millis(300);
 
 /// Run the whole battery; `Err` only when the server cannot be reached at all (or,
-/// with a command, cannot be started). One root cause is said once.
-pub fn run(c: &ServerCheck) -> Result<Vec<CheckResult>, NetError> {
+/// with a command, cannot be started). One root cause is said once. Returns the
+/// check as run (with `--port 0`, the port the server was started on) and the results.
+pub fn run(c: &ServerCheck) -> Result<(ServerCheck, Vec<CheckResult>), NetError> {
     let mut c = c.clone();
     let program = if c.command.is_empty() {
         None
@@ -100,7 +101,7 @@ pub fn run(c: &ServerCheck) -> Result<Vec<CheckResult>, NetError> {
         // Dropping the program kills it.
     }
     super::mark_consequences(&mut results);
-    Ok(results)
+    Ok((c, results))
 }
 
 /// A port nothing listens on now, for the server the check starts.
