@@ -52,6 +52,7 @@ fn check(command: CheckCommand) -> Result<(), NetError> {
                 bind: SocketAddr::new(a.bind, a.port),
                 command: a.command,
                 timeout: seconds(a.timeout),
+                show_output: !a.json,
             };
             let results = client::run(&config)?;
             let title = format!("labnet check: {} client", config.proto);

@@ -693,7 +693,9 @@ fn correct_server_started_by_the_check_passes_prints() {
 fn the_title_names_the_port_the_started_server_used() {
     let path = program("server_threads_v3.py");
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_labnet"))
-        .args(["check", "server", "--proto", "v3", "--port", "0", "--", "python3"])
+        .args([
+            "check", "server", "--proto", "v3", "--port", "0", "--", "python3",
+        ])
         .arg(&path)
         .arg("{port}")
         .output()
@@ -707,4 +709,22 @@ fn the_title_names_the_port_the_started_server_used() {
         .and_then(|p| p.parse().ok())
         .unwrap_or_else(|| panic!("no port in the title: {title}"));
     assert_ne!(port, 0, "{title}");
+}
+
+/// A client that reads its messages from the keyboard, given no input, connects and
+/// closes without a byte: that is no pass for reading echoes, and the fix says how
+/// to give it messages.
+#[test]
+fn a_client_that_sent_nothing_does_not_pass_reads_echoes() {
+    let path = program("client_reads_keyboard.py");
+    let (results, code, _) = client_check("text", &["python3", &path.to_string_lossy(), "{port}"]);
+    let reads = &results["reads_echoes"];
+    assert!(!reads.pass, "{results:#?}");
+    assert!(
+        reads.evidence.contains("without sending a byte"),
+        "{}",
+        reads.evidence
+    );
+    assert!(reads.fix.contains("command line"), "{}", reads.fix);
+    assert_eq!(code, Some(11));
 }

@@ -259,6 +259,17 @@ fn reads_check(c: &ClientCheck, s: &Session) -> CheckResult {
             },
         );
     }
+    if s.received.is_empty() && s.fin_after.is_some() {
+        // Nothing to echo is not "read every echo": a client that reads its messages
+        // from the keyboard and got none closes at once.
+        return CheckResult::fail(
+            name,
+            "the client connected and closed without sending a byte: there was nothing to echo"
+                .to_string(),
+            "give the client something to send: messages on its command line (after the \
+             program's name), or type them (the check passes your terminal to it)",
+        );
+    }
     if s.fin_after.is_none() {
         return CheckResult::fail(
             name,

@@ -45,6 +45,9 @@ pub struct ClientCheck {
     pub command: Vec<String>,
     /// For the client to connect, and for the whole conversation.
     pub timeout: Duration,
+    /// The client's own output goes to the terminal (its prompts, the echoes it
+    /// prints); false under `--json`, whose stdout is for programs.
+    pub show_output: bool,
 }
 
 /// Listen, run the student's program (if any), serve one connection, judge it.
@@ -60,7 +63,12 @@ pub fn run(c: &ClientCheck) -> Result<Vec<CheckResult>, NetError> {
         );
         None
     } else {
-        Some(Program::start(&c.command, addr.port(), listening.waker())?)
+        Some(Program::start(
+            &c.command,
+            addr.port(),
+            listening.waker(),
+            c.show_output,
+        )?)
     };
     let deadline = started + c.timeout;
     let stream = listening.accept_one(deadline)?;

@@ -29,6 +29,7 @@ impl Program {
         command: &[String],
         port: u16,
         waker: Arc<mio::Waker>,
+        show_output: bool,
     ) -> Result<Program, NetError> {
         let args: Vec<String> = command
             .iter()
@@ -40,8 +41,14 @@ impl Program {
         let mut child = Command::new(program)
             .args(rest)
             .env("LAB_PORT", port.to_string())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            // The student's terminal: a client that reads the messages it sends from
+            // the keyboard gets them (with none, it sends nothing, which the checks say).
+            .stdin(Stdio::inherit())
+            .stdout(if show_output {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| NetError::Usage(format!("cannot run '{program}': {e}")))?;
