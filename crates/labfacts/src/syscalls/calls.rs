@@ -101,7 +101,8 @@ pub struct TraceSummary {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CloneCall {
     pub tid: Option<u32>,
-    /// When it returned, µs.
+    /// When it started (the time on its trace line) and returned, µs.
+    pub ts: u64,
     pub end: u64,
     pub call: &'static str,
     /// The new thread's (or process's) id.

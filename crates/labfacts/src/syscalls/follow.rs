@@ -263,6 +263,7 @@ impl<'i, 'a> Follower<'i, 'a> {
         if self.summary.clones.len() < THREADS_MAX {
             self.summary.clones.push(CloneCall {
                 tid: c.tid,
+                ts: c.ts,
                 end: c.end(),
                 call: name,
                 child,

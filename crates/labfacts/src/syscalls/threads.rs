@@ -29,7 +29,8 @@ pub struct ThreadIo {
 pub struct AcceptCall {
     pub tid: Option<u32>,
     pub call: &'static str,
-    /// When it returned, µs.
+    /// When it started (the time on its trace line) and returned, µs.
+    pub ts: u64,
     pub end: u64,
 }
 
@@ -63,7 +64,8 @@ pub struct ReadyCall {
     pub trace: usize,
     pub tid: Option<u32>,
     pub call: &'static str,
-    /// When it returned, µs.
+    /// When it started (the time on its trace line) and returned, µs.
+    pub ts: u64,
     pub end: u64,
     /// The served sockets it returned ready, by fd.
     pub ready: Vec<ReadySocket>,
@@ -129,13 +131,15 @@ impl ServerThreads {
     }
 }
 
+/// A readiness return: when it returned, when it started, trace, thread, call.
+type ReadyKey = (u64, u64, usize, Option<u32>, &'static str);
+
 /// The server threads of `joined`; `messages` (the capture's, any order) give the
 /// frames that made a socket ready.
 pub fn server_threads(joined: &Joined, messages: &[&MessageEvent]) -> ServerThreads {
     let mut out = ServerThreads::default();
     // Readiness returns by (time, trace, thread, call): one call may name several fds.
-    let mut ready: BTreeMap<(u64, usize, Option<u32>, &'static str), Vec<ReadySocket>> =
-        BTreeMap::new();
+    let mut ready: BTreeMap<ReadyKey, Vec<ReadySocket>> = BTreeMap::new();
     for (&conv, list) in &joined.sockets {
         let Some(s) = list.iter().find(|s| s.side == Side::Server) else {
             continue;
@@ -152,7 +156,7 @@ pub fn server_threads(joined: &Joined, messages: &[&MessageEvent]) -> ServerThre
                 .filter(|(ts, _)| *ts <= c.end())
                 .max()
                 .map(|&(_, frame)| frame);
-            let key = (c.end(), s.trace, c.tid, c.call);
+            let key = (c.end(), c.ts, s.trace, c.tid, c.call);
             if ready.len() >= READY_MAX && !ready.contains_key(&key) {
                 out.ready_dropped += 1;
                 continue;
@@ -167,12 +171,13 @@ pub fn server_threads(joined: &Joined, messages: &[&MessageEvent]) -> ServerThre
             }
         }
     }
-    for ((end, trace, tid, call), mut sockets) in ready {
+    for ((end, ts, trace, tid, call), mut sockets) in ready {
         sockets.sort_by_key(|r| r.fd);
         out.ready.push(ReadyCall {
             trace,
             tid,
             call,
+            ts,
             end,
             ready: sockets,
         });
@@ -198,6 +203,7 @@ fn served(conv: u64, s: &SocketCalls) -> ServedSocket {
                 out.accept = Some(AcceptCall {
                     tid: c.tid,
                     call: c.call,
+                    ts: c.ts,
                     end: c.end(),
                 });
             }
