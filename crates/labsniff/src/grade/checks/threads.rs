@@ -155,7 +155,7 @@ pub fn one_thread_selects(f: &Facts) -> Verdict {
     let shown: Vec<String> = first
         .iter()
         .map(|(r, fd, frame)| {
-            let after = frame.map_or(String::new(), |n| format!(", after frame {n}"));
+            let after = frame.map_or(String::new(), |n| format!(", after the data of frame {n}"));
             format!("fd {fd} by {} at {}{after}", r.call, at(r.ts, tod))
         })
         .collect();
@@ -284,24 +284,26 @@ pub fn thread_per_client(f: &Facts) -> Verdict {
         .map(|s| {
             let accept = s.accept.map_or(String::new(), |a| {
                 let by = a.tid.map_or(String::new(), |t| format!(" by thread {t}"));
-                format!(", accepted by {}{by} at {}", a.call, at(a.ts, tod))
+                format!(", accepted ({}){by} at {}", a.call, at(a.ts, tod))
             });
             format!("{} served by {}{accept}", socket_text(f, s), io_tids(s))
         })
         .collect();
+    // The clone calls that started the threads that served.
+    let servers: Vec<u32> = t.io_threads().iter().map(|(tid, _)| *tid).collect();
     let clones: Vec<String> = t
         .clones
         .iter()
-        .filter(|(_, c)| c.thread)
+        .filter(|(_, c)| c.thread && servers.contains(&c.child))
         .map(|(_, c)| {
             let by = c.tid.map_or(String::new(), |t| format!(" by thread {t}"));
-            format!("{} {}{by} at {}", c.call, c.child, at(c.ts, tod))
+            format!("{} → {}{by} at {}", c.call, c.child, at(c.ts, tod))
         })
         .collect();
     let clones = match clones.len() {
         0 => String::new(),
         n => format!(
-            "; threads started: {}{}",
+            "; serving threads started by: {}{}",
             clones.iter().take(4).cloned().collect::<Vec<_>>().join(", "),
             if n > 4 { ", …" } else { "" }
         ),
