@@ -3,7 +3,9 @@
 //! labnet's `--trace-events`, keeps the calls made on it (capped), and hands each
 //! finished socket to the conversation index.
 
-use super::calls::{CloneCall, Op, OpenSocket, SockCall, SocketCalls, TraceSummary, OPEN_MAX, THREADS_MAX};
+use super::calls::{
+    CloneCall, Op, OpenSocket, SockCall, SocketCalls, TraceSummary, OPEN_MAX, THREADS_MAX,
+};
 use super::conv_index::ConvIndex;
 use super::parse::{self, Call, Transport};
 use super::read;

@@ -2,8 +2,9 @@
 //! `--list` prints), each requirement naming the check in `checks` that decides it.
 
 use super::checks::{
-    one_thread_selects, served_concurrently, thread_per_client, text_echoed, two_source_ports, two_tcp_clients, udp_datagrams, v2_echoed,
-    v2_messages, v3_echoed, v3_messages, v3_several_segments,
+    one_thread_selects, served_concurrently, text_echoed, thread_per_client, two_source_ports,
+    two_tcp_clients, udp_datagrams, v2_echoed, v2_messages, v3_echoed, v3_messages,
+    v3_several_segments,
 };
 use super::{Exercise, Requirement, Verdict};
 

@@ -15,9 +15,9 @@ mod checks;
 pub mod copies;
 mod exercises;
 mod facts;
-mod trace;
 pub mod output;
 mod run;
+mod trace;
 
 pub use exercises::{exercise, EXERCISES};
 pub use facts::{Facts, Trace};
@@ -75,7 +75,10 @@ pub struct Verdict {
 impl Grade {
     /// The first requirement that failed, else the first that cannot be decided.
     pub fn first_open(&self) -> Option<&Verdict> {
-        let failed = self.requirements.iter().find(|v| v.outcome == Outcome::Fail);
+        let failed = self
+            .requirements
+            .iter()
+            .find(|v| v.outcome == Outcome::Fail);
         failed.or_else(|| {
             self.requirements
                 .iter()

@@ -46,14 +46,7 @@ pub fn read(capture: &Path, index: &CaptureIndex<'_>) -> Trace {
     let mut input = BufReader::new(file);
     let clock = clock(&mut input, index);
     let convs: Vec<&ConversationRecord> = index.convs.clone();
-    let mut joined = join(
-        &convs,
-        vec![TraceInput {
-            name,
-            input,
-            clock,
-        }],
-    );
+    let mut joined = join(&convs, vec![TraceInput { name, input, clock }]);
     let messages: Vec<&MessageEvent> = index.all_messages().collect();
     let threads = threads::server_threads(&joined, &messages);
     let summary = joined.traces.pop().unwrap_or_default();
@@ -65,8 +58,10 @@ pub fn read(capture: &Path, index: &CaptureIndex<'_>) -> Trace {
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// `-ttt` (seconds since the epoch), or `-tt` (a time of day) on the day, UTC, of the
@@ -77,7 +72,9 @@ fn clock<R: BufRead>(input: &mut R, index: &CaptureIndex<'_>) -> Clock {
         .iter()
         .map(|c| c.start_ts)
         .filter(|t| t.is_finite() && *t > 0.0)
-        .fold(None, |min: Option<f64>, t| Some(min.map_or(t, |m| m.min(t))))
+        .fold(None, |min: Option<f64>, t| {
+            Some(min.map_or(t, |m| m.min(t)))
+        })
         .map(|first| (first as u64 / 86_400) * 86_400 * 1_000_000);
     let Ok(buf) = input.fill_buf() else {
         return Clock::Epoch;

@@ -99,8 +99,11 @@ fn a_thread_per_client_each_thread_its_socket() {
     let s1 = t.socket(1).unwrap();
     assert_eq!((s1.fd, s1.accept.unwrap().tid), (4, Some(100)));
     assert_eq!(s1.io[0].calls, 3);
-    let clones: Vec<(Option<u32>, u32, bool)> =
-        t.clones.iter().map(|(_, c)| (c.tid, c.child, c.thread)).collect();
+    let clones: Vec<(Option<u32>, u32, bool)> = t
+        .clones
+        .iter()
+        .map(|(_, c)| (c.tid, c.child, c.thread))
+        .collect();
     assert_eq!(clones, vec![(Some(100), 101, true), (Some(100), 102, true)]);
 }
 

@@ -3,10 +3,10 @@
 //! client, so without a trace these requirements are undecided, saying what to hand in.
 //! They read labfacts' `syscalls::threads` facts only.
 
+use crate::event::Dir;
 use crate::grade::{Facts, Trace, Verdict};
 use crate::syscalls::threads::{ReadyCall, ServedSocket, ServerThreads};
 use crate::syscalls::TraceSummary;
-use crate::event::Dir;
 
 /// The command a student runs to make the trace (`NAME` as the capture's).
 fn strace_command(name: &str) -> String {
@@ -66,7 +66,10 @@ fn usable<'f>(f: &'f Facts) -> Result<(&'f TraceSummary, &'f ServerThreads, bool
     } else {
         return Ok((summary, threads, tod));
     };
-    Err(Verdict::undecided(format!("cannot tell: {why}"), Vec::new()))
+    Err(Verdict::undecided(
+        format!("cannot tell: {why}"),
+        Vec::new(),
+    ))
 }
 
 /// The served sockets that were sent or received on.
@@ -304,7 +307,12 @@ pub fn thread_per_client(f: &Facts) -> Verdict {
         0 => String::new(),
         n => format!(
             "; serving threads started by: {}{}",
-            clones.iter().take(4).cloned().collect::<Vec<_>>().join(", "),
+            clones
+                .iter()
+                .take(4)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
             if n > 4 { ", …" } else { "" }
         ),
     };
