@@ -19,6 +19,9 @@ pub enum Done {
     /// `labsniff grade`: this many files of `total` miss a requirement.
     GradeFailed {
         failed: usize,
+        /// Captures with no failure whose requirements include one that what was handed
+        /// in cannot decide (a thread requirement without the server's trace).
+        undecided: usize,
         total: usize,
     },
 }
@@ -278,12 +281,15 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
         })?;
         eprintln!("labsniff: class page written to {}", class.display());
     }
-    let failed = grades.iter().filter(|g| !g.pass).count();
-    Ok(if failed == 0 && !grades.is_empty() {
+    let outcome = |o| grades.iter().filter(|g| g.outcome == o).count();
+    let failed = outcome(labsniff::grade::Outcome::Fail);
+    let undecided = outcome(labsniff::grade::Outcome::Undecided);
+    Ok(if failed == 0 && undecided == 0 && !grades.is_empty() {
         Done::Ok
     } else {
         Done::GradeFailed {
             failed,
+            undecided,
             total: grades.len(),
         }
     })

@@ -31,8 +31,16 @@ fn main() -> ExitCode {
     }
     match app::run(cli) {
         Ok(app::Done::Ok) => ExitCode::SUCCESS,
-        Ok(app::Done::GradeFailed { failed, total }) => {
-            eprintln!("labsniff: {failed} of {total} captures miss a requirement");
+        Ok(app::Done::GradeFailed {
+            failed,
+            undecided,
+            total,
+        }) => {
+            let undecided = match undecided {
+                0 => String::new(),
+                n => format!(", {n} cannot be decided from what was handed in (see the notes)"),
+            };
+            eprintln!("labsniff: {failed} of {total} captures miss a requirement{undecided}");
             ExitCode::from(labsniff::exit_code::GRADE_FAILED)
         }
         Err(e) => {

@@ -92,6 +92,23 @@ pub struct TraceSummary {
     pub other_time: u64,
     /// Thread ids seen, first [`THREADS_MAX`].
     pub threads: Vec<u32>,
+    /// clone()/clone3() calls that returned a new thread or process, first
+    /// [`THREADS_MAX`].
+    pub clones: Vec<CloneCall>,
+}
+
+/// A clone()/clone3() that returned: who made it, when, and the new task's id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloneCall {
+    pub tid: Option<u32>,
+    /// When it started (the time on its trace line) and returned, µs.
+    pub ts: u64,
+    pub end: u64,
+    pub call: &'static str,
+    /// The new thread's (or process's) id.
+    pub child: u32,
+    /// CLONE_THREAD was among the flags: a thread of the same process.
+    pub thread: bool,
 }
 
 /// A socket fd being followed.

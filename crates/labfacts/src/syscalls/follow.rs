@@ -3,7 +3,9 @@
 //! labnet's `--trace-events`, keeps the calls made on it (capped), and hands each
 //! finished socket to the conversation index.
 
-use super::calls::{Op, OpenSocket, SockCall, SocketCalls, TraceSummary, OPEN_MAX, THREADS_MAX};
+use super::calls::{
+    CloneCall, Op, OpenSocket, SockCall, SocketCalls, TraceSummary, OPEN_MAX, THREADS_MAX,
+};
 use super::conv_index::ConvIndex;
 use super::parse::{self, Call, Transport};
 use super::read;
@@ -63,6 +65,8 @@ const NAMES: &[&str] = &[
     "ppoll",
     "select",
     "pselect6",
+    "clone",
+    "clone3",
 ];
 
 impl<'i, 'a> Follower<'i, 'a> {
@@ -123,6 +127,7 @@ impl<'i, 'a> Follower<'i, 'a> {
             "epoll_ctl" => self.epoll_ctl(c),
             "epoll_wait" | "epoll_pwait" if ready => self.epoll_ready(c, name),
             "poll" | "ppoll" | "select" | "pselect6" if ready => self.fds_ready(c, name),
+            "clone" | "clone3" if ready => self.clone_call(c, name),
             _ => {}
         }
     }
@@ -249,6 +254,23 @@ impl<'i, 'a> Follower<'i, 'a> {
                 Some(fd),
                 sock_call(c, name, Op::Ready { token: None }, None),
             );
+        }
+    }
+
+    /// clone()/clone3() returned the new task's id (in the parent).
+    fn clone_call(&mut self, c: &Call<'_>, name: &'static str) {
+        let Some(child) = c.ret.and_then(|r| u32::try_from(r).ok()) else {
+            return;
+        };
+        if self.summary.clones.len() < THREADS_MAX {
+            self.summary.clones.push(CloneCall {
+                tid: c.tid,
+                ts: c.ts,
+                end: c.end(),
+                call: name,
+                child,
+                thread: c.args.iter().any(|a| a.contains("CLONE_THREAD")),
+            });
         }
     }
 

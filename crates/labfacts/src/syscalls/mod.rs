@@ -10,6 +10,8 @@
 //! - [`join`]: finished sockets to conversations.
 //! - [`facts`]: what the joined calls prove, per conversation (no words: the report
 //!   renders them).
+//! - [`threads`]: which server thread served which client socket, and which readiness
+//!   calls returned which of them (no words: `labsniff grade` says them).
 
 pub mod calls;
 mod conv_index;
@@ -18,8 +20,9 @@ mod follow;
 pub mod join;
 pub mod parse;
 pub mod read;
+pub mod threads;
 
-pub use calls::{Op, Side, SockCall, SocketCalls, TraceSummary};
+pub use calls::{CloneCall, Op, Side, SockCall, SocketCalls, TraceSummary};
 pub use join::{join, Joined, TraceInput};
 pub use parse::Clock;
 

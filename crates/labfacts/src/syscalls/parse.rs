@@ -210,6 +210,15 @@ fn thread_id(text: &str) -> (Option<u32>, &str) {
     (None, text)
 }
 
+/// Whether a line's timestamp is a time of day (`strace -tt`: `12:00:00.000101`)
+/// rather than seconds since the epoch (`-ttt`): which [`Clock`] reads the trace.
+pub fn time_of_day(text: &str) -> bool {
+    let (_, rest) = thread_id(text.trim_start());
+    rest.split(' ')
+        .next()
+        .is_some_and(|stamp| stamp.contains(':') && stamp.contains('.'))
+}
+
 /// The timestamp and the rest of the line.
 fn timestamp(text: &str, clock: Clock) -> Option<(u64, &str)> {
     let (stamp, rest) = text.split_once(' ')?;

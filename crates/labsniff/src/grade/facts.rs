@@ -1,9 +1,12 @@
 //! What the requirements read of one capture: labfacts' one index of the analysis's
 //! events (with its derived facts: echo pairs, concurrency), the conversations to the
-//! lab port, and the format problems labproto named. No words: the checks write those.
+//! lab port, the format problems labproto named, and the server's threads from a trace
+//! handed in beside the capture. No words: the checks write those.
 
 use crate::event::{ConversationRecord, Diagnostic, Dir, Event, MessageEvent, TransportKind};
 use labfacts::index::CaptureIndex;
+use labfacts::syscalls::threads::ServerThreads;
+use labfacts::syscalls::TraceSummary;
 
 /// What the analysis of one capture said, as the requirements read it: labfacts' one
 /// index of the events, with its derived facts (echo pairs, concurrency).
@@ -12,6 +15,24 @@ pub struct Facts<'a> {
     pub port: u16,
     pub index: CaptureIndex<'a>,
     pub diagnostics: Vec<&'a Diagnostic>,
+    /// The server's strace trace handed in beside the capture (`NAME.strace`).
+    pub trace: Trace,
+}
+
+/// The trace beside a capture, as the thread requirements read it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trace {
+    /// None was handed in: the capture's file name and the trace's expected name.
+    Missing { capture: String, expected: String },
+    /// It could not be opened: the file and the system's reason.
+    Unopened { name: String, error: String },
+    /// Read and joined to the capture's conversations.
+    Joined {
+        summary: Box<TraceSummary>,
+        threads: ServerThreads,
+        /// Its lines carry a time of day (`strace -tt`), not seconds since the epoch.
+        time_of_day: bool,
+    },
 }
 
 impl<'a> Facts<'a> {
@@ -23,6 +44,10 @@ impl<'a> Facts<'a> {
             port,
             index,
             diagnostics,
+            trace: Trace::Missing {
+                capture: String::new(),
+                expected: String::new(),
+            },
         }
     }
 

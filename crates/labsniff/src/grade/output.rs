@@ -1,7 +1,7 @@
 //! The class table (one row per file, aligned; colour only on a terminal without
 //! NO_COLOR), `--csv`, `--json` (one object per file per line), and `--list`.
 
-use super::{Exercise, Grade, EXERCISES};
+use super::{Exercise, Grade, Outcome, EXERCISES};
 use crate::report::Style;
 use comfy_table::{presets, ContentArrangement, Table};
 
@@ -24,9 +24,10 @@ fn push_lines(out: &mut String, t: &Table, paint: impl Fn(&str) -> String) {
     }
 }
 
-/// The first failed requirement's evidence, cut for the table.
+/// The first failed requirement's evidence (else the first undecided one's), cut for
+/// the table.
 fn note(g: &Grade) -> String {
-    let Some(v) = g.requirements.iter().find(|v| !v.pass) else {
+    let Some(v) = g.first_open() else {
         return String::new();
     };
     let mut text = format!("{}: {}", v.name, v.evidence);
@@ -50,18 +51,23 @@ pub fn table(exercise: &Exercise, grades: &[Grade], style: &Style) -> String {
     let mut t = plain_table();
     let mut header = vec!["file".to_string(), "result".to_string()];
     header.extend(exercise.requirements.iter().map(|r| r.name.to_string()));
-    header.push("first failure".to_string());
+    header.push("first failure (or what is missing)".to_string());
     t.set_header(header);
     for g in grades {
-        let mut row = vec![
-            g.file.clone(),
-            if g.pass { "pass" } else { "FAIL" }.to_string(),
-        ];
+        let result = match g.outcome {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "FAIL",
+            Outcome::Undecided => "undecided",
+        };
+        let mut row = vec![g.file.clone(), result.to_string()];
         for r in exercise.requirements {
             row.push(
                 match g.requirements.iter().find(|v| v.name == r.name) {
-                    Some(v) if v.pass => "ok",
-                    Some(_) => "FAIL",
+                    Some(v) => match v.outcome {
+                        Outcome::Pass => "ok",
+                        Outcome::Fail => "FAIL",
+                        Outcome::Undecided => "?",
+                    },
                     // Not evaluated: the file could not be read.
                     None => "-",
                 }
@@ -73,20 +79,38 @@ pub fn table(exercise: &Exercise, grades: &[Grade], style: &Style) -> String {
     }
     push_lines(&mut out, &t, |line| {
         // Painted after layout, so escape codes do not count as width.
-        if line.contains(" FAIL ") {
+        if line.contains(" FAIL ") || line.ends_with(" FAIL") {
             style.error(line)
         } else {
             line.to_string()
         }
     });
     let passed = grades.iter().filter(|g| g.pass).count();
+    let undecided = grades
+        .iter()
+        .filter(|g| g.outcome == Outcome::Undecided)
+        .count();
+    let undecided = match undecided {
+        0 => String::new(),
+        n => format!(
+            "; {n} undecided (?: what the capture cannot show, the note says what to hand in)"
+        ),
+    };
     out.push_str(&format!(
-        "\n{passed} of {} captures pass exercise {} (labsniff grade --json for every \
-         requirement's evidence and frames)\n",
+        "\n{passed} of {} captures pass exercise {}{undecided} (labsniff grade --json for \
+         every requirement's evidence and frames)\n",
         grades.len(),
         exercise.id
     ));
     out
+}
+
+fn outcome_word(o: Outcome) -> &'static str {
+    match o {
+        Outcome::Pass => "pass",
+        Outcome::Fail => "fail",
+        Outcome::Undecided => "undecided",
+    }
 }
 
 fn csv_field(s: &str) -> String {
@@ -97,12 +121,14 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// CSV (RFC 4180): file, exercise, pass, one column per requirement (true/false, empty
-/// when not evaluated), then the first failure.
+/// CSV (RFC 4180): file, exercise, pass, one column per requirement (true/false,
+/// `undecided` when what was handed in cannot tell, empty when not evaluated), the
+/// first failure, then the outcome (pass/fail/undecided) and the first undecided
+/// requirement's evidence.
 pub fn csv(exercise: &Exercise, grades: &[Grade]) -> String {
     let mut header = vec!["file", "exercise", "pass"];
     header.extend(exercise.requirements.iter().map(|r| r.name));
-    header.push("first_failure");
+    header.extend(["first_failure", "outcome", "first_undecided"]);
     let mut out = header.join(",") + "\r\n";
     for g in grades {
         let mut row = vec![
@@ -115,15 +141,21 @@ pub fn csv(exercise: &Exercise, grades: &[Grade]) -> String {
                 g.requirements
                     .iter()
                     .find(|v| v.name == r.name)
-                    .map_or(String::new(), |v| v.pass.to_string()),
+                    .map_or(String::new(), |v| match v.outcome {
+                        Outcome::Undecided => "undecided".to_string(),
+                        _ => v.pass.to_string(),
+                    }),
             );
         }
-        let first = g
-            .requirements
-            .iter()
-            .find(|v| !v.pass)
-            .map_or(String::new(), |v| format!("{}: {}", v.name, v.evidence));
-        row.push(csv_field(&first));
+        let first = |outcome: Outcome| {
+            g.requirements
+                .iter()
+                .find(|v| v.outcome == outcome)
+                .map_or(String::new(), |v| format!("{}: {}", v.name, v.evidence))
+        };
+        row.push(csv_field(&first(Outcome::Fail)));
+        row.push(outcome_word(g.outcome).to_string());
+        row.push(csv_field(&first(Outcome::Undecided)));
         out.push_str(&row.join(","));
         out.push_str("\r\n");
     }

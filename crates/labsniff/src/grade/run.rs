@@ -3,7 +3,7 @@
 //! its [`Facts`]; and the files a command line names (folders expanded).
 
 use super::exercises::READABLE;
-use super::{Exercise, Facts, Grade, Verdict};
+use super::{Exercise, Facts, Grade, Outcome, Verdict};
 use crate::event::{Event, Summary};
 use crate::output::collect::CollectSink;
 use crate::{Input, Options, SourceOptions};
@@ -64,7 +64,10 @@ pub fn grade_file_with(
     let read = read(path, port, limits, segments, &mut sink);
     let mut requirements = Vec::with_capacity(exercise.requirements.len());
     if read.analysed {
-        let facts = Facts::of(&sink.events, port);
+        let mut facts = Facts::of(&sink.events, port);
+        if exercise.requirements.iter().any(|r| r.trace) {
+            facts.trace = super::trace::read(path, &facts.index);
+        }
         for r in exercise.requirements {
             let verdict = if r.name == READABLE.name {
                 match &read.readable {
@@ -85,13 +88,21 @@ pub fn grade_file_with(
             ..Verdict::fail(reason, Vec::new())
         });
     }
+    // Unreadable files have only the `readable` verdict: they fail.
+    let complete = requirements.len() == exercise.requirements.len();
+    let outcome = if !complete || requirements.iter().any(|v| v.outcome == Outcome::Fail) {
+        Outcome::Fail
+    } else if requirements.iter().any(|v| v.outcome == Outcome::Undecided) {
+        Outcome::Undecided
+    } else {
+        Outcome::Pass
+    };
     let grade = Grade {
         file,
         exercise: exercise.id,
-        // Unreadable files have only the `readable` verdict: they fail.
-        pass: requirements.len() == exercise.requirements.len()
-            && requirements.iter().all(|v| v.pass),
+        pass: outcome == Outcome::Pass,
         requirements,
+        outcome,
         fingerprint: super::copies::fingerprint(path, &sink.events),
     };
     (grade, sink.events)
@@ -274,7 +285,8 @@ fn readable(events: &[Event], summary: &Summary) -> Result<String, String> {
     ))
 }
 
-/// The files to grade: each FILE, and the files (not subfolders) of each folder, sorted.
+/// The files to grade: each FILE, and the files (not subfolders) of each folder, sorted;
+/// a folder's strace traces (`NAME.strace`) are read beside their captures, not graded.
 pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for p in paths {
@@ -282,7 +294,7 @@ pub fn expand(paths: &[PathBuf]) -> Vec<PathBuf> {
             Ok(dir) => {
                 let mut files: Vec<PathBuf> = dir
                     .filter_map(|e| e.ok().map(|e| e.path()))
-                    .filter(|p| !p.is_dir())
+                    .filter(|p| !p.is_dir() && !super::trace::is_trace(p))
                     .collect();
                 files.sort();
                 out.extend(files);

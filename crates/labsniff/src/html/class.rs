@@ -40,6 +40,15 @@ pub fn render(exercise: &Exercise, grades: &[Grade], pages: &[Option<String>]) -
     out
 }
 
+/// The cell's class and word: pass, fail, or undecided (what was handed in cannot tell).
+fn outcome_class(o: crate::grade::Outcome) -> &'static str {
+    match o {
+        crate::grade::Outcome::Pass => "pass",
+        crate::grade::Outcome::Fail => "fail",
+        crate::grade::Outcome::Undecided => "undecided",
+    }
+}
+
 fn row(out: &mut String, exercise: &Exercise, g: &Grade, page: Option<&str>) {
     let name = std::path::Path::new(&g.file)
         .file_name()
@@ -52,7 +61,7 @@ fn row(out: &mut String, exercise: &Exercise, g: &Grade, page: Option<&str>) {
         out,
         "<tr data-file=\"{0}\"><td data-v=\"{0}\">{link}</td><td class=\"{1}\" data-v=\"{2}\">{1}</td>",
         text(&g.file),
-        if g.pass { "pass" } else { "fail" },
+        outcome_class(g.outcome),
         u8::from(g.pass)
     );
     for r in exercise.requirements {
@@ -67,7 +76,7 @@ fn row(out: &mut String, exercise: &Exercise, g: &Grade, page: Option<&str>) {
                 let _ = write!(
                     out,
                     "<td class=\"{0}\" data-req=\"{1}\" data-v=\"{2}\"><b>{0}</b> {3}{4}</td>",
-                    if v.pass { "pass" } else { "fail" },
+                    outcome_class(v.outcome),
                     text(r.name),
                     u8::from(v.pass),
                     text(&v.evidence),

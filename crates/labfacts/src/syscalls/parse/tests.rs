@@ -176,3 +176,15 @@ proptest::proptest! {
         let _ = line(&full[..at], E);
     }
 }
+
+#[test]
+fn time_of_day_or_epoch_from_one_line() {
+    assert!(time_of_day("1234  12:00:00.000101 read(3, \"\", 1) = 0"));
+    assert!(time_of_day(
+        "[pid  1234] 12:00:00.000101 read(3, \"\", 1) = 0"
+    ));
+    assert!(time_of_day("12:00:00.000101 read(3, \"\", 1) = 0"));
+    assert!(!time_of_day("1234  1796116210.689510 read(3, \"\", 1) = 0"));
+    assert!(!time_of_day("1796116210.689510 read(3, \"\", 1) = 0"));
+    assert!(!time_of_day("this is not a trace: 12:00"));
+}

@@ -2,16 +2,19 @@
 //! [`Verdict`] whose evidence, in English, names the frames to open. Grouped by
 //! subject: `udp` (datagrams, source ports), `tcp` (clients, handshakes,
 //! concurrency), `echoes` (text, v2 and v3 echoed), `messages` (v2 and v3 messages,
-//! one over several segments). The small helpers they share live here.
+//! one over several segments), `threads` (from the server's trace: one thread selecting,
+//! or a thread per client). The small helpers they share live here.
 
 mod echoes;
 mod messages;
 mod tcp;
+mod threads;
 mod udp;
 
 pub use echoes::{text_echoed, v2_echoed, v3_echoed};
 pub use messages::{v2_messages, v3_messages, v3_several_segments};
 pub use tcp::{served_concurrently, two_tcp_clients};
+pub use threads::{one_thread_selects, thread_per_client};
 pub use udp::{two_source_ports, udp_datagrams};
 
 use super::{Facts, Verdict, FRAMES_SHOWN};
