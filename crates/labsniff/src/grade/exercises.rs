@@ -10,7 +10,7 @@ use super::{Exercise, Requirement, Verdict};
 
 pub(super) const READABLE: Requirement = Requirement {
     name: "readable",
-    what: "a pcap or pcapng file libpcap reads to its end, on a link type labsniff decodes",
+    what: "a pcap or pcapng file (gzip too) read to its end, on a link type labsniff decodes",
     trace: false,
     // Evaluated by `grade_file` itself: only it knows how reading went.
     eval: |_| Verdict::pass("", Vec::new()),

@@ -42,10 +42,10 @@ pub fn table(exercise: &Exercise, grades: &[Grade], style: &Style) -> String {
     let mut out = format!(
         "{}\n",
         style.heading(&format!(
-            "Exercise {}: {} — {} captures",
+            "Exercise {}: {} — {}",
             exercise.id,
             exercise.title,
-            grades.len()
+            crate::words::count(grades.len() as u64, "capture")
         ))
     );
     let mut t = plain_table();
@@ -96,8 +96,12 @@ pub fn table(exercise: &Exercise, grades: &[Grade], style: &Style) -> String {
             "; {n} undecided (?: what the capture cannot show, the note says what to hand in)"
         ),
     };
+    let (captures, pass) = match grades.len() {
+        1 => ("capture", "passes"),
+        _ => ("captures", "pass"),
+    };
     out.push_str(&format!(
-        "\n{passed} of {} captures pass exercise {}{undecided} (labsniff grade --json for \
+        "\n{passed} of {} {captures} {pass} exercise {}{undecided} (labsniff grade --json for \
          every requirement's evidence and frames)\n",
         grades.len(),
         exercise.id
