@@ -21,6 +21,12 @@ pub enum EchoMatch {
     SameBytes,
     /// Text over TCP: the same bytes at the same stream offsets.
     SameStreamBytes,
+    /// Text over TCP: the reply carries the client message(s) whole and in order,
+    /// the first beginning `at` bytes into the reply, with `extra` bytes of the reply
+    /// that are not the client's (a server that sends `b"ECHO: " + data`: at 6,
+    /// extra 6). `extra` 0: the same bytes, at another stream position (after an
+    /// earlier reply that added bytes).
+    InReply { at: u32, extra: u32 },
 }
 
 /// How a server message answers a client message, if it does.
@@ -92,6 +98,10 @@ pub fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
     let mut next = vec![NONE; messages.len()];
     // Client text-over-TCP messages by stream offset (stream order is offset order).
     let mut stream: Vec<(u64, usize)> = Vec::new();
+    // Client text-over-TCP messages some reply already carried.
+    let mut answered = vec![false; messages.len()];
+    // Index into `stream` before which every client message was answered.
+    let mut unanswered = 0;
     let mut echoes = Vec::new();
     for (i, m) in messages.iter().enumerate() {
         // (UDP messages carry offsets too, but each datagram stands alone.)
@@ -117,11 +127,27 @@ pub fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
             continue;
         }
         if text_stream {
-            if let Some(clients) = same_stream_bytes(messages, &stream, m) {
+            // Past the answered prefix: each reply looks from the earliest waiting one.
+            while stream
+                .get(unanswered)
+                .is_some_and(|&(_, c)| answered.get(c).copied().unwrap_or(true))
+            {
+                unanswered += 1;
+            }
+            let waiting = stream.get(unanswered..).unwrap_or_default();
+            let found = same_stream_bytes(messages, &stream, m)
+                .map(|clients| (clients, EchoMatch::SameStreamBytes))
+                .or_else(|| in_reply(messages, waiting, &answered, m));
+            if let Some((clients, how)) = found {
+                for &c in &clients {
+                    if let Some(flag) = answered.get_mut(c) {
+                        *flag = true;
+                    }
+                }
                 echoes.push(Echo {
                     clients: Clients::Many(clients),
                     server: i,
-                    how: EchoMatch::SameStreamBytes,
+                    how,
                 });
             }
             continue;
@@ -198,6 +224,51 @@ fn same_stream_bytes(
         covered = upto;
     }
     (covered == end && !clients.is_empty()).then_some(clients)
+}
+
+/// Shortest client message looked for inside a reply: one byte is found almost
+/// anywhere, which would prove nothing.
+const IN_REPLY_MIN: usize = 2;
+
+/// The earliest unanswered client messages of `stream` that `server` carries whole and
+/// in order, each begun before it began and complete before it was: the clients and
+/// [`EchoMatch::InReply`]; `None` when the first of them is not inside the reply.
+fn in_reply(
+    messages: &[&MessageEvent],
+    stream: &[(u64, usize)],
+    answered: &[bool],
+    server: &MessageEvent,
+) -> Option<(Vec<usize>, EchoMatch)> {
+    let reply = server.payload_bytes.as_slice();
+    let starts = server.frames.first().copied().unwrap_or(0);
+    let server_last = server.frames.last().copied().unwrap_or(0);
+    let (mut from, mut at, mut carried) = (0usize, None, 0usize);
+    let mut clients = Vec::new();
+    for &(_, i) in stream {
+        if answered.get(i).copied().unwrap_or(true) {
+            continue;
+        }
+        let c = messages.get(i)?;
+        let bytes = c.payload_bytes.as_slice();
+        let c_first = c.frames.first().copied().unwrap_or(0);
+        let c_last = c.frames.last().copied().unwrap_or(0);
+        if bytes.len() < IN_REPLY_MIN || c_first >= starts || c_last > server_last {
+            break;
+        }
+        let Some(pos) = reply
+            .get(from..)
+            .and_then(|rest| memchr::memmem::find(rest, bytes))
+        else {
+            break;
+        };
+        at.get_or_insert(from + pos);
+        from += pos + bytes.len();
+        carried += bytes.len();
+        clients.push(i);
+    }
+    let at = u32::try_from(at?).ok()?;
+    let extra = u32::try_from(reply.len() - carried).ok()?;
+    Some((clients, EchoMatch::InReply { at, extra }))
 }
 
 /// Client messages (indices into the messages paired) that at least one echo repeats.
@@ -313,5 +384,54 @@ mod tests {
         assert!(pairs(&list).is_empty());
         let echoed = echoed_clients(&[], 2);
         assert_eq!(echoed, vec![false, false]);
+    }
+
+    #[test]
+    fn a_reply_that_carries_the_message_pairs_with_it() {
+        // serverTCP.py sending b"ECHO: " + data: the stream offsets drift by 6 a reply.
+        let list = [
+            msg(C, None, b"one", &[4], 0),
+            msg(S, None, b"ECHO: one", &[6], 0),
+            msg(C, None, b"two", &[8], 3),
+            msg(S, None, b"ECHO: two", &[10], 9),
+        ];
+        assert_eq!(
+            pairs(&list),
+            vec![
+                (vec![0], 1, EchoMatch::InReply { at: 6, extra: 6 }),
+                (vec![2], 3, EchoMatch::InReply { at: 6, extra: 6 }),
+            ]
+        );
+        // Two requests answered in one segment, in order.
+        let list = [
+            msg(C, None, b"one", &[4], 0),
+            msg(C, None, b"two", &[5], 3),
+            msg(S, None, b"ECHO: oneECHO: two", &[6], 0),
+        ];
+        assert_eq!(
+            pairs(&list),
+            vec![(vec![0, 1], 2, EchoMatch::InReply { at: 6, extra: 12 })]
+        );
+    }
+
+    #[test]
+    fn a_reply_without_the_earliest_unanswered_message_is_no_echo() {
+        let list = [
+            msg(C, None, b"one", &[4], 0),
+            // Not the earliest waiting message, and not before the reply began.
+            msg(S, None, b"ECHO: two", &[6], 0),
+            msg(C, None, b"two", &[7], 3),
+            // A one-byte message proves nothing.
+            msg(C, None, b"x", &[8], 6),
+            msg(S, None, b"x marks", &[9], 9),
+        ];
+        assert!(pairs(&list).is_empty(), "{:?}", pairs(&list));
+        // A message answered once is not answered again.
+        let list = [
+            msg(C, None, b"hi", &[4], 0),
+            msg(S, None, b"ECHO: hi", &[5], 0),
+            msg(S, None, b"ECHO: hi", &[6], 8),
+        ];
+        assert_eq!(pairs(&list).len(), 1);
     }
 }

@@ -40,7 +40,11 @@ fn main() -> ExitCode {
                 0 => String::new(),
                 n => format!(", {n} cannot be decided from what was handed in (see the notes)"),
             };
-            eprintln!("labsniff: {failed} of {total} captures miss a requirement{undecided}");
+            let (captures, miss) = match total {
+                1 => ("capture", "misses"),
+                _ => ("captures", "miss"),
+            };
+            eprintln!("labsniff: {failed} of {total} {captures} {miss} a requirement{undecided}");
             ExitCode::from(labsniff::exit_code::GRADE_FAILED)
         }
         Err(e) => {

@@ -193,6 +193,28 @@ fn exercise_2_2_needs_every_byte_echoed() {
     );
 }
 
+#[test]
+fn exercise_2_2_says_what_a_prefixed_reply_added() {
+    // serverTCP.py answering conn.send(b"ECHO: " + data): every message answered, none
+    // echoed byte for byte; the evidence names the added bytes and the reply's frame.
+    let mut cap = text_clients(true);
+    let mut c = cap.tcp(addr("127.0.0.1:40300"), addr("127.0.0.1:5005"));
+    c.handshake(&mut cap); // 19-21
+    c.send(&mut cap, Dir::C2S, b"hello"); // 22
+    c.send(&mut cap, Dir::S2C, b"ECHO: hello"); // 23
+    c.close(&mut cap);
+    let path = write(&cap, "text-prefixed", FileFormat::Pcap);
+    let (g, _) = grade("2.2", &[&path]);
+    assert_only_fails(
+        &g[0],
+        "text_echoed",
+        "conversation 3 (127.0.0.1:40300): the server's replies carry the client's text but add \
+         bytes (\"ECHO: \" before it, first at frame 23): an echo sends back exactly the bytes \
+         received",
+        &[23],
+    );
+}
+
 /// One v2 client: `messages` sent, each echoed with `echo(order, text)`.
 fn v2_capture(messages: &[&[u8]], echo: impl Fn(u32, &[u8]) -> Vec<u8>) -> Capture {
     let mut cap = Capture::new(LinkType::Ethernet);

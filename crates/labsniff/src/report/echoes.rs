@@ -163,6 +163,10 @@ fn how(how: EchoMatch) -> &'static str {
         EchoMatch::SameOrderOtherPayload => "same order, other payload",
         EchoMatch::SameBytes => "same bytes",
         EchoMatch::SameStreamBytes => "same bytes, same stream position",
+        EchoMatch::InReply { extra: 0, .. } => "same bytes, at another stream position",
+        EchoMatch::InReply { .. } => {
+            "the client's text inside a longer reply (not an echo byte for byte)"
+        }
     }
 }
 

@@ -38,7 +38,11 @@ pub fn text_echoed(f: &Facts) -> Verdict {
         let (sent, back) = (bytes(Dir::ClientToServer), bytes(Dir::ServerToClient));
         // Every server message an echo, at the client's stream offsets, and as many
         // bytes back as sent: every byte echoed.
-        if sent != back || !all_answer(f.index.messages_of(c.conv), f.index.echoes_of(c.conv)) {
+        let (messages, echoes) = (f.index.messages_of(c.conv), f.index.echoes_of(c.conv));
+        if let Some(v) = added_to_replies(c.conv, &c.client.to_string(), messages, echoes) {
+            return v;
+        }
+        if sent != back || !all_answer(messages, echoes) {
             let at = c.first_payload_s2c.map_or(c.first_frame, |p| p.frame);
             return Verdict::fail(
                 format!(
@@ -62,6 +66,36 @@ pub fn text_echoed(f: &Facts) -> Verdict {
         ),
         frames,
     )
+}
+
+/// A server that answered with the client's text inside a longer reply (`b"ECHO: " +
+/// data`): not an echo byte for byte, said with the bytes it added and the frame.
+fn added_to_replies(
+    conv: u64,
+    client: &str,
+    messages: &[&MessageEvent],
+    echoes: &[Echo],
+) -> Option<Verdict> {
+    let (reply, at, extra) = echoes.iter().find_map(|e| match e.how {
+        EchoMatch::InReply { at, extra } if extra > 0 => {
+            Some((messages.get(e.server)?, at as usize, extra as usize))
+        }
+        _ => None,
+    })?;
+    let before = reply.payload_bytes.get(..at).unwrap_or_default();
+    let added = if before.is_empty() {
+        format!("{extra} bytes of its own")
+    } else {
+        format!("\"{}\" before it", labproto::text::escape(before))
+    };
+    Some(Verdict::fail(
+        format!(
+            "conversation {conv} ({client}): the server's replies carry the client's text but \
+             add bytes ({added}, first at frame {}): an echo sends back exactly the bytes received",
+            first_frame(reply)
+        ),
+        vec![first_frame(reply)],
+    ))
 }
 
 /// Every server message is an echo (labfacts' pairs: for text over TCP, the same
