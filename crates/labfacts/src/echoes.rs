@@ -137,7 +137,14 @@ pub fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
             let waiting = stream.get(unanswered..).unwrap_or_default();
             let found = same_stream_bytes(messages, &stream, m)
                 .map(|clients| (clients, EchoMatch::SameStreamBytes))
-                .or_else(|| in_reply(messages, waiting, &answered, m));
+                .or_else(|| {
+                    // A reply whose bytes are the client's at the same stream offsets
+                    // is an echo cut or timed otherwise (a gap, a coalesced segment),
+                    // not a reply that adds bytes.
+                    (!stream_agrees(messages, &stream, m))
+                        .then(|| in_reply(messages, waiting, &answered, m))
+                        .flatten()
+                });
             if let Some((clients, how)) = found {
                 for &c in &clients {
                     if let Some(flag) = answered.get_mut(c) {
@@ -224,6 +231,51 @@ fn same_stream_bytes(
         covered = upto;
     }
     (covered == end && !clients.is_empty()).then_some(clients)
+}
+
+/// Whether some client bytes lie at `server`'s stream offsets and every one of them
+/// equals the server's byte there.
+fn stream_agrees(
+    messages: &[&MessageEvent],
+    stream: &[(u64, usize)],
+    server: &MessageEvent,
+) -> bool {
+    let Some(start) = server.offset else {
+        return false;
+    };
+    let end = start + server.payload_bytes.len() as u64;
+    let first = stream.partition_point(|&(offset, i)| {
+        offset + messages.get(i).map_or(0, |m| m.payload_bytes.len() as u64) <= start
+    });
+    let mut overlapped = false;
+    for &(offset, i) in stream.get(first..).unwrap_or_default() {
+        if offset >= end {
+            break;
+        }
+        let Some(c) = messages.get(i) else { break };
+        let (lo, hi) = (
+            offset.max(start),
+            (offset + c.payload_bytes.len() as u64).min(end),
+        );
+        if hi > lo {
+            if overlap(&c.payload_bytes, offset, lo, hi)
+                != overlap(&server.payload_bytes, start, lo, hi)
+            {
+                return false;
+            }
+            overlapped = true;
+        }
+    }
+    overlapped
+}
+
+/// The bytes of a message beginning at stream offset `base` that lie at `lo..hi`.
+fn overlap(bytes: &[u8], base: u64, lo: u64, hi: u64) -> Option<&[u8]> {
+    let (a, b) = (
+        usize::try_from(lo - base).ok()?,
+        usize::try_from(hi - base).ok()?,
+    );
+    bytes.get(a..b)
 }
 
 /// Shortest client message looked for inside a reply: one byte is found almost
@@ -402,6 +454,16 @@ mod tests {
                 (vec![2], 3, EchoMatch::InReply { at: 6, extra: 6 }),
             ]
         );
+        // An exact echo whose segment also carries the next message's echo (the
+        // next request not yet complete when it left) agrees with the client's
+        // stream: no reply that adds bytes.
+        let list = [
+            msg(C, None, b"one", &[4], 0),
+            msg(C, None, b"tw", &[5], 3),
+            msg(S, None, b"onetwo", &[6], 0),
+            msg(C, None, b"o", &[7], 5),
+        ];
+        assert!(pairs(&list).is_empty(), "{:?}", pairs(&list));
         // Two requests answered in one segment, in order.
         let list = [
             msg(C, None, b"one", &[4], 0),
