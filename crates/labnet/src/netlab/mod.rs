@@ -11,6 +11,7 @@
 pub mod args;
 pub mod control;
 pub mod forwarder;
+pub mod guard;
 pub mod frame;
 pub mod impair;
 pub mod log;

@@ -1,0 +1,263 @@
+//! The two runs of `--net` side by side: one row per check with its loopback and its
+//! network verdict, and for each check whose verdicts differ one explanation, from the
+//! evidence of both runs and from what the forwarder's frame log shows of the network
+//! during that check (segments, their largest payload, frames lost).
+
+use super::net::NetOptions;
+use super::server::Span;
+use super::CheckResult;
+use comfy_table::{presets, ContentArrangement, Table};
+use serde_json::Value;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// Both runs and what differs between them.
+#[derive(Debug, Clone)]
+pub struct Compared {
+    pub title: String,
+    pub loopback: Vec<CheckResult>,
+    pub network: Vec<CheckResult>,
+    /// (check, explanation) for every check whose verdicts differ.
+    pub notes: Vec<(&'static str, String)>,
+}
+
+impl Compared {
+    /// Checks failed in either run.
+    pub fn failures(&self) -> usize {
+        self.network
+            .iter()
+            .filter(|n| !n.pass || self.on_loopback(n.check).is_some_and(|l| !l.pass))
+            .count()
+    }
+
+    fn on_loopback(&self, check: &str) -> Option<&CheckResult> {
+        self.loopback.iter().find(|l| l.check == check)
+    }
+}
+
+/// What one direction of the lab carried during a check (from the frame log).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Carried {
+    /// TCP segments with payload that passed (retransmissions included).
+    pub segments: u64,
+    /// The largest payload of one segment, bytes.
+    pub largest: u64,
+    /// IP frames the lab dropped (the seeded loss).
+    pub dropped: u64,
+}
+
+/// Client→server and server→client during `span`, read from the frame log at `log`.
+pub fn carried(log: &Path, span: &Span) -> [Carried; 2] {
+    let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    let (start, end) = (secs(span.start), secs(span.end));
+    let mut out = [Carried::default(); 2];
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    for v in text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+        let ts = v["ts"].as_f64().unwrap_or(0.0);
+        if ts < start || ts > end {
+            continue;
+        }
+        let i = usize::from(v["dir"] != "c2s");
+        if v["decision"] == "drop" {
+            out[i].dropped += 1;
+            continue;
+        }
+        let len = v["len"].as_u64().unwrap_or(0);
+        if v["proto"] == "tcp" && len > 0 {
+            out[i].segments += 1;
+            out[i].largest = out[i].largest.max(len);
+        }
+    }
+    out
+}
+
+/// Pair the runs by check and explain every difference.
+pub fn compare(
+    title: String,
+    loopback: Vec<CheckResult>,
+    network: Vec<CheckResult>,
+    spans: &[Span],
+    log: &Path,
+    net: NetOptions,
+) -> Compared {
+    let mut notes = Vec::new();
+    for far in &network {
+        let Some(lo) = loopback.iter().find(|l| l.check == far.check) else {
+            continue;
+        };
+        if lo.pass == far.pass {
+            continue;
+        }
+        // The client battery has one span, the whole run.
+        let span = spans
+            .iter()
+            .find(|s| s.check == far.check)
+            .or(spans.first());
+        let traffic = span.map(|s| carried(log, s));
+        notes.push((far.check, explain(lo, far, traffic, net)));
+    }
+    Compared {
+        title,
+        loopback,
+        network,
+        notes,
+    }
+}
+
+/// 100009 as "100,009".
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// One check's explanation: both verdicts, both evidences, the network during it, and
+/// the likely cause, said as an inference.
+fn explain(
+    lo: &CheckResult,
+    far: &CheckResult,
+    traffic: Option<[Carried; 2]>,
+    net: NetOptions,
+) -> String {
+    let (verdict, failed, passed) = if far.pass {
+        ("fails on loopback, passes across the network", lo, far)
+    } else {
+        ("passes on loopback, fails across the network", far, lo)
+    };
+    let mut out = format!("{}: {verdict}.\n", far.check);
+    out.push_str(&format!("    across the network: {}\n", far.evidence));
+    out.push_str(&format!("    on loopback: {}\n", lo.evidence));
+    let Some([c2s, s2c]) = traffic else {
+        return out;
+    };
+    out.push_str(&format!(
+        "    the network during it (frame log): client→server {} segments with data, the \
+         largest {} bytes, {} frames lost; server→client {} segments, the largest {} bytes, {} \
+         lost\n",
+        thousands(c2s.segments),
+        thousands(c2s.largest),
+        c2s.dropped,
+        thousands(s2c.segments),
+        thousands(s2c.largest),
+        s2c.dropped
+    ));
+    let lost = c2s.dropped + s2c.dropped;
+    let cause = if lost > 0 {
+        format!(
+            "bytes cut into segments of at most {} bytes, a {} ms round trip, and {lost} lost \
+             frames resent by TCP (so later, and cut differently)",
+            thousands(c2s.largest.max(s2c.largest)),
+            net.delay_ms * 2.0
+        )
+    } else {
+        format!(
+            "bytes cut into segments of at most {} bytes arriving a {} ms round trip apart",
+            thousands(c2s.largest.max(s2c.largest)),
+            net.delay_ms * 2.0
+        )
+    };
+    out.push_str(&format!(
+        "    probably: your program depends on how the bytes are cut and timed: here it met \
+         {cause}; loopback (MTU {}) delivers up to about 64 kB in one segment at once (the \
+         checks see the wire, not your recv() calls, hence \"probably\"); {}\n",
+        loopback_mtu(),
+        if failed.fix.is_empty() {
+            format!("it passed where: {}", passed.check)
+        } else {
+            format!("the fix: {}", failed.fix)
+        }
+    ));
+    out
+}
+
+/// Loopback's MTU on this machine (65,536 on Linux by default).
+fn loopback_mtu() -> String {
+    std::fs::read_to_string("/sys/class/net/lo/mtu")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map_or_else(|| "unknown".to_string(), thousands)
+}
+
+/// The side-by-side table, the explanations, the fixes and a total line.
+pub fn table(c: &Compared) -> String {
+    let mut out = format!("{}\n", c.title);
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    t.force_no_tty();
+    t.set_content_arrangement(ContentArrangement::Disabled);
+    t.set_header(vec!["check", "loopback", "network", "evidence (network)"]);
+    let word = |pass: bool| if pass { "pass" } else { "FAIL" };
+    for far in &c.network {
+        let lo = c.on_loopback(far.check).map_or("-", |l| word(l.pass));
+        t.add_row(vec![
+            far.check.to_string(),
+            lo.to_string(),
+            word(far.pass).to_string(),
+            far.evidence.clone(),
+        ]);
+    }
+    for line in t.to_string().lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    if !c.notes.is_empty() {
+        out.push_str("\nOnly on one side\n");
+        for (_, note) in &c.notes {
+            out.push_str(&format!("  {note}"));
+        }
+    }
+    let fixes: Vec<&CheckResult> = c
+        .network
+        .iter()
+        .chain(&c.loopback)
+        .filter(|r| !r.pass && !r.fix.is_empty())
+        .collect();
+    let mut seen = Vec::new();
+    for r in fixes {
+        if !seen.iter().any(|(check, _): &(&str, &str)| *check == r.check) {
+            seen.push((r.check, &r.fix));
+        }
+    }
+    if !seen.is_empty() {
+        out.push_str("\nHow to fix\n");
+        let width = seen.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+        for (check, fix) in seen {
+            out.push_str(&format!("  {check:width$}  {fix}\n"));
+        }
+    }
+    let passed = |rs: &[CheckResult]| rs.iter().filter(|r| r.pass).count();
+    out.push_str(&format!(
+        "\n{} of {} checks passed on loopback, {} of {} across the network\n",
+        passed(&c.loopback),
+        c.loopback.len(),
+        passed(&c.network),
+        c.network.len()
+    ));
+    out
+}
+
+/// One JSON object per check and run (`"run": "loopback"` or `"network"`), then one
+/// per difference (`"check"`, `"note"`).
+pub fn json(c: &Compared) -> String {
+    let mut out = String::new();
+    for (run, results) in [("loopback", &c.loopback), ("network", &c.network)] {
+        for r in results {
+            if let Ok(Value::Object(mut o)) = serde_json::to_value(r) {
+                o.insert("run".into(), Value::from(run));
+                out.push_str(&Value::Object(o).to_string());
+                out.push('\n');
+            }
+        }
+    }
+    for (check, note) in &c.notes {
+        out.push_str(&serde_json::json!({"check": check, "note": note}).to_string());
+        out.push('\n');
+    }
+    out
+}
