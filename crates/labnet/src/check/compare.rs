@@ -48,11 +48,17 @@ pub struct Carried {
 
 /// Client→server and server→client during `span`, read from the frame log at `log`.
 pub fn carried(log: &Path, span: &Span) -> [Carried; 2] {
-    let secs = |t: SystemTime| t.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+    let secs = |t: SystemTime| {
+        t.duration_since(UNIX_EPOCH)
+            .map_or(0.0, |d| d.as_secs_f64())
+    };
     let (start, end) = (secs(span.start), secs(span.end));
     let mut out = [Carried::default(); 2];
     let text = std::fs::read_to_string(log).unwrap_or_default();
-    for v in text.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()) {
+    for v in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+    {
         let ts = v["ts"].as_f64().unwrap_or(0.0);
         if ts < start || ts > end {
             continue;
@@ -88,12 +94,7 @@ pub fn compare(
         if lo.pass == far.pass {
             continue;
         }
-        // The client battery has one span, the whole run.
-        let span = spans
-            .iter()
-            .find(|s| s.check == far.check)
-            .or(spans.first());
-        let traffic = span.map(|s| carried(log, s));
+        let traffic = span_of(far, spans).map(|s| carried(log, &s));
         notes.push((far.check, explain(lo, far, traffic, net)));
     }
     Compared {
@@ -105,6 +106,34 @@ pub fn compare(
 }
 
 /// 100009 as "100,009".
+/// When `r` was decided: its own span; for a check judged after the battery (`prints`),
+/// the spans of the checks its evidence names ("during large"), else the whole run.
+fn span_of(r: &CheckResult, spans: &[Span]) -> Option<Span> {
+    if let Some(own) = spans.iter().find(|s| s.check == r.check) {
+        return Some(*own);
+    }
+    let during = r
+        .evidence
+        .split_once("during ")
+        .map_or("", |(_, rest)| rest);
+    let named: Vec<&Span> = spans
+        .iter()
+        .filter(|s| during.split([',', ')', ' ']).any(|w| w == s.check))
+        .collect();
+    let chosen: Vec<&Span> = if named.is_empty() {
+        spans.iter().collect()
+    } else {
+        named
+    };
+    let start = chosen.iter().map(|s| s.start).min()?;
+    let end = chosen.iter().map(|s| s.end).max()?;
+    Some(Span {
+        check: r.check,
+        start,
+        end,
+    })
+}
+
 fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
@@ -125,10 +154,10 @@ fn explain(
     traffic: Option<[Carried; 2]>,
     net: NetOptions,
 ) -> String {
-    let (verdict, failed, passed) = if far.pass {
-        ("fails on loopback, passes across the network", lo, far)
+    let verdict = if far.pass {
+        "fails on loopback, passes across the network"
     } else {
-        ("passes on loopback, fails across the network", far, lo)
+        "passes on loopback, fails across the network"
     };
     let mut out = format!("{}: {verdict}.\n", far.check);
     out.push_str(&format!("    across the network: {}\n", far.evidence));
@@ -148,30 +177,19 @@ fn explain(
         s2c.dropped
     ));
     let lost = c2s.dropped + s2c.dropped;
-    let cause = if lost > 0 {
-        format!(
-            "bytes cut into segments of at most {} bytes, a {} ms round trip, and {lost} lost \
-             frames resent by TCP (so later, and cut differently)",
-            thousands(c2s.largest.max(s2c.largest)),
-            net.delay_ms * 2.0
-        )
+    let resent = if lost > 0 {
+        format!(", {lost} frames lost and sent again by TCP (later, and cut differently)")
     } else {
-        format!(
-            "bytes cut into segments of at most {} bytes arriving a {} ms round trip apart",
-            thousands(c2s.largest.max(s2c.largest)),
-            net.delay_ms * 2.0
-        )
+        String::new()
     };
     out.push_str(&format!(
-        "    probably: your program depends on how the bytes are cut and timed: here it met \
-         {cause}; loopback (MTU {}) delivers up to about 64 kB in one segment at once (the \
-         checks see the wire, not your recv() calls, hence \"probably\"); {}\n",
+        "    probably: your program depends on how the bytes are cut into reads and when they \
+         come: across the network they came in segments of at most {} bytes, a {} ms round \
+         trip apart{resent}; loopback's MTU is {}, so there up to about 64 kB come in one \
+         segment at once (the checks see the wire, not your recv() calls: hence \"probably\")\n",
+        thousands(c2s.largest.max(s2c.largest)),
+        net.delay_ms * 2.0,
         loopback_mtu(),
-        if failed.fix.is_empty() {
-            format!("it passed where: {}", passed.check)
-        } else {
-            format!("the fix: {}", failed.fix)
-        }
     ));
     out
 }
@@ -220,7 +238,10 @@ pub fn table(c: &Compared) -> String {
         .collect();
     let mut seen = Vec::new();
     for r in fixes {
-        if !seen.iter().any(|(check, _): &(&str, &str)| *check == r.check) {
+        if !seen
+            .iter()
+            .any(|(check, _): &(&str, &str)| *check == r.check)
+        {
             seen.push((r.check, &r.fix));
         }
     }

@@ -11,8 +11,8 @@ use super::CheckResult;
 use crate::error::NetError;
 use labproto::{Message, Proto};
 use std::net::{Shutdown, SocketAddr, TcpStream};
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Hex bytes shown per evidence string.

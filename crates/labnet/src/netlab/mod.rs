@@ -11,8 +11,8 @@
 pub mod args;
 pub mod control;
 pub mod forwarder;
-pub mod guard;
 pub mod frame;
+pub mod guard;
 pub mod impair;
 pub mod log;
 pub mod ns;
