@@ -78,8 +78,11 @@ fn labs_of(pid: u32) -> Vec<String> {
         .collect()
 }
 
-/// `--json` lines of a `--net` run: (run, check) → (pass, evidence), and the notes.
-fn parse(out: &Output) -> (Vec<(String, String, bool, String)>, Vec<(String, String)>) {
+/// One `--json` result line of a `--net` run: run, check, pass, evidence.
+type Row = (String, String, bool, String);
+
+/// `--json` lines of a `--net` run: the results, and the notes as (check, note).
+fn parse(out: &Output) -> (Vec<Row>, Vec<(String, String)>) {
     let mut results = Vec::new();
     let mut notes = Vec::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
