@@ -264,3 +264,44 @@ fn ctrl_c_stops_between_checks_and_removes_the_lab() {
     let left = labs_of(child.0.id());
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+#[test]
+fn a_client_that_connects_to_127_0_0_1_never_reaches_the_remote_server() {
+    if !netlab::ready() || !have("python3", "--version") {
+        return;
+    }
+    // The lab's own client_v3.py: 127.0.0.1 written in the program.
+    let path = program("client_v3.py");
+    let (out, elapsed) = labnet(&[
+        "check", "client", "--proto", "v3", "--net", "--json", "--", "python3", &path, "{port}",
+    ]);
+    println!("{}\nwhole run: {elapsed:?}", text(&out));
+    assert_eq!(out.status.code(), Some(11), "{}", text(&out));
+    let (results, notes) = parse(&out);
+    for (run, check, pass, evidence) in &results {
+        assert_eq!(*pass, run == "loopback", "{run} {check}: {evidence}");
+    }
+    // One root cause, said once.
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    let (check, note) = &notes[0];
+    assert_eq!(check, "connects");
+    for part in [
+        "passes on loopback, fails across the network (and so format, order, size, \
+         reads_echoes, closes)",
+        "client→server 0 TCP frames",
+        "not one TCP frame left the client host toward 10.55.0.1",
+        "127.0.0.1",
+    ] {
+        assert!(note.contains(part), "'{part}' missing from: {note}");
+    }
+    // The same client given the server's address ({ip}) passes both.
+    let path = program("client_addr_v3.py");
+    let (out, _) = labnet(&[
+        "check", "client", "--proto", "v3", "--net", "--json", "--", "python3", &path, "{port}",
+        "{ip}",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let (results, notes) = parse(&out);
+    assert_eq!(results.len(), 12, "{results:?}");
+    assert!(notes.is_empty(), "{notes:?}");
+}

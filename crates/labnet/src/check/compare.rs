@@ -44,6 +44,8 @@ pub struct Carried {
     pub largest: u64,
     /// IP frames the lab dropped (the seeded loss).
     pub dropped: u64,
+    /// TCP frames of any kind (SYN, ACK, data), passed or dropped.
+    pub tcp_frames: u64,
 }
 
 /// Client→server and server→client during `span`, read from the frame log at `log`.
@@ -64,6 +66,9 @@ pub fn carried(log: &Path, span: &Span) -> [Carried; 2] {
             continue;
         }
         let i = usize::from(v["dir"] != "c2s");
+        if v["proto"] == "tcp" {
+            out[i].tcp_frames += 1;
+        }
         if v["decision"] == "drop" {
             out[i].dropped += 1;
             continue;
@@ -77,25 +82,42 @@ pub fn carried(log: &Path, span: &Span) -> [Carried; 2] {
     out
 }
 
-/// Pair the runs by check and explain every difference.
+/// Pair the runs by check and explain every difference, once per root cause: a check
+/// that failed as a consequence of an earlier one is named in that one's explanation.
 pub fn compare(
     title: String,
-    loopback: Vec<CheckResult>,
-    network: Vec<CheckResult>,
+    mut loopback: Vec<CheckResult>,
+    mut network: Vec<CheckResult>,
     spans: &[Span],
     log: &Path,
     net: NetOptions,
 ) -> Compared {
+    super::mark_consequences(&mut loopback);
+    super::mark_consequences(&mut network);
+    let differs = |far: &CheckResult| {
+        loopback
+            .iter()
+            .find(|l| l.check == far.check)
+            .filter(|lo| lo.pass != far.pass)
+    };
     let mut notes = Vec::new();
     for far in &network {
-        let Some(lo) = loopback.iter().find(|l| l.check == far.check) else {
-            continue;
-        };
-        if lo.pass == far.pass {
+        let Some(lo) = differs(far) else { continue };
+        let failed = if far.pass { lo } else { far };
+        if failed.consequence_of.is_some() {
             continue;
         }
+        let followers: Vec<&str> = network
+            .iter()
+            .filter(|r| differs(r).is_some())
+            .filter(|r| {
+                let failed_side = if r.pass { differs(r) } else { Some(*r) };
+                failed_side.is_some_and(|f| f.consequence_of == Some(far.check))
+            })
+            .map(|r| r.check)
+            .collect();
         let traffic = span_of(far, spans).map(|s| carried(log, &s));
-        notes.push((far.check, explain(lo, far, traffic, net)));
+        notes.push((far.check, explain(lo, far, &followers, traffic, net)));
     }
     Compared {
         title,
@@ -105,7 +127,6 @@ pub fn compare(
     }
 }
 
-/// 100009 as "100,009".
 /// When `r` was decided: its own span; for a check judged after the battery (`prints`),
 /// the spans of the checks its evidence names ("during large"), else the whole run.
 fn span_of(r: &CheckResult, spans: &[Span]) -> Option<Span> {
@@ -151,6 +172,7 @@ fn thousands(n: u64) -> String {
 fn explain(
     lo: &CheckResult,
     far: &CheckResult,
+    followers: &[&str],
     traffic: Option<[Carried; 2]>,
     net: NetOptions,
 ) -> String {
@@ -159,39 +181,68 @@ fn explain(
     } else {
         "passes on loopback, fails across the network"
     };
-    let mut out = format!("{}: {verdict}.\n", far.check);
+    let and_so = if followers.is_empty() {
+        String::new()
+    } else {
+        format!(" (and so {})", followers.join(", "))
+    };
+    let mut out = format!("{}: {verdict}{and_so}.\n", far.check);
     out.push_str(&format!("    across the network: {}\n", far.evidence));
     out.push_str(&format!("    on loopback: {}\n", lo.evidence));
     let Some([c2s, s2c]) = traffic else {
         return out;
     };
     out.push_str(&format!(
-        "    the network during it (frame log): client→server {} segments with data, the \
-         largest {} bytes, {} frames lost; server→client {} segments, the largest {} bytes, {} \
-         lost\n",
+        "    the network meanwhile (frame log): client→server {} TCP frames, {} of them \
+         segments with data (the largest {} bytes), {} frames lost; server→client {} TCP \
+         frames, {} with data (the largest {} bytes), {} lost\n",
+        thousands(c2s.tcp_frames),
         thousands(c2s.segments),
         thousands(c2s.largest),
         c2s.dropped,
+        thousands(s2c.tcp_frames),
         thousands(s2c.segments),
         thousands(s2c.largest),
         s2c.dropped
     ));
+    out.push_str(&format!("    {}\n", inference(c2s, s2c, net)));
+    out
+}
+
+/// The likely cause, from what the network carried, said as an inference.
+fn inference(c2s: Carried, s2c: Carried, net: NetOptions) -> String {
+    if c2s.tcp_frames == 0 {
+        return format!(
+            "probably: the client never tried the server's address: not one TCP frame left \
+             the client host toward {}. A client that connects to 127.0.0.1 or 'localhost' \
+             (written in the program) reaches only its own machine, which is the server \
+             only on loopback: take the server's address from the command line ({{ip}} in the \
+             command here, also in $LAB_IP)",
+            crate::netlab::ns::SERVER_V4
+        );
+    }
+    if c2s.segments + s2c.segments == 0 {
+        return format!(
+            "probably timing: no data crossed the network then, only connections and their \
+             ends, each a {} ms round trip slower than on loopback",
+            net.delay_ms * 2.0
+        );
+    }
     let lost = c2s.dropped + s2c.dropped;
     let resent = if lost > 0 {
         format!(", {lost} frames lost and sent again by TCP (later, and cut differently)")
     } else {
         String::new()
     };
-    out.push_str(&format!(
-        "    probably: your program depends on how the bytes are cut into reads and when they \
+    format!(
+        "probably: your program depends on how the bytes are cut into reads and when they \
          come: across the network they came in segments of at most {} bytes, a {} ms round \
          trip apart{resent}; loopback's MTU is {}, so there up to about 64 kB come in one \
-         segment at once (the checks see the wire, not your recv() calls: hence \"probably\")\n",
+         segment at once (the checks see the wire, not your recv() calls: hence \"probably\")",
         thousands(c2s.largest.max(s2c.largest)),
         net.delay_ms * 2.0,
         loopback_mtu(),
-    ));
-    out
+    )
 }
 
 /// Loopback's MTU on this machine (65,536 on Linux by default).
