@@ -105,7 +105,12 @@ pub fn server(c: &ServerCheck, net: NetOptions, stop: &AtomicBool) -> Result<Com
                 .into(),
         ));
     }
+    if c.addr.ip() != IpAddr::V4(Ipv4Addr::LOCALHOST) {
+        return Err(NetError::Usage(NOT_WITH_ADDRESS.replace("{flag}", "--ip")));
+    }
+    let mut clock = Clock::start();
     let lab = lab_up(net)?;
+    let lab_ready = clock.lap();
     let loopback = ServerCheck::new(
         SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
         c.proto,
@@ -113,6 +118,7 @@ pub fn server(c: &ServerCheck, net: NetOptions, stop: &AtomicBool) -> Result<Com
         c.command.clone(),
     );
     let (_, lo) = server::run_until(&loopback, stop)?;
+    let lo_took = clock.lap();
     interrupted(stop, "the run across the network")?;
     let port = if c.addr.port() == 0 {
         LAB_PORT
@@ -129,9 +135,10 @@ pub fn server(c: &ServerCheck, net: NetOptions, stop: &AtomicBool) -> Result<Com
     let (across, far) = ran.map_err(unreachable_server)?;
     let spans = across.spans();
     let title = format!(
-        "labnet check: {} — on loopback and across a network ({})",
+        "labnet check: {} — on loopback and across a network ({})\n{}",
         server::describe(&across),
-        describe(net)
+        describe(net),
+        clock.summary(lab_ready, lo_took)
     );
     Ok(compare::compare(
         title,
@@ -166,7 +173,14 @@ pub fn client(c: &ClientCheck, net: NetOptions, stop: &AtomicBool) -> Result<Com
                 .into(),
         ));
     }
+    if c.bind.ip() != IpAddr::V4(Ipv4Addr::LOCALHOST) {
+        return Err(NetError::Usage(
+            NOT_WITH_ADDRESS.replace("{flag}", "--bind"),
+        ));
+    }
+    let mut clock = Clock::start();
     let lab = lab_up(net)?;
+    let lab_ready = clock.lap();
     let mut loopback = c.clone();
     loopback.bind = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
     loopback.command = c
@@ -176,6 +190,7 @@ pub fn client(c: &ClientCheck, net: NetOptions, stop: &AtomicBool) -> Result<Com
         .collect();
     loopback.env_ip = Some("127.0.0.1".to_string());
     let lo = client::run(&loopback)?;
+    let lo_took = clock.lap();
     interrupted(stop, "the run across the network")?;
     let mut across = c.clone();
     let port = if c.bind.port() == 0 {
@@ -194,9 +209,10 @@ pub fn client(c: &ClientCheck, net: NetOptions, stop: &AtomicBool) -> Result<Com
         end: SystemTime::now(),
     }];
     let title = format!(
-        "labnet check: {} client — on loopback and across a network ({})",
+        "labnet check: {} client — on loopback and across a network ({})\n{}",
         c.proto,
-        describe(net)
+        describe(net),
+        clock.summary(lab_ready, lo_took)
     );
     Ok(compare::compare(
         title,
@@ -206,6 +222,43 @@ pub fn client(c: &ClientCheck, net: NetOptions, stop: &AtomicBool) -> Result<Com
         lab.frame_log(),
         net,
     ))
+}
+
+const NOT_WITH_ADDRESS: &str = "--net chooses the addresses itself (127.0.0.1 on loopback, \
+    10.55.0.1 for the server across the lab): leave {flag} out";
+
+/// How long the lab took to come up and each run took, for the title.
+struct Clock {
+    started: std::time::Instant,
+    last: std::time::Instant,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        let now = std::time::Instant::now();
+        Clock {
+            started: now,
+            last: now,
+        }
+    }
+
+    /// The time since the last lap.
+    fn lap(&mut self) -> std::time::Duration {
+        let now = std::time::Instant::now();
+        let lap = now - self.last;
+        self.last = now;
+        lap
+    }
+
+    fn summary(&self, lab: std::time::Duration, loopback: std::time::Duration) -> String {
+        let network = self.started.elapsed().saturating_sub(lab + loopback);
+        format!(
+            "lab up in {:.1} s; the battery took {:.1} s on loopback, {:.1} s across the network",
+            lab.as_secs_f64(),
+            loopback.as_secs_f64(),
+            network.as_secs_f64()
+        )
+    }
 }
 
 /// The network, in one phrase for the title.
