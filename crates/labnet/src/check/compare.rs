@@ -333,3 +333,140 @@ pub fn json(c: &Compared) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn at(secs: f64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs_f64(secs)
+    }
+
+    fn net() -> NetOptions {
+        NetOptions {
+            delay_ms: 10.0,
+            loss_pct: 1.0,
+            seed: 1,
+        }
+    }
+
+    /// A frame log: (ts, dir, proto, len, decision) per line.
+    fn log(name: &str, frames: &[(f64, &str, &str, u64, &str)]) -> std::path::PathBuf {
+        let path =
+            std::env::temp_dir().join(format!("labnet-compare-{name}-{}", std::process::id()));
+        let lines: Vec<String> = frames
+            .iter()
+            .map(|(ts, dir, proto, len, decision)| {
+                serde_json::json!({"ts": ts, "dir": dir, "proto": proto, "len": len,
+                    "decision": decision})
+                .to_string()
+            })
+            .collect();
+        std::fs::write(&path, lines.join("\n")).unwrap_or_else(|e| panic!("{e}"));
+        path
+    }
+
+    #[test]
+    fn thousands_groups_digits() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1448), "1,448");
+        assert_eq!(thousands(100_009), "100,009");
+        assert_eq!(thousands(65_536), "65,536");
+    }
+
+    #[test]
+    fn carried_counts_only_the_span() {
+        let path = log(
+            "span",
+            &[
+                (9.0, "c2s", "tcp", 1448, "pass"), // before the span
+                (10.1, "c2s", "tcp", 1448, "delay"),
+                (10.2, "c2s", "tcp", 0, "delay"),
+                (10.3, "c2s", "tcp", 1448, "drop"),
+                (10.4, "s2c", "tcp", 700, "delay"),
+                (10.5, "s2c", "arp", 0, "pass"),
+                (12.0, "s2c", "tcp", 1448, "pass"), // after it
+            ],
+        );
+        let span = Span {
+            check: "large",
+            start: at(10.0),
+            end: at(11.0),
+        };
+        let [c2s, s2c] = carried(&path, &span);
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(
+            c2s,
+            Carried {
+                segments: 1,
+                largest: 1448,
+                dropped: 1,
+                tcp_frames: 3
+            }
+        );
+        assert_eq!(
+            s2c,
+            Carried {
+                segments: 1,
+                largest: 700,
+                dropped: 0,
+                tcp_frames: 1
+            }
+        );
+    }
+
+    #[test]
+    fn one_note_per_root_cause_with_its_consequences_named() {
+        let path = log("none", &[]);
+        let ok = |c| CheckResult::pass(c, "fine");
+        let fail = |c| CheckResult::fail(c, "the program exited without connecting", "connect");
+        let spans = [Span {
+            check: "the client's run",
+            start: at(0.0),
+            end: at(1.0),
+        }];
+        let c = compare(
+            "t".into(),
+            vec![ok("connects"), ok("format"), ok("closes")],
+            vec![fail("connects"), fail("format"), fail("closes")],
+            &spans,
+            &path,
+            net(),
+        );
+        let _ = std::fs::remove_file(&path);
+        assert_eq!(c.notes.len(), 1, "{:?}", c.notes);
+        let (check, note) = &c.notes[0];
+        assert_eq!(*check, "connects");
+        assert!(note.contains("fails across the network (and so format, closes)"));
+        // Not one TCP frame: the client never tried the server's address.
+        assert!(
+            note.contains("not one TCP frame left the client host"),
+            "{note}"
+        );
+        assert_eq!(c.failures(), 3);
+        assert!(table(&c).contains("3 of 3 checks passed on loopback, 0 of 3 across"));
+    }
+
+    #[test]
+    fn a_check_judged_after_the_battery_uses_the_spans_it_names() {
+        let spans = [
+            Span {
+                check: "echo",
+                start: at(1.0),
+                end: at(2.0),
+            },
+            Span {
+                check: "large",
+                start: at(5.0),
+                end: at(6.0),
+            },
+        ];
+        let prints = CheckResult::fail("prints", "3 are not (during large); the first", "x");
+        let s = span_of(&prints, &spans).unwrap_or_else(|| panic!("no span"));
+        assert_eq!((s.start, s.end), (at(5.0), at(6.0)));
+        let other = CheckResult::fail("prints", "nothing printed", "x");
+        let s = span_of(&other, &spans).unwrap_or_else(|| panic!("no span"));
+        assert_eq!((s.start, s.end), (at(1.0), at(6.0)));
+    }
+}
