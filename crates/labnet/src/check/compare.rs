@@ -230,15 +230,16 @@ fn inference(c2s: Carried, s2c: Carried, net: NetOptions) -> String {
     }
     let lost = c2s.dropped + s2c.dropped;
     let resent = if lost > 0 {
-        format!(", {lost} frames lost and sent again by TCP (later, and cut differently)")
+        format!(", and {lost} frames were lost (TCP sends lost data again: later, cut differently)")
     } else {
         String::new()
     };
     format!(
         "probably: your program depends on how the bytes are cut into reads and when they \
-         come: across the network they came in segments of at most {} bytes, a {} ms round \
-         trip apart{resent}; loopback's MTU is {}, so there up to about 64 kB come in one \
-         segment at once (the checks see the wire, not your recv() calls: hence \"probably\")",
+         come: across the network they came in segments of at most {} bytes, in flights a {} \
+         ms round trip apart{resent}; loopback's MTU is {}, so there up to about 64 kB come \
+         in one segment at once (the checks see the wire, not your recv() calls: hence \
+         \"probably\")",
         thousands(c2s.largest.max(s2c.largest)),
         net.delay_ms * 2.0,
         loopback_mtu(),
