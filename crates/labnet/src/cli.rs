@@ -118,9 +118,10 @@ pub enum CheckCommand {
 /// `--net`: the battery on loopback and across a private netlab (root).
 #[derive(Debug, Args, Clone, Copy)]
 pub struct CheckNetArgs {
-    /// Also run the battery across a network (root): a private netlab made for the run,
-    /// your program on one host, the checks on the other; then say which checks fail
-    /// only there, and why.
+    /// Run the battery on loopback and across a network (root; CMD after -- needed): a
+    /// private netlab made for the run, your program on one host, the checks on the
+    /// other; then say which checks differ, and why. A client gets the server's address
+    /// as {ip} and $LAB_IP.
     #[arg(long)]
     pub net: bool,
     /// With --net: one-way delay each way, ms (10: a 20 ms round trip).
@@ -129,7 +130,8 @@ pub struct CheckNetArgs {
     /// With --net: random loss of IP frames each way, percent.
     #[arg(long, value_name = "PCT", default_value_t = 1.0, requires = "net")]
     pub loss: f64,
-    /// With --net: seed of the loss (the same seed loses the same frames of a direction).
+    /// With --net: seed of the loss (the same seed loses the same n-th frames of a
+    /// direction).
     #[arg(long, value_name = "N", default_value_t = 1, requires = "net")]
     pub seed: u64,
 }
