@@ -22,12 +22,38 @@ pub fn run(command: Command, stop: Arc<AtomicBool>) -> Result<(), NetError> {
         Command::TcpClient(a) => tcp_client(a),
         Command::Bench(a) => bench(a),
         Command::Netlab(a) => crate::netlab::run(a, stop),
-        Command::Check(a) => check(a),
+        Command::Check(a) => check(a, &stop),
     }
 }
 
-fn check(command: CheckCommand) -> Result<(), NetError> {
-    use crate::check::{client, output, server};
+/// `--delay`, `--loss`, `--seed` as the check's network options; None without `--net`.
+fn net_options(a: crate::cli::CheckNetArgs) -> Option<crate::check::net::NetOptions> {
+    a.net.then_some(crate::check::net::NetOptions {
+        delay_ms: a.delay,
+        loss_pct: a.loss,
+        seed: a.seed,
+    })
+}
+
+/// `--net`: both runs side by side; exit code 11 when a check failed in either.
+fn check_net(compared: &crate::check::compare::Compared, json: bool) -> Result<(), NetError> {
+    use crate::check::compare;
+    if json {
+        print!("{}", compare::json(compared));
+    } else {
+        print!("{}", compare::table(compared));
+    }
+    match compared.failures() {
+        0 => Ok(()),
+        failed => Err(NetError::CheckFailed {
+            failed,
+            total: compared.network.len(),
+        }),
+    }
+}
+
+fn check(command: CheckCommand, stop: &AtomicBool) -> Result<(), NetError> {
+    use crate::check::{client, net, output, server};
     let (title, results, json) = match command {
         CheckCommand::Server(a) => {
             let config = server::ServerCheck::new(
@@ -36,6 +62,9 @@ fn check(command: CheckCommand) -> Result<(), NetError> {
                 !a.no_echo,
                 a.command,
             );
+            if let Some(options) = net_options(a.net) {
+                return check_net(&net::server(&config, options, stop)?, a.json);
+            }
             let started = std::time::Instant::now();
             let (config, results) = server::run(&config)?;
             let title = format!(
@@ -53,7 +82,11 @@ fn check(command: CheckCommand) -> Result<(), NetError> {
                 command: a.command,
                 timeout: seconds(a.timeout),
                 show_output: !a.json,
+                env_ip: None,
             };
+            if let Some(options) = net_options(a.net) {
+                return check_net(&net::client(&config, options, stop)?, a.json);
+            }
             let results = client::run(&config)?;
             let title = format!("labnet check: {} client", config.proto);
             (title, results, a.json)

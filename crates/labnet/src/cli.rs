@@ -115,6 +115,27 @@ pub enum CheckCommand {
     Client(CheckClientArgs),
 }
 
+/// `--net`: the battery on loopback and across a private netlab (root).
+#[derive(Debug, Args, Clone, Copy)]
+pub struct CheckNetArgs {
+    /// Run the battery on loopback and across a network (root; CMD after -- needed): a
+    /// private netlab made for the run, your program on one host, the checks on the
+    /// other; then say which checks differ, and why. A client gets the server's address
+    /// as {ip} and $LAB_IP.
+    #[arg(long)]
+    pub net: bool,
+    /// With --net: one-way delay each way, ms (10: a 20 ms round trip).
+    #[arg(long, value_name = "MS", default_value_t = 10.0, requires = "net")]
+    pub delay: f64,
+    /// With --net: random loss of IP frames each way, percent.
+    #[arg(long, value_name = "PCT", default_value_t = 1.0, requires = "net")]
+    pub loss: f64,
+    /// With --net: seed of the loss (the same seed loses the same n-th frames of a
+    /// direction).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "net")]
+    pub seed: u64,
+}
+
 #[derive(Debug, Args)]
 pub struct CheckServerArgs {
     /// text, v2 or v3.
@@ -128,6 +149,8 @@ pub struct CheckServerArgs {
     /// Your server only prints (4.1, 5.1): nothing must come back.
     #[arg(long)]
     pub no_echo: bool,
+    #[command(flatten)]
+    pub net: CheckNetArgs,
     /// One JSON object per check, one per line.
     #[arg(long)]
     pub json: bool,
@@ -152,6 +175,8 @@ pub struct CheckClientArgs {
     /// Seconds for the client to connect and finish (time to start it by hand).
     #[arg(long, default_value_t = 30.0)]
     pub timeout: f64,
+    #[command(flatten)]
+    pub net: CheckNetArgs,
     /// One JSON object per check, one per line.
     #[arg(long)]
     pub json: bool,

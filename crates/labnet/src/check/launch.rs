@@ -86,11 +86,44 @@ impl ServerProgram {
             }
             std::thread::sleep(RETRY);
         }
+        if !addr.ip().is_loopback() && self.listens_on_loopback_only(addr.port()) {
+            return Err(NetError::Usage(format!(
+                "your server cannot be reached at {addr}: it listens on 127.0.0.1:{} only \
+                 (/proc/{}/net/tcp), which only programs on its own machine reach; bind to '' \
+                 (every interface) or '0.0.0.0' to serve a remote machine",
+                addr.port(),
+                self.child.id()
+            )));
+        }
         Err(NetError::Usage(format!(
             "your server did not listen on {addr} within {} s (pass {{port}} as its port): {}",
             LISTEN.as_secs(),
             self.last_words()
         )))
+    }
+
+    /// The program (in its own network namespace, maybe) has a listening TCP socket on
+    /// `port` bound to a loopback address (127.0.0.1 or ::1), per /proc/PID/net/tcp{,6}.
+    fn listens_on_loopback_only(&self, port: u16) -> bool {
+        const LISTEN_STATE: &str = "0A";
+        let loopback = ["0100007F", "00000000000000000000000001000000"];
+        let pid = self.child.id();
+        ["tcp", "tcp6"].iter().any(|table| {
+            let text =
+                std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+            text.lines().skip(1).any(|line| {
+                let fields: Vec<&str> = line.split_whitespace().collect();
+                let (Some(local), Some(state)) = (fields.get(1), fields.get(3)) else {
+                    return false;
+                };
+                let Some((ip, hex_port)) = local.split_once(':') else {
+                    return false;
+                };
+                *state == LISTEN_STATE
+                    && u16::from_str_radix(hex_port, 16) == Ok(port)
+                    && loopback.contains(&ip)
+            })
+        })
     }
 
     /// Every line printed so far.

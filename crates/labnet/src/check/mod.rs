@@ -11,8 +11,10 @@
 
 pub mod battery;
 pub mod client;
+pub mod compare;
 pub mod explain;
 pub mod launch;
+pub mod net;
 pub mod output;
 pub mod prints;
 pub mod probe;

@@ -11,8 +11,9 @@ use super::CheckResult;
 use crate::error::NetError;
 use labproto::{Message, Proto};
 use std::net::{Shutdown, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Hex bytes shown per evidence string.
 const HEX: usize = 16;
@@ -33,6 +34,16 @@ pub struct ServerCheck {
     pub command: Vec<String>,
     /// Every whole message the checks sent, to compare with what the server printed.
     sent: Arc<Mutex<Vec<Expected>>>,
+    /// When each check ran (wall clock, to find its frames in a netlab frame log).
+    spans: Arc<Mutex<Vec<Span>>>,
+}
+
+/// When one check ran, in wall-clock time.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub check: &'static str,
+    pub start: SystemTime,
+    pub end: SystemTime,
 }
 
 impl ServerCheck {
@@ -43,7 +54,13 @@ impl ServerCheck {
             echo,
             command,
             sent: Arc::default(),
+            spans: Arc::default(),
         }
+    }
+
+    /// When each check of the last run ran.
+    pub fn spans(&self) -> Vec<Span> {
+        self.spans.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
     /// One lab message, as [`message`], remembered as sent.
@@ -65,6 +82,14 @@ const LAST_PRINTS: Duration = Duration::from_millis(300);
 /// with a command, cannot be started). One root cause is said once. Returns the
 /// check as run (with `--port 0`, the port the server was started on) and the results.
 pub fn run(c: &ServerCheck) -> Result<(ServerCheck, Vec<CheckResult>), NetError> {
+    run_until(c, &AtomicBool::new(false))
+}
+
+/// [`run`], stopping between two checks once `stop` is set (Ctrl-C): `Err` then.
+pub fn run_until(
+    c: &ServerCheck,
+    stop: &AtomicBool,
+) -> Result<(ServerCheck, Vec<CheckResult>), NetError> {
     let mut c = c.clone();
     let program = if c.command.is_empty() {
         None
@@ -85,15 +110,25 @@ pub fn run(c: &ServerCheck) -> Result<(ServerCheck, Vec<CheckResult>), NetError>
         })?,
     );
     let mut windows = Vec::new();
-    let mut results: Vec<CheckResult> = battery::server(c.proto, c.echo)
-        .into_iter()
-        .map(|check| {
-            let started = Instant::now();
-            let r = run_one(&c, check);
-            windows.push((check.name, started));
-            r
-        })
-        .collect();
+    let mut results: Vec<CheckResult> = Vec::new();
+    for check in battery::server(c.proto, c.echo) {
+        if stop.load(Ordering::SeqCst) {
+            return Err(NetError::Netlab(format!(
+                "interrupted (Ctrl-C) before the check '{}'",
+                check.name
+            )));
+        }
+        let (started, start) = (Instant::now(), SystemTime::now());
+        results.push(run_one(&c, check));
+        windows.push((check.name, started));
+        if let Ok(mut spans) = c.spans.lock() {
+            spans.push(Span {
+                check: check.name,
+                start,
+                end: SystemTime::now(),
+            });
+        }
+    }
     if let Some(p) = program {
         std::thread::sleep(LAST_PRINTS);
         let sent = c.sent.lock().map(|s| s.clone()).unwrap_or_default();

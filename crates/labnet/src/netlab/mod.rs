@@ -12,6 +12,7 @@ pub mod args;
 pub mod control;
 pub mod forwarder;
 pub mod frame;
+pub mod guard;
 pub mod impair;
 pub mod log;
 pub mod ns;

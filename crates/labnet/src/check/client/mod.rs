@@ -48,6 +48,8 @@ pub struct ClientCheck {
     /// The client's own output goes to the terminal (its prompts, the echoes it
     /// prints); false under `--json`, whose stdout is for programs.
     pub show_output: bool,
+    /// The server's address for the client, in `$LAB_IP` (`--net`); None: unset.
+    pub env_ip: Option<String>,
 }
 
 /// Listen, run the student's program (if any), serve one connection, judge it.
@@ -68,6 +70,7 @@ pub fn run(c: &ClientCheck) -> Result<Vec<CheckResult>, NetError> {
             addr.port(),
             listening.waker(),
             c.show_output,
+            c.env_ip.as_deref(),
         )?)
     };
     let deadline = started + c.timeout;

@@ -30,6 +30,7 @@ impl Program {
         port: u16,
         waker: Arc<mio::Waker>,
         show_output: bool,
+        ip: Option<&str>,
     ) -> Result<Program, NetError> {
         let args: Vec<String> = command
             .iter()
@@ -38,7 +39,11 @@ impl Program {
         let (program, rest) = args
             .split_first()
             .ok_or_else(|| NetError::Usage("no program to run after --".to_string()))?;
-        let mut child = Command::new(program)
+        let mut command = Command::new(program);
+        if let Some(ip) = ip {
+            command.env("LAB_IP", ip);
+        }
+        let mut child = command
             .args(rest)
             .env("LAB_PORT", port.to_string())
             // The student's terminal: a client that reads the messages it sends from
