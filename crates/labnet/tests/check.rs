@@ -605,7 +605,7 @@ fn recv_once_server_started_by_the_check_printed_garbage_during_large() {
     // The echo of the 100 kB message is byte-exact: only its prints show the bug.
     assert!(results["large"].pass, "{results:#?}");
     let prints = &results["prints"];
-    assert!(!prints.pass);
+    assert!(!prints.pass, "{results:#?}");
     assert!(
         prints
             .evidence

@@ -7,7 +7,7 @@ use crate::error::NetError;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 /// Lines kept per stream: a server printing a 100 kB message in 1 kB chunks prints
@@ -26,11 +26,14 @@ pub struct Line {
     pub stderr: bool,
 }
 
+/// The lines printed so far, and a wake-up for each new one.
+type Printed = Arc<(Mutex<Vec<Line>>, Condvar)>;
+
 /// The student's server, killed when dropped.
 #[derive(Debug)]
 pub struct ServerProgram {
     child: Child,
-    lines: Arc<Mutex<Vec<Line>>>,
+    lines: Printed,
 }
 
 impl Drop for ServerProgram {
@@ -59,7 +62,7 @@ impl ServerProgram {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| NetError::Usage(format!("cannot run '{program}': {e}")))?;
-        let lines = Arc::new(Mutex::new(Vec::new()));
+        let lines: Printed = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
         if let Some(out) = child.stdout.take() {
             keep_lines(out, false, Arc::clone(&lines));
         }
@@ -128,7 +131,31 @@ impl ServerProgram {
 
     /// Every line printed so far.
     pub fn lines(&self) -> Vec<Line> {
-        self.lines.lock().map(|l| l.clone()).unwrap_or_default()
+        self.lines.0.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Wait until the program has printed nothing new for `quiet` (its last prints of
+    /// what it was sent can lag behind, more so on a loaded machine), at most `max`.
+    pub fn wait_quiet(&self, quiet: Duration, max: Duration) {
+        let (lock, printed) = &*self.lines;
+        let started = Instant::now();
+        let Ok(mut lines) = lock.lock() else { return };
+        loop {
+            let seen = lines.len();
+            let left = max.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                return;
+            }
+            match printed.wait_timeout(lines, quiet.min(left)) {
+                Ok((guard, waited)) => {
+                    lines = guard;
+                    if waited.timed_out() && lines.len() == seen {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
     }
 
     fn last_words(&self) -> String {
@@ -149,16 +176,18 @@ impl ServerProgram {
 
 /// Read `pipe` line by line on a thread until it closes (the child is killed on every
 /// path, so it does), keeping at most [`MAX_LINES`].
-fn keep_lines(pipe: impl Read + Send + 'static, stderr: bool, lines: Arc<Mutex<Vec<Line>>>) {
+fn keep_lines(pipe: impl Read + Send + 'static, stderr: bool, lines: Printed) {
     std::thread::spawn(move || {
+        let (lock, printed) = &*lines;
         for text in BufReader::new(pipe).lines().map_while(Result::ok) {
-            if let Ok(mut l) = lines.lock() {
+            if let Ok(mut l) = lock.lock() {
                 if l.len() < MAX_LINES {
                     l.push(Line {
                         at: Instant::now(),
                         text,
                         stderr,
                     });
+                    printed.notify_all();
                 }
             }
         }

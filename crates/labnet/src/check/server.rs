@@ -75,8 +75,11 @@ impl ServerCheck {
     }
 }
 
-/// After the battery, how long the server's last prints may take to arrive.
+/// After the battery, the server's last prints are waited for until it has been
+/// quiet this long ...
 const LAST_PRINTS: Duration = Duration::from_millis(300);
+/// ... but no longer than this in all.
+const LAST_PRINTS_MAX: Duration = Duration::from_secs(3);
 
 /// Run the whole battery; `Err` only when the server cannot be reached at all (or,
 /// with a command, cannot be started). One root cause is said once. Returns the
@@ -130,7 +133,7 @@ pub fn run_until(
         }
     }
     if let Some(p) = program {
-        std::thread::sleep(LAST_PRINTS);
+        p.wait_quiet(LAST_PRINTS, LAST_PRINTS_MAX);
         let sent = c.sent.lock().map(|s| s.clone()).unwrap_or_default();
         results.push(prints_check(&c, &p.lines(), &sent, &windows));
         // Dropping the program kills it.
