@@ -45,23 +45,15 @@ impl Drop for ServerProgram {
 
 impl ServerProgram {
     pub fn start(command: &[String], port: u16) -> Result<ServerProgram, NetError> {
-        let args: Vec<String> = command
-            .iter()
-            .map(|a| a.replace("{port}", &port.to_string()))
-            .collect();
-        let (program, rest) = args
-            .split_first()
-            .ok_or_else(|| NetError::Usage("no server to run after --".to_string()))?;
-        let mut child = Command::new(program)
-            .args(rest)
-            .env("LAB_PORT", port.to_string())
+        let (mut command, program) = student_command(command, port)?;
+        let mut child = command
             // Python buffers a piped stdout: without this the prints come at exit.
             .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| NetError::Usage(format!("cannot run '{program}': {e}")))?;
+            .map_err(|e| cannot_run(&program, e))?;
         let lines: Printed = Arc::new((Mutex::new(Vec::new()), Condvar::new()));
         if let Some(out) = child.stdout.take() {
             keep_lines(out, false, Arc::clone(&lines));
@@ -172,6 +164,29 @@ impl ServerProgram {
             last.into_iter().rev().collect::<Vec<_>>().join(" | ")
         }
     }
+}
+
+/// The student's program as `command` names it, `{port}` in an argument replaced by
+/// `port` (also in `LAB_PORT`), and the program's name for errors.
+pub(crate) fn student_command(
+    command: &[String],
+    port: u16,
+) -> Result<(Command, String), NetError> {
+    let args: Vec<String> = command
+        .iter()
+        .map(|a| a.replace("{port}", &port.to_string()))
+        .collect();
+    let (program, rest) = args
+        .split_first()
+        .ok_or_else(|| NetError::Usage("no program to run after --".to_string()))?;
+    let mut cmd = Command::new(program);
+    cmd.args(rest).env("LAB_PORT", port.to_string());
+    Ok((cmd, program.clone()))
+}
+
+/// The error of a program that could not be started.
+pub(crate) fn cannot_run(program: &str, e: std::io::Error) -> NetError {
+    NetError::Usage(format!("cannot run '{program}': {e}"))
 }
 
 /// Read `pipe` line by line on a thread until it closes (the child is killed on every

@@ -4,7 +4,7 @@
 
 use crate::error::NetError;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::time::Duration;
 
@@ -32,20 +32,11 @@ impl Program {
         show_output: bool,
         ip: Option<&str>,
     ) -> Result<Program, NetError> {
-        let args: Vec<String> = command
-            .iter()
-            .map(|a| a.replace("{port}", &port.to_string()))
-            .collect();
-        let (program, rest) = args
-            .split_first()
-            .ok_or_else(|| NetError::Usage("no program to run after --".to_string()))?;
-        let mut command = Command::new(program);
+        let (mut command, program) = crate::check::launch::student_command(command, port)?;
         if let Some(ip) = ip {
             command.env("LAB_IP", ip);
         }
         let mut child = command
-            .args(rest)
-            .env("LAB_PORT", port.to_string())
             // The student's terminal: a client that reads the messages it sends from
             // the keyboard gets them (with none, it sends nothing, which the checks say).
             .stdin(Stdio::inherit())
@@ -56,7 +47,7 @@ impl Program {
             })
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| NetError::Usage(format!("cannot run '{program}': {e}")))?;
+            .map_err(|e| crate::check::launch::cannot_run(&program, e))?;
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let (tx, gone) = mpsc::channel();
         if let Some(pipe) = child.stderr.take() {
