@@ -1,0 +1,254 @@
+//! Explanations said once: a sentence that holds for several conversations (how a
+//! session is created, what seq means, the framing rule, ...) is written in one block,
+//! "Said once for conversations ...", naming the conversations it holds for; each
+//! conversation's sections keep what differs (frames, ISNs, messages, timings).
+//!
+//! The explain report renders its conversations twice: first to collect which
+//! conversations say each shareable sentence ([`Share::collecting`]), then to print
+//! ([`Share::printing`]), when a sentence said by two or more conversations is left
+//! out of their sections and printed once in [`Share::block`]. The HTML page writes
+//! every sentence where it belongs ([`Share::inline`]), as before.
+
+use super::{words, Style};
+
+/// Which section a shareable sentence belongs to, and how its block line names the
+/// conversations' own parts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Topic {
+    /// A client port's range; instances: the clients' addresses.
+    ClientPort,
+    ServerPort,
+    SamePorts,
+    Session,
+    Timing,
+    TimeWait,
+    State,
+    FramingRule,
+    Seq,
+    Segments,
+    EchoTimes,
+    /// The protocol detection's reason; instances: `1 (frame 7)`.
+    Detection,
+}
+
+impl Topic {
+    /// The section it is said under.
+    fn section(self) -> &'static str {
+        match self {
+            Topic::ClientPort | Topic::ServerPort | Topic::SamePorts => "Ports",
+            Topic::Session | Topic::Timing | Topic::TimeWait | Topic::State => {
+                "Handshake and teardown"
+            }
+            Topic::FramingRule | Topic::Seq | Topic::Segments | Topic::Detection => "Framing",
+            Topic::EchoTimes => "Echoes",
+        }
+    }
+}
+
+/// One shareable sentence and the conversations that say it.
+#[derive(Debug)]
+struct Entry {
+    topic: Topic,
+    text: String,
+    convs: Vec<u64>,
+    /// What each conversation puts before the sentence (its client, its frame).
+    instances: Vec<String>,
+}
+
+#[derive(Debug, Default, PartialEq, Eq)]
+enum Mode {
+    /// Every sentence where it belongs, joined as one conversation alone says it.
+    #[default]
+    Inline,
+    Collecting,
+    Printing,
+}
+
+/// The shareable sentences of the explain report (see the module's doc).
+#[derive(Debug, Default)]
+pub(crate) struct Share {
+    mode: Mode,
+    entries: Vec<Entry>,
+}
+
+impl Share {
+    /// Nothing is shared: each conversation says everything (the HTML page).
+    pub(crate) fn inline() -> Share {
+        Share::default()
+    }
+
+    /// The first rendering: notes who says what, prints nothing of it.
+    pub(crate) fn collecting() -> Share {
+        Share {
+            mode: Mode::Collecting,
+            entries: Vec::new(),
+        }
+    }
+
+    /// After [`Share::collecting`]: sentences of two or more conversations are said
+    /// once, in [`Share::block`].
+    pub(crate) fn printing(self) -> Share {
+        let entries = self
+            .entries
+            .into_iter()
+            .filter(|e| e.convs.len() >= 2)
+            .collect();
+        Share {
+            mode: Mode::Printing,
+            entries,
+        }
+    }
+
+    /// Whether sentences are split into a shareable part and the conversation's own
+    /// part (not on the HTML page, which keeps them joined).
+    pub(crate) fn splits(&self) -> bool {
+        self.mode != Mode::Inline
+    }
+
+    /// Notes that conversation `conv` says `text`; `instance`: its own part, which the
+    /// block puts before the sentence. True when the sentence is said once in the
+    /// block, so the conversation leaves it out.
+    pub(crate) fn note(&mut self, conv: u64, topic: Topic, text: &str, instance: &str) -> bool {
+        let found = self
+            .entries
+            .iter_mut()
+            .find(|e| e.topic == topic && e.text == text);
+        match (&self.mode, found) {
+            (Mode::Inline, _) => false,
+            (Mode::Collecting, Some(e)) => {
+                if !e.convs.contains(&conv) {
+                    e.convs.push(conv);
+                    e.instances.push(instance.to_string());
+                }
+                false
+            }
+            (Mode::Collecting, None) => {
+                self.entries.push(Entry {
+                    topic,
+                    text: text.to_string(),
+                    convs: vec![conv],
+                    instances: vec![instance.to_string()],
+                });
+                false
+            }
+            (Mode::Printing, found) => found.is_some_and(|e| e.convs.contains(&conv)),
+        }
+    }
+
+    /// Writes `text` as a bullet of conversation `conv`, unless the block says it.
+    pub(crate) fn bullet(&mut self, out: &mut String, conv: u64, topic: Topic, text: &str) {
+        self.bullet_or(out, conv, topic, text, text);
+    }
+
+    /// [`Share::bullet`] with two wordings: `shared` for the block, `alone` where
+    /// the conversation says it itself.
+    pub(crate) fn bullet_or(
+        &mut self,
+        out: &mut String,
+        conv: u64,
+        topic: Topic,
+        shared: &str,
+        alone: &str,
+    ) {
+        if !self.note(conv, topic, shared, "") {
+            out.push_str(&words::bullet(alone));
+        }
+    }
+
+    /// The conversations some shared sentence holds for, ascending.
+    fn convs(&self) -> Vec<u64> {
+        let mut all: Vec<u64> = self.entries.iter().flat_map(|e| e.convs.clone()).collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    }
+
+    /// "Said once for conversations 1, 2": the shared sentences by section; a sentence
+    /// that holds for fewer than all of those names its conversations. Empty when
+    /// nothing is shared.
+    pub(crate) fn block(&self, style: &Style) -> String {
+        let all = self.convs();
+        if all.is_empty() {
+            return String::new();
+        }
+        let mut out = format!(
+            "\n{}\n",
+            style.heading(&format!(
+                "Said once for {} (their sections below keep what differs)",
+                conversations(&all)
+            ))
+        );
+        let mut sections: Vec<&str> = Vec::new();
+        for e in &self.entries {
+            let section = e.topic.section();
+            if !sections.contains(&section) {
+                sections.push(section);
+                out.push_str(&words::section_title(section, style));
+                for e in self.entries.iter().filter(|e| e.topic.section() == section) {
+                    out.push_str(&words::bullet(&line(e, e.convs != all)));
+                }
+            }
+        }
+        out
+    }
+}
+
+/// `conversations 1, 2` (or `conversation 1`).
+pub(crate) fn conversations(list: &[u64]) -> String {
+    let numbers: Vec<String> = list.iter().map(u64::to_string).collect();
+    match list {
+        [_] => format!("conversation {}", numbers.join(", ")),
+        _ => format!("conversations {}", numbers.join(", ")),
+    }
+}
+
+/// The block's line for one shared sentence; `named`: name its conversations.
+fn line(e: &Entry, named: bool) -> String {
+    let text = &e.text;
+    match e.topic {
+        Topic::ClientPort => format!("client {}: {text}", e.instances.join(", ")),
+        Topic::Detection => format!("conversations {} {text}", e.instances.join(", ")),
+        _ if named => format!("{}: {text}", conversations(&e.convs)),
+        _ => text.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sentence_of_two_conversations_is_said_once() {
+        let mut share = Share::collecting();
+        for conv in [1, 2, 3] {
+            let mut out = String::new();
+            share.bullet(&mut out, conv, Topic::Seq, "seq: the same");
+            let own = format!("only {conv}");
+            share.bullet(&mut out, conv, Topic::State, &own);
+            assert!(out.is_empty(), "collecting prints nothing: {out}");
+        }
+        share.bullet(&mut String::new(), 1, Topic::TimeWait, "a");
+        share.bullet(&mut String::new(), 3, Topic::TimeWait, "a");
+        let mut share = share.printing();
+        let mut out = String::new();
+        share.bullet(&mut out, 2, Topic::Seq, "seq: the same");
+        share.bullet(&mut out, 2, Topic::State, "only 2");
+        assert_eq!(out, "    - only 2\n");
+        let block = share.block(&Style { color: false });
+        assert!(block.contains("Said once for conversations 1, 2, 3"), "{block}");
+        assert!(block.contains("    - seq: the same\n"), "{block}");
+        assert!(block.contains("    - conversations 1, 3: a\n"), "{block}");
+        assert!(!block.contains("only"), "{block}");
+    }
+
+    #[test]
+    fn inline_says_everything_and_no_block() {
+        let mut share = Share::inline();
+        let mut out = String::new();
+        share.bullet(&mut out, 1, Topic::Seq, "x");
+        share.bullet(&mut out, 2, Topic::Seq, "x");
+        assert_eq!(out, "    - x\n    - x\n");
+        assert!(!share.splits());
+        assert_eq!(share.block(&Style { color: false }), "");
+    }
+}
