@@ -59,7 +59,10 @@ fn convs_named(list: &[u64]) -> String {
     } else {
         "conversations"
     };
-    format!("{head} {}", named(list.iter().map(u64::to_string).collect()))
+    format!(
+        "{head} {}",
+        named(list.iter().map(u64::to_string).collect())
+    )
 }
 
 /// The (transport, protocol) groups of the conversations that carry one, in order.
@@ -99,8 +102,11 @@ fn exercise(g: &Gathered<'_>) -> String {
 
 /// Per server: its clients, each with its conversation and first frame.
 fn clients(g: &Gathered<'_>) -> String {
-    let mut servers: Vec<(std::net::SocketAddr, TransportKind, Vec<&ConversationRecord>)> =
-        Vec::new();
+    let mut servers: Vec<(
+        std::net::SocketAddr,
+        TransportKind,
+        Vec<&ConversationRecord>,
+    )> = Vec::new();
     for c in &g.convs {
         match servers
             .iter_mut()
@@ -125,7 +131,10 @@ fn clients(g: &Gathered<'_>) -> String {
             );
             format!(
                 "{} of {server}: {clients}",
-                words::count(list.len() as u64, &format!("{} client", words::transport(*t)))
+                words::count(
+                    list.len() as u64,
+                    &format!("{} client", words::transport(*t))
+                )
             )
         })
         .collect();
@@ -134,7 +143,12 @@ fn clients(g: &Gathered<'_>) -> String {
 
 /// Each TCP conversation's handshake frames (none without TCP).
 fn sessions(g: &Gathered<'_>) -> Option<String> {
-    let tcp: Vec<&ConversationRecord> = g.convs.iter().copied().filter(|c| c.tcp.is_some()).collect();
+    let tcp: Vec<&ConversationRecord> = g
+        .convs
+        .iter()
+        .copied()
+        .filter(|c| c.tcp.is_some())
+        .collect();
     if tcp.is_empty() {
         return None;
     }
@@ -208,7 +222,11 @@ fn problems(g: &Gathered<'_>) -> String {
                 words::answers::cause(cause)
             ));
         }
-        for d in g.diags_of(c.conv).iter().filter(|d| d.severity != Severity::Note) {
+        for d in g
+            .diags_of(c.conv)
+            .iter()
+            .filter(|d| d.severity != Severity::Note)
+        {
             items.push(diagnostic(d, Some(c.conv)));
         }
         if let Some(missing) = unechoed(g, c) {
@@ -218,7 +236,11 @@ fn problems(g: &Gathered<'_>) -> String {
     for cause in &g.capture_causes {
         items.push(words::answers::cause(cause));
     }
-    for d in g.capture_diags.iter().filter(|d| d.severity != Severity::Note) {
+    for d in g
+        .capture_diags
+        .iter()
+        .filter(|d| d.severity != Severity::Note)
+    {
         items.push(diagnostic(d, None));
     }
     if items.is_empty() {

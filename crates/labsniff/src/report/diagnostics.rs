@@ -57,7 +57,7 @@ pub fn section(
     for d in diags.iter().take(LIST_MAX) {
         if let Some(a) = advice(&d.kind).filter(|a| !advised.contains(a)) {
             advised.push(a);
-            out.push_str(&words::bullet(a));
+            share.bullet(&mut out, c.conv, Topic::Advice, a);
         }
     }
     if diags.iter().any(|d| d.kind.is_struct_mistake()) {

@@ -128,12 +128,7 @@ fn echoed_frames<'a>(e: &Echo, messages: &[&'a MessageEvent], buf: &'a mut Vec<u
 }
 
 /// How many client messages were echoed, and server messages that answer none.
-fn summary(
-    messages: usize,
-    echoes: &[Echo],
-    from_client: usize,
-    from_server: usize,
-) -> String {
+fn summary(messages: usize, echoes: &[Echo], from_client: usize, from_server: usize) -> String {
     // Client messages echoed at least once.
     let echoed = echoed_clients(echoes, messages)
         .into_iter()

@@ -183,7 +183,7 @@ fn tcp_notes(
         );
     }
     for note in segment_size_notes(c) {
-        out.push_str(&words::bullet(&note));
+        share.bullet(out, c.conv, Topic::Segments, &note);
     }
 }
 

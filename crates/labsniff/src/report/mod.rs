@@ -624,6 +624,9 @@ fn messages(events: &[Event], style: &Style) -> String {
 }
 
 #[cfg(test)]
+mod explain_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::path::{Path, PathBuf};
@@ -633,7 +636,7 @@ mod tests {
     const SEGMENT_LEGEND: &str = "frames A–B (N segments)";
 
     /// The events of a capture file, as the CLI reads it.
-    fn events_of(path: &Path) -> Vec<Event> {
+    pub(super) fn events_of(path: &Path) -> Vec<Event> {
         let source = crate::SourceOptions {
             input: crate::Input::File(path.to_path_buf()),
             filter: None,
@@ -648,7 +651,7 @@ mod tests {
     }
 
     /// Every capture among labsniff's test fixtures.
-    fn fixtures() -> Vec<PathBuf> {
+    pub(super) fn fixtures() -> Vec<PathBuf> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut found = Vec::new();
         for dir in std::fs::read_dir(&root).unwrap() {

@@ -29,6 +29,8 @@ pub(crate) enum Topic {
     EchoTimes,
     /// The protocol detection's reason; instances: `1 (frame 7)`.
     Detection,
+    /// What a kind of diagnostic means.
+    Advice,
 }
 
 impl Topic {
@@ -41,6 +43,7 @@ impl Topic {
             }
             Topic::FramingRule | Topic::Seq | Topic::Segments | Topic::Detection => "Framing",
             Topic::EchoTimes => "Echoes",
+            Topic::Advice => "Diagnostics",
         }
     }
 }
@@ -235,7 +238,10 @@ mod tests {
         share.bullet(&mut out, 2, Topic::State, "only 2");
         assert_eq!(out, "    - only 2\n");
         let block = share.block(&Style { color: false });
-        assert!(block.contains("Said once for conversations 1, 2, 3"), "{block}");
+        assert!(
+            block.contains("Said once for conversations 1, 2, 3"),
+            "{block}"
+        );
         assert!(block.contains("    - seq: the same\n"), "{block}");
         assert!(block.contains("    - conversations 1, 3: a\n"), "{block}");
         assert!(!block.contains("only"), "{block}");

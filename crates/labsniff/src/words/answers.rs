@@ -45,7 +45,9 @@ pub fn cause(c: &Cause) -> String {
         CauseKind::IcmpError { .. } => "ICMP errors answered the packets".into(),
         CauseKind::RstCause { reason, .. } => match reason {
             RstReason::NoSocket => "RST: nothing listened on the port",
-            RstReason::DataAfterClose => "RST: data arrived after the RST's sender had closed its socket",
+            RstReason::DataAfterClose => {
+                "RST: data arrived after the RST's sender had closed its socket"
+            }
             RstReason::UnreadData => "RST: close() with unread data",
             RstReason::Abort => "RST: an abort (SO_LINGER with a zero timeout)",
         }
@@ -60,12 +62,16 @@ pub fn cause(c: &Cause) -> String {
             copies,
             acked_by: Some(_),
             ..
-        } => format!("the client's first data was sent {copies} times before the server acknowledged it"),
+        } => format!(
+            "the client's first data was sent {copies} times before the server acknowledged it"
+        ),
         CauseKind::FirstDataUnacked { copies, .. } => {
             format!("the client's first data was sent {copies} times, never acknowledged")
         }
         CauseKind::ZeroWindow { .. } => "a receive window was full (zero window)".into(),
-        CauseKind::NagleDelayedAck { .. } => "Nagle's algorithm held data back until a delayed ACK".into(),
+        CauseKind::NagleDelayedAck { .. } => {
+            "Nagle's algorithm held data back until a delayed ACK".into()
+        }
         CauseKind::AfterReset { .. } => "segments captured after the RST".into(),
     };
     let what: String = what;
@@ -74,10 +80,7 @@ pub fn cause(c: &Cause) -> String {
     } else {
         ""
     };
-    format!(
-        "{probably}{what} ({})",
-        super::causes::evidence(c)
-    )
+    format!("{probably}{what} ({})", super::causes::evidence(c))
 }
 
 /// How the server served its TCP clients, in one line with the frames that show it

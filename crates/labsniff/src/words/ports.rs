@@ -30,7 +30,8 @@ pub fn port_range(port: u16, link: Option<&str>) -> String {
 /// [`port_range`] said of several client ports at once: the same sentence for every
 /// port of one range (the report says it once for all clients whose ports share it).
 pub fn ports_range(port: u16, link: Option<&str>) -> String {
-    const PRIVILEGED: &str = "privileged ports, in no ephemeral range: each client must have called \
+    const PRIVILEGED: &str =
+        "privileged ports, in no ephemeral range: each client must have called \
                               bind() on its port (as root) before connecting";
     if matches!(link, Some("null" | "loop")) {
         if port < 1024 {
