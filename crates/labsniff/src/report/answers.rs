@@ -26,9 +26,7 @@ pub fn block(g: &Gathered<'_>, served: Option<Concurrency>, style: &Style) -> St
     );
     line(&mut out, "exercise", &exercise(g));
     line(&mut out, "clients", &clients(g));
-    if let Some(sessions) = sessions(g) {
-        line(&mut out, "sessions", &sessions);
-    }
+    line(&mut out, "sessions", &sessions(g));
     if let Some(fact) = served {
         line(&mut out, "served", &words::answers::served(fact));
     }
@@ -141,8 +139,9 @@ fn clients(g: &Gathered<'_>) -> String {
     parts.join("; ")
 }
 
-/// Each TCP conversation's handshake frames (none without TCP).
-fn sessions(g: &Gathered<'_>) -> Option<String> {
+/// Each TCP conversation's handshake frames; none without TCP (UDP has no session
+/// to create).
+fn sessions(g: &Gathered<'_>) -> String {
     let tcp: Vec<&ConversationRecord> = g
         .convs
         .iter()
@@ -150,30 +149,38 @@ fn sessions(g: &Gathered<'_>) -> Option<String> {
         .filter(|c| c.tcp.is_some())
         .collect();
     if tcp.is_empty() {
-        return None;
+        return "none: UDP has no handshake; each datagram stands alone".to_string();
     }
+    let mut complete = true;
     let items: Vec<String> = tcp
         .iter()
         .filter_map(|c| {
             let t = c.tcp.as_ref()?;
             let conv = c.conv;
-            Some(match (t.syn_frame, t.syn_ack_frame, t.ack_frame) {
-                (Some(a), Some(b), Some(ack)) => {
+            let (syn, syn_ack, ack) = (t.syn_frame, t.syn_ack_frame, t.ack_frame);
+            complete &= syn.is_some() && syn_ack.is_some() && ack.is_some();
+            let refused = c.state == crate::event::ZeekState::Rej;
+            Some(match (syn, syn_ack, ack, t.rst_frame.filter(|_| refused)) {
+                (Some(a), Some(b), Some(ack), _) => {
                     format!("conversation {conv} {}", words::frames(&[a, b, ack]))
                 }
-                (Some(a), None, _) if t.rst_frame.is_some() => {
-                    format!("conversation {conv} refused (SYN frame {a}, RST)")
+                (Some(a), None, _, Some(rst)) => {
+                    format!("conversation {conv} refused (SYN frame {a}, RST frame {rst})")
                 }
-                (Some(a), None, _) => format!("conversation {conv} SYN frame {a}, no SYN-ACK"),
-                (None, None, _) => format!("conversation {conv} opened before the capture"),
+                (Some(a), None, _, None) => {
+                    format!("conversation {conv} SYN frame {a}, no SYN-ACK")
+                }
+                (None, None, _, _) => format!("conversation {conv} opened before the capture"),
                 _ => format!("conversation {conv} incomplete (see its section)"),
             })
         })
         .collect();
-    Some(format!(
-        "three-way handshakes (SYN, SYN-ACK, ACK): {}",
-        named(items)
-    ))
+    let head = if complete {
+        "three-way handshakes (SYN, SYN-ACK, ACK)"
+    } else {
+        "handshakes"
+    };
+    format!("{head}: {}", named(items))
 }
 
 /// The message format of each conversation, with the frame of its first message.

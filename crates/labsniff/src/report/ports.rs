@@ -55,27 +55,28 @@ fn client(out: &mut String, c: &ConversationRecord, link: Option<&str>, share: &
         }
     };
     let port = c.client.port();
-    let alone = if words::looks_ephemeral(port, link) {
-        format!(
-            "client {}: ephemeral port, picked by the client's kernel from its ephemeral range {when}; {}",
-            c.client,
-            words::port_range(port, link)
-        )
-    } else {
-        format!("client {}: {}", c.client, words::port_range(port, link))
-    };
-    let range = words::ports_range(port, link);
-    let shared = if words::looks_ephemeral(port, link) {
-        format!(
-            "ephemeral ports, each picked by its client's kernel from its ephemeral range {when}; {range}"
-        )
-    } else {
-        range
-    };
+    let ephemeral = words::looks_ephemeral(port, link);
     let instance = c.client.to_string();
-    if !share.note(c.conv, Topic::ClientPort, &shared, &instance) {
-        out.push_str(&words::bullet(&alone));
-    }
+    // Said once when other clients' ports were picked the same way, or lie in the same
+    // range; what is left is said here.
+    let picked = format!(
+        "ephemeral ports, each picked by its client's kernel from its ephemeral range {when}"
+    );
+    let picked_shared = ephemeral && share.note(c.conv, Topic::ClientPicked, &picked, &instance);
+    let range = words::ports_range(port, link);
+    let range_shared = share.note(c.conv, Topic::ClientPort, &range, &instance);
+    let text = match (ephemeral && !picked_shared, range_shared) {
+        (true, false) => format!(
+            "ephemeral port, picked by the client's kernel from its ephemeral range {when}; {}",
+            words::port_range(port, link)
+        ),
+        (true, true) => {
+            format!("ephemeral port, picked by the client's kernel from its ephemeral range {when}")
+        }
+        (false, false) => words::port_range(port, link),
+        (false, true) => return,
+    };
+    out.push_str(&words::bullet(&format!("client {instance}: {text}")));
 }
 
 /// What the server's port was for this client.

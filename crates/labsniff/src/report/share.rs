@@ -15,6 +15,8 @@ use super::{words, Style};
 /// conversations' own parts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Topic {
+    /// How a client's port was picked; instances: the clients' addresses.
+    ClientPicked,
     /// A client port's range; instances: the clients' addresses.
     ClientPort,
     ServerPort,
@@ -37,7 +39,9 @@ impl Topic {
     /// The section it is said under.
     fn section(self) -> &'static str {
         match self {
-            Topic::ClientPort | Topic::ServerPort | Topic::SamePorts => "Ports",
+            Topic::ClientPicked | Topic::ClientPort | Topic::ServerPort | Topic::SamePorts => {
+                "Ports"
+            }
             Topic::Session | Topic::Timing | Topic::TimeWait | Topic::State => {
                 "Handshake and teardown"
             }
@@ -209,7 +213,9 @@ pub(crate) fn conversations(list: &[u64]) -> String {
 fn line(e: &Entry, named: bool) -> String {
     let text = &e.text;
     match e.topic {
-        Topic::ClientPort => format!("client {}: {text}", e.instances.join(", ")),
+        Topic::ClientPicked | Topic::ClientPort => {
+            format!("client {}: {text}", e.instances.join(", "))
+        }
         Topic::Detection => format!("conversations {} {text}", e.instances.join(", ")),
         _ if named => format!("{}: {text}", conversations(&e.convs)),
         _ => text.clone(),
