@@ -42,12 +42,17 @@ fn line(out: &mut String, label: &str, text: &str) {
 
 /// `items`, the first [`NAMED_MAX`] of them, and how many more.
 fn named(items: Vec<String>) -> String {
+    named_by(items, ", ")
+}
+
+/// [`named`] with items parted by `between`.
+fn named_by(items: Vec<String>, between: &str) -> String {
     let more = items.len().saturating_sub(NAMED_MAX);
     let mut text: Vec<String> = items.into_iter().take(NAMED_MAX).collect();
     if more > 0 {
         text.push(format!("and {more} more"));
     }
-    text.join(", ")
+    text.join(between)
 }
 
 /// `conversations 1, 2` with the same cap as [`named`].
@@ -218,7 +223,8 @@ fn framing(g: &Gathered<'_>) -> String {
     parts.join("; ")
 }
 
-/// Causes, warnings and errors, and client messages without their echo.
+/// Causes, warnings and errors, Wireshark's loss and retransmission flags, and
+/// client messages without their echo.
 fn problems(g: &Gathered<'_>) -> String {
     let mut items: Vec<String> = Vec::new();
     for c in &g.convs {
@@ -236,9 +242,10 @@ fn problems(g: &Gathered<'_>) -> String {
         {
             items.push(diagnostic(d, Some(c.conv)));
         }
-        if let Some(missing) = unechoed(g, c) {
-            items.push(missing);
+        if let Some(flags) = flagged(g, c.conv) {
+            items.push(format!("conversation {}: {flags}", c.conv));
         }
+        items.extend(unechoed(g, c));
     }
     for cause in &g.capture_causes {
         items.push(words::answers::cause(cause));
@@ -251,12 +258,67 @@ fn problems(g: &Gathered<'_>) -> String {
         items.push(diagnostic(d, None));
     }
     if items.is_empty() {
-        return "none found: no cause, no warning or error, every client message echoed"
-            .to_string();
+        let all_echoed = g.convs.iter().all(|c| {
+            let messages = g.messages_of(c.conv);
+            let echoed = echoed_clients(g.echoes_of(c.conv), messages.len());
+            messages
+                .iter()
+                .zip(&echoed)
+                .all(|(m, e)| m.dir == Dir::ServerToClient || *e)
+        });
+        let echoes = if all_echoed {
+            "every client message echoed"
+        } else {
+            "the server sent nothing back, as the lab's servers that only print do (1.1, 4.1, 5.1)"
+        };
+        return format!(
+            "none found: no cause, no warning or error, no retransmission or loss flagged; {echoes}"
+        );
     }
-    let mut text = named(items);
+    let mut text = named_by(items, "; ");
     let _ = write!(text, " (the sections below explain each)");
     text
+}
+
+/// Wireshark's flags of trouble on conversation `conv`'s frames: `TCP Retransmission
+/// at frames 20, 25`, each flag with its first frames.
+fn flagged(g: &Gathered<'_>, conv: u64) -> Option<String> {
+    use crate::analysis::Flag::*;
+    const TROUBLE: [crate::analysis::Flag; 8] = [
+        Retransmission,
+        FastRetransmission,
+        SpuriousRetransmission,
+        OutOfOrder,
+        LostSegment,
+        AckLostSegment,
+        DuplicateAck,
+        ZeroWindow,
+    ];
+    let mut by_flag: Vec<(crate::analysis::Flag, Vec<u64>)> = Vec::new();
+    for e in g.analysis_of(conv) {
+        let Some(flag) = super::tcp_analysis::primary(e).filter(|f| TROUBLE.contains(f)) else {
+            continue;
+        };
+        match by_flag.iter_mut().find(|(f, _)| *f == flag) {
+            Some((_, frames)) => frames.push(e.frame),
+            None => by_flag.push((flag, vec![e.frame])),
+        }
+    }
+    if by_flag.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = by_flag
+        .iter()
+        .map(|(flag, frames)| {
+            let shown = frames.get(..frames.len().min(3)).unwrap_or_default();
+            format!(
+                "{} at {}",
+                words::answers::flag(*flag),
+                words::frames_by_number(shown, frames.len() as u64)
+            )
+        })
+        .collect();
+    Some(parts.join(", "))
 }
 
 /// `warning size_mismatch, frame 7 (conversation 1)`: the diagnostic's code (as
@@ -273,6 +335,8 @@ fn diagnostic(d: &crate::event::Diagnostic, conv: Option<u64>) -> String {
 }
 
 /// The client messages of `c` no echo repeats: the frames of the first, how many.
+/// When the server sent nothing back at all, only over TCP text: the lab's UDP, v2 and
+/// v3 servers only print until their echo exercise (which "exercise" tells).
 fn unechoed(g: &Gathered<'_>, c: &ConversationRecord) -> Option<String> {
     let messages = g.messages_of(c.conv);
     let echoed = echoed_clients(g.echoes_of(c.conv), messages.len());
@@ -287,11 +351,22 @@ fn unechoed(g: &Gathered<'_>, c: &ConversationRecord) -> Option<String> {
         .iter()
         .filter(|m| m.dir == Dir::ClientToServer)
         .count();
-    Some(format!(
-        "conversation {}: {} of {} without an echo (the first: {})",
-        c.conv,
-        missing.len(),
-        words::count(clients as u64, "client message"),
-        words::frames(&first.frames)
-    ))
+    let first = words::frames(&first.frames);
+    let conv = c.conv;
+    let text_tcp = c.transport == TransportKind::Tcp && c.proto == Some(Proto::Text);
+    if clients == messages.len() && !text_tcp {
+        return None;
+    }
+    Some(if clients == messages.len() {
+        format!(
+            "conversation {conv}: the server sent no message back ({}, the first at {first})",
+            words::count(clients as u64, "client message")
+        )
+    } else {
+        format!(
+            "conversation {conv}: {} of {} without an echo (the first: {first})",
+            missing.len(),
+            words::count(clients as u64, "client message"),
+        )
+    })
 }

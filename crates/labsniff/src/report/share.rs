@@ -192,7 +192,9 @@ impl Share {
                 sections.push(section);
                 out.push_str(&words::section_title(section, style));
                 for e in self.entries.iter().filter(|e| e.topic.section() == section) {
-                    out.push_str(&words::bullet(&line(e, e.convs != all)));
+                    if self.range_joined(e).is_none() {
+                        out.push_str(&words::bullet(&self.line(e, e.convs != all)));
+                    }
                 }
             }
         }
@@ -209,16 +211,38 @@ pub(crate) fn conversations(list: &[u64]) -> String {
     }
 }
 
-/// The block's line for one shared sentence; `named`: name its conversations.
-fn line(e: &Entry, named: bool) -> String {
-    let text = &e.text;
-    match e.topic {
-        Topic::ClientPicked | Topic::ClientPort => {
-            format!("client {}: {text}", e.instances.join(", "))
+impl Share {
+    /// For the range sentence of client ports: the sentence of how the same clients'
+    /// ports were picked, which says it too ("client A, B: ephemeral ports, ...; all lie
+    /// in ...").
+    fn range_joined(&self, e: &Entry) -> Option<&Entry> {
+        if e.topic != Topic::ClientPort {
+            return None;
         }
-        Topic::Detection => format!("conversations {} {text}", e.instances.join(", ")),
-        _ if named => format!("{}: {text}", conversations(&e.convs)),
-        _ => text.clone(),
+        self.entries
+            .iter()
+            .find(|p| p.topic == Topic::ClientPicked && p.convs == e.convs)
+    }
+
+    /// The block's line for one shared sentence; `named`: name its conversations.
+    fn line(&self, e: &Entry, named: bool) -> String {
+        let text = &e.text;
+        match e.topic {
+            Topic::ClientPicked => {
+                let range = self
+                    .entries
+                    .iter()
+                    .find(|r| self.range_joined(r).is_some_and(|p| std::ptr::eq(p, e)));
+                match range {
+                    Some(r) => format!("client {}: {text}; {}", e.instances.join(", "), r.text),
+                    None => format!("client {}: {text}", e.instances.join(", ")),
+                }
+            }
+            Topic::ClientPort => format!("client {}: {text}", e.instances.join(", ")),
+            Topic::Detection => format!("conversations {} {text}", e.instances.join(", ")),
+            _ if named => format!("{}: {text}", conversations(&e.convs)),
+            _ => text.clone(),
+        }
     }
 }
 

@@ -36,7 +36,9 @@ pub fn exercise(transport: TransportKind, proto: Proto, echoed: bool) -> String 
 /// likely).
 pub fn cause(c: &Cause) -> String {
     let what = match &c.kind {
-        CauseKind::OverMss { .. } => "segments larger than the MSS (segmentation offload)".into(),
+        CauseKind::OverMss { .. } => {
+            "segments larger than the MSS (probably segmentation offload)".into()
+        }
         CauseKind::IcmpError {
             icmp: IcmpKind::PortUnreachable,
             from_destination: true,
@@ -75,12 +77,39 @@ pub fn cause(c: &Cause) -> String {
         CauseKind::AfterReset { .. } => "segments captured after the RST".into(),
     };
     let what: String = what;
-    let probably = if c.certainty == Certainty::Probable {
+    // The short words above state what the packets show, except for these, whose
+    // reason is inferred.
+    let inferred = matches!(
+        c.kind,
+        CauseKind::RstCause { .. } | CauseKind::NagleDelayedAck { .. }
+    );
+    let probably = if inferred && c.certainty == Certainty::Probable {
         "probably "
     } else {
         ""
     };
     format!("{probably}{what} ({})", super::causes::evidence(c))
+}
+
+/// Wireshark's name of a flag of trouble, as its Info column starts.
+pub fn flag(flag: crate::analysis::Flag) -> &'static str {
+    use crate::analysis::Flag::*;
+    match flag {
+        Retransmission => "TCP Retransmission",
+        FastRetransmission => "TCP Fast Retransmission",
+        SpuriousRetransmission => "TCP Spurious Retransmission",
+        OutOfOrder => "TCP Out-Of-Order",
+        LostSegment => "TCP Previous segment not captured",
+        AckLostSegment => "TCP ACKed unseen segment",
+        DuplicateAck => "TCP Dup ACK",
+        ZeroWindow => "TCP ZeroWindow",
+        ZeroWindowProbe => "TCP ZeroWindowProbe",
+        ZeroWindowProbeAck => "TCP ZeroWindowProbeAck",
+        WindowFull => "TCP Window Full",
+        WindowUpdate => "TCP Window Update",
+        KeepAlive => "TCP Keep-Alive",
+        KeepAliveAck => "TCP Keep-Alive ACK",
+    }
 }
 
 /// How the server served its TCP clients, in one line with the frames that show it
