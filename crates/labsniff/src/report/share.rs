@@ -84,7 +84,7 @@ impl Share {
         Share::default()
     }
 
-    /// The first rendering: notes who says what, prints nothing of it.
+    /// The first rendering: notes who says what (the text it writes is dropped).
     pub(crate) fn collecting() -> Share {
         Share {
             mode: Mode::Collecting,
@@ -254,11 +254,11 @@ mod tests {
     fn a_sentence_of_two_conversations_is_said_once() {
         let mut share = Share::collecting();
         for conv in [1, 2, 3] {
-            let mut out = String::new();
-            share.bullet(&mut out, conv, Topic::Seq, "seq: the same");
+            // What the first rendering writes is dropped.
+            let mut dropped = String::new();
+            share.bullet(&mut dropped, conv, Topic::Seq, "seq: the same");
             let own = format!("only {conv}");
-            share.bullet(&mut out, conv, Topic::State, &own);
-            assert!(out.is_empty(), "collecting prints nothing: {out}");
+            share.bullet(&mut dropped, conv, Topic::State, &own);
         }
         share.bullet(&mut String::new(), 1, Topic::TimeWait, "a");
         share.bullet(&mut String::new(), 3, Topic::TimeWait, "a");
