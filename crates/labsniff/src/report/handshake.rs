@@ -43,7 +43,7 @@ pub fn section(c: &ConversationRecord, share: &mut Share, style: &Style) -> Stri
     let Some(t) = &c.tcp else { return out };
     let facts = teardown_facts(c);
     handshake(&mut out, t);
-    teardown(&mut out, t, &facts);
+    teardown(&mut out, c.conv, t, &facts, share);
     let complete = t.syn_frame.is_some() && t.syn_ack_frame.is_some() && t.ack_frame.is_some();
     if complete && share.splits() {
         share.bullet(&mut out, c.conv, Topic::Session, SESSION);
@@ -191,7 +191,17 @@ fn dir_words(d: Dir) -> (&'static str, &'static str) {
     }
 }
 
-fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
+/// What a first FIN means, where several conversations' rows share it.
+const FIRST_FIN: &str =
+    "the first FIN of a connection says \"I will send no more\": it is sent by \
+    close() or shutdown(), or by the kernel when it closes the sockets of a process that exited";
+/// What the other side's FIN means, where several conversations' rows share it.
+const SECOND_FIN: &str = "the other side's FIN (\"closed its side too\") typically follows once \
+    its recv() returned b'': end of stream";
+
+/// The FIN and RST rows; a FIN's meaning shared with other conversations is said once
+/// (`share`), and the row says only who closed.
+fn teardown(out: &mut String, conv: u64, t: &TcpDetails, facts: &Teardown, share: &mut Share) {
     let mut fins = [
         (t.fin_c2s_frame, Dir::ClientToServer),
         (t.fin_s2c_frame, Dir::ServerToClient),
@@ -212,10 +222,16 @@ fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
                  drawn a RST)",
                 h.payload_after
             ),
+            (true, _) if share.note(conv, Topic::Fin, FIRST_FIN, "") => {
+                format!("the {who} closed first")
+            }
             (true, _) => format!(
                 "the {who} closed first (FIN: \"I will send no more\"; sent by close() or shutdown(), or by \
                  the kernel when it closes the sockets of a process that exited)"
             ),
+            (false, _) if share.note(conv, Topic::Fin, SECOND_FIN, "") => {
+                format!("the {who} closed its side too")
+            }
             (false, _) => format!(
                 "the {who} closed its side too (typically once its recv() returned b'': end of stream)"
             ),

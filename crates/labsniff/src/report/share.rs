@@ -23,6 +23,7 @@ pub(crate) enum Topic {
     SamePorts,
     Session,
     Timing,
+    Fin,
     TimeWait,
     State,
     FramingRule,
@@ -42,7 +43,7 @@ impl Topic {
             Topic::ClientPicked | Topic::ClientPort | Topic::ServerPort | Topic::SamePorts => {
                 "Ports"
             }
-            Topic::Session | Topic::Timing | Topic::TimeWait | Topic::State => {
+            Topic::Session | Topic::Timing | Topic::Fin | Topic::TimeWait | Topic::State => {
                 "Handshake and teardown"
             }
             Topic::FramingRule | Topic::Seq | Topic::Segments | Topic::Detection => "Framing",
@@ -191,7 +192,15 @@ impl Share {
             if !sections.contains(&section) {
                 sections.push(section);
                 out.push_str(&words::section_title(section, style));
-                for e in self.entries.iter().filter(|e| e.topic.section() == section) {
+                let mut said: Vec<&Entry> = self
+                    .entries
+                    .iter()
+                    .filter(|e| e.topic.section() == section)
+                    .collect();
+                // In the order of the sections' own lines (stable: a topic's sentences in
+                // the order first said).
+                said.sort_by_key(|e| e.topic);
+                for e in said {
                     if self.range_joined(e).is_none() {
                         out.push_str(&words::bullet(&self.line(e, e.convs != all)));
                     }
