@@ -211,13 +211,47 @@ impl Share {
     }
 }
 
-/// `conversations 1, 2` (or `conversation 1`).
+/// `conversations 1, 2`, `conversations 1–40, 42` (or `conversation 1`); `list`
+/// ascending.
 pub(crate) fn conversations(list: &[u64]) -> String {
-    let numbers: Vec<String> = list.iter().map(u64::to_string).collect();
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &n in list {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    let numbers: Vec<String> = runs
+        .iter()
+        .map(|&(a, b)| match b - a {
+            0 => a.to_string(),
+            1 => format!("{a}, {b}"),
+            _ => format!("{a}–{b}"),
+        })
+        .collect();
     match list {
         [_] => format!("conversation {}", numbers.join(", ")),
         _ => format!("conversations {}", numbers.join(", ")),
     }
+}
+
+/// Instances named in a block line; the rest are counted.
+const INSTANCES_NAMED: usize = 6;
+
+/// The first [`INSTANCES_NAMED`] instances, and how many more.
+fn instances(e: &Entry) -> String {
+    let mut named: Vec<&str> = e
+        .instances
+        .iter()
+        .take(INSTANCES_NAMED)
+        .map(String::as_str)
+        .collect();
+    let more = e.instances.len().saturating_sub(INSTANCES_NAMED);
+    let more_said = format!("and {more} more");
+    if more > 0 {
+        named.push(&more_said);
+    }
+    named.join(", ")
 }
 
 impl Share {
@@ -243,12 +277,12 @@ impl Share {
                     .iter()
                     .find(|r| self.range_joined(r).is_some_and(|p| std::ptr::eq(p, e)));
                 match range {
-                    Some(r) => format!("client {}: {text}; {}", e.instances.join(", "), r.text),
-                    None => format!("client {}: {text}", e.instances.join(", ")),
+                    Some(r) => format!("client {}: {text}; {}", instances(e), r.text),
+                    None => format!("client {}: {text}", instances(e)),
                 }
             }
-            Topic::ClientPort => format!("client {}: {text}", e.instances.join(", ")),
-            Topic::Detection => format!("conversations {} {text}", e.instances.join(", ")),
+            Topic::ClientPort => format!("client {}: {text}", instances(e)),
+            Topic::Detection => format!("conversations {} {text}", instances(e)),
             _ if named => format!("{}: {text}", conversations(&e.convs)),
             _ => text.clone(),
         }
@@ -278,11 +312,16 @@ mod tests {
         assert_eq!(out, "    - only 2\n");
         let block = share.block(&Style { color: false });
         assert!(
-            block.contains("Said once for conversations 1, 2, 3"),
+            block.contains("Said once for conversations 1–3 "),
             "{block}"
         );
         assert!(block.contains("    - seq: the same\n"), "{block}");
         assert!(block.contains("    - conversations 1, 3: a\n"), "{block}");
+        assert_eq!(
+            conversations(&[1, 2, 3, 5, 7, 8]),
+            "conversations 1–3, 5, 7, 8"
+        );
+        assert_eq!(conversations(&[4]), "conversation 4");
         assert!(!block.contains("only"), "{block}");
     }
 
