@@ -242,6 +242,9 @@ fn problems(g: &Gathered<'_>) -> String {
         {
             items.push(diagnostic(d, Some(c.conv)));
         }
+        if let Some(cut) = truncated(g, c.conv) {
+            items.push(cut);
+        }
         if let Some(flags) = flagged(g, c.conv) {
             items.push(format!("conversation {}: {flags}", c.conv));
         }
@@ -278,6 +281,25 @@ fn problems(g: &Gathered<'_>) -> String {
     let mut text = named_by(items, "; ");
     let _ = write!(text, " (the sections below explain each)");
     text
+}
+
+/// The v2 messages of conversation `conv` whose text struct.pack cut to 20 bytes.
+fn truncated(g: &Gathered<'_>, conv: u64) -> Option<String> {
+    let cut: Vec<u64> = g
+        .messages_of(conv)
+        .iter()
+        .filter(|m| m.truncated)
+        .filter_map(|m| m.frames.first().copied())
+        .collect();
+    let shown = cut.get(..cut.len().min(3))?;
+    if shown.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "conversation {conv}: {} cut to 20 bytes by v2's '20s' ({})",
+        words::count(cut.len() as u64, "v2 message"),
+        words::frames_by_number(shown, cut.len() as u64)
+    ))
 }
 
 /// Wireshark's flags of trouble on conversation `conv`'s frames: `TCP Retransmission

@@ -45,8 +45,11 @@ pub fn section(c: &ConversationRecord, share: &mut Share, style: &Style) -> Stri
     handshake(&mut out, t);
     teardown(&mut out, c.conv, t, &facts, share);
     let complete = t.syn_frame.is_some() && t.syn_ack_frame.is_some() && t.ack_frame.is_some();
-    if complete && share.splits() {
-        share.bullet(&mut out, c.conv, Topic::Session, SESSION);
+    // Split only where the session's explanation is said once for several
+    // conversations; a conversation alone says it in one paragraph, as before.
+    // (The first rendering notes the timing sentences too, whatever it writes.)
+    let session_shared = share.splits() && share.note(c.conv, Topic::Session, SESSION, "");
+    if complete && (session_shared || share.collects()) {
         split_timing(&mut out, c, t, share);
     } else if let Some(note) = handshake_note(t, c.one_host()) {
         out.push_str(&words::bullet(&note));

@@ -113,6 +113,11 @@ impl Share {
         self.mode != Mode::Inline
     }
 
+    /// Whether this is the first rendering, which only notes who says what.
+    pub(crate) fn collects(&self) -> bool {
+        self.mode == Mode::Collecting
+    }
+
     /// Notes that conversation `conv` says `text`; `instance`: its own part, which the
     /// block puts before the sentence. True when the sentence is said once in the
     /// block, so the conversation leaves it out.
