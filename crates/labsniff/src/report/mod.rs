@@ -6,6 +6,8 @@
 //!
 //! - [`render`] gives the text of one [`View`]; [`render_svg`] the flow graph as SVG.
 //! - Each section has its own file; [`words`] holds the phrasing they share.
+//! - The explain report answers first ([`answers`]) and says an explanation that holds
+//!   for several conversations once ([`share`]).
 
 mod answers;
 mod bytes;
@@ -45,8 +47,9 @@ pub enum View {
     Messages,
     /// A ladder diagram per conversation, like Wireshark's Flow Graph.
     Flow,
-    /// Table, then per conversation: ports, handshake and teardown, framing, echoes,
-    /// diagnostics; then notes about the whole capture.
+    /// "In short" (the lab's questions answered, with frames), the table, what several
+    /// conversations share said once, then per conversation: ports, handshake and
+    /// teardown, framing, echoes, diagnostics; then notes about the whole capture.
     #[default]
     Explain,
 }
@@ -260,8 +263,10 @@ pub(crate) fn capture_notes_plain(g: &Gathered<'_>) -> Vec<String> {
     capture_notes(g, &[], None)
 }
 
-/// The explain report: the table, a section per conversation (the first
-/// [`SECTIONS_MAX`]), notes about the whole capture, the legend, the totals.
+/// The explain report: "In short" ([`answers`]), the table, the explanations several
+/// conversations share said once ([`share`]), a section per conversation (the first
+/// [`SECTIONS_MAX`]) with what differs, notes about the whole capture, the legend, the
+/// totals.
 fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joined>) -> String {
     let facts = traces.map(|t| conv_facts(g, t)).unwrap_or_default();
     let mut out = answers::block(g, shown_concurrency(g, &facts), style);
