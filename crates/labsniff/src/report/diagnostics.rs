@@ -4,6 +4,7 @@
 //! what the messages and counters show (v2 truncation, retransmissions, out-of-order
 //! segments).
 
+use super::share::{Share, Topic};
 use super::{words, Style};
 use crate::event::{ConversationRecord, Diagnostic, DiagnosticKind, MessageEvent, Severity};
 use crate::words::diagnostic::text;
@@ -39,13 +40,14 @@ pub fn section(
     c: &ConversationRecord,
     messages: &[&MessageEvent],
     diags: &[&Diagnostic],
+    share: &mut Share,
     style: &Style,
 ) -> String {
     let mut out = words::section_title("Diagnostics", style);
     let mut any = false;
     let mut advised: Vec<&str> = Vec::new();
     for d in diags.iter().take(LIST_MAX) {
-        let mut text = text(d);
+        let mut text = shared_detection(d, share).unwrap_or_else(|| text(d));
         if let Some(filter) = finding_filter(c, d) {
             text.push_str(&format!(" (Wireshark: {filter})"));
         }
@@ -55,7 +57,7 @@ pub fn section(
     for d in diags.iter().take(LIST_MAX) {
         if let Some(a) = advice(&d.kind).filter(|a| !advised.contains(a)) {
             advised.push(a);
-            out.push_str(&words::bullet(a));
+            share.bullet(&mut out, c.conv, Topic::Advice, a);
         }
     }
     if diags.iter().any(|d| d.kind.is_struct_mistake()) {
@@ -98,6 +100,30 @@ pub fn section(
         out.push_str(&words::bullet("nothing to report"));
     }
     out
+}
+
+/// A protocol detection whose reason other conversations share, which the block
+/// "Said once" gives: the line names the frame, the conversation and the protocol.
+fn shared_detection(d: &Diagnostic, share: &mut Share) -> Option<String> {
+    let DiagnosticKind::ProtoDetected {
+        conv,
+        proto,
+        detection,
+    } = &d.kind
+    else {
+        return None;
+    };
+    let frame = d.frame?;
+    let reason = format!("carry {proto}: {}", words::detection_reason(detection));
+    let instance = format!("{conv} (frame {frame})");
+    share
+        .note(*conv, Topic::Detection, &reason, &instance)
+        .then(|| {
+            format!(
+                "frame {frame}: conversation {conv} carries {proto} (why, with the detection \
+                 scores: under \"Said once\" above)"
+            )
+        })
 }
 
 /// A display filter that shows what diagnostic `d` is about in Wireshark.

@@ -2,6 +2,7 @@
 //! (the pairs are labfacts' [`labfacts::echoes`], one rule for every view), with the
 //! time the server took (as seen where the capture ran).
 
+use super::share::{Share, Topic};
 use super::{words, FrameLists, Style};
 use crate::causes::Cause;
 use crate::event::{ConversationRecord, Dir, MessageEvent};
@@ -20,6 +21,7 @@ pub fn section(
     echoes: &[Echo],
     causes: &[&Cause],
     lists: &mut FrameLists,
+    share: &mut Share,
     style: &Style,
 ) -> String {
     let mut out = words::section_title("Echoes", style);
@@ -48,15 +50,21 @@ pub fn section(
     if echoes.len() > LIST_MAX {
         let _ = writeln!(out, "    ... and {} more", echoes.len() - LIST_MAX);
     }
-    out.push_str(&words::bullet(&summary(
-        c,
-        messages.len(),
-        echoes,
-        from_client,
-        from_server,
-    )));
+    let mut summary = summary(messages.len(), echoes, from_client, from_server);
+    if !echoes.is_empty() {
+        let times = format!("{TIMES}{}", timing_label(c));
+        let shared = format!("echo {times}");
+        if !share.note(c.conv, Topic::EchoTimes, &shared, "") {
+            summary.push_str("; the ");
+            summary.push_str(&times);
+        }
+    }
+    out.push_str(&words::bullet(&summary));
     out
 }
+
+/// What an echo's time is measured between.
+const TIMES: &str = "times run from the client message's last frame to the echo's last frame";
 
 /// One row per echo (the first [`LIST_MAX`]): the client frames echoed, the echo's
 /// frames, the time between, the echo and how it matches.
@@ -119,15 +127,8 @@ fn echoed_frames<'a>(e: &Echo, messages: &[&'a MessageEvent], buf: &'a mut Vec<u
     buf
 }
 
-/// How many client messages were echoed, server messages that answer none, and what
-/// the times measure at this capture point.
-fn summary(
-    c: &ConversationRecord,
-    messages: usize,
-    echoes: &[Echo],
-    from_client: usize,
-    from_server: usize,
-) -> String {
+/// How many client messages were echoed, and server messages that answer none.
+fn summary(messages: usize, echoes: &[Echo], from_client: usize, from_server: usize) -> String {
     // Client messages echoed at least once.
     let echoed = echoed_clients(echoes, messages)
         .into_iter()
@@ -146,12 +147,6 @@ fn summary(
                 n => format!("{n} server messages answer"),
             }
         ));
-    }
-    if !echoes.is_empty() {
-        summary.push_str(
-            "; the times run from the client message's last frame to the echo's last frame",
-        );
-        summary.push_str(&timing_label(c));
     }
     summary
 }

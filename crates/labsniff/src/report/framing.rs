@@ -2,6 +2,7 @@
 //! keep the sender's message boundaries (one message over several segments, several
 //! messages in one segment).
 
+use super::share::{Share, Topic};
 use super::{bytes, words, FrameLists, Style};
 use crate::event::{ConversationRecord, Dir, MessageEvent, TransportKind};
 use labproto::Proto;
@@ -46,6 +47,7 @@ pub fn section(
     byte_map: bool,
     writes_known: bool,
     lists: &mut FrameLists,
+    share: &mut Share,
     style: &Style,
 ) -> String {
     let mut out = words::section_title("Framing", style);
@@ -59,7 +61,7 @@ pub fn section(
         return out;
     }
     if let Some(rule) = rule(c) {
-        out.push_str(&words::bullet(rule));
+        share.bullet(&mut out, c.conv, Topic::FramingRule, rule);
     }
     let column = FrameColumn::of(messages, lists);
     rows(&mut out, c, messages, &column);
@@ -67,7 +69,7 @@ pub fn section(
         let _ = writeln!(out, "    ... and {} more", messages.len() - LIST_MAX);
     }
     if c.transport == TransportKind::Tcp {
-        tcp_notes(&mut out, c, messages, writes_known);
+        tcp_notes(&mut out, c, messages, writes_known, share);
     }
     if byte_map {
         if let Some(m) = messages.iter().find(|m| m.order.is_some()) {
@@ -156,15 +158,23 @@ fn tcp_notes(
     c: &ConversationRecord,
     messages: &[&MessageEvent],
     writes_known: bool,
+    share: &mut Share,
 ) {
-    out.push_str(&words::bullet(
+    share.bullet(
+        out,
+        c.conv,
+        Topic::Seq,
         "seq: Wireshark's relative sequence number of the message's first byte (1 is the first \
          byte of the sender's stream, counted from its ISN when the SYN was captured; the raw \
          number in the TCP header is the ISN plus it)",
-    ));
+    );
     let notes = notes(c, messages, writes_known);
-    for note in &notes.shown {
-        words::bullet_into(out, note);
+    for (at, note) in notes.shown.iter().enumerate() {
+        if notes.general == Some(at) {
+            share.bullet(out, c.conv, Topic::Segments, note);
+        } else {
+            words::bullet_into(out, note);
+        }
     }
     if notes.count > NOTES_MAX {
         words::bullet_into(
@@ -173,7 +183,7 @@ fn tcp_notes(
         );
     }
     for note in segment_size_notes(c) {
-        out.push_str(&words::bullet(&note));
+        share.bullet(out, c.conv, Topic::Segments, &note);
     }
 }
 
@@ -219,6 +229,9 @@ fn segment_size_notes(c: &ConversationRecord) -> Vec<String> {
 struct Notes {
     shown: Vec<String>,
     count: usize,
+    /// Where in `shown` the closing note about segments and writes is, which does not
+    /// name this conversation's messages (other conversations may say it too).
+    general: Option<usize>,
 }
 
 impl Notes {
@@ -288,6 +301,7 @@ fn notes(c: &ConversationRecord, messages: &[&MessageEvent], writes_known: bool)
             )
         });
     }
+    notes.general = Some(notes.shown.len()).filter(|&at| at < NOTES_MAX);
     if !notes.is_empty() && writes_known {
         notes.push(|| {
             "how many send() calls wrote these bytes and how many recv() calls read them is no guess \
@@ -320,6 +334,8 @@ fn notes(c: &ConversationRecord, messages: &[&MessageEvent], writes_known: bool)
             "every message travelled in a segment of its own here; TCP does not promise that"
                 .to_string()
         });
+    } else {
+        notes.general = None;
     }
     notes
 }

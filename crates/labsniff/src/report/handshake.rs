@@ -1,6 +1,7 @@
 //! Handshake and teardown: the SYN / SYN-ACK / ACK that create a TCP session, the
 //! FINs or RST that end it, and the state in words.
 
+use super::share::{Share, Topic};
 use super::{words, Style};
 use crate::analysis::teardown::{teardown as teardown_facts, Failure, ResetKind, Teardown};
 use crate::event::{ConversationRecord, Dir, SynOptions, TcpDetails};
@@ -35,24 +36,33 @@ fn row(out: &mut String, frame: Option<u64>, packet: &str, dir: &str, text: &str
     words::wrap_under(out, &first, text);
 }
 
-/// The "Handshake and teardown" section of a TCP conversation.
-pub fn section(c: &ConversationRecord, style: &Style) -> String {
+/// The "Handshake and teardown" section of a TCP conversation; its sentences that
+/// hold for other conversations too are said once (`share`).
+pub fn section(c: &ConversationRecord, share: &mut Share, style: &Style) -> String {
     let mut out = words::section_title("Handshake and teardown", style);
     let Some(t) = &c.tcp else { return out };
     let facts = teardown_facts(c);
     handshake(&mut out, t);
-    teardown(&mut out, t, &facts);
-    if let Some(note) = handshake_note(t, c.one_host()) {
+    teardown(&mut out, c.conv, t, &facts, share);
+    let complete = t.syn_frame.is_some() && t.syn_ack_frame.is_some() && t.ack_frame.is_some();
+    // Split only where the session's explanation is said once for several
+    // conversations; a conversation alone says it in one paragraph, as before.
+    // (The first rendering notes the timing sentences too, whatever it writes.)
+    let session_shared = share.splits() && share.note(c.conv, Topic::Session, SESSION, "");
+    if complete && (session_shared || share.collects()) {
+        split_timing(&mut out, c, t, share);
+    } else if let Some(note) = handshake_note(t, c.one_host()) {
         out.push_str(&words::bullet(&note));
     }
-    for note in teardown_notes(&facts, Some(c.client.port())) {
-        out.push_str(&words::bullet(&note));
+    let port = Some(c.client.port());
+    let alone = teardown_notes(&facts, port, "this connection");
+    let shared = teardown_notes(&facts, port, "each connection");
+    for (alone, shared) in alone.iter().zip(&shared) {
+        share.bullet_or(&mut out, c.conv, Topic::TimeWait, shared, alone);
     }
     let (_, sentence) = words::state(c.transport, c.state);
-    out.push_str(&words::bullet(&format!(
-        "state {}: {sentence}",
-        c.state.code()
-    )));
+    let state = format!("state {}: {sentence}", c.state.code());
+    share.bullet(&mut out, c.conv, Topic::State, &state);
     if let Some(f) = facts.failure {
         out.push_str(&words::bullet(&failure(f)));
     }
@@ -95,6 +105,14 @@ fn handshake(out: &mut String, t: &TcpDetails) {
     }
 }
 
+/// How a three-way handshake creates a session, for every conversation that has one.
+const SESSION: &str = "how the session was created: the client's connect() sent the SYN; the kernel of \
+    the listening server answered with SYN-ACK; the client's ACK completed the three-way handshake and \
+    connect() returned. The server's kernel then holds the connection in the listen backlog until the \
+    server's accept() returns a new socket for it. Each side chose an initial sequence number (ISN); \
+    its data is numbered from ISN+1. Wireshark shows relative sequence numbers by default (the ISN \
+    counts as 0, the first data byte as 1): raw = ISN + relative";
+
 /// What the handshake rows mean, or why there are none.
 fn handshake_note(t: &TcpDetails, one_host: bool) -> Option<String> {
     match (t.syn_frame, t.syn_ack_frame, t.ack_frame) {
@@ -106,35 +124,67 @@ fn handshake_note(t: &TcpDetails, one_host: bool) -> Option<String> {
             Some("the server never answered the SYN in this capture".to_string())
         }
         (Some(_), Some(_), Some(_)) => {
-            let mut text = "how the session was created: the client's connect() sent the SYN; the kernel of \
-                            the listening server answered with SYN-ACK; the client's ACK completed the \
-                            three-way handshake and connect() returned. The server's kernel then holds the \
-                            connection in the listen backlog until the server's accept() returns a new \
-                            socket for it. Each side chose an initial sequence number (ISN); its data is \
-                            numbered from ISN+1. Wireshark shows relative sequence numbers by default \
-                            (the ISN counts as 0, the first data byte as 1): raw = ISN + relative"
-                .to_string();
-            if let Some(note) = super::loss::capture_point_note(t) {
+            let mut text = SESSION.to_string();
+            let (note, irtt) = timing(t, one_host);
+            if let Some(note) = note {
                 let _ = write!(text, ". Timing: {note}");
             }
-            if let Some(irtt) = t.irtt {
-                let between = if one_host {
-                    "the round trip inside this one machine (client and server on the same host: \
-                     no network between them, only its kernel)"
-                } else {
-                    "the round trip between the two hosts, wherever the capture was made"
-                };
-                let _ = write!(
-                    text,
-                    "; Wireshark's initial RTT (tcp.analysis.initial_rtt, SYN to the handshake's ACK) \
-                     is {}: {between}",
-                    words::duration(irtt)
-                );
+            if let Some(irtt) = irtt {
+                let _ = write!(text, "; {irtt}");
             }
             Some(text)
         }
         _ => None,
     }
+}
+
+/// The handshake's times, split: what they mean at this capture point and what
+/// Wireshark's initial RTT measures (other conversations may say the same), and this
+/// conversation's initial RTT (the rows give the other two).
+fn split_timing(out: &mut String, c: &ConversationRecord, t: &TcpDetails, share: &mut Share) {
+    if let Some(meaning) = super::loss::capture_point_meaning(t) {
+        share.bullet(out, c.conv, Topic::Timing, &format!("timing: {meaning}"));
+    }
+    if let Some(irtt) = t.irtt {
+        share.bullet(out, c.conv, Topic::Timing, &irtt_meaning(c.one_host()));
+        out.push_str(&words::bullet(&format!(
+            "initial RTT here: {}",
+            words::duration(irtt)
+        )));
+    }
+}
+
+/// What Wireshark's initial RTT measures.
+fn irtt_meaning(one_host: bool) -> String {
+    let between = if one_host {
+        "the round trip inside this one machine (client and server on the same host: \
+         no network between them, only its kernel)"
+    } else {
+        "the round trip between the two hosts, wherever the capture was made"
+    };
+    format!(
+        "Wireshark's initial RTT (tcp.analysis.initial_rtt) runs from the SYN to the handshake's \
+         ACK: {between}"
+    )
+}
+
+/// This handshake's times: what the capture point note says of them, and Wireshark's
+/// initial RTT.
+fn timing(t: &TcpDetails, one_host: bool) -> (Option<String>, Option<String>) {
+    let irtt = t.irtt.map(|irtt| {
+        let between = if one_host {
+            "the round trip inside this one machine (client and server on the same host: \
+             no network between them, only its kernel)"
+        } else {
+            "the round trip between the two hosts, wherever the capture was made"
+        };
+        format!(
+            "Wireshark's initial RTT (tcp.analysis.initial_rtt, SYN to the handshake's ACK) \
+             is {}: {between}",
+            words::duration(irtt)
+        )
+    });
+    (super::loss::capture_point_note(t), irtt)
 }
 
 fn dir_words(d: Dir) -> (&'static str, &'static str) {
@@ -144,7 +194,17 @@ fn dir_words(d: Dir) -> (&'static str, &'static str) {
     }
 }
 
-fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
+/// What a first FIN means, where several conversations' rows share it.
+const FIRST_FIN: &str =
+    "the first FIN of a connection says \"I will send no more\": it is sent by \
+    close() or shutdown(), or by the kernel when it closes the sockets of a process that exited";
+/// What the other side's FIN means, where several conversations' rows share it.
+const SECOND_FIN: &str = "the other side's FIN (\"closed its side too\") typically follows once \
+    its recv() returned b'': end of stream";
+
+/// The FIN and RST rows; a FIN's meaning shared with other conversations is said once
+/// (`share`), and the row says only who closed.
+fn teardown(out: &mut String, conv: u64, t: &TcpDetails, facts: &Teardown, share: &mut Share) {
     let mut fins = [
         (t.fin_c2s_frame, Dir::ClientToServer),
         (t.fin_s2c_frame, Dir::ServerToClient),
@@ -165,10 +225,16 @@ fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
                  drawn a RST)",
                 h.payload_after
             ),
+            (true, _) if share.note(conv, Topic::Fin, FIRST_FIN, "") => {
+                format!("the {who} closed first")
+            }
             (true, _) => format!(
                 "the {who} closed first (FIN: \"I will send no more\"; sent by close() or shutdown(), or by \
                  the kernel when it closes the sockets of a process that exited)"
             ),
+            (false, _) if share.note(conv, Topic::Fin, SECOND_FIN, "") => {
+                format!("the {who} closed its side too")
+            }
             (false, _) => format!(
                 "the {who} closed its side too (typically once its recv() returned b'': end of stream)"
             ),
@@ -201,17 +267,17 @@ fn teardown(out: &mut String, t: &TcpDetails, facts: &Teardown) {
 
 /// TIME_WAIT: which side holds it, and what it means for a restarted server.
 /// `client_port`: called ephemeral only where it looks so (a port the client chose
-/// with bind(), such as 80, is not one its kernel picked).
-fn teardown_notes(facts: &Teardown, client_port: Option<u16>) -> Vec<String> {
+/// with bind(), such as 80, is not one its kernel picked); `conn`: "this connection",
+/// or "each connection" where it is said for several.
+fn teardown_notes(facts: &Teardown, client_port: Option<u16>, conn: &str) -> Vec<String> {
     match facts.time_wait {
-        Some(Dir::ServerToClient) => vec![
-            "the server sent the first FIN (it closed first), so on the server's host this connection \
+        Some(Dir::ServerToClient) => vec![format!(
+            "the server sent the first FIN (it closed first), so on the server's host {conn} \
              stays in TIME_WAIT for \
              60 s (Linux) after the last ACK. A server program restarted within that time gets \
              \"OSError: [Errno 98] Address already in use\" from bind() on its port, unless it set \
              SO_REUSEADDR (sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)) before bind()"
-                .to_string(),
-        ],
+        )],
         Some(Dir::ClientToServer) => {
             let end = match client_port {
                 Some(p) if words::looks_ephemeral(p, None) => "its ephemeral port".to_string(),
@@ -219,7 +285,7 @@ fn teardown_notes(facts: &Teardown, client_port: Option<u16>) -> Vec<String> {
                 None => "its port".to_string(),
             };
             vec![format!(
-                "the client sent the first FIN, so the client's end of this connection ({end}) stays \
+                "the client sent the first FIN, so the client's end of {conn} ({end}) stays \
                  in TIME_WAIT for 60 s (Linux); that does not stop the server from restarting"
             )]
         }

@@ -119,6 +119,31 @@ pub(crate) fn capture_point_note(t: &TcpDetails) -> Option<String> {
     })
 }
 
+/// What [`capture_point_note`] says of a handshake's two times, without the times
+/// (the rows give them): the same for every conversation captured at the same point.
+pub(crate) fn capture_point_meaning(t: &TcpDetails) -> Option<&'static str> {
+    t.handshake_rtt?;
+    t.syn_ack_to_ack?;
+    Some(match t.capture_point {
+        CapturePoint::Server => {
+            "captured at the server: the time from the SYN to the SYN-ACK is the server's own \
+             reply time, while the client's ACK came a full round trip after the SYN-ACK"
+        }
+        CapturePoint::Client => {
+            "captured at the client: the SYN-ACK came a full round trip after the SYN, and the \
+             time from the SYN-ACK to the ACK is the client's own reply time"
+        }
+        CapturePoint::Between => {
+            "captured between the hosts: SYN→SYN-ACK and SYN-ACK→ACK are each a part of the \
+             round trip"
+        }
+        CapturePoint::Unknown => {
+            "the two handshake times (SYN→SYN-ACK, SYN-ACK→ACK) are both too short to tell where \
+             the capture was made (probably both programs on one host)"
+        }
+    })
+}
+
 /// Whether the `syn_resent` fact says the resent SYNs were captured arriving at the
 /// server (`Some(true)`: the server's host dropped them, none was lost), or were seen
 /// where the capture cannot tell (`Some(false)`); `None` without the fact.

@@ -6,7 +6,10 @@
 //!
 //! - [`render`] gives the text of one [`View`]; [`render_svg`] the flow graph as SVG.
 //! - Each section has its own file; [`words`] holds the phrasing they share.
+//! - The explain report answers first ([`answers`]) and says an explanation that holds
+//!   for several conversations once ([`share`]).
 
+mod answers;
 mod bytes;
 mod causes;
 mod diagnostics;
@@ -17,6 +20,7 @@ mod handshake;
 mod loss;
 mod ports;
 mod round_trips;
+mod share;
 mod style;
 mod svg;
 mod syscalls;
@@ -43,8 +47,9 @@ pub enum View {
     Messages,
     /// A ladder diagram per conversation, like Wireshark's Flow Graph.
     Flow,
-    /// Table, then per conversation: ports, handshake and teardown, framing, echoes,
-    /// diagnostics; then notes about the whole capture.
+    /// "In short" (the lab's questions answered, with frames), the table, what several
+    /// conversations share said once, then per conversation: ports, handshake and
+    /// teardown, framing, echoes, diagnostics; then notes about the whole capture.
     #[default]
     Explain,
 }
@@ -237,6 +242,7 @@ pub(crate) fn conversation_text(
     let mut out = String::new();
     let mut said = Said {
         mapped: std::mem::take(mapped),
+        share: share::Share::inline(),
         ..Said::default()
     };
     conversation(
@@ -257,12 +263,29 @@ pub(crate) fn capture_notes_plain(g: &Gathered<'_>) -> Vec<String> {
     capture_notes(g, &[], None)
 }
 
-/// The explain report: the table, a section per conversation (the first
-/// [`SECTIONS_MAX`]), notes about the whole capture, the legend, the totals.
+/// The explain report: "In short" ([`answers`]), the table, the explanations several
+/// conversations share said once ([`share`]), a section per conversation (the first
+/// [`SECTIONS_MAX`]) with what differs, notes about the whole capture, the legend, the
+/// totals.
 fn explain(g: &Gathered<'_>, style: &Style, traces: Option<&crate::syscalls::Joined>) -> String {
     let facts = traces.map(|t| conv_facts(g, t)).unwrap_or_default();
-    let mut out = table::render(g, style);
-    let mut said = Said::default();
+    let mut out = answers::block(g, shown_concurrency(g, &facts), style);
+    out.push_str(&table::render(g, style));
+    // First who says what (the text is dropped), then the report, each shared
+    // explanation said once.
+    let mut collected = Said {
+        share: share::Share::collecting(),
+        ..Said::default()
+    };
+    let mut dropped = String::new();
+    for conv in g.convs.iter().take(SECTIONS_MAX) {
+        conversation(&mut dropped, g, conv, &facts, traces, &mut collected, style);
+    }
+    let mut said = Said {
+        share: collected.share.printing(),
+        ..Said::default()
+    };
+    out.push_str(&said.share.block(style));
     for conv in g.convs.iter().take(SECTIONS_MAX) {
         conversation(&mut out, g, conv, &facts, traces, &mut said, style);
     }
@@ -290,6 +313,8 @@ struct Said {
     diagnostics: usize,
     /// The frame lists written (the legend explains their counted form).
     lists: FrameLists,
+    /// The explanations said once for several conversations.
+    share: share::Share,
 }
 
 /// The sections of one conversation: ports, handshake and loss (TCP), framing,
@@ -307,9 +332,15 @@ fn conversation(
     out.push('\n');
     let _ = writeln!(out, "{}", style.heading(&words::conv_title(conv)));
     let _ = writeln!(out, "  Wireshark filter: {}", words::conv_filter(conv));
-    out.push_str(&ports::section(conv, link, g.causes_of(conv.conv), style));
+    out.push_str(&ports::section(
+        conv,
+        link,
+        g.causes_of(conv.conv),
+        &mut said.share,
+        style,
+    ));
     if conv.tcp.is_some() {
-        out.push_str(&handshake::section(conv, style));
+        out.push_str(&handshake::section(conv, &mut said.share, style));
         out.push_str(&loss::section(
             conv,
             g.analysis_of(conv.conv),
@@ -332,6 +363,7 @@ fn conversation(
         byte_map,
         writes_known,
         &mut said.lists,
+        &mut said.share,
         style,
     ));
     // Nothing was sent: there is nothing to pair.
@@ -342,6 +374,7 @@ fn conversation(
             g.echoes_of(conv.conv),
             g.causes_of(conv.conv),
             &mut said.lists,
+            &mut said.share,
             style,
         ));
     }
@@ -357,7 +390,13 @@ fn conversation(
     }
     let diags = g.diags_of(conv.conv);
     said.diagnostics += diags.len().min(diagnostics::LIST_MAX);
-    out.push_str(&diagnostics::section(conv, messages, diags, style));
+    out.push_str(&diagnostics::section(
+        conv,
+        messages,
+        diags,
+        &mut said.share,
+        style,
+    ));
     // The diagnostics section names the frames of the truncated v2 messages it lists
     // (the first LIST_MAX) with words::frames.
     for m in messages
@@ -413,6 +452,23 @@ fn whole_capture(
     g.capture_diags.len()
 }
 
+/// How the server served its clients, as the report says it: when the trace shows it,
+/// the capture's guess that it served one at a time gives way (the trace note says it
+/// as a fact); a proof from the packets stays.
+fn shown_concurrency(
+    g: &Gathered<'_>,
+    facts: &[crate::syscalls::facts::ConvFacts],
+) -> Option<crate::analysis::capture::Concurrency> {
+    let model = crate::syscalls::facts::server_model(facts);
+    let served: usize = model.threads.iter().map(|t| t.served.len()).sum();
+    let concurrency = g.concurrency();
+    let guess = matches!(
+        concurrency,
+        Some(crate::analysis::capture::Concurrency::Iterative { .. })
+    );
+    concurrency.filter(|_| served < 2 || !guess)
+}
+
 /// Notes about the whole capture: client ports and server addresses, how the server
 /// served its clients, and (traced) threads, readiness and the traces themselves.
 fn capture_notes(
@@ -422,18 +478,9 @@ fn capture_notes(
 ) -> Vec<String> {
     let mut notes = ports::capture_notes(&g.convs);
     let model = crate::syscalls::facts::server_model(facts);
-    let served: usize = model.threads.iter().map(|t| t.served.len()).sum();
-    // When the trace shows how the server served its clients, the capture's guess that
-    // it served one at a time gives way (the trace note below says it as a fact); a
-    // proof from the packets stays.
-    let concurrency = g.concurrency();
-    let guess = matches!(
-        concurrency,
-        Some(crate::analysis::capture::Concurrency::Iterative { .. })
+    notes.extend(
+        shown_concurrency(g, facts).and_then(|fact| words::concurrency_note(fact, &g.convs)),
     );
-    if served < 2 || !guess {
-        notes.extend(concurrency.and_then(|fact| words::concurrency_note(fact, &g.convs)));
-    }
     if let Some(t) = traces {
         notes.extend(syscalls::capture_notes(&g.convs, &model, t));
     }
@@ -582,6 +629,9 @@ fn messages(events: &[Event], style: &Style) -> String {
 }
 
 #[cfg(test)]
+mod explain_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::path::{Path, PathBuf};
@@ -591,7 +641,7 @@ mod tests {
     const SEGMENT_LEGEND: &str = "frames A–B (N segments)";
 
     /// The events of a capture file, as the CLI reads it.
-    fn events_of(path: &Path) -> Vec<Event> {
+    pub(super) fn events_of(path: &Path) -> Vec<Event> {
         let source = crate::SourceOptions {
             input: crate::Input::File(path.to_path_buf()),
             filter: None,
@@ -606,7 +656,7 @@ mod tests {
     }
 
     /// Every capture among labsniff's test fixtures.
-    fn fixtures() -> Vec<PathBuf> {
+    pub(super) fn fixtures() -> Vec<PathBuf> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
         let mut found = Vec::new();
         for dir in std::fs::read_dir(&root).unwrap() {

@@ -2,6 +2,7 @@
 //! fixed one, and what the ports of several clients say.
 
 use super::causes::port_unreachable;
+use super::share::{Share, Topic};
 use super::{words, Style};
 use crate::causes::Cause;
 use crate::event::{ConversationRecord, TransportKind};
@@ -13,14 +14,39 @@ fn server_spoke(c: &ConversationRecord) -> bool {
     c.frames_s2c > 0 && c.state != crate::event::ZeekState::Rej
 }
 
-/// The "Ports" section of one conversation; `link` is the capture's link type.
+/// The "Ports" section of one conversation; `link` is the capture's link type. Its
+/// sentences that hold for other conversations too are said once (`share`); empty
+/// when nothing is left.
 pub fn section(
     c: &ConversationRecord,
     link: Option<&str>,
     causes: &[&Cause],
+    share: &mut Share,
     style: &Style,
 ) -> String {
-    let mut out = words::section_title("Ports", style);
+    let title = words::section_title("Ports", style);
+    let mut out = title.clone();
+    client(&mut out, c, link, share);
+    let server = server(c, causes);
+    share.bullet(&mut out, c.conv, Topic::ServerPort, &server);
+    share.bullet_or(
+        &mut out,
+        c.conv,
+        Topic::SamePorts,
+        "within each conversation, every packet carries the same two ports: a socket keeps its port for its \
+         whole lifetime; a new socket (another client run) gets a new one",
+        "every packet of this conversation carries the same two ports: a socket keeps its port for its \
+         whole lifetime; a new socket (another client run) gets a new one",
+    );
+    if out == title {
+        return String::new();
+    }
+    out
+}
+
+/// The client's port: ephemeral or chosen, and which system's range it lies in. Split
+/// (`share`), the range sentence is worded for every client that says it.
+fn client(out: &mut String, c: &ConversationRecord, link: Option<&str>, share: &mut Share) {
     let when = match c.transport {
         TransportKind::Tcp => "when the client called connect()",
         TransportKind::Udp => {
@@ -29,21 +55,34 @@ pub fn section(
         }
     };
     let port = c.client.port();
-    if words::looks_ephemeral(port, link) {
-        out.push_str(&words::bullet(&format!(
-            "client {}: ephemeral port, picked by the client's kernel from its ephemeral range {when}; {}",
-            c.client,
+    let ephemeral = words::looks_ephemeral(port, link);
+    let instance = c.client.to_string();
+    // Said once when other clients' ports were picked the same way, or lie in the same
+    // range; what is left is said here.
+    let picked = format!(
+        "ephemeral ports, each picked by its client's kernel from its ephemeral range {when}"
+    );
+    let picked_shared = ephemeral && share.note(c.conv, Topic::ClientPicked, &picked, &instance);
+    let range = words::ports_range(port, link);
+    let range_shared = share.note(c.conv, Topic::ClientPort, &range, &instance);
+    let text = match (ephemeral && !picked_shared, range_shared) {
+        (true, false) => format!(
+            "ephemeral port, picked by the client's kernel from its ephemeral range {when}; {}",
             words::port_range(port, link)
-        )));
-    } else {
-        out.push_str(&words::bullet(&format!(
-            "client {}: {}",
-            c.client,
-            words::port_range(port, link)
-        )));
-    }
+        ),
+        (true, true) => {
+            format!("ephemeral port, picked by the client's kernel from its ephemeral range {when}")
+        }
+        (false, false) => words::port_range(port, link),
+        (false, true) => return,
+    };
+    out.push_str(&words::bullet(&format!("client {instance}: {text}")));
+}
+
+/// What the server's port was for this client.
+fn server(c: &ConversationRecord, causes: &[&Cause]) -> String {
     let refused = c.state == crate::event::ZeekState::Rej;
-    let server = if refused {
+    if refused {
         format!(
             "server {}: the port the client asked for; the answer was a RST, so nothing listened on \
              it (or a firewall rejected the connection with a reset)",
@@ -76,13 +115,7 @@ pub fn section(
              that every client knows where to send",
             c.server
         )
-    };
-    out.push_str(&words::bullet(&server));
-    out.push_str(&words::bullet(
-        "every packet of this conversation carries the same two ports: a socket keeps its port for its \
-         whole lifetime; a new socket (another client run) gets a new one",
-    ));
-    out
+    }
 }
 
 /// Notes on the client ports of the whole capture, and on the addresses the servers

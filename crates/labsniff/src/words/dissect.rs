@@ -6,13 +6,20 @@ use labproto::Proto;
 
 /// `proto_detected`, after "frame N: ".
 pub fn detected(conv: u64, proto: Proto, detection: &Detection) -> String {
-    let reason = match detection {
+    format!(
+        "conversation {conv} carries {proto}: {}",
+        detection_reason(detection)
+    )
+}
+
+/// Why the detection chose the protocol: what [`detected`] says after the protocol.
+pub fn detection_reason(detection: &Detection) -> String {
+    match detection {
         Detection::FirstBytes { dir, basis } => {
             format!("the {}'s first bytes: {}", dir.sender(), basis_words(basis))
         }
         Detection::NoBinaryFormat => "no binary lab format fits the first bytes".to_string(),
-    };
-    format!("conversation {conv} carries {proto}: {reason}")
+    }
 }
 
 /// Why labproto's detection chose the protocol (its `Guess::reason`).

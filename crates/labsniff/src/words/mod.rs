@@ -15,6 +15,7 @@
 //! `report::words` is this module plus the report's section titles (which need the
 //! report's `Style`).
 
+pub mod answers;
 pub mod causes;
 mod causes_net;
 mod concurrency;
@@ -36,11 +37,12 @@ mod tests;
 pub mod trace;
 
 pub use concurrency::concurrency_note;
+pub use dissect::detection_reason;
 pub use filters::{conv_filter, stream_filter};
 pub use layout::{bullet, bullet_into, columns_into, pad_from, wrap, wrap_into, wrap_under, WRAP};
 pub use messages::{conv_title, message, message_into, payload, payload_into, PAYLOAD_SHOWN};
 pub use numbers::relative;
-pub use ports::{looks_ephemeral, port_choice, port_range};
+pub use ports::{looks_ephemeral, port_choice, port_range, ports_range};
 pub use states::state;
 
 use crate::event::TransportKind;

@@ -27,6 +27,34 @@ pub fn port_range(port: u16, link: Option<&str>) -> String {
     }
 }
 
+/// [`port_range`] said of several client ports at once: the same sentence for every
+/// port of one range (the report says it once for all clients whose ports share it).
+pub fn ports_range(port: u16, link: Option<&str>) -> String {
+    const PRIVILEGED: &str =
+        "privileged ports, in no ephemeral range: each client must have called \
+                              bind() on its port (as root) before connecting";
+    if matches!(link, Some("null" | "loop")) {
+        if port < 1024 {
+            return PRIVILEGED.to_string();
+        }
+        return bsd_port_range(port);
+    }
+    const LINUX: &str = "Linux's ephemeral range (32768–60999, net.ipv4.ip_local_port_range)";
+    const IANA: &str = "the IANA ephemeral range (49152–65535) that macOS and Windows use";
+    match port {
+        0..=1023 => PRIVILEGED.to_string(),
+        1024..=32767 => format!(
+            "all lie below both {LINUX} and {IANA}: the clients probably chose them with bind() \
+             (or their system uses another range)"
+        ),
+        32768..=49151 => {
+            format!("all lie in {LINUX}, below {IANA}: the clients most likely run Linux")
+        }
+        49152..=60999 => format!("all lie in both {LINUX} and {IANA}"),
+        61000..=65535 => format!("all lie in {IANA}, above {LINUX}"),
+    }
+}
+
 /// [`port_range`] for a capture with the BSD loopback link type (DLT_NULL / DLT_LOOP).
 fn bsd_port_range(port: u16) -> String {
     if port < 1024 {
