@@ -201,6 +201,28 @@ fn text_echo() -> Capture {
     cap
 }
 
+/// Two text clients of a server that answers `b"ECHO: " + data` (a student's
+/// serverTCP.py): every message answered, none echoed byte for byte.
+fn text_prefixed_echo() -> Capture {
+    let mut cap = Capture::new(LinkType::Ethernet);
+    let mut a = cap.tcp(addr("10.0.0.2:40100"), addr(SERVER));
+    let mut b = cap.tcp(addr("10.0.0.3:40200"), addr(SERVER));
+    a.handshake(&mut cap);
+    b.handshake(&mut cap);
+    a.send(&mut cap, Dir::C2S, b"hello");
+    cap.advance(120);
+    a.send(&mut cap, Dir::S2C, b"ECHO: hello");
+    b.send(&mut cap, Dir::C2S, b"hi there");
+    cap.advance(80);
+    b.send(&mut cap, Dir::S2C, b"ECHO: hi there");
+    a.send(&mut cap, Dir::C2S, b"again");
+    cap.advance(90);
+    a.send(&mut cap, Dir::S2C, b"ECHO: again");
+    a.close(&mut cap);
+    b.close(&mut cap);
+    cap
+}
+
 /// v2: a short message and one over 20 bytes, both echoed.
 fn v2_truncated() -> Capture {
     let mut cap = Capture::new(LinkType::Ethernet);
@@ -294,6 +316,11 @@ fn explain_struct_mistakes() {
 #[test]
 fn explain_text_echo() {
     explain_snapshot("explain_text_echo", text_echo());
+}
+
+#[test]
+fn explain_text_prefixed_echo() {
+    explain_snapshot("explain_text_prefixed_echo", text_prefixed_echo());
 }
 
 #[test]

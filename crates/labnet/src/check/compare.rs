@@ -3,7 +3,7 @@
 //! evidence of both runs and from what the forwarder's frame log shows of the network
 //! during that check (segments, their largest payload, frames lost).
 
-use super::net::NetOptions;
+use super::impairment::NetOptions;
 use super::server::Span;
 use super::CheckResult;
 use comfy_table::{presets, ContentArrangement, Table};

@@ -13,6 +13,7 @@ pub mod battery;
 pub mod client;
 pub mod compare;
 pub mod explain;
+mod impairment;
 pub mod launch;
 pub mod net;
 pub mod output;

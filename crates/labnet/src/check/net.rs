@@ -9,36 +9,14 @@
 
 use super::client::{self, ClientCheck};
 use super::compare::{self, Compared};
+pub use super::impairment::NetOptions;
 use super::server::{self, ServerCheck, Span};
 use crate::error::NetError;
 use crate::netlab::guard::{self, LabGuard};
 use crate::netlab::ns;
-use crate::netlab::settings::Settings;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
-
-/// The impairment of the network run.
-#[derive(Debug, Clone, Copy)]
-pub struct NetOptions {
-    /// One-way delay in each direction, ms.
-    pub delay_ms: f64,
-    /// Random loss of IP frames, percent, each direction.
-    pub loss_pct: f64,
-    /// Seed of the loss: the n-th frame of a direction has the same fate every run.
-    pub seed: u64,
-}
-
-impl NetOptions {
-    fn settings(self) -> Settings {
-        Settings {
-            delay_ms: self.delay_ms,
-            loss_pct: self.loss_pct,
-            seed: self.seed,
-            ..Settings::default()
-        }
-    }
-}
 
 /// Lab names of this feature: the prefix and the pid of the run that owns the lab.
 const PREFIX: &str = "chk";

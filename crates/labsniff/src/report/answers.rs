@@ -7,7 +7,7 @@
 use super::{words, Gathered, Style};
 use crate::analysis::capture::Concurrency;
 use crate::event::{ConversationRecord, Dir, Severity, TransportKind};
-use labfacts::echoes::echoed_clients;
+use labfacts::echoes::{echoed_clients, EchoMatch};
 use labproto::Proto;
 use std::fmt::Write as _;
 
@@ -249,6 +249,7 @@ fn problems(g: &Gathered<'_>) -> String {
             items.push(format!("conversation {}: {flags}", c.conv));
         }
         items.extend(unechoed(g, c));
+        items.extend(added(g, c.conv));
     }
     for cause in &g.capture_causes {
         items.push(words::answers::cause(cause));
@@ -354,6 +355,29 @@ fn diagnostic(d: &crate::event::Diagnostic, conv: Option<u64>) -> String {
         let _ = write!(text, " (conversation {c})");
     }
     text
+}
+
+/// Replies that carry the client's text but add bytes to it (not echoes byte for
+/// byte): what the first added, and its frame.
+fn added(g: &Gathered<'_>, conv: u64) -> Option<String> {
+    let messages = g.messages_of(conv);
+    let mut replies = g.echoes_of(conv).iter().filter_map(|e| match e.how {
+        EchoMatch::InReply { at, extra } if extra > 0 => Some((e.server, at, extra)),
+        _ => None,
+    });
+    let (server, at, extra) = replies.next()?;
+    let reply = messages.get(server)?;
+    let before = reply.payload_bytes.get(..at as usize).unwrap_or_default();
+    let (replies, add) = match 1 + replies.count() {
+        1 => ("1 reply carries".to_string(), "adds"),
+        n => (format!("{n} replies carry"), "add"),
+    };
+    Some(format!(
+        "conversation {conv}: {replies} the client's text but {add} bytes ({}, first at frame {}): \
+         not an echo byte for byte",
+        words::answers::added_to_reply(before, extra),
+        reply.frames.first().copied().unwrap_or(0)
+    ))
 }
 
 /// The client messages of `c` no echo repeats: the frames of the first, how many.

@@ -134,11 +134,24 @@ fn summary(messages: usize, echoes: &[Echo], from_client: usize, from_server: us
         .into_iter()
         .filter(|&e| e)
         .count();
+    let added = echoes
+        .iter()
+        .filter(|e| matches!(e.how, EchoMatch::InReply { extra, .. } if extra > 0))
+        .count();
     let mut summary = format!(
-        "{} of {} echoed by the server",
+        "{} of {} {} by the server",
         echoed,
-        words::count(from_client as u64, "client message")
+        words::count(from_client as u64, "client message"),
+        if added > 0 { "answered" } else { "echoed" }
     );
+    if added > 0 {
+        summary.push_str(&match added {
+            1 => "; 1 reply adds bytes to the client's text: not an echo byte for byte".to_string(),
+            n => format!(
+                "; {n} of the replies add bytes to the client's text: not echoes byte for byte"
+            ),
+        });
+    }
     if from_server > echoes.len() {
         summary.push_str(&format!(
             "; {} no earlier client message",

@@ -159,3 +159,13 @@ pub fn served(fact: crate::analysis::capture::Concurrency) -> String {
         } => format!("cannot tell: the {connections} connections did not overlap in time"),
     }
 }
+
+/// What a reply added to the client's text it carries ([`labfacts::echoes::EchoMatch::InReply`]):
+/// `"ECHO: " before it` (the reply's bytes before the message), or `6 bytes of its own`.
+pub fn added_to_reply(before: &[u8], extra: u32) -> String {
+    if before.is_empty() {
+        format!("{} of its own", super::count(u64::from(extra), "byte"))
+    } else {
+        format!("\"{}\" before it", labproto::text::escape(before))
+    }
+}

@@ -83,11 +83,7 @@ fn added_to_replies(
         _ => None,
     })?;
     let before = reply.payload_bytes.get(..at).unwrap_or_default();
-    let added = if before.is_empty() {
-        format!("{extra} bytes of its own")
-    } else {
-        format!("\"{}\" before it", labproto::text::escape(before))
-    };
+    let added = crate::words::answers::added_to_reply(before, extra as u32);
     Some(Verdict::fail(
         format!(
             "conversation {conv} ({client}): the server's replies carry the client's text but \
