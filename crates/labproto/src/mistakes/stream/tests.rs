@@ -228,10 +228,26 @@ proptest! {
             | (Packing::V2PayloadLen(n), Packing::V2Unpadded) => {
                 same_len && texts[0].len() == usize::from(n)
             }
-            (Packing::V2Unpadded, Packing::Lab(Proto::V2)) => same_len && texts[0].len() == 20,
+            // Unpadded messages that happen to add up to whole 29-byte records read
+            // as the lab's v2 too, and the lab's reading wins a tie (module doc).
+            (Packing::V2Unpadded, Packing::Lab(Proto::V2)) => {
+                (same_len && texts[0].len() == 20) || bytes.len() % crate::v2::MESSAGE_LEN == 0
+            }
             _ => false,
         };
-        prop_assert!(b.packing == packing || equivalent, "wrote {packing:?}, read {:?}", b.packing);
+        // One record of a length two packings share ('!BII35s' and native 'BLL20s' are
+        // both 44 bytes) is a tie the bytes cannot always break: the writer's own
+        // reading must then explain it as well, with no fewer anomalies.
+        let own = read(packing, &bytes, MAX, true);
+        let tie = texts.len() == 1
+            && own.explains_all()
+            && own.messages.len() == b.messages.len()
+            && b.anomalies <= own.anomalies;
+        prop_assert!(
+            b.packing == packing || equivalent || tie,
+            "wrote {packing:?}, read {:?}",
+            b.packing
+        );
         if b.packing == packing {
             prop_assert_eq!(b.messages.len(), texts.len());
             for (m, (i, t)) in b.messages.iter().zip(texts.iter().enumerate()) {
@@ -246,7 +262,11 @@ proptest! {
         for cut in [1, bytes.len() / 3, bytes.len() / 2, bytes.len() - 1] {
             if packing != Packing::V3SizeField && cut > 0 {
                 let r = read(packing, &bytes[..cut], MAX, false);
-                prop_assert!(r.consistent(), "{packing:?} cut at {cut}: {r:?}");
+                // Unpadded v2 whose whole messages so far all hold 20 bytes of text
+                // is the lab's v2 too: the reader gives way to it (as above).
+                let as_lab = packing == Packing::V2Unpadded
+                    && r.messages.iter().all(|m| m.len == crate::v2::MESSAGE_LEN);
+                prop_assert!(r.consistent() || as_lab, "{packing:?} cut at {cut}: {r:?}");
             }
         }
     }
