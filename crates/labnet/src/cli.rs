@@ -347,7 +347,17 @@ pub fn one_line_usage_error(error: &clap::Error, args: &[String]) -> String {
             || "labnet --help".to_string(),
             |s| format!("labnet {s} --help"),
         );
-    format!("{first} (see '{help}')")
+    // clap's "tip: a similar argument exists: '--proto'": the nearest correct spelling.
+    let tips: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("tip: "))
+        .collect();
+    let tips = if tips.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", tips.join("; "))
+    };
+    format!("{first}{tips} (see '{help}')")
 }
 
 #[cfg(test)]
@@ -365,6 +375,11 @@ mod tests {
         assert_eq!(
             usage_error(&["labnet", "tcp-server", "--model", "forks", "--proto", "v3"]),
             "invalid value 'forks' for '--model <MODEL>' [possible values: threads, selector] \
+             (see 'labnet tcp-server --help')"
+        );
+        assert_eq!(
+            usage_error(&["labnet", "tcp-server", "--prot", "v3"]),
+            "unexpected argument '--prot' found; a similar argument exists: '--proto' \
              (see 'labnet tcp-server --help')"
         );
         assert_eq!(
