@@ -334,19 +334,17 @@ pub fn one_line_usage_error(error: &clap::Error, args: &[String]) -> String {
         None if first.is_empty() => "bad command line",
         None => &first,
     };
-    let command = <Cli as clap::CommandFactory>::command();
-    let help = args
-        .iter()
-        .skip(1)
-        .find(|a| {
-            command
-                .get_subcommands()
-                .any(|s| s.get_name() == a.as_str())
-        })
-        .map_or_else(
-            || "labnet --help".to_string(),
-            |s| format!("labnet {s} --help"),
-        );
+    // The deepest subcommand named (`labnet check server`): its help is the one to read.
+    let mut command = <Cli as clap::CommandFactory>::command();
+    let mut path = vec!["labnet".to_string()];
+    for a in args.iter().skip(1).take_while(|a| a.as_str() != "--") {
+        let Some(sub) = command.find_subcommand(a).cloned() else {
+            continue;
+        };
+        path.push(a.clone());
+        command = sub;
+    }
+    let help = format!("{} --help", path.join(" "));
     // clap's "tip: a similar argument exists: '--proto'": the nearest correct spelling.
     let tips: Vec<&str> = text
         .lines()
@@ -382,6 +380,8 @@ mod tests {
             "unexpected argument '--prot' found; a similar argument exists: '--proto' \
              (see 'labnet tcp-server --help')"
         );
+        assert!(usage_error(&["labnet", "check", "server", "--prot", "v3"])
+            .ends_with("(see 'labnet check server --help')"));
         assert_eq!(
             usage_error(&["labnet", "frobnicate"]),
             "unrecognized subcommand 'frobnicate' (see 'labnet --help')"
