@@ -18,6 +18,8 @@ mod nagle;
 mod offload;
 mod rst;
 mod syn;
+#[cfg(test)]
+mod testing;
 mod window;
 
 /// A cause of conversation `conv`, in direction `dir`.

@@ -62,29 +62,10 @@ impl AfterReset {
 mod tests {
     use super::*;
     use crate::event::{Side, TcpDetails};
-    use crate::packet::{TcpFlags, TcpOptions, TcpSegment};
 
     fn feed(t: &mut AfterReset, frame: u64, dir: Dir, len: usize, rst: bool) {
-        let seg = TcpSegment {
-            seq: 1,
-            ack: 1,
-            flags: TcpFlags {
-                rst,
-                ack: true,
-                ..TcpFlags::default()
-            },
-            window: 100,
-            options: TcpOptions::default(),
-            payload: &[],
-            wire_len: len,
-        };
-        t.segment(&SegmentSeen {
-            frame,
-            ts: 0,
-            dir,
-            seg: &seg,
-            analysis: &crate::analysis::SegmentAnalysis::default(),
-        });
+        let flags = if rst { "RA" } else { "A" };
+        crate::causes::testing::with_segment(frame, 0, dir, 1, 1, len, flags, |s| t.segment(s));
     }
 
     #[test]

@@ -80,7 +80,6 @@ impl OverMss {
 mod tests {
     use super::*;
     use crate::event::{CapturePoint, SynOptions};
-    use crate::packet::{TcpFlags, TcpOptions, TcpSegment};
 
     fn details(timestamps: bool) -> TcpDetails {
         let syn = |mss| SynOptions {
@@ -98,23 +97,8 @@ mod tests {
     }
 
     fn feed(t: &mut OverMss, d: &TcpDetails, frame: u64, len: usize) {
-        let seg = TcpSegment {
-            seq: 1,
-            ack: 1,
-            flags: TcpFlags::default(),
-            window: 100,
-            options: TcpOptions::default(),
-            payload: &[],
-            wire_len: len,
-        };
-        let seen = SegmentSeen {
-            frame,
-            ts: 0,
-            dir: Dir::ClientToServer,
-            seg: &seg,
-            analysis: &crate::analysis::SegmentAnalysis::default(),
-        };
-        t.segment(&seen, d);
+        let c2s = Dir::ClientToServer;
+        crate::causes::testing::with_segment(frame, 0, c2s, 1, 1, len, "", |s| t.segment(s, d));
     }
 
     #[test]

@@ -103,32 +103,9 @@ impl RstTrigger {
 mod tests {
     use super::*;
     use crate::event::TcpDetails;
-    use crate::packet::{TcpFlags, TcpOptions, TcpSegment};
 
     fn feed(t: &mut RstTrigger, frame: u64, dir: Dir, seq: u32, ack: u32, len: usize, f: &str) {
-        let flags = TcpFlags {
-            syn: f.contains('S'),
-            ack: f.contains('A'),
-            fin: f.contains('F'),
-            rst: f.contains('R'),
-            psh: false,
-        };
-        let seg = TcpSegment {
-            seq,
-            ack,
-            flags,
-            window: 100,
-            options: TcpOptions::default(),
-            payload: &[],
-            wire_len: len,
-        };
-        t.segment(&SegmentSeen {
-            frame,
-            ts: 0,
-            dir,
-            seg: &seg,
-            analysis: &crate::analysis::SegmentAnalysis::default(),
-        });
+        crate::causes::testing::with_segment(frame, 0, dir, seq, ack, len, f, |s| t.segment(s));
     }
 
     fn reason(t: &RstTrigger) -> (RstReason, Vec<u64>, Certainty) {

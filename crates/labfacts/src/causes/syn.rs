@@ -132,7 +132,6 @@ fn secs(to: u64, from: u64) -> f64 {
 mod tests {
     use super::*;
     use crate::event::{CapturePoint, TcpDetails};
-    use crate::packet::{TcpFlags, TcpOptions, TcpSegment};
 
     #[allow(clippy::too_many_arguments)]
     fn feed(
@@ -145,26 +144,8 @@ mod tests {
         len: usize,
         f: &str,
     ) {
-        let flags = TcpFlags {
-            syn: f.contains('S'),
-            ack: f.contains('A'),
-            ..TcpFlags::default()
-        };
-        let seg = TcpSegment {
-            seq,
-            ack,
-            flags,
-            window: 100,
-            options: TcpOptions::default(),
-            payload: &[],
-            wire_len: len,
-        };
-        t.segment(&SegmentSeen {
-            frame,
-            ts: ms * 1000,
-            dir,
-            seg: &seg,
-            analysis: &crate::analysis::SegmentAnalysis::default(),
+        crate::causes::testing::with_segment(frame, ms * 1000, dir, seq, ack, len, f, |s| {
+            t.segment(s)
         });
     }
 
