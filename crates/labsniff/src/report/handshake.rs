@@ -156,28 +156,31 @@ fn split_timing(out: &mut String, c: &ConversationRecord, t: &TcpDetails, share:
 
 /// What Wireshark's initial RTT measures.
 fn irtt_meaning(one_host: bool) -> String {
-    let between = if one_host {
-        "the round trip inside this one machine (client and server on the same host: \
-         no network between them, only its kernel)"
-    } else {
-        "the round trip between the two hosts, wherever the capture was made"
-    };
+    let between = irtt_between(one_host);
     format!(
         "Wireshark's initial RTT (tcp.analysis.initial_rtt) runs from the SYN to the handshake's \
          ACK: {between}"
     )
 }
 
+/// What the initial RTT spans: inside one machine when the addresses say so; else
+/// between the client's host and the server's, which may still be one machine (the
+/// timing note may say "probably").
+fn irtt_between(one_host: bool) -> &'static str {
+    if one_host {
+        "the round trip inside this one machine (client and server on the same host: \
+         no network between them, only its kernel)"
+    } else {
+        "the round trip between the client's host and the server's (inside one machine if \
+         both programs run there), wherever the capture was made"
+    }
+}
+
 /// This handshake's times: what the capture point note says of them, and Wireshark's
 /// initial RTT.
 fn timing(t: &TcpDetails, one_host: bool) -> (Option<String>, Option<String>) {
     let irtt = t.irtt.map(|irtt| {
-        let between = if one_host {
-            "the round trip inside this one machine (client and server on the same host: \
-             no network between them, only its kernel)"
-        } else {
-            "the round trip between the two hosts, wherever the capture was made"
-        };
+        let between = irtt_between(one_host);
         format!(
             "Wireshark's initial RTT (tcp.analysis.initial_rtt, SYN to the handshake's ACK) \
              is {}: {between}",
