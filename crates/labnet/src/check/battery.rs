@@ -33,7 +33,7 @@ pub const SILENT: Check = Check {
 };
 pub const SPLIT: Check = Check {
     name: "split",
-    what: "a message split over two segments 100 ms apart",
+    what: "a message split over two segments 100 ms apart (v3: one cut in its header, one in its payload)",
 };
 pub const COALESCED: Check = Check {
     name: "coalesced",

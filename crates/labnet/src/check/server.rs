@@ -203,10 +203,14 @@ fn prints_check(
     CheckResult::fail(
         name,
         format!(
-            "your server printed {} messages: {right} are ones the checks sent, {} are not \
-             (during {}); the first wrong one, {first}, was printed as: {}{stderr}",
-            printed.len(),
-            wrong.len(),
+            "your server printed {}: {right} {} the checks sent, {} not (during {}); the \
+             first wrong one, {first}, was printed as: {}{stderr}",
+            crate::server::counted(printed.len() as u64, "message", "messages"),
+            if right == 1 { "is one" } else { "are ones" },
+            match wrong.len() {
+                1 => "1 is".to_string(),
+                n => format!("{n} are"),
+            },
             checks.join(", "),
             labproto::text::escape(&line.as_bytes()[..line.len().min(100)])
         ),
@@ -430,24 +434,31 @@ fn silent(c: &ServerCheck) -> Outcome {
 }
 
 fn split(c: &ServerCheck) -> Outcome {
-    let sent = c.message(c.proto, 1, b"split in two");
-    // v3: inside the 9-byte header; v2: in the middle of the 29 bytes.
-    let at = if c.proto == Proto::V3 {
-        4
+    // v3: one message cut inside its 9-byte header, then one cut inside its payload
+    // (a server that loops for the header but reads the payload with one recv(size)
+    // passes the first); v2: cut in the middle of the 29 bytes.
+    let cuts: &[(usize, &str)] = if c.proto == Proto::V3 {
+        &[(4, "in its header"), (12, "in its payload")]
     } else {
-        sent.len() / 2
+        &[(0, "in the middle")]
     };
     let mut s = connect(c)?;
-    write(&mut s, &sent[..at])?;
-    std::thread::sleep(SPLIT_PAUSE);
-    write(&mut s, &sent[at..])?;
-    let got = probe::read_n(&mut s, sent.len(), ANSWER);
-    let what = format!(
-        "{at} bytes, {} later the other {}",
-        ms(SPLIT_PAUSE),
-        sent.len() - at
-    );
-    judge(c, &mut s, &sent, got, &what, framing_fix(c.proto))
+    let mut evidence = Vec::new();
+    for (i, &(at, where_)) in cuts.iter().enumerate() {
+        let sent = c.message(c.proto, i as u32 + 1, b"split in two");
+        let at = if at == 0 { sent.len() / 2 } else { at };
+        write(&mut s, &sent[..at])?;
+        std::thread::sleep(SPLIT_PAUSE);
+        write(&mut s, &sent[at..])?;
+        let got = probe::read_n(&mut s, sent.len(), ANSWER);
+        let what = format!(
+            "cut {where_}: {at} bytes, {} later the other {}",
+            ms(SPLIT_PAUSE),
+            sent.len() - at
+        );
+        evidence.push(judge(c, &mut s, &sent, got, &what, framing_fix(c.proto))?);
+    }
+    Ok(evidence.join("; "))
 }
 
 fn coalesced(c: &ServerCheck) -> Outcome {
