@@ -76,19 +76,33 @@ fn parse_labnet(line: &str) -> Option<Printed> {
     })
 }
 
-/// `... 1 2 17 b'hello'`: the three integers right before a bytes literal.
+/// `... 1 2 17 b'hello'`: the three integers right before a bytes literal, labels
+/// between them allowed (`version: 1 order: 2 size: 17 payload: b'hello'`,
+/// `version=1 ...`).
 fn parse_python(line: &str) -> Option<Printed> {
     let (at, quote) = [" b'", " b\""]
         .iter()
         .filter_map(|q| line.find(q).map(|i| (i, q.as_bytes()[2] as char)))
         .min_by_key(|(i, _)| *i)?;
-    let ints: Vec<u64> = line[..at]
+    let mut ints: Vec<u64> = Vec::with_capacity(3);
+    let tokens = line[..at]
         .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|t| !t.is_empty())
-        .rev()
-        .take(3)
-        .map(|t| t.parse().ok())
-        .collect::<Option<Vec<_>>>()?;
+        .filter(|t| !t.is_empty());
+    for t in tokens.rev() {
+        let value = t.rsplit_once(['=', ':']).map_or(t, |(_, v)| v);
+        if let Ok(n) = value.parse::<u64>() {
+            ints.push(n);
+            if ints.len() == 3 {
+                break;
+            }
+        } else if !t
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ':' | '=' | '_'))
+        {
+            // Neither a number nor a label: the fields are not all here.
+            return None;
+        }
+    }
     let [size, order, version] = ints[..] else {
         return None;
     };
@@ -136,6 +150,21 @@ fn unescape(s: &str, quote: char) -> (Vec<u8>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labelled_python_prints_are_read() {
+        let p = parse(
+            "From ('127.0.0.1', 51288) version: 1 order: 2 size: 16 payload: b'Hello server v3!' \
+             (got 16 bytes)",
+        )
+        .expect("a message");
+        assert_eq!((p.version, p.order, p.size), (1, 2, 16));
+        assert_eq!(p.payload, b"Hello server v3!");
+        let p = parse("got version=1 order=3 size=2 b'hi'").expect("a message");
+        assert_eq!((p.version, p.order, p.size), (1, 3, 2));
+        // An address's port is no field.
+        assert!(parse("New client ('127.0.0.1', 51288) b'x'").is_none());
+    }
 
     #[test]
     fn python_and_labnet_prints() {
