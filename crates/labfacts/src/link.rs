@@ -8,6 +8,9 @@
 //! PPP ([`ppp`]), Linux NFLOG ([`nflog`]), IEEE 802.11 with or without radiotap or
 //! Prism headers and FDDI ([`wifi`]) are walked by hand to their IP header; IP tunnels
 //! (IP-in-IP, 6in4, IPv6-in-IPv6, Teredo) are followed above the link ([`tunnel`]).
+//! Linux ARCnet ([`arcnet`]) and IP over InfiniBand ([`ipoib`]) have fixed headers with
+//! a protocol id or EtherType. Juniper's DLT_JUNIPER_* types are not read: their
+//! headers differ per PIC and carry cookies of per-type lengths.
 
 use etherparse::{EtherType, LaxSlicedPacket};
 
@@ -46,6 +49,10 @@ pub enum LinkKind {
     Prism,
     /// DLT_FDDI (10): FDDI frames with LLC/SNAP.
     Fddi,
+    /// DLT_ARCNET_LINUX (129): Linux ARCnet, RFC 1201 or RFC 1051 framing.
+    ArcnetLinux,
+    /// LINKTYPE_IPOIB (242): IP over InfiniBand with its 40-byte pseudo GRH.
+    Ipoib,
 }
 
 /// Address family values that mean IPv6 in a NULL/LOOP header: Linux 10, FreeBSD 28,
@@ -177,6 +184,8 @@ impl LinkKind {
             127 => LinkKind::Radiotap,
             119 => LinkKind::Prism,
             10 => LinkKind::Fddi,
+            129 => LinkKind::ArcnetLinux,
+            242 => LinkKind::Ipoib,
             other => {
                 return Err(LinkError::UnsupportedLinkType {
                     dlt: other,
@@ -205,6 +214,8 @@ impl LinkKind {
             LinkKind::Radiotap => "ieee802_11_radiotap",
             LinkKind::Prism => "ieee802_11_prism",
             LinkKind::Fddi => "fddi",
+            LinkKind::ArcnetLinux => "arcnet_linux",
+            LinkKind::Ipoib => "ipoib",
         }
     }
 
@@ -227,6 +238,8 @@ impl LinkKind {
             LinkKind::Radiotap => wifi::radiotap(frame),
             LinkKind::Prism => wifi::prism(frame),
             LinkKind::Fddi => wifi::fddi(frame),
+            LinkKind::ArcnetLinux => arcnet::linux(frame),
+            LinkKind::Ipoib => ipoib::ipoib(frame),
         }
     }
 }
@@ -360,7 +373,9 @@ fn null_header(frame: &[u8], network_order: bool) -> Result<LaxSlicedPacket<'_>,
     }
 }
 
+mod arcnet;
 pub mod encap;
+mod ipoib;
 mod nflog;
 mod ppp;
 pub mod tunnel;

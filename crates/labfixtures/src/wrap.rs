@@ -1,6 +1,6 @@
 //! More link types and IP tunnels around an IP packet that the frame builder made:
 //! PPP (9, 50, 51), Cisco HDLC (50), Linux NFLOG (239), IEEE 802.11 (105), radiotap
-//! (127), Prism (119), FDDI (10); IP-in-IP, 6in4, IPv6-in-IPv6 and Teredo. Link
+//! (127), Prism (119), FDDI (10), Linux ARCnet (129), IP over InfiniBand (242); IP-in-IP, 6in4, IPv6-in-IPv6 and Teredo. Link
 //! headers are laid out by hand from their specifications, outer IP and UDP headers
 //! with pnet_packet: nothing here is shared with the parser.
 //!
@@ -60,10 +60,16 @@ pub enum Wrap {
     Prism,
     /// LINKTYPE_FDDI (10): frame control, addresses, LLC/SNAP.
     Fddi,
+    /// DLT_ARCNET_LINUX (129): source, destination, offset (2), protocol id in RFC 1201
+    /// framing (IPv4 0xd4, IPv6 0xc4), split flag, sequence number.
+    ArcnetLinux,
+    /// LINKTYPE_IPOIB (242): a 40-byte pseudo GRH (as illumos' ibd passes it up and
+    /// tshark reads it), then EtherType and 2 reserved bytes.
+    Ipoib,
 }
 
 impl Wrap {
-    pub const ALL: [Wrap; 12] = [
+    pub const ALL: [Wrap; 14] = [
         Wrap::PppHdlc,
         Wrap::PppBare,
         Wrap::PppCompressed,
@@ -76,6 +82,8 @@ impl Wrap {
         Wrap::Radiotap,
         Wrap::Prism,
         Wrap::Fddi,
+        Wrap::ArcnetLinux,
+        Wrap::Ipoib,
     ];
 
     /// The LINKTYPE in the file header.
@@ -89,6 +97,8 @@ impl Wrap {
             Wrap::Radiotap => 127,
             Wrap::Prism => 119,
             Wrap::Fddi => 10,
+            Wrap::ArcnetLinux => 129,
+            Wrap::Ipoib => 242,
         }
     }
 
@@ -109,6 +119,13 @@ impl Wrap {
             Wrap::Radiotap => return radiotap(ip, from_server, ether_type),
             Wrap::Prism => [prism(), wifi_header(from_server, false), snap(ether_type)].concat(),
             Wrap::Fddi => [fddi(from_server), snap(ether_type)].concat(),
+            Wrap::ArcnetLinux => arcnet(from_server, v6),
+            Wrap::Ipoib => [
+                &ipoib_grh(from_server)[..],
+                &ether_type.to_be_bytes(),
+                &[0, 0],
+            ]
+            .concat(),
         };
         [&header[..], ip].concat()
     }
@@ -238,6 +255,28 @@ fn fddi(from_server: bool) -> Vec<u8> {
         (CLIENT_MAC, SERVER_MAC)
     };
     [&[0x50][..], &dst, &src].concat()
+}
+
+/// Linux ARCnet: station ids (client 2, server 1), offset 0, the RFC 1201 protocol id,
+/// split flag 0 (not fragmented), sequence number.
+fn arcnet(from_server: bool, v6: bool) -> Vec<u8> {
+    let (src, dst) = if from_server { (1, 2) } else { (2, 1) };
+    let protocol = if v6 { 0xc4 } else { 0xd4 };
+    vec![src, dst, 0, 0, protocol, 0, 0x00, 0x01]
+}
+
+/// The 40-byte pseudo GRH: IP version 6 (top nibble), traffic class and flow label 0,
+/// the source QP number, source and destination GIDs (link-local prefix, a port GUID).
+fn ipoib_grh(from_server: bool) -> Vec<u8> {
+    let gid = |port: u8| {
+        [
+            &[0xfe, 0x80, 0, 0, 0, 0, 0, 0][..],
+            &[2, 0, 0, 0, 0, 0, 0, port],
+        ]
+        .concat()
+    };
+    let (src, dst) = if from_server { (1, 2) } else { (2, 1) };
+    [&[0x60, 0, 0, 0][..], &[0, 0, 0, 0x48], &gid(src), &gid(dst)].concat()
 }
 
 /// An IP tunnel around the packet.
@@ -400,6 +439,8 @@ mod tests {
         assert_eq!(wifi_header(true, true).len(), 32);
         assert_eq!(wifi_qos_header(true).len(), 26);
         assert_eq!(fddi(true).len(), 13);
+        assert_eq!(ipoib_grh(false).len(), 40);
+        assert_eq!(arcnet(false, false).len(), 8);
         let ip = [0x45u8; 21];
         let frame = Wrap::Nflog.frame(&ip, false);
         // Header 4, packet header TLV 8, prefix TLV 8, payload TLV 4 + 21 + 3 padding.

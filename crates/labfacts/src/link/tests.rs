@@ -323,6 +323,8 @@ mod new_links {
             ],
             Wrap::Prism => &[Header::Prism, Header::Ieee80211, Header::Llc, Header::Snap],
             Wrap::Fddi => &[Header::Fddi, Header::Llc, Header::Snap],
+            // labsniff's words name no ARCnet or IPoIB header yet.
+            Wrap::ArcnetLinux | Wrap::Ipoib => &[Header::Other],
         }
     }
 
@@ -524,5 +526,82 @@ mod new_links {
         builder.write(&mut out, text).unwrap();
         let pkt = decode(LinkKind::RawIp, 1, 0, &out).unwrap().unwrap();
         assert_eq!(pkt.payload(), (&text[..], text.len()));
+    }
+
+    #[test]
+    fn arcnet_rfc1051_ip_and_the_numbers() {
+        assert_eq!(LinkKind::from_dlt(129), Ok(LinkKind::ArcnetLinux));
+        assert_eq!(LinkKind::from_dlt(242), Ok(LinkKind::Ipoib));
+        assert_eq!(LinkKind::ArcnetLinux.name(), "arcnet_linux");
+        assert_eq!(LinkKind::Ipoib.name(), "ipoib");
+        // RFC 1051 IPv4 (0xf0): no split flag or sequence number.
+        let frame = with_header(&[2, 1, 0, 0, 0xf0], &ipv4_tcp());
+        assert_decodes(LinkKind::ArcnetLinux, &frame, "10.0.0.2:40000");
+        // A split flag is not a reason to stop (Linux reassembled the packet).
+        let frame = with_header(&[2, 1, 0, 0, 0xd4, 0x03, 0, 7], &ipv4_tcp());
+        assert_decodes(LinkKind::ArcnetLinux, &frame, "10.0.0.2:40000");
+    }
+
+    #[test]
+    fn arcnet_and_ipoib_short_frames_are_truncated_with_the_numbers() {
+        let cut = |kind: LinkKind, frame: &[u8]| kind.slice(frame).unwrap_err();
+        let truncated = |required_len, len| LinkError::Truncated {
+            layer: Header::Other,
+            required_len,
+            len,
+        };
+        assert_eq!(cut(LinkKind::ArcnetLinux, &[]), truncated(5, 0));
+        assert_eq!(cut(LinkKind::ArcnetLinux, &[2, 1, 0, 0]), truncated(5, 4));
+        // RFC 1201: the split flag and sequence number are part of the header.
+        assert_eq!(
+            cut(LinkKind::ArcnetLinux, &[2, 1, 0, 0, 0xd4, 0]),
+            truncated(8, 6)
+        );
+        assert_eq!(
+            cut(LinkKind::ArcnetLinux, &[2, 1, 0, 0, 0xc4, 0, 0]),
+            truncated(8, 7)
+        );
+        // A whole header and nothing after it: the IP header is what is missing.
+        let e = decode_frame(LinkKind::ArcnetLinux, 3, 0, &[2, 1, 0, 0, 0xf0]).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                LinkError::Truncated {
+                    layer: Header::Ip | Header::Ipv4,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(cut(LinkKind::Ipoib, &[0; 43]), truncated(44, 43));
+        assert_eq!(cut(LinkKind::Ipoib, &[]), truncated(44, 0));
+    }
+
+    #[test]
+    fn arcnet_and_ipoib_protocols_that_are_not_ip_are_skipped_quietly() {
+        // ARCnet: RFC 1201 ARP (0xd5), RARP (0xd6), RFC 1051 ARP (0xf1), IPX (0xfa).
+        for protocol in [0xd5u8, 0xd6, 0xf1, 0xfa, 0x00] {
+            let frame = [2, 1, 0, 0, protocol, 0, 0, 1, 0, 1, 8, 0];
+            assert_eq!(
+                LinkKind::ArcnetLinux.slice(&frame).unwrap_err(),
+                LinkError::NotIp {
+                    layer: Header::Other,
+                    protocol: u32::from(protocol)
+                }
+            );
+            assert_eq!(decode(LinkKind::ArcnetLinux, 1, 0, &frame), Ok(None));
+        }
+        // IPoIB: ARP (0x0806) after the pseudo GRH.
+        let mut arp = vec![0u8; 40];
+        arp.extend_from_slice(&[0x08, 0x06, 0, 0]);
+        arp.resize(72, 0);
+        assert_eq!(
+            LinkKind::Ipoib.slice(&arp).unwrap_err(),
+            LinkError::NotIp {
+                layer: Header::Other,
+                protocol: 0x0806
+            }
+        );
+        assert_eq!(decode(LinkKind::Ipoib, 1, 0, &arp), Ok(None));
     }
 }
