@@ -604,4 +604,16 @@ mod new_links {
         );
         assert_eq!(decode(LinkKind::Ipoib, 1, 0, &arp), Ok(None));
     }
+
+    /// Juniper's types (JUNIPER_ETHER 178, JUNIPER_PPP 180, JUNIPER_ATM1 137, ...) stay
+    /// unsupported, named by their number: their headers differ per PIC.
+    #[test]
+    fn juniper_link_types_stay_unsupported() {
+        for dlt in [137, 178, 180, 183] {
+            match LinkKind::from_dlt(dlt) {
+                Err(LinkError::UnsupportedLinkType { dlt: d, .. }) => assert_eq!(d, dlt),
+                other => panic!("{dlt}: {other:?}"),
+            }
+        }
+    }
 }
