@@ -47,7 +47,8 @@ pub fn header(h: Header) -> &'static str {
 pub const SUPPORTED: &str = "labsniff reads Ethernet (1), Linux cooked SLL (113) and SLL2 (276), \
      BSD NULL (0) and LOOP (108), raw IP (12, 14, 101, 228, 229), PPP (9), PPP in HDLC \
      framing (50), PPPoE (51), Linux NFLOG (239), IEEE 802.11 (105) also with radiotap \
-     (127) or Prism (119) headers, and FDDI (10)";
+     (127) or Prism (119) headers, FDDI (10), Linux ARCnet (129) and IP over InfiniBand \
+     (242)";
 
 /// Why a frame could not be decoded, in one clause.
 pub fn link_error(e: &LinkError) -> String {
@@ -172,7 +173,8 @@ mod tests {
             "link type 7 (ARCNET) is not supported: labsniff reads Ethernet (1), Linux cooked SLL (113) \
              and SLL2 (276), BSD NULL (0) and LOOP (108), raw IP (12, 14, 101, 228, 229), PPP (9), \
              PPP in HDLC framing (50), PPPoE (51), Linux NFLOG (239), IEEE 802.11 (105) also with \
-             radiotap (127) or Prism (119) headers, and FDDI (10)"
+             radiotap (127) or Prism (119) headers, FDDI (10), Linux ARCnet (129) and IP over \
+             InfiniBand (242)"
         );
         let said = |e: LinkError| link_error(&e);
         assert_eq!(
