@@ -105,7 +105,8 @@ fn datagram(fragments: usize, overlap: usize) -> Datagram {
 const READS: &str = "labsniff reads Ethernet (1), Linux cooked SLL (113) and SLL2 (276), \
                      BSD NULL (0) and LOOP (108), raw IP (12, 14, 101, 228, 229), PPP (9), \
                      PPP in HDLC framing (50), PPPoE (51), Linux NFLOG (239), IEEE 802.11 (105) \
-                     also with radiotap (127) or Prism (119) headers, and FDDI (10)";
+                     also with radiotap (127) or Prism (119) headers, FDDI (10), Linux ARCnet \
+                     (129) and IP over InfiniBand (242)";
 
 /// One or more diagnostics of each kind, with their sentences.
 fn input_samples() -> Vec<(Diagnostic, String)> {
