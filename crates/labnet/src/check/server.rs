@@ -135,7 +135,9 @@ pub fn run_until(
     if let Some(p) = program {
         p.wait_quiet(LAST_PRINTS, LAST_PRINTS_MAX);
         let sent = c.sent.lock().map(|s| s.clone()).unwrap_or_default();
-        results.push(prints_check(&c, &p.lines(), &sent, &windows));
+        let lines = p.lines();
+        said_on_stderr(&mut results, &lines, &windows);
+        results.push(prints_check(&c, &lines, &sent, &windows));
         // Dropping the program kills it.
     }
     super::mark_consequences(&mut results);
@@ -232,6 +234,36 @@ fn prints_check(
 
 /// The last line the server wrote on stderr during each check (a traceback's last
 /// line names the exception), for at most 3 checks.
+/// A failed check's evidence gains what the server wrote on stderr while it ran (the
+/// last unindented line: a traceback's exception), e.g. the `struct.error` of a thread
+/// that died on a split header.
+fn said_on_stderr(
+    results: &mut [CheckResult],
+    lines: &[Line],
+    windows: &[(&'static str, Instant)],
+) {
+    for r in results.iter_mut().filter(|r| !r.pass) {
+        let Some(i) = windows.iter().position(|(name, _)| *name == r.check) else {
+            continue;
+        };
+        let start = windows[i].1;
+        let end = windows.get(i + 1).map(|(_, at)| *at);
+        let said = lines.iter().rfind(|l| {
+            l.stderr
+                && l.at >= start
+                && end.is_none_or(|e| l.at < e)
+                && !l.text.is_empty()
+                && !l.text.starts_with(char::is_whitespace)
+        });
+        if let Some(l) = said {
+            r.evidence.push_str(&format!(
+                "; meanwhile your server wrote on stderr: {}",
+                labproto::text::escape(&l.text.as_bytes()[..l.text.len().min(100)])
+            ));
+        }
+    }
+}
+
 fn stderr_by_check(lines: &[Line], during: &dyn Fn(&Line) -> &'static str) -> String {
     let mut last: Vec<(&str, &str)> = Vec::new();
     for l in lines.iter().filter(|l| l.stderr) {
