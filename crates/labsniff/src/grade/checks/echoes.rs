@@ -60,8 +60,8 @@ pub fn text_echoed(f: &Facts) -> Verdict {
     }
     Verdict::pass(
         format!(
-            "{} clients, every byte echoed (first echoes: {})",
-            convs.len(),
+            "{}, every byte echoed (first echoes: {})",
+            crate::words::count(convs.len() as u64, "client"),
             frames_text(&frames)
         ),
         frames,
