@@ -92,108 +92,149 @@ impl Clients {
 /// Linear in the number of messages: client messages wait in one queue per key, a
 /// list linked through `next` (no allocation per key).
 pub fn pair(messages: &[&MessageEvent]) -> Vec<Echo> {
-    // Per key, the (first, last) waiting client message; `first` NONE when all were answered.
-    let mut waiting: HashMap<Key<'_>, (usize, usize), crate::flow_hash::FlowHashBuilder> =
-        HashMap::default();
-    let mut next = vec![NONE; messages.len()];
-    // Client text-over-TCP messages by stream offset (stream order is offset order).
-    let mut stream: Vec<(u64, usize)> = Vec::new();
-    // Client text-over-TCP messages some reply already carried.
-    let mut answered = vec![false; messages.len()];
-    // Index into `stream` before which every client message was answered.
-    let mut unanswered = 0;
-    // Text over TCP: where each direction's next message should begin, and whether
-    // one began elsewhere (bytes missing from the capture).
-    let mut next_offset = [0u64; 2];
-    let mut gapped = false;
-    let mut echoes = Vec::new();
-    for (i, m) in messages.iter().enumerate() {
+    let mut pairing = Pairing::new(messages);
+    for (i, &m) in messages.iter().enumerate() {
         // (UDP messages carry offsets too, but each datagram stands alone.)
         let text_stream = m.order.is_none() && m.transport == TransportKind::Tcp;
         if text_stream {
-            let next = &mut next_offset[usize::from(m.dir == Dir::ServerToClient)];
-            gapped |= m.offset != Some(*next);
-            *next = m.offset.unwrap_or(0) + m.payload_bytes.len() as u64;
+            pairing.follow_offsets(m);
         }
-        if m.dir == Dir::ClientToServer {
-            match (text_stream, m.offset) {
-                (true, Some(offset)) => stream.push((offset, i)),
-                _ => match waiting.entry(key(m)) {
-                    Entry::Occupied(mut queue) => {
-                        let (first, last) = queue.get_mut();
-                        if *first == NONE {
-                            *first = i;
-                        } else if let Some(link) = next.get_mut(*last) {
-                            *link = i;
-                        }
-                        *last = i;
-                    }
-                    Entry::Vacant(slot) => {
-                        slot.insert((i, i));
-                    }
-                },
-            }
-            continue;
+        match (m.dir, text_stream, m.offset) {
+            (Dir::ClientToServer, true, Some(offset)) => pairing.stream.push((offset, i)),
+            (Dir::ClientToServer, _, _) => pairing.wait(i, m),
+            (Dir::ServerToClient, true, _) => pairing.text_reply(i, m),
+            (Dir::ServerToClient, false, _) => pairing.keyed_reply(i, m),
         }
-        if text_stream {
-            // Past the answered prefix: each reply looks from the earliest waiting one.
-            while stream
-                .get(unanswered)
-                .is_some_and(|&(_, c)| answered.get(c).copied().unwrap_or(true))
-            {
-                unanswered += 1;
-            }
-            let waiting = stream.get(unanswered..).unwrap_or_default();
-            let found = same_stream_bytes(messages, &stream, m)
-                .map(|clients| (clients, EchoMatch::SameStreamBytes))
-                .or_else(|| {
-                    // A reply whose bytes are the client's at the same stream offsets
-                    // is an echo cut or timed otherwise (a coalesced segment), not a
-                    // reply that adds bytes; after missing bytes either way the
-                    // offsets prove nothing (and repeating test data is found
-                    // anywhere), so no reply is said to carry a message.
-                    (!gapped && !stream_agrees(messages, &stream, m))
-                        .then(|| in_reply(messages, waiting, &answered, m))
-                        .flatten()
-                });
-            if let Some((clients, how)) = found {
-                for &c in &clients {
-                    if let Some(flag) = answered.get_mut(c) {
-                        *flag = true;
-                    }
+    }
+    pairing.echoes
+}
+
+/// The state of [`pair`] as it walks the messages.
+struct Pairing<'m, 'e> {
+    messages: &'m [&'e MessageEvent],
+    /// Per key, the (first, last) waiting client message; `first` NONE when all were answered.
+    waiting: HashMap<Key<'e>, (usize, usize), crate::flow_hash::FlowHashBuilder>,
+    /// The waiting lists' links: the next client message with the same key.
+    next: Vec<usize>,
+    /// Client text-over-TCP messages by stream offset (stream order is offset order).
+    stream: Vec<(u64, usize)>,
+    /// Client text-over-TCP messages some reply already carried.
+    answered: Vec<bool>,
+    /// Index into `stream` before which every client message was answered.
+    unanswered: usize,
+    /// Text over TCP: where each direction's next message should begin, and whether
+    /// one began elsewhere (bytes missing from the capture).
+    next_offset: [u64; 2],
+    gapped: bool,
+    echoes: Vec<Echo>,
+}
+
+impl<'m, 'e> Pairing<'m, 'e> {
+    fn new(messages: &'m [&'e MessageEvent]) -> Self {
+        Pairing {
+            messages,
+            waiting: HashMap::default(),
+            next: vec![NONE; messages.len()],
+            stream: Vec::new(),
+            answered: vec![false; messages.len()],
+            unanswered: 0,
+            next_offset: [0; 2],
+            gapped: false,
+            echoes: Vec::new(),
+        }
+    }
+
+    /// A text-over-TCP message: notes whether it began where its direction's last one ended.
+    fn follow_offsets(&mut self, m: &MessageEvent) {
+        let next = &mut self.next_offset[usize::from(m.dir == Dir::ServerToClient)];
+        self.gapped |= m.offset != Some(*next);
+        *next = m.offset.unwrap_or(0) + m.payload_bytes.len() as u64;
+    }
+
+    /// A client message (v2, v3 or UDP) joins the end of its key's waiting list.
+    fn wait(&mut self, i: usize, m: &'e MessageEvent) {
+        match self.waiting.entry(key(m)) {
+            Entry::Occupied(mut queue) => {
+                let (first, last) = queue.get_mut();
+                if *first == NONE {
+                    *first = i;
+                } else if let Some(link) = self.next.get_mut(*last) {
+                    *link = i;
                 }
-                echoes.push(Echo {
-                    clients: Clients::Many(clients),
-                    server: i,
-                    how,
-                });
+                *last = i;
             }
-            continue;
+            Entry::Vacant(slot) => {
+                slot.insert((i, i));
+            }
         }
+    }
+
+    /// A server text-over-TCP message: the client messages at its stream offsets, or
+    /// (before any gap) the earliest waiting ones its text carries.
+    fn text_reply(&mut self, i: usize, m: &MessageEvent) {
+        let messages = self.messages;
+        // Past the answered prefix: each reply looks from the earliest waiting one.
+        while self
+            .stream
+            .get(self.unanswered)
+            .is_some_and(|&(_, c)| self.answered.get(c).copied().unwrap_or(true))
+        {
+            self.unanswered += 1;
+        }
+        let waiting = self.stream.get(self.unanswered..).unwrap_or_default();
+        let found = same_stream_bytes(messages, &self.stream, m)
+            .map(|clients| (clients, EchoMatch::SameStreamBytes))
+            .or_else(|| {
+                // A reply whose bytes are the client's at the same stream offsets
+                // is an echo cut or timed otherwise (a coalesced segment), not a
+                // reply that adds bytes; after missing bytes either way the
+                // offsets prove nothing (and repeating test data is found
+                // anywhere), so no reply is said to carry a message.
+                (!self.gapped && !stream_agrees(messages, &self.stream, m))
+                    .then(|| in_reply(messages, waiting, &self.answered, m))
+                    .flatten()
+            });
+        let Some((clients, how)) = found else { return };
+        for &c in &clients {
+            if let Some(flag) = self.answered.get_mut(c) {
+                *flag = true;
+            }
+        }
+        self.echoes.push(Echo {
+            clients: Clients::Many(clients),
+            server: i,
+            how,
+        });
+    }
+
+    /// A server v2, v3 or UDP message: the earliest waiting client message with its
+    /// key, if that one began before it and was complete before it was.
+    fn keyed_reply(&mut self, i: usize, m: &'e MessageEvent) {
         let starts = m.frames.first().copied().unwrap_or(0);
-        let Some((first, _)) = waiting.get_mut(&key(m)) else {
-            continue;
+        let Some((first, _)) = self.waiting.get_mut(&key(m)) else {
+            return;
         };
         let ci = *first;
-        let Some(c) = messages.get(ci) else { continue };
+        let Some(c) = self.messages.get(ci) else {
+            return;
+        };
         let c_first = c.frames.first().copied().unwrap_or(0);
         let (c_last, m_last) = (
             c.frames.last().copied().unwrap_or(0),
             m.frames.last().copied().unwrap_or(0),
         );
         if c_first >= starts || c_last > m_last {
-            continue;
+            return;
         }
         if let Some(how) = answers(c, m) {
-            *first = next.get(ci).copied().unwrap_or(NONE);
-            echoes.push(Echo {
+            *first = self.next.get(ci).copied().unwrap_or(NONE);
+            self.echoes.push(Echo {
                 clients: Clients::One([ci]),
                 server: i,
                 how,
             });
         }
     }
-    echoes
 }
 
 /// No message: the end of a waiting list.

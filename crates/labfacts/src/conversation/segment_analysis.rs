@@ -33,10 +33,8 @@ impl Conversation {
             return analysis;
         }
         self.cold.details.analysis.count(dir, analysis.flags);
-        let (own_isn, peer_isn) = match dir {
-            Dir::ClientToServer => (self.cold.details.client_isn, self.cold.details.server_isn),
-            Dir::ServerToClient => (self.cold.details.server_isn, self.cold.details.client_isn),
-        };
+        let (own_isn, peer_isn) = self.recorded_isns(dir);
+        let (seq_rel, ack_rel) = relative(seg, own_isn, peer_isn);
         out.push(Event::Analysis(AnalysisEvent {
             frame: pkt.frame,
             conv: self.id,
@@ -44,11 +42,9 @@ impl Conversation {
             flags: analysis.flags,
             ts: seconds(pkt.ts),
             seq: seg.seq,
-            seq_rel: own_isn.map(|isn| seg.seq.wrapping_sub(isn)),
+            seq_rel,
             ack: seg.ack,
-            ack_rel: peer_isn
-                .filter(|_| seg.flags.ack)
-                .map(|isn| seg.ack.wrapping_sub(isn)),
+            ack_rel,
             len: seg.wire_len.min(u32::MAX as usize) as u32,
             syn: seg.flags.syn,
             fin: seg.flags.fin,
@@ -62,14 +58,19 @@ impl Conversation {
         analysis
     }
 
+    /// The ISNs the handshake recorded for the sender and for its peer.
+    fn recorded_isns(&self, dir: Dir) -> (Option<u32>, Option<u32>) {
+        let d = &self.cold.details;
+        match dir {
+            Dir::ClientToServer => (d.client_isn, d.server_isn),
+            Dir::ServerToClient => (d.server_isn, d.client_isn),
+        }
+    }
+
     /// The ISNs of the sender and of its peer (a SYN's own sequence number is its
     /// sender's ISN before the handshake records it).
     fn isns(&self, dir: Dir, seg: &TcpSegment<'_>) -> (Option<u32>, Option<u32>) {
-        let d = &self.cold.details;
-        let (own, peer) = match dir {
-            Dir::ClientToServer => (d.client_isn, d.server_isn),
-            Dir::ServerToClient => (d.server_isn, d.client_isn),
-        };
+        let (own, peer) = self.recorded_isns(dir);
         let own = if seg.flags.syn { Some(seg.seq) } else { own };
         (own, peer)
     }
@@ -83,17 +84,16 @@ impl Conversation {
         out: &mut Out<'_>,
     ) {
         let (own_isn, peer_isn) = self.isns(dir, seg);
+        let (seq_rel, ack_rel) = relative(seg, own_isn, peer_isn);
         out.push(Event::Segment(SegmentEvent {
             frame: pkt.frame,
             conv: self.id,
             dir,
             ts: seconds(pkt.ts),
             seq: seg.seq,
-            seq_rel: own_isn.map(|isn| seg.seq.wrapping_sub(isn)),
+            seq_rel,
             ack: seg.ack,
-            ack_rel: peer_isn
-                .filter(|_| seg.flags.ack)
-                .map(|isn| seg.ack.wrapping_sub(isn)),
+            ack_rel,
             len: seg.wire_len.min(u32::MAX as usize) as u32,
             syn: seg.flags.syn,
             ack_flag: seg.flags.ack,
@@ -106,4 +106,18 @@ impl Conversation {
             ack_rtt: analysis.ack_rtt.map(seconds),
         }));
     }
+}
+
+/// The segment's sequence and acknowledgement numbers relative to the ISNs given, as
+/// Wireshark shows them (no relative ack on a segment without the ACK flag).
+fn relative(
+    seg: &TcpSegment<'_>,
+    own_isn: Option<u32>,
+    peer_isn: Option<u32>,
+) -> (Option<u32>, Option<u32>) {
+    let seq_rel = own_isn.map(|isn| seg.seq.wrapping_sub(isn));
+    let ack_rel = peer_isn
+        .filter(|_| seg.flags.ack)
+        .map(|isn| seg.ack.wrapping_sub(isn));
+    (seq_rel, ack_rel)
 }

@@ -160,6 +160,41 @@ fn arrow(
         Dir::ClientToServer => (CLIENT_X, SERVER_X),
         Dir::ServerToClient => (SERVER_X, CLIENT_X),
     };
+    arrow_group(out, c, a, s, y);
+    let mid = (x1 + x2) / 2.0;
+    let (xe, ye) = match end {
+        Some(dy) => (x2, dy),
+        None => (mid, ROW / 2.0),
+    };
+    let _ = write!(
+        out,
+        r#"<rect class="hit" x="0" y="-12" width="{WIDTH}" height="{ROW}"/><text class="t" x="8" y="4">{:.6}</text><text class="n" x="100" y="4" text-anchor="end">{}</text><line x1="{x1}" y1="0" x2="{}" y2="{}"/>"#,
+        a.sent - c.start_ts,
+        a.here.map_or_else(
+            || format!("({})", a.there.map_or(0, |t| t.frame)),
+            |h| h.frame.to_string()
+        ),
+        num(xe),
+        num(ye)
+    );
+    arrow_end(out, end.is_some(), xe, ye);
+    let label = format!(
+        "[{}] Seq={} Len={}{}",
+        tcp_flags(s),
+        s.seq_rel.unwrap_or(0),
+        s.len,
+        if a.lost { " LOST" } else { "" }
+    );
+    let _ = write!(
+        out,
+        r#"<text class="l" x="{}" y="-4" text-anchor="middle">{}</text></g>"#,
+        num(mid),
+        text(&shorten(&label, 60))
+    );
+}
+
+/// The arrow's opening `<g>` with its frame numbers, flags and header fields.
+fn arrow_group(out: &mut String, c: &ConversationRecord, a: &Arrow<'_>, s: &SegmentEvent, y: f64) {
     let flags = a.here.map(flag_names).unwrap_or_default();
     let _ = write!(
         out,
@@ -199,58 +234,32 @@ fn arrow(
         tcp_flags(s),
         num(y)
     );
-    let mid = (x1 + x2) / 2.0;
-    let (xe, ye) = match end {
-        Some(dy) => (x2, dy),
-        None => (mid, ROW / 2.0),
-    };
-    let _ = write!(
-        out,
-        r#"<rect class="hit" x="0" y="-12" width="{WIDTH}" height="{ROW}"/><text class="t" x="8" y="4">{:.6}</text><text class="n" x="100" y="4" text-anchor="end">{}</text><line x1="{x1}" y1="0" x2="{}" y2="{}"/>"#,
-        a.sent - c.start_ts,
-        a.here.map_or_else(
-            || format!("({})", a.there.map_or(0, |t| t.frame)),
-            |h| h.frame.to_string()
-        ),
-        num(xe),
-        num(ye)
-    );
-    if end.is_some() {
-        // The arrival: a dot where it was seen at the other capture point.
+}
+
+/// Where the arrow ends: a dot where the other capture point saw it arrive, or a
+/// cross halfway for a segment that never arrived.
+fn arrow_end(out: &mut String, arrived: bool, x: f64, y: f64) {
+    if arrived {
         let _ = write!(
             out,
             r#"<circle class="arr" cx="{}" cy="{}" r="3"/>"#,
-            num(xe),
-            num(ye)
+            num(x),
+            num(y)
         );
     } else {
-        let (cx, cy) = (xe, ye);
         let _ = write!(
             out,
             r#"<path class="cross" d="M{} {} L{} {} M{} {} L{} {}"/>"#,
-            num(cx - 6.0),
-            num(cy - 6.0),
-            num(cx + 6.0),
-            num(cy + 6.0),
-            num(cx - 6.0),
-            num(cy + 6.0),
-            num(cx + 6.0),
-            num(cy - 6.0)
+            num(x - 6.0),
+            num(y - 6.0),
+            num(x + 6.0),
+            num(y + 6.0),
+            num(x - 6.0),
+            num(y + 6.0),
+            num(x + 6.0),
+            num(y - 6.0)
         );
     }
-    let label = format!(
-        "[{}] Seq={} Len={}{}",
-        tcp_flags(s),
-        s.seq_rel.unwrap_or(0),
-        s.len,
-        if a.lost { " LOST" } else { "" }
-    );
-    let _ = write!(
-        out,
-        r#"<text class="l" x="{}" y="-4" text-anchor="middle">{}</text></g>"#,
-        num(mid),
-        text(&shorten(&label, 60))
-    );
 }
 
 #[cfg(test)]

@@ -161,25 +161,48 @@ fn lost_syns(t: &TcpDetails, arrived: Option<bool>) -> Option<String> {
         return None;
     }
     let first = t.syn_attempts.first()?;
-    let mut gaps = Vec::new();
-    for w in t.syn_attempts.windows(2) {
-        gaps.push(words::duration(w[1].ts - w[0].ts));
-    }
-    let frames: Vec<u64> = t.syn_attempts.iter().map(|s| s.frame).collect();
     let waits: Vec<f64> = t
         .syn_attempts
         .windows(2)
         .map(|w| w[1].ts - w[0].ts)
         .collect();
-    // Which retry schedule the waits follow: Linux 6.5+ waits 1 s for the first 4
-    // retries (net.ipv4.tcp_syn_linear_timeouts = 4), older kernels double from 1 s.
+    let gaps: Vec<String> = waits.iter().map(|&w| words::duration(w)).collect();
+    let frames: Vec<String> = t.syn_attempts.iter().map(|s| s.frame.to_string()).collect();
+    // A SYN captured after the SYN-ACK, away from the client: the server answered, and
+    // the answer did not reach the client.
+    let answer_lost = t.syn_ack_frame.filter(|&f| {
+        t.capture_point != CapturePoint::Client
+            && t.syn_attempts.last().is_some_and(|s| s.frame > f)
+    });
+    // At the server, only the SYNs that reached it: the client may have sent more.
+    let sent = if t.capture_point == CapturePoint::Server {
+        "the client's SYN arrived"
+    } else {
+        "the client sent its SYN"
+    };
+    let mut text = format!(
+        "{sent} {} times (frames {}), {} apart: {}. Its kernel resent it because {}; \
+         after net.ipv4.tcp_syn_retries (6) retries connect() gives up with TimeoutError",
+        t.syn_attempts.len(),
+        frames.join(", "),
+        gaps.join(", then "),
+        syn_schedule(&waits),
+        why_syns_resent(arrived, answer_lost)
+    );
+    syn_ack_timing(&mut text, t, first.ts, answer_lost.is_some());
+    Some(text)
+}
+
+/// Which retry schedule the waits between SYNs follow: Linux 6.5+ waits 1 s for the
+/// first 4 retries (net.ipv4.tcp_syn_linear_timeouts = 4), older kernels double from 1 s.
+fn syn_schedule(waits: &[f64]) -> &'static str {
     let about = |x: f64, want: f64| (x - want).abs() < 0.25 * want;
     let linear = waits.iter().take(4).all(|&w| about(w, 1.0));
     let doubling = waits
         .iter()
         .enumerate()
         .all(|(i, &w)| about(w, f64::from(1u32 << i.min(20))));
-    let schedule = if linear {
+    if linear {
         "about 1 s each, as Linux 6.5 and later resend an unanswered SYN (every second for the first \
          4 retries, net.ipv4.tcp_syn_linear_timeouts, then doubling)"
     } else if doubling {
@@ -187,20 +210,19 @@ fn lost_syns(t: &TcpDetails, arrived: Option<bool>) -> Option<String> {
          an unanswered SYN"
     } else {
         "a schedule that is neither Linux's linear start nor plain doubling"
-    };
-    // A SYN captured after the SYN-ACK, away from the client: the server answered, and
-    // the answer did not reach the client.
-    let answer_lost = t.syn_ack_frame.filter(|&f| {
-        t.capture_point != CapturePoint::Client
-            && t.syn_attempts.last().is_some_and(|s| s.frame > f)
-    });
+    }
+}
+
+/// Why the client's kernel resent its SYN: from where the SYNs went (`arrived`) and a
+/// SYN-ACK captured before a later SYN (`answer_lost`, its frame).
+fn why_syns_resent(arrived: Option<bool>, answer_lost: Option<u64>) -> String {
     let lost_answer = |f: u64| {
         format!(
             "this capture shows the server's SYN-ACK (frame {f}) and then the SYN again, so that \
              SYN-ACK was lost on the way to the client"
         )
     };
-    let why = match (arrived, answer_lost) {
+    match (arrived, answer_lost) {
         (Some(true), Some(f)) => format!(
             "no SYN-ACK came back: this capture at the server shows the SYNs arriving, so they \
              were not lost on the network; the server's host dropped those it did not answer (see \
@@ -216,55 +238,41 @@ fn lost_syns(t: &TcpDetails, arrived: Option<bool>) -> Option<String> {
                                 server's host dropped the SYN (see the causes below)"
             .to_string(),
         (None, None) => "no SYN-ACK came back (the SYN or the SYN-ACK was lost)".to_string(),
-    };
-    // At the server, only the SYNs that reached it: the client may have sent more.
-    let sent = if t.capture_point == CapturePoint::Server {
-        "the client's SYN arrived"
-    } else {
-        "the client sent its SYN"
-    };
-    let mut text = format!(
-        "{sent} {} times (frames {}), {} apart: {schedule}. Its kernel resent it because {why}; \
-         after net.ipv4.tcp_syn_retries (6) retries connect() gives up with TimeoutError",
-        t.syn_attempts.len(),
-        frames
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join(", "),
-        gaps.join(", then ")
-    );
-    match (t.syn_ack_frame, t.syn_ack_ts) {
-        (Some(frame), Some(ts)) => {
-            let _ = write!(
-                text,
-                "; the SYN-ACK (frame {frame}) came {} after the first SYN",
-                words::duration(ts - first.ts)
-            );
-            if answer_lost.is_some() {
-                text.push_str(
-                    " captured here; it did not reach the client, whose connect() blocked until \
-                     a later SYN-ACK did",
-                );
-            } else if t.capture_point == CapturePoint::Client {
-                text.push_str(", about how long the client's connect() blocked");
-            } else {
-                text.push_str(
-                    " (seen from this capture point; the client's connect() blocked about that long)",
-                );
-            }
-            text.push_str(". The waits for unanswered SYNs say nothing about the round trip");
-            if let Some(irtt) = t.irtt {
-                let _ = write!(
-                    text,
-                    ": that is the initial RTT, {} (from the last SYN to the handshake's ACK)",
-                    words::duration(irtt)
-                );
-            }
-        }
-        _ => text.push_str("; no SYN-ACK was captured"),
     }
-    Some(text)
+}
+
+/// When the SYN-ACK came (after the first SYN at `first_ts`) and what that says of how
+/// long connect() blocked, appended to `text`.
+fn syn_ack_timing(text: &mut String, t: &TcpDetails, first_ts: f64, answer_lost: bool) {
+    let (Some(frame), Some(ts)) = (t.syn_ack_frame, t.syn_ack_ts) else {
+        text.push_str("; no SYN-ACK was captured");
+        return;
+    };
+    let _ = write!(
+        text,
+        "; the SYN-ACK (frame {frame}) came {} after the first SYN",
+        words::duration(ts - first_ts)
+    );
+    if answer_lost {
+        text.push_str(
+            " captured here; it did not reach the client, whose connect() blocked until \
+             a later SYN-ACK did",
+        );
+    } else if t.capture_point == CapturePoint::Client {
+        text.push_str(", about how long the client's connect() blocked");
+    } else {
+        text.push_str(
+            " (seen from this capture point; the client's connect() blocked about that long)",
+        );
+    }
+    text.push_str(". The waits for unanswered SYNs say nothing about the round trip");
+    if let Some(irtt) = t.irtt {
+        let _ = write!(
+            text,
+            ": that is the initial RTT, {} (from the last SYN to the handshake's ACK)",
+            words::duration(irtt)
+        );
+    }
 }
 
 /// What the flags of one direction add up to, in words: one note per kind of flag
