@@ -5,53 +5,23 @@
 //! when tshark is not installed.
 #![allow(clippy::unwrap_used)]
 
-use labsniff::{Event, Input, Options, SourceOptions};
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+mod common;
 
-fn fixtures() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for sub in ["netlab", "tcpflags"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(sub);
-        files.extend(
-            std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "pcap")),
-        );
-    }
-    files.sort();
-    assert!(
-        files.len() >= 40,
-        "expected the netlab and tcpflags fixtures"
-    );
-    files
-}
+use common::{analyse_file, real_stack_fixtures};
+use labsniff::{Event, Options};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Command;
 
 /// Frame → (acks_frame, ack_rtt in µs), where either is set.
 type PerFrame = BTreeMap<u64, (Option<u64>, Option<i64>)>;
 
 fn ours(path: &Path) -> PerFrame {
-    let source = SourceOptions {
-        input: Input::File(path.to_path_buf()),
-        filter: None,
-        write: None,
-        count: None,
-        stop: Arc::new(AtomicBool::new(false)),
-        ready: None,
-    };
     let options = Options {
         segments: true,
         ..Options::default()
     };
-    let mut events: Vec<Event> = Vec::new();
-    labsniff::analyze(&source, options, &mut events).unwrap();
-    events
+    analyse_file(path, options)
         .iter()
         .filter_map(|e| match e {
             Event::Segment(s) if s.acks_frame.is_some() || s.ack_rtt.is_some() => Some((
@@ -105,7 +75,7 @@ fn ack_rtt_and_acks_frame_equal_tsharks_on_every_frame() {
     }
     let (mut rtts, mut acks, mut files) = (0, 0, 0);
     let mut wrong = Vec::new();
-    for path in fixtures() {
+    for path in real_stack_fixtures() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let (ours, theirs) = (ours(&path), theirs(&path));
         let frames: std::collections::BTreeSet<u64> =

@@ -7,48 +7,16 @@
 //! - lost SYNs are counted where they were captured.
 #![allow(clippy::unwrap_used)]
 
-use labsniff::{Event, Input, Options, SourceOptions};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
+mod common;
 
-/// The real-stack captures: tests/fixtures/netlab (NAME.client.pcap, NAME.server.pcap)
-/// and tests/fixtures/tcpflags (NAME-client.pcap, NAME-server.pcap).
-fn fixtures() -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for sub in ["netlab", "tcpflags"] {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures")
-            .join(sub);
-        files.extend(
-            std::fs::read_dir(&dir)
-                .unwrap()
-                .map(|e| e.unwrap().path())
-                .filter(|p| p.extension().is_some_and(|e| e == "pcap")),
-        );
-    }
-    files.sort();
-    assert!(
-        files.len() >= 40,
-        "expected the netlab and tcpflags fixtures"
-    );
-    files
-}
+use common::{analyse_file, real_stack_fixtures};
+use labsniff::{Event, Options};
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Command;
 
 fn analyse(path: &Path) -> Vec<Event> {
-    let source = SourceOptions {
-        input: Input::File(path.to_path_buf()),
-        filter: None,
-        write: None,
-        count: None,
-        stop: Arc::new(AtomicBool::new(false)),
-        ready: None,
-    };
-    let mut events: Vec<Event> = Vec::new();
-    labsniff::analyze(&source, Options::default(), &mut events).unwrap();
-    events
+    analyse_file(path, Options::default())
 }
 
 fn conversations(events: &[Event]) -> Vec<&labsniff::event::ConversationRecord> {
@@ -64,7 +32,7 @@ fn conversations(events: &[Event]) -> Vec<&labsniff::event::ConversationRecord> 
 #[test]
 fn capture_point_is_right_on_every_handshake() {
     let mut checked = 0;
-    for path in fixtures() {
+    for path in real_stack_fixtures() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let expected = if name.ends_with("client.pcap") {
             "client"
@@ -136,7 +104,7 @@ fn irtt_equals_tshark_initial_rtt() {
         return;
     }
     let mut compared = 0;
-    for path in fixtures() {
+    for path in real_stack_fixtures() {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let theirs = tshark_irtt(&path).unwrap();
         for c in conversations(&analyse(&path)) {
@@ -277,7 +245,7 @@ fn json_analysis_lines_follow_the_schema() {
 /// flow control" was printed over nothing when its only flag was a window full).
 #[test]
 fn no_report_heading_stands_over_nothing() {
-    for path in fixtures() {
+    for path in real_stack_fixtures() {
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_labsniff"))
             .arg("-r")
             .arg(&path)

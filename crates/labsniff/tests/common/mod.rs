@@ -111,3 +111,42 @@ pub fn run_file(path: &std::path::Path, extra: &[&str]) -> Run {
     let _ = std::fs::remove_file(path);
     run
 }
+
+/// The captures made with real kernel TCP stacks: tests/fixtures/netlab
+/// (NAME.client.pcap, NAME.server.pcap, made by its regen.sh) and tests/fixtures/tcpflags
+/// (NAME-client.pcap, NAME-server.pcap), sorted.
+pub fn real_stack_fixtures() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for sub in ["netlab", "tcpflags"] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures")
+            .join(sub);
+        files.extend(
+            std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "pcap")),
+        );
+    }
+    files.sort();
+    assert!(
+        files.len() >= 40,
+        "expected the netlab and tcpflags fixtures"
+    );
+    files
+}
+
+/// The events of a capture file, analysed in this process with `options`.
+pub fn analyse_file(path: &std::path::Path, options: labsniff::Options) -> Vec<labsniff::Event> {
+    let source = labsniff::SourceOptions {
+        input: labsniff::Input::File(path.to_path_buf()),
+        filter: None,
+        write: None,
+        count: None,
+        stop: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
+        ready: None,
+    };
+    let mut events = Vec::new();
+    labsniff::analyze(&source, options, &mut events).unwrap();
+    events
+}
