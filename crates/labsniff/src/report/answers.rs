@@ -347,7 +347,11 @@ fn flagged(g: &Gathered<'_>, conv: u64) -> Option<String> {
 /// `warning size_mismatch, frame 7 (conversation 1)`: the diagnostic's code (as
 /// `--json` names it) and where.
 fn diagnostic(d: &crate::event::Diagnostic, conv: Option<u64>) -> String {
-    let mut text = format!("{} {}", d.severity.as_str(), d.code());
+    let mut text = format!(
+        "{}: {}",
+        d.severity.as_str(),
+        words::diagnostic::title(&d.kind)
+    );
     if let Some(f) = d.frame {
         let _ = write!(text, ", frame {f}");
     }

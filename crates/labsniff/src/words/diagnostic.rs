@@ -6,6 +6,10 @@
 //! `frame N at byte offset B: ` (SCHEMA.md).
 
 use super::{dissect, fragments, link};
+
+mod title;
+pub use title::title;
+
 use crate::event::{Diagnostic, DiagnosticKind, Dir, RstRefused};
 use labfacts::reassembly::GapReason;
 use std::fmt::Write as _;

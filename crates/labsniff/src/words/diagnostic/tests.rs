@@ -423,3 +423,20 @@ fn comments_leave_out_only_the_frame_lead() {
         }
     }
 }
+
+#[test]
+fn titles_are_words_and_each_names_one_code() {
+    use std::collections::{BTreeSet, HashMap};
+    // A title never stands for two codes (one code may have two titles: a frame
+    // and a datagram are both `frame_truncated`).
+    let mut codes_of: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for (d, _) in samples() {
+        let t = title(&d.kind);
+        assert!(!t.is_empty() && t.len() <= 48, "{:?}: {t:?}", d.kind);
+        assert!(!t.contains('_'), "a code, not words: {t}");
+        codes_of.entry(t).or_default().insert(d.code());
+    }
+    for (t, codes) in codes_of {
+        assert!(codes.len() == 1, "{t:?} names {codes:?}");
+    }
+}
