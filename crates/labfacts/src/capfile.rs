@@ -137,36 +137,59 @@ impl std::fmt::Debug for CaptureFile {
     }
 }
 
-/// The input ended before its first byte (an empty file's own words are the caller's,
-/// who knows it is a file).
-pub const NOTHING_READ: &str =
-    "the input ended before its first byte, so it holds no capture header";
+/// Why a capture's header could not be read (the caller names the file or stream).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpenError {
+    /// The operating system's error opening or reading the input.
+    #[error("{0}")]
+    Io(String),
+    /// The input ended before its first byte (an empty file's own words are the
+    /// caller's, who knows it is a file).
+    #[error("the input ended before its first byte, so it holds no capture header")]
+    NothingRead,
+    #[error("unknown file format")]
+    UnknownFormat,
+    #[error("unknown file format (gzip-compressed, but what it holds is neither pcap nor pcapng)")]
+    UnknownInsideGzip,
+    #[error("the file is too short to hold a capture header")]
+    TooShort,
+    #[error("the gzip data is damaged, so no capture header could be read")]
+    GzipUnreadable,
+    /// The gzip decoder's own reason.
+    #[error("the gzip data is damaged before any capture header ({0})")]
+    GzipDamaged(String),
+    /// pcap-parser's error, as it names it.
+    #[error("the capture header cannot be read ({0})")]
+    HeaderUnreadable(String),
+}
 
 /// The gzip magic (RFC 1952): decided by content, not by the file's name.
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 
 impl CaptureFile {
     /// Open `path`; the error is the reason in words (the caller names the file).
-    pub fn open(path: &Path) -> Result<CaptureFile, String> {
-        let file = File::open(path).map_err(|e| e.to_string())?;
+    pub fn open(path: &Path) -> Result<CaptureFile, OpenError> {
+        let file = File::open(path).map_err(|e| OpenError::Io(e.to_string()))?;
         Self::open_reader(Box::new(file))
     }
 
     /// Read a capture from a stream (standard input, a pipe, a FIFO, a device) as it
     /// comes: the frames that came with the header are handed out without waiting for
     /// more ([`opening`]), and [`Next::Pause`] comes before each read that may wait.
-    pub fn open_stream(input: Box<dyn Read + Send>) -> Result<CaptureFile, String> {
+    pub fn open_stream(input: Box<dyn Read + Send>) -> Result<CaptureFile, OpenError> {
         let mut file = Self::open_reader(input)?;
         file.pause = true;
         Ok(file)
     }
 
     /// Read a capture from any input, gzip or not, deciding by its first bytes.
-    fn open_reader(input: Box<dyn Read + Send>) -> Result<CaptureFile, String> {
+    fn open_reader(input: Box<dyn Read + Send>) -> Result<CaptureFile, OpenError> {
         let mut buffered = BufReader::with_capacity(64 << 10, input);
-        let head = buffered.fill_buf().map_err(|e| e.to_string())?;
+        let head = buffered
+            .fill_buf()
+            .map_err(|e| OpenError::Io(e.to_string()))?;
         if head.is_empty() {
-            return Err(NOTHING_READ.to_string());
+            return Err(OpenError::NothingRead);
         }
         let compressed = head.starts_with(&GZIP_MAGIC);
         if compressed {
@@ -175,9 +198,7 @@ impl CaptureFile {
             let failed = std::sync::Arc::clone(&latch.failed);
             let mut file = Self::from_reader(Box::new(opening::Opening::new(latch)), true)
                 .map_err(|e| match failed.lock().ok().and_then(|f| f.clone()) {
-                    Some(why) => {
-                        format!("the gzip data is damaged before any capture header ({why})")
-                    }
+                    Some(why) => OpenError::GzipDamaged(why),
                     None => e,
                 })?;
             file.gzip_failed = Some(failed);
@@ -191,23 +212,15 @@ impl CaptureFile {
     pub fn from_reader(
         input: Box<dyn Read + Send>,
         compressed: bool,
-    ) -> Result<CaptureFile, String> {
+    ) -> Result<CaptureFile, OpenError> {
         let reader = pcap_parser::create_reader(BUFFER, input).map_err(|e| match e {
-            PcapError::HeaderNotRecognized => {
-                if compressed {
-                    "unknown file format (gzip-compressed, but what it holds is neither pcap nor pcapng)"
-                        .to_string()
-                } else {
-                    "unknown file format".to_string()
-                }
-            }
+            PcapError::HeaderNotRecognized if compressed => OpenError::UnknownInsideGzip,
+            PcapError::HeaderNotRecognized => OpenError::UnknownFormat,
             PcapError::Eof | PcapError::Incomplete(_) | PcapError::UnexpectedEof => {
-                "the file is too short to hold a capture header".to_string()
+                OpenError::TooShort
             }
-            PcapError::ReadError if compressed => {
-                "the gzip data is damaged, so no capture header could be read".to_string()
-            }
-            other => format!("the capture header cannot be read ({other:?})"),
+            PcapError::ReadError if compressed => OpenError::GzipUnreadable,
+            other => OpenError::HeaderUnreadable(format!("{other:?}")),
         })?;
         Ok(CaptureFile {
             reader,

@@ -189,18 +189,21 @@ pub fn is_stream(path: &Path) -> bool {
 
 /// Open `path` as a capture: the file and its size (None for a stream).
 fn open_capture(path: &Path) -> Result<(crate::capfile::CaptureFile, Option<u64>), String> {
-    use crate::capfile::{CaptureFile, NOTHING_READ};
+    use crate::capfile::{CaptureFile, OpenError};
     match path_kind(path)? {
         PathKind::Directory => Err("it is a directory".to_string()),
         PathKind::File(0) => {
             Err("the file is empty (0 bytes), so it holds no capture header".to_string())
         }
-        PathKind::File(size) => Ok((CaptureFile::open(path)?, Some(size))),
+        PathKind::File(size) => Ok((
+            CaptureFile::open(path).map_err(|e| e.to_string())?,
+            Some(size),
+        )),
         PathKind::Stream(kind) => {
             let opened = match kind {
                 StreamKind::Stdin => CaptureFile::open_stream(Box::new(std::io::stdin())),
                 _ => std::fs::File::open(path)
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| OpenError::Io(e.to_string()))
                     .and_then(|f| CaptureFile::open_stream(Box::new(f))),
             };
             let what = match kind {
@@ -211,7 +214,7 @@ fn open_capture(path: &Path) -> Result<(crate::capfile::CaptureFile, Option<u64>
                 StreamKind::Socket => "a socket",
             };
             opened.map(|f| (f, None)).map_err(|e| {
-                if e == NOTHING_READ {
+                if e == OpenError::NothingRead {
                     format!(
                         "it is {what}, and it ended before its first byte: no capture header came"
                     )

@@ -121,9 +121,10 @@ fn garbage_and_short_files_are_refused_at_open() {
         |b: &[u8]| CaptureFile::from_reader(Box::new(std::io::Cursor::new(b.to_vec())), false);
     assert_eq!(
         open(b"not a capture, just some text here").unwrap_err(),
-        "unknown file format"
+        OpenError::UnknownFormat
     );
-    assert!(open(&[0xd4, 0xc3]).is_err());
+    assert_eq!(OpenError::UnknownFormat.to_string(), "unknown file format");
+    assert_eq!(open(&[0xd4, 0xc3]).unwrap_err(), OpenError::TooShort);
 }
 
 #[test]
