@@ -293,8 +293,54 @@ impl CaptureFile {
             self.consume(self.pending);
             self.pending = 0;
         }
+        if !prime {
+            if let Some(frame) = self.pcap_record_at_front(keep) {
+                return self.hand_out(Found::Frame(frame));
+            }
+        }
         let found = self.find(prime, keep);
         self.hand_out(found)
+    }
+
+    /// The common case of a pcap file, read without pcap-parser: after the file header,
+    /// a whole record at the front of the buffer (16-byte header, then the captured
+    /// bytes), past those `keep` refuses. `None` for anything else (pcapng, the
+    /// "modified" format, a record not wholly in the buffer, the end), which
+    /// [`Self::find`] then reads the one way it always did. The fields are read as
+    /// pcap-parser's `parse_pcap_frame` reads them, in the header's byte order.
+    fn pcap_record_at_front(
+        &mut self,
+        keep: &mut dyn FnMut(i32, &[u8]) -> bool,
+    ) -> Option<Located> {
+        const HEADER: usize = 16;
+        let iface = self.section.pcap_records?;
+        let big_endian = self.section.big_endian;
+        // Bounded by the buffer: each pass consumes one whole record.
+        loop {
+            let data = self.reader.data();
+            let header: &[u8; HEADER] = data.get(..HEADER)?.try_into().ok()?;
+            let field = |at: usize| {
+                let b = [header[at], header[at + 1], header[at + 2], header[at + 3]];
+                if big_endian {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                }
+            };
+            let len = HEADER.checked_add(usize::try_from(field(8)).ok()?)?;
+            let bytes = data.get(HEADER..len)?;
+            if !keep(iface.dlt, bytes) {
+                self.consume(len);
+                continue;
+            }
+            return Some(Located {
+                len,
+                range: HEADER..len,
+                ts: micros(u64::from(field(0)), u64::from(field(4)), &iface),
+                orig_len: field(12),
+                dlt: iface.dlt,
+            });
+        }
     }
 
     /// Parse and act until there is something to hand out (see [`Self::read`]).

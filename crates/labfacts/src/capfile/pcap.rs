@@ -9,7 +9,7 @@ impl Section {
     /// The pcap file header: the byte order, and the single interface it describes.
     pub fn pcap_header(&mut self, h: &PcapHeader) {
         self.big_endian = h.is_bigendian();
-        self.interfaces = vec![Interface {
+        let iface = Interface {
             dlt: h.network.0,
             snaplen: h.snaplen,
             units: if h.is_nanosecond_precision() {
@@ -18,7 +18,9 @@ impl Section {
                 1_000_000
             },
             offset: 0,
-        }];
+        };
+        self.interfaces = vec![iface];
+        self.pcap_records = (!h.is_modified_format()).then_some(iface);
     }
 
     /// One pcap record (`len` bytes, in the buffer starting at address `base`) as a

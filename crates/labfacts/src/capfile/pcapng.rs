@@ -14,6 +14,9 @@ pub(super) struct Section {
     /// Per-section byte order, for the blocks pcap-parser does not decode (obsolete PB).
     pub big_endian: bool,
     pub pcapng: bool,
+    /// A pcap file with 16-byte record headers (not the "modified" format): its one
+    /// interface, for [`super::CaptureFile::pcap_record_at_front`].
+    pub pcap_records: Option<Interface>,
 }
 
 impl Section {

@@ -133,3 +133,104 @@ fn linktypes_map_to_libpcap_dlts() {
     assert_eq!(dlt_of_linktype(1), 1);
     assert_eq!(dlt_of_linktype(276), 276);
 }
+
+/// A pcap file written by hand: `magic` as the file's first four bytes in its own
+/// byte order, then each record (ts_sec, ts_frac, bytes, orig_len).
+fn pcap_file(big_endian: bool, magic: u32, records: &[(u32, u32, Vec<u8>, u32)]) -> Vec<u8> {
+    let word = |v: u32| {
+        if big_endian {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        }
+    };
+    let mut out = Vec::new();
+    out.extend(word(magic));
+    out.extend(if big_endian {
+        [0, 2, 0, 4]
+    } else {
+        [2, 0, 4, 0]
+    });
+    out.extend([0; 8]);
+    out.extend(word(262_144));
+    out.extend(word(1));
+    for (sec, frac, bytes, orig) in records {
+        out.extend(word(*sec));
+        out.extend(word(*frac));
+        out.extend(word(bytes.len() as u32));
+        out.extend(word(*orig));
+        out.extend(bytes);
+    }
+    out
+}
+
+/// The pcap records read at the front of the buffer (the common case, without
+/// pcap-parser) against the obviously-correct model: every record in order with its
+/// bytes, its timestamp in µs and link type 1, in both byte orders and both
+/// resolutions, with records from 0 bytes to past the 1 MiB buffer (which go the
+/// parser's way), and a file cut inside its last record ending in that fault after
+/// every whole record.
+#[test]
+fn pcap_records_equal_the_model_in_both_byte_orders_and_resolutions() {
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    for (big_endian, nanos) in [(false, false), (true, false), (false, true), (true, true)] {
+        let magic = if nanos { 0xa1b2_3c4d } else { 0xa1b2_c3d4 };
+        let records: Vec<(u32, u32, Vec<u8>, u32)> = (0..300u32)
+            .map(|i| {
+                let len = match i {
+                    7 => BUFFER + 5_000,
+                    _ if i % 50 == 0 => 0,
+                    _ => next(2_000) as usize,
+                };
+                let bytes: Vec<u8> = (0..len).map(|j| (j as u32 ^ i) as u8).collect();
+                let frac = next(if nanos { 1_000_000_000 } else { 1_000_000 }) as u32;
+                (1_700_000_000 + i, frac, bytes, len as u32 + next(3) as u32)
+            })
+            .collect();
+        let bytes = pcap_file(big_endian, magic, &records);
+        let (frames, fault) = read_all(reader(bytes.clone()));
+        assert!(fault.is_none(), "{fault:?}");
+        assert_eq!(frames.len(), records.len());
+        for ((dlt, ts, data), (sec, frac, want, _)) in frames.iter().zip(&records) {
+            let micros = u64::from(*frac) / if nanos { 1000 } else { 1 };
+            assert_eq!((*dlt, *ts), (1, u64::from(*sec) * 1_000_000 + micros));
+            assert_eq!(data, want);
+        }
+        // Cut 3 bytes into the last record's data.
+        let (last_sec, _, last, _) = &records[records.len() - 1];
+        let cut = bytes.len() - last.len().saturating_sub(3).max(1);
+        let (frames, fault) = read_all(reader(bytes[..cut].to_vec()));
+        assert_eq!(
+            frames.len(),
+            records.len() - 1,
+            "cut in record at {last_sec}"
+        );
+        assert!(
+            fault.is_some_and(|f| f.kind == FileFault::EndsInsideRecord),
+            "big_endian {big_endian}"
+        );
+    }
+}
+
+#[test]
+fn a_frame_read_past_by_keep_is_not_handed_out() {
+    let records: Vec<(u32, u32, Vec<u8>, u32)> = (0..20u32)
+        .map(|i| (i, 0, vec![i as u8; 10 + i as usize], 10 + i))
+        .collect();
+    let mut file = reader(pcap_file(false, 0xa1b2_c3d4, &records));
+    let mut lens = Vec::new();
+    for _ in 0..100 {
+        match file.next_kept(&mut |_, d| d[0] % 3 == 0) {
+            Next::Frame(f) => lens.push(f.data.len()),
+            Next::End => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(lens, vec![10, 13, 16, 19, 22, 25, 28]);
+}
