@@ -50,37 +50,50 @@ impl CollectSink {
 impl CollectSink {
     /// Counts an analysis event against its caps; false when it is not to be kept.
     fn keep_analysis(&mut self, conv: u64) -> bool {
-        let known = self.kept_analysis.contains_key(&conv);
-        if !known && self.kept_analysis.len() >= ANALYSIS_CONVERSATIONS {
-            self.analysis_dropped += 1;
-            return false;
-        }
-        let kept = self.kept_analysis.entry(conv).or_insert(0);
-        if *kept >= ANALYSIS_PER_CONVERSATION {
-            self.analysis_dropped += 1;
-            return false;
-        }
-        *kept += 1;
-        true
+        let kept = counted(
+            &mut self.kept_analysis,
+            conv,
+            ANALYSIS_CONVERSATIONS,
+            ANALYSIS_PER_CONVERSATION,
+        );
+        self.analysis_dropped += u64::from(!kept);
+        kept
     }
 
     /// Counts the message against the caps; false when it is not to be kept.
     fn keep_message(&mut self, conv: u64) -> bool {
-        let detailed = self.kept_messages.len() < CONVERSATIONS_DETAILED
-            || self.kept_messages.contains_key(&conv);
-        if !detailed {
-            // Not inserted: the map must not grow with every conversation.
-            self.messages_dropped += 1;
-            return false;
-        }
-        let kept = self.kept_messages.entry(conv).or_insert(0);
-        if *kept >= MESSAGES_PER_CONVERSATION {
-            self.messages_dropped += 1;
-            return false;
-        }
-        *kept += 1;
-        true
+        let kept = counted(
+            &mut self.kept_messages,
+            conv,
+            CONVERSATIONS_DETAILED,
+            MESSAGES_PER_CONVERSATION,
+        );
+        self.messages_dropped += u64::from(!kept);
+        kept
     }
+}
+
+/// Counts one more event of conversation `conv` in `kept` (events kept per
+/// conversation) if it is within the caps: at most `per_conv` each, for the first
+/// `convs` conversations. One lookup for a conversation already counted (most events);
+/// a conversation past the first `convs` is not inserted, so the map does not grow
+/// with every conversation.
+fn counted(
+    kept: &mut HashMap<u64, usize, crate::flow_hash::FlowHashBuilder>,
+    conv: u64,
+    convs: usize,
+    per_conv: usize,
+) -> bool {
+    if let Some(n) = kept.get_mut(&conv) {
+        let room = *n < per_conv;
+        *n += usize::from(room);
+        return room;
+    }
+    if kept.len() >= convs {
+        return false;
+    }
+    kept.insert(conv, 1);
+    true
 }
 
 impl Sink for CollectSink {
