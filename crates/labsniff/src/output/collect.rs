@@ -138,3 +138,47 @@ impl Sink for CollectSink {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_kept_for_the_first_conversations_up_to_their_cap() {
+        let mut sink = CollectSink::new();
+        let convs = CONVERSATIONS_DETAILED as u64 + 5;
+        let per = MESSAGES_PER_CONVERSATION + 7;
+        let mut kept = vec![0usize; convs as usize + 1];
+        // Interleaved, as conversations' messages come.
+        for _ in 0..per {
+            for conv in 1..=convs {
+                kept[conv as usize] += usize::from(sink.keep_message(conv));
+            }
+        }
+        for conv in 1..=convs {
+            let want = if conv as usize <= CONVERSATIONS_DETAILED {
+                MESSAGES_PER_CONVERSATION
+            } else {
+                0
+            };
+            assert_eq!(kept[conv as usize], want, "conversation {conv}");
+        }
+        let all = convs * per as u64;
+        let kept_all = (CONVERSATIONS_DETAILED * MESSAGES_PER_CONVERSATION) as u64;
+        assert_eq!(sink.messages_dropped, all - kept_all);
+        assert_eq!(sink.kept_messages.len(), CONVERSATIONS_DETAILED);
+    }
+
+    #[test]
+    fn analysis_events_have_their_own_caps() {
+        let mut sink = CollectSink::new();
+        let kept = (0..ANALYSIS_PER_CONVERSATION + 3)
+            .filter(|_| sink.keep_analysis(7))
+            .count();
+        assert_eq!(kept, ANALYSIS_PER_CONVERSATION);
+        assert_eq!(sink.analysis_dropped, 3);
+        // Messages of the same conversation are counted apart.
+        assert!(sink.keep_message(7));
+        assert_eq!(sink.messages_dropped, 0);
+    }
+}
