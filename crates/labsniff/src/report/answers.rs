@@ -235,13 +235,7 @@ fn problems(g: &Gathered<'_>) -> String {
                 words::answers::cause(cause)
             ));
         }
-        for d in g
-            .diags_of(c.conv)
-            .iter()
-            .filter(|d| d.severity != Severity::Note)
-        {
-            items.push(diagnostic(d, Some(c.conv)));
-        }
+        items.extend(diagnostics(g.diags_of(c.conv), Some(c.conv)));
         if let Some(cut) = truncated(g, c.conv) {
             items.push(cut);
         }
@@ -254,13 +248,7 @@ fn problems(g: &Gathered<'_>) -> String {
     for cause in &g.capture_causes {
         items.push(words::answers::cause(cause));
     }
-    for d in g
-        .capture_diags
-        .iter()
-        .filter(|d| d.severity != Severity::Note)
-    {
-        items.push(diagnostic(d, None));
-    }
+    items.extend(diagnostics(&g.capture_diags, None));
     if items.is_empty() {
         let all_echoed = g.convs.iter().all(|c| {
             let messages = g.messages_of(c.conv);
@@ -344,21 +332,43 @@ fn flagged(g: &Gathered<'_>, conv: u64) -> Option<String> {
     Some(parts.join(", "))
 }
 
-/// `warning size_mismatch, frame 7 (conversation 1)`: the diagnostic's code (as
-/// `--json` names it) and where.
-fn diagnostic(d: &crate::event::Diagnostic, conv: Option<u64>) -> String {
-    let mut text = format!(
-        "{}: {}",
-        d.severity.as_str(),
-        words::diagnostic::title(&d.kind)
-    );
-    if let Some(f) = d.frame {
-        let _ = write!(text, ", frame {f}");
+/// The warnings and errors of a conversation (`conv`) or of the capture, one item per
+/// kind in the order they first came: `warning: bytes missing from the capture (587
+/// times), frames 4–590 (conversation 1)`.
+fn diagnostics(diags: &[&crate::event::Diagnostic], conv: Option<u64>) -> Vec<String> {
+    // (severity, title) → (how many, their frames), in first-seen order; few kinds.
+    let mut kinds: Vec<((Severity, &str), usize, Vec<u64>)> = Vec::new();
+    for d in diags.iter().filter(|d| d.severity != Severity::Note) {
+        let key = (d.severity, words::diagnostic::title(&d.kind));
+        let at = match kinds.iter().position(|(k, _, _)| *k == key) {
+            Some(at) => at,
+            None => {
+                kinds.push((key, 0, Vec::new()));
+                kinds.len() - 1
+            }
+        };
+        let (_, count, frames) = &mut kinds[at];
+        *count += 1;
+        frames.extend(d.frame);
     }
-    if let Some(c) = conv {
-        let _ = write!(text, " (conversation {c})");
-    }
-    text
+    kinds
+        .into_iter()
+        .map(|((severity, title), count, mut frames)| {
+            let mut text = format!("{}: {title}", severity.as_str());
+            if count > 1 {
+                let _ = write!(text, " ({count} times)");
+            }
+            frames.sort_unstable();
+            frames.dedup();
+            if !frames.is_empty() {
+                let _ = write!(text, ", {}", words::frames_said(&frames, false));
+            }
+            if let Some(c) = conv {
+                let _ = write!(text, " (conversation {c})");
+            }
+            text
+        })
+        .collect()
 }
 
 /// Replies that carry the client's text but add bytes to it (not echoes byte for

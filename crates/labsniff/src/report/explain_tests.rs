@@ -147,3 +147,47 @@ fn no_heading_stands_over_nothing_on_any_fixture() {
         }
     }
 }
+
+/// "In short" names each kind of warning or error once per conversation, with how many
+/// times it came when more than once (a lossy capture has hundreds of `gap`s).
+#[test]
+fn problems_name_each_kind_once_with_its_count_on_every_fixture() {
+    use crate::event::Severity;
+    let mut counted = 0;
+    for path in fixtures() {
+        let events = events_of(&path);
+        let g = Gathered::new(&events);
+        let report = render(&events, View::Explain, &PLAIN);
+        let Some(block) = report.split("\n    problems  ").nth(1) else {
+            continue;
+        };
+        let block = block.split("\n\n").next().unwrap_or_default();
+        let line = block.split_whitespace().collect::<Vec<_>>().join(" ");
+        for c in &g.convs {
+            let mut kinds: Vec<(Severity, &str, usize)> = Vec::new();
+            for d in g.diags_of(c.conv) {
+                if d.severity == Severity::Note {
+                    continue;
+                }
+                let title = crate::words::diagnostic::title(&d.kind);
+                match kinds.iter_mut().find(|k| k.0 == d.severity && k.1 == title) {
+                    Some(k) => k.2 += 1,
+                    None => kinds.push((d.severity, title, 1)),
+                }
+            }
+            for (severity, title, n) in kinds {
+                let named = format!("{}: {title}", severity.as_str());
+                let mention = |tail: &str| line.matches(&format!("{named}{tail}")).count();
+                let here = if n > 1 {
+                    format!(" ({n} times), ")
+                } else {
+                    ", ".to_string()
+                };
+                // Named once (unless cut by "and N more"), with its count.
+                assert!(mention(&here) <= 1, "{}: {named}: {line}", path.display());
+                counted += usize::from(n > 1 && mention(&here) == 1);
+            }
+        }
+    }
+    assert!(counted > 0, "no fixture has a kind said with its count");
+}
