@@ -129,6 +129,13 @@ impl<'a> CaptureIndex<'a> {
         all.get(&conv).map_or(&[], Vec::as_slice)
     }
 
+    /// When the lab traffic began: the earliest lab conversation's first frame. The
+    /// one time origin of every time-line view, so that a frame has the same time
+    /// whichever conversations are drawn.
+    pub fn lab_start(&self) -> Option<f64> {
+        self.convs.iter().map(|c| c.start_ts).reduce(f64::min)
+    }
+
     /// How the server served its TCP clients, as far as the packets prove.
     pub fn concurrency(&self) -> Option<Concurrency> {
         *self.concurrency.get_or_init(|| concurrency(&self.convs))

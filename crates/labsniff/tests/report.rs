@@ -1118,3 +1118,27 @@ fn a_streamed_echo_of_a_large_message_is_paired() {
         "{text}"
     );
 }
+
+/// A frame has one time in the SVG flow graph, whichever conversations are drawn: the
+/// origin is the first lab conversation's first frame (as in the text flow view).
+#[test]
+fn svg_times_do_not_depend_on_the_conversations_drawn() {
+    let events = analyse(&struct_mistakes(), "svg-origin");
+    let times = |svg: &str| -> Vec<(String, String)> {
+        svg.lines()
+            .filter_map(|l| {
+                let frame = l.split("data-frame=\"").nth(1)?.split('"').next()?;
+                let time = l.split("<text class=\"time\"").nth(1)?.split('>').nth(1)?;
+                Some((frame.to_string(), time.split("  #").next()?.to_string()))
+            })
+            .collect()
+    };
+    let all = times(&render_svg(&events, None));
+    let second = times(&render_svg(&events, Some(2)));
+    assert!(!second.is_empty());
+    for t in &second {
+        assert!(all.contains(t), "{t:?} not in {all:?}");
+    }
+    // The second conversation starts later than the first: its times are not all 0.
+    assert!(second.iter().any(|(_, t)| t != "0.000000"), "{second:?}");
+}

@@ -361,11 +361,7 @@ pub fn render_lanes(
     }
     // From the first lab conversation's first frame, whichever are drawn: the same
     // frame has the same time with or without --conv.
-    let origin = g
-        .convs
-        .iter()
-        .map(|c| c.start_ts)
-        .fold(f64::INFINITY, f64::min);
+    let origin = g.lab_start().unwrap_or_default();
     for (i, l) in ladders.iter().enumerate() {
         if i > 0 {
             out.push('\n');

@@ -1,7 +1,7 @@
 //! The flow graph as a standalone SVG a browser shows: per conversation two columns
 //! headed by host:port, one `<g class="arrow" data-frame="N">` per packet shown.
 
-use super::flow::{ladders, Arrow, ArrowKind, Ladder, LaneCall};
+use super::flow::{Arrow, ArrowKind, Ladder, LaneCall};
 use super::words;
 use crate::event::{Dir, Event};
 use std::collections::BTreeMap;
@@ -69,14 +69,13 @@ pub fn render_svg_lanes(
     conv: Option<u64>,
     lanes: Option<&BTreeMap<u64, Vec<LaneCall>>>,
 ) -> String {
-    let ladders = ladders(events, conv);
+    let g = super::Gathered::new(events);
+    let ladders = super::flow::ladders_of(&g, conv);
     let no_calls: Vec<LaneCall> = Vec::new();
     let calls_of = |c: u64| lanes.and_then(|m| m.get(&c)).unwrap_or(&no_calls);
-    // Times are relative to the earliest conversation's start.
-    let origin = ladders
-        .iter()
-        .map(|l| l.start_ts)
-        .fold(f64::INFINITY, f64::min);
+    // From the first lab conversation's first frame, as the text flow view: the same
+    // frame has the same time with or without --conv.
+    let origin = g.lab_start().unwrap_or_default();
     let rows_of: Vec<Vec<Row<'_>>> = ladders
         .iter()
         .map(|l| rows(&l.arrows, calls_of(l.conv)))
