@@ -239,16 +239,20 @@ fn grade(args: crate::cli::GradeArgs) -> Result<Done, SourceError> {
             Ok(())
         };
         match &args.html {
-            // With the pages: one file at a time (each page is written, then its
-            // events dropped).
-            Some(class) => {
-                for (i, file) in files.iter().enumerate() {
+            // With the pages: each written by the worker that graded its file, which
+            // then drops the file's events.
+            Some(class) => labsniff::grade::each_file(
+                &files,
+                |i, file| {
                     let (g, events) =
                         labsniff::grade::grade_file_with(file, exercise, args.port, limits, true);
-                    pages.push(capture_page(class, i, file, &events));
-                    done(g)?;
-                }
-            }
+                    (g, capture_page(class, i, file, &events))
+                },
+                |(g, page)| {
+                    pages.push(page);
+                    done(g)
+                },
+            )?,
             None => grade_all(&files, exercise, args.port, limits, &mut done)?,
         }
     }

@@ -21,7 +21,9 @@ mod trace;
 
 pub use exercises::{exercise, EXERCISES};
 pub use facts::{Facts, Trace};
-pub use run::{expand, grade_all, grade_file, grade_file_with, grade_file_within, Limits};
+pub use run::{
+    each_file, expand, grade_all, grade_file, grade_file_with, grade_file_within, Limits,
+};
 
 use serde::Serialize;
 

@@ -115,37 +115,50 @@ pub fn grade_all(
     exercise: &'static Exercise,
     port: u16,
     limits: Limits,
-    mut done: impl FnMut(Grade) -> std::io::Result<()>,
+    done: impl FnMut(Grade) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    each_file(
+        files,
+        |_, path| grade_file_within(path, exercise, port, limits),
+        done,
+    )
+}
+
+/// `work` on each of `files` (with its index) on every core, handing each result to
+/// `done` in the files' order as soon as it and those before it are ready. At most one
+/// result per core waits beyond the ones `done` has taken, plus those finished out of
+/// order.
+pub fn each_file<T: Send>(
+    files: &[PathBuf],
+    work: impl Fn(usize, &Path) -> T + Sync,
+    mut done: impl FnMut(T) -> std::io::Result<()>,
 ) -> std::io::Result<()> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(files.len().max(1));
     let next = AtomicUsize::new(0);
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, Grade)>();
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, T)>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
-            let next = &next;
+            let (next, work) = (&next, &work);
             scope.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { return };
-                if tx
-                    .send((i, grade_file_within(path, exercise, port, limits)))
-                    .is_err()
-                {
+                if tx.send((i, work(i, path))).is_err() {
                     return;
                 }
             });
         }
         drop(tx);
-        // Grades arrive in any order; they are handed on in the files' order.
+        // Results arrive in any order; they are handed on in the files' order.
         let mut waiting = std::collections::BTreeMap::new();
         let mut due = 0;
-        for (i, grade) in rx {
-            waiting.insert(i, grade);
-            while let Some(g) = waiting.remove(&due) {
-                done(g)?;
+        for (i, result) in rx {
+            waiting.insert(i, result);
+            while let Some(r) = waiting.remove(&due) {
+                done(r)?;
                 due += 1;
             }
         }
