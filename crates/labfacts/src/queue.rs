@@ -323,10 +323,22 @@ impl<'a> Out<'a> {
     ) {
         match self.sink.as_mut() {
             Some(sink) if self.queue.is_empty() && self.error.is_none() => {
-                // The queue's frame arena is empty with the queue, and keeps its
-                // capacity: sorting the numbers there allocates nothing.
-                push_sorted_unique(&mut self.queue.frames, frames);
-                let numbers = &self.queue.frames;
+                // Most messages came in one frame: that one needs no sorting. Others
+                // are sorted in the queue's frame arena, empty with the queue, which
+                // keeps its capacity: that allocates nothing.
+                let mut frames = frames.into_iter();
+                let one;
+                let numbers: &[u64] = match (frames.next(), frames.next()) {
+                    (Some(f), None) => {
+                        one = [f];
+                        &one
+                    }
+                    (first, second) => {
+                        let all = first.into_iter().chain(second).chain(frames);
+                        push_sorted_unique(&mut self.queue.frames, all);
+                        &self.queue.frames
+                    }
+                };
                 let message = MessageRef {
                     conv: info.conv,
                     transport: info.transport,
