@@ -8,6 +8,8 @@
 //!   Wireshark finds the same verdicts.
 //! - [`conn_state`]: Zeek's endpoint state machine and history (conn.log
 //!   `conn_state`, `history`).
+//! - [`handshake`]: the client's resent SYNs (which retry schedule, a SYN-ACK lost on
+//!   its way to the client).
 //! - [`capture`]: facts that need several conversations (how the server served its
 //!   clients: concurrently, one at a time, or cannot tell).
 //! - [`recovery`]: one direction's loss and recovery (losses after capture drops,
@@ -16,6 +18,7 @@
 //!   holds TIME_WAIT, resets and refusals) and the Python exception each failure raised.
 pub mod capture;
 pub mod conn_state;
+pub mod handshake;
 pub mod recovery;
 pub mod round_trips;
 pub mod tcp_flags;

@@ -7,6 +7,7 @@
 
 use super::tcp_analysis::{analysis_text, lost_where, LINUX_RTO_MIN};
 use super::{words, Style};
+use crate::analysis::handshake::{self, SynSchedule};
 use crate::analysis::recovery::DirectionRecovery;
 use crate::analysis::Flag;
 use crate::causes::{Cause, CauseKind};
@@ -161,19 +162,10 @@ fn lost_syns(t: &TcpDetails, arrived: Option<bool>) -> Option<String> {
         return None;
     }
     let first = t.syn_attempts.first()?;
-    let waits: Vec<f64> = t
-        .syn_attempts
-        .windows(2)
-        .map(|w| w[1].ts - w[0].ts)
-        .collect();
+    let waits = handshake::syn_waits(t);
     let gaps: Vec<String> = waits.iter().map(|&w| words::duration(w)).collect();
     let frames: Vec<String> = t.syn_attempts.iter().map(|s| s.frame.to_string()).collect();
-    // A SYN captured after the SYN-ACK, away from the client: the server answered, and
-    // the answer did not reach the client.
-    let answer_lost = t.syn_ack_frame.filter(|&f| {
-        t.capture_point != CapturePoint::Client
-            && t.syn_attempts.last().is_some_and(|s| s.frame > f)
-    });
+    let answer_lost = handshake::syn_ack_lost(t);
     // At the server, only the SYNs that reached it: the client may have sent more.
     let sent = if t.capture_point == CapturePoint::Server {
         "the client's SYN arrived"
@@ -186,30 +178,25 @@ fn lost_syns(t: &TcpDetails, arrived: Option<bool>) -> Option<String> {
         t.syn_attempts.len(),
         frames.join(", "),
         gaps.join(", then "),
-        syn_schedule(&waits),
+        syn_schedule(handshake::syn_schedule(&waits)),
         why_syns_resent(arrived, answer_lost)
     );
     syn_ack_timing(&mut text, t, first.ts, answer_lost.is_some());
     Some(text)
 }
 
-/// Which retry schedule the waits between SYNs follow: Linux 6.5+ waits 1 s for the
-/// first 4 retries (net.ipv4.tcp_syn_linear_timeouts = 4), older kernels double from 1 s.
-fn syn_schedule(waits: &[f64]) -> &'static str {
-    let about = |x: f64, want: f64| (x - want).abs() < 0.25 * want;
-    let linear = waits.iter().take(4).all(|&w| about(w, 1.0));
-    let doubling = waits
-        .iter()
-        .enumerate()
-        .all(|(i, &w)| about(w, f64::from(1u32 << i.min(20))));
-    if linear {
-        "about 1 s each, as Linux 6.5 and later resend an unanswered SYN (every second for the first \
-         4 retries, net.ipv4.tcp_syn_linear_timeouts, then doubling)"
-    } else if doubling {
-        "each wait twice the one before, as kernels before Linux 6.5 (and many other systems) resend \
-         an unanswered SYN"
-    } else {
-        "a schedule that is neither Linux's linear start nor plain doubling"
+/// The retry schedule the waits between SYNs follow, in words.
+fn syn_schedule(schedule: SynSchedule) -> &'static str {
+    match schedule {
+        SynSchedule::LinearStart => {
+            "about 1 s each, as Linux 6.5 and later resend an unanswered SYN (every second for \
+             the first 4 retries, net.ipv4.tcp_syn_linear_timeouts, then doubling)"
+        }
+        SynSchedule::Doubling => {
+            "each wait twice the one before, as kernels before Linux 6.5 (and many other \
+             systems) resend an unanswered SYN"
+        }
+        SynSchedule::Other => "a schedule that is neither Linux's linear start nor plain doubling",
     }
 }
 
