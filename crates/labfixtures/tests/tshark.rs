@@ -4,6 +4,10 @@
 
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use std::process::Command;
@@ -104,7 +108,7 @@ fn max_severity(field: &str) -> u64 {
 #[test]
 fn tshark_finds_nothing_wrong_on_any_link_or_format() {
     if !tshark_available() {
-        println!("skipped: tshark is not installed");
+        skip_note!("skipped: tshark is not installed");
         return;
     }
     for link in LinkType::all() {
@@ -138,7 +142,7 @@ fn tshark_finds_nothing_wrong_on_any_link_or_format() {
 #[test]
 fn tshark_accepts_a_synthetic_session() {
     if !tshark_available() {
-        println!("skipped: tshark is not installed");
+        skip_note!("skipped: tshark is not installed");
         return;
     }
     let path = TempPath::new("tshark-synth.pcap");

@@ -14,6 +14,10 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 #[path = "common/wire.rs"]
 mod wire;
@@ -743,7 +747,7 @@ fn bad_invocations_are_one_line_with_a_documented_exit_code() {
     let nonlocal = std::fs::read_to_string("/proc/sys/net/ipv4/ip_nonlocal_bind")
         .is_ok_and(|v| v.trim() == "1");
     if nonlocal {
-        eprintln!("skipped the non-local bind case: net.ipv4.ip_nonlocal_bind is 1");
+        skip_note!("skipped the non-local bind case: net.ipv4.ip_nonlocal_bind is 1");
     } else {
         assert_eq!(
             stderr_line(&[

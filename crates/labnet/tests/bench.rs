@@ -2,6 +2,10 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::{labnet, stdout, Server};

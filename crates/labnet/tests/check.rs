@@ -4,6 +4,10 @@
 //! Every process is killed on every path (guards) and every wait is bounded.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::{Server, BIN};

@@ -7,6 +7,10 @@
 //! "needs sudo" error (run as nobody with setpriv) are checked either way.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 #[path = "common/netlab.rs"]
 mod netlab;
 
@@ -122,7 +126,7 @@ fn without_root_it_names_sudo_and_exits_9() {
             assert_eq!(out.status.code(), Some(9), "{}", text(&out));
             assert!(text(&out).contains("sudo"), "{}", text(&out));
         } else {
-            println!("skipped: needs setpriv to drop root");
+            skip_note!("skipped: needs setpriv to drop root");
         }
         return;
     }

@@ -3,6 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 #[path = "common/scripts.rs"]
 mod scripts;
@@ -224,7 +228,7 @@ fn udp_client_reads_stdin_lines_until_eof() {
 #[test]
 fn dual_stack_server_on_ipv6_serves_ipv6_and_ipv4_clients() {
     if std::net::TcpListener::bind("[::1]:0").is_err() {
-        println!("skipped: no IPv6 loopback");
+        skip_note!("skipped: no IPv6 loopback");
         return;
     }
     let server = Server::start_on(

@@ -3,6 +3,10 @@
 //! does and the buffered lines are written before it exits.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::Server;

@@ -5,6 +5,10 @@
 //! against the gaps and retransmissions that capture shows (tcpdump and tshark).
 //! Not root: each test prints "skipped: needs root (network namespaces)" and passes.
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -265,7 +269,7 @@ fn the_fixture_script_reproduces_its_phenomena() {
     }
     for tool in ["tcpdump", "tshark", "python3"] {
         if !have(tool, "--version") {
-            println!("skipped: needs {tool} (regen.sh installs it as root)");
+            skip_note!("skipped: needs {tool} (regen.sh installs it as root)");
             return;
         }
     }
@@ -474,7 +478,7 @@ fn lossy_100k_v3_drop_log_matches_the_server_capture() {
     }
     for tool in ["tcpdump", "tshark"] {
         if !have(tool, "--version") {
-            println!("skipped: needs {tool} (apt-get install -y tcpdump tshark)");
+            skip_note!("skipped: needs {tool} (apt-get install -y tcpdump tshark)");
             return;
         }
     }

@@ -8,6 +8,10 @@
 
 use serde_json::Value;
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 #[path = "common/netlab.rs"]
 mod netlab;
 

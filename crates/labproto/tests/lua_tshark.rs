@@ -7,6 +7,10 @@
 //! Without tshark on PATH every test prints "skipped: tshark not installed".
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -210,7 +214,7 @@ fn tshark_installed() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !found {
-        println!("skipped: tshark not installed");
+        skip_note!("skipped: tshark not installed");
     }
     found
 }

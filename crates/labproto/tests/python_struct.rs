@@ -3,6 +3,10 @@
 
 #![allow(clippy::unwrap_used)] // test helpers: a panic is the failure report
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 use labproto::{v2, v3, Message, Proto};
 use std::process::Command;
 
@@ -10,7 +14,7 @@ fn python(code: &str) -> Option<Vec<u8>> {
     let out = match Command::new("python3").arg("-c").arg(code).output() {
         Ok(out) => out,
         Err(_) => {
-            eprintln!("skipped: python3 not found");
+            skip_note!("skipped: python3 not found");
             return None;
         }
     };

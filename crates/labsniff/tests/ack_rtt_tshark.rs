@@ -5,6 +5,10 @@
 //! when tshark is not installed.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::{analyse_file, real_stack_fixtures};
@@ -70,7 +74,7 @@ fn theirs(path: &Path) -> PerFrame {
 #[test]
 fn ack_rtt_and_acks_frame_equal_tsharks_on_every_frame() {
     if Command::new("tshark").arg("--version").output().is_err() {
-        println!("skipped: tshark not installed");
+        skip_note!("skipped: tshark not installed");
         return;
     }
     let (mut rtts, mut acks, mut files) = (0, 0, 0);

@@ -3,6 +3,10 @@
 //! frame and on the handshake frames (`frame.comment`), and every packet is the input's,
 //! byte for byte, with the same timestamp. Skips, saying so, without tshark.
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -168,7 +172,7 @@ fn check(name: &str) {
 #[test]
 fn annotated_pcapng_carries_the_verdicts_and_the_same_packets() {
     if !tshark() {
-        println!("skipped: tshark is not installed (cargo xtask test installs it as root)");
+        skip_note!("skipped: tshark is not installed (cargo xtask test installs it as root)");
         return;
     }
     check("loss_v3_100k.server.pcap");

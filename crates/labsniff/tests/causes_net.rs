@@ -11,6 +11,10 @@
 //!   point) say what the facts say.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::labsniff;
@@ -243,7 +247,7 @@ fn cause_lines_have_the_facts_the_packets_show() {
 #[test]
 fn cause_frames_agree_with_tshark() {
     if !tshark_ok() {
-        println!("skipped: tshark is not installed (the cause lines are checked without it)");
+        skip_note!("skipped: tshark is not installed (the cause lines are checked without it)");
         return;
     }
     for name in files() {

@@ -3,6 +3,10 @@
 //! savefiles, independent of labsniff's parsing path), read by the labsniff binary
 //! with `-r FILE --json`; every assertion is on exact values.
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::*;
@@ -1019,7 +1023,7 @@ fn bad_invocations_have_one_line_and_distinct_exit_codes() {
     } else {
         let run = labsniff(&["-i", "lo"]);
         assert_eq!(run.status, 4, "{}", run.stderr);
-        eprintln!("skipped the unknown-interface case: needs root");
+        skip_note!("skipped the unknown-interface case: needs root");
     }
     let _ = std::fs::remove_file(&path);
 }
@@ -1278,7 +1282,7 @@ fn plain_output_lists_messages_and_summary() {
 #[test]
 fn live_capture_of_a_python_v3_echo_session() {
     if !is_root() {
-        println!("skipped: needs root");
+        skip_note!("skipped: needs root");
         return;
     }
     use std::io::{BufRead, BufReader, Read};
@@ -1450,7 +1454,7 @@ fn free_port() -> u16 {
 #[test]
 fn live_follow_prints_each_message_as_it_happens() {
     if !is_root() {
-        println!("skipped: needs root (live capture on lo)");
+        skip_note!("skipped: needs root (live capture on lo)");
         return;
     }
     use std::io::{BufRead, BufReader, Read, Write};
@@ -1866,7 +1870,7 @@ fn flow_time_only_grows_and_keeps_its_base_with_conv() {
 #[test]
 fn without_rights_the_error_names_sudo_setcap_and_a_misspelt_interface() {
     if !is_root() {
-        eprintln!("skipped: needs root to run labsniff as the user nobody");
+        skip_note!("skipped: needs root to run labsniff as the user nobody");
         return;
     }
     let as_nobody = |interface: &str| {
@@ -1883,7 +1887,7 @@ fn without_rights_the_error_names_sudo_setcap_and_a_misspelt_interface() {
     };
     let (code, err) = as_nobody("lo");
     if err.contains("Permission denied") && err.contains("labsniff") && !err.contains("capture") {
-        eprintln!("skipped: the user nobody cannot run the test binary here: {err}");
+        skip_note!("skipped: the user nobody cannot run the test binary here: {err}");
         return;
     }
     assert_eq!(code, Some(4), "{err}");

@@ -2,6 +2,10 @@
 //! IP fragments end to end: captures built with labfixtures (pnet_packet headers,
 //! fragmented by `labfixtures::fragment`), read by the labsniff binary.
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::*;
@@ -281,7 +285,7 @@ fn a_real_kernel_capture_decodes_and_agrees_with_tshark() {
         ])
         .output();
     let Ok(out) = tshark else {
-        eprintln!("skipped the tshark comparison: tshark is not installed");
+        skip_note!("skipped the tshark comparison: tshark is not installed");
         return;
     };
     assert!(

@@ -4,6 +4,10 @@
 //! damaged, empty and foreign ones included, give one row each and no crash.
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::{addr, temp_path};
@@ -445,7 +449,7 @@ fn demo_captures_pass_their_exercises() {
         .iter()
         .all(|(_, f)| demo.join(format!("{f}.pcap")).exists())
     {
-        eprintln!("skipped: no target/demo/*.pcap (run `cargo xtask demo` first)");
+        skip_note!("skipped: no target/demo/*.pcap (run `cargo xtask demo` first)");
         return;
     }
     for (ex, file) in pairs {
@@ -771,7 +775,7 @@ fn fresh_traces_of_running_servers_decide_the_same() {
         .output()
         .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
     if !root || !missing.is_empty() {
-        eprintln!("skipped: needs root and strace, tcpdump, python3, ss (root: {root}, missing: {missing:?})");
+        skip_note!("skipped: needs root and strace, tcpdump, python3, ss (root: {root}, missing: {missing:?})");
         return;
     }
     let out_dir = temp_path("fresh-traces", "d");

@@ -10,6 +10,10 @@
 //! an assertion fails.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 #[path = "../../../test-support/devtools.rs"]
 mod devtools;
 
@@ -85,7 +89,7 @@ fn browser() -> Option<Browser> {
     match Browser::launch(WAIT) {
         Ok(b) => Some(b),
         Err(Unavailable::Missing(why)) => {
-            eprintln!("skipped: {why}");
+            skip_note!("skipped: {why}");
             None
         }
         Err(Unavailable::Failed(why)) => panic!("chromium: {why}"),

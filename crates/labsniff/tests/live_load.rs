@@ -15,6 +15,10 @@
 //! Needs the `labnet` binary next to labsniff's (`cargo build -p labnet`, as
 //! `cargo xtask test` does); every child is killed when a test ends, on any path.
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Read};
@@ -308,11 +312,11 @@ fn live_run(port: u16, load: &Load, env: &[(&str, &str)], stall: Duration) -> Li
 #[test]
 fn live_capture_keeps_up_with_the_bench_load() {
     if !is_root() {
-        println!("skipped: needs root (live capture)");
+        skip_note!("skipped: needs root (live capture)");
         return;
     }
     if labnet().is_none() {
-        println!("skipped: needs the labnet binary (cargo build -p labnet)");
+        skip_note!("skipped: needs the labnet binary (cargo build -p labnet)");
         return;
     }
     let load = if release_build() {
@@ -396,11 +400,11 @@ fn words_count(n: u64) -> String {
 #[test]
 fn forced_drops_are_said_and_never_blamed_on_the_network() {
     if !is_root() {
-        println!("skipped: needs root (live capture)");
+        skip_note!("skipped: needs root (live capture)");
         return;
     }
     if labnet().is_none() {
-        println!("skipped: needs the labnet binary (cargo build -p labnet)");
+        skip_note!("skipped: needs the labnet binary (cargo build -p labnet)");
         return;
     }
     let load = Load {

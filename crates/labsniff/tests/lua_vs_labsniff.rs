@@ -4,6 +4,10 @@
 
 #![allow(clippy::unwrap_used)] // test code: a panic is the failure report
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::{labsniff, temp_path};
@@ -132,7 +136,7 @@ fn tshark_fields(lua: &std::path::Path, pcap: &std::path::Path) -> Vec<Decoded> 
 #[test]
 fn tshark_with_the_lua_dissector_decodes_what_labsniff_decodes() {
     if !have_tshark() {
-        eprintln!("skipped: tshark not installed (cargo xtask test installs it)");
+        skip_note!("skipped: tshark not installed (cargo xtask test installs it)");
         return;
     }
     let pcap = temp_path("lua-cmp", "pcap");
@@ -199,7 +203,7 @@ fn reordered() -> Capture {
 #[test]
 fn with_the_header_s_preferences_reordered_segments_lose_no_message() {
     if !have_tshark() {
-        eprintln!("skipped: tshark not installed (cargo xtask test installs it)");
+        skip_note!("skipped: tshark not installed (cargo xtask test installs it)");
         return;
     }
     let pcap = temp_path("lua-ooo", "pcap");

@@ -7,6 +7,10 @@
 //! - lost SYNs are counted where they were captured.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::{analyse_file, real_stack_fixtures};
@@ -100,7 +104,7 @@ fn tshark_irtt(path: &Path) -> Option<HashMap<u16, f64>> {
 #[test]
 fn irtt_equals_tshark_initial_rtt() {
     if Command::new("tshark").arg("--version").output().is_err() {
-        eprintln!("skipped: tshark not installed");
+        skip_note!("skipped: tshark not installed");
         return;
     }
     let mut compared = 0;

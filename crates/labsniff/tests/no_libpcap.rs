@@ -3,6 +3,10 @@
 //! the dissector written as with it, and live capture, `-f` and `-w` say what to install
 //! (exit 12).
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -27,7 +31,7 @@ fn is_root() -> bool {
 
 fn without_libpcap(bin: &str, args: &[&str]) -> Option<Output> {
     if !is_root() {
-        println!("skipped: needs root (a private mount namespace hides libpcap)");
+        skip_note!("skipped: needs root (a private mount namespace hides libpcap)");
         return None;
     }
     let out = Command::new("unshare")
@@ -36,12 +40,12 @@ fn without_libpcap(bin: &str, args: &[&str]) -> Option<Output> {
         .output();
     match out {
         Ok(o) if o.status.code() == Some(90) => {
-            println!("skipped: cannot bind-mount over libpcap here");
+            skip_note!("skipped: cannot bind-mount over libpcap here");
             None
         }
         Ok(o) => Some(o),
         Err(e) => {
-            println!("skipped: unshare is missing ({e})");
+            skip_note!("skipped: unshare is missing ({e})");
             None
         }
     }

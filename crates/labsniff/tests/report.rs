@@ -2,6 +2,10 @@
 //! labfixtures. Snapshots live in tests/snapshots; `UPDATE_SNAPSHOTS=1` rewrites them.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 use labfixtures::lab::{v2, v3};
 use labfixtures::{Capture, Dir, FileFormat, LinkType};
 use labsniff::report::{render, render_svg, Style, View};
@@ -506,7 +510,7 @@ fn svg_renders_in_chromium() {
         .find(|p| p.exists())
         .or_else(|| which("chromium"))
     else {
-        println!("skipped: chromium is not installed");
+        skip_note!("skipped: chromium is not installed");
         return;
     };
     let events = analyse(&v3_split(), "chromium");
@@ -926,7 +930,7 @@ fn netlab(name: &str) -> Option<Vec<Event>> {
         .join("tests/fixtures/netlab")
         .join(format!("{name}.pcap"));
     if !path.exists() {
-        eprintln!("skipped {name}: {} is absent", path.display());
+        skip_note!("skipped {name}: {} is absent", path.display());
         return None;
     }
     let source = SourceOptions {

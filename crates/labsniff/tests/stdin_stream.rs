@@ -1,6 +1,10 @@
 //! `-r -`, pipes and devices: read as streams, lines as they are decoded, errors that say
 //! what the path is.
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -177,7 +181,7 @@ fn a_named_pipe_gives_the_files_lines() {
     let fifo = dir.join("capture.fifo");
     let made = Command::new("mkfifo").arg(&fifo).status();
     if !made.is_ok_and(|s| s.success()) {
-        println!("skipped: mkfifo failed");
+        skip_note!("skipped: mkfifo failed");
         return;
     }
     // The writer blocks in open() until labsniff opens the FIFO for reading.

@@ -7,6 +7,10 @@
 //! Needs root (packet capture), strace and tcpdump; skips saying so otherwise. Every
 //! wait is bounded, and every child is killed on every path (the guard's Drop).
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 use serde_json::Value;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -66,12 +70,12 @@ fn have(tool: &str) -> bool {
 /// Skip (printing why) unless root with strace, tcpdump and python3.
 fn ready() -> bool {
     if !is_root() {
-        println!("skipped: needs root (packet capture)");
+        skip_note!("skipped: needs root (packet capture)");
         return false;
     }
     for tool in ["strace", "tcpdump", "python3"] {
         if !have(tool) {
-            println!("skipped: {tool} is not installed (apt-get install -y {tool})");
+            skip_note!("skipped: {tool} is not installed (apt-get install -y {tool})");
             return false;
         }
     }

@@ -8,6 +8,10 @@
 //! the same as tshark's. Without tshark the test says so and passes.
 #![allow(clippy::unwrap_used)] // tests: a failed unwrap is a failed test
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -582,7 +586,7 @@ fn beyond_kept(dir: &Path) -> (PathBuf, u64) {
 #[test]
 fn beyond_the_kept_segments_only_rto_is_left_out() {
     if !tshark_installed() {
-        println!("skipped: tshark not installed");
+        skip_note!("skipped: tshark not installed");
         return;
     }
     let tmp = std::env::temp_dir().join(format!("labsniff-tshark-kept-{}", std::process::id()));
@@ -624,7 +628,7 @@ fn realistic_dirs() -> Vec<PathBuf> {
 #[test]
 fn flags_match_tshark_frame_by_frame() {
     if !tshark_installed() {
-        println!("skipped: tshark not installed");
+        skip_note!("skipped: tshark not installed");
         return;
     }
     let tmp = std::env::temp_dir().join(format!("labsniff-tshark-flags-{}", std::process::id()));

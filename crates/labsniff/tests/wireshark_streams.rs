@@ -2,6 +2,10 @@
 //! tshark on captures where TCP traffic on other ports is interleaved with the lab's.
 #![allow(clippy::unwrap_used)]
 
+#[macro_use]
+#[path = "../../../test-support/skip.rs"]
+mod skip;
+
 mod common;
 
 use common::{addr, run_capture};
@@ -90,7 +94,7 @@ fn interleaved() -> Capture {
 #[test]
 fn tcp_stream_is_wiresharks_numbering() {
     if !tshark_available() {
-        eprintln!("skipped: tshark is not installed (cargo xtask test installs it as root)");
+        skip_note!("skipped: tshark is not installed (cargo xtask test installs it as root)");
         return;
     }
     let cap = interleaved();
@@ -116,7 +120,7 @@ fn tcp_stream_is_wiresharks_numbering() {
 #[test]
 fn the_stream_filter_parses_in_tshark() {
     if !tshark_available() {
-        eprintln!("skipped: tshark is not installed");
+        skip_note!("skipped: tshark is not installed");
         return;
     }
     let cap = interleaved();

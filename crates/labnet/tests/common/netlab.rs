@@ -33,13 +33,13 @@ pub fn have(tool: &str, arg: &str) -> bool {
 /// then returns, and passes, as "skipped").
 pub fn ready() -> bool {
     if !is_root() {
-        println!("skipped: needs root (network namespaces)");
+        skip_note!("skipped: needs root (network namespaces)");
         return false;
     }
     // `cargo xtask test` installs them as root; elsewhere say what is missing.
     for (tool, arg) in [("ip", "-V"), ("ethtool", "--version")] {
         if !have(tool, arg) {
-            println!("skipped: needs {tool} (apt-get install -y iproute2 ethtool)");
+            skip_note!("skipped: needs {tool} (apt-get install -y iproute2 ethtool)");
             return false;
         }
     }
