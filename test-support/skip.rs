@@ -15,7 +15,10 @@ macro_rules! skip_note {
             &mut std::io::stderr(),
             format_args!(
                 "{}: {}\n",
-                std::thread::current().name().unwrap_or("a test"),
+                std::thread::current()
+                    .name()
+                    .filter(|n| !n.is_empty() && *n != "main")
+                    .unwrap_or("a test"),
                 format_args!($($arg)*)
             ),
         );
