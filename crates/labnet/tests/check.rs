@@ -618,10 +618,13 @@ fn recv_once_server_started_by_the_check_printed_garbage_during_large() {
     );
     let prints = &results["prints"];
     assert!(!prints.pass, "{results:#?}");
+    // The garbage comes from large's bytes; under load the server may still be
+    // printing it while the next check runs ("during large, v3_empty").
     assert!(
-        prints
-            .evidence
-            .contains("are not (during large); the first wrong one, version 32"),
+        prints.evidence.contains("are not (during large")
+            && prints
+                .evidence
+                .contains("; the first wrong one, version 32"),
         "{}",
         prints.evidence
     );
