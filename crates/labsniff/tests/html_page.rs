@@ -264,6 +264,16 @@ fn the_class_page_has_every_verdict_and_links_each_capture_page() {
     // The grading's own output is the same with the page.
     assert_eq!(json.stdout, with.stdout);
     let html = std::fs::read_to_string(&class).unwrap();
+    // One frame is "frame N", never "frames N".
+    let single = html.split("(frames ").skip(1).find(|rest| {
+        let n = rest.bytes().take_while(u8::is_ascii_digit).count();
+        n > 0 && rest.as_bytes().get(n) == Some(&b')')
+    });
+    assert!(single.is_none(), "(frames {}", single.unwrap_or_default());
+    assert!(
+        html.contains("(frame 1)"),
+        "no single-frame evidence to check"
+    );
     let rows: Vec<&str> = html.split("<tr data-file=").skip(1).collect();
     assert_eq!(rows.len(), files.len());
     for (line, row) in String::from_utf8(json.stdout).unwrap().lines().zip(&rows) {

@@ -67,11 +67,14 @@ fn row(out: &mut String, exercise: &Exercise, g: &Grade, page: Option<&str>) {
     for r in exercise.requirements {
         match g.requirements.iter().find(|v| v.name == r.name) {
             Some(v) => {
-                let frames: Vec<String> = v.frames.iter().map(u64::to_string).collect();
-                let frames = if frames.is_empty() {
+                // `frame 1`, `frames 20, 25`, `frames 1–3, 15`: the report's words.
+                let mut listed = v.frames.clone();
+                listed.sort_unstable();
+                listed.dedup();
+                let frames = if listed.is_empty() {
                     String::new()
                 } else {
-                    format!(" (frames {})", frames.join(", "))
+                    format!(" ({})", crate::words::frames_said(&listed, false))
                 };
                 let _ = write!(
                     out,
