@@ -35,6 +35,21 @@ pub struct SourceOptions {
     pub ready: Option<fn(&str)>,
 }
 
+impl SourceOptions {
+    /// The capture file at `path`, read whole: no filter, no copy, no frame limit, and a
+    /// stop flag nobody has set.
+    pub fn file(path: impl Into<PathBuf>) -> SourceOptions {
+        SourceOptions {
+            input: Input::File(path.into()),
+            filter: None,
+            write: None,
+            count: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            ready: None,
+        }
+    }
+}
+
 /// Told how far the reading of a large capture file has got (the program draws a bar).
 pub trait Progress {
     /// Reading starts; the file holds `total_bytes`.

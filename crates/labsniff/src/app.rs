@@ -561,12 +561,9 @@ fn peer_events(
     run: &Run<'_>,
 ) -> Result<Vec<labsniff::Event>, SourceError> {
     let source = SourceOptions {
-        input: Input::File(other.to_path_buf()),
         filter: run.source.filter.clone(),
-        write: None,
-        count: None,
         stop: Arc::clone(&run.source.stop),
-        ready: None,
+        ..SourceOptions::file(other)
     };
     let mut sink = CollectSink::new();
     let extras = RunExtras {

@@ -9,11 +9,10 @@ mod skip;
 use labfixtures::lab::{v2, v3};
 use labfixtures::{Capture, Dir, FileFormat, LinkType};
 use labsniff::report::{render, render_svg, Style, View};
-use labsniff::{Event, Input, Options, SourceOptions};
+use labsniff::{Event, Options, SourceOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const PLAIN: Style = Style { color: false };
@@ -36,14 +35,7 @@ fn temp_path(name: &str, ext: &str) -> PathBuf {
 fn analyse(cap: &Capture, name: &str) -> Vec<Event> {
     let path = temp_path(name, "pcap");
     cap.write(&path, FileFormat::Pcap).unwrap();
-    let source = SourceOptions {
-        input: Input::File(path.clone()),
-        filter: None,
-        write: None,
-        count: None,
-        stop: Arc::new(AtomicBool::new(false)),
-        ready: None,
-    };
+    let source = SourceOptions::file(&path);
     let mut events: Vec<Event> = Vec::new();
     labsniff::analyze(&source, Options::default(), &mut events).unwrap();
     let _ = std::fs::remove_file(&path);
@@ -933,14 +925,7 @@ fn netlab(name: &str) -> Option<Vec<Event>> {
         skip_note!("skipped {name}: {} is absent", path.display());
         return None;
     }
-    let source = SourceOptions {
-        input: Input::File(path),
-        filter: None,
-        write: None,
-        count: None,
-        stop: Arc::new(AtomicBool::new(false)),
-        ready: None,
-    };
+    let source = SourceOptions::file(path);
     let mut events: Vec<Event> = Vec::new();
     labsniff::analyze(&source, Options::default(), &mut events).unwrap();
     Some(events)
@@ -1039,14 +1024,7 @@ fn netlab_snapshot(name: &str) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/netlab")
         .join(format!("{name}.pcap"));
-    let source = SourceOptions {
-        input: Input::File(path),
-        filter: None,
-        write: None,
-        count: None,
-        stop: Arc::new(AtomicBool::new(false)),
-        ready: None,
-    };
+    let source = SourceOptions::file(path);
     let mut events: Vec<Event> = Vec::new();
     labsniff::analyze(&source, Options::default(), &mut events).unwrap();
     snapshot(

@@ -6,7 +6,7 @@ use super::exercises::READABLE;
 use super::{Exercise, Facts, Grade, Outcome, Verdict};
 use crate::event::{Event, Summary};
 use crate::output::collect::CollectSink;
-use crate::{Input, Options, SourceOptions};
+use crate::{Options, SourceOptions};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -186,12 +186,9 @@ fn read(path: &Path, port: u16, limits: Limits, segments: bool, sink: &mut Colle
     }
     let stop = Arc::new(AtomicBool::new(false));
     let source = SourceOptions {
-        input: Input::File(path.to_path_buf()),
-        filter: None,
-        write: None,
         count: Some(limits.max_frames),
         stop: Arc::clone(&stop),
-        ready: None,
+        ..SourceOptions::file(path)
     };
     let options = Options {
         port,

@@ -87,14 +87,7 @@ pub(crate) mod tests {
 
     /// The events of a capture file, with or without the segment events.
     pub(crate) fn events_of(path: &Path, segments: bool) -> Vec<Event> {
-        let source = crate::SourceOptions {
-            input: crate::Input::File(path.to_path_buf()),
-            filter: None,
-            write: None,
-            count: None,
-            stop: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
-            ready: None,
-        };
+        let source = crate::SourceOptions::file(path);
         let options = crate::Options {
             segments,
             ..crate::Options::default()

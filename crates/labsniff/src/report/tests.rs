@@ -7,17 +7,7 @@ const SEGMENT_LEGEND: &str = "frames A–B (N segments)";
 
 /// The events of a capture file, as the CLI reads it.
 pub(super) fn events_of(path: &Path) -> Vec<Event> {
-    let source = crate::SourceOptions {
-        input: crate::Input::File(path.to_path_buf()),
-        filter: None,
-        write: None,
-        count: None,
-        stop: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
-        ready: None,
-    };
-    let mut events: Vec<Event> = Vec::new();
-    crate::analyze(&source, crate::Options::default(), &mut events).unwrap();
-    events
+    crate::html::tests::events_of(path, false)
 }
 
 /// Every capture among labsniff's test fixtures.

@@ -138,14 +138,7 @@ pub fn real_stack_fixtures() -> Vec<PathBuf> {
 
 /// The events of a capture file, analysed in this process with `options`.
 pub fn analyse_file(path: &std::path::Path, options: labsniff::Options) -> Vec<labsniff::Event> {
-    let source = labsniff::SourceOptions {
-        input: labsniff::Input::File(path.to_path_buf()),
-        filter: None,
-        write: None,
-        count: None,
-        stop: std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false)),
-        ready: None,
-    };
+    let source = labsniff::SourceOptions::file(path);
     let mut events = Vec::new();
     labsniff::analyze(&source, options, &mut events).unwrap();
     events
